@@ -1,0 +1,76 @@
+// PacketRecord: one captured frame reduced to the header fields dgcfs models and
+// re-synthesizes. Everything downstream (fidelity, trainer, fs) speaks in records.
+// Field names follow ../shared/spec/fidelity.md where the spec names them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace dgc {
+
+// Link-layer header types (pcap LINKTYPE_* values) the codec can parse into IP.
+enum class LinkType : uint16_t {
+    kNull = 0,        // BSD loopback, host byte order family
+    kEthernet = 1,
+    kRaw = 101,       // LINKTYPE_RAW (also DLT 12/14 on disk)
+    kLoop = 108,      // OpenBSD loopback, network byte order family
+    kLinuxSll = 113,
+    kIpv4 = 228,
+    kIpv6 = 229,
+    kLinuxSll2 = 276,
+};
+
+// Bits of PacketRecord::present: which parts of the frame were captured.
+enum PresentBits : uint16_t {
+    kHasIp = 1u << 0,          // IPv4/IPv6 header fully captured
+    kHasPorts = 1u << 1,       // TCP/UDP ports captured and not a non-first fragment
+    kHasTcp = 1u << 2,         // full fixed TCP header (seq, ack, flags, window)
+    kHasUdp = 1u << 3,         // full UDP header
+    kHasIcmp = 1u << 4,        // ICMP/ICMPv6 type+code
+    kTruncated = 1u << 5,      // caplen ended inside a header we wanted
+};
+
+struct PacketRecord {
+    int64_t t_ns = 0;             // capture timestamp, integer ns
+    uint32_t caplen = 0;          // bytes captured
+    uint32_t wirelen = 0;         // original length on the wire
+    uint16_t linktype = 1;        // pcap LINKTYPE of the trace (per interface for pcapng)
+    uint16_t ethertype = 0;       // L3 type after link header and tags (0x0800, 0x86dd, 0x0806, ...)
+    uint8_t vlan_depth = 0;       // 802.1Q/802.1ad tags seen
+    uint16_t vlan_id = 0;         // outermost VLAN id, when vlan_depth > 0
+    uint16_t present = 0;         // PresentBits
+
+    // IP (valid when present & kHasIp)
+    uint8_t ip_version = 0;       // 4 or 6; 0 for non-IP
+    std::array<uint8_t, 16> src{};  // IPv4 in the first 4 bytes
+    std::array<uint8_t, 16> dst{};
+    uint8_t proto = 0;            // IPv4 protocol / IPv6 upper-layer next header
+    uint32_t ip_len = 0;          // IPv4 total length; IPv6 payload length + 40 (from header)
+    uint8_t ttl = 0;              // TTL / hop limit
+    uint8_t tos = 0;              // TOS / traffic class
+    uint32_t ip_id = 0;           // IPv4 id (16 bit); IPv6 fragment id when a fragment header exists
+    bool df = false;
+    bool mf = false;
+    uint16_t frag_offset = 0;     // in 8-byte units
+    uint32_t flow_label = 0;      // IPv6 only
+
+    // Transport
+    uint16_t sport = 0;
+    uint16_t dport = 0;
+    uint32_t seq = 0;
+    uint32_t ack = 0;
+    uint8_t tcp_flags = 0;        // FIN=0x01 SYN=0x02 RST=0x04 PSH=0x08 ACK=0x10 URG=0x20 ECE=0x40 CWR=0x80
+    uint16_t window = 0;
+    uint8_t tcp_opt_len = 0;      // bytes of TCP options (data offset*4 - 20)
+    uint16_t udp_len = 0;
+    uint8_t icmp_type = 0;
+    uint8_t icmp_code = 0;
+
+    bool is_ip() const { return (present & kHasIp) != 0; }
+    bool has_ports() const { return (present & kHasPorts) != 0; }
+
+    bool operator==(const PacketRecord&) const = default;
+};
+
+}  // namespace dgc

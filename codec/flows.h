@@ -1,0 +1,43 @@
+// Flow assembly exactly as ../shared/spec/fidelity.md defines it: protocol plus the
+// unordered endpoint pair ({(src,sport),(dst,dport)} for TCP/UDP with ports, {src,dst}
+// with ports 0 otherwise), packets sorted by t (stable), a gap > 60 s ends a flow.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "codec/record.h"
+
+namespace dgc {
+
+inline constexpr int64_t kFlowIdleTimeoutNs = 60'000'000'000;
+
+struct FlowKey {
+    uint8_t proto = 0;
+    uint8_t ip_version = 0;
+    std::array<uint8_t, 16> a{};  // the smaller endpoint (address, port) of the pair
+    std::array<uint8_t, 16> b{};
+    uint16_t port_a = 0;
+    uint16_t port_b = 0;
+    bool operator==(const FlowKey&) const = default;
+};
+
+FlowKey flow_key_of(const PacketRecord& r);
+
+struct Flow {
+    FlowKey key;
+    std::vector<uint32_t> packets;  // indices into the record span, in time order
+    int64_t start_ns = 0;
+    int64_t end_ns = 0;
+    uint64_t bytes = 0;             // sum of ip_len
+};
+
+// IP packets only; flows ordered by start time (ties: first packet's order).
+std::vector<Flow> assemble_flows(std::span<const PacketRecord> records);
+
+// Indices of the IP records in time order (stable sort by t_ns, ties in file order).
+std::vector<uint32_t> time_order(std::span<const PacketRecord> records);
+
+}  // namespace dgc

@@ -1,0 +1,68 @@
+// The compress/expand pipeline as a library, torch-free at its surface: fs/ and
+// tools/ call this; everything LibTorch lives behind it in trainer/*.cpp.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codec/capture_writer.h"
+#include "codec/record.h"
+#include "codec/status.h"
+
+namespace dgc::trainer {
+
+struct ChunkBounds {
+    uint64_t first = 0;  // index of the first record (file order)
+    uint64_t count = 0;
+};
+
+// Adjacent packets, each chunk bounded by a time span and a packet count.
+std::vector<ChunkBounds> plan_chunks(std::span<const PacketRecord> records, double chunk_seconds,
+                                     uint64_t chunk_packets);
+
+enum class Device { kAuto, kCpu, kCuda };
+
+struct TrainOptions {
+    Device device = Device::kAuto;
+    double budget_seconds = 0;  // per chunk; 0 = the default budget
+    uint64_t seed = 1;
+    std::function<void(double fraction)> progress;  // 0..1 within this chunk; may be empty
+};
+
+// One trained chunk: the value stored in LMDB and in a .dgc container.
+struct ChunkModel {
+    std::string blob;          // self-contained: parent id, quantised delta, side information
+    std::string parent_id;     // keyframe the delta is against ("" when the blob is itself a keyframe)
+    uint64_t packets = 0;      // records generate_chunk() will produce
+    uint64_t synth_bytes = 0;  // exact pcap_records_size() of those records
+    double fidelity = 0;       // mean of the 17 spec metrics against the real chunk
+    double joint = 0;          // mean of the 5 joint metrics
+    double train_seconds = 0;
+};
+
+// Keyframe models (base models from warm-up and promoted chunk models), by id.
+class ModelLibrary {
+public:
+    void add(const std::string& id, std::string blob) { models_[id] = std::move(blob); }
+    const std::string* find(const std::string& id) const {
+        auto it = models_.find(id);
+        return it == models_.end() ? nullptr : &it->second;
+    }
+    const std::map<std::string, std::string>& all() const { return models_; }
+
+private:
+    std::map<std::string, std::string> models_;
+};
+
+Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketRecord> chunk,
+                               const ModelLibrary& library, const TrainOptions& opts);
+
+// Deterministic: the same blob and library give the same records on every call.
+Result<std::vector<PacketRecord>> generate_chunk(const PcapFormat& fmt, const std::string& blob,
+                                                 const ModelLibrary& library);
+
+}  // namespace dgc::trainer

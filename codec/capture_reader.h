@@ -12,6 +12,14 @@
 
 namespace dgc {
 
+// One capture interface: classic pcap has exactly one, pcapng one per IDB (each section's
+// interfaces are appended in file order).
+struct CaptureInterface {
+    uint32_t linktype = 0;          // LINKTYPE (DLT_RAW 12/14 normalised to 101)
+    uint32_t snaplen = 0;
+    uint64_t ticks_per_sec = 0;     // timestamp resolution: 10^6, 10^9, 2^n...
+};
+
 struct CaptureInfo {
     std::string path;
     std::string format;           // "pcap" or "pcapng"
@@ -24,6 +32,9 @@ struct CaptureInfo {
     uint64_t ip_packets = 0;
     uint64_t nonip_packets = 0;
     uint64_t truncated_packets = 0;  // caplen ended inside a header we wanted
+    std::vector<CaptureInterface> interfaces;
+    int64_t first_ns = 0;         // earliest and latest frame timestamp (0 when no frames)
+    int64_t last_ns = 0;
     std::string warning;          // e.g. "file ends mid-record at byte 8812 (record 41)"; empty if clean
 };
 
@@ -31,6 +42,8 @@ class CaptureReader {
 public:
     // Fails with a message naming the file and what is wrong (empty, wrong magic, bad version...).
     static Result<std::unique_ptr<CaptureReader>> open(const std::string& path);
+    // Same over bytes already in memory; `name` stands for the file in messages.
+    static Result<std::unique_ptr<CaptureReader>> open_memory(const std::string& name, std::string bytes);
     virtual ~CaptureReader() = default;
 
     // Next frame into `out`. Returns true on a frame, false at a clean end; an error
@@ -47,5 +60,6 @@ struct Capture {
 // Whole file. A damaged tail is not an error when at least the header was sane:
 // the records before it are returned and info.warning says what was cut.
 Result<Capture> read_capture(const std::string& path);
+Result<Capture> read_capture_memory(const std::string& name, std::string bytes);
 
 }  // namespace dgc

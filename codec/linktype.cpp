@@ -20,6 +20,15 @@ std::string linktype_name(uint32_t linktype) {
     return "linktype " + std::to_string(linktype);
 }
 
+bool linktype_recognised(uint32_t linktype) {
+    // LINKTYPE-only values (no same-numbered DLT) and the user-reserved range 147-162.
+    if (linktype == 12 || linktype == 14 || (linktype >= 100 && linktype <= 103) || linktype == 228 ||
+        linktype == 229 || (linktype >= 147 && linktype <= 162)) {
+        return true;
+    }
+    return pcap_datalink_val_to_name(static_cast<int>(linktype)) != nullptr;
+}
+
 bool linktype_modelable(uint32_t linktype) {
     switch (static_cast<LinkType>(linktype)) {
         case LinkType::kNull:

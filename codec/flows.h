@@ -22,9 +22,14 @@ struct FlowKey {
     uint16_t port_a = 0;
     uint16_t port_b = 0;
     bool operator==(const FlowKey&) const = default;
+    auto operator<=>(const FlowKey&) const = default;  // a total order, for sorted key sets
 };
 
 FlowKey flow_key_of(const PacketRecord& r);
+
+// A fixed, well-mixed 64-bit hash of a key (same value on every platform and run):
+// used for hash tables and for the fidelity floor's flow-hash split.
+uint64_t flow_key_hash(const FlowKey& k);
 
 struct Flow {
     FlowKey key;
@@ -36,6 +41,27 @@ struct Flow {
 
 // IP packets only; flows ordered by start time (ties: first packet's order).
 std::vector<Flow> assemble_flows(std::span<const PacketRecord> records);
+
+// Per-flow totals without the per-flow packet lists: what the fidelity metrics need,
+// built in one pass with no per-flow allocation.
+struct FlowSummary {
+    FlowKey key;
+    int64_t start_ns = 0;
+    int64_t end_ns = 0;
+    uint64_t packets = 0;
+    uint64_t bytes = 0;            // sum of ip_len
+};
+
+inline constexpr uint32_t kNoFlow = 0xffffffffu;
+
+struct FlowTable {
+    std::vector<uint32_t> order;     // IP record indices in time order (as time_order)
+    std::vector<uint32_t> flow_of;   // per record: index into flows, kNoFlow for non-IP
+    std::vector<FlowSummary> flows;  // ordered by start time (ties: first packet's order)
+};
+
+// The same flows as assemble_flows, in the same order.
+FlowTable build_flow_table(std::span<const PacketRecord> records);
 
 // Indices of the IP records in time order (stable sort by t_ns, ties in file order).
 std::vector<uint32_t> time_order(std::span<const PacketRecord> records);

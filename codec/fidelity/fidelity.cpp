@@ -1,0 +1,70 @@
+#include "codec/fidelity/fidelity.h"
+
+#include "codec/flows.h"
+
+namespace dgc::fidelity {
+
+std::optional<double> mean_defined(std::span<const std::optional<double>> values) {
+    double sum = 0.0;
+    size_t n = 0;
+    for (const auto& v : values) {
+        if (!v) continue;
+        sum += *v;
+        ++n;
+    }
+    if (n == 0) return std::nullopt;
+    return sum / static_cast<double>(n);
+}
+
+MetricSet compare(const TraceProfile& real, const TraceProfile& synth) {
+    MetricSet m;
+    for (int i = 0; i < kMetricCount; ++i) m.metrics[i] = jsd(real.metrics[i], synth.metrics[i]);
+    for (int i = 0; i < kJointCount; ++i) m.joint[i] = jsd(real.joint[i], synth.joint[i]);
+    m.average = mean_defined(m.metrics);
+    m.joint_average = mean_defined(m.joint);
+    return m;
+}
+
+std::optional<double> replay_share(const TraceProfile& real, const TraceProfile& synth) {
+    if (synth.flows == 0) return std::nullopt;
+    uint64_t replayed = 0;
+    size_t i = 0;
+    for (const auto& [key, n] : synth.flow_keys) {
+        while (i < real.flow_keys.size() && real.flow_keys[i].first < key) ++i;
+        if (i < real.flow_keys.size() && real.flow_keys[i].first == key) replayed += n;
+    }
+    return static_cast<double>(replayed) / static_cast<double>(synth.flows);
+}
+
+FidelityReport evaluate(const TraceProfile& real, const TraceProfile& synth) {
+    FidelityReport r;
+    r.score = compare(real, synth);
+    r.real = {real.ip_packets, real.nonip_packets};
+    r.synthetic = {synth.ip_packets, synth.nonip_packets};
+    r.replay = replay_share(real, synth);
+    return r;
+}
+
+FidelityReport evaluate(std::span<const PacketRecord> real, std::span<const PacketRecord> synth) {
+    return evaluate(profile_trace(real), profile_trace(synth));
+}
+
+bool second_half(const FlowKey& key) { return (flow_key_hash(key) >> 63) != 0; }
+
+FlowHashSplit split_by_flow_hash(std::span<const PacketRecord> real) {
+    FlowHashSplit s;
+    s.first.reserve(real.size() / 2 + 16);
+    s.second.reserve(real.size() / 2 + 16);
+    for (const PacketRecord& r : real) {
+        if (!r.is_ip()) continue;
+        (second_half(flow_key_of(r)) ? s.second : s.first).push_back(r);
+    }
+    return s;
+}
+
+FidelityReport floor(std::span<const PacketRecord> real) {
+    const FlowHashSplit s = split_by_flow_hash(real);
+    return evaluate(s.first, s.second);
+}
+
+}  // namespace dgc::fidelity

@@ -1,0 +1,53 @@
+#include "codec/fidelity/report_json.h"
+
+#include <string>
+
+namespace dgc::fidelity {
+namespace {
+
+nlohmann::json value_or_null(const std::optional<double>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json counts_json(const PacketCounts& c) { return {{"ip", c.ip}, {"nonip", c.nonip}}; }
+
+}  // namespace
+
+nlohmann::json metrics_json(const MetricSet& m) {
+    nlohmann::json j = nlohmann::json::object();
+    for (int i = 0; i < kMetricCount; ++i) j[std::string(kMetricNames[i])] = value_or_null(m.metrics[i]);
+    return j;
+}
+
+nlohmann::json joint_json(const MetricSet& m) {
+    nlohmann::json j = nlohmann::json::object();
+    for (int i = 0; i < kJointCount; ++i) j[std::string(kJointNames[i])] = value_or_null(m.joint[i]);
+    return j;
+}
+
+nlohmann::json eval_json(const FidelityReport& score, const FidelityReport& floor_of_real) {
+    nlohmann::json j;
+    j["metrics"] = metrics_json(score.score);
+    j["average"] = value_or_null(score.score.average);
+    j["floor"] = metrics_json(floor_of_real.score);
+    j["floor_average"] = value_or_null(floor_of_real.score.average);
+    j["packets"] = {{"real", counts_json(score.real)}, {"synthetic", counts_json(score.synthetic)}};
+    j["replay"] = value_or_null(score.replay);
+    j["joint"] = joint_json(score.score);
+    j["joint_average"] = value_or_null(score.score.joint_average);
+    j["joint_floor"] = joint_json(floor_of_real.score);
+    j["joint_floor_average"] = value_or_null(floor_of_real.score.joint_average);
+    return j;
+}
+
+nlohmann::json floor_json(const FidelityReport& floor_of_real, const PacketCounts& real) {
+    nlohmann::json j;
+    j["floor"] = metrics_json(floor_of_real.score);
+    j["floor_average"] = value_or_null(floor_of_real.score.average);
+    j["packets"] = {{"real", counts_json(real)}};
+    j["joint_floor"] = joint_json(floor_of_real.score);
+    j["joint_floor_average"] = value_or_null(floor_of_real.score.joint_average);
+    return j;
+}
+
+}  // namespace dgc::fidelity

@@ -1,0 +1,21 @@
+// Machine-readable fidelity results with the key names issue 3 fixes:
+// {"metrics", "average", "floor", "floor_average", "packets": {"real", "synthetic"},
+//  "replay", "joint", "joint_average", "joint_floor", "joint_floor_average"}.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "codec/fidelity/fidelity.h"
+
+namespace dgc::fidelity {
+
+// {name: value|null} for the 17 metrics / the five joint metrics.
+nlohmann::json metrics_json(const MetricSet& m);
+nlohmann::json joint_json(const MetricSet& m);
+
+// REAL vs SYNTH with REAL's floor.
+nlohmann::json eval_json(const FidelityReport& score, const FidelityReport& floor_of_real);
+// REAL alone: the floor keys and REAL's packet counts only.
+nlohmann::json floor_json(const FidelityReport& floor_of_real, const PacketCounts& real);
+
+}  // namespace dgc::fidelity

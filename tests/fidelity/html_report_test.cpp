@@ -1,0 +1,51 @@
+// The HTML report: written, well-formed XML (parsed by python3's minidom), one chart per
+// metric card, and the per-second series of both traces.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "codec/capture_reader.h"
+#include "codec/fidelity/report_html.h"
+#include "perturb.h"
+
+namespace dgc::fidelity {
+namespace {
+
+size_t count(const std::string& s, const std::string& needle) {
+    size_t n = 0;
+    for (size_t p = s.find(needle); p != std::string::npos; p = s.find(needle, p + 1)) ++n;
+    return n;
+}
+
+TEST(HtmlReport, WellFormedWithAChartPerMetric) {
+    auto cap = read_capture(std::string(DGC_SHARED_DATA) + "/pcaps/dev/USTC-TFC2016__Tinba.pcap");
+    ASSERT_TRUE(cap.ok()) << cap.status().message();
+    const auto synth = test::perturb(cap->records);
+    const TraceProfile rp = profile_trace(cap->records), sp = profile_trace(synth);
+    const FidelityReport score = evaluate(rp, sp);
+    const FidelityReport fl = floor(cap->records);
+    HtmlReportInput in{"Tinba <vs> perturbed & co", "real", "synthetic", &rp, &sp, &score, &fl, false};
+    const std::string html = render_html_report(in);
+
+    for (auto name : kMetricNames) {
+        const size_t at = html.find("<h3>" + std::string(name) + " <span");
+        ASSERT_NE(at, std::string::npos) << name;
+        const size_t end = html.find("</div>", at);
+        EXPECT_NE(html.substr(at, end - at).find("<svg"), std::string::npos) << name;
+    }
+    for (auto name : kJointNames) EXPECT_NE(html.find("<h3>" + std::string(name) + " <span"), std::string::npos);
+    // 17 + 5 metric charts, 4 time series, 22 + 2 summary bars.
+    EXPECT_EQ(count(html, "<svg"), 17u + 5u + 4u + 24u);
+    EXPECT_NE(html.find("Tinba &lt;vs&gt; perturbed &amp; co"), std::string::npos);
+    EXPECT_EQ(html.find("<script"), std::string::npos);
+    EXPECT_EQ(html.find("http://", html.find("<body")), html.find("http://www.w3.org/2000/svg"));
+
+    const std::string path = ::testing::TempDir() + "/dgc_report.html";
+    std::ofstream(path) << html;
+    const std::string cmd = "python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); "
+                            "sys.exit(0 if len(d.getElementsByTagName(\"svg\")) == 50 else 3)' '" + path + "'";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << "not well-formed XML, or the wrong number of charts: " << path;
+}
+
+}  // namespace
+}  // namespace dgc::fidelity

@@ -1,0 +1,207 @@
+#include "codec/frame_synth.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "codec/byte_order.h"
+#include "codec/checksum.h"
+
+namespace dgc {
+namespace {
+
+constexpr uint8_t kMaxVlanDepth = 16;
+
+bool icmp_is_error(const PacketRecord& r) {
+    if (r.proto == 1) {
+        switch (r.icmp_type) {
+            case 3: case 4: case 5: case 11: case 12: return true;
+            default: return false;
+        }
+    }
+    return r.proto == 58 && r.icmp_type < 128;  // ICMPv6 errors are types 0-127
+}
+
+bool ipv6_has_fragment_header(const PacketRecord& r) {
+    return r.ip_version == 6 && (r.frag_offset != 0 || r.mf || r.ip_id != 0);
+}
+
+uint16_t l3_ethertype(const PacketRecord& r) {
+    if (r.is_ip()) return r.ip_version == 6 ? 0x86dd : 0x0800;
+    return r.ethertype;
+}
+
+// Locally administered unicast MAC from an IP address, so one host keeps one MAC.
+void mac_of(const PacketRecord& r, const std::array<uint8_t, 16>& addr, uint8_t* mac) {
+    uint32_t h = 2166136261u;
+    const size_t n = r.ip_version == 6 ? 16 : 4;
+    for (size_t i = 0; i < n; ++i) h = (h ^ addr[i]) * 16777619u;
+    mac[0] = 0x02;
+    mac[1] = 0x00;
+    store_be32(mac + 2, h);
+}
+
+uint32_t tcp_header_len(const PacketRecord& r) {
+    return 20u + std::min<uint32_t>((r.tcp_opt_len + 3u) & ~3u, 40u);
+}
+
+uint32_t write_link(const PacketRecord& r, uint32_t linktype, uint8_t* out) {
+    if (linktype != 1) return 0;
+    if (r.is_ip()) {
+        mac_of(r, r.dst, out);
+        mac_of(r, r.src, out + 6);
+    } else {
+        static const uint8_t kDst[6] = {0x02, 0, 0, 0, 0, 0x01}, kSrc[6] = {0x02, 0, 0, 0, 0, 0x02};
+        std::memcpy(out, kDst, 6);
+        std::memcpy(out + 6, kSrc, 6);
+    }
+    uint32_t off = 12;
+    const uint8_t depth = std::min(r.vlan_depth, kMaxVlanDepth);
+    for (uint8_t i = 0; i < depth; ++i) {
+        // Outer tag of a stack is the service tag (802.1ad); the rest are 802.1Q.
+        store_be16(out + off, (i == 0 && depth > 1) ? 0x88a8 : 0x8100);
+        store_be16(out + off + 2, r.vlan_id & 0x0fff);
+        off += 4;
+    }
+    store_be16(out + off, l3_ethertype(r));
+    return off + 2;
+}
+
+void write_ipv4(const PacketRecord& r, uint8_t* ip) {
+    ip[0] = 0x45;
+    ip[1] = r.tos;
+    store_be16(ip + 2, static_cast<uint16_t>(r.ip_len));
+    store_be16(ip + 4, static_cast<uint16_t>(r.ip_id));
+    store_be16(ip + 6, static_cast<uint16_t>((r.df ? 0x4000 : 0) | (r.mf ? 0x2000 : 0) | (r.frag_offset & 0x1fff)));
+    ip[8] = r.ttl;
+    ip[9] = r.proto;
+    store_be16(ip + 10, 0);
+    std::memcpy(ip + 12, r.src.data(), 4);
+    std::memcpy(ip + 16, r.dst.data(), 4);
+    store_be16(ip + 10, checksum_finish(checksum_add(0, ip, 20)));
+}
+
+void write_ipv6(const PacketRecord& r, uint8_t* ip, bool frag_header) {
+    store_be32(ip, (6u << 28) | (static_cast<uint32_t>(r.tos) << 20) | (r.flow_label & 0xfffff));
+    store_be16(ip + 4, static_cast<uint16_t>(r.ip_len >= 40 ? r.ip_len - 40 : 0));
+    ip[6] = frag_header ? 44 : r.proto;
+    ip[7] = r.ttl;
+    std::memcpy(ip + 8, r.src.data(), 16);
+    std::memcpy(ip + 24, r.dst.data(), 16);
+    if (frag_header) {
+        uint8_t* f = ip + 40;
+        f[0] = r.proto;
+        f[1] = 0;
+        store_be16(f + 2, static_cast<uint16_t>((r.frag_offset << 3) | (r.mf ? 1 : 0)));
+        store_be32(f + 4, r.ip_id);
+    }
+}
+
+}  // namespace
+
+bool synth_linktype_supported(uint32_t linktype) {
+    return linktype == 1 || linktype == 101 || linktype == 228 || linktype == 229;
+}
+
+SynthLayout synth_layout(const PacketRecord& r, uint32_t linktype) {
+    SynthLayout L;
+    if (!synth_linktype_supported(linktype)) return L;
+    if (!r.is_ip()) {
+        if (linktype != 1) return L;  // raw IP links cannot carry non-IP frames
+        L.link = 14 + 4u * std::min(r.vlan_depth, kMaxVlanDepth);
+        L.caplen = L.link;
+        L.wirelen = std::max(r.wirelen, L.caplen);
+        return L;
+    }
+    if ((linktype == 228 && r.ip_version != 4) || (linktype == 229 && r.ip_version != 6)) return L;
+    if (r.ip_version != 4 && r.ip_version != 6) return L;
+    L.link = linktype == 1 ? 14 + 4u * std::min(r.vlan_depth, kMaxVlanDepth) : 0;
+    L.ip = r.ip_version == 4 ? 20 : 40 + (ipv6_has_fragment_header(r) ? 8 : 0);
+    if (r.frag_offset == 0) {
+        switch (r.proto) {
+            case 6:
+                L.transport = (r.present & kHasTcp) ? tcp_header_len(r) : (r.present & kHasPorts) ? 4 : 0;
+                break;
+            case 17:
+                L.transport = (r.present & kHasUdp) ? 8 : (r.present & kHasPorts) ? 4 : 0;
+                break;
+            case 1:
+            case 58:
+                // 8 bytes: type, code, checksum and the 4-byte rest of header. An error's
+                // inner IP header is left uncaptured, which readers take as snaplen, not malformed.
+                L.transport = (r.present & kHasIcmp) ? 8 : 0;
+                L.icmp_error = icmp_is_error(r);
+                break;
+            default:
+                break;
+        }
+    }
+    L.caplen = L.link + L.ip + L.transport;
+    L.wirelen = std::max(L.link + r.ip_len, L.caplen);
+    return L;
+}
+
+void synthesize_headers(const PacketRecord& r, uint32_t linktype, const SynthLayout& L, uint8_t* out) {
+    if (L.caplen == 0) return;
+    std::memset(out, 0, L.caplen);
+    write_link(r, linktype, out);
+    if (!r.is_ip()) return;
+    uint8_t* ip = out + L.link;
+    if (r.ip_version == 4) {
+        write_ipv4(r, ip);
+    } else {
+        write_ipv6(r, ip, ipv6_has_fragment_header(r));
+    }
+    if (L.transport == 0) return;
+    uint8_t* t = ip + L.ip;
+    // Upper-layer length as the IP header states it: what a receiver checksums over.
+    const uint32_t l4_len = r.ip_len > L.ip ? r.ip_len - L.ip : L.transport;
+    const uint8_t* src = r.src.data();
+    const uint8_t* dst = r.dst.data();
+    switch (r.proto) {
+        case 6:
+            store_be16(t, r.sport);
+            store_be16(t + 2, r.dport);
+            if (L.transport < 20) return;
+            store_be32(t + 4, r.seq);
+            store_be32(t + 8, r.ack);
+            t[12] = static_cast<uint8_t>((L.transport / 4) << 4);
+            t[13] = r.tcp_flags;
+            store_be16(t + 14, r.window);
+            std::memset(t + 20, 1, L.transport - 20);  // NOP options: always legal
+            store_be16(t + 16, checksum_finish(checksum_add(pseudo_header_sum(r.ip_version, src, dst, 6, l4_len),
+                                                            t, L.transport)));
+            return;
+        case 17: {
+            store_be16(t, r.sport);
+            store_be16(t + 2, r.dport);
+            if (L.transport < 8) return;
+            store_be16(t + 4, r.udp_len);
+            uint16_t c = checksum_finish(
+                checksum_add(pseudo_header_sum(r.ip_version, src, dst, 17, r.udp_len), t, 8));
+            store_be16(t + 6, c == 0 ? 0xffff : c);  // 0 means "no checksum" in UDP
+            return;
+        }
+        case 1:
+        case 58: {
+            t[0] = r.icmp_type;
+            t[1] = r.icmp_code;
+            const uint64_t base = r.proto == 58 ? pseudo_header_sum(6, src, dst, 58, l4_len) : 0;
+            store_be16(t + 2, checksum_finish(checksum_add(base, t, 8)));
+            return;
+        }
+        default:
+            return;
+    }
+}
+
+PacketRecord ip_level(const PacketRecord& r) {
+    PacketRecord c = r;
+    c.caplen = 0;
+    c.wirelen = 0;
+    c.linktype = 0;
+    c.vlan_depth = 0;
+    c.vlan_id = 0;
+    return c;
+}
+
+}  // namespace dgc

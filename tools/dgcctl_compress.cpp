@@ -1,0 +1,124 @@
+// `dgcctl compress IN.pcap -o OUT.dgc [--base BASE.model] [--chunk-seconds S]
+// [--chunk-packets N] [--budget SECONDS-PER-CHUNK] [--device auto|cpu|cuda] [--seed N]`:
+// one small model per chunk (a delta against the best-fitting library keyframe).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "codec/capture_reader.h"
+#include "codec/log.h"
+#include "command_registry.h"
+#include "trainer/model.h"
+#include "trainer/trace_codec.h"
+
+namespace dgc::tools {
+namespace {
+
+struct CompressArgs {
+    std::string in, out, device = "auto";
+    std::vector<std::string> base;
+    double chunk_seconds = trainer::kDefaultChunkSeconds;
+    uint64_t chunk_packets = trainer::kDefaultChunkPackets;
+    double budget = 0;
+    uint64_t seed = 1;
+};
+
+void draw_bar(double x) {
+    const int width = 40;
+    int fill = static_cast<int>(x * width + 0.5);
+    std::fprintf(stderr, "\r[%s%s] %5.1f%%", std::string(fill, '#').c_str(), std::string(width - fill, ' ').c_str(),
+                 100 * x);
+    std::fflush(stderr);
+}
+
+int run_compress(const CompressArgs& a) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto cap = read_capture(a.in);
+    if (!cap) {
+        std::cerr << "dgcctl compress: " << cap.status().message() << "\n";
+        return 1;
+    }
+    if (!cap->info.warning.empty()) logger("trainer")->warn("{}: {}", a.in, cap->info.warning);
+    trainer::ModelLibrary base;
+    std::vector<std::pair<std::string, std::string>> keep;
+    for (const auto& b : a.base) {
+        if (auto s = trainer::load_base_model(b, base, &keep); !s) {
+            std::cerr << "dgcctl compress: " << s.message() << "\n";
+            return 1;
+        }
+    }
+    trainer::CompressOptions opts;
+    opts.chunk_seconds = a.chunk_seconds;
+    opts.chunk_packets = a.chunk_packets;
+    opts.train.budget_seconds = a.budget;
+    opts.train.seed = a.seed;
+    opts.train.device = a.device == "cuda" ? trainer::Device::kCuda
+                        : a.device == "cpu" ? trainer::Device::kCpu
+                                            : trainer::Device::kAuto;
+    const bool tty = isatty(fileno(stderr));
+    trainer::CompressProgress progress;
+    if (tty) progress.fraction = draw_bar;
+    progress.chunk_done = [&](size_t i, size_t n, const trainer::ChunkModel& m) {
+        if (tty) draw_bar(double(i + 1) / n);
+        else
+            std::fprintf(stderr, "chunk %zu/%zu: %llu packets, %zu bytes (%s), fidelity %.3f, joint %.3f, %.2f s\n", i + 1,
+                         n, static_cast<unsigned long long>(m.packets), m.blob.size(),
+                         m.parent_id.empty() ? "keyframe" : ("delta vs " + m.parent_id).c_str(), m.fidelity, m.joint,
+                         m.train_seconds);
+    };
+    auto f = trainer::compress_capture(*cap, base, opts, progress);
+    if (tty) std::fprintf(stderr, "\n");
+    if (!f) {
+        std::cerr << "dgcctl compress: " << f.status().message() << "\n";
+        return 1;
+    }
+    if (auto s = trainer::write_dgc(a.out, *f); !s) {
+        std::cerr << "dgcctl compress: " << s.message() << "\n";
+        return 1;
+    }
+    uint64_t packets = 0, delta_bytes = 0, key_bytes = 0;
+    double fid = 0, joint = 0, train = 0;
+    for (const auto& c : f->chunks) {
+        packets += c.real_packets;
+        (c.model.parent_id.empty() ? key_bytes : delta_bytes) += c.model.blob.size();
+        fid += c.model.fidelity * c.real_packets, joint += c.model.joint * c.real_packets;
+        train += c.model.train_seconds;
+    }
+    for (const auto& [id, blob] : f->keyframes) key_bytes += blob.size();
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const bool cuda = opts.train.device != trainer::Device::kCpu && trainer::cuda_available();
+    std::printf("packets        %llu\nchunks         %zu\n", static_cast<unsigned long long>(packets), f->chunks.size());
+    std::printf("bytes stored   %llu per-chunk (deltas + side info), %llu keyframes, %llu all-in\n",
+                static_cast<unsigned long long>(delta_bytes), static_cast<unsigned long long>(key_bytes),
+                static_cast<unsigned long long>(delta_bytes + key_bytes));
+    std::printf("bytes/packet   %.3f per-chunk, %.3f all-in\n", double(delta_bytes) / packets,
+                double(delta_bytes + key_bytes) / packets);
+    std::printf("fidelity       %.3f mean of 17, %.3f joint mean (packet-weighted over chunks)\n", fid / packets,
+                joint / packets);
+    std::printf("time           %.1f s (training %.1f s, %.3f s per 1000 packets)\ndevice         %s\n", secs, train,
+                1000 * train / packets, cuda ? "cuda" : "cpu");
+    return 0;
+}
+
+const RegisterCommand kCompress{{60, [](CLI::App& app, int& exit_code) {
+    auto* cmd = app.add_subcommand("compress", "Train one small generative model per chunk of a capture into a .dgc file");
+    auto a = std::make_shared<CompressArgs>();
+    cmd->add_option("IN", a->in, "input capture (pcap/pcapng)")->required()->check(CLI::ExistingFile);
+    cmd->add_option("-o,--output", a->out, "output .dgc file")->required();
+    cmd->add_option("--base", a->base, "base model(s) from `dgcctl warmup` to fine-tune from")->check(CLI::ExistingFile);
+    cmd->add_option("--chunk-seconds", a->chunk_seconds, "chunk time bound (0: none)")->capture_default_str();
+    cmd->add_option("--chunk-packets", a->chunk_packets, "chunk packet bound (0: none)")->capture_default_str();
+    cmd->add_option("--budget", a->budget, "training seconds per chunk (0: 0.12 s per 1000 packets, at least 0.3)")
+        ->capture_default_str();
+    cmd->add_option("--device", a->device, "auto|cpu|cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+    cmd->add_option("--seed", a->seed, "training and generation seed")->capture_default_str();
+    cmd->callback([a, &exit_code] { exit_code = run_compress(*a); });
+}}};
+
+}  // namespace
+}  // namespace dgc::tools

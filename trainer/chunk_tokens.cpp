@@ -1,0 +1,298 @@
+#include "trainer/chunk_tokens.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <unordered_map>
+
+#include "codec/fidelity/binning.h"
+#include "codec/flows.h"
+#include "trainer/byte_io.h"
+
+namespace dgc::trainer {
+
+uint64_t ChunkSide::flows() const { return std::accumulate(flow_starts.begin(), flow_starts.end(), uint64_t{0}); }
+
+int pkts_class(uint64_t n) {
+    if (n <= 1) return 0;
+    int k = 63 - __builtin_clzll(n);
+    int half = (n - (uint64_t{1} << k)) >= (uint64_t{1} << (k - 1)) ? 1 : 0;
+    return std::min(2 * k - 1 + half, kPktClasses - 1);
+}
+
+std::pair<uint64_t, uint64_t> pkts_class_range(int c) {
+    if (c <= 0) return {1, 1};
+    int k = (c + 1) / 2;
+    uint64_t base = uint64_t{1} << k, half = uint64_t{1} << (k - 1);
+    return (c % 2 == 1) ? std::pair{base, base + half - 1} : std::pair{base + half, 2 * base - 1};
+}
+
+int len_class(uint32_t ip_len) { return static_cast<int>(std::min<uint32_t>(ip_len / 16, kLenClasses - 1)); }
+
+int time_bucket(int64_t t, int64_t t0, int64_t span) {
+    if (span <= 0) return 0;
+    __int128 b = static_cast<__int128>(t - t0) * kTimeBuckets / (static_cast<__int128>(span) + 1);
+    return static_cast<int>(std::clamp<__int128>(b, 0, kTimeBuckets - 1));
+}
+
+int phase_of_bucket(int bucket) { return bucket * kPhaseClasses / kTimeBuckets; }
+
+int port_token(uint16_t port, const std::vector<uint16_t>& ranked) {
+    auto it = std::find(ranked.begin(), ranked.end(), port);
+    if (it != ranked.end() && it - ranked.begin() < kPortRanks) return static_cast<int>(it - ranked.begin());
+    return kPortRanks + (port >> 12);
+}
+
+namespace {
+
+std::string host_key(const PacketRecord& r, bool src) {
+    std::string k(17, '\0');
+    k[0] = static_cast<char>(r.ip_version);
+    const auto& a = src ? r.src : r.dst;
+    std::copy(a.begin(), a.begin() + (r.ip_version == 4 ? 4 : 16), k.begin() + 1);
+    return k;
+}
+
+// Values ranked by count, ties by value, at most `limit`.
+template <typename K>
+std::vector<K> ranked(const std::map<K, uint64_t>& counts, size_t limit) {
+    std::vector<std::pair<K, uint64_t>> v(counts.begin(), counts.end());
+    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::vector<K> out;
+    for (size_t i = 0; i < v.size() && i < limit; ++i) out.push_back(v[i].first);
+    return out;
+}
+
+struct HostStats {
+    uint64_t packets = 0;
+    std::map<uint16_t, uint64_t> ttl_tos;  // ttl << 8 | tos, of packets it sent
+    uint8_t version = 4;
+};
+
+uint16_t mode_of(const std::map<uint16_t, uint64_t>& m) {
+    uint16_t best = 64 << 8;
+    uint64_t n = 0;
+    for (auto [k, c] : m)
+        if (c > n) best = k, n = c;
+    return best;
+}
+
+}  // namespace
+
+EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype) {
+    EncodedChunk enc;
+    ChunkSide& s = enc.side;
+    s.linktype = linktype;
+    s.flow_starts.assign(kTimeBuckets, 0);
+    s.nonip_per_bucket.assign(kTimeBuckets, 0);
+    if (chunk.empty()) return enc;
+    int64_t t0 = chunk[0].t_ns, t1 = chunk[0].t_ns;
+    for (const auto& r : chunk) t0 = std::min(t0, r.t_ns), t1 = std::max(t1, r.t_ns);
+    s.t0 = t0;
+    s.span = t1 - t0;
+
+    std::map<std::tuple<uint16_t, uint32_t, uint32_t>, uint64_t> nonip;
+    std::unordered_map<std::string, HostStats> hosts;
+    std::map<uint8_t, uint64_t> flag_counts;
+    for (const auto& r : chunk) {
+        if (!r.is_ip()) {
+            ++s.nonip_packets;
+            ++s.nonip_per_bucket[time_bucket(r.t_ns, t0, s.span)];
+            ++nonip[{r.ethertype, r.wirelen, r.caplen}];
+            continue;
+        }
+        ++s.ip_packets;
+        auto& src = hosts[host_key(r, true)];
+        src.version = r.ip_version;
+        ++src.packets;
+        ++src.ttl_tos[static_cast<uint16_t>(r.ttl << 8 | r.tos)];
+        auto& dst = hosts[host_key(r, false)];
+        dst.version = r.ip_version;
+        ++dst.packets;
+        if (r.proto == 6 && (r.present & kHasTcp)) ++flag_counts[r.tcp_flags];
+    }
+    for (const auto& [k, c] : nonip)
+        s.nonip_types.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), static_cast<uint32_t>(c)});
+    std::stable_sort(s.nonip_types.begin(), s.nonip_types.end(),
+                     [](const auto& a, const auto& b) { return a.count > b.count; });
+    if (s.nonip_types.size() > kNonIpTypes) s.nonip_types.resize(kNonIpTypes);
+    s.flags = ranked(flag_counts, kFlagClasses);
+
+    // Hosts ranked by packets; the rest share one "other" slot with a TTL/TOS histogram.
+    std::vector<std::pair<std::string, const HostStats*>> hv;
+    for (const auto& [k, h] : hosts) hv.emplace_back(k, &h);
+    std::sort(hv.begin(), hv.end(), [](const auto& a, const auto& b) {
+        return a.second->packets != b.second->packets ? a.second->packets > b.second->packets : a.first < b.first;
+    });
+    std::unordered_map<std::string, int> slot_of;
+    std::map<uint16_t, uint64_t> other_ttl;
+    for (size_t i = 0; i < hv.size(); ++i) {
+        if (i < kHostSlots) {
+            slot_of[hv[i].first] = static_cast<int>(i);
+            uint16_t m = mode_of(hv[i].second->ttl_tos);
+            s.hosts.push_back({hv[i].second->version, static_cast<uint8_t>(m >> 8), static_cast<uint8_t>(m & 0xff)});
+        } else {
+            for (auto [k, c] : hv[i].second->ttl_tos) other_ttl[k] += c;
+        }
+    }
+    for (uint16_t k : ranked(other_ttl, kOtherTtlEntries))
+        s.other_ttl.push_back({static_cast<uint8_t>(k >> 8), static_cast<uint8_t>(k & 0xff),
+                               static_cast<uint32_t>(other_ttl[k])});
+
+    std::vector<Flow> flows = assemble_flows(chunk);
+    std::map<uint32_t, uint64_t> proto_counts;  // version << 16 | proto << 8 | ports
+    std::map<uint16_t, uint64_t> port_counts;
+    for (const auto& f : flows) {
+        const auto& r = chunk[f.packets[0]];
+        proto_counts[static_cast<uint32_t>(r.ip_version) << 16 | uint32_t{r.proto} << 8 | (r.has_ports() ? 1u : 0u)]++;
+        if (r.has_ports()) ++port_counts[r.sport], ++port_counts[r.dport];
+    }
+    std::vector<uint32_t> proto_rank = ranked(proto_counts, kProtoVocab);
+    for (uint32_t p : proto_rank)
+        s.protos.push_back({static_cast<uint8_t>(p >> 16), static_cast<uint8_t>((p >> 8) & 0xff), (p & 1) != 0});
+    s.ports = ranked(port_counts, kPortRanks);
+
+    enc.flows.reserve(flows.size());
+    enc.packets.reserve(s.ip_packets);
+    for (const auto& f : flows) {
+        const auto& r0 = chunk[f.packets[0]];
+        FlowTokens ft;
+        ft.bucket = static_cast<uint8_t>(time_bucket(f.start_ns, t0, s.span));
+        ++s.flow_starts[ft.bucket];
+        uint32_t pk = static_cast<uint32_t>(r0.ip_version) << 16 | uint32_t{r0.proto} << 8 | (r0.has_ports() ? 1u : 0u);
+        auto pit = std::find(proto_rank.begin(), proto_rank.end(), pk);
+        ft.a[kAttrPhase] = static_cast<uint8_t>(phase_of_bucket(ft.bucket));
+        ft.a[kAttrProto] = static_cast<uint8_t>(pit == proto_rank.end() ? kProtoVocab - 1 : pit - proto_rank.begin());
+        ft.a[kAttrSrvPort] = static_cast<uint8_t>(r0.has_ports() ? port_token(r0.dport, s.ports) : kPortNone);
+        ft.a[kAttrCliPort] = static_cast<uint8_t>(r0.has_ports() ? port_token(r0.sport, s.ports) : kPortNone);
+        auto slot = [&](const std::string& k) {
+            auto it = slot_of.find(k);
+            return static_cast<uint8_t>(it == slot_of.end() ? kHostOther : it->second);
+        };
+        ft.a[kAttrSrvHost] = slot(host_key(r0, false));
+        ft.a[kAttrCliHost] = slot(host_key(r0, true));
+        ft.packets = static_cast<uint32_t>(f.packets.size());
+        ft.a[kAttrPkts] = static_cast<uint8_t>(pkts_class(ft.packets));
+        ft.a[kAttrDur] = static_cast<uint8_t>(fidelity::dtbin_key(f.end_ns - f.start_ns));
+        ft.first = static_cast<uint32_t>(enc.packets.size());
+        int64_t prev = f.start_ns;
+        for (uint32_t idx : f.packets) {
+            const auto& r = chunk[idx];
+            PacketTokens pt;
+            bool from_client = (r.src == r0.src && r.sport == r0.sport);
+            if (r0.src == r0.dst) from_client = (r.sport == r0.sport);
+            pt.dir = from_client ? 0 : 1;
+            pt.gap = static_cast<uint8_t>(fidelity::dtbin_key(r.t_ns - prev));
+            prev = r.t_ns;
+            pt.len = static_cast<uint8_t>(len_class(r.ip_len));
+            if (r.proto == 6) {
+                auto fit = std::find(s.flags.begin(), s.flags.end(), r.tcp_flags);
+                pt.flag = static_cast<uint8_t>(fit == s.flags.end() ? 0 : fit - s.flags.begin());
+            }
+            enc.packets.push_back(pt);
+        }
+        enc.flows.push_back(ft);
+    }
+    return enc;
+}
+
+namespace {
+void write_counts(ByteWriter& w, const std::vector<uint32_t>& v) {
+    for (uint32_t c : v) w.varint(c);
+}
+}  // namespace
+
+std::string serialize_side(const ChunkSide& s) {
+    ByteWriter w;
+    w.varint(s.ip_packets);
+    w.varint(s.nonip_packets);
+    w.svarint(s.t0);
+    w.varint(static_cast<uint64_t>(s.span));
+    w.varint(s.linktype);
+    write_counts(w, s.flow_starts);
+    w.u8(s.nonip_packets ? 1 : 0);
+    if (s.nonip_packets) {
+        write_counts(w, s.nonip_per_bucket);
+        w.varint(s.nonip_types.size());
+        for (const auto& t : s.nonip_types) w.varint(t.ethertype), w.varint(t.wirelen), w.varint(t.caplen), w.varint(t.count);
+    }
+    w.varint(s.protos.size());
+    for (const auto& p : s.protos) w.u8(p.ip_version), w.u8(p.proto), w.u8(p.ports ? 1 : 0);
+    w.varint(s.ports.size());
+    for (uint16_t p : s.ports) w.varint(p);
+    w.varint(s.hosts.size());
+    for (const auto& h : s.hosts) w.u8(h.ip_version), w.u8(h.ttl), w.u8(h.tos);
+    w.varint(s.other_ttl.size());
+    for (const auto& t : s.other_ttl) w.u8(t.ttl), w.u8(t.tos), w.varint(t.count);
+    w.varint(s.flags.size());
+    for (uint8_t f : s.flags) w.u8(f);
+    return std::move(w.data());
+}
+
+Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what) {
+    ByteReader r(bytes);
+    ChunkSide s;
+    s.ip_packets = r.count(1ull << 40);
+    s.nonip_packets = r.count(1ull << 40);
+    s.t0 = r.svarint();
+    s.span = static_cast<int64_t>(r.count(1ull << 62));
+    s.linktype = static_cast<uint32_t>(r.varint());
+    auto read_counts = [&](std::vector<uint32_t>& v) {
+        v.resize(kTimeBuckets);
+        for (auto& c : v) c = static_cast<uint32_t>(r.count(1ull << 32));
+    };
+    read_counts(s.flow_starts);
+    if (r.u8()) {
+        read_counts(s.nonip_per_bucket);
+        s.nonip_types.resize(r.count(kNonIpTypes));
+        for (auto& t : s.nonip_types) {
+            t.ethertype = static_cast<uint16_t>(r.varint());
+            t.wirelen = static_cast<uint32_t>(r.count(1 << 20));
+            t.caplen = static_cast<uint32_t>(r.count(1 << 20));
+            t.count = static_cast<uint32_t>(r.varint());
+        }
+    } else {
+        s.nonip_per_bucket.assign(kTimeBuckets, 0);
+    }
+    s.protos.resize(r.count(kProtoVocab));
+    for (auto& p : s.protos) p.ip_version = r.u8(), p.proto = r.u8(), p.ports = r.u8() != 0;
+    s.ports.resize(r.count(kPortRanks));
+    for (auto& p : s.ports) p = static_cast<uint16_t>(r.varint());
+    s.hosts.resize(r.count(kHostSlots));
+    for (auto& h : s.hosts) h.ip_version = r.u8(), h.ttl = r.u8(), h.tos = r.u8();
+    s.other_ttl.resize(r.count(kOtherTtlEntries));
+    for (auto& t : s.other_ttl) t.ttl = r.u8(), t.tos = r.u8(), t.count = static_cast<uint32_t>(r.varint());
+    s.flags.resize(r.count(kFlagClasses));
+    for (auto& f : s.flags) f = r.u8();
+    if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
+    if (s.nonip_packets && s.nonip_types.empty()) return Status::corrupt(what + ": non-IP frames without their types");
+    if (s.flows() > s.ip_packets || (s.ip_packets && !s.flows()) || (s.flows() && s.protos.empty()))
+        return Status::corrupt(what + ": flow counts disagree with packet counts");
+    return s;
+}
+
+void fit_flow_sizes(std::vector<FlowTokens>& flows, uint64_t total) {
+    if (flows.size() > total) flows.resize(total);
+    if (flows.empty()) return;
+    uint64_t sum = 0;
+    for (const auto& f : flows) sum += std::max<uint32_t>(f.packets, 1);
+    // Largest-remainder apportionment of `total - flows` extra packets by (size - 1).
+    uint64_t extra_target = total - flows.size();
+    uint64_t extra_have = sum - flows.size();
+    std::vector<std::pair<double, size_t>> rema;
+    uint64_t assigned = 0;
+    for (size_t i = 0; i < flows.size(); ++i) {
+        uint64_t e = std::max<uint32_t>(flows[i].packets, 1) - 1;
+        double want = extra_have ? static_cast<double>(e) * static_cast<double>(extra_target) / static_cast<double>(extra_have)
+                                 : static_cast<double>(extra_target) / static_cast<double>(flows.size());
+        uint64_t w = static_cast<uint64_t>(want);
+        flows[i].packets = static_cast<uint32_t>(1 + w);
+        assigned += w;
+        rema.emplace_back(want - static_cast<double>(w), i);
+    }
+    std::stable_sort(rema.begin(), rema.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (size_t k = 0; assigned < extra_target; k = (k + 1) % rema.size(), ++assigned) ++flows[rema[k].second].packets;
+    for (auto& f : flows) f.a[kAttrPkts] = static_cast<uint8_t>(pkts_class(f.packets));
+}
+
+}  // namespace dgc::trainer

@@ -1,0 +1,119 @@
+// A chunk of packets as the models see it: exact side information (counts, time span,
+// ranked vocabularies of protocols, ports, hosts, flag bytes) plus one attribute row per
+// flow and one token row per packet. Torch-free; the vocabulary sizes are fixed so every
+// chunk model has the same shape and a parent's weights can be fine-tuned for any chunk.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codec/record.h"
+#include "codec/status.h"
+
+namespace dgc::trainer {
+
+inline constexpr int kTimeBuckets = 128;  // flow starts / non-IP frames are counted per bucket
+inline constexpr int kPhaseClasses = 16;  // coarse position in the chunk, a flow attribute
+inline constexpr int kProtoVocab = 8;
+inline constexpr int kPortRanks = 32;
+inline constexpr int kPortBuckets = 16;  // port >> 12 for ports outside the ranked list
+inline constexpr int kPortNone = kPortRanks + kPortBuckets;
+inline constexpr int kPortTokens = kPortNone + 1;
+inline constexpr int kHostSlots = 64;
+inline constexpr int kHostOther = kHostSlots;
+inline constexpr int kHostTokens = kHostSlots + 1;
+inline constexpr int kPktClasses = 48;
+inline constexpr int kDtClasses = 102;  // dtbin keys: 0 = zero, 1..101
+inline constexpr int kLenClasses = 128;  // ip_len / 16, the last class open-ended
+inline constexpr int kFlagClasses = 16;
+inline constexpr int kOtherTtlEntries = 16;
+inline constexpr int kNonIpTypes = 8;
+
+// Flow attribute columns, in the order the flow model predicts them (phase is given).
+enum FlowAttr { kAttrPhase, kAttrProto, kAttrSrvPort, kAttrCliPort, kAttrSrvHost, kAttrCliHost,
+                kAttrPkts, kAttrDur, kFlowAttrCount };
+inline constexpr std::array<int, kFlowAttrCount> kFlowAttrSizes = {
+    kPhaseClasses, kProtoVocab, kPortTokens, kPortTokens, kHostTokens, kHostTokens, kPktClasses, kDtClasses};
+
+struct ProtoEntry {
+    uint8_t ip_version = 4;
+    uint8_t proto = 6;
+    bool ports = true;
+};
+struct HostInfo {
+    uint8_t ip_version = 4;
+    uint8_t ttl = 64;
+    uint8_t tos = 0;
+};
+struct TtlTos {
+    uint8_t ttl = 64;
+    uint8_t tos = 0;
+    uint32_t count = 0;
+};
+struct NonIpType {
+    uint16_t ethertype = 0;
+    uint32_t wirelen = 0;
+    uint32_t caplen = 0;
+    uint32_t count = 0;
+};
+
+struct ChunkSide {
+    uint64_t ip_packets = 0;
+    uint64_t nonip_packets = 0;
+    int64_t t0 = 0;    // earliest timestamp of the chunk (ns)
+    int64_t span = 0;  // latest - earliest
+    uint32_t linktype = 1;
+    std::vector<uint32_t> flow_starts;  // kTimeBuckets counts; their sum is the flow count
+    std::vector<uint32_t> nonip_per_bucket;
+    std::vector<NonIpType> nonip_types;
+    std::vector<ProtoEntry> protos;
+    std::vector<uint16_t> ports;  // ranked by flow endpoints
+    std::vector<HostInfo> hosts;  // ranked by packets sent or received
+    std::vector<TtlTos> other_ttl;  // TTL/TOS of packets sent by unranked hosts
+    std::vector<uint8_t> flags;   // ranked TCP flag bytes
+
+    uint64_t flows() const;
+};
+
+struct FlowTokens {
+    std::array<uint8_t, kFlowAttrCount> a{};
+    uint8_t bucket = 0;     // time bucket of the start
+    uint32_t packets = 0;   // exact count (the class is a[kAttrPkts])
+    uint32_t first = 0;     // index of its first PacketTokens row
+};
+
+struct PacketTokens {
+    uint8_t dir = 0;   // 0: from the flow's initiator
+    uint8_t gap = 0;   // dtbin key of the gap to the flow's previous packet (0 for the first)
+    uint8_t len = 0;   // ip_len / 16
+    uint8_t flag = 0;  // rank in ChunkSide::flags (TCP only)
+};
+
+struct EncodedChunk {
+    ChunkSide side;
+    std::vector<FlowTokens> flows;      // by start time
+    std::vector<PacketTokens> packets;  // flow by flow, each in time order
+};
+
+// Class arithmetic, unit-tested.
+int pkts_class(uint64_t n);
+std::pair<uint64_t, uint64_t> pkts_class_range(int c);  // inclusive
+int len_class(uint32_t ip_len);
+int time_bucket(int64_t t, int64_t t0, int64_t span);
+int phase_of_bucket(int bucket);
+int port_token(uint16_t port, const std::vector<uint16_t>& ranked);
+
+EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype);
+
+std::string serialize_side(const ChunkSide& side);
+Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what);
+
+// Rescales sampled flow sizes so that they add up to `total` exactly, keeping their
+// proportions (every flow keeps at least one packet; flows are dropped from the end
+// only when there are more flows than packets).
+void fit_flow_sizes(std::vector<FlowTokens>& flows, uint64_t total);
+
+}  // namespace dgc::trainer

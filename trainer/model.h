@@ -1,0 +1,57 @@
+// The chunk model behind a torch-free surface: a flow-attribute model (autoregressive over
+// the flow columns of chunk_tokens.h) and a per-flow packet-sequence GRU conditioned on the
+// flow. Weights travel as plain float tensors (ParamSet); LibTorch stays in trainer/*.cpp.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "trainer/chunk_tokens.h"
+
+namespace dgc::trainer {
+
+struct ParamTensor {
+    std::string name;
+    std::vector<int64_t> shape;
+    std::vector<float> data;
+};
+using ParamSet = std::vector<ParamTensor>;
+
+struct FitOptions {
+    double budget_seconds = 1.0;
+    int max_steps = 1 << 30;  // tests fix the step count instead of the time
+    uint64_t seed = 1;
+    int lora_rank = 4;
+    bool cuda = false;
+    std::function<void(double)> progress;
+};
+
+struct FitResult {
+    ParamSet params;  // keyframe: every weight; delta: LoRA factors and head-bias differences
+    double loss = 0;  // mean loss over the last steps, nats per packet
+    int steps = 0;
+};
+
+// From scratch: every weight trains; batches are drawn from all chunks by their packet counts
+// (warm-up trains one base model over several traces).
+FitResult fit_keyframe(const std::vector<const EncodedChunk*>& chunks, const FitOptions& opts);
+// From a keyframe: only low-rank head adapters and head biases train; returns the delta.
+FitResult fit_delta(const ParamSet& keyframe, const EncodedChunk& chunk, const FitOptions& opts);
+
+// Loss (nats per packet) of keyframe (+ delta when given) on up to `max_flows` flows of the chunk.
+double model_loss(const ParamSet& keyframe, const ParamSet* delta, int lora_rank, const EncodedChunk& chunk,
+                  size_t max_flows, uint64_t seed);
+
+struct SampledTokens {
+    std::vector<FlowTokens> flows;
+    std::vector<PacketTokens> packets;
+};
+// Deterministic for a given (weights, side, seed) on one build and machine.
+SampledTokens sample_tokens(const ParamSet& keyframe, const ParamSet* delta, int lora_rank, const ChunkSide& side,
+                            uint64_t seed);
+
+bool cuda_available();
+
+}  // namespace dgc::trainer

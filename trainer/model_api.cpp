@@ -1,0 +1,256 @@
+// Training (keyframe or low-rank delta), scoring and sampling of chunk models.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "trainer/model.h"
+#include "trainer/synth_records.h"
+#include "trainer/torch_nets.h"
+
+namespace dgc::trainer {
+
+namespace {
+
+constexpr int kFlowBatch = 256;
+constexpr int kSegmentBatch = 96;
+
+double flows_per_packet(const EncodedChunk& c) {
+    return c.side.ip_packets ? static_cast<double>(c.flows.size()) / static_cast<double>(c.side.ip_packets) : 0.0;
+}
+
+FitResult run_fit(ChunkNet& net, const std::vector<const EncodedChunk*>& chunks, const FitOptions& o,
+                  std::vector<torch::Tensor> params, double lr) {
+    FitResult res;
+    std::vector<uint32_t> weights;
+    std::vector<std::vector<Segment>> segs_of;
+    for (const auto* c : chunks) {
+        weights.push_back(static_cast<uint32_t>(c->flows.empty() ? 0 : std::min<uint64_t>(c->side.ip_packets, 1u << 30)));
+        segs_of.push_back(segments_of(c->flows));
+    }
+    if (std::all_of(weights.begin(), weights.end(), [](uint32_t w) { return w == 0; })) return res;
+    torch::Device dev = o.cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    net.to(dev);
+    net.train();
+    Rng rng(mix64(o.seed ^ 0x7EA1ULL));
+    torch::optim::Adam opt(params, torch::optim::AdamOptions(lr));
+    const auto t_start = std::chrono::steady_clock::now();
+    double ema = 0;
+    for (int step = 0; step < o.max_steps; ++step) {
+        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+        if (step >= 4 && elapsed >= o.budget_seconds) break;
+        const size_t ci = rng.pick(weights);
+        const EncodedChunk& c = *chunks[ci];
+        const auto& segs = segs_of[ci];
+        const double fpp = flows_per_packet(c);
+        std::vector<uint32_t> fids(std::min<size_t>(kFlowBatch, c.flows.size()));
+        for (auto& f : fids) f = static_cast<uint32_t>(rng.below(c.flows.size()));
+        std::vector<Segment> sb(std::min<size_t>(kSegmentBatch, segs.size()));
+        for (auto& s : sb) s = segs[rng.below(segs.size())];
+        auto loss = chunk_loss(net, c, fids, sb, fpp);
+        opt.zero_grad();
+        loss.backward();
+        opt.step();
+        double l = loss.item<double>();
+        ema = step == 0 ? l : 0.9 * ema + 0.1 * l;
+        res.steps = step + 1;
+        if (o.progress) o.progress(std::min(1.0, o.max_steps < (1 << 30) ? double(step + 1) / o.max_steps
+                                                                        : elapsed / std::max(1e-9, o.budget_seconds)));
+    }
+    res.loss = ema;
+    net.to(torch::kCPU);
+    return res;
+}
+
+std::vector<torch::Tensor> trainable_delta(ChunkNet& net, uint64_t seed) {
+    std::vector<torch::Tensor> out;
+    Rng rng(mix64(seed ^ 0x10AAULL));
+    torch::NoGradGuard ng;
+    for (auto& item : net.named_parameters()) {
+        auto& p = item.value();
+        bool train = is_delta_param(item.key());
+        if (item.key().ends_with("lora_a")) {
+            // Random A, zero B: the adapter starts as the identity change and learns from there.
+            std::vector<float> v(p.numel());
+            float scale = 1.0f / std::sqrt(static_cast<float>(p.size(1)));
+            for (auto& x : v) x = scale * (static_cast<float>(rng.below(2001)) / 1000.0f - 1.0f);
+            p.copy_(torch::tensor(v).reshape(p.sizes()));
+        }
+        p.set_requires_grad(train);
+        if (train) out.push_back(p);
+    }
+    return out;
+}
+
+}  // namespace
+
+bool cuda_available() { return torch::cuda::is_available(); }
+
+FitResult fit_keyframe(const std::vector<const EncodedChunk*>& chunks, const FitOptions& o) {
+    torch::manual_seed(o.seed);
+    ChunkNet net(0);
+    auto res = run_fit(net, chunks, o, net.parameters(), 5e-3);
+    res.params = export_params(net, false);
+    return res;
+}
+
+FitResult fit_delta(const ParamSet& keyframe, const EncodedChunk& c, const FitOptions& o) {
+    torch::manual_seed(o.seed);
+    ChunkNet net(o.lora_rank);
+    load_params(net, keyframe);
+    auto params = trainable_delta(net, o.seed);
+    auto res = run_fit(net, {&c}, o, params, 1e-2);
+    res.params = export_params(net, true);
+    for (auto& p : res.params) {
+        if (!p.name.ends_with(".lin.bias")) continue;
+        auto it = std::find_if(keyframe.begin(), keyframe.end(), [&](const auto& k) { return k.name == p.name; });
+        if (it == keyframe.end() || it->data.size() != p.data.size()) continue;
+        for (size_t i = 0; i < p.data.size(); ++i) p.data[i] -= it->data[i];
+    }
+    return res;
+}
+
+double model_loss(const ParamSet& keyframe, const ParamSet* delta, int rank, const EncodedChunk& c, size_t max_flows,
+                  uint64_t seed) {
+    if (c.flows.empty()) return 0;
+    ChunkNet net(delta ? rank : 0);
+    load_params(net, keyframe);
+    if (delta) add_delta(net, *delta);
+    net.eval();
+    torch::NoGradGuard ng;
+    Rng rng(mix64(seed ^ 0x5C0AEULL));
+    std::vector<uint32_t> fids;
+    if (c.flows.size() <= max_flows) {
+        for (uint32_t i = 0; i < c.flows.size(); ++i) fids.push_back(i);
+    } else {
+        for (size_t i = 0; i < max_flows; ++i) fids.push_back(static_cast<uint32_t>(rng.below(c.flows.size())));
+    }
+    std::vector<Segment> segs;
+    for (const auto& s : segments_of(c.flows))
+        if (std::binary_search(fids.begin(), fids.end(), s.flow) || c.flows.size() <= max_flows) segs.push_back(s);
+    if (segs.size() > 4 * max_flows) segs.resize(4 * max_flows);
+    std::sort(fids.begin(), fids.end());
+    return chunk_loss(net, c, fids, segs, flows_per_packet(c)).item<double>();
+}
+
+namespace {
+
+void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>& flows, Rng& rng) {
+    const int64_t n = static_cast<int64_t>(flows.size());
+    std::vector<int64_t> phase(n);
+    for (int64_t i = 0; i < n; ++i) phase[i] = flows[i].a[kAttrPhase];
+    auto& fn = *net.flow;
+    auto cum = fn.emb[0]->as<torch::nn::EmbeddingImpl>()->forward(torch::tensor(phase, torch::kLong));
+    for (int j = 1; j < kFlowAttrCount; ++j) {
+        auto h = fn.trunk(cum + fn.pos->weight[j]);
+        auto probs = torch::softmax(fn.heads[j - 1]->as<HeadImpl>()->forward(h), 1).contiguous();
+        const int V = kFlowAttrSizes[j];
+        const float* p = probs.data_ptr<float>();
+        std::vector<int64_t> chosen(n);
+        std::vector<float> row(V);
+        for (int64_t i = 0; i < n; ++i) {
+            auto& a = flows[i].a;
+            const ProtoEntry pe = side.protos.empty() ? ProtoEntry{} : side.protos[std::min<size_t>(a[kAttrProto], side.protos.size() - 1)];
+            std::vector<char> ok(V, 1);
+            for (int v = 0; v < V; ++v) {
+                if (j == kAttrProto) ok[v] = v < static_cast<int>(side.protos.size());
+                if (j == kAttrSrvPort || j == kAttrCliPort)
+                    ok[v] = pe.ports ? (v < kPortNone && (v >= kPortRanks || v < static_cast<int>(side.ports.size())))
+                                     : v == kPortNone;
+                if (j == kAttrSrvHost || j == kAttrCliHost)
+                    ok[v] = v < static_cast<int>(side.hosts.size()) || (v == kHostOther && side.hosts.size() >= kHostSlots);
+                row[v] = ok[v] ? p[i * V + v] : 0.f;
+            }
+            int d = draw(row.data(), V, rng);
+            if (!ok[d]) d = static_cast<int>(std::find(ok.begin(), ok.end(), 1) - ok.begin()) % V;
+            a[j] = static_cast<uint8_t>(d);
+            chosen[i] = d;
+        }
+        cum = cum + fn.emb[j]->as<torch::nn::EmbeddingImpl>()->forward(torch::tensor(chosen, torch::kLong));
+    }
+    for (auto& f : flows) {
+        auto [lo, hi] = pkts_class_range(f.a[kAttrPkts]);
+        f.packets = static_cast<uint32_t>(rng.between(static_cast<int64_t>(lo), static_cast<int64_t>(hi)));
+    }
+}
+
+void sample_packets(ChunkNet& net, const ChunkSide& side, const std::vector<FlowTokens>& flows,
+                    std::vector<PacketTokens>& packets, Rng& rng) {
+    auto segs = segments_of(flows);
+    std::stable_sort(segs.begin(), segs.end(), [](const auto& a, const auto& b) { return a.length > b.length; });
+    const int64_t S = static_cast<int64_t>(segs.size());
+    if (S == 0) return;
+    std::vector<int64_t> cond(S * 4), prev(S * 5);
+    std::vector<char> tcp(S);
+    for (int64_t s = 0; s < S; ++s) {
+        const auto& f = flows[segs[s].flow];
+        const ProtoEntry pe = side.protos.empty() ? ProtoEntry{} : side.protos[std::min<size_t>(f.a[kAttrProto], side.protos.size() - 1)];
+        tcp[s] = pe.proto == 6 && pe.ports;
+        cond[s * 4] = f.a[kAttrProto], cond[s * 4 + 1] = f.a[kAttrSrvPort];
+        cond[s * 4 + 2] = f.a[kAttrPkts], cond[s * 4 + 3] = f.a[kAttrDur];
+        int64_t* pv = &prev[s * 5];
+        pv[0] = kStartDir, pv[1] = kStartGap, pv[2] = kStartLen, pv[3] = kStartFlag;
+        pv[4] = segs[s].offset == 0 ? 0 : kPosClasses - 1;
+    }
+    auto& pn = *net.packet;
+    auto c = pn.condition(torch::tensor(cond, torch::kLong).reshape({S, 4}));
+    auto h = torch::tanh(pn.h0(c)).unsqueeze(0).contiguous();
+    const int n_flags = std::max<int>(1, static_cast<int>(side.flags.size()));
+    for (int t = 0; t < kSegment; ++t) {
+        int64_t active = 0;
+        while (active < S && segs[active].length > static_cast<uint32_t>(t)) ++active;
+        if (active == 0) break;
+        auto pv = torch::from_blob(prev.data(), {active, 1, 5}, torch::kLong);
+        auto x = pn.step_input(pv, c.slice(0, 0, active));
+        auto [out, hn] = pn.gru(x, h.slice(1, 0, active));
+        h.slice(1, 0, active).copy_(hn);
+        auto hs = pn.heads_of(out.squeeze(1));
+        std::vector<torch::Tensor> probs;
+        for (auto& l : hs) probs.push_back(torch::softmax(l, 1).contiguous());
+        const float* pd = probs[0].data_ptr<float>();
+        const float* pg = probs[1].data_ptr<float>();
+        const float* pl = probs[2].data_ptr<float>();
+        const float* pf = probs[3].data_ptr<float>();
+        for (int64_t s = 0; s < active; ++s) {
+            const Segment& sg = segs[s];
+            const bool first = sg.offset + t == 0;
+            PacketTokens pt;
+            pt.dir = first ? 0 : static_cast<uint8_t>(draw(pd + s * 2, 2, rng));
+            pt.gap = first ? 0 : static_cast<uint8_t>(draw(pg + s * kDtClasses, kDtClasses, rng));
+            pt.len = static_cast<uint8_t>(draw(pl + s * kLenClasses, kLenClasses, rng));
+            pt.flag = tcp[s] ? static_cast<uint8_t>(draw(pf + s * kFlagClasses, n_flags, rng)) : 0;
+            packets[flows[sg.flow].first + sg.offset + t] = pt;
+            int64_t* p = &prev[s * 5];
+            p[0] = pt.dir, p[1] = pt.gap, p[2] = pt.len, p[3] = pt.flag;
+            p[4] = sg.offset == 0 ? std::min<int64_t>(t + 1, kPosClasses - 2) : kPosClasses - 1;
+        }
+    }
+}
+
+}  // namespace
+
+SampledTokens sample_tokens(const ParamSet& keyframe, const ParamSet* delta, int rank, const ChunkSide& side,
+                            uint64_t seed) {
+    SampledTokens out;
+    ChunkNet net(delta ? rank : 0);
+    load_params(net, keyframe);
+    if (delta) add_delta(net, *delta);
+    net.eval();
+    torch::NoGradGuard ng;
+    Rng rng(mix64(seed ^ 0x5A3D1EULL));
+    for (uint8_t b : start_buckets(side)) {
+        FlowTokens f;
+        f.bucket = b;
+        f.a[kAttrPhase] = static_cast<uint8_t>(phase_of_bucket(b));
+        out.flows.push_back(f);
+    }
+    if (out.flows.empty()) return out;
+    sample_flows(net, side, out.flows, rng);
+    fit_flow_sizes(out.flows, side.ip_packets);
+    uint32_t first = 0;
+    for (auto& f : out.flows) f.first = first, first += f.packets;
+    out.packets.resize(first);
+    sample_packets(net, side, out.flows, out.packets, rng);
+    return out;
+}
+
+}  // namespace dgc::trainer

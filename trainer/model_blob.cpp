@@ -1,0 +1,104 @@
+#include "trainer/model_blob.h"
+
+#include <cmath>
+
+#include "trainer/byte_io.h"
+
+namespace dgc::trainer {
+
+namespace {
+constexpr char kMagic[4] = {'D', 'G', 'C', 'M'};
+constexpr uint8_t kVersion = 1;
+constexpr int kZstdLevel = 19;
+}  // namespace
+
+float quantise(const std::vector<float>& x, std::vector<int8_t>& q) {
+    float m = 0;
+    for (float v : x) m = std::max(m, std::fabs(v));
+    float scale = m > 0 ? m / 127.0f : 1.0f;
+    q.resize(x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+        q[i] = static_cast<int8_t>(std::clamp<long>(std::lround(x[i] / scale), -127, 127));
+    return scale;
+}
+
+void dequantise(const std::vector<int8_t>& q, float scale, std::vector<float>& x) {
+    x.resize(q.size());
+    for (size_t i = 0; i < q.size(); ++i) x[i] = static_cast<float>(q[i]) * scale;
+}
+
+std::string encode_blob(const ModelBlob& b) {
+    ByteWriter w;
+    w.u8(static_cast<uint8_t>(b.kind));
+    w.str(b.parent_id);
+    w.varint(b.seed);
+    w.u8(static_cast<uint8_t>(b.lora_rank));
+    w.str(b.side);
+    w.varint(b.params.size());
+    // Tensor bytes go after all the headers so zstd sees long runs of similar values.
+    std::string data;
+    for (const auto& p : b.params) {
+        w.str(p.name);
+        w.u8(static_cast<uint8_t>(p.shape.size()));
+        for (int64_t d : p.shape) w.varint(static_cast<uint64_t>(d));
+        std::vector<int8_t> q;
+        w.f32(quantise(p.data, q));
+        data.append(reinterpret_cast<const char*>(q.data()), q.size());
+    }
+    w.bytes(data);
+    std::string body = zstd_compress(w.data(), kZstdLevel);
+    ByteWriter out;
+    out.bytes(std::string_view(kMagic, 4));
+    out.u8(kVersion);
+    out.u32(crc32(body));
+    out.bytes(body);
+    return std::move(out.data());
+}
+
+Result<ModelBlob> decode_blob(std::string_view bytes, const std::string& what) {
+    if (bytes.size() < 9 || bytes.substr(0, 4) != std::string_view(kMagic, 4))
+        return Status::corrupt(what + ": not a dgcfs model (bad magic)");
+    ByteReader head(bytes.substr(4, 5));
+    uint8_t version = head.u8();
+    uint32_t crc = head.u32();
+    if (version != kVersion)
+        return Status::unsupported(what + ": model format version " + std::to_string(version) + " (this build reads " +
+                                   std::to_string(kVersion) + ")");
+    std::string_view body = bytes.substr(9);
+    if (crc32(body) != crc) return Status::corrupt(what + ": model checksum mismatch");
+    auto raw = zstd_decompress(body, what);
+    if (!raw) return raw.status();
+    ByteReader r(*raw);
+    ModelBlob b;
+    uint8_t kind = r.u8();
+    if (kind > 1) return Status::corrupt(what + ": unknown model kind " + std::to_string(kind));
+    b.kind = static_cast<BlobKind>(kind);
+    b.parent_id = r.str();
+    b.seed = r.varint();
+    b.lora_rank = r.u8();
+    b.side = r.str();
+    size_t n = r.count(4096);
+    std::vector<float> scales(n);
+    b.params.resize(n);
+    for (size_t i = 0; i < n && !r.failed(); ++i) {
+        auto& p = b.params[i];
+        p.name = r.str();
+        p.shape.resize(r.count(8));
+        for (auto& d : p.shape) d = static_cast<int64_t>(r.count(1u << 24));
+        scales[i] = r.f32();
+    }
+    for (size_t i = 0; i < n && !r.failed(); ++i) {
+        auto& p = b.params[i];
+        uint64_t numel = 1;
+        for (int64_t d : p.shape) numel *= static_cast<uint64_t>(d);
+        if (numel > (1u << 26)) return Status::corrupt(what + ": tensor " + p.name + " is implausibly large");
+        auto q = r.bytes(numel);
+        std::vector<int8_t> qi(q.begin(), q.end());
+        dequantise(qi, scales[i], p.data);
+    }
+    if (r.failed() || !r.at_end()) return Status::corrupt(what + ": model payload is truncated or malformed");
+    if (b.kind == BlobKind::kDelta && b.parent_id.empty()) return Status::corrupt(what + ": delta without a parent");
+    return b;
+}
+
+}  // namespace dgc::trainer

@@ -1,0 +1,34 @@
+// The stored form of a model: keyframes (every weight) and chunk deltas (low-rank adapters
+// and head-bias differences against a named keyframe), int8 with one scale per tensor,
+// zstd-compressed, with the chunk's side information. The same bytes go into LMDB and .dgc.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "codec/status.h"
+#include "trainer/model.h"
+
+namespace dgc::trainer {
+
+enum class BlobKind : uint8_t { kKeyframe = 0, kDelta = 1 };
+
+struct ModelBlob {
+    BlobKind kind = BlobKind::kKeyframe;
+    std::string parent_id;  // deltas only
+    uint64_t seed = 1;
+    int lora_rank = 0;
+    std::string side;       // serialize_side(); empty for a base model that generates nothing
+    ParamSet params;
+};
+
+std::string encode_blob(const ModelBlob& b);
+// `what` names the blob in errors (chunk id, file).
+Result<ModelBlob> decode_blob(std::string_view bytes, const std::string& what);
+
+// Symmetric int8 quantisation with one scale per tensor (max |x| / 127); pure arithmetic.
+float quantise(const std::vector<float>& x, std::vector<int8_t>& q);
+void dequantise(const std::vector<int8_t>& q, float scale, std::vector<float>& x);
+
+}  // namespace dgc::trainer

@@ -1,0 +1,224 @@
+// The networks of a chunk model, their batches and losses, and weight import/export.
+#include "trainer/torch_nets.h"
+
+#include <cmath>
+
+namespace dgc::trainer {
+
+namespace F = torch::nn::functional;
+
+HeadImpl::HeadImpl(int in, int out, int r) : rank(r) {
+    lin = register_module("lin", torch::nn::Linear(in, out));
+    if (rank > 0) {
+        lora_a = register_parameter("lora_a", torch::zeros({rank, in}));
+        lora_b = register_parameter("lora_b", torch::zeros({out, rank}));
+    }
+}
+
+torch::Tensor HeadImpl::forward(const torch::Tensor& x) {
+    auto y = lin(x);
+    if (rank > 0) y = y + torch::matmul(torch::matmul(x, lora_a.t()), lora_b.t());
+    return y;
+}
+
+FlowNetImpl::FlowNetImpl(int rank) {
+    emb = register_module("emb", torch::nn::ModuleList());
+    heads = register_module("heads", torch::nn::ModuleList());
+    for (int i = 0; i < kFlowAttrCount; ++i) {
+        emb->push_back(torch::nn::Embedding(kFlowAttrSizes[i], kEmb));
+        if (i > 0) heads->push_back(Head(kHidden, kFlowAttrSizes[i], rank));
+    }
+    pos = register_module("pos", torch::nn::Embedding(kFlowAttrCount, kEmb));
+    l1 = register_module("l1", torch::nn::Linear(kEmb, kHidden));
+    l2 = register_module("l2", torch::nn::Linear(kHidden, kHidden));
+}
+
+torch::Tensor FlowNetImpl::trunk(const torch::Tensor& x) { return torch::relu(l2(torch::relu(l1(x)))); }
+
+torch::Tensor FlowNetImpl::loss(const torch::Tensor& attrs) {
+    std::vector<torch::Tensor> es;
+    for (int i = 0; i < kFlowAttrCount; ++i)
+        es.push_back(emb[i]->as<torch::nn::EmbeddingImpl>()->forward(attrs.select(1, i)));
+    auto cum = torch::stack(es, 1).cumsum(1);
+    auto in = cum.slice(1, 0, kFlowAttrCount - 1) + pos->weight.slice(0, 1, kFlowAttrCount);
+    auto h = trunk(in);
+    torch::Tensor total = torch::zeros({}, attrs.options().dtype(torch::kFloat));
+    for (int j = 1; j < kFlowAttrCount; ++j) {
+        auto logits = heads[j - 1]->as<HeadImpl>()->forward(h.select(1, j - 1));
+        total = total + F::cross_entropy(logits, attrs.select(1, j));
+    }
+    return total;
+}
+
+PacketNetImpl::PacketNetImpl(int rank) {
+    e_proto = register_module("e_proto", torch::nn::Embedding(kProtoVocab, kEmb));
+    e_port = register_module("e_port", torch::nn::Embedding(kPortTokens, kEmb));
+    e_pkts = register_module("e_pkts", torch::nn::Embedding(kPktClasses, kEmb));
+    e_dur = register_module("e_dur", torch::nn::Embedding(kDtClasses, kEmb));
+    e_dir = register_module("e_dir", torch::nn::Embedding(kStartDir + 1, kEmb));
+    e_gap = register_module("e_gap", torch::nn::Embedding(kStartGap + 1, kEmb));
+    e_len = register_module("e_len", torch::nn::Embedding(kStartLen + 1, kEmb));
+    e_flag = register_module("e_flag", torch::nn::Embedding(kStartFlag + 1, kEmb));
+    e_pos = register_module("e_pos", torch::nn::Embedding(kPosClasses, kEmb));
+    h0 = register_module("h0", torch::nn::Linear(kEmb, kHidden));
+    gru = register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(2 * kEmb, kHidden).batch_first(true)));
+    dir = register_module("dir", Head(kHidden, 2, rank));
+    gap = register_module("gap", Head(kHidden, kDtClasses, rank));
+    len = register_module("len", Head(kHidden, kLenClasses, rank));
+    flag = register_module("flag", Head(kHidden, kFlagClasses, rank));
+}
+
+torch::Tensor PacketNetImpl::condition(const torch::Tensor& c) {
+    return e_proto(c.select(1, 0)) + e_port(c.select(1, 1)) + e_pkts(c.select(1, 2)) + e_dur(c.select(1, 3));
+}
+
+torch::Tensor PacketNetImpl::step_input(const torch::Tensor& prev, const torch::Tensor& c) {
+    auto x = e_dir(prev.select(2, 0)) + e_gap(prev.select(2, 1)) + e_len(prev.select(2, 2)) +
+             e_flag(prev.select(2, 3)) + e_pos(prev.select(2, 4));
+    return torch::cat({x, c.unsqueeze(1).expand({-1, prev.size(1), -1})}, 2);
+}
+
+std::vector<torch::Tensor> PacketNetImpl::heads_of(const torch::Tensor& h) {
+    return {dir(h), gap(h), len(h), flag(h)};
+}
+
+torch::Tensor PacketNetImpl::loss(const PacketBatch& b) {
+    auto c = condition(b.cond);
+    auto h = torch::tanh(h0(c)).unsqueeze(0);
+    auto out = std::get<0>(gru(step_input(b.prev, c), h));
+    auto hs = heads_of(out);
+    torch::Tensor total = torch::zeros({}, out.options());
+    for (int k = 0; k < 4; ++k) {
+        auto logits = hs[k].reshape({-1, hs[k].size(2)});
+        auto nll = F::cross_entropy(logits, b.target.select(2, k).reshape({-1}),
+                                    F::CrossEntropyFuncOptions().reduction(torch::kNone));
+        total = total + (nll * b.mask.select(2, k).reshape({-1})).sum();
+    }
+    return total / b.mask.select(2, 0).sum().clamp_min(1);
+}
+
+ChunkNet::ChunkNet(int r) : rank(r) {
+    flow = register_module("flow", FlowNet(r));
+    packet = register_module("packet", PacketNet(r));
+}
+
+std::vector<Segment> segments_of(const std::vector<FlowTokens>& flows) {
+    std::vector<Segment> out;
+    for (uint32_t i = 0; i < flows.size(); ++i)
+        for (uint32_t o = 0; o < flows[i].packets; o += kSegment)
+            out.push_back({i, o, std::min<uint32_t>(kSegment, flows[i].packets - o)});
+    return out;
+}
+
+torch::Tensor flow_attr_tensor(const EncodedChunk& c, const std::vector<uint32_t>& ids) {
+    std::vector<int64_t> v;
+    v.reserve(ids.size() * kFlowAttrCount);
+    for (uint32_t i : ids)
+        for (int k = 0; k < kFlowAttrCount; ++k) v.push_back(c.flows[i].a[k]);
+    return torch::tensor(v, torch::kLong).reshape({static_cast<int64_t>(ids.size()), kFlowAttrCount});
+}
+
+PacketBatch packet_batch(const EncodedChunk& c, const std::vector<Segment>& segs) {
+    const int64_t S = static_cast<int64_t>(segs.size()), L = kSegment;
+    std::vector<int64_t> cond(S * 4), prev(S * L * 5, 0), target(S * L * 4, 0);
+    std::vector<float> mask(S * L * 4, 0.f);
+    for (int64_t s = 0; s < S; ++s) {
+        const FlowTokens& f = c.flows[segs[s].flow];
+        const auto& pe = f.a[kAttrProto] < c.side.protos.size() ? c.side.protos[f.a[kAttrProto]] : ProtoEntry{};
+        const bool tcp = pe.proto == 6 && pe.ports;
+        cond[s * 4 + 0] = f.a[kAttrProto], cond[s * 4 + 1] = f.a[kAttrSrvPort];
+        cond[s * 4 + 2] = f.a[kAttrPkts], cond[s * 4 + 3] = f.a[kAttrDur];
+        for (int64_t t = 0; t < L; ++t) {
+            int64_t* pv = &prev[(s * L + t) * 5];
+            int64_t* tg = &target[(s * L + t) * 4];
+            float* m = &mask[(s * L + t) * 4];
+            pv[4] = segs[s].offset == 0 ? std::min<int64_t>(t, kPosClasses - 2) : kPosClasses - 1;
+            if (t == 0) {
+                pv[0] = kStartDir, pv[1] = kStartGap, pv[2] = kStartLen, pv[3] = kStartFlag;
+            } else if (t < segs[s].length) {
+                const PacketTokens& p = c.packets[f.first + segs[s].offset + t - 1];
+                pv[0] = p.dir, pv[1] = p.gap, pv[2] = p.len, pv[3] = p.flag;
+            }
+            if (t >= segs[s].length) continue;
+            const PacketTokens& p = c.packets[f.first + segs[s].offset + t];
+            tg[0] = p.dir, tg[1] = p.gap, tg[2] = p.len, tg[3] = p.flag;
+            m[0] = 1.f, m[1] = (segs[s].offset + t > 0) ? 1.f : 0.f, m[2] = 1.f, m[3] = tcp ? 1.f : 0.f;
+        }
+    }
+    PacketBatch b;
+    b.cond = torch::tensor(cond, torch::kLong).reshape({S, 4});
+    b.prev = torch::tensor(prev, torch::kLong).reshape({S, L, 5});
+    b.target = torch::tensor(target, torch::kLong).reshape({S, L, 4});
+    b.mask = torch::tensor(mask, torch::kFloat).reshape({S, L, 4});
+    return b;
+}
+
+bool is_delta_param(const std::string& name) {
+    return name.ends_with("lora_a") || name.ends_with("lora_b") || name.ends_with(".lin.bias");
+}
+
+ParamSet export_params(torch::nn::Module& m, bool delta_only) {
+    ParamSet out;
+    for (const auto& item : m.named_parameters()) {
+        if (delta_only && !is_delta_param(item.key())) continue;
+        if (!delta_only && (item.key().ends_with("lora_a") || item.key().ends_with("lora_b"))) continue;
+        auto t = item.value().detach().to(torch::kCPU).contiguous();
+        ParamTensor p;
+        p.name = item.key();
+        p.shape.assign(t.sizes().begin(), t.sizes().end());
+        p.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+void load_params(torch::nn::Module& m, const ParamSet& ps) {
+    torch::NoGradGuard ng;
+    auto named = m.named_parameters();
+    for (const auto& p : ps) {
+        auto* t = named.find(p.name);
+        if (!t || t->numel() != static_cast<int64_t>(p.data.size())) continue;
+        t->copy_(torch::from_blob(const_cast<float*>(p.data.data()), t->sizes(), torch::kFloat));
+    }
+}
+
+void add_delta(torch::nn::Module& m, const ParamSet& delta) {
+    torch::NoGradGuard ng;
+    auto named = m.named_parameters();
+    for (const auto& p : delta) {
+        auto* t = named.find(p.name);
+        if (!t || t->numel() != static_cast<int64_t>(p.data.size())) continue;
+        auto d = torch::from_blob(const_cast<float*>(p.data.data()), t->sizes(), torch::kFloat).to(t->device());
+        if (p.name.ends_with(".lin.bias"))
+            t->add_(d);
+        else
+            t->copy_(d);
+    }
+}
+
+torch::Tensor chunk_loss(ChunkNet& net, const EncodedChunk& c, const std::vector<uint32_t>& flow_ids,
+                         const std::vector<Segment>& segs, double flows_per_packet) {
+    auto dev = net.parameters().front().device();
+    auto fl = net.flow->loss(flow_attr_tensor(c, flow_ids).to(dev));
+    auto b = packet_batch(c, segs);
+    b.cond = b.cond.to(dev), b.prev = b.prev.to(dev), b.target = b.target.to(dev), b.mask = b.mask.to(dev);
+    return fl * flows_per_packet + net.packet->loss(b);
+}
+
+int draw(const float* probs, int n, Rng& rng) {
+    uint64_t total = 0;
+    uint64_t w[256];
+    for (int i = 0; i < n; ++i) {
+        w[i] = static_cast<uint64_t>(std::llround(static_cast<double>(probs[i]) * (1 << 24)));
+        total += w[i];
+    }
+    if (total == 0) return 0;
+    uint64_t x = rng.below(total);
+    for (int i = 0; i < n; ++i) {
+        if (x < w[i]) return i;
+        x -= w[i];
+    }
+    return n - 1;
+}
+
+}  // namespace dgc::trainer

@@ -1,0 +1,140 @@
+// train_chunk / generate_chunk: encoding, parent choice, fitting, the stored blob and the
+// one generation that records a chunk's fidelity and exact synthetic size.
+#include "trainer/pipeline.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "codec/fidelity/fidelity.h"
+#include "codec/log.h"
+#include "trainer/chunk_tokens.h"
+#include "trainer/model.h"
+#include "trainer/model_blob.h"
+#include "trainer/pipeline_policy.h"
+#include "trainer/rng.h"
+#include "trainer/synth_records.h"
+
+namespace dgc::trainer {
+
+std::vector<ChunkBounds> plan_chunks(std::span<const PacketRecord> records, double chunk_seconds,
+                                     uint64_t chunk_packets) {
+    std::vector<ChunkBounds> out;
+    const int64_t limit_ns = chunk_seconds > 0 ? static_cast<int64_t>(chunk_seconds * 1e9) : 0;
+    int64_t start_t = 0;
+    for (uint64_t i = 0; i < records.size(); ++i) {
+        const int64_t t = records[i].t_ns;
+        bool fresh = out.empty() || (chunk_packets && out.back().count >= chunk_packets) ||
+                     (limit_ns && t - start_t >= limit_ns);
+        if (fresh) {
+            out.push_back({i, 0});
+            start_t = t;
+        }
+        ++out.back().count;
+    }
+    return out;
+}
+
+namespace {
+
+Result<std::vector<PacketRecord>> generate_from(const PcapFormat& fmt, const ModelBlob& b, const ParamSet& keyframe,
+                                                const std::string& what) {
+    auto side = parse_side(b.side, what);
+    if (!side) return side.status();
+    side->linktype = fmt.linktype;
+    const uint64_t seed = mix64(b.seed ^ static_cast<uint64_t>(side->t0));
+    SampledTokens tok = sample_tokens(keyframe, b.kind == BlobKind::kDelta ? &b.params : nullptr, b.lora_rank, *side, seed);
+    return synthesize_records(*side, tok.flows, tok.packets, seed);
+}
+
+}  // namespace
+
+Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketRecord> chunk, const ModelLibrary& library,
+                               const TrainOptions& opts) {
+    auto log = logger("trainer");
+    const auto t_start = std::chrono::steady_clock::now();
+    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(); };
+    if (chunk.empty()) return Status::invalid("train_chunk: empty chunk");
+
+    EncodedChunk enc = encode_chunk(chunk, fmt.linktype);
+    const double budget = opts.budget_seconds > 0 ? opts.budget_seconds : default_budget_seconds(chunk.size());
+    const bool cuda = opts.device == Device::kCuda || (opts.device == Device::kAuto && cuda_available());
+    if (opts.device == Device::kCuda && !cuda_available())
+        return Status::unsupported("train_chunk: --device cuda requested but CUDA is not available");
+
+    // Parent: the library keyframe with the lowest loss on a sample of this chunk.
+    std::string parent_id;
+    ParamSet parent;
+    double best = std::numeric_limits<double>::infinity();
+    if (!enc.flows.empty()) {
+        for (const auto& [id, blob] : library.all()) {
+            auto kb = decode_blob(blob, "library model " + id);
+            if (!kb || kb->kind != BlobKind::kKeyframe) continue;
+            double loss = model_loss(kb->params, nullptr, 0, enc, kParentSampleFlows, opts.seed);
+            log->debug("parent candidate {}: loss {:.3f}", id, loss);
+            if (std::isfinite(loss) && loss < best) best = loss, parent_id = id, parent = std::move(kb->params);
+        }
+    }
+
+    ModelBlob blob;
+    blob.seed = opts.seed;
+    blob.side = serialize_side(enc.side);
+    FitOptions fo;
+    fo.seed = opts.seed;
+    fo.cuda = cuda;
+    fo.progress = opts.progress;
+    fo.budget_seconds = std::max(0.0, budget - elapsed());
+    if (!parent_id.empty() && best <= kParentMaxLoss) {
+        fo.lora_rank = lora_rank_for(chunk.size());
+        auto fit = fit_delta(parent, enc, fo);
+        blob.kind = BlobKind::kDelta;
+        blob.parent_id = parent_id;
+        blob.lora_rank = fo.lora_rank;
+        blob.params = std::move(fit.params);
+        log->debug("delta vs {}: {} steps, loss {:.3f} (parent {:.3f})", parent_id, fit.steps, fit.loss, best);
+    } else {
+        parent_id.clear();
+        auto fit = fit_keyframe({&enc}, fo);
+        blob.kind = BlobKind::kKeyframe;
+        blob.params = std::move(fit.params);
+        parent = blob.params;
+        log->debug("keyframe: {} steps, loss {:.3f}", fit.steps, fit.loss);
+    }
+    ChunkModel m;
+    m.blob = encode_blob(blob);
+    m.parent_id = parent_id;
+    m.train_seconds = elapsed();
+
+    // Generate once from the stored bytes (dequantised), exactly as a reader later will.
+    auto decoded = decode_blob(m.blob, "new chunk model");
+    if (!decoded) return decoded.status();
+    ParamSet kf;
+    if (decoded->kind == BlobKind::kDelta) {
+        auto pb = decode_blob(*library.find(parent_id), "library model " + parent_id);
+        if (!pb) return pb.status();
+        kf = std::move(pb->params);
+    }
+    auto synth = generate_from(fmt, *decoded, decoded->kind == BlobKind::kDelta ? kf : decoded->params, "new chunk model");
+    if (!synth) return synth.status();
+    m.packets = synth->size();
+    m.synth_bytes = pcap_records_size(fmt, *synth);
+    auto report = fidelity::evaluate(chunk, *synth);
+    m.fidelity = report.score.average.value_or(0.0);
+    m.joint = report.score.joint_average.value_or(0.0);
+    return m;
+}
+
+Result<std::vector<PacketRecord>> generate_chunk(const PcapFormat& fmt, const std::string& blob,
+                                                 const ModelLibrary& library) {
+    auto b = decode_blob(blob, "chunk model");
+    if (!b) return b.status();
+    if (b->side.empty()) return Status::invalid("chunk model: a base model carries no chunk to generate");
+    if (b->kind == BlobKind::kKeyframe) return generate_from(fmt, *b, b->params, "chunk model");
+    const std::string* pb = library.find(b->parent_id);
+    if (!pb) return Status::not_found("chunk model: parent model '" + b->parent_id + "' is not in the library");
+    auto parent = decode_blob(*pb, "library model " + b->parent_id);
+    if (!parent) return parent.status();
+    return generate_from(fmt, *b, parent->params, "chunk model");
+}
+
+}  // namespace dgc::trainer

@@ -1,0 +1,210 @@
+#include "trainer/synth_records.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "codec/fidelity/binning.h"
+#include "trainer/rng.h"
+
+namespace dgc::trainer {
+
+int64_t sample_dt(int dt_class, uint64_t random) {
+    if (dt_class <= 0) return 0;
+    const auto& e = fidelity::dt_edges();
+    int idx = std::min(dt_class - 1, fidelity::kDtEdges - 1);
+    double lo = static_cast<double>(idx == 0 ? 1 : e[idx]);
+    double hi = static_cast<double>(idx + 1 < fidelity::kDtEdges ? e[idx + 1] : e[idx] * 10 / 8);
+    if (idx == 0) lo = static_cast<double>(e[0]);
+    double u = static_cast<double>(random >> 11) / 9007199254740992.0;  // [0,1)
+    auto v = static_cast<int64_t>(std::exp(std::log(lo) + u * (std::log(hi) - std::log(lo))));
+    return std::clamp<int64_t>(v, idx == 0 ? 1 : e[idx], idx + 1 < fidelity::kDtEdges ? e[idx + 1] - 1 : v);
+}
+
+std::vector<uint8_t> start_buckets(const ChunkSide& side) {
+    std::vector<uint8_t> out;
+    for (int b = 0; b < static_cast<int>(side.flow_starts.size()); ++b)
+        out.insert(out.end(), side.flow_starts[b], static_cast<uint8_t>(b));
+    return out;
+}
+
+namespace {
+
+constexpr uint64_t kSlotSalt = 0x51075107ULL;
+
+std::array<uint8_t, 16> synth_address(uint64_t h, uint8_t version) {
+    std::array<uint8_t, 16> a{};
+    if (version == 4) {
+        uint8_t first = static_cast<uint8_t>(1 + h % 223);
+        if (first == 127 || first == 10) first = 100;
+        a[0] = first;
+        a[1] = static_cast<uint8_t>(h >> 16);
+        a[2] = static_cast<uint8_t>(h >> 24);
+        a[3] = static_cast<uint8_t>(1 + (h >> 32) % 254);
+    } else {
+        // 2001:db8::/32, the documentation prefix: visibly synthetic.
+        a[0] = 0x20, a[1] = 0x01, a[2] = 0x0d, a[3] = 0xb8;
+        uint64_t x = h;
+        for (int i = 4; i < 16; ++i) {
+            if (i == 10) x = mix64(h);
+            a[i] = static_cast<uint8_t>(x), x >>= 8;
+        }
+    }
+    return a;
+}
+
+uint32_t link_header_len(uint32_t linktype) {
+    switch (linktype) {
+        case 1: return 14;
+        case 0: case 108: return 4;
+        case 113: return 16;
+        case 276: return 20;
+        default: return 0;
+    }
+}
+
+uint16_t port_of(int token, const std::vector<uint16_t>& ranked, Rng& rng) {
+    if (token < kPortRanks && token < static_cast<int>(ranked.size())) return ranked[token];
+    if (token >= kPortRanks && token < kPortNone) {
+        uint32_t base = static_cast<uint32_t>(token - kPortRanks) << 12;
+        return static_cast<uint16_t>(std::max<uint32_t>(1, base + rng.below(4096)));
+    }
+    return static_cast<uint16_t>(49152 + rng.below(16384));
+}
+
+struct Endpoint {
+    std::array<uint8_t, 16> addr{};
+    uint16_t port = 0;
+    uint8_t ttl = 64, tos = 0;
+    uint16_t window = 0;
+    uint32_t next_seq = 0;
+};
+
+}  // namespace
+
+std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::vector<FlowTokens>& flows,
+                                             const std::vector<PacketTokens>& packets, uint64_t seed) {
+    std::vector<PacketRecord> out;
+    out.reserve(side.ip_packets + side.nonip_packets);
+    const int64_t t_end = side.t0 + side.span;
+    const uint32_t lhl = link_header_len(side.linktype);
+    std::vector<uint32_t> other_w;
+    for (const auto& t : side.other_ttl) other_w.push_back(t.count);
+    auto bucket_start = [&](int b) {
+        return side.t0 + static_cast<int64_t>(static_cast<__int128>(side.span + 1) * b / kTimeBuckets);
+    };
+
+    for (size_t fi = 0; fi < flows.size(); ++fi) {
+        const FlowTokens& f = flows[fi];
+        Rng rng(mix64(seed ^ (fi * 0x9e3779b97f4a7c15ULL)));
+        const ProtoEntry pe = side.protos.empty() ? ProtoEntry{}
+                                                  : side.protos[std::min<size_t>(f.a[kAttrProto], side.protos.size() - 1)];
+        Endpoint ep[2];
+        for (int d = 0; d < 2; ++d) {
+            int slot = f.a[d == 0 ? kAttrCliHost : kAttrSrvHost];
+            uint64_t h = (slot < static_cast<int>(side.hosts.size()))
+                             ? mix64(seed ^ kSlotSalt ^ static_cast<uint64_t>(slot))
+                             : mix64(seed ^ (fi << 1 | static_cast<uint64_t>(d)) ^ 0x0743E4ULL);
+            ep[d].addr = synth_address(h, pe.ip_version);
+            if (slot < static_cast<int>(side.hosts.size())) {
+                ep[d].ttl = side.hosts[slot].ttl, ep[d].tos = side.hosts[slot].tos;
+            } else if (!side.other_ttl.empty()) {
+                const auto& t = side.other_ttl[rng.pick(other_w)];
+                ep[d].ttl = t.ttl, ep[d].tos = t.tos;
+            }
+            ep[d].port = pe.ports ? port_of(f.a[d == 0 ? kAttrCliPort : kAttrSrvPort], side.ports, rng) : 0;
+            ep[d].window = static_cast<uint16_t>(1024 + rng.below(64000));
+            ep[d].next_seq = static_cast<uint32_t>(rng.next());
+        }
+        if (ep[0].addr == ep[1].addr && ep[0].port == ep[1].port) ep[1].addr[3] ^= 1;
+
+        int b = f.bucket;
+        int64_t lo = bucket_start(b), hi = std::max(lo, bucket_start(b + 1) - 1);
+        int64_t start = std::min(rng.between(lo, hi), t_end);
+        const uint32_t n = f.packets;
+        int64_t dur = n > 1 ? std::min(sample_dt(f.a[kAttrDur], rng.next()), t_end - start) : 0;
+        std::vector<int64_t> cum(n, 0);
+        for (uint32_t j = 1; j < n; ++j) cum[j] = cum[j - 1] + sample_dt(packets[f.first + j].gap, rng.next());
+        const double total = n > 1 ? static_cast<double>(cum[n - 1]) : 0.0;
+
+        const bool tcp = pe.proto == 6 && pe.ports, udp = pe.proto == 17 && pe.ports;
+        const bool icmp = pe.proto == 1 || pe.proto == 58;
+        const uint32_t ip_hdr = pe.ip_version == 4 ? 20 : 40;
+        const uint32_t l4_min = tcp ? 20 : (udp || icmp) ? 8 : 0;
+        uint16_t ip_id = static_cast<uint16_t>(rng.next());
+        for (uint32_t j = 0; j < n; ++j) {
+            const PacketTokens& pt = packets[f.first + j];
+            PacketRecord r;
+            if (total > 0)
+                r.t_ns = start + static_cast<int64_t>(std::llround(static_cast<double>(cum[j]) * static_cast<double>(dur) / total));
+            else
+                r.t_ns = start + (n > 1 ? dur * j / (n - 1) : 0);
+            Endpoint& s = ep[pt.dir & 1];
+            Endpoint& d = ep[(pt.dir & 1) ^ 1];
+            r.linktype = static_cast<uint16_t>(side.linktype);
+            r.ip_version = pe.ip_version;
+            r.ethertype = pe.ip_version == 4 ? 0x0800 : 0x86dd;
+            r.present = kHasIp;
+            r.src = s.addr, r.dst = d.addr;
+            r.proto = pe.proto;
+            uint32_t len = static_cast<uint32_t>(pt.len) * 16 + static_cast<uint32_t>(rng.below(16));
+            r.ip_len = std::clamp<uint32_t>(len, ip_hdr + l4_min, 65535);
+            r.ttl = s.ttl, r.tos = s.tos;
+            r.ip_id = ip_id++;
+            if (pe.ports) {
+                r.present |= kHasPorts;
+                r.sport = s.port, r.dport = d.port;
+            } else if (pe.proto == 6 || pe.proto == 17) {
+                r.frag_offset = static_cast<uint16_t>(185);  // a non-first fragment carries no ports
+            }
+            if (tcp) {
+                r.present |= kHasTcp;
+                r.df = true;
+                r.tcp_flags = side.flags.empty() ? 0x10 : side.flags[std::min<size_t>(pt.flag, side.flags.size() - 1)];
+                r.window = s.window;
+                r.seq = s.next_seq;
+                if (r.tcp_flags & 0x10) r.ack = d.next_seq;
+                uint32_t payload = r.ip_len - ip_hdr - 20;
+                s.next_seq += payload + ((r.tcp_flags & 0x02) ? 1 : 0) + ((r.tcp_flags & 0x01) ? 1 : 0);
+            } else if (udp) {
+                r.present |= kHasUdp;
+                r.udp_len = static_cast<uint16_t>(r.ip_len - ip_hdr);
+            } else if (icmp) {
+                r.present |= kHasIcmp;
+                bool v6 = pe.proto == 58;
+                r.icmp_type = static_cast<uint8_t>(pt.dir == 0 ? (v6 ? 128 : 8) : (v6 ? 129 : 0));
+            }
+            r.wirelen = lhl + r.ip_len;
+            r.caplen = r.wirelen;
+            out.push_back(r);
+        }
+    }
+
+    // Non-IP frames: exact count per time bucket, type/size drawn from the chunk's own mix.
+    if (side.nonip_packets && !side.nonip_types.empty()) {
+        Rng rng(mix64(seed ^ 0x4E4F4E4950ULL));
+        std::vector<uint32_t> w;
+        for (const auto& t : side.nonip_types) w.push_back(t.count);
+        for (int b = 0; b < kTimeBuckets; ++b) {
+            int64_t lo = bucket_start(b), hi = std::max(lo, bucket_start(b + 1) - 1);
+            for (uint32_t k = 0; k < side.nonip_per_bucket[b]; ++k) {
+                const auto& t = side.nonip_types[rng.pick(w)];
+                PacketRecord r;
+                r.t_ns = std::min(rng.between(lo, hi), t_end);
+                r.linktype = static_cast<uint16_t>(side.linktype);
+                r.ethertype = t.ethertype;
+                r.wirelen = t.wirelen;
+                r.caplen = t.caplen;
+                out.push_back(r);
+            }
+        }
+    }
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.t_ns < b.t_ns; });
+    // The chunk's exact time span is side information: pin the extremes to it.
+    if (!out.empty()) {
+        out.front().t_ns = side.t0;
+        if (out.size() > 1) out.back().t_ns = t_end;
+    }
+    return out;
+}
+
+}  // namespace dgc::trainer

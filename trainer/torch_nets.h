@@ -1,0 +1,93 @@
+// PRIVATE to trainer/*.cpp (includes LibTorch): the two networks of a chunk model and
+// the batch building shared by training, scoring and sampling.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "trainer/model.h"
+#include "trainer/rng.h"
+
+namespace dgc::trainer {
+
+inline constexpr int kEmb = 32;
+inline constexpr int kHidden = 64;
+inline constexpr int kSegment = 32;   // packet sequences are modelled in segments of this length
+inline constexpr int kPosClasses = 32;  // step within a flow's first segment; the last = continuation
+
+// Linear layer with an optional low-rank adapter (W + B·A), the part a delta fine-tunes.
+struct HeadImpl : torch::nn::Module {
+    HeadImpl(int in, int out, int rank);
+    torch::Tensor forward(const torch::Tensor& x);
+    torch::nn::Linear lin{nullptr};
+    torch::Tensor lora_a, lora_b;
+    int rank = 0;
+};
+TORCH_MODULE(Head);
+
+// p(proto | phase) p(srv port | ...) ... p(duration | ...): one shared trunk over the sum of
+// the embeddings of the columns already known plus a column-position embedding.
+struct FlowNetImpl : torch::nn::Module {
+    explicit FlowNetImpl(int rank);
+    torch::Tensor trunk(const torch::Tensor& x);
+    torch::Tensor loss(const torch::Tensor& attrs);  // [B, kFlowAttrCount] long -> mean NLL per flow
+    torch::nn::ModuleList emb, heads;
+    torch::nn::Embedding pos{nullptr};
+    torch::nn::Linear l1{nullptr}, l2{nullptr};
+};
+TORCH_MODULE(FlowNet);
+
+struct PacketBatch {
+    torch::Tensor cond;    // [S, 4] proto, srv port, pkts class, dur class
+    torch::Tensor prev;    // [S, L, 5] dir, gap, len, flag, pos of the previous step
+    torch::Tensor target;  // [S, L, 4]
+    torch::Tensor mask;    // [S, L, 4] float: which targets count
+};
+
+struct PacketNetImpl : torch::nn::Module {
+    explicit PacketNetImpl(int rank);
+    torch::Tensor condition(const torch::Tensor& cond);           // [S, E]
+    torch::Tensor step_input(const torch::Tensor& prev, const torch::Tensor& c);  // [S, L, 2E]
+    std::vector<torch::Tensor> heads_of(const torch::Tensor& h);  // 4 x [S, L, V]
+    torch::Tensor loss(const PacketBatch& b);                      // NLL per packet
+    torch::nn::Embedding e_proto{nullptr}, e_port{nullptr}, e_pkts{nullptr}, e_dur{nullptr};
+    torch::nn::Embedding e_dir{nullptr}, e_gap{nullptr}, e_len{nullptr}, e_flag{nullptr}, e_pos{nullptr};
+    torch::nn::Linear h0{nullptr};
+    torch::nn::GRU gru{nullptr};
+    Head dir{nullptr}, gap{nullptr}, len{nullptr}, flag{nullptr};
+};
+TORCH_MODULE(PacketNet);
+
+struct ChunkNet : torch::nn::Module {
+    explicit ChunkNet(int rank);
+    FlowNet flow{nullptr};
+    PacketNet packet{nullptr};
+    int rank;
+};
+
+// Start tokens for the previous-step inputs.
+inline constexpr int kStartDir = 2, kStartGap = kDtClasses, kStartLen = kLenClasses, kStartFlag = kFlagClasses;
+
+struct Segment {
+    uint32_t flow;
+    uint32_t offset;  // first packet index within the flow
+    uint32_t length;
+};
+std::vector<Segment> segments_of(const std::vector<FlowTokens>& flows);
+
+torch::Tensor flow_attr_tensor(const EncodedChunk& c, const std::vector<uint32_t>& flow_ids);
+PacketBatch packet_batch(const EncodedChunk& c, const std::vector<Segment>& segs);
+
+// Weights in and out of a network by parameter name; load() skips names the set lacks.
+ParamSet export_params(torch::nn::Module& m, bool delta_only);
+void load_params(torch::nn::Module& m, const ParamSet& p);
+void add_delta(torch::nn::Module& m, const ParamSet& delta);
+bool is_delta_param(const std::string& name);
+
+// Chunk loss on the given flows (nats per packet) and the share of flows in packets.
+torch::Tensor chunk_loss(ChunkNet& net, const EncodedChunk& c, const std::vector<uint32_t>& flow_ids,
+                         const std::vector<Segment>& segs, double flows_per_packet);
+
+// Integer-threshold draw from a row of probabilities (deterministic for equal floats).
+int draw(const float* probs, int n, Rng& rng);
+
+}  // namespace dgc::trainer

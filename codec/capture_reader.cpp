@@ -150,7 +150,7 @@ Result<Capture> drain(Result<std::unique_ptr<CaptureReader>> opened) {
         if (!more.ok()) {
             cap.info = r.info();
             cap.info.warning = more.status().message();
-            logger("codec")->warn("{}", cap.info.warning);
+            logger("codec")->debug("{}", cap.info.warning);
             return cap;
         }
         if (!*more) break;

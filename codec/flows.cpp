@@ -42,47 +42,58 @@ uint64_t load_le64(const uint8_t* p) {
     return v;
 }
 
-// Key -> slot of the key's current flow. Keys are never erased; a flow that times out
-// is replaced in its key's slot by the next flow of that key.
+// Key -> the key's current flow. Keys are never erased; a flow that times out is
+// replaced in its key's slot by the next flow of that key. Each slot keeps 32 bits of
+// the key's hash so that probing rarely touches the 40-byte keys.
 class KeyTable {
 public:
     explicit KeyTable(size_t expected) {
         size_t cap = 64;
         while (cap < expected * 2) cap <<= 1;
-        slots_.assign(cap, kNoFlow);
+        slots_.assign(cap, Slot{});
     }
 
     // Returns a reference to the flow index stored for `k` (kNoFlow if new).
     uint32_t& find_or_insert(const FlowKey& k, const std::vector<FlowSummary>& flows) {
-        if ((used_ + 1) * 2 > slots_.size()) grow(flows);
+        if ((used_ + 1) * 2 > slots_.size()) grow();
+        const uint64_t h = flow_key_hash(k);
+        const uint32_t tag = static_cast<uint32_t>(h >> 32);
         const size_t mask = slots_.size() - 1;
-        size_t i = flow_key_hash(k) & mask;
+        size_t i = h & mask;
         while (true) {
-            uint32_t& s = slots_[i];
-            if (s == kNoFlow) {
+            Slot& s = slots_[i];
+            if (s.flow == kNoFlow) {
                 ++used_;
-                return s;
+                s.tag = tag;
+                s.low = static_cast<uint32_t>(h);
+                return s.flow;
             }
-            if (flows[s].key == k) return s;
+            if (s.tag == tag && flows[s.flow].key == k) return s.flow;
             i = (i + 1) & mask;
         }
     }
 
 private:
-    void grow(const std::vector<FlowSummary>& flows) {
-        std::vector<uint32_t> old;
+    struct Slot {
+        uint32_t flow = kNoFlow;
+        uint32_t tag = 0;
+        uint32_t low = 0;  // low 32 bits of the hash: where the slot belongs after growing
+    };
+
+    void grow() {
+        std::vector<Slot> old;
         old.swap(slots_);
-        slots_.assign(old.size() * 2, kNoFlow);
+        slots_.assign(old.size() * 2, Slot{});
         const size_t mask = slots_.size() - 1;
-        for (uint32_t s : old) {
-            if (s == kNoFlow) continue;
-            size_t i = flow_key_hash(flows[s].key) & mask;
-            while (slots_[i] != kNoFlow) i = (i + 1) & mask;
+        for (const Slot& s : old) {
+            if (s.flow == kNoFlow) continue;
+            size_t i = s.low & mask;
+            while (slots_[i].flow != kNoFlow) i = (i + 1) & mask;
             slots_[i] = s;
         }
     }
 
-    std::vector<uint32_t> slots_;
+    std::vector<Slot> slots_;
     size_t used_ = 0;
 };
 
@@ -145,6 +156,7 @@ FlowTable build_flow_table(std::span<const PacketRecord> records) {
         if (cur == kNoFlow || r.t_ns - t.flows[cur].end_ns > kFlowIdleTimeoutNs) {
             FlowSummary f;
             f.key = k;
+            f.key_index = cur == kNoFlow ? t.distinct_keys++ : t.flows[cur].key_index;
             f.start_ns = r.t_ns;
             f.end_ns = r.t_ns;
             t.flows.push_back(f);

@@ -50,6 +50,7 @@ struct FlowSummary {
     int64_t end_ns = 0;
     uint64_t packets = 0;
     uint64_t bytes = 0;            // sum of ip_len
+    uint32_t key_index = 0;        // which distinct key (0.. in order of first appearance)
 };
 
 inline constexpr uint32_t kNoFlow = 0xffffffffu;
@@ -58,6 +59,7 @@ struct FlowTable {
     std::vector<uint32_t> order;     // IP record indices in time order (as time_order)
     std::vector<uint32_t> flow_of;   // per record: index into flows, kNoFlow for non-IP
     std::vector<FlowSummary> flows;  // ordered by start time (ties: first packet's order)
+    uint32_t distinct_keys = 0;      // flows of one key separated by > 60 s share a key_index
 };
 
 // The same flows as assemble_flows, in the same order.

@@ -100,7 +100,7 @@ int run_eval(const std::string& real_path, const std::string& synth_path, bool j
         fidelity::HtmlReportInput in;
         in.floor = &fl;
         if (score) {
-            in.title = "Fidelity: " + synth_path + " against " + real_path;
+            in.title = "Fidelity of " + synth_path + " (synthetic) against " + real_path + " (real)";
             in.real_label = "real";
             in.synth_label = "synthetic";
             in.real = &real_profile;

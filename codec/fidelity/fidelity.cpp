@@ -27,11 +27,25 @@ MetricSet compare(const TraceProfile& real, const TraceProfile& synth) {
 
 std::optional<double> replay_share(const TraceProfile& real, const TraceProfile& synth) {
     if (synth.flows == 0) return std::nullopt;
+    // Open-addressing set of REAL's distinct keys (index + 1; 0 = empty).
+    size_t cap = 16;
+    while (cap < real.flow_keys.size() * 2) cap <<= 1;
+    const size_t mask = cap - 1;
+    std::vector<uint32_t> slots(cap, 0);
+    for (uint32_t i = 0; i < real.flow_keys.size(); ++i) {
+        size_t s = flow_key_hash(real.flow_keys[i]) & mask;
+        while (slots[s] != 0) s = (s + 1) & mask;
+        slots[s] = i + 1;
+    }
     uint64_t replayed = 0;
-    size_t i = 0;
-    for (const auto& [key, n] : synth.flow_keys) {
-        while (i < real.flow_keys.size() && real.flow_keys[i].first < key) ++i;
-        if (i < real.flow_keys.size() && real.flow_keys[i].first == key) replayed += n;
+    for (size_t j = 0; j < synth.flow_keys.size(); ++j) {
+        const FlowKey& k = synth.flow_keys[j];
+        for (size_t s = flow_key_hash(k) & mask; slots[s] != 0; s = (s + 1) & mask) {
+            if (real.flow_keys[slots[s] - 1] == k) {
+                replayed += synth.flows_per_key[j];
+                break;
+            }
+        }
     }
     return static_cast<double>(replayed) / static_cast<double>(synth.flows);
 }

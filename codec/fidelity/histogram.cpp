@@ -1,6 +1,7 @@
 #include "codec/fidelity/histogram.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <functional>
 #include <numeric>
@@ -9,8 +10,11 @@ namespace dgc::fidelity {
 namespace {
 
 inline size_t slot_of(uint64_t key, size_t mask) {
-    // Fibonacci hashing: bin keys are small or structured integers, so spread them.
-    return static_cast<size_t>((key * 0x9e3779b97f4a7c15ULL) >> 20) & mask;
+    // Bin keys are small integers or (hi << 32 | lo) pairs: fold the high half in, then
+    // take the top bits of a Fibonacci multiply (its low bits ignore the high half).
+    const uint64_t h = (key ^ (key >> 32) * 0x85ebca6bULL) * 0x9e3779b97f4a7c15ULL;
+    const int bits = std::popcount(mask);
+    return bits == 0 ? 0 : static_cast<size_t>(h >> (64 - bits));
 }
 
 }  // namespace

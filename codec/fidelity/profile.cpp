@@ -151,8 +151,8 @@ TraceProfile profile_trace(std::span<const PacketRecord> records) {
     DenseCounter<102> fdur;
     DenseCounter<100> fstart;
     KeyCounter j_pkts_dur(256), j_svc_bytes(1024);
-    std::vector<FlowKey> keys;
-    keys.reserve(ft.flows.size());
+    p.flow_keys.resize(ft.distinct_keys);
+    p.flows_per_key.assign(ft.distinct_keys, 0);
     for (const FlowSummary& f : ft.flows) {
         const uint64_t pb = log2bin(f.packets);
         const uint64_t bb = log2bin(f.bytes);
@@ -163,7 +163,8 @@ TraceProfile profile_trace(std::span<const PacketRecord> records) {
         fstart.add(flow_start_bin(f.start_ns, p.t0, p.t1));
         j_pkts_dur.add(pair_key(pb, db));
         j_svc_bytes.add(pair_key(svc_of(f.key), bb));
-        keys.push_back(f.key);
+        p.flow_keys[f.key_index] = f.key;
+        p.flows_per_key[f.key_index] += 1;
     }
     p.metrics[kFlowPkts] = fpk.to_histogram();
     p.metrics[kFlowBytes] = fby.to_histogram();
@@ -175,13 +176,6 @@ TraceProfile profile_trace(std::span<const PacketRecord> records) {
     p.joint[kJSvcFlowBytes] = j_svc_bytes.to_histogram();
     p.joint[kJFlowGapLen] = j_gap_len.to_histogram();
 
-    std::sort(keys.begin(), keys.end());
-    for (const FlowKey& k : keys) {
-        if (!p.flow_keys.empty() && p.flow_keys.back().first == k)
-            ++p.flow_keys.back().second;
-        else
-            p.flow_keys.emplace_back(k, 1);
-    }
     return p;
 }
 

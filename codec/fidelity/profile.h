@@ -44,7 +44,8 @@ struct TraceProfile {
     std::array<Histogram, kMetricCount> metrics;
     std::array<Histogram, kJointCount> joint;
     std::vector<SecondSample> seconds;                    // non-empty windows, ascending
-    std::vector<std::pair<FlowKey, uint64_t>> flow_keys;  // distinct keys ascending, flows per key
+    std::vector<FlowKey> flow_keys;        // distinct keys, in order of first appearance
+    std::vector<uint64_t> flows_per_key;   // flows of each of them (> 1 when idle gaps split a key)
     uint64_t flows = 0;
 };
 

@@ -112,13 +112,19 @@ std::string joint_chart(JointMetric m, const Histogram& a, const Histogram& b, c
 }
 
 // Per-second series from the trace's first window; long traces averaged into buckets.
-std::string series_chart(const TraceProfile& p, bool bytes, const std::string& name, const char* color) {
-    LineChart c{"seconds since the first packet", bytes ? "bytes / s" : "packets / s", {}, false};
+uint64_t span_seconds(const TraceProfile& p) {
+    return p.seconds.empty() ? 0 : static_cast<uint64_t>(window_of(p.t1) - window_of(p.t0)) + 1;
+}
+
+// x_max: the longer trace's span, so that the two traces' panels share an axis.
+std::string series_chart(const TraceProfile& p, bool bytes, const std::string& name, const char* color, double x_max) {
+    LineChart c{"seconds since the first packet", bytes ? "bytes / s" : "packets / s", {}, false, x_max};
     LineSeries s{name, color, {}, false};
     if (!p.seconds.empty()) {
         const int64_t w0 = window_of(p.t0);
-        const uint64_t span = static_cast<uint64_t>(window_of(p.t1) - w0) + 1;
-        const uint64_t bucket = (span + kMaxSeriesPoints - 1) / kMaxSeriesPoints;
+        const uint64_t span = span_seconds(p);
+        const uint64_t bucket = (std::max<uint64_t>(span, static_cast<uint64_t>(x_max)) + kMaxSeriesPoints - 1) /
+                                kMaxSeriesPoints;
         std::vector<double> sum((span + bucket - 1) / bucket, 0.0);
         for (const auto& sec : p.seconds)
             sum[static_cast<uint64_t>(sec.window - w0) / bucket] += static_cast<double>(bytes ? sec.bytes : sec.packets);
@@ -195,10 +201,11 @@ std::string render_html_report(const HtmlReportInput& in) {
     for (int i = 0; i < kJointCount; ++i)
         card(o, std::string(kJointNames[i]), sc.score.joint[i], fl.score.joint[i],
              joint_chart(static_cast<JointMetric>(i), in.real->joint[i], in.synth->joint[i], l));
+    const double x_max = static_cast<double>(std::max(span_seconds(*in.real), span_seconds(*in.synth)));
     o << "</div>\n<h2>Per-second traffic</h2>\n";
     for (auto [p, name, color] : {std::tuple{in.real, l.real, kRealColor}, std::tuple{in.synth, l.synth, kSynthColor}}) {
         o << "<h3>" << xml_escape(name) << "</h3><div class=\"grid\"><div class=\"card\">"
-          << series_chart(*p, false, name, color) << "</div><div class=\"card\">" << series_chart(*p, true, name, color)
+          << series_chart(*p, false, name, color, x_max) << "</div><div class=\"card\">" << series_chart(*p, true, name, color, x_max)
           << "</div></div>\n";
     }
     o << "</body></html>\n";

@@ -5,28 +5,28 @@
 namespace dgc::fidelity {
 namespace {
 
-nlohmann::json value_or_null(const std::optional<double>& v) {
-    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+nlohmann::ordered_json value_or_null(const std::optional<double>& v) {
+    return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
 }
 
-nlohmann::json counts_json(const PacketCounts& c) { return {{"ip", c.ip}, {"nonip", c.nonip}}; }
+nlohmann::ordered_json counts_json(const PacketCounts& c) { return {{"ip", c.ip}, {"nonip", c.nonip}}; }
 
 }  // namespace
 
-nlohmann::json metrics_json(const MetricSet& m) {
-    nlohmann::json j = nlohmann::json::object();
+nlohmann::ordered_json metrics_json(const MetricSet& m) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
     for (int i = 0; i < kMetricCount; ++i) j[std::string(kMetricNames[i])] = value_or_null(m.metrics[i]);
     return j;
 }
 
-nlohmann::json joint_json(const MetricSet& m) {
-    nlohmann::json j = nlohmann::json::object();
+nlohmann::ordered_json joint_json(const MetricSet& m) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
     for (int i = 0; i < kJointCount; ++i) j[std::string(kJointNames[i])] = value_or_null(m.joint[i]);
     return j;
 }
 
-nlohmann::json eval_json(const FidelityReport& score, const FidelityReport& floor_of_real) {
-    nlohmann::json j;
+nlohmann::ordered_json eval_json(const FidelityReport& score, const FidelityReport& floor_of_real) {
+    nlohmann::ordered_json j;
     j["metrics"] = metrics_json(score.score);
     j["average"] = value_or_null(score.score.average);
     j["floor"] = metrics_json(floor_of_real.score);
@@ -40,8 +40,8 @@ nlohmann::json eval_json(const FidelityReport& score, const FidelityReport& floo
     return j;
 }
 
-nlohmann::json floor_json(const FidelityReport& floor_of_real, const PacketCounts& real) {
-    nlohmann::json j;
+nlohmann::ordered_json floor_json(const FidelityReport& floor_of_real, const PacketCounts& real) {
+    nlohmann::ordered_json j;
     j["floor"] = metrics_json(floor_of_real.score);
     j["floor_average"] = value_or_null(floor_of_real.score.average);
     j["packets"] = {{"real", counts_json(real)}};

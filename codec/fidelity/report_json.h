@@ -9,13 +9,13 @@
 
 namespace dgc::fidelity {
 
-// {name: value|null} for the 17 metrics / the five joint metrics.
-nlohmann::json metrics_json(const MetricSet& m);
-nlohmann::json joint_json(const MetricSet& m);
+// {name: value|null} for the 17 metrics / the five joint metrics; keys keep the spec's order.
+nlohmann::ordered_json metrics_json(const MetricSet& m);
+nlohmann::ordered_json joint_json(const MetricSet& m);
 
 // REAL vs SYNTH with REAL's floor.
-nlohmann::json eval_json(const FidelityReport& score, const FidelityReport& floor_of_real);
+nlohmann::ordered_json eval_json(const FidelityReport& score, const FidelityReport& floor_of_real);
 // REAL alone: the floor keys and REAL's packet counts only.
-nlohmann::json floor_json(const FidelityReport& floor_of_real, const PacketCounts& real);
+nlohmann::ordered_json floor_json(const FidelityReport& floor_of_real, const PacketCounts& real);
 
 }  // namespace dgc::fidelity

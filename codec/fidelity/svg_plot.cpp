@@ -87,7 +87,7 @@ std::string format_si(double v) {
     if (a >= 1e12) { s = v / 1e12; suffix = "T"; }
     else if (a >= 1e9) { s = v / 1e9; suffix = "G"; }
     else if (a >= 1e6) { s = v / 1e6; suffix = "M"; }
-    else if (a >= 1e4) { s = v / 1e3; suffix = "k"; }
+    else if (a >= 1e3) { s = v / 1e3; suffix = "k"; }
     char b[32];
     std::snprintf(b, sizeof b, "%.3g%s", s, suffix);
     return b;
@@ -148,6 +148,7 @@ std::string svg_line_chart(const LineChart& c, int width, int height) {
             y_max = std::max(y_max, y);
         }
     if (!std::isfinite(x_min)) x_min = 0, x_max = 1;
+    if (!c.log_x && c.x_max > x_max) x_max = c.x_max;
     if (x_max <= x_min) x_max = x_min + 1;
     if (y_max <= 0) y_max = 1;
     y_max *= 1.05;

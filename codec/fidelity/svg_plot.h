@@ -39,6 +39,7 @@ struct LineChart {
     std::string y_label;
     std::vector<LineSeries> series;
     bool log_x = false;  // x must be > 0 then
+    double x_max = 0;    // when larger than the data's, the axis extends to it (aligned panels)
 };
 
 std::string svg_bar_chart(const BarChart& c, int width, int height);

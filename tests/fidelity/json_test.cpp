@@ -10,7 +10,7 @@
 namespace dgc::fidelity {
 namespace {
 
-std::set<std::string> keys_of(const nlohmann::json& j) {
+std::set<std::string> keys_of(const nlohmann::ordered_json& j) {
     std::set<std::string> k;
     for (auto it = j.begin(); it != j.end(); ++it) k.insert(it.key());
     return k;
@@ -22,7 +22,7 @@ TEST(Json, EvalHasExactlyTheIssueKeys) {
     synth.push_back(test::non_ip(3));
     const FidelityReport score = evaluate(icmp, synth);
     const FidelityReport fl = floor(icmp);
-    const nlohmann::json j = eval_json(score, fl);
+    const nlohmann::ordered_json j = eval_json(score, fl);
     EXPECT_EQ(keys_of(j), (std::set<std::string>{"metrics", "average", "floor", "floor_average", "packets", "replay",
                                                  "joint", "joint_average", "joint_floor", "joint_floor_average"}));
     EXPECT_EQ(keys_of(j["metrics"]),
@@ -41,7 +41,7 @@ TEST(Json, EvalHasExactlyTheIssueKeys) {
 
 TEST(Json, FloorOnly) {
     const std::vector<PacketRecord> t = {test::udp4(0, 1, 5, 2, 6, 60), test::udp4(1, 3, 7, 4, 8, 60)};
-    const nlohmann::json j = floor_json(floor(t), PacketCounts{2, 0});
+    const nlohmann::ordered_json j = floor_json(floor(t), PacketCounts{2, 0});
     EXPECT_EQ(keys_of(j), (std::set<std::string>{"floor", "floor_average", "packets", "joint_floor",
                                                  "joint_floor_average"}));
     EXPECT_EQ(j["floor"].size(), 17u);

@@ -62,6 +62,9 @@ uint16_t ethertype_of_af(uint32_t af) {
     }
 }
 
+// Protocols whose header parse_transport reads; a frame cut before it is truncated.
+bool transport_wanted(uint8_t proto) { return proto == 6 || proto == 17 || proto == 1 || proto == 58; }
+
 }  // namespace
 
 uint32_t normalize_linktype(uint32_t linktype) {
@@ -217,7 +220,7 @@ bool parse_ipv4(const uint8_t* p, uint32_t n, PacketRecord& r) {
     r.present |= kHasIp;
     if (r.frag_offset != 0) return true;  // no transport header in a non-first fragment
     if (n < ihl) {
-        if (r.proto == 6 || r.proto == 17 || r.proto == 1) r.present |= kTruncated;
+        if (transport_wanted(r.proto)) r.present |= kTruncated;
         return true;
     }
     parse_transport(r.proto, p + ihl, n - ihl, r);
@@ -239,9 +242,15 @@ bool parse_ipv6(const uint8_t* p, uint32_t n, PacketRecord& r) {
     uint8_t next = p[6];
     uint32_t off = 40;
     bool first_fragment = true;
-    // Extension headers the spec skips; a chain longer than this is garbage.
-    for (int hops = 0; hops < 16; ++hops) {
+    // Extension headers the spec skips. A chain longer than this is garbage: its upper
+    // layer is never reached, which the record reports like a cut-off chain.
+    for (int hops = 0;; ++hops) {
         if (next != 0 && next != 43 && next != 44 && next != 60) break;
+        if (hops == 16) {
+            r.proto = next;
+            r.present |= kTruncated;
+            return true;
+        }
         if (n < off + 8) {
             r.proto = next;
             r.present |= kTruncated;
@@ -263,7 +272,7 @@ bool parse_ipv6(const uint8_t* p, uint32_t n, PacketRecord& r) {
     r.proto = next;
     if (!first_fragment) return true;
     if (n < off) {
-        if (next == 6 || next == 17 || next == 58) r.present |= kTruncated;
+        if (transport_wanted(next)) r.present |= kTruncated;
         return true;
     }
     parse_transport(next, p + off, n - off, r);

@@ -1,0 +1,168 @@
+#include "fs/catalog_rows.h"
+
+#include <nlohmann/json.hpp>
+
+#include "fs/lmdb.h"
+
+namespace dgc::fs {
+namespace {
+using nlohmann::json;
+
+// JSON keeps rows readable with mdb_dump and tolerant of added fields.
+template <typename T>
+void get(const json& j, const char* k, T& out) {
+    if (auto it = j.find(k); it != j.end() && !it->is_null()) out = it->get<T>();
+}
+
+std::optional<json> parse(std::string_view s) {
+    auto j = json::parse(s, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) return std::nullopt;
+    return j;
+}
+}  // namespace
+
+std::string encode(const TraceRow& r) {
+    return json{{"id", r.id},
+                {"path", r.path},
+                {"mode", r.mode},
+                {"mtime_ns", r.mtime_ns},
+                {"accepted_ns", r.accepted_ns},
+                {"raw_size", r.raw_size},
+                {"raw_stored", r.raw_stored},
+                {"raw_present", r.raw_present},
+                {"raw_expired_ns", r.raw_expired_ns},
+                {"unmodelable", r.unmodelable},
+                {"warning", r.warning},
+                {"format", r.format},
+                {"linktype", r.linktype},
+                {"out_linktype", r.out_linktype},
+                {"nanosecond", r.nanosecond},
+                {"packets", r.packets},
+                {"chunks", r.chunks},
+                {"chunks_done", r.chunks_done},
+                {"model_bytes", r.model_bytes},
+                {"synth_size", r.synth_size},
+                {"fidelity", r.fidelity},
+                {"worst_fidelity", r.worst_fidelity},
+                {"hold", r.hold}}
+        .dump();
+}
+
+std::optional<TraceRow> decode_trace(std::string_view s) {
+    auto j = parse(s);
+    if (!j) return std::nullopt;
+    TraceRow r;
+    try {
+        get(*j, "id", r.id);
+        get(*j, "path", r.path);
+        get(*j, "mode", r.mode);
+        get(*j, "mtime_ns", r.mtime_ns);
+        get(*j, "accepted_ns", r.accepted_ns);
+        get(*j, "raw_size", r.raw_size);
+        get(*j, "raw_stored", r.raw_stored);
+        get(*j, "raw_present", r.raw_present);
+        get(*j, "raw_expired_ns", r.raw_expired_ns);
+        get(*j, "unmodelable", r.unmodelable);
+        get(*j, "warning", r.warning);
+        get(*j, "format", r.format);
+        get(*j, "linktype", r.linktype);
+        get(*j, "out_linktype", r.out_linktype);
+        get(*j, "nanosecond", r.nanosecond);
+        get(*j, "packets", r.packets);
+        get(*j, "chunks", r.chunks);
+        get(*j, "chunks_done", r.chunks_done);
+        get(*j, "model_bytes", r.model_bytes);
+        get(*j, "synth_size", r.synth_size);
+        get(*j, "fidelity", r.fidelity);
+        get(*j, "worst_fidelity", r.worst_fidelity);
+        get(*j, "hold", r.hold);
+    } catch (const json::exception&) {
+        return std::nullopt;
+    }
+    return r;
+}
+
+std::string encode(const ChunkRow& r) {
+    return json{{"trace", r.trace},           {"index", r.index},         {"first", r.first},
+                {"count", r.count},           {"done", r.done},           {"packets", r.packets},
+                {"synth_bytes", r.synth_bytes}, {"model_bytes", r.model_bytes}, {"fidelity", r.fidelity},
+                {"joint", r.joint},           {"train_seconds", r.train_seconds}, {"parent_id", r.parent_id}}
+        .dump();
+}
+
+std::optional<ChunkRow> decode_chunk(std::string_view s) {
+    auto j = parse(s);
+    if (!j) return std::nullopt;
+    ChunkRow r;
+    try {
+        get(*j, "trace", r.trace);
+        get(*j, "index", r.index);
+        get(*j, "first", r.first);
+        get(*j, "count", r.count);
+        get(*j, "done", r.done);
+        get(*j, "packets", r.packets);
+        get(*j, "synth_bytes", r.synth_bytes);
+        get(*j, "model_bytes", r.model_bytes);
+        get(*j, "fidelity", r.fidelity);
+        get(*j, "joint", r.joint);
+        get(*j, "train_seconds", r.train_seconds);
+        get(*j, "parent_id", r.parent_id);
+    } catch (const json::exception&) {
+        return std::nullopt;
+    }
+    return r;
+}
+
+std::string encode(const StagingRow& r) {
+    return json{{"id", r.id}, {"path", r.path}, {"mode", r.mode}, {"mtime_ns", r.mtime_ns}, {"closed", r.closed}}
+        .dump();
+}
+
+std::optional<StagingRow> decode_staging(std::string_view s) {
+    auto j = parse(s);
+    if (!j) return std::nullopt;
+    StagingRow r;
+    try {
+        get(*j, "id", r.id);
+        get(*j, "path", r.path);
+        get(*j, "mode", r.mode);
+        get(*j, "mtime_ns", r.mtime_ns);
+        get(*j, "closed", r.closed);
+    } catch (const json::exception&) {
+        return std::nullopt;
+    }
+    return r;
+}
+
+std::string encode(const DirRow& r) { return json{{"mode", r.mode}, {"mtime_ns", r.mtime_ns}}.dump(); }
+
+std::optional<DirRow> decode_dir(std::string_view s) {
+    auto j = parse(s);
+    if (!j) return std::nullopt;
+    DirRow r;
+    try {
+        get(*j, "mode", r.mode);
+        get(*j, "mtime_ns", r.mtime_ns);
+    } catch (const json::exception&) {
+        return std::nullopt;
+    }
+    return r;
+}
+
+std::string encode(const JobRow& r) { return be64(r.trace) + be32(r.chunk); }
+
+std::optional<JobRow> decode_job(std::string_view s) {
+    if (s.size() != 12) return std::nullopt;
+    return JobRow{from_be64(s.substr(0, 8)), from_be32(s.substr(8, 4))};
+}
+
+bool all_modelled(const TraceRow& t) { return t.unmodelable.empty() && t.chunks > 0 && t.chunks_done == t.chunks; }
+
+std::string trace_state(const TraceRow& t, bool training_now) {
+    if (!t.unmodelable.empty()) return "unmodelable: " + t.unmodelable;
+    if (all_modelled(t)) return t.raw_present ? "modelled" : "raw-expired";
+    if (t.chunks_done == 0 && !training_now) return "queued";
+    return "training " + std::to_string(t.chunks_done) + "/" + std::to_string(t.chunks);
+}
+
+}  // namespace dgc::fs

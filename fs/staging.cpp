@@ -1,0 +1,171 @@
+#include "fs/staging.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "codec/log.h"
+
+namespace dgc::fs {
+
+StagingFile::~StagingFile() {
+    if (fd >= 0) ::close(fd);
+}
+
+namespace {
+StagingRow row_of(StagingFile& f) {
+    return StagingRow{f.id, f.path, f.mode, f.mtime_ns, f.closed_once};
+}
+}  // namespace
+
+Result<std::shared_ptr<StagingFile>> StagingArea::create(const std::string& path, uint32_t mode, int64_t now_ns) {
+    auto id = catalog_.allocate_id("staging");
+    if (!id) return id.status();
+    const std::string file = layout_.staging_path(*id);
+    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::io(file + ": cannot create staging file: " + std::strerror(errno));
+    auto f = std::make_shared<StagingFile>(*id, fd);
+    f->path = path;
+    f->mode = mode;
+    f->mtime_ns = now_ns;
+    if (auto st = catalog_.put_staging(row_of(*f)); !st) {
+        ::unlink(file.c_str());
+        return st;
+    }
+    std::shared_ptr<StagingFile> replaced;
+    {
+        std::lock_guard lk(mu_);
+        auto& slot = by_path_[path];
+        replaced = std::exchange(slot, f);
+    }
+    if (replaced) {
+        std::lock_guard lk(replaced->mu);
+        replaced->gone = true;
+        (void)catalog_.drop_staging(replaced->id);
+        ::unlink(layout_.staging_path(replaced->id).c_str());
+    }
+    return f;
+}
+
+Result<std::shared_ptr<StagingFile>> StagingArea::adopt(const StagingRow& row) {
+    const std::string file = layout_.staging_path(row.id);
+    int fd = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return Status::io(file + ": staging file of '" + row.path + "' is missing: " + std::strerror(errno));
+    auto f = std::make_shared<StagingFile>(row.id, fd);
+    f->path = row.path;
+    f->mode = row.mode;
+    f->mtime_ns = row.mtime_ns;
+    f->closed_once = row.closed;
+    std::lock_guard lk(mu_);
+    by_path_[row.path] = f;
+    return f;
+}
+
+std::shared_ptr<StagingFile> StagingArea::find(const std::string& path) const {
+    std::lock_guard lk(mu_);
+    auto it = by_path_.find(path);
+    return it == by_path_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<StagingFile>> StagingArea::all() const {
+    std::lock_guard lk(mu_);
+    std::vector<std::shared_ptr<StagingFile>> out;
+    for (auto& [p, f] : by_path_) out.push_back(f);
+    return out;
+}
+
+std::vector<std::string> StagingArea::paths_under(const std::string& dir_prefix) const {
+    std::lock_guard lk(mu_);
+    std::vector<std::string> out;
+    for (auto it = by_path_.lower_bound(dir_prefix); it != by_path_.end(); ++it) {
+        if (it->first.compare(0, dir_prefix.size(), dir_prefix) != 0) break;
+        out.push_back(it->first);
+    }
+    return out;
+}
+
+Status StagingArea::persist(StagingFile& f) { return catalog_.put_staging(row_of(f)); }
+
+Status StagingArea::mark_closed(StagingFile& f) {
+    std::lock_guard lk(f.mu);
+    if (f.gone) return {};
+    if (f.dirty || !f.closed_once) {
+        // Invariant 1: close() returns only after the bytes and the "closed" row are durable.
+        if (::fdatasync(f.fd) != 0)
+            return Status::io(layout_.staging_path(f.id) + ": fdatasync failed: " + std::strerror(errno));
+        f.dirty = false;
+        if (!f.closed_once) {
+            f.closed_once = true;
+            if (auto st = persist(f); !st) {
+                f.closed_once = false;
+                return st;
+            }
+        }
+    }
+    return {};
+}
+
+Status StagingArea::rename(const std::string& from, const std::string& to) {
+    std::shared_ptr<StagingFile> f, displaced;
+    {
+        std::lock_guard lk(mu_);
+        auto it = by_path_.find(from);
+        if (it == by_path_.end()) return Status::not_found(from + ": not a staging file");
+        f = it->second;
+        by_path_.erase(it);
+        auto& slot = by_path_[to];
+        displaced = std::exchange(slot, f);
+    }
+    if (displaced && displaced != f) {
+        std::lock_guard lk(displaced->mu);
+        displaced->gone = true;
+        (void)catalog_.drop_staging(displaced->id);
+        ::unlink(layout_.staging_path(displaced->id).c_str());
+    }
+    std::lock_guard lk(f->mu);
+    f->path = to;
+    return persist(*f);
+}
+
+Status StagingArea::remove(const std::string& path) {
+    std::shared_ptr<StagingFile> f;
+    {
+        std::lock_guard lk(mu_);
+        auto it = by_path_.find(path);
+        if (it == by_path_.end()) return Status::not_found(path + ": not a staging file");
+        f = it->second;
+        by_path_.erase(it);
+    }
+    std::lock_guard lk(f->mu);
+    f->gone = true;
+    ::unlink(layout_.staging_path(f->id).c_str());
+    return catalog_.drop_staging(f->id);
+}
+
+void StagingArea::forget(const std::shared_ptr<StagingFile>& f) {
+    {
+        std::lock_guard lk(mu_);
+        auto it = by_path_.find(f->path);
+        if (it != by_path_.end() && it->second == f) by_path_.erase(it);
+    }
+    ::unlink(layout_.staging_path(f->id).c_str());
+}
+
+std::vector<std::shared_ptr<StagingFile>> StagingArea::ready_for_ingest(int64_t now_ns, int64_t quiet_ns) {
+    std::vector<std::shared_ptr<StagingFile>> out;
+    for (auto& f : all()) {
+        std::lock_guard lk(f->mu);
+        if (f->opens == 0 && f->closed_once && !f->ingesting && !f->gone && now_ns - f->last_release_ns >= quiet_ns)
+            out.push_back(f);
+    }
+    return out;
+}
+
+size_t StagingArea::size() const {
+    std::lock_guard lk(mu_);
+    return by_path_.size();
+}
+
+}  // namespace dgc::fs

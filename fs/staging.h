@@ -1,0 +1,71 @@
+// Files being written in retention/: one staging file each, a catalog row that says
+// whether a writer has closed it (what crash recovery accepts), and the in-memory
+// bookkeeping that decides when the last writer is gone and ingest may start.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fs/catalog.h"
+#include "fs/store_layout.h"
+
+namespace dgc::fs {
+
+struct StagingFile {
+    StagingFile(uint64_t id_, int fd_) : id(id_), fd(fd_) {}
+    ~StagingFile();
+    const uint64_t id;
+    const int fd;                    // O_RDWR; stays valid for open handles after ingest unlinks the file
+    std::mutex mu;                   // guards everything below
+    std::string path;
+    uint32_t mode = 0644;
+    int64_t mtime_ns = 0;
+    int opens = 0;                   // open handles (readers and writers)
+    bool dirty = false;              // written since the last durable flush
+    bool closed_once = false;        // catalog row says closed
+    int64_t last_release_ns = 0;
+    bool ingesting = false;
+    bool gone = false;               // unlinked or replaced: ingest must not commit it
+};
+
+class StagingArea {
+public:
+    StagingArea(Catalog& catalog, StoreLayout layout) : catalog_(catalog), layout_(std::move(layout)) {}
+
+    // New empty staging file at `path` (replacing any staging file there).
+    Result<std::shared_ptr<StagingFile>> create(const std::string& path, uint32_t mode, int64_t now_ns);
+    // Adopts a staging row found at startup (crash recovery).
+    Result<std::shared_ptr<StagingFile>> adopt(const StagingRow& row);
+
+    std::shared_ptr<StagingFile> find(const std::string& path) const;
+    std::vector<std::shared_ptr<StagingFile>> all() const;
+    // Paths of staging files directly or indirectly under `dir_prefix` ("" = everything).
+    std::vector<std::string> paths_under(const std::string& dir_prefix) const;
+
+    // Writer closed (FUSE flush): make the bytes durable, then record closed=true.
+    Status mark_closed(StagingFile& f);
+    Status rename(const std::string& from, const std::string& to);
+    // Unlink: forget it; open handles keep reading their fd.
+    Status remove(const std::string& path);
+    // After ingest committed (the commit dropped the row): forget it and delete the file.
+    void forget(const std::shared_ptr<StagingFile>& f);
+    Status persist(StagingFile& f);  // mode/mtime/path changes -> catalog row
+
+    // Files whose last handle closed at least quiet_ns ago and that nobody is ingesting.
+    std::vector<std::shared_ptr<StagingFile>> ready_for_ingest(int64_t now_ns, int64_t quiet_ns);
+    size_t size() const;
+
+private:
+    Catalog& catalog_;
+    StoreLayout layout_;
+    mutable std::mutex mu_;
+    std::map<std::string, std::shared_ptr<StagingFile>> by_path_;
+};
+
+}  // namespace dgc::fs

@@ -1,0 +1,64 @@
+#include "fs/sweeper.h"
+
+#include <unistd.h>
+
+#include "codec/log.h"
+
+namespace dgc::fs {
+
+TraceFacts facts_of(const TraceRow& t) {
+    TraceFacts f;
+    f.id = t.id;
+    f.path = t.path;
+    f.accepted_ns = t.accepted_ns;
+    f.raw_present = t.raw_present;
+    f.raw_stored = t.raw_stored;
+    f.modelled = all_modelled(t);
+    f.chunks_done = t.chunks_done;
+    f.chunks = t.chunks;
+    f.unmodelable = t.unmodelable;
+    f.xattr_hold = t.hold;
+    f.worst_fidelity = t.worst_fidelity;
+    return f;
+}
+
+Result<std::vector<Decision>> Sweeper::sweep(const Policy& policy, int64_t now_ns, bool dry_run) {
+    auto log = logger("policy");
+    auto traces = catalog_.traces();
+    if (!traces) return traces.status();
+    std::vector<TraceFacts> facts;
+    for (const auto& t : *traces) facts.push_back(facts_of(t));
+    auto decisions = decide(policy, facts, now_ns);
+    if (dry_run) return decisions;
+    for (const auto& d : decisions) {
+        switch (d.action) {
+            case Action::kExpireRaw:
+                // expire_raw re-checks invariant 2 inside its transaction; the file goes only after.
+                if (auto st = catalog_.expire_raw(d.id, now_ns); !st) {
+                    log->warn("raw of {} kept: {}", d.path, st.message());
+                    continue;
+                }
+                ::unlink(layout_.raw_path(d.id).c_str());
+                log->info("expired raw of {}: {}", d.path, d.reason);
+                break;
+            case Action::kDropTrace:
+                if (auto st = catalog_.delete_trace(d.id); !st) {
+                    log->error("could not drop {}: {}", d.path, st.message());
+                    if (events_) events_->add(d.path + ": " + st.message());
+                    continue;
+                }
+                ::unlink(layout_.raw_path(d.id).c_str());
+                log->info("dropped {} from the archive: {}", d.path, d.reason);
+                break;
+            case Action::kBlocked:
+                if (last_blocked_[d.id] != d.reason) {
+                    last_blocked_[d.id] = d.reason;
+                    log->info("{}: {}", d.path.empty() ? "volume" : d.path, d.reason);
+                }
+                break;
+        }
+    }
+    return decisions;
+}
+
+}  // namespace dgc::fs

@@ -1,0 +1,275 @@
+// Volume lifecycle: opening the store, crash recovery, and the background threads.
+#include "fs/volume.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "codec/log.h"
+#include "fs/ingest.h"
+
+namespace dgc::fs {
+namespace {
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+}  // namespace
+
+Result<std::unique_ptr<Volume>> Volume::open(const VolumeOptions& opts) {
+    std::unique_ptr<Volume> v(new Volume(opts));
+    v->layout_.root = opts.store;
+    for (const auto& d : {v->layout_.root, v->layout_.raw_dir(), v->layout_.staging_dir()}) {
+        std::error_code ec;
+        std::filesystem::create_directories(d, ec);
+        if (ec) return Status::io(d + ": cannot create store directory: " + ec.message());
+    }
+    auto cat = Catalog::open(v->layout_.catalog_dir(), false);
+    if (!cat) return cat.status();
+    v->catalog_ = std::move(cat.value());
+    if (!opts.policy_file.empty()) {
+        auto p = load_policy(opts.policy_file);
+        if (!p) return p.status();
+        v->policy_ = std::make_shared<const Policy>(std::move(p.value()));
+    } else {
+        v->policy_ = std::make_shared<const Policy>();
+    }
+    v->staging_ = std::make_unique<StagingArea>(*v->catalog_, v->layout_);
+    v->archive_ = std::make_unique<ArchiveCache>(*v->catalog_, v->library_, opts.cache_bytes);
+    v->sweeper_ = std::make_unique<Sweeper>(*v->catalog_, v->layout_, &v->events_);
+    WorkerOptions wo;
+    wo.workers = opts.workers;
+    wo.device = opts.device;
+    Volume* self = v.get();
+    wo.budget_seconds = [self] {
+        return self->opts_.train_budget_s ? *self->opts_.train_budget_s : self->policy()->train_budget_s;
+    };
+    wo.on_committed = [self](uint64_t) {
+        self->sweep_requested_ = true;
+        self->bg_cv_.notify_all();
+    };
+    v->workers_ = std::make_unique<WorkerPool>(*v->catalog_, v->layout_, v->library_, v->events_, wo);
+    if (auto st = v->recover(); !st) return st;
+    return v;
+}
+
+Volume::~Volume() { shutdown(); }
+
+Status Volume::recover() {
+    auto log = logger("fs");
+    auto rows = catalog_->staging_rows();
+    if (!rows) return rows.status();
+    std::set<std::string> keep;
+    for (const auto& r : *rows) {
+        if (!r.closed) {
+            // Its writer never closed it: never half-accept (invariant 1 covers closed files only).
+            log->warn("discarding {}: its writer had not closed it when the daemon stopped", r.path);
+            (void)catalog_->drop_staging(r.id);
+            continue;
+        }
+        auto f = staging_->adopt(r);
+        if (!f) {
+            log->error("{}", f.status().message());
+            events_.add(f.status().message());
+            continue;
+        }
+        keep.insert(std::to_string(r.id));
+        log->info("re-ingesting {} (closed before the daemon stopped)", r.path);
+    }
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(layout_.staging_dir(), ec))
+        if (!keep.count(e.path().filename().string())) std::filesystem::remove(e.path(), ec);
+
+    auto traces = catalog_->traces();
+    if (!traces) return traces.status();
+    std::set<std::string> live;
+    for (const auto& t : *traces)
+        if (t.raw_present) live.insert(std::to_string(t.id) + ".zst");
+    for (const auto& e : std::filesystem::directory_iterator(layout_.raw_dir(), ec))
+        if (!live.count(e.path().filename().string())) {
+            log->info("removing orphan raw segment {}", e.path().string());
+            std::filesystem::remove(e.path(), ec);
+        }
+    for (const auto& t : *traces)
+        if (t.raw_present && ::access(layout_.raw_path(t.id).c_str(), R_OK) != 0) {
+            log->error("raw segment of {} is missing: {}", t.path, layout_.raw_path(t.id));
+            events_.add(t.path + ": raw segment missing");
+        }
+    auto lib = catalog_->library();
+    if (!lib) return lib.status();
+    for (auto& [id, blob] : *lib) library_.add(id, std::move(blob));
+    auto jobs = catalog_->jobs();
+    if (jobs && !jobs->empty()) log->info("{} training jobs resume from the queue", jobs->size());
+    return {};
+}
+
+std::shared_ptr<const Policy> Volume::policy() const {
+    std::lock_guard lk(policy_mu_);
+    return policy_;
+}
+
+void Volume::reload_policy() {
+    auto log = logger("policy");
+    if (opts_.policy_file.empty()) {
+        log->info("SIGHUP: no --policy file, built-in defaults stay");
+        return;
+    }
+    auto p = load_policy(opts_.policy_file);
+    if (!p) {
+        log->error("policy reload failed, the previous policy stays: {}", p.status().message());
+        events_.add(p.status().message());
+        return;
+    }
+    {
+        std::lock_guard lk(policy_mu_);
+        policy_ = std::make_shared<const Policy>(std::move(p.value()));
+    }
+    log->info("policy reloaded from {}", opts_.policy_file);
+    sweep_requested_ = true;
+}
+
+void Volume::start() {
+    std::lock_guard lk(bg_mu_);
+    if (started_) return;
+    started_ = true;
+    started_ns_ = now_ns();
+    workers_->start();
+    ingest_thread_ = std::thread([this] { ingest_loop(); });
+    housekeeping_thread_ = std::thread([this] { housekeeping_loop(); });
+}
+
+void Volume::shutdown() {
+    {
+        std::lock_guard lk(bg_mu_);
+        if (!started_ || stopping_) return;
+        stopping_ = true;
+    }
+    auto log = logger("fs");
+    log->info("shutting down: ingesting closed files, letting running training jobs commit");
+    bg_cv_.notify_all();
+    if (ingest_thread_.joinable()) ingest_thread_.join();
+    // Files closed within the quiet period are accepted now rather than after the restart.
+    for (auto& f : staging_->ready_for_ingest(INT64_MAX, 0)) run_ingest(f);
+    workers_->stop();
+    if (housekeeping_thread_.joinable()) housekeeping_thread_.join();
+    write_status_file();
+    log->info("stopped cleanly");
+}
+
+void Volume::ingest_loop() {
+    for (;;) {
+        {
+            std::unique_lock lk(bg_mu_);
+            bg_cv_.wait_for(lk, std::chrono::milliseconds(100), [&] { return stopping_; });
+            if (stopping_) return;
+        }
+        const int64_t quiet = policy()->quiet_ms * 1'000'000;
+        for (auto& f : staging_->ready_for_ingest(now_ns(), quiet)) run_ingest(f);
+    }
+}
+
+void Volume::run_ingest(const std::shared_ptr<StagingFile>& f) {
+    IngestRequest req;
+    {
+        std::lock_guard lk(f->mu);
+        if (f->opens > 0 || f->gone || f->ingesting) return;
+        f->ingesting = true;
+        req.staging_id = f->id;
+        req.path = f->path;
+        req.mode = f->mode;
+        req.mtime_ns = f->mtime_ns;
+    }
+    auto pol = policy();
+    req.chunk_seconds = pol->chunk_seconds;
+    req.chunk_packets = pol->chunk_packets;
+    std::optional<uint64_t> replaced;
+    if (auto old = catalog_->trace_at(req.path); old && old->has_value()) replaced = (*old)->id;
+    auto out = ingest_staging(*catalog_, layout_, req, [&] {
+        std::lock_guard lk(f->mu);
+        return !f->gone;
+    });
+    {
+        std::lock_guard lk(f->mu);
+        f->ingesting = false;
+        if (!out && !f->gone) f->last_release_ns = now_ns() + 30'000'000'000;  // retry later
+    }
+    if (!out) {
+        if (out.status().code() != Status::Code::kNotFound) {
+            logger("ingest")->error("ingest of {} failed, staging kept for retry: {}", req.path, out.status().message());
+            events_.add(req.path + ": " + out.status().message());
+        }
+        return;
+    }
+    staging_->forget(f);
+    if (replaced && *replaced != out->trace) ::unlink(layout_.raw_path(*replaced).c_str());
+    if (!out->unmodelable.empty()) events_.add(req.path + ": unmodelable: " + out->unmodelable);
+    workers_->wake();
+    sweep_requested_ = true;
+}
+
+void Volume::housekeeping_loop() {
+    int64_t last_sweep = 0, last_status = 0;
+    for (;;) {
+        {
+            std::unique_lock lk(bg_mu_);
+            bg_cv_.wait_for(lk, std::chrono::milliseconds(200), [&] { return stopping_; });
+            if (stopping_) return;
+        }
+        if (reload_requested_.exchange(false)) reload_policy();
+        const int64_t now = now_ns();
+        auto pol = policy();
+        if (sweep_requested_.exchange(false) || now - last_sweep >= pol->sweep_interval_s * 1'000'000'000) {
+            last_sweep = now;
+            if (auto r = sweeper_->sweep(*pol, now, false); !r) {
+                logger("policy")->error("sweep failed: {}", r.status().message());
+                events_.add("policy sweep: " + r.status().message());
+            }
+        }
+        if (now - last_status >= 1'000'000'000) {
+            last_status = now;
+            write_status_file();
+        }
+    }
+}
+
+void Volume::write_status_file() {
+    using nlohmann::json;
+    json j;
+    j["pid"] = ::getpid();
+    j["mountpoint"] = opts_.mountpoint;
+    j["store"] = layout_.root;
+    j["updated_s"] = now_ns() / 1'000'000'000;
+    j["started_s"] = started_ns_ / 1'000'000'000;
+    {
+        std::lock_guard lk(bg_mu_);
+        j["running"] = started_ && !stopping_;
+    }
+    j["staging_files"] = staging_->size();
+    j["cache_bytes"] = archive_->cached_bytes();
+    json jobs = json::array();
+    for (const auto& p : workers_->progress())
+        jobs.push_back({{"trace", p.trace},
+                        {"path", p.path},
+                        {"chunk", p.chunk},
+                        {"chunks", p.chunks},
+                        {"fraction", p.fraction},
+                        {"started_s", double(p.started_ns) / 1e9}});
+    j["jobs"] = jobs;
+    json errs = json::array();
+    for (const auto& [t, m] : events_.snapshot()) errs.push_back({{"time_s", t}, {"message", m}});
+    j["recent_errors"] = errs;
+    const std::string tmp = layout_.status_path() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << j.dump(1) << "\n";
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, layout_.status_path(), ec);
+}
+
+}  // namespace dgc::fs

@@ -1,0 +1,134 @@
+// The mounted volume without FUSE: the retention/ and archive/ namespaces over the store,
+// background ingest, training workers, policy sweep and the status file. Operations take
+// mount-relative paths ("/retention/a.pcap") and return 0 / a byte count, or -errno,
+// which is all fs/fuse_*.cpp has to pass on.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fs/archive.h"
+#include "fs/catalog.h"
+#include "fs/events.h"
+#include "fs/library_holder.h"
+#include "fs/policy.h"
+#include "fs/staging.h"
+#include "fs/store_layout.h"
+#include "fs/sweeper.h"
+#include "fs/workers.h"
+
+namespace dgc::fs {
+
+struct VolumeOptions {
+    std::string store = "/var/lib/dgcfs";
+    std::string policy_file;                  // empty: built-in defaults (keep raw forever)
+    std::string mountpoint;                   // for the status file only
+    int workers = 1;
+    trainer::Device device = trainer::Device::kAuto;
+    std::optional<double> train_budget_s;     // overrides the policy's [training] budget_seconds
+    size_t cache_bytes = size_t(96) << 20;    // generated archive chunks kept in memory
+};
+
+struct DirEntry {
+    std::string name;
+    struct stat st{};
+};
+
+struct Handle;
+
+class Volume {
+public:
+    static Result<std::unique_ptr<Volume>> open(const VolumeOptions& opts);
+    ~Volume();
+    void start();     // background threads; call after the mount exists
+    void shutdown();  // ingest what is closed, let running jobs commit, stop threads
+    void request_policy_reload() { reload_requested_ = true; }  // async-signal-safe
+
+    int getattr(const std::string& path, struct stat* st);
+    int readdir(const std::string& path, std::vector<DirEntry>& out);
+    int mkdir(const std::string& path, mode_t mode);
+    int rmdir(const std::string& path);
+    int unlink(const std::string& path);
+    int rename(const std::string& from, const std::string& to, unsigned flags);
+    int chmod(const std::string& path, mode_t mode);
+    int utimens(const std::string& path, const struct timespec tv[2]);
+    int truncate(const std::string& path, off_t size, uint64_t fh);  // fh 0: by path
+
+    int create(const std::string& path, mode_t mode, int flags, uint64_t* fh);
+    int open(const std::string& path, int flags, uint64_t* fh);
+    int read(uint64_t fh, char* buf, size_t size, off_t off);
+    int write(uint64_t fh, const char* buf, size_t size, off_t off);
+    int flush(uint64_t fh);
+    int release(uint64_t fh);
+    int fsync(uint64_t fh, bool datasync);
+    int statfs(struct statvfs* st);
+
+    int getxattr(const std::string& path, const std::string& name, std::string& value);
+    int setxattr(const std::string& path, const std::string& name, const std::string& value);
+    int listxattr(const std::string& path, std::vector<std::string>& names);
+    int removexattr(const std::string& path, const std::string& name);
+
+    const StoreLayout& layout() const { return layout_; }
+
+private:
+    enum class View { kRoot, kRetention, kArchive, kOutside };
+    struct Where {
+        View view;
+        std::string rel;  // "" = the view's root
+    };
+    static Where where(const std::string& path);
+
+    Volume(VolumeOptions opts) : opts_(std::move(opts)) {}
+    Status recover();
+    std::shared_ptr<const Policy> policy() const;
+    void reload_policy();
+
+    // namespace helpers (volume_tree.cpp)
+    bool retention_dir_exists(const std::string& rel);
+    bool archive_dir_exists(const std::string& rel);
+    bool parent_exists(const std::string& rel);
+    std::shared_ptr<StagingFile> settled_staging(const std::string& rel);  // waits out a running ingest
+    std::optional<TraceRow> trace_at(const std::string& rel);
+    void fill_trace_stat(const TraceRow& t, bool archive, struct stat* st) const;
+    int rename_trace(const TraceRow& t, const std::string& to);
+    int staging_from_trace(const TraceRow& t, bool copy_bytes, std::shared_ptr<StagingFile>& out);
+
+    // background (volume.cpp)
+    void ingest_loop();
+    void housekeeping_loop();
+    void run_ingest(const std::shared_ptr<StagingFile>& f);
+    void write_status_file();
+
+    VolumeOptions opts_;
+    StoreLayout layout_;
+    std::unique_ptr<Catalog> catalog_;
+    std::unique_ptr<StagingArea> staging_;
+    std::unique_ptr<ArchiveCache> archive_;
+    std::unique_ptr<WorkerPool> workers_;
+    std::unique_ptr<Sweeper> sweeper_;
+    LibraryHolder library_;
+    RecentEvents events_;
+
+    mutable std::mutex policy_mu_;
+    std::shared_ptr<const Policy> policy_;
+    std::atomic<bool> reload_requested_{false};
+    std::atomic<bool> sweep_requested_{true};
+
+    std::mutex bg_mu_;
+    std::condition_variable bg_cv_;
+    bool stopping_ = false;
+    bool started_ = false;
+    std::thread ingest_thread_, housekeeping_thread_;
+    int64_t started_ns_ = 0;
+};
+
+}  // namespace dgc::fs

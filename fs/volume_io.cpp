@@ -1,0 +1,268 @@
+// Open files: staging files being written, raw segments and generated archive files.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "codec/log.h"
+#include "codec/raw_segment.h"
+#include "fs/volume.h"
+
+namespace dgc::fs {
+
+struct Handle {
+    enum class Kind { kStaging, kRaw, kArchive };
+    explicit Handle(Kind k) : kind(k) {}
+    Kind kind;
+    bool writer = false;
+    std::shared_ptr<StagingFile> staging;
+    std::mutex mu;  // the raw reader caches one frame and is not thread-safe
+    std::optional<RawSegmentReader> raw;
+    std::shared_ptr<const ArchiveFile> archive;
+};
+
+namespace {
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+Handle* handle_of(uint64_t fh) { return reinterpret_cast<Handle*>(fh); }
+bool wants_write(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
+
+uint64_t register_staging_open(const std::shared_ptr<StagingFile>& f, bool writer) {
+    auto* h = new Handle(Handle::Kind::kStaging);
+    h->writer = writer;
+    h->staging = f;
+    std::lock_guard lk(f->mu);
+    ++f->opens;
+    return reinterpret_cast<uint64_t>(h);
+}
+}  // namespace
+
+int Volume::staging_from_trace(const TraceRow& t, bool copy_bytes, std::shared_ptr<StagingFile>& out) {
+    // Writing to an accepted file: a new staging copy; its ingest replaces the old trace.
+    auto f = staging_->create(t.path, t.mode, now_ns());
+    if (!f) return -EIO;
+    if (copy_bytes) {
+        auto enc = catalog_->frame_index(t.id);
+        auto idx = enc ? decode_frame_index(*enc) : Result<RawFrameIndex>(enc.status());
+        auto r = idx ? RawSegmentReader::open(layout_.raw_path(t.id), *idx) : Result<RawSegmentReader>(idx.status());
+        if (!r) {
+            logger("fs")->error("cannot copy {} for writing: {}", t.path, r.status().message());
+            (void)staging_->remove(t.path);
+            return -EIO;
+        }
+        std::string buf(1 << 20, '\0');
+        for (uint64_t off = 0; off < r->size();) {
+            auto n = r->read(off, buf);
+            if (!n || *n == 0 || ::pwrite((*f)->fd, buf.data(), *n, static_cast<off_t>(off)) != ssize_t(*n)) {
+                (void)staging_->remove(t.path);
+                return -EIO;
+            }
+            off += *n;
+        }
+    }
+    out = *f;
+    return 0;
+}
+
+int Volume::create(const std::string& path, mode_t mode, int flags, uint64_t* fh) {
+    auto w = where(path);
+    if (w.view == View::kArchive || w.view == View::kRoot) return -EROFS;
+    if (w.view != View::kRetention || w.rel.empty()) return -EACCES;
+    if (!parent_exists(w.rel)) return -ENOENT;
+    if (auto t = trace_at(w.rel); t && t->raw_present) {
+        if (flags & O_EXCL) return -EEXIST;
+        if (t->hold) return -EPERM;
+    }
+    if (auto f = settled_staging(w.rel)) {
+        if (flags & O_EXCL) return -EEXIST;
+        if (::ftruncate(f->fd, 0) != 0) return -errno;
+        std::lock_guard lk(f->mu);
+        f->dirty = true;
+        f->mtime_ns = now_ns();
+    }
+    struct stat st {};
+    if (getattr(path, &st) == 0 && S_ISDIR(st.st_mode)) return -EISDIR;
+    auto existing = staging_->find(w.rel);
+    if (existing) {
+        *fh = register_staging_open(existing, true);
+        return 0;
+    }
+    auto f = staging_->create(w.rel, mode & 07777, now_ns());
+    if (!f) {
+        logger("fs")->error("create {}: {}", w.rel, f.status().message());
+        return -EIO;
+    }
+    *fh = register_staging_open(*f, true);
+    return 0;
+}
+
+int Volume::open(const std::string& path, int flags, uint64_t* fh) {
+    auto w = where(path);
+    if (w.view == View::kOutside) return -ENOENT;
+    if (w.view == View::kRoot || w.rel.empty()) return -EISDIR;
+    const bool writer = wants_write(flags) || (flags & O_TRUNC);
+    if (w.view == View::kArchive) {
+        if (writer) return -EROFS;
+        auto t = trace_at(w.rel);
+        if (!t || !all_modelled(*t)) return archive_dir_exists(w.rel) ? -EISDIR : -ENOENT;
+        auto f = archive_->open(t->id);
+        if (!f) {
+            logger("fs")->error("archive open {}: {}", w.rel, f.status().message());
+            return -EIO;
+        }
+        auto* h = new Handle(Handle::Kind::kArchive);
+        h->archive = *f;
+        *fh = reinterpret_cast<uint64_t>(h);
+        return 0;
+    }
+    auto f = writer ? settled_staging(w.rel) : staging_->find(w.rel);
+    if (f) {
+        if (flags & O_TRUNC) {
+            if (::ftruncate(f->fd, 0) != 0) return -errno;
+            std::lock_guard lk(f->mu);
+            f->dirty = true;
+            f->mtime_ns = now_ns();
+        }
+        *fh = register_staging_open(f, writer);
+        return 0;
+    }
+    auto t = trace_at(w.rel);
+    if (!t || !t->raw_present) return retention_dir_exists(w.rel) ? -EISDIR : -ENOENT;
+    if (writer) {
+        if (t->hold) return -EPERM;
+        std::shared_ptr<StagingFile> copy;
+        if (int rc = staging_from_trace(*t, !(flags & O_TRUNC), copy); rc != 0) return rc;
+        *fh = register_staging_open(copy, true);
+        return 0;
+    }
+    auto enc = catalog_->frame_index(t->id);
+    if (!enc) return -ENOENT;  // expired between lookup and open
+    auto idx = decode_frame_index(*enc);
+    if (!idx) return -EIO;
+    auto r = RawSegmentReader::open(layout_.raw_path(t->id), std::move(idx.value()));
+    if (!r) {
+        logger("fs")->error("open {}: {}", w.rel, r.status().message());
+        return -EIO;
+    }
+    auto* h = new Handle(Handle::Kind::kRaw);
+    h->raw.emplace(std::move(r.value()));
+    *fh = reinterpret_cast<uint64_t>(h);
+    return 0;
+}
+
+int Volume::read(uint64_t fh, char* buf, size_t size, off_t off) {
+    Handle* h = handle_of(fh);
+    if (off < 0) return -EINVAL;
+    switch (h->kind) {
+        case Handle::Kind::kStaging: {
+            ssize_t n = ::pread(h->staging->fd, buf, size, off);
+            return n < 0 ? -errno : static_cast<int>(n);
+        }
+        case Handle::Kind::kRaw: {
+            std::lock_guard lk(h->mu);
+            auto n = h->raw->read(static_cast<uint64_t>(off), std::span<char>(buf, size));
+            if (!n) {
+                logger("fs")->error("raw read: {}", n.status().message());
+                return -EIO;
+            }
+            return static_cast<int>(*n);
+        }
+        case Handle::Kind::kArchive: {
+            auto n = archive_->read(*h->archive, static_cast<uint64_t>(off), std::span<char>(buf, size));
+            if (!n) {
+                logger("fs")->error("archive read: {}", n.status().message());
+                events_.add("archive read: " + n.status().message());
+                return -EIO;
+            }
+            return static_cast<int>(*n);
+        }
+    }
+    return -EINVAL;
+}
+
+int Volume::write(uint64_t fh, const char* buf, size_t size, off_t off) {
+    Handle* h = handle_of(fh);
+    if (h->kind != Handle::Kind::kStaging || !h->writer) return -EBADF;
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = ::pwrite(h->staging->fd, buf + done, size - done, off + static_cast<off_t>(done));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        done += static_cast<size_t>(n);
+    }
+    std::lock_guard lk(h->staging->mu);
+    h->staging->dirty = true;
+    h->staging->mtime_ns = now_ns();
+    return static_cast<int>(done);
+}
+
+int Volume::flush(uint64_t fh) {
+    Handle* h = handle_of(fh);
+    if (h->kind != Handle::Kind::kStaging || !h->writer) return 0;
+    auto st = staging_->mark_closed(*h->staging);
+    if (!st) {
+        logger("fs")->error("close: {}", st.message());
+        events_.add(st.message());
+        return -EIO;
+    }
+    return 0;
+}
+
+int Volume::release(uint64_t fh) {
+    Handle* h = handle_of(fh);
+    if (h->kind == Handle::Kind::kStaging) {
+        std::lock_guard lk(h->staging->mu);
+        --h->staging->opens;
+        h->staging->last_release_ns = now_ns();
+    }
+    delete h;
+    return 0;
+}
+
+int Volume::fsync(uint64_t fh, bool datasync) {
+    Handle* h = handle_of(fh);
+    if (h->kind != Handle::Kind::kStaging) return 0;
+    int rc = datasync ? ::fdatasync(h->staging->fd) : ::fsync(h->staging->fd);
+    return rc == 0 ? 0 : -errno;
+}
+
+int Volume::truncate(const std::string& path, off_t size, uint64_t fh) {
+    if (size < 0) return -EINVAL;
+    std::shared_ptr<StagingFile> f;
+    if (fh) {
+        Handle* h = handle_of(fh);
+        if (h->kind != Handle::Kind::kStaging || !h->writer) return -EBADF;
+        f = h->staging;
+    } else {
+        auto w = where(path);
+        if (w.view == View::kArchive || w.view == View::kRoot) return -EROFS;
+        if (w.view != View::kRetention || w.rel.empty()) return -EISDIR;
+        f = settled_staging(w.rel);
+        if (!f) {
+            auto t = trace_at(w.rel);
+            if (!t || !t->raw_present) return -ENOENT;
+            if (t->hold) return -EPERM;
+            if (int rc = staging_from_trace(*t, size > 0, f); rc != 0) return rc;
+            // No handle holds it open: the truncate itself is the whole write, so it is closed now.
+            if (::ftruncate(f->fd, size) != 0) return -errno;
+            {
+                std::lock_guard lk(f->mu);
+                f->dirty = true;
+                f->last_release_ns = now_ns();
+            }
+            return staging_->mark_closed(*f) ? 0 : -EIO;
+        }
+    }
+    if (::ftruncate(f->fd, size) != 0) return -errno;
+    std::lock_guard lk(f->mu);
+    f->dirty = true;
+    f->mtime_ns = now_ns();
+    return 0;
+}
+
+}  // namespace dgc::fs

@@ -1,0 +1,132 @@
+// user.dgcfs.* extended attributes: what the volume knows about each trace, and the hold switch.
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "codec/log.h"
+#include "fs/volume.h"
+
+namespace dgc::fs {
+namespace {
+
+constexpr const char* kPrefix = "user.dgcfs.";
+const std::vector<std::string> kTraceAttrs = {"state",       "packets",  "chunks",      "raw_bytes",
+                                              "model_bytes", "fidelity", "raw_expires", "hold"};
+
+std::string iso_time(int64_t ns) {
+    std::time_t s = ns / 1'000'000'000;
+    std::tm tm{};
+    gmtime_r(&s, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace
+
+int Volume::getxattr(const std::string& path, const std::string& name, std::string& value) {
+    if (name.rfind(kPrefix, 0) != 0) return -ENODATA;
+    const std::string key = name.substr(std::string(kPrefix).size());
+    auto w = where(path);
+    if (w.view == View::kRoot) {
+        if (key == "store") return value = layout_.root, 0;
+        return -ENODATA;
+    }
+    if (w.view == View::kOutside || w.rel.empty()) return -ENODATA;
+    if (w.view == View::kRetention) {
+        if (auto f = staging_->find(w.rel)) {
+            struct stat st {};
+            if (::fstat(f->fd, &st) != 0) return -errno;
+            if (key == "state") return value = "staging", 0;
+            if (key == "raw_bytes") return value = std::to_string(st.st_size), 0;
+            if (key == "hold") return value = "0", 0;
+            return -ENODATA;
+        }
+    }
+    auto t = trace_at(w.rel);
+    if (!t || (w.view == View::kRetention && !t->raw_present) || (w.view == View::kArchive && !all_modelled(*t)))
+        return -ENODATA;
+    const bool modelled = all_modelled(*t);
+    if (key == "state") {
+        value = trace_state(*t, workers_->training(t->id));
+    } else if (key == "packets") {
+        value = std::to_string(t->packets);
+    } else if (key == "chunks") {
+        value = std::to_string(t->chunks);
+    } else if (key == "raw_bytes") {
+        value = std::to_string(t->raw_present ? t->raw_stored : 0);
+    } else if (key == "model_bytes") {
+        value = std::to_string(t->model_bytes);
+    } else if (key == "fidelity") {
+        if (!modelled) return -ENODATA;
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.4f", t->fidelity);
+        value = buf;
+    } else if (key == "raw_expires") {
+        if (!t->raw_present) return value = "expired " + iso_time(t->raw_expired_ns), 0;
+        auto pol = policy();
+        auto facts = facts_of(*t);
+        std::string blocker = raw_expiry_blocker(pol->effective(t->path), facts);
+        auto at = raw_expiry_ns(*pol, facts);
+        if (!at) value = "never (no raw TTL)";
+        else if (!t->unmodelable.empty()) value = "never (unmodelable)";
+        else value = iso_time(*at) + (blocker.empty() ? "" : " (not before: " + blocker + ")");
+    } else if (key == "hold") {
+        value = t->hold ? "1" : "0";
+    } else {
+        return -ENODATA;
+    }
+    return 0;
+}
+
+int Volume::setxattr(const std::string& path, const std::string& name, const std::string& value) {
+    if (name != std::string(kPrefix) + "hold") return name.rfind(kPrefix, 0) == 0 ? -EPERM : -ENOTSUP;
+    bool hold;
+    if (value == "1" || value == "true") hold = true;
+    else if (value == "0" || value == "false") hold = false;
+    else return -EINVAL;
+    auto w = where(path);
+    if (w.view != View::kRetention && w.view != View::kArchive) return -ENOTSUP;
+    if (staging_->find(w.rel)) return -EAGAIN;  // not accepted yet: nothing to hold
+    int rc = -ENOENT;
+    auto st = catalog_->env().write([&](Txn& x) {
+        rc = -ENOENT;
+        auto id = trace_id_at(x, w.rel);
+        if (!id) return;
+        auto t = get_trace(x, *id);
+        if (!t) return;
+        t->hold = hold;
+        put_trace(x, *t);
+        rc = 0;
+    });
+    if (!st) return -EIO;
+    if (rc == 0) {
+        logger("policy")->info("{}: legal hold {}", w.rel, hold ? "set" : "released");
+        sweep_requested_ = true;
+    }
+    return rc;
+}
+
+int Volume::listxattr(const std::string& path, std::vector<std::string>& names) {
+    auto w = where(path);
+    if (w.view == View::kRoot) {
+        names.push_back(std::string(kPrefix) + "store");
+        return 0;
+    }
+    struct stat st {};
+    if (int rc = getattr(path, &st); rc != 0) return rc;
+    if (S_ISDIR(st.st_mode)) return 0;
+    for (const auto& a : kTraceAttrs) {
+        std::string v;
+        if (getxattr(path, kPrefix + a, v) == 0) names.push_back(kPrefix + a);
+    }
+    return 0;
+}
+
+int Volume::removexattr(const std::string& path, const std::string& name) {
+    if (name == std::string(kPrefix) + "hold") return setxattr(path, name, "0");
+    return name.rfind(kPrefix, 0) == 0 ? -EPERM : -ENODATA;
+}
+
+}  // namespace dgc::fs

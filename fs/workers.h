@@ -1,0 +1,77 @@
+// Training workers: take jobs from the persistent LMDB queue, train each chunk with the
+// trainer pipeline, commit the model (keyframes also into the library). A job leaves
+// the queue only in the transaction that commits its model, so a crash just re-runs it.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "codec/capture_reader.h"
+#include "fs/catalog.h"
+#include "fs/events.h"
+#include "fs/library_holder.h"
+#include "fs/store_layout.h"
+#include "trainer/pipeline.h"
+
+namespace dgc::fs {
+
+struct WorkerProgress {
+    uint64_t trace = 0;
+    std::string path;
+    uint32_t chunk = 0;
+    uint32_t chunks = 0;
+    double fraction = 0;
+    int64_t started_ns = 0;
+};
+
+struct WorkerOptions {
+    int workers = 1;
+    trainer::Device device = trainer::Device::kAuto;
+    std::function<double()> budget_seconds;  // read per job, so a policy reload applies
+    std::function<void(uint64_t trace)> on_committed;
+};
+
+class WorkerPool {
+public:
+    WorkerPool(Catalog& catalog, StoreLayout layout, LibraryHolder& library, RecentEvents& events,
+               WorkerOptions opts);
+    ~WorkerPool();
+    void start();
+    // Lets running jobs finish and commit (their budget bounds the wait), then joins.
+    void stop();
+    void wake();  // new jobs were queued
+    std::vector<WorkerProgress> progress() const;
+    bool training(uint64_t trace) const;
+
+private:
+    void run(int slot);
+    bool claim(JobRow& job);
+    void process(int slot, const JobRow& job);
+    Result<std::shared_ptr<const Capture>> records_of(const TraceRow& t);
+
+    Catalog& catalog_;
+    StoreLayout layout_;
+    LibraryHolder& library_;
+    RecentEvents& events_;
+    WorkerOptions opts_;
+    std::vector<std::thread> threads_;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    bool stopping_ = false;
+    std::set<std::pair<uint64_t, uint32_t>> claimed_;
+    std::map<int, WorkerProgress> progress_;
+    // The last trace's parsed records, so its chunks do not re-parse the raw segment each time.
+    std::mutex cache_mu_;
+    uint64_t cached_trace_ = 0;
+    std::shared_ptr<const Capture> cached_;
+};
+
+}  // namespace dgc::fs

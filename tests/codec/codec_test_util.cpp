@@ -158,14 +158,25 @@ std::string eth_ipv4_tcp_frame(uint8_t tcp_opt_len) {
     return f + ip + tcp;
 }
 
-const std::string& temp_dir() {
-    static const std::string dir = [] {
+namespace {
+// Created on first use, removed when the test process exits.
+struct TempDir {
+    std::string path;
+    TempDir() {
         std::string tmpl = (fs::temp_directory_path() / "dgc-codec-test-XXXXXX").string();
         if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-        std::atexit([] { std::error_code ec; fs::remove_all(temp_dir(), ec); });
-        return tmpl;
-    }();
-    return dir;
+        path = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+}  // namespace
+
+const std::string& temp_dir() {
+    static const TempDir dir;
+    return dir.path;
 }
 
 std::string write_temp(const std::string& name, const std::string& bytes) {

@@ -9,13 +9,14 @@
 namespace dgc::fidelity {
 namespace {
 
-inline size_t slot_of(uint64_t key, size_t mask) {
-    // Bin keys are small integers or (hi << 32 | lo) pairs: fold the high half in, then
-    // take the top bits of a Fibonacci multiply (its low bits ignore the high half).
+// Bin keys are small integers or (hi << 32 | lo) pairs: fold the high half in, then take
+// the top bits of a Fibonacci multiply (its low bits would ignore the high half).
+inline size_t slot_of(uint64_t key, int shift) {
     const uint64_t h = (key ^ (key >> 32) * 0x85ebca6bULL) * 0x9e3779b97f4a7c15ULL;
-    const int bits = std::popcount(mask);
-    return bits == 0 ? 0 : static_cast<size_t>(h >> (64 - bits));
+    return static_cast<size_t>(h >> shift);
 }
+
+int shift_for(size_t capacity) { return 64 - std::countr_zero(capacity); }
 
 }  // namespace
 
@@ -35,12 +36,13 @@ KeyCounter::KeyCounter(size_t expected_distinct) {
     while (cap < expected_distinct * 2) cap <<= 1;
     keys_.assign(cap, 0);
     counts_.assign(cap, 0);
+    shift_ = shift_for(cap);
 }
 
 void KeyCounter::add(uint64_t key, uint64_t n) {
     if (n == 0) return;
     const size_t mask = keys_.size() - 1;
-    size_t i = slot_of(key, mask);
+    size_t i = slot_of(key, shift_);
     while (counts_[i] != 0) {
         if (keys_[i] == key) {
             counts_[i] += n;
@@ -59,10 +61,11 @@ void KeyCounter::grow() {
     oc.swap(counts_);
     keys_.assign(ok.size() * 2, 0);
     counts_.assign(ok.size() * 2, 0);
+    shift_ = shift_for(keys_.size());
     const size_t mask = keys_.size() - 1;
     for (size_t j = 0; j < ok.size(); ++j) {
         if (oc[j] == 0) continue;
-        size_t i = slot_of(ok[j], mask);
+        size_t i = slot_of(ok[j], shift_);
         while (counts_[i] != 0) i = (i + 1) & mask;
         keys_[i] = ok[j];
         counts_[i] = oc[j];

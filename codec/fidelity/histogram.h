@@ -31,6 +31,7 @@ private:
     std::vector<uint64_t> keys_;
     std::vector<uint64_t> counts_;  // 0 marks an empty slot
     size_t used_ = 0;
+    int shift_ = 60;                // 64 - log2(capacity): slot = top bits of the hash
 };
 
 // Rank-frequency histogram (spec metrics sa/da): key = rank (0 = most frequent), count =

@@ -2,22 +2,32 @@
 
 #include <pcap/pcap.h>
 
+#include <cctype>
+
 #include "codec/record.h"
 
 namespace dgc {
 
 std::string linktype_name(uint32_t linktype) {
-    // libpcap knows the names of every registered DLT; it takes DLT values, which
-    // equal LINKTYPE values except for the few remapped ones handled first.
+    // The link types the codec models get the names operators know; the rest take
+    // libpcap's registry name (it takes DLT values, which equal LINKTYPE values except
+    // for the remapped ones named here), lower-cased.
     switch (linktype) {
-        case 101: return "raw";
+        case 0: return "null";
+        case 1: return "ethernet";
+        case 12: case 14: case 101: return "raw";
+        case 108: return "loop";
+        case 113: return "linux-sll";
         case 228: return "ipv4";
         case 229: return "ipv6";
+        case 276: return "linux-sll2";
         default: break;
     }
     const char* n = pcap_datalink_val_to_name(static_cast<int>(linktype));
-    if (n) return n;
-    return "linktype " + std::to_string(linktype);
+    if (!n) return "linktype " + std::to_string(linktype);
+    std::string s = n;
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
 }
 
 bool linktype_recognised(uint32_t linktype) {

@@ -133,7 +133,9 @@ TEST(FrameParse, NonIpKeepsEthertype) {
     EXPECT_EQ(r.ethertype, 0x0806);
     EXPECT_EQ(r.present, 0);
     // Ethertype says IPv4 but the version nibble is 6: not IP.
-    PacketRecord liar = parse(1, hex(kEthIpv4) + test::eth_ipv4_tcp_frame().substr(14).replace(0, 1, "\x65"));
+    std::string liar_frame = test::eth_ipv4_tcp_frame();
+    liar_frame[14] = 0x65;
+    PacketRecord liar = parse(1, liar_frame);
     EXPECT_FALSE(liar.is_ip());
 }
 

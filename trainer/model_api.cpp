@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "codec/log.h"
 #include "trainer/model.h"
 #include "trainer/synth_records.h"
 #include "trainer/torch_nets.h"
@@ -13,6 +14,9 @@ namespace {
 
 constexpr int kFlowBatch = 256;
 constexpr int kSegmentBatch = 96;
+// Deltas adapt few weights from a parent that already knows traffic: a high rate converges
+// within the short per-chunk budget (measured: 0.1 beats 0.03 and 0.01 at 1.5 s).
+constexpr double kDeltaLearningRate = 0.1;
 
 double flows_per_packet(const EncodedChunk& c) {
     return c.side.ip_packets ? static_cast<double>(c.flows.size()) / static_cast<double>(c.side.ip_packets) : 0.0;
@@ -51,6 +55,7 @@ FitResult run_fit(ChunkNet& net, const std::vector<const EncodedChunk*>& chunks,
         loss.backward();
         opt.step();
         double l = loss.item<double>();
+        logger("trainer")->trace("step {} chunk {} loss {:.3f}", step, ci, l);
         ema = step == 0 ? l : 0.9 * ema + 0.1 * l;
         res.steps = step + 1;
         if (o.progress) o.progress(std::min(1.0, o.max_steps < (1 << 30) ? double(step + 1) / o.max_steps
@@ -98,7 +103,7 @@ FitResult fit_delta(const ParamSet& keyframe, const EncodedChunk& c, const FitOp
     ChunkNet net(o.lora_rank);
     load_params(net, keyframe);
     auto params = trainable_delta(net, o.seed);
-    auto res = run_fit(net, {&c}, o, params, 1e-2);
+    auto res = run_fit(net, {&c}, o, params, kDeltaLearningRate);
     res.params = export_params(net, true);
     for (auto& p : res.params) {
         if (!p.name.ends_with(".lin.bias")) continue;
@@ -124,11 +129,11 @@ double model_loss(const ParamSet& keyframe, const ParamSet* delta, int rank, con
     } else {
         for (size_t i = 0; i < max_flows; ++i) fids.push_back(static_cast<uint32_t>(rng.below(c.flows.size())));
     }
+    std::sort(fids.begin(), fids.end());
     std::vector<Segment> segs;
     for (const auto& s : segments_of(c.flows))
-        if (std::binary_search(fids.begin(), fids.end(), s.flow) || c.flows.size() <= max_flows) segs.push_back(s);
+        if (std::binary_search(fids.begin(), fids.end(), s.flow)) segs.push_back(s);
     if (segs.size() > 4 * max_flows) segs.resize(4 * max_flows);
-    std::sort(fids.begin(), fids.end());
     return chunk_loss(net, c, fids, segs, flows_per_packet(c)).item<double>();
 }
 

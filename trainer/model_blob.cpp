@@ -8,7 +8,7 @@ namespace dgc::trainer {
 
 namespace {
 constexpr char kMagic[4] = {'D', 'G', 'C', 'M'};
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 2;  // 2: one quantisation scale per row
 constexpr int kZstdLevel = 19;
 }  // namespace
 
@@ -27,6 +27,13 @@ void dequantise(const std::vector<int8_t>& q, float scale, std::vector<float>& x
     for (size_t i = 0; i < q.size(); ++i) x[i] = static_cast<float>(q[i]) * scale;
 }
 
+size_t quant_rows(const std::vector<int64_t>& shape) {
+    if (shape.empty()) return 1;
+    size_t numel = 1;
+    for (int64_t d : shape) numel *= static_cast<size_t>(std::max<int64_t>(d, 0));
+    return (shape.size() >= 2 && numel > 0) ? static_cast<size_t>(shape[0]) : 1;
+}
+
 std::string encode_blob(const ModelBlob& b) {
     ByteWriter w;
     w.u8(static_cast<uint8_t>(b.kind));
@@ -41,9 +48,15 @@ std::string encode_blob(const ModelBlob& b) {
         w.str(p.name);
         w.u8(static_cast<uint8_t>(p.shape.size()));
         for (int64_t d : p.shape) w.varint(static_cast<uint64_t>(d));
-        std::vector<int8_t> q;
-        w.f32(quantise(p.data, q));
-        data.append(reinterpret_cast<const char*>(q.data()), q.size());
+        // One scale per row: an outlier row (a frequent token's embedding) must not flatten
+        // the others to zero.
+        const size_t rows = quant_rows(p.shape), cols = rows ? p.data.size() / rows : 0;
+        for (size_t i = 0; i < rows; ++i) {
+            std::vector<float> row(p.data.begin() + i * cols, p.data.begin() + (i + 1) * cols);
+            std::vector<int8_t> q;
+            w.f32(quantise(row, q));
+            data.append(reinterpret_cast<const char*>(q.data()), q.size());
+        }
     }
     w.bytes(data);
     std::string body = zstd_compress(w.data(), kZstdLevel);
@@ -78,23 +91,32 @@ Result<ModelBlob> decode_blob(std::string_view bytes, const std::string& what) {
     b.lora_rank = r.u8();
     b.side = r.str();
     size_t n = r.count(4096);
-    std::vector<float> scales(n);
+    std::vector<std::vector<float>> scales(n);
     b.params.resize(n);
     for (size_t i = 0; i < n && !r.failed(); ++i) {
         auto& p = b.params[i];
         p.name = r.str();
         p.shape.resize(r.count(8));
         for (auto& d : p.shape) d = static_cast<int64_t>(r.count(1u << 24));
-        scales[i] = r.f32();
+        const size_t rows = quant_rows(p.shape);
+        if (rows > (1u << 24)) return Status::corrupt(what + ": tensor " + p.name + " is implausibly large");
+        for (size_t k = 0; k < rows && !r.failed(); ++k) scales[i].push_back(r.f32());
     }
     for (size_t i = 0; i < n && !r.failed(); ++i) {
         auto& p = b.params[i];
         uint64_t numel = 1;
         for (int64_t d : p.shape) numel *= static_cast<uint64_t>(d);
         if (numel > (1u << 26)) return Status::corrupt(what + ": tensor " + p.name + " is implausibly large");
+        const size_t rows = scales[i].size(), cols = rows ? numel / rows : 0;
         auto q = r.bytes(numel);
-        std::vector<int8_t> qi(q.begin(), q.end());
-        dequantise(qi, scales[i], p.data);
+        if (r.failed()) break;
+        p.data.resize(numel);
+        for (size_t k = 0; k < rows; ++k) {
+            std::vector<int8_t> qi(q.begin() + k * cols, q.begin() + (k + 1) * cols);
+            std::vector<float> x;
+            dequantise(qi, scales[i][k], x);
+            std::copy(x.begin(), x.end(), p.data.begin() + k * cols);
+        }
     }
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": model payload is truncated or malformed");
     if (b.kind == BlobKind::kDelta && b.parent_id.empty()) return Status::corrupt(what + ": delta without a parent");

@@ -1,5 +1,5 @@
 // The stored form of a model: keyframes (every weight) and chunk deltas (low-rank adapters
-// and head-bias differences against a named keyframe), int8 with one scale per tensor,
+// and head-bias differences against a named keyframe), int8 with one scale per row,
 // zstd-compressed, with the chunk's side information. The same bytes go into LMDB and .dgc.
 #pragma once
 
@@ -30,5 +30,7 @@ Result<ModelBlob> decode_blob(std::string_view bytes, const std::string& what);
 // Symmetric int8 quantisation with one scale per tensor (max |x| / 127); pure arithmetic.
 float quantise(const std::vector<float>& x, std::vector<int8_t>& q);
 void dequantise(const std::vector<int8_t>& q, float scale, std::vector<float>& x);
+// Rows quantised with their own scale: the first dimension of a matrix, else one.
+size_t quant_rows(const std::vector<int64_t>& shape);
 
 }  // namespace dgc::trainer

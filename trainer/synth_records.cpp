@@ -149,11 +149,13 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             uint32_t len = static_cast<uint32_t>(pt.len) * 16 + static_cast<uint32_t>(rng.below(16));
             r.ip_len = std::clamp<uint32_t>(len, ip_hdr + l4_min, 65535);
             r.ttl = s.ttl, r.tos = s.tos;
-            r.ip_id = ip_id++;
+            // An IPv6 record's ip_id is its fragment header's id: only fragments carry one.
+            const bool fragment = !pe.ports && (pe.proto == 6 || pe.proto == 17);
+            r.ip_id = (pe.ip_version == 4 || fragment) ? ip_id++ : 0;
             if (pe.ports) {
                 r.present |= kHasPorts;
                 r.sport = s.port, r.dport = d.port;
-            } else if (pe.proto == 6 || pe.proto == 17) {
+            } else if (fragment) {
                 r.frag_offset = static_cast<uint16_t>(185);  // a non-first fragment carries no ports
             }
             if (tcp) {

@@ -1,0 +1,117 @@
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "codec/capture_reader.h"
+#include "codec/flows.h"
+#include "trainer/chunk_tokens.h"
+#include "trainer/pipeline.h"
+#include "trainer/pipeline_policy.h"
+#include "trainer/synth_records.h"
+
+using namespace dgc;
+using namespace dgc::trainer;
+
+static Capture load(const char* name) {
+    auto c = read_capture(std::string(DGC_SHARED_DATA) + "/pcaps/dev/" + name);
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    return std::move(*c);
+}
+
+TEST(ChunkTokens, PacketCountClassesCoverEveryCountOnce) {
+    for (uint64_t n = 1; n < 200000; n += (n < 5000 ? 1 : 97)) {
+        int c = pkts_class(n);
+        auto [lo, hi] = pkts_class_range(c);
+        ASSERT_LE(lo, n) << n;
+        ASSERT_GE(hi, n) << n;
+        ASSERT_LT(c, kPktClasses);
+    }
+    EXPECT_EQ(pkts_class(1), 0);
+    EXPECT_EQ(pkts_class(2), 1);
+    EXPECT_EQ(pkts_class(3), 2);
+    EXPECT_EQ(pkts_class(4), 3);
+    EXPECT_EQ(pkts_class(6), 4);
+}
+
+TEST(ChunkTokens, TimeBucketsSpanTheChunk) {
+    EXPECT_EQ(time_bucket(100, 100, 0), 0);
+    EXPECT_EQ(time_bucket(100, 100, 1000), 0);
+    EXPECT_EQ(time_bucket(1100, 100, 1000), kTimeBuckets - 1);
+    EXPECT_EQ(phase_of_bucket(kTimeBuckets - 1), kPhaseClasses - 1);
+    EXPECT_EQ(len_class(40), 2);
+    EXPECT_EQ(len_class(100000), kLenClasses - 1);
+}
+
+TEST(ChunkTokens, FitFlowSizesHitsTheTotalExactly) {
+    std::vector<FlowTokens> flows(5);
+    uint32_t sizes[5] = {1, 10, 3, 200, 7};
+    for (int i = 0; i < 5; ++i) flows[i].packets = sizes[i];
+    for (uint64_t total : {5ull, 6ull, 100ull, 221ull, 5000ull}) {
+        auto f = flows;
+        fit_flow_sizes(f, total);
+        uint64_t sum = 0;
+        for (const auto& x : f) {
+            sum += x.packets;
+            EXPECT_GE(x.packets, 1u);
+        }
+        EXPECT_EQ(sum, total);
+        if (total >= 100) EXPECT_GT(f[3].packets, f[1].packets);  // proportions survive
+    }
+    auto f = flows;
+    fit_flow_sizes(f, 3);
+    EXPECT_EQ(f.size(), 3u);
+}
+
+TEST(ChunkTokens, EncodingMatchesFlowsAndSideRoundTrips) {
+    Capture cap = load("nDPI__gnutella.pcap");
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    auto flows = assemble_flows(cap.records);
+    ASSERT_EQ(enc.flows.size(), flows.size());
+    EXPECT_EQ(enc.side.flows(), flows.size());
+    EXPECT_EQ(enc.side.ip_packets + enc.side.nonip_packets, cap.records.size());
+    EXPECT_EQ(enc.packets.size(), enc.side.ip_packets);
+    for (size_t i = 0; i < flows.size(); ++i) EXPECT_EQ(enc.flows[i].packets, flows[i].packets.size());
+    for (const auto& f : enc.flows) EXPECT_EQ(enc.packets[f.first].dir, 0);  // the initiator speaks first
+
+    std::string bytes = serialize_side(enc.side);
+    auto back = parse_side(bytes, "test");
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_EQ(serialize_side(*back), bytes);
+    EXPECT_EQ(back->flow_starts, enc.side.flow_starts);
+    EXPECT_FALSE(parse_side(bytes.substr(0, bytes.size() / 2), "test").ok());
+}
+
+TEST(ChunkTokens, SynthesizedRecordsKeepCountsAndSpan) {
+    Capture cap = load("nDPI__gnutella.pcap");
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    auto recs = synthesize_records(enc.side, enc.flows, enc.packets, 7);
+    EXPECT_EQ(recs.size(), cap.records.size());
+    EXPECT_EQ(recs.front().t_ns, enc.side.t0);
+    EXPECT_EQ(recs.back().t_ns, enc.side.t0 + enc.side.span);
+    uint64_t ip = 0;
+    for (const auto& r : recs) ip += r.is_ip();
+    EXPECT_EQ(ip, enc.side.ip_packets);
+    // Re-encoding the synthetic records from the real tokens keeps the flow structure.
+    auto again = encode_chunk(recs, 1);
+    EXPECT_NEAR(static_cast<double>(again.flows.size()), static_cast<double>(enc.flows.size()), 0.05 * enc.flows.size());
+}
+
+TEST(ChunkPlan, BoundsByCountAndTime) {
+    std::vector<PacketRecord> recs(10);
+    for (int i = 0; i < 10; ++i) recs[i].t_ns = int64_t{i} * 1'000'000'000;
+    auto by_count = plan_chunks(recs, 0, 4);
+    ASSERT_EQ(by_count.size(), 3u);
+    EXPECT_EQ(by_count[2].first, 8u);
+    EXPECT_EQ(by_count[2].count, 2u);
+    auto by_time = plan_chunks(recs, 2.5, 0);
+    ASSERT_EQ(by_time.size(), 4u);
+    EXPECT_EQ(by_time[0].count, 3u);
+}
+
+TEST(ChunkPolicy, RankAndBudgetGrowWithTheChunk) {
+    EXPECT_EQ(lora_rank_for(1000), 0);
+    EXPECT_LE(lora_rank_for(10000), lora_rank_for(50000));
+    EXPECT_EQ(lora_rank_for(1000000), 4);
+    EXPECT_DOUBLE_EQ(default_budget_seconds(100), 0.3);
+    EXPECT_NEAR(default_budget_seconds(50000), 6.0, 1e-9);
+}

@@ -1,0 +1,119 @@
+// End to end on a slice of a real trace: compress -> .dgc bytes -> expand, and the
+// parent/delta mechanics. Small budgets: these run in seconds on CPU.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "codec/capture_reader.h"
+#include "trainer/chunk_tokens.h"
+#include "trainer/model.h"
+#include "trainer/model_blob.h"
+#include "trainer/trace_codec.h"
+
+using namespace dgc;
+using namespace dgc::trainer;
+
+namespace {
+
+Capture slice(const char* name, size_t first, size_t count) {
+    auto c = read_capture(std::string(DGC_SHARED_DATA) + "/pcaps/dev/" + name);
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    Capture out;
+    out.info = c->info;
+    out.records.assign(c->records.begin() + first, c->records.begin() + first + count);
+    return out;
+}
+
+std::pair<int64_t, int64_t> span_of(const std::vector<PacketRecord>& r) {
+    auto [lo, hi] = std::minmax_element(r.begin(), r.end(), [](auto& a, auto& b) { return a.t_ns < b.t_ns; });
+    return {lo->t_ns, hi->t_ns};
+}
+
+}  // namespace
+
+TEST(TrainerPipeline, CompressExpandIsFaithfulInCountSpanSizeAndDeterministic) {
+    Capture cap = slice("nDPI__gnutella.pcap", 0, 1600);
+    CompressOptions opts;
+    opts.chunk_packets = 800;
+    opts.chunk_seconds = 0;
+    opts.train.budget_seconds = 0.4;
+    opts.train.device = Device::kCpu;
+    auto f = compress_capture(cap, {}, opts, {});
+    ASSERT_TRUE(f.ok()) << f.status().message();
+    ASSERT_EQ(f->chunks.size(), 2u);
+    EXPECT_TRUE(f->chunks[0].model.parent_id.empty());           // nothing to build on: a keyframe
+    EXPECT_EQ(f->chunks[1].model.parent_id, keyframe_chunk_id(0));  // then a delta against it
+    EXPECT_LT(f->chunks[1].model.blob.size(), f->chunks[0].model.blob.size() / 5);
+
+    auto stored = parse_dgc(serialize_dgc(*f), "test.dgc");
+    ASSERT_TRUE(stored.ok()) << stored.status().message();
+    auto a = expand_dgc(*stored, 0, 1);
+    auto b = expand_dgc(*stored, 0, 1);
+    ASSERT_TRUE(a.ok()) << a.status().message();
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ(*a, *b);
+    uint64_t recorded = 24;
+    for (const auto& c : stored->chunks) recorded += c.model.synth_bytes;
+    EXPECT_EQ(a->size(), recorded);
+
+    auto synth = read_capture_memory("synthetic", *a);
+    ASSERT_TRUE(synth.ok()) << synth.status().message();
+    EXPECT_TRUE(synth->info.warning.empty()) << synth->info.warning;
+    ASSERT_EQ(synth->records.size(), cap.records.size());
+    // Each chunk keeps its own exact span, hence the whole trace does.
+    EXPECT_EQ(span_of(synth->records), span_of(cap.records));
+    uint64_t real_ip = 0, synth_ip = 0;
+    for (const auto& r : cap.records) real_ip += r.is_ip();
+    for (const auto& r : synth->records) synth_ip += r.is_ip();
+    EXPECT_EQ(synth_ip, real_ip);
+
+    auto second = expand_dgc(*stored, 1, 1);
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(second->size(), 24 + stored->chunks[1].model.synth_bytes);
+    EXPECT_EQ(a->substr(a->size() - stored->chunks[1].model.synth_bytes), second->substr(24));
+}
+
+TEST(TrainerPipeline, MissingParentIsAClearError) {
+    Capture cap = slice("nDPI__gnutella.pcap", 0, 400);
+    ModelBlob base;
+    base.params = fit_keyframe({}, FitOptions{}).params;  // no chunks: an untrained net
+    ModelLibrary lib;
+    TrainOptions to;
+    to.budget_seconds = 0.2;
+    auto enc = encode_chunk(cap.records, 1);
+    FitOptions fo;
+    fo.max_steps = 2;
+    base.params = fit_keyframe({&enc}, fo).params;
+    lib.add("base:x", encode_blob(base));
+    PcapFormat fmt;
+    auto m = train_chunk(fmt, cap.records, lib, to);
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    EXPECT_EQ(m->parent_id, "base:x");
+    auto gen = generate_chunk(fmt, m->blob, ModelLibrary{});
+    ASSERT_FALSE(gen.ok());
+    EXPECT_NE(gen.status().message().find("base:x"), std::string::npos);
+    auto ok = generate_chunk(fmt, m->blob, lib);
+    ASSERT_TRUE(ok.ok());
+    EXPECT_EQ(ok->size(), m->packets);
+    EXPECT_EQ(pcap_records_size(fmt, *ok), m->synth_bytes);
+}
+
+TEST(TrainerPipeline, FineTuningFromAParentBeatsScratchForTheSameSteps) {
+    Capture a = slice("nDPI__gnutella.pcap", 0, 1500);
+    Capture b = slice("nDPI__gnutella.pcap", 1500, 1500);
+    EncodedChunk ea = encode_chunk(a.records, 1), eb = encode_chunk(b.records, 1);
+    FitOptions fo;
+    fo.max_steps = 40;
+    fo.budget_seconds = 1e9;
+    fo.seed = 3;
+    ParamSet parent = fit_keyframe({&ea}, fo).params;
+    fo.max_steps = 8;
+    fo.lora_rank = 2;
+    auto delta = fit_delta(parent, eb, fo);
+    auto scratch = fit_keyframe({&eb}, fo);
+    double l_delta = model_loss(parent, &delta.params, fo.lora_rank, eb, 100000, 1);
+    double l_scratch = model_loss(scratch.params, nullptr, 0, eb, 100000, 1);
+    double l_parent = model_loss(parent, nullptr, 0, eb, 100000, 1);
+    EXPECT_LT(l_delta, l_scratch) << "parent " << l_parent;
+    EXPECT_LE(l_delta, l_parent + 0.05);  // fine-tuning does not undo what the parent knew
+}

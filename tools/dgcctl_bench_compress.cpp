@@ -1,0 +1,200 @@
+// `dgcctl bench-compress FILE... [--base BASE.model] [--budget S] [--sweep F1,F2,...]`: the
+// trainer's targets per trace: fidelity (17 and joint, beside floor and the naive reference),
+// bytes per packet (per chunk and all-in, beside xz -9 and zstd -19), training seconds per
+// 1000 packets, generation packets/s, tshark validity, SYN-open share; and a budget sweep.
+#include <zstd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "codec/capture_reader.h"
+#include "codec/fidelity/fidelity.h"
+#include "codec/flows.h"
+#include "command_registry.h"
+#include "trainer/naive_reference.h"
+#include "trainer/trace_codec.h"
+
+namespace dgc::tools {
+namespace {
+
+struct BenchArgs {
+    std::vector<std::string> files, base;
+    double budget = 0;
+    std::vector<double> sweep;
+    double chunk_seconds = trainer::kDefaultChunkSeconds;
+    uint64_t chunk_packets = trainer::kDefaultChunkPackets;
+};
+
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+std::string run_shell(const std::string& cmd) {
+    std::string out;
+    if (FILE* p = popen(cmd.c_str(), "r")) {
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+        pclose(p);
+    }
+    return out;
+}
+
+std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+uint64_t file_bytes_compressed(const std::string& path, bool xz) {
+    if (xz) return std::stoull("0" + run_shell("xz -9 -T1 -c " + quoted(path) + " | wc -c"));
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string raw = ss.str(), out(ZSTD_compressBound(raw.size()), '\0');
+    size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), 19);
+    return ZSTD_isError(n) ? 0 : n;
+}
+
+// Frames tshark flags as malformed or with error-severity expert info (checksums checked).
+uint64_t tshark_bad_frames(const std::string& path) {
+    std::string cmd = "tshark -n -r " + quoted(path) +
+                      " -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE"
+                      " -Y '_ws.malformed || _ws.expert.severity >= \"error\" || _ws.expert.group == \"checksum\"'"
+                      " -T fields -e frame.number 2>/dev/null | wc -l";
+    return std::stoull("0" + run_shell(cmd));
+}
+
+std::pair<uint64_t, uint64_t> syn_open(std::span<const PacketRecord> recs) {
+    uint64_t tcp = 0, syn = 0;
+    for (const auto& f : assemble_flows(recs)) {
+        if (f.key.proto != 6) continue;
+        ++tcp;
+        syn += (recs[f.packets[0]].tcp_flags & 0x02) ? 1 : 0;
+    }
+    return {syn, tcp};
+}
+
+std::string f3(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.3f", v);
+    return b;
+}
+
+struct TraceResult {
+    double fid = 0, joint = 0, sptp = 0;
+};
+
+Result<TraceResult> bench_one(const std::string& path, const trainer::ModelLibrary& base, uint64_t base_bytes,
+                              const BenchArgs& a, double budget_scale, bool full) {
+    auto cap = read_capture(path);
+    if (!cap) return cap.status();
+    trainer::CompressOptions opts;
+    opts.chunk_seconds = a.chunk_seconds;
+    opts.chunk_packets = a.chunk_packets;
+    opts.train.device = trainer::Device::kAuto;
+    auto bounds = trainer::plan_chunks(cap->records, opts.chunk_seconds, opts.chunk_packets);
+    opts.train.budget_seconds = (a.budget == 0 && budget_scale == 1.0) ? 0.0
+                              : a.budget > 0 ? a.budget * budget_scale
+                                             : budget_scale * 0.12 * cap->records.size() / 1000.0 / bounds.size();
+    auto f = trainer::compress_capture(*cap, base, opts, {});
+    if (!f) return f.status();
+    const double g0 = now();
+    auto bytes = trainer::expand_dgc(*f, 0, f->chunks.size() - 1);
+    const double gen_s = now() - g0;
+    if (!bytes) return bytes.status();
+    auto synth = read_capture_memory("synthetic", *bytes);
+    if (!synth) return synth.status();
+    auto score = fidelity::evaluate(cap->records, synth->records);
+    TraceResult tr;
+    double train = 0;
+    uint64_t delta_bytes = 0, key_bytes = base_bytes;
+    for (const auto& c : f->chunks) {
+        train += c.model.train_seconds;
+        (c.model.parent_id.empty() ? key_bytes : delta_bytes) += c.model.blob.size();
+    }
+    const double n = static_cast<double>(cap->records.size());
+    tr.fid = score.score.average.value_or(1);
+    tr.joint = score.score.joint_average.value_or(1);
+    tr.sptp = 1000 * train / n;
+    if (!full) return tr;
+
+    auto fl = fidelity::floor(cap->records);
+    std::vector<PacketRecord> naive;
+    for (const auto& b : bounds) {
+        auto part = trainer::naive_reference({cap->records.data() + b.first, b.count}, 7 + b.first);
+        naive.insert(naive.end(), part.begin(), part.end());
+    }
+    auto nscore = fidelity::evaluate(cap->records, naive);
+    auto tmp = std::filesystem::temp_directory_path() / ("dgc-bench-" + std::to_string(::getpid()) + ".pcap");
+    {
+        std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
+        o.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
+    }
+    const uint64_t bad = tshark_bad_frames(tmp.string());
+    std::filesystem::remove(tmp);
+    auto [rs, rt] = syn_open(cap->records);
+    auto [ss, st] = syn_open(synth->records);
+    const uint64_t xz = file_bytes_compressed(path, true), zs = file_bytes_compressed(path, false);
+    std::string name = std::filesystem::path(path).stem().string();
+    std::printf("| %s | %zu | %zu | %s / %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %.0f | %llu | %s / %s | %s |\n",
+                name.c_str(), cap->records.size(), f->chunks.size(), f3(tr.fid).c_str(),
+                f3(fl.score.average.value_or(0)).c_str(), f3(tr.joint).c_str(),
+                f3(fl.score.joint_average.value_or(0)).c_str(), f3(nscore.score.average.value_or(1)).c_str(),
+                f3(nscore.score.joint_average.value_or(1)).c_str(), f3(delta_bytes / n).c_str(),
+                f3((delta_bytes + key_bytes) / n).c_str(), f3(xz / n).c_str(), f3(zs / n).c_str(), f3(tr.sptp).c_str(),
+                synth->records.size() / std::max(gen_s, 1e-9), static_cast<unsigned long long>(bad),
+                f3(rt ? double(rs) / rt : 0).c_str(), f3(st ? double(ss) / st : 0).c_str(),
+                f3(score.replay.value_or(0)).c_str());
+    std::fflush(stdout);
+    return tr;
+}
+
+int run_bench(const BenchArgs& a) {
+    trainer::ModelLibrary base;
+    std::vector<std::pair<std::string, std::string>> keep;
+    for (const auto& b : a.base)
+        if (auto s = trainer::load_base_model(b, base, &keep); !s) {
+            std::cerr << "dgcctl bench-compress: " << s.message() << "\n";
+            return 1;
+        }
+    uint64_t base_bytes = 0;
+    for (const auto& [id, blob] : keep) base_bytes += blob.size();
+    std::printf("| trace | packets | chunks | 17-mean / floor | joint / floor | naive 17 / joint | B/pkt per-chunk | "
+                "B/pkt all-in | xz -9 | zstd -19 | SPTP (s) | gen pkt/s | tshark bad | SYN-open real / synth | replay |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    int rc = 0;
+    for (const auto& path : a.files) {
+        auto r = bench_one(path, base, base_bytes, a, 1.0, true);
+        if (!r) {
+            std::cerr << "dgcctl bench-compress: " << r.status().message() << "\n";
+            rc = 1;
+        }
+    }
+    if (!a.sweep.empty() && !a.files.empty()) {
+        std::printf("\nBudget sweep on %s (scale of the default budget):\n\n| scale | SPTP (s) | 17-mean | joint |\n|---|---|---|---|\n",
+                    std::filesystem::path(a.files[0]).filename().c_str());
+        for (double s : a.sweep) {
+            auto r = bench_one(a.files[0], base, base_bytes, a, s, false);
+            if (r) std::printf("| %.2f | %s | %s | %s |\n", s, f3(r->sptp).c_str(), f3(r->fid).c_str(), f3(r->joint).c_str());
+            std::fflush(stdout);
+        }
+    }
+    return rc;
+}
+
+const RegisterCommand kBenchCompress{{91, [](CLI::App& app, int& exit_code) {
+    auto* cmd = app.add_subcommand("bench-compress", "Benchmark compress/expand against the trainer targets");
+    auto a = std::make_shared<BenchArgs>();
+    cmd->add_option("FILE", a->files, "captures")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--base", a->base, "base model(s) from `dgcctl warmup`")->check(CLI::ExistingFile);
+    cmd->add_option("--budget", a->budget, "training seconds per chunk (0: the default budget)");
+    cmd->add_option("--sweep", a->sweep, "budget scales for the sweep on the first FILE, e.g. 0.25,0.5,1,2")->delimiter(',');
+    cmd->add_option("--chunk-seconds", a->chunk_seconds)->capture_default_str();
+    cmd->add_option("--chunk-packets", a->chunk_packets)->capture_default_str();
+    cmd->callback([a, &exit_code] { exit_code = run_bench(*a); });
+}}};
+
+}  // namespace
+}  // namespace dgc::tools

@@ -247,10 +247,16 @@ int Volume::unlink(const std::string& path) {
     auto w = where(path);
     if (w.view == View::kArchive) return -EROFS;
     if (w.view != View::kRetention || w.rel.empty()) return -EISDIR;
-    if (settled_staging(w.rel)) return staging_->remove(w.rel) ? 0 : -EIO;
     auto t = trace_at(w.rel);
+    const bool held = t && (t->hold || policy()->effective(t->path).hold.value_or(false));
+    if (settled_staging(w.rel)) {
+        if (held) return -EPERM;
+        if (!staging_->remove(w.rel)) return -EIO;
+        // A staging copy shadows the accepted trace it would replace: both go.
+        if (!t) return 0;
+    }
     if (!t || !t->raw_present) return -ENOENT;
-    if (t->hold || policy()->effective(t->path).hold.value_or(false)) return -EPERM;
+    if (held) return -EPERM;
     // Deleting a file in retention/ is the operator's explicit choice: the trace goes entirely.
     if (!catalog_->delete_trace(t->id)) return -EIO;
     ::unlink(layout_.raw_path(t->id).c_str());

@@ -66,12 +66,21 @@ FidelityReport evaluate(std::span<const PacketRecord> real, std::span<const Pack
 bool second_half(const FlowKey& key) { return (flow_key_hash(key) >> 63) != 0; }
 
 FlowHashSplit split_by_flow_hash(std::span<const PacketRecord> real) {
+    // Two passes so each half is allocated once at its exact size: one large flow can
+    // put most of a trace in one half.
+    std::vector<uint8_t> half(real.size(), 2);  // 2 = non-IP, dropped
+    size_t second = 0, first = 0;
+    for (size_t i = 0; i < real.size(); ++i) {
+        if (!real[i].is_ip()) continue;
+        half[i] = second_half(flow_key_of(real[i])) ? 1 : 0;
+        (half[i] ? second : first) += 1;
+    }
     FlowHashSplit s;
-    s.first.reserve(real.size() / 2 + 16);
-    s.second.reserve(real.size() / 2 + 16);
-    for (const PacketRecord& r : real) {
-        if (!r.is_ip()) continue;
-        (second_half(flow_key_of(r)) ? s.second : s.first).push_back(r);
+    s.first.reserve(first);
+    s.second.reserve(second);
+    for (size_t i = 0; i < real.size(); ++i) {
+        if (half[i] == 0) s.first.push_back(real[i]);
+        else if (half[i] == 1) s.second.push_back(real[i]);
     }
     return s;
 }

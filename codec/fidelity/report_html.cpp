@@ -136,10 +136,12 @@ std::string series_chart(const TraceProfile& p, bool bytes, const std::string& n
     return svg_line_chart(c, kChartW, kChartH - 20);
 }
 
-void card(std::ostringstream& o, const std::string& name, const std::optional<double>& v,
+// v: the score (nullptr in a floor-only report, where it is the floor itself).
+void card(std::ostringstream& o, const std::string& name, const std::optional<double>* v,
           const std::optional<double>& fl, const std::string& svg) {
-    o << "<div class=\"card\"><h3>" << xml_escape(name) << " <span class=\"v\">JSD " << value_text(v)
-      << "</span> <span class=\"f\">floor " << value_text(fl) << "</span></h3>" << svg << "</div>\n";
+    o << "<div class=\"card\"><h3>" << xml_escape(name) << " <span class=\"" << (v ? "v\">JSD " : "f\">")
+      << (v ? value_text(*v) + "</span> <span class=\"f\">" : std::string()) << "floor " << value_text(fl)
+      << "</span></h3>" << svg << "</div>\n";
 }
 
 void summary_rows(std::ostringstream& o, const std::string& name, const std::optional<double>& v,
@@ -195,11 +197,11 @@ std::string render_html_report(const HtmlReportInput& in) {
 
     o << "<h2>The 17 metrics</h2>\n<div class=\"grid\">\n";
     for (int i = 0; i < kMetricCount; ++i)
-        card(o, std::string(kMetricNames[i]), sc.score.metrics[i], fl.score.metrics[i],
+        card(o, std::string(kMetricNames[i]), in.floor_only ? nullptr : &sc.score.metrics[i], fl.score.metrics[i],
              metric_chart(static_cast<Metric>(i), in.real->metrics[i], in.synth->metrics[i], l));
     o << "</div>\n<h2>Joint structure</h2>\n<div class=\"grid\">\n";
     for (int i = 0; i < kJointCount; ++i)
-        card(o, std::string(kJointNames[i]), sc.score.joint[i], fl.score.joint[i],
+        card(o, std::string(kJointNames[i]), in.floor_only ? nullptr : &sc.score.joint[i], fl.score.joint[i],
              joint_chart(static_cast<JointMetric>(i), in.real->joint[i], in.synth->joint[i], l));
     const double x_max = static_cast<double>(std::max(span_seconds(*in.real), span_seconds(*in.synth)));
     o << "</div>\n<h2>Per-second traffic</h2>\n";

@@ -182,6 +182,11 @@ std::string svg_line_chart(const LineChart& c, int width, int height) {
             first = false;
         }
         o << "\"/>";
+        // Few points (a rank list of one or two addresses): a line alone would be invisible.
+        if (s.points.size() <= 24)
+            for (const auto& [x, y] : s.points)
+                o << "<circle cx=\"" << num(px(x)) << "\" cy=\"" << num(py(y)) << "\" r=\"3.5\" fill=\"" << s.color
+                  << "\" fill-opacity=\"0.8\"/>";
     }
     std::vector<std::pair<std::string, std::string>> items;
     for (const auto& s : c.series) items.emplace_back(s.name, s.color);

@@ -47,5 +47,19 @@ TEST(HtmlReport, WellFormedWithAChartPerMetric) {
     EXPECT_EQ(std::system(cmd.c_str()), 0) << "not well-formed XML, or the wrong number of charts: " << path;
 }
 
+TEST(HtmlReport, FloorOnlyShowsTheHalvesAndNoScore) {
+    auto cap = read_capture(std::string(DGC_SHARED_DATA) + "/pcaps/dev/nDPI__gnutella.pcap");
+    ASSERT_TRUE(cap.ok()) << cap.status().message();
+    const FlowHashSplit halves = split_by_flow_hash(cap->records);
+    const TraceProfile a = profile_trace(halves.first), b = profile_trace(halves.second);
+    const FidelityReport fl = evaluate(a, b);
+    HtmlReportInput in{"floor", "half A", "half B", &a, &b, &fl, &fl, true};
+    const std::string html = render_html_report(in);
+    EXPECT_EQ(html.find("JSD 0"), std::string::npos);  // the floor is not a score
+    EXPECT_EQ(count(html, "floor 0.") + count(html, "floor 1.") + count(html, "floor undefined"), 22u);
+    EXPECT_NE(html.find("half B"), std::string::npos);
+    EXPECT_EQ(count(html, "<svg"), 17u + 5u + 4u + 24u);
+}
+
 }  // namespace
 }  // namespace dgc::fidelity

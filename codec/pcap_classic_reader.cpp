@@ -70,7 +70,6 @@ public:
     }
 
     void set_max_caplen(uint32_t m) { max_caplen_ = m; }
-    void set_start(size_t pos) { pos_ = pos; }
 
 private:
     ByteSource src_;

@@ -209,6 +209,22 @@ TEST(FrameParse, OtherLinkTypesAreNonIp) {
     EXPECT_EQ(r.present, 0);
 }
 
+// Found by fuzz_capture: a chain of 17 hop-by-hop headers. The walk gives up after 16;
+// the record must say the upper layer was not reached, as a cut-off chain would.
+TEST(FrameParse, OverlongIpv6ExtensionChainIsTruncated) {
+    std::string chain;
+    for (int i = 0; i < 17; ++i) chain += "00 00 00 00 00 00 00 00";
+    PacketRecord r = parse(101, hex(ipv6("00") + chain));
+    EXPECT_TRUE(r.is_ip());
+    EXPECT_EQ(r.proto, 0);
+    EXPECT_NE(r.present & kTruncated, 0);
+    std::string ok_chain;
+    for (int i = 0; i < 15; ++i) ok_chain += "00 00 00 00 00 00 00 00";
+    PacketRecord ok = parse(101, hex(ipv6("00") + ok_chain + "3b 00 00 00 00 00 00 00"));
+    EXPECT_EQ(ok.proto, 59);
+    EXPECT_EQ(ok.present & kTruncated, 0);
+}
+
 TEST(FrameParse, BogusIhlIsNotIp) {
     std::string ip = test::eth_ipv4_tcp_frame().substr(14);
     ip[0] = 0x43;  // IHL 3 < 5

@@ -36,8 +36,18 @@ FitResult run_fit(ChunkNet& net, const std::vector<const EncodedChunk*>& chunks,
     net.to(dev);
     net.train();
     Rng rng(mix64(o.seed ^ 0x7EA1ULL));
-    torch::optim::Adam opt(params, torch::optim::AdamOptions(lr));
     const auto t_start = std::chrono::steady_clock::now();
+    {
+        // Marginals first, in closed form, on a sample of the largest chunk.
+        const size_t ci = static_cast<size_t>(std::max_element(weights.begin(), weights.end()) - weights.begin());
+        const EncodedChunk& c = *chunks[ci];
+        std::vector<uint32_t> fids(std::min<size_t>(512, c.flows.size()));
+        for (auto& f : fids) f = static_cast<uint32_t>(rng.below(c.flows.size()));
+        std::vector<Segment> sb(std::min<size_t>(192, segs_of[ci].size()));
+        for (auto& s : sb) s = segs_of[ci][rng.below(segs_of[ci].size())];
+        if (chunks.size() == 1) match_marginals(net, c, fids, sb, 2);
+    }
+    torch::optim::Adam opt(params, torch::optim::AdamOptions(lr));
     double ema = 0;
     for (int step = 0; step < o.max_steps; ++step) {
         double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();

@@ -35,18 +35,22 @@ FlowNetImpl::FlowNetImpl(int rank) {
 
 torch::Tensor FlowNetImpl::trunk(const torch::Tensor& x) { return torch::relu(l2(torch::relu(l1(x)))); }
 
-torch::Tensor FlowNetImpl::loss(const torch::Tensor& attrs) {
+std::vector<torch::Tensor> FlowNetImpl::logits(const torch::Tensor& attrs) {
     std::vector<torch::Tensor> es;
     for (int i = 0; i < kFlowAttrCount; ++i)
         es.push_back(emb[i]->as<torch::nn::EmbeddingImpl>()->forward(attrs.select(1, i)));
     auto cum = torch::stack(es, 1).cumsum(1);
     auto in = cum.slice(1, 0, kFlowAttrCount - 1) + pos->weight.slice(0, 1, kFlowAttrCount);
     auto h = trunk(in);
+    std::vector<torch::Tensor> out;
+    for (int j = 1; j < kFlowAttrCount; ++j) out.push_back(heads[j - 1]->as<HeadImpl>()->forward(h.select(1, j - 1)));
+    return out;
+}
+
+torch::Tensor FlowNetImpl::loss(const torch::Tensor& attrs) {
+    auto ls = logits(attrs);
     torch::Tensor total = torch::zeros({}, attrs.options().dtype(torch::kFloat));
-    for (int j = 1; j < kFlowAttrCount; ++j) {
-        auto logits = heads[j - 1]->as<HeadImpl>()->forward(h.select(1, j - 1));
-        total = total + F::cross_entropy(logits, attrs.select(1, j));
-    }
+    for (int j = 1; j < kFlowAttrCount; ++j) total = total + F::cross_entropy(ls[j - 1], attrs.select(1, j));
     return total;
 }
 
@@ -82,12 +86,15 @@ std::vector<torch::Tensor> PacketNetImpl::heads_of(const torch::Tensor& h) {
     return {dir(h), gap(h), len(h), flag(h)};
 }
 
-torch::Tensor PacketNetImpl::loss(const PacketBatch& b) {
+std::vector<torch::Tensor> PacketNetImpl::logits(const PacketBatch& b) {
     auto c = condition(b.cond);
     auto h = torch::tanh(h0(c)).unsqueeze(0);
-    auto out = std::get<0>(gru(step_input(b.prev, c), h));
-    auto hs = heads_of(out);
-    torch::Tensor total = torch::zeros({}, out.options());
+    return heads_of(std::get<0>(gru(step_input(b.prev, c), h)));
+}
+
+torch::Tensor PacketNetImpl::loss(const PacketBatch& b) {
+    auto hs = logits(b);
+    torch::Tensor total = torch::zeros({}, hs[0].options());
     for (int k = 0; k < 4; ++k) {
         auto logits = hs[k].reshape({-1, hs[k].size(2)});
         auto nll = F::cross_entropy(logits, b.target.select(2, k).reshape({-1}),
@@ -203,6 +210,38 @@ torch::Tensor chunk_loss(ChunkNet& net, const EncodedChunk& c, const std::vector
     auto b = packet_batch(c, segs);
     b.cond = b.cond.to(dev), b.prev = b.prev.to(dev), b.target = b.target.to(dev), b.mask = b.mask.to(dev);
     return fl * flows_per_packet + net.packet->loss(b);
+}
+
+namespace {
+// bias += log(empirical share) - log(mean predicted share): the head's average prediction
+// moves onto the chunk's own marginal in closed form.
+void shift_bias(HeadImpl& head, const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& weight) {
+    const int64_t V = logits.size(-1);
+    auto w = weight.reshape({-1});
+    if (w.sum().item<float>() <= 0) return;
+    auto probs = torch::softmax(logits.reshape({-1, V}), 1);
+    auto mean_pred = (probs * w.unsqueeze(1)).sum(0) / w.sum();
+    auto emp = torch::zeros({V}).index_add_(0, target.reshape({-1}), w) / w.sum();
+    auto shift = (torch::log(emp + 1e-4) - torch::log(mean_pred + 1e-4)).clamp(-8, 8);
+    head.lin->bias.add_(shift);
+}
+}  // namespace
+
+void match_marginals(ChunkNet& net, const EncodedChunk& c, const std::vector<uint32_t>& flow_ids,
+                     const std::vector<Segment>& segs, int iterations) {
+    torch::NoGradGuard ng;
+    auto attrs = flow_attr_tensor(c, flow_ids);
+    auto batch = packet_batch(c, segs);
+    for (int it = 0; it < iterations; ++it) {
+        auto fl = net.flow->logits(attrs);
+        for (int j = 1; j < kFlowAttrCount; ++j)
+            shift_bias(*net.flow->heads[j - 1]->as<HeadImpl>(), fl[j - 1], attrs.select(1, j),
+                       torch::ones({attrs.size(0)}));
+        auto pl = net.packet->logits(batch);
+        HeadImpl* heads[4] = {net.packet->dir.get(), net.packet->gap.get(), net.packet->len.get(), net.packet->flag.get()};
+        for (int k = 0; k < 4; ++k)
+            shift_bias(*heads[k], pl[k], batch.target.select(2, k), batch.mask.select(2, k));
+    }
 }
 
 int draw(const float* probs, int n, Rng& rng) {

@@ -43,8 +43,14 @@ Result<std::vector<PacketRecord>> generate_from(const PcapFormat& fmt, const Mod
     if (!side) return side.status();
     side->linktype = fmt.linktype;
     const uint64_t seed = mix64(b.seed ^ static_cast<uint64_t>(side->t0));
+    const auto t0 = std::chrono::steady_clock::now();
     SampledTokens tok = sample_tokens(keyframe, b.kind == BlobKind::kDelta ? &b.params : nullptr, b.lora_rank, *side, seed);
-    return synthesize_records(*side, tok.flows, tok.packets, seed);
+    const auto t1 = std::chrono::steady_clock::now();
+    auto recs = synthesize_records(*side, tok.flows, tok.packets, seed);
+    logger("trainer")->debug("generated {} records: sampling {:.3f} s, records {:.3f} s", recs.size(),
+                             std::chrono::duration<double>(t1 - t0).count(),
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
+    return recs;
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ TORCH_MODULE(Head);
 struct FlowNetImpl : torch::nn::Module {
     explicit FlowNetImpl(int rank);
     torch::Tensor trunk(const torch::Tensor& x);
+    std::vector<torch::Tensor> logits(const torch::Tensor& attrs);  // per predicted column
     torch::Tensor loss(const torch::Tensor& attrs);  // [B, kFlowAttrCount] long -> mean NLL per flow
     torch::nn::ModuleList emb, heads;
     torch::nn::Embedding pos{nullptr};
@@ -48,6 +49,7 @@ struct PacketNetImpl : torch::nn::Module {
     torch::Tensor condition(const torch::Tensor& cond);           // [S, E]
     torch::Tensor step_input(const torch::Tensor& prev, const torch::Tensor& c);  // [S, L, 2E]
     std::vector<torch::Tensor> heads_of(const torch::Tensor& h);  // 4 x [S, L, V]
+    std::vector<torch::Tensor> logits(const PacketBatch& b);
     torch::Tensor loss(const PacketBatch& b);                      // NLL per packet
     torch::nn::Embedding e_proto{nullptr}, e_port{nullptr}, e_pkts{nullptr}, e_dur{nullptr};
     torch::nn::Embedding e_dir{nullptr}, e_gap{nullptr}, e_len{nullptr}, e_flag{nullptr}, e_pos{nullptr};
@@ -86,6 +88,11 @@ bool is_delta_param(const std::string& name);
 // Chunk loss on the given flows (nats per packet) and the share of flows in packets.
 torch::Tensor chunk_loss(ChunkNet& net, const EncodedChunk& c, const std::vector<uint32_t>& flow_ids,
                          const std::vector<Segment>& segs, double flows_per_packet);
+
+// Moves every head's average prediction onto the chunk's marginals (closed form, a few
+// forward passes): the start of every fit, so the short budget goes to the joint structure.
+void match_marginals(ChunkNet& net, const EncodedChunk& c, const std::vector<uint32_t>& flow_ids,
+                     const std::vector<Segment>& segs, int iterations);
 
 // Integer-threshold draw from a row of probabilities (deterministic for equal floats).
 int draw(const float* probs, int n, Rng& rng);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 
 #include "codec/linktype.h"
 #include "codec/log.h"
@@ -12,9 +13,15 @@
 namespace dgc::fs {
 
 std::string unmodelable_reason(const CaptureInfo& info, size_t records) {
-    if (!info.modelable)
-        return "link type " + std::to_string(info.linktype) + " (" + linktype_name(info.linktype) +
-               ") is not parsed down to IP";
+    if (!info.modelable) {
+        std::set<uint32_t> bad;
+        for (const auto& i : info.interfaces)
+            if (!linktype_modelable(i.linktype)) bad.insert(i.linktype);
+        if (bad.empty()) bad.insert(info.linktype);
+        std::string s = "link type";
+        for (uint32_t lt : bad) s += " " + std::to_string(lt) + " (" + linktype_name(lt) + ")";
+        return s + " not parsed down to IP";
+    }
     if (records == 0) return "the capture holds no packets";
     if (info.ip_packets == 0) return "the capture holds no IP packets";
     return {};

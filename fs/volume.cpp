@@ -243,6 +243,7 @@ void Volume::write_status_file() {
     j["pid"] = ::getpid();
     j["mountpoint"] = opts_.mountpoint;
     j["store"] = layout_.root;
+    j["policy_file"] = opts_.policy_file;
     j["updated_s"] = now_ns() / 1'000'000'000;
     j["started_s"] = started_ns_ / 1'000'000'000;
     {

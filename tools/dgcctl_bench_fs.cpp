@@ -1,0 +1,212 @@
+// dgcctl bench-fs --pcap FILE: the retention volume's speed targets, measured on this machine.
+//  1. cp of a large pcap into retention/ vs cp to the store's own filesystem, pair-wise per round;
+//  2. tcpdump -r archive/... -w /dev/null in packets/s (first read generates, second is cached);
+//  3. the daemon's RSS idle after mount, while training, and idle after reads.
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "command_registry.h"
+
+namespace dgc::tools {
+namespace {
+
+namespace fsys = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_of(const std::function<int()>& f, int* rc = nullptr) {
+    auto t0 = Clock::now();
+    int r = f();
+    if (rc) *rc = r;
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+int sh(const std::string& cmd) { return std::system(cmd.c_str()); }
+
+long rss_kib(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+}
+
+long count_packets(const std::string& path) {
+    char eb[PCAP_ERRBUF_SIZE];
+    pcap_t* p = pcap_open_offline(path.c_str(), eb);
+    if (!p) return -1;
+    long n = 0;
+    struct pcap_pkthdr* h;
+    const u_char* d;
+    while (pcap_next_ex(p, &h, &d) == 1) ++n;
+    pcap_close(p);
+    return n;
+}
+
+// A large classic pcap: the source's header, then its records repeated until `bytes`.
+bool make_big_pcap(const std::string& src, const std::string& out, uint64_t bytes) {
+    std::ifstream in(src, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string data = ss.str();
+    if (data.size() < 24 || (data.compare(0, 4, "\xd4\xc3\xb2\xa1") != 0 && data.compare(0, 4, "\x4d\x3c\xb2\xa1") != 0))
+        return false;  // little-endian classic pcap only: records are then appended verbatim
+    std::ofstream o(out, std::ios::binary);
+    o.write(data.data(), 24);
+    uint64_t written = 24;
+    while (written < bytes) {
+        o.write(data.data() + 24, static_cast<std::streamsize>(data.size() - 24));
+        written += data.size() - 24;
+    }
+    return bool(o);
+}
+
+struct Daemon {
+    pid_t pid = -1;
+    std::string mnt;
+    bool start(const std::string& bin, const std::string& store, const std::string& policy, const std::string& m,
+               const std::string& log) {
+        mnt = m;
+        pid = ::fork();
+        if (pid == 0) {
+            FILE* f = std::freopen(log.c_str(), "a", stderr);
+            (void)f;
+            ::execl(bin.c_str(), bin.c_str(), "-f", "--store", store.c_str(), "--policy", policy.c_str(),
+                    "--train-budget", "1", "--workers", "1", m.c_str(), static_cast<char*>(nullptr));
+            std::_Exit(127);
+        }
+        for (int i = 0; i < 300; ++i) {
+            if (fsys::exists(fsys::path(m) / "retention")) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return false;
+    }
+    void stop() {
+        if (pid <= 0) return;
+        sh("fusermount3 -u '" + mnt + "'");
+        ::waitpid(pid, nullptr, 0);
+        pid = -1;
+    }
+};
+
+int run_bench(const std::string& pcap, uint64_t size_mb, int rounds, std::string dir, std::string bin) {
+    if (bin.empty()) bin = (fsys::read_symlink("/proc/self/exe").parent_path() / "dgcfs").string();
+    if (!fsys::exists(bin)) {
+        std::cerr << "bench-fs: " << bin << " not found (--dgcfs)\n";
+        return 1;
+    }
+    if (dir.empty()) dir = "/var/tmp/dgcfs-bench-" + std::to_string(::getpid());
+    const fsys::path root(dir);
+    fsys::create_directories(root / "plain");
+    fsys::create_directories(root / "mnt");
+    const std::string big = (root / "big.pcap").string();
+    if (!make_big_pcap(pcap, big, size_mb << 20)) {
+        std::cerr << "bench-fs: " << pcap << ": need a little-endian classic pcap to build the large file\n";
+        return 1;
+    }
+    const double big_mb = double(fsys::file_size(big)) / (1 << 20);
+    sh("cat '" + big + "' > /dev/null");  // both copies start from a warm source
+    const std::string log = (root / "daemon.log").string();
+
+    // Phase 1: ingest throughput. A long quiet period keeps background ingest out of the timings.
+    std::ofstream(root / "quiet.toml") << "[training]\nquiet_ms = 3600000\n";
+    Daemon d;
+    if (!d.start(bin, (root / "store1").string(), (root / "quiet.toml").string(), (root / "mnt").string(), log)) {
+        std::cerr << "bench-fs: dgcfs did not mount; see " << log << "\n";
+        return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    const long idle_rss_mount = rss_kib(d.pid);
+    std::vector<double> plain_s, fuse_s;
+    for (int r = 0; r < rounds; ++r) {
+        const std::string pdst = (root / "plain" / ("r" + std::to_string(r) + ".pcap")).string();
+        const std::string fdst = (root / "mnt" / "retention" / ("r" + std::to_string(r) + ".pcap")).string();
+        int rc1 = 0, rc2 = 0;
+        plain_s.push_back(seconds_of([&] { return sh("cp '" + big + "' '" + pdst + "'"); }, &rc1));
+        fuse_s.push_back(seconds_of([&] { return sh("cp '" + big + "' '" + fdst + "'"); }, &rc2));
+        if (rc1 || rc2) {
+            std::cerr << "bench-fs: cp failed\n";
+            d.stop();
+            return 1;
+        }
+        fsys::remove(pdst);
+        fsys::remove(fdst);
+    }
+    d.stop();
+    std::sort(plain_s.begin(), plain_s.end());
+    std::sort(fuse_s.begin(), fuse_s.end());
+    const double plain_mbs = big_mb / plain_s[plain_s.size() / 2], fuse_mbs = big_mb / fuse_s[fuse_s.size() / 2];
+
+    // Phase 2: archive read speed and memory while training.
+    std::ofstream(root / "normal.toml") << "[training]\nquiet_ms = 300\n";
+    if (!d.start(bin, (root / "store2").string(), (root / "normal.toml").string(), (root / "mnt").string(), log)) {
+        std::cerr << "bench-fs: dgcfs did not mount; see " << log << "\n";
+        return 1;
+    }
+    const fsys::path arch = root / "mnt" / "archive" / "bench.pcap";
+    sh("cp '" + pcap + "' '" + (root / "mnt" / "retention" / "bench.pcap").string() + "'");
+    long train_rss = 0;
+    auto t0 = Clock::now();
+    while (!fsys::exists(arch) && Clock::now() - t0 < std::chrono::minutes(10)) {
+        train_rss = std::max(train_rss, rss_kib(d.pid));
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    if (!fsys::exists(arch)) {
+        std::cerr << "bench-fs: the pcap was not modelled within 10 minutes; see " << log << "\n";
+        d.stop();
+        return 1;
+    }
+    const double train_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    const long packets = count_packets(arch.string());
+    sh("echo 1 > /proc/sys/vm/drop_caches 2>/dev/null");
+    const std::string tcpdump = "tcpdump -r '" + arch.string() + "' -w /dev/null 2>/dev/null";
+    const double cold = seconds_of([&] { return sh(tcpdump); });
+    const double warm = seconds_of([&] { return sh(tcpdump); });
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    const long idle_rss_after = rss_kib(d.pid);
+    d.stop();
+    fsys::remove_all(root);
+
+    std::printf("bench-fs (%s, %.0f MiB large file, %d rounds, median)\n", pcap.c_str(), big_mb, rounds);
+    std::printf("  cp to store filesystem   %8.1f MiB/s\n", plain_mbs);
+    std::printf("  cp into retention/       %8.1f MiB/s   ratio %.0f%% (target >= 60%%)\n", fuse_mbs,
+                100 * fuse_mbs / plain_mbs);
+    std::printf("  modelled %ld packets in %.1f s (1 s budget per chunk)\n", packets, train_s);
+    std::printf("  tcpdump -r archive/, first read (generates)  %10.0f packets/s\n", double(packets) / cold);
+    std::printf("  tcpdump -r archive/, second read (cached)    %10.0f packets/s (target >= 50000)\n",
+                double(packets) / warm);
+    std::printf("  daemon RSS idle after mount   %6.1f MiB (target <= 200)\n", idle_rss_mount / 1024.0);
+    std::printf("  daemon RSS peak while training %6.1f MiB\n", train_rss / 1024.0);
+    std::printf("  daemon RSS idle after reads   %6.1f MiB\n", idle_rss_after / 1024.0);
+    return 0;
+}
+
+const RegisterCommand kBenchFs{{93, [](CLI::App& app, int& exit_code) {
+    auto* cmd = app.add_subcommand("bench-fs", "Retention volume: cp ingest ratio, archive read packets/s, daemon RSS");
+    auto pcap = std::make_shared<std::string>();
+    auto size_mb = std::make_shared<uint64_t>(512);
+    auto rounds = std::make_shared<int>(3);
+    auto dir = std::make_shared<std::string>();
+    auto bin = std::make_shared<std::string>();
+    cmd->add_option("--pcap", *pcap, "Classic little-endian pcap: modelled for the read test, repeated for cp")
+        ->required();
+    cmd->add_option("--size-mb", *size_mb, "Size of the large file for the cp test")->capture_default_str();
+    cmd->add_option("--rounds", *rounds, "cp pairs (median reported)")->capture_default_str();
+    cmd->add_option("--dir", *dir, "Work directory on the filesystem to compare with (default /var/tmp/...)");
+    cmd->add_option("--dgcfs", *bin, "dgcfs binary (default: next to dgcctl)");
+    cmd->callback([=, &exit_code] { exit_code = run_bench(*pcap, *size_mb, *rounds, *dir, *bin); });
+}}};
+
+}  // namespace
+}  // namespace dgc::tools

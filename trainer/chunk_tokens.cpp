@@ -175,6 +175,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         ft.a[kAttrPkts] = static_cast<uint8_t>(pkts_class(ft.packets));
         ft.a[kAttrDur] = static_cast<uint8_t>(fidelity::dtbin_key(f.end_ns - f.start_ns));
         ft.first = static_cast<uint32_t>(enc.packets.size());
+        ft.a[kAttrFirstFlag] = 0;
         int64_t prev = f.start_ns;
         for (uint32_t idx : f.packets) {
             const auto& r = chunk[idx];
@@ -189,6 +190,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
                 auto fit = std::find(s.flags.begin(), s.flags.end(), r.tcp_flags);
                 pt.flag = static_cast<uint8_t>(fit == s.flags.end() ? 0 : fit - s.flags.begin());
             }
+            if (idx == f.packets[0]) ft.a[kAttrFirstFlag] = pt.flag;
             enc.packets.push_back(pt);
         }
         enc.flows.push_back(ft);

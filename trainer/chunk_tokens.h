@@ -33,10 +33,12 @@ inline constexpr int kOtherTtlEntries = 16;
 inline constexpr int kNonIpTypes = 8;
 
 // Flow attribute columns, in the order the flow model predicts them (phase is given).
-enum FlowAttr { kAttrPhase, kAttrProto, kAttrSrvPort, kAttrCliPort, kAttrSrvHost, kAttrCliHost,
+// The first packet's TCP flags are a flow attribute: how a connection opens (SYN, mid-stream
+// ACK, RST scan...) is a property of the flow, and the packet model continues from it.
+enum FlowAttr { kAttrPhase, kAttrProto, kAttrFirstFlag, kAttrSrvPort, kAttrCliPort, kAttrSrvHost, kAttrCliHost,
                 kAttrPkts, kAttrDur, kFlowAttrCount };
 inline constexpr std::array<int, kFlowAttrCount> kFlowAttrSizes = {
-    kPhaseClasses, kProtoVocab, kPortTokens, kPortTokens, kHostTokens, kHostTokens, kPktClasses, kDtClasses};
+    kPhaseClasses, kProtoVocab, kFlagClasses, kPortTokens, kPortTokens, kHostTokens, kHostTokens, kPktClasses, kDtClasses};
 
 struct ProtoEntry {
     uint8_t ip_version = 4;

@@ -12,8 +12,8 @@ namespace dgc::trainer {
 
 namespace {
 
-constexpr int kFlowBatch = 256;
-constexpr int kSegmentBatch = 96;
+constexpr int kFlowBatch = 128;
+constexpr int kSegmentBatch = 48;
 // Deltas adapt few weights from a parent that already knows traffic: a high rate converges
 // within the short per-chunk budget (measured: 0.1 beats 0.03 and 0.01 at 1.5 s).
 constexpr double kDeltaLearningRate = 0.1;
@@ -153,6 +153,23 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
     const int64_t n = static_cast<int64_t>(flows.size());
     std::vector<int64_t> phase(n);
     for (int64_t i = 0; i < n; ++i) phase[i] = flows[i].a[kAttrPhase];
+    // Values a column may take, by column and by whether the flow's protocol has ports / is TCP.
+    std::vector<std::array<std::array<std::vector<char>, 2>, 2>> allowed(kFlowAttrCount);
+    for (int j = 1; j < kFlowAttrCount; ++j)
+        for (int ports = 0; ports < 2; ++ports)
+            for (int tcp = 0; tcp < 2; ++tcp) {
+                auto& ok = allowed[j][ports][tcp];
+                ok.assign(kFlowAttrSizes[j], 1);
+                for (int v = 0; v < kFlowAttrSizes[j]; ++v) {
+                    if (j == kAttrProto) ok[v] = v < static_cast<int>(side.protos.size());
+                    if (j == kAttrFirstFlag) ok[v] = tcp ? v < std::max<int>(1, static_cast<int>(side.flags.size())) : v == 0;
+                    if (j == kAttrSrvPort || j == kAttrCliPort)
+                        ok[v] = ports ? (v < kPortNone && (v >= kPortRanks || v < static_cast<int>(side.ports.size())))
+                                      : v == kPortNone;
+                    if (j == kAttrSrvHost || j == kAttrCliHost)
+                        ok[v] = v < static_cast<int>(side.hosts.size()) || (v == kHostOther && side.hosts.size() >= kHostSlots);
+                }
+            }
     auto& fn = *net.flow;
     auto cum = fn.emb[0]->as<torch::nn::EmbeddingImpl>()->forward(torch::tensor(phase, torch::kLong));
     for (int j = 1; j < kFlowAttrCount; ++j) {
@@ -165,16 +182,8 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
         for (int64_t i = 0; i < n; ++i) {
             auto& a = flows[i].a;
             const ProtoEntry pe = side.protos.empty() ? ProtoEntry{} : side.protos[std::min<size_t>(a[kAttrProto], side.protos.size() - 1)];
-            std::vector<char> ok(V, 1);
-            for (int v = 0; v < V; ++v) {
-                if (j == kAttrProto) ok[v] = v < static_cast<int>(side.protos.size());
-                if (j == kAttrSrvPort || j == kAttrCliPort)
-                    ok[v] = pe.ports ? (v < kPortNone && (v >= kPortRanks || v < static_cast<int>(side.ports.size())))
-                                     : v == kPortNone;
-                if (j == kAttrSrvHost || j == kAttrCliHost)
-                    ok[v] = v < static_cast<int>(side.hosts.size()) || (v == kHostOther && side.hosts.size() >= kHostSlots);
-                row[v] = ok[v] ? p[i * V + v] : 0.f;
-            }
+            const std::vector<char>& ok = allowed[j][pe.ports ? 1 : 0][pe.proto == 6 && pe.ports ? 1 : 0];
+            for (int v = 0; v < V; ++v) row[v] = ok[v] ? p[i * V + v] : 0.f;
             int d = draw(row.data(), V, rng);
             if (!ok[d]) d = static_cast<int>(std::find(ok.begin(), ok.end(), 1) - ok.begin()) % V;
             a[j] = static_cast<uint8_t>(d);
@@ -232,7 +241,9 @@ void sample_packets(ChunkNet& net, const ChunkSide& side, const std::vector<Flow
             pt.dir = first ? 0 : static_cast<uint8_t>(draw(pd + s * 2, 2, rng));
             pt.gap = first ? 0 : static_cast<uint8_t>(draw(pg + s * kDtClasses, kDtClasses, rng));
             pt.len = static_cast<uint8_t>(draw(pl + s * kLenClasses, kLenClasses, rng));
-            pt.flag = tcp[s] ? static_cast<uint8_t>(draw(pf + s * kFlagClasses, n_flags, rng)) : 0;
+            pt.flag = !tcp[s] ? 0
+                      : first   ? flows[sg.flow].a[kAttrFirstFlag]
+                                : static_cast<uint8_t>(draw(pf + s * kFlagClasses, n_flags, rng));
             packets[flows[sg.flow].first + sg.offset + t] = pt;
             int64_t* p = &prev[s * 5];
             p[0] = pt.dir, p[1] = pt.gap, p[2] = pt.len, p[3] = pt.flag;

@@ -31,7 +31,9 @@ size_t quant_rows(const std::vector<int64_t>& shape) {
     if (shape.empty()) return 1;
     size_t numel = 1;
     for (int64_t d : shape) numel *= static_cast<size_t>(std::max<int64_t>(d, 0));
-    return (shape.size() >= 2 && numel > 0) ? static_cast<size_t>(shape[0]) : 1;
+    // Narrow rows (a low-rank factor [out, r]) would spend more on scales than they save.
+    const bool per_row = shape.size() >= 2 && numel > 0 && numel / static_cast<size_t>(shape[0]) >= 16;
+    return per_row ? static_cast<size_t>(shape[0]) : 1;
 }
 
 std::string encode_blob(const ModelBlob& b) {

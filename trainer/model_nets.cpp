@@ -149,7 +149,7 @@ PacketBatch packet_batch(const EncodedChunk& c, const std::vector<Segment>& segs
             if (t >= segs[s].length) continue;
             const PacketTokens& p = c.packets[f.first + segs[s].offset + t];
             tg[0] = p.dir, tg[1] = p.gap, tg[2] = p.len, tg[3] = p.flag;
-            m[0] = 1.f, m[1] = (segs[s].offset + t > 0) ? 1.f : 0.f, m[2] = 1.f, m[3] = tcp ? 1.f : 0.f;
+            m[0] = 1.f, m[1] = (segs[s].offset + t > 0) ? 1.f : 0.f, m[2] = 1.f, m[3] = (tcp && segs[s].offset + t > 0) ? 1.f : 0.f;
         }
     }
     PacketBatch b;

@@ -108,6 +108,7 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     }
     ChunkModel m;
     m.blob = encode_blob(blob);
+    log->debug("blob {} bytes; side information {} bytes raw", m.blob.size(), blob.side.size());
     m.parent_id = parent_id;
     m.train_seconds = elapsed();
 

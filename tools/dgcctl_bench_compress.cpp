@@ -4,6 +4,8 @@
 // 1000 packets, generation packets/s, tshark validity, SYN-open share; and a budget sweep.
 #include <zstd.h>
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -31,6 +33,12 @@ struct BenchArgs {
     double chunk_seconds = trainer::kDefaultChunkSeconds;
     uint64_t chunk_packets = trainer::kDefaultChunkPackets;
 };
+
+double cpu_now() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
@@ -100,9 +108,9 @@ Result<TraceResult> bench_one(const std::string& path, const trainer::ModelLibra
                                              : budget_scale * 0.12 * cap->records.size() / 1000.0 / bounds.size();
     auto f = trainer::compress_capture(*cap, base, opts, {});
     if (!f) return f.status();
-    const double g0 = now();
+    const double g0 = now(), c0 = cpu_now();
     auto bytes = trainer::expand_dgc(*f, 0, f->chunks.size() - 1);
-    const double gen_s = now() - g0;
+    const double gen_s = now() - g0, gen_cpu = cpu_now() - c0;
     if (!bytes) return bytes.status();
     auto synth = read_capture_memory("synthetic", *bytes);
     if (!synth) return synth.status();
@@ -138,13 +146,14 @@ Result<TraceResult> bench_one(const std::string& path, const trainer::ModelLibra
     auto [ss, st] = syn_open(synth->records);
     const uint64_t xz = file_bytes_compressed(path, true), zs = file_bytes_compressed(path, false);
     std::string name = std::filesystem::path(path).stem().string();
-    std::printf("| %s | %zu | %zu | %s / %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %.0f | %llu | %s / %s | %s |\n",
+    std::printf("| %s | %zu | %zu | %s / %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %.0f / %.0f | %llu | %s / %s | %s |\n",
                 name.c_str(), cap->records.size(), f->chunks.size(), f3(tr.fid).c_str(),
                 f3(fl.score.average.value_or(0)).c_str(), f3(tr.joint).c_str(),
                 f3(fl.score.joint_average.value_or(0)).c_str(), f3(nscore.score.average.value_or(1)).c_str(),
                 f3(nscore.score.joint_average.value_or(1)).c_str(), f3(delta_bytes / n).c_str(),
                 f3((delta_bytes + key_bytes) / n).c_str(), f3(xz / n).c_str(), f3(zs / n).c_str(), f3(tr.sptp).c_str(),
-                synth->records.size() / std::max(gen_s, 1e-9), static_cast<unsigned long long>(bad),
+                synth->records.size() / std::max(gen_s, 1e-9), synth->records.size() / std::max(gen_cpu, 1e-9),
+                static_cast<unsigned long long>(bad),
                 f3(rt ? double(rs) / rt : 0).c_str(), f3(st ? double(ss) / st : 0).c_str(),
                 f3(score.replay.value_or(0)).c_str());
     std::fflush(stdout);
@@ -162,7 +171,7 @@ int run_bench(const BenchArgs& a) {
     uint64_t base_bytes = 0;
     for (const auto& [id, blob] : keep) base_bytes += blob.size();
     std::printf("| trace | packets | chunks | 17-mean / floor | joint / floor | naive 17 / joint | B/pkt per-chunk | "
-                "B/pkt all-in | xz -9 | zstd -19 | SPTP (s) | gen pkt/s | tshark bad | SYN-open real / synth | replay |\n");
+                "B/pkt all-in | xz -9 | zstd -19 | SPTP (s) | gen pkt/s wall / cpu | tshark bad | SYN-open real / synth | replay |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     int rc = 0;
     for (const auto& path : a.files) {

@@ -116,7 +116,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     std::stable_sort(s.nonip_types.begin(), s.nonip_types.end(),
                      [](const auto& a, const auto& b) { return a.count > b.count; });
     if (s.nonip_types.size() > kNonIpTypes) s.nonip_types.resize(kNonIpTypes);
-    s.flags = ranked(flag_counts, kFlagClasses);
+    s.flags = ranked(flag_counts, kFlagNone);
 
     // Hosts ranked by packets; the rest share one "other" slot with a TTL/TOS histogram.
     std::vector<std::pair<std::string, const HostStats*>> hv;
@@ -175,7 +175,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         ft.a[kAttrPkts] = static_cast<uint8_t>(pkts_class(ft.packets));
         ft.a[kAttrDur] = static_cast<uint8_t>(fidelity::dtbin_key(f.end_ns - f.start_ns));
         ft.first = static_cast<uint32_t>(enc.packets.size());
-        ft.a[kAttrFirstFlag] = 0;
+        ft.a[kAttrFirstFlag] = kFlagNone;
         int64_t prev = f.start_ns;
         for (uint32_t idx : f.packets) {
             const auto& r = chunk[idx];
@@ -190,7 +190,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
                 auto fit = std::find(s.flags.begin(), s.flags.end(), r.tcp_flags);
                 pt.flag = static_cast<uint8_t>(fit == s.flags.end() ? 0 : fit - s.flags.begin());
             }
-            if (idx == f.packets[0]) ft.a[kAttrFirstFlag] = pt.flag;
+            if (idx == f.packets[0] && r.proto == 6 && r.has_ports()) ft.a[kAttrFirstFlag] = pt.flag;
             enc.packets.push_back(pt);
         }
         enc.flows.push_back(ft);
@@ -264,7 +264,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what) {
     for (auto& h : s.hosts) h.ip_version = r.u8(), h.ttl = r.u8(), h.tos = r.u8();
     s.other_ttl.resize(r.count(kOtherTtlEntries));
     for (auto& t : s.other_ttl) t.ttl = r.u8(), t.tos = r.u8(), t.count = static_cast<uint32_t>(r.varint());
-    s.flags.resize(r.count(kFlagClasses));
+    s.flags.resize(r.count(kFlagNone));
     for (auto& f : s.flags) f = r.u8();
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.nonip_packets && s.nonip_types.empty()) return Status::corrupt(what + ": non-IP frames without their types");

@@ -162,7 +162,7 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
                 ok.assign(kFlowAttrSizes[j], 1);
                 for (int v = 0; v < kFlowAttrSizes[j]; ++v) {
                     if (j == kAttrProto) ok[v] = v < static_cast<int>(side.protos.size());
-                    if (j == kAttrFirstFlag) ok[v] = tcp ? v < std::max<int>(1, static_cast<int>(side.flags.size())) : v == 0;
+                    if (j == kAttrFirstFlag) ok[v] = tcp ? v < std::max<int>(1, static_cast<int>(side.flags.size())) : v == kFlagNone;
                     if (j == kAttrSrvPort || j == kAttrCliPort)
                         ok[v] = ports ? (v < kPortNone && (v >= kPortRanks || v < static_cast<int>(side.ports.size())))
                                       : v == kPortNone;
@@ -242,7 +242,7 @@ void sample_packets(ChunkNet& net, const ChunkSide& side, const std::vector<Flow
             pt.gap = first ? 0 : static_cast<uint8_t>(draw(pg + s * kDtClasses, kDtClasses, rng));
             pt.len = static_cast<uint8_t>(draw(pl + s * kLenClasses, kLenClasses, rng));
             pt.flag = !tcp[s] ? 0
-                      : first   ? flows[sg.flow].a[kAttrFirstFlag]
+                      : first   ? static_cast<uint8_t>(flows[sg.flow].a[kAttrFirstFlag] % kFlagNone)
                                 : static_cast<uint8_t>(draw(pf + s * kFlagClasses, n_flags, rng));
             packets[flows[sg.flow].first + sg.offset + t] = pt;
             int64_t* p = &prev[s * 5];

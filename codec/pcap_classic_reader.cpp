@@ -91,7 +91,8 @@ bool is_classic_pcap_magic(uint32_t m) {
 Result<std::unique_ptr<CaptureReader>> open_classic_pcap(ByteSource src) {
     const std::string& f = src.name;
     if (src.size < kFileHeader) {
-        return Status::corrupt(f + ": pcap file header cut short: " + std::to_string(src.size) + " of 24 bytes");
+        return Status::corrupt(f + ": pcap file header cut short: " + std::to_string(src.size) +
+                               " of 24 bytes (file ends at byte " + std::to_string(src.size) + ")");
     }
     const uint8_t* p = src.data;
     const uint32_t le_magic = load_le32(p);

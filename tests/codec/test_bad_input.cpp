@@ -11,6 +11,7 @@ namespace {
 
 using test::pcap_header;
 using test::pcap_record;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 const std::string kFrame = test::eth_ipv4_tcp_frame();
@@ -42,7 +43,9 @@ TEST(BadInput, EmptyFile) { EXPECT_THAT(rejected("empty.pcap", ""), HasSubstr("e
 TEST(BadInput, TinyFile) { EXPECT_THAT(rejected("tiny.pcap", "ab"), HasSubstr("too short")); }
 
 TEST(BadInput, HeaderCutShort) {
-    EXPECT_THAT(rejected("short.pcap", pcap_header(1).substr(0, 20)), HasSubstr("cut short: 20 of 24 bytes"));
+    const std::string m = rejected("short.pcap", pcap_header(1).substr(0, 20));
+    EXPECT_THAT(m, HasSubstr("cut short: 20 of 24 bytes"));
+    EXPECT_THAT(m, HasSubstr("file ends at byte 20"));
 }
 
 TEST(BadInput, HeaderOnlyIsAnEmptyCapture) {
@@ -64,13 +67,13 @@ TEST(BadInput, WrongMagic) {
 TEST(BadInput, TextNamedPcap) {
     const std::string m = rejected("notes.pcap", "This is not a capture, just some text\nsecond line\n");
     EXPECT_THAT(m, HasSubstr("not a pcap or pcapng file"));
-    EXPECT_THAT(m, HasSubstr("text"));
+    EXPECT_THAT(m, HasSubstr("at byte 0 (the file is text)"));
 }
 
 TEST(BadInput, InvalidVersion) {
     EXPECT_THAT(rejected("v1.pcap", pcap_header(1, false, false, 65535, 1, 4)),
                 HasSubstr("unsupported pcap version 1.4 at byte 4"));
-    EXPECT_THAT(rejected("v2.pcapng", test::pcapng_shb(2, 0)), HasSubstr("unsupported pcapng version 2.0"));
+    EXPECT_THAT(rejected("v2.pcapng", test::pcapng_shb(2, 0)), HasSubstr("unsupported pcapng version 2.0 at byte 12"));
 }
 
 TEST(BadInput, OversizeSnaplen) {
@@ -81,8 +84,9 @@ TEST(BadInput, OversizeSnaplen) {
 TEST(BadInput, UnknownLinkType) {
     EXPECT_THAT(rejected("lt.pcap", pcap_header(65000) + pcap_record(0, 0, kFrame)),
                 HasSubstr("unknown link type 65000 at byte 20"));
-    EXPECT_THAT(rejected("lt.pcapng", test::pcapng_shb() + test::pcapng_idb(65000)),
-                HasSubstr("unknown link type 65000"));
+    const std::string shb = test::pcapng_shb();
+    EXPECT_THAT(rejected("lt.pcapng", shb + test::pcapng_idb(65000)),
+                HasSubstr("IDB at byte " + std::to_string(shb.size()) + ": unknown link type 65000 (interface 0)"));
 }
 
 TEST(BadInput, ReservedLinkTypeBits) {
@@ -112,36 +116,45 @@ TEST(BadInput, OversizeRecordCaplen) {
 
 TEST(BadInput, PcapngDamage) {
     const std::string good = test::pcapng_shb() + test::pcapng_idb(1) + test::pcapng_epb(0, 1, kFrame);
+    const std::string second = test::pcapng_epb(0, 2, kFrame);
+    // Every damage below is in the second packet block: the message names it, where it
+    // starts and which record it would have been.
+    const std::string at = "EPB at byte " + std::to_string(good.size()) + " (record 1): ";
     // Truncated block.
-    EXPECT_THAT(damaged_tail("cut.pcapng", good + test::pcapng_epb(0, 2, kFrame).substr(0, 40), 1),
-                HasSubstr("file ends mid-block"));
+    EXPECT_THAT(damaged_tail("cut.pcapng", good + second.substr(0, 40), 1),
+                HasSubstr("file ends mid-block at byte " + std::to_string(good.size() + 40) + " (EPB at byte " +
+                          std::to_string(good.size()) + ", record 1): block length " +
+                          std::to_string(second.size()) + " but only 40 bytes left"));
     // Trailing length disagrees.
-    std::string bad_trailer = test::pcapng_epb(0, 2, kFrame);
+    std::string bad_trailer = second;
     bad_trailer[bad_trailer.size() - 4] ^= 0x40;
-    EXPECT_THAT(damaged_tail("trailer.pcapng", good + bad_trailer, 1), HasSubstr("trailing length"));
+    EXPECT_THAT(damaged_tail("trailer.pcapng", good + bad_trailer, 1), HasSubstr(at + "trailing length"));
     // Block length not a multiple of 4.
-    std::string odd_len = test::pcapng_epb(0, 2, kFrame);
+    std::string odd_len = second;
     odd_len[4] = static_cast<char>(odd_len[4] + 1);
-    EXPECT_THAT(damaged_tail("oddlen.pcapng", good + odd_len, 1), HasSubstr("invalid block length"));
+    EXPECT_THAT(damaged_tail("oddlen.pcapng", good + odd_len, 1),
+                HasSubstr(at + "invalid block length " + std::to_string(second.size() + 1)));
     // Packet on an interface that does not exist.
     EXPECT_THAT(damaged_tail("ifid.pcapng", good + test::pcapng_epb(3, 2, kFrame), 1),
-                HasSubstr("interface id 3 but the section declares 1 interfaces"));
+                HasSubstr(at + "interface id 3 but the section declares 1 interfaces"));
     // caplen larger than the block.
-    std::string big = test::pcapng_epb(0, 2, kFrame);
+    std::string big = second;
     big[20] = static_cast<char>(0xff);
-    EXPECT_THAT(damaged_tail("epbcap.pcapng", good + big, 1), HasSubstr("exceeds the block's"));
+    EXPECT_THAT(damaged_tail("epbcap.pcapng", good + big, 1),
+                AllOf(HasSubstr(at + "caplen"), HasSubstr("exceeds the block's")));
 }
 
 TEST(BadInput, PcapngOptionRunsPastBlock) {
     std::string shb = test::pcapng_shb(1, 0, {{1, "comment"}});
     shb[24 + 2] = 0x30;  // option length 0x0030 > what the block holds
-    EXPECT_THAT(rejected("opt.pcapng", shb), HasSubstr("runs past the block end"));
+    EXPECT_THAT(rejected("opt.pcapng", shb),
+                HasSubstr("SHB at byte 0: option 1 of length 48 at byte 24 runs past the block end"));
 }
 
 TEST(BadInput, PcapngBadByteOrderMagic) {
     std::string shb = test::pcapng_shb();
     shb[8] = 0x11;
-    EXPECT_THAT(rejected("bom.pcapng", shb), HasSubstr("bad byte-order magic"));
+    EXPECT_THAT(rejected("bom.pcapng", shb), HasSubstr("SHB at byte 0: bad byte-order magic"));
 }
 
 TEST(BadInput, MissingFileAndDirectory) {
@@ -165,6 +178,8 @@ TEST(BadInput, ReaderReportsErrorThenStaysDone) {
     auto second = (*rd)->next(r);
     ASSERT_FALSE(second.ok());
     EXPECT_THAT(second.status().message(), HasSubstr("record 1"));
+    auto third = (*rd)->next(r);
+    EXPECT_FALSE(third.ok() && *third) << "a frame after the error";
 }
 
 }  // namespace

@@ -93,9 +93,7 @@ TEST(Pcapng, InterfacesWithOwnLinkTypeAndResolution) {
     for (const auto& r : c.records) EXPECT_EQ(r.dport, 80);
 }
 
-TEST(Pcapng, SectionsRestartInterfacesAndMayFlipByteOrder) {
-    // Second section in big endian, built by swapping a little-endian one is awkward; a
-    // second little-endian section still checks that interface ids restart.
+TEST(Pcapng, SectionsRestartInterfaceIds) {
     const std::string f = test::pcapng_shb() + test::pcapng_idb(1) + test::pcapng_epb(0, 1, kFrame) +
                           test::pcapng_shb() + test::pcapng_idb(105) + test::pcapng_epb(0, 2, kFrame) +
                           test::pcapng_spb(kFrame, 1514);
@@ -111,7 +109,7 @@ TEST(Pcapng, SectionsRestartInterfacesAndMayFlipByteOrder) {
     EXPECT_EQ(c.info.interfaces.size(), 2u);
 }
 
-TEST(Pcapng, BigEndianSection) {
+TEST(Pcapng, BigEndianSectionAlsoAfterALittleEndianOne) {
     // SHB, IDB(ethernet), EPB written big-endian by hand.
     std::string f = test::hex(
         "0a 0d 0d 0a 00 00 00 1c 1a 2b 3c 4d 00 01 00 00 ff ff ff ff ff ff ff ff 00 00 00 1c"
@@ -131,6 +129,14 @@ TEST(Pcapng, BigEndianSection) {
     ASSERT_EQ(c.records.size(), 1u);
     EXPECT_EQ(c.records[0].t_ns, 3000);
     EXPECT_EQ(c.records[0].dport, 80);
+    // Each section header says its own byte order.
+    const std::string le = test::pcapng_shb() + test::pcapng_idb(1) + test::pcapng_epb(0, 1, kFrame);
+    Capture flip = read_ok("flip.pcapng", le + f + epb);
+    ASSERT_EQ(flip.records.size(), 2u);
+    EXPECT_EQ(flip.records[0].t_ns, 1000);
+    EXPECT_EQ(flip.records[1].t_ns, 3000);
+    EXPECT_EQ(flip.records[1].dport, 80);
+    EXPECT_EQ(flip.info.interfaces.size(), 2u);
 }
 
 }  // namespace

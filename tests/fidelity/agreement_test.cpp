@@ -1,5 +1,5 @@
-// The library against the naive reference (reference_metrics.cpp) on real captures, and
-// `dgcctl eval --json` against the reference on a pair of different captures.
+// The library and `dgcctl eval --json` against the naive reference (reference_metrics.cpp)
+// on three real captures.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -46,30 +46,32 @@ TEST_P(Agreement, LibraryMatchesTheNaiveSpecImplementation) {
     for (const auto& v : evaluate(real, real).score.metrics) EXPECT_EQ(v.value_or(0), 0.0);
 }
 
-INSTANTIATE_TEST_SUITE_P(DevTraces, Agreement,
-                         ::testing::Values("USTC-TFC2016__Tinba.pcap", "libtrace__isp-fragtest.pcap",
-                                           "IoT-Dataset__ultraloq-hub-01.pcap"));
-
-TEST(Agreement, DgcctlEvalJsonMatchesTheReference) {
-    const std::string a = dev("nDPI__gnutella.pcap"), b = dev("USTC-TFC2016__Tinba.pcap");
-    const std::string out = ::testing::TempDir() + "/dgc_eval.json";
+// `dgcctl eval --json` end to end, each of the three traces as REAL against a fourth as SYNTH.
+TEST_P(Agreement, DgcctlEvalJsonMatchesTheReference) {
+    const std::string synth_name = "nDPI__gnutella.pcap";
+    const std::string a = dev(GetParam()), b = dev(synth_name);
+    const std::string out = ::testing::TempDir() + "/dgc_eval_" + GetParam() + ".json";
     const std::string cmd = std::string(DGC_BINARY_DIR) + "/tools/dgcctl eval --json '" + a + "' '" + b + "' > '" + out + "'";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     std::ifstream in(out);
     const nlohmann::json j = nlohmann::json::parse(in);
-    const auto want = reference::seventeen_metrics(load("nDPI__gnutella.pcap"), load("USTC-TFC2016__Tinba.pcap"));
+    const auto want = reference::seventeen_metrics(load(GetParam()), load(synth_name));
     MetricSet got;
     for (int i = 0; i < kMetricCount; ++i) {
         const auto& v = j["metrics"][std::string(kMetricNames[i])];
         if (!v.is_null()) got.metrics[i] = v.get<double>();
     }
-    expect_agree(want, got, "dgcctl eval --json");
+    expect_agree(want, got, std::string("dgcctl eval --json ") + GetParam());
     double sum = 0;
     int n = 0;
     for (const auto& w : want)
         if (w) sum += *w, ++n;
     EXPECT_NEAR(j["average"].get<double>(), sum / n, 1e-9);
 }
+
+INSTANTIATE_TEST_SUITE_P(DevTraces, Agreement,
+                         ::testing::Values("USTC-TFC2016__Tinba.pcap", "libtrace__isp-fragtest.pcap",
+                                           "IoT-Dataset__ultraloq-hub-01.pcap"));
 
 }  // namespace
 }  // namespace dgc::fidelity

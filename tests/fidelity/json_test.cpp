@@ -37,6 +37,9 @@ TEST(Json, EvalHasExactlyTheIssueKeys) {
     EXPECT_EQ(j["replay"].get<double>(), 1.0);
     // A single flow cannot be split: one half is empty, so every floor metric is 1.
     EXPECT_EQ(j["floor"]["proto"].get<double>(), 1.0);
+    EXPECT_EQ(j["joint_floor"]["j_proto_len"].get<double>(), 1.0);
+    EXPECT_TRUE(j["joint_floor"]["j_svc_len"].is_null());
+    EXPECT_EQ(j["joint_floor_average"].get<double>(), 1.0);
 }
 
 TEST(Json, FloorOnly) {

@@ -9,7 +9,6 @@ namespace dgc {
 // Adds n bytes at p to a running sum; an odd last byte counts as its high half.
 // Sums of separate pieces combine only when every piece but the last has even length.
 uint64_t checksum_add(uint64_t sum, const uint8_t* p, size_t n);
-inline uint64_t checksum_add16(uint64_t sum, uint16_t v) { return sum + v; }
 // Folds the carries and complements: the value to store in the checksum field.
 uint16_t checksum_finish(uint64_t sum);
 

@@ -62,6 +62,14 @@ uint16_t ethertype_of_af(uint32_t af) {
     }
 }
 
+// TCP and UDP start with the ports: a header cut after them still yields them.
+void read_ports(const uint8_t* p, uint32_t n, PacketRecord& r) {
+    if (n < 4) return;
+    r.sport = load_be16(p);
+    r.dport = load_be16(p + 2);
+    r.present |= kHasPorts;
+}
+
 // Protocols whose header parse_transport reads; a frame cut before it is truncated.
 bool transport_wanted(uint8_t proto) { return proto == 6 || proto == 17 || proto == 1 || proto == 58; }
 
@@ -73,15 +81,14 @@ uint32_t normalize_linktype(uint32_t linktype) {
 
 LinkLayer parse_link(uint32_t linktype, const uint8_t* p, uint32_t caplen) {
     LinkLayer ll;
+    ll.known = true;
+    // True (and the frame marked truncated) when the link header needs more than was captured.
+    const auto cut_before = [&](uint32_t need) { return ll.truncated = caplen < need; };
     uint32_t off = 0;
     uint16_t type = 0;
     switch (static_cast<LinkType>(normalize_linktype(linktype))) {
         case LinkType::kEthernet:
-            ll.known = true;
-            if (caplen < 14) {
-                ll.truncated = true;
-                return ll;
-            }
+            if (cut_before(14)) return ll;
             type = load_be16(p + 12);
             off = 14;
             if (type < 0x0600) {
@@ -91,48 +98,30 @@ LinkLayer parse_link(uint32_t linktype, const uint8_t* p, uint32_t caplen) {
             }
             break;
         case LinkType::kLinuxSll:
-            ll.known = true;
-            if (caplen < 16) {
-                ll.truncated = true;
-                return ll;
-            }
+            if (cut_before(16)) return ll;
             type = load_be16(p + 14);
             off = 16;
             skip_vlan_tags(p, caplen, off, type, ll);
             break;
         case LinkType::kLinuxSll2:
-            ll.known = true;
-            if (caplen < 20) {
-                ll.truncated = true;
-                return ll;
-            }
+            if (cut_before(20)) return ll;
             type = load_be16(p);
             off = 20;
             skip_vlan_tags(p, caplen, off, type, ll);
             break;
         case LinkType::kRaw:
-            ll.known = true;
-            if (caplen < 1) {
-                ll.truncated = true;
-                return ll;
-            }
+            if (cut_before(1)) return ll;
             type = ethertype_of_ip_version(p[0]);
             break;
         case LinkType::kIpv4:
-            ll.known = true;
             type = kEtherIpv4;
             break;
         case LinkType::kIpv6:
-            ll.known = true;
             type = kEtherIpv6;
             break;
         case LinkType::kNull:
         case LinkType::kLoop: {
-            ll.known = true;
-            if (caplen < 4) {
-                ll.truncated = true;
-                return ll;
-            }
+            if (cut_before(4)) return ll;
             uint32_t af = linktype == static_cast<uint32_t>(LinkType::kLoop) ? load_be32(p) : load_le32(p);
             // NULL is in the capturing host's byte order: a big-endian host's value
             // read little-endian lands in the top bytes.
@@ -142,6 +131,7 @@ LinkLayer parse_link(uint32_t linktype, const uint8_t* p, uint32_t caplen) {
             break;
         }
         default:
+            ll.known = false;
             return ll;
     }
     ll.l3_offset = off;
@@ -152,11 +142,7 @@ LinkLayer parse_link(uint32_t linktype, const uint8_t* p, uint32_t caplen) {
 void parse_transport(uint8_t proto, const uint8_t* p, uint32_t n, PacketRecord& r) {
     switch (proto) {
         case 6:  // TCP
-            if (n >= 4) {
-                r.sport = load_be16(p);
-                r.dport = load_be16(p + 2);
-                r.present |= kHasPorts;
-            }
+            read_ports(p, n, r);
             if (n < 20) {
                 r.present |= kTruncated;
                 return;
@@ -172,11 +158,7 @@ void parse_transport(uint8_t proto, const uint8_t* p, uint32_t n, PacketRecord& 
             r.present |= kHasTcp;
             return;
         case 17:  // UDP
-            if (n >= 4) {
-                r.sport = load_be16(p);
-                r.dport = load_be16(p + 2);
-                r.present |= kHasPorts;
-            }
+            read_ports(p, n, r);
             if (n < 8) {
                 r.present |= kTruncated;
                 return;

@@ -31,7 +31,10 @@ std::string hex32(uint32_t v) {
 class ClassicPcapReader final : public CaptureReader {
 public:
     ClassicPcapReader(ByteSource src, CaptureInfo info, size_t record_header)
-        : src_(std::move(src)), info_(std::move(info)), record_header_(record_header) {}
+        : src_(std::move(src)),
+          info_(std::move(info)),
+          record_header_(record_header),
+          max_caplen_(std::max(kMaxCaplen, info_.snaplen)) {}
 
     const CaptureInfo& info() const override { return info_; }
 
@@ -69,14 +72,12 @@ public:
         return true;
     }
 
-    void set_max_caplen(uint32_t m) { max_caplen_ = m; }
-
 private:
     ByteSource src_;
     CaptureInfo info_;
     size_t record_header_;
+    uint32_t max_caplen_;  // a file whose snaplen says more is believed
     size_t pos_ = kFileHeader;
-    uint32_t max_caplen_ = kMaxCaplen;
 };
 
 }  // namespace
@@ -130,9 +131,8 @@ Result<std::unique_ptr<CaptureReader>> open_classic_pcap(ByteSource src) {
     info.modelable = linktype_modelable(info.linktype);
     info.interfaces.push_back({info.linktype, info.snaplen, info.nanosecond ? 1'000'000'000u : 1'000'000u});
     const size_t record_header = magic == kMagicModified ? 24 : 16;
-    auto r = std::make_unique<ClassicPcapReader>(std::move(src), std::move(info), record_header);
-    r->set_max_caplen(std::max(kMaxCaplen, r->info().snaplen));
-    return std::unique_ptr<CaptureReader>(std::move(r));
+    return std::unique_ptr<CaptureReader>(
+        std::make_unique<ClassicPcapReader>(std::move(src), std::move(info), record_header));
 }
 
 }  // namespace dgc

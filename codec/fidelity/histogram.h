@@ -24,7 +24,6 @@ public:
     explicit KeyCounter(size_t expected_distinct = 64);
     void add(uint64_t key, uint64_t n = 1);
     Histogram to_histogram() const;
-    size_t distinct() const { return used_; }
 
 private:
     void grow();

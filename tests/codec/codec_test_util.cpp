@@ -43,20 +43,12 @@ std::string hex(const std::string& text) {
 namespace {
 void put16(std::string& s, uint16_t v, bool be) {
     uint8_t b[2];
-    if (be) {
-        store_be16(b, v);
-    } else {
-        store_le16(b, v);
-    }
+    (be ? store_be16 : store_le16)(b, v);
     s.append(reinterpret_cast<char*>(b), 2);
 }
 void put32(std::string& s, uint32_t v, bool be) {
     uint8_t b[4];
-    if (be) {
-        store_be32(b, v);
-    } else {
-        store_le32(b, v);
-    }
+    (be ? store_be32 : store_le32)(b, v);
     s.append(reinterpret_cast<char*>(b), 4);
 }
 void pad4(std::string& s) {

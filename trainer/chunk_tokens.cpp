@@ -84,6 +84,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     ChunkSide& s = enc.side;
     s.linktype = linktype;
     s.flow_starts.assign(kTimeBuckets, 0);
+    s.start_gaps.assign(kDtClasses, 0);
     s.nonip_per_bucket.assign(kTimeBuckets, 0);
     if (chunk.empty()) return enc;
     int64_t t0 = chunk[0].t_ns, t1 = chunk[0].t_ns;
@@ -152,6 +153,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         s.protos.push_back({static_cast<uint8_t>(p >> 16), static_cast<uint8_t>((p >> 8) & 0xff), (p & 1) != 0});
     s.ports = ranked(port_counts, kPortRanks);
 
+    for (size_t i = 1; i < flows.size(); ++i) ++s.start_gaps[fidelity::dtbin_key(flows[i].start_ns - flows[i - 1].start_ns)];
     enc.flows.reserve(flows.size());
     enc.packets.reserve(s.ip_packets);
     for (const auto& f : flows) {
@@ -212,6 +214,9 @@ std::string serialize_side(const ChunkSide& s) {
     w.varint(static_cast<uint64_t>(s.span));
     w.varint(s.linktype);
     write_counts(w, s.flow_starts);
+    w.varint(static_cast<uint64_t>(std::count_if(s.start_gaps.begin(), s.start_gaps.end(), [](uint32_t c) { return c; })));
+    for (size_t k = 0; k < s.start_gaps.size(); ++k)
+        if (s.start_gaps[k]) w.varint(k), w.varint(s.start_gaps[k]);
     w.u8(s.nonip_packets ? 1 : 0);
     if (s.nonip_packets) {
         write_counts(w, s.nonip_per_bucket);
@@ -244,6 +249,11 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what) {
         for (auto& c : v) c = static_cast<uint32_t>(r.count(1ull << 32));
     };
     read_counts(s.flow_starts);
+    s.start_gaps.assign(kDtClasses, 0);
+    for (size_t n = r.count(kDtClasses), i = 0; i < n && !r.failed(); ++i) {
+        const size_t k = r.count(kDtClasses - 1);
+        s.start_gaps[k] = static_cast<uint32_t>(r.count(1ull << 32));
+    }
     if (r.u8()) {
         read_counts(s.nonip_per_bucket);
         s.nonip_types.resize(r.count(kNonIpTypes));

@@ -70,6 +70,9 @@ struct ChunkSide {
     int64_t span = 0;  // latest - earliest
     uint32_t linktype = 1;
     std::vector<uint32_t> flow_starts;  // kTimeBuckets counts; their sum is the flow count
+    // dtbin histogram of the gaps between consecutive flow starts (kDtClasses): the arrival
+    // process inside a bucket (regular floods, bursts) rather than uniform placement.
+    std::vector<uint32_t> start_gaps;
     std::vector<uint32_t> nonip_per_bucket;
     std::vector<NonIpType> nonip_types;
     std::vector<ProtoEntry> protos;

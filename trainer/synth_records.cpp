@@ -81,6 +81,34 @@ struct Endpoint {
 
 }  // namespace
 
+std::vector<int64_t> flow_start_times(const ChunkSide& side, const std::vector<FlowTokens>& flows, uint64_t seed) {
+    std::vector<int64_t> out(flows.size(), side.t0);
+    Rng rng(mix64(seed ^ 0x57A27ULL));
+    auto bucket_start = [&](int b) {
+        return side.t0 + static_cast<int64_t>(static_cast<__int128>(side.span + 1) * b / kTimeBuckets);
+    };
+    const bool have_gaps = std::any_of(side.start_gaps.begin(), side.start_gaps.end(), [](uint32_t c) { return c; });
+    for (size_t i = 0; i < flows.size();) {
+        size_t j = i;
+        while (j < flows.size() && flows[j].bucket == flows[i].bucket) ++j;
+        const int64_t lo = bucket_start(flows[i].bucket);
+        const int64_t width = std::max<int64_t>(0, std::min(bucket_start(flows[i].bucket + 1) - 1, side.t0 + side.span) - lo);
+        // Gaps drawn from the chunk's own start-gap histogram; the group keeps its natural
+        // spacing at a random offset when it fits the bucket, and is compressed when not.
+        std::vector<int64_t> pos(j - i + 1, 0);
+        for (size_t k = 1; k < pos.size(); ++k)
+            pos[k] = pos[k - 1] + (have_gaps ? sample_dt(static_cast<int>(rng.pick(side.start_gaps)), rng.next())
+                                             : width / static_cast<int64_t>(pos.size()));
+        const int64_t total = pos.back();
+        const double scale = total > width ? static_cast<double>(width) / static_cast<double>(total) : 1.0;
+        const int64_t offset = total > width ? 0 : rng.between(0, width - total);
+        for (size_t k = i; k < j; ++k)
+            out[k] = lo + offset + static_cast<int64_t>(std::llround(static_cast<double>(pos[k - i]) * scale));
+        i = j;
+    }
+    return out;
+}
+
 std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::vector<FlowTokens>& flows,
                                              const std::vector<PacketTokens>& packets, uint64_t seed) {
     std::vector<PacketRecord> out;
@@ -93,6 +121,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         return side.t0 + static_cast<int64_t>(static_cast<__int128>(side.span + 1) * b / kTimeBuckets);
     };
 
+    const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
     for (size_t fi = 0; fi < flows.size(); ++fi) {
         const FlowTokens& f = flows[fi];
         Rng rng(mix64(seed ^ (fi * 0x9e3779b97f4a7c15ULL)));
@@ -117,9 +146,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         }
         if (ep[0].addr == ep[1].addr && ep[0].port == ep[1].port) ep[1].addr[3] ^= 1;
 
-        int b = f.bucket;
-        int64_t lo = bucket_start(b), hi = std::max(lo, bucket_start(b + 1) - 1);
-        int64_t start = std::min(rng.between(lo, hi), t_end);
+        const int64_t start = starts[fi];
         const uint32_t n = f.packets;
         int64_t dur = n > 1 ? std::min(sample_dt(f.a[kAttrDur], rng.next()), t_end - start) : 0;
         std::vector<int64_t> cum(n, 0);

@@ -18,6 +18,10 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
 // A gap or duration drawn inside a dtbin class (log-uniform between its edges).
 int64_t sample_dt(int dt_class, uint64_t random);
 
+// Start time of each flow (flows in bucket order): per bucket, gaps drawn from the chunk's
+// start-gap histogram, kept when the group fits the bucket and compressed when it does not.
+std::vector<int64_t> flow_start_times(const ChunkSide& side, const std::vector<FlowTokens>& flows, uint64_t seed);
+
 // Flow start buckets in order, expanded from the per-bucket counts.
 std::vector<uint8_t> start_buckets(const ChunkSide& side);
 

@@ -31,7 +31,9 @@ struct Policy {
     std::optional<uint64_t> raw_quota;      // volume-wide raw bytes on disk
     int64_t sweep_interval_s = 60;
     // Training knobs, here so an operator tunes them with the rest of the policy.
-    double chunk_seconds = 60;
+    // An hour: sparse captures (IoT, days long) would otherwise make thousands of tiny chunks,
+    // each paying the fixed cost of a model.
+    double chunk_seconds = 3600;
     uint64_t chunk_packets = 20000;
     double train_budget_s = 0;              // per chunk; 0 = trainer default
     int64_t quiet_ms = 500;                 // after the last close before ingest starts

@@ -67,6 +67,10 @@ public:
     int open(const std::string& path, int flags, uint64_t* fh);
     int read(uint64_t fh, char* buf, size_t size, off_t off);
     int write(uint64_t fh, const char* buf, size_t size, off_t off);
+    // Zero-copy writes: the staging fd a write handle targets (or -errno), and the
+    // bookkeeping every write needs afterwards.
+    int write_fd(uint64_t fh);
+    void note_written(uint64_t fh);
     int flush(uint64_t fh);
     int release(uint64_t fh);
     int fsync(uint64_t fh, bool datasync);

@@ -201,6 +201,19 @@ int Volume::write(uint64_t fh, const char* buf, size_t size, off_t off) {
     return static_cast<int>(done);
 }
 
+int Volume::write_fd(uint64_t fh) {
+    Handle* h = handle_of(fh);
+    if (h->kind != Handle::Kind::kStaging || !h->writer) return -EBADF;
+    return h->staging->fd;
+}
+
+void Volume::note_written(uint64_t fh) {
+    Handle* h = handle_of(fh);
+    std::lock_guard lk(h->staging->mu);
+    h->staging->dirty = true;
+    h->staging->mtime_ns = now_ns();
+}
+
 int Volume::flush(uint64_t fh) {
     Handle* h = handle_of(fh);
     if (h->kind != Handle::Kind::kStaging || !h->writer) return 0;

@@ -12,6 +12,9 @@ namespace {
 
 constexpr const char* kRetention = "retention";
 constexpr const char* kArchive = "archive";
+// st_blksize: cp and most tools size their I/O buffer from it, and each write() becomes one
+// FUSE request, so a large value means few round trips (max_write is 1 MiB too).
+constexpr blksize_t kPreferredIo = 1 << 20;
 
 int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -29,6 +32,7 @@ void dir_stat(struct stat* st, mode_t perm, int64_t mtime_ns) {
     *st = {};
     st->st_mode = S_IFDIR | perm;
     st->st_nlink = 2;
+    st->st_blksize = kPreferredIo;
     st->st_uid = ::getuid();
     st->st_gid = ::getgid();
     set_time(st, mtime_ns);
@@ -120,7 +124,7 @@ void Volume::fill_trace_stat(const TraceRow& t, bool archive, struct stat* st) c
     st->st_gid = ::getgid();
     st->st_size = static_cast<off_t>(archive ? t.synth_size : t.raw_size);
     st->st_blocks = static_cast<blkcnt_t>(((archive ? t.model_bytes : t.raw_stored) + 511) / 512);
-    st->st_blksize = 128 * 1024;
+    st->st_blksize = kPreferredIo;
     set_time(st, t.mtime_ns);
 }
 
@@ -148,7 +152,7 @@ int Volume::getattr(const std::string& path, struct stat* st) {
         st->st_gid = ::getgid();
         st->st_size = fst.st_size;
         st->st_blocks = fst.st_blocks;
-        st->st_blksize = 128 * 1024;
+        st->st_blksize = kPreferredIo;
         set_time(st, f->mtime_ns);
         return 0;
     }

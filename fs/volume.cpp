@@ -11,15 +11,10 @@
 #include <set>
 
 #include "codec/log.h"
+#include "fs/clock.h"
 #include "fs/ingest.h"
 
 namespace dgc::fs {
-namespace {
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-}  // namespace
 
 Result<std::unique_ptr<Volume>> Volume::open(const VolumeOptions& opts) {
     std::unique_ptr<Volume> v(new Volume(opts));
@@ -137,7 +132,7 @@ void Volume::start() {
     std::lock_guard lk(bg_mu_);
     if (started_) return;
     started_ = true;
-    started_ns_ = now_ns();
+    started_ns_ = wall_clock_ns();
     workers_->start();
     ingest_thread_ = std::thread([this] { ingest_loop(); });
     housekeeping_thread_ = std::thread([this] { housekeeping_loop(); });
@@ -169,7 +164,7 @@ void Volume::ingest_loop() {
             if (stopping_) return;
         }
         const int64_t quiet = policy()->quiet_ms * 1'000'000;
-        for (auto& f : staging_->ready_for_ingest(now_ns(), quiet)) run_ingest(f);
+        for (auto& f : staging_->ready_for_ingest(wall_clock_ns(), quiet)) run_ingest(f);
     }
 }
 
@@ -196,7 +191,7 @@ void Volume::run_ingest(const std::shared_ptr<StagingFile>& f) {
     {
         std::lock_guard lk(f->mu);
         f->ingesting = false;
-        if (!out && !f->gone) f->last_release_ns = now_ns() + 30'000'000'000;  // retry later
+        if (!out && !f->gone) f->last_release_ns = wall_clock_ns() + 30'000'000'000;  // retry later
     }
     if (!out) {
         if (out.status().code() != Status::Code::kNotFound) {
@@ -221,7 +216,7 @@ void Volume::housekeeping_loop() {
             if (stopping_) return;
         }
         if (reload_requested_.exchange(false)) reload_policy();
-        const int64_t now = now_ns();
+        const int64_t now = wall_clock_ns();
         auto pol = policy();
         if (sweep_requested_.exchange(false) || now - last_sweep >= pol->sweep_interval_s * 1'000'000'000) {
             last_sweep = now;
@@ -244,7 +239,7 @@ void Volume::write_status_file() {
     j["mountpoint"] = opts_.mountpoint;
     j["store"] = layout_.root;
     j["policy_file"] = opts_.policy_file;
-    j["updated_s"] = now_ns() / 1'000'000'000;
+    j["updated_s"] = wall_clock_ns() / 1'000'000'000;
     j["started_s"] = started_ns_ / 1'000'000'000;
     {
         std::lock_guard lk(bg_mu_);

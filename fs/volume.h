@@ -4,6 +4,7 @@
 // which is all fs/fuse_*.cpp has to pass on.
 #pragma once
 
+#include <functional>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -104,6 +105,8 @@ private:
     std::optional<TraceRow> trace_at(const std::string& rel);
     void fill_trace_stat(const TraceRow& t, bool archive, struct stat* st) const;
     int rename_trace(const TraceRow& t, const std::string& to);
+    int update_retention_meta(const std::string& path,
+                              const std::function<void(uint32_t& mode, int64_t& mtime_ns)>& set);
     int staging_from_trace(const TraceRow& t, bool copy_bytes, std::shared_ptr<StagingFile>& out);
 
     // background (volume.cpp)

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "codec/log.h"
+#include "fs/clock.h"
 #include "codec/raw_segment.h"
 #include "fs/volume.h"
 
@@ -23,10 +24,6 @@ struct Handle {
 };
 
 namespace {
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 Handle* handle_of(uint64_t fh) { return reinterpret_cast<Handle*>(fh); }
 bool wants_write(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
 
@@ -42,7 +39,7 @@ uint64_t register_staging_open(const std::shared_ptr<StagingFile>& f, bool write
 
 int Volume::staging_from_trace(const TraceRow& t, bool copy_bytes, std::shared_ptr<StagingFile>& out) {
     // Writing to an accepted file: a new staging copy; its ingest replaces the old trace.
-    auto f = staging_->create(t.path, t.mode, now_ns());
+    auto f = staging_->create(t.path, t.mode, wall_clock_ns());
     if (!f) return -EIO;
     if (copy_bytes) {
         auto enc = catalog_->frame_index(t.id);
@@ -81,7 +78,7 @@ int Volume::create(const std::string& path, mode_t mode, int flags, uint64_t* fh
         if (::ftruncate(f->fd, 0) != 0) return -errno;
         std::lock_guard lk(f->mu);
         f->dirty = true;
-        f->mtime_ns = now_ns();
+        f->mtime_ns = wall_clock_ns();
     }
     struct stat st {};
     if (getattr(path, &st) == 0 && S_ISDIR(st.st_mode)) return -EISDIR;
@@ -90,7 +87,7 @@ int Volume::create(const std::string& path, mode_t mode, int flags, uint64_t* fh
         *fh = register_staging_open(existing, true);
         return 0;
     }
-    auto f = staging_->create(w.rel, mode & 07777, now_ns());
+    auto f = staging_->create(w.rel, mode & 07777, wall_clock_ns());
     if (!f) {
         logger("fs")->error("create {}: {}", w.rel, f.status().message());
         return -EIO;
@@ -124,7 +121,7 @@ int Volume::open(const std::string& path, int flags, uint64_t* fh) {
             if (::ftruncate(f->fd, 0) != 0) return -errno;
             std::lock_guard lk(f->mu);
             f->dirty = true;
-            f->mtime_ns = now_ns();
+            f->mtime_ns = wall_clock_ns();
         }
         *fh = register_staging_open(f, writer);
         return 0;
@@ -197,7 +194,7 @@ int Volume::write(uint64_t fh, const char* buf, size_t size, off_t off) {
     }
     std::lock_guard lk(h->staging->mu);
     h->staging->dirty = true;
-    h->staging->mtime_ns = now_ns();
+    h->staging->mtime_ns = wall_clock_ns();
     return static_cast<int>(done);
 }
 
@@ -211,7 +208,7 @@ void Volume::note_written(uint64_t fh) {
     Handle* h = handle_of(fh);
     std::lock_guard lk(h->staging->mu);
     h->staging->dirty = true;
-    h->staging->mtime_ns = now_ns();
+    h->staging->mtime_ns = wall_clock_ns();
 }
 
 int Volume::flush(uint64_t fh) {
@@ -231,7 +228,7 @@ int Volume::release(uint64_t fh) {
     if (h->kind == Handle::Kind::kStaging) {
         std::lock_guard lk(h->staging->mu);
         --h->staging->opens;
-        h->staging->last_release_ns = now_ns();
+        h->staging->last_release_ns = wall_clock_ns();
     }
     delete h;
     return 0;
@@ -266,7 +263,7 @@ int Volume::truncate(const std::string& path, off_t size, uint64_t fh) {
             {
                 std::lock_guard lk(f->mu);
                 f->dirty = true;
-                f->last_release_ns = now_ns();
+                f->last_release_ns = wall_clock_ns();
             }
             return staging_->mark_closed(*f) ? 0 : -EIO;
         }
@@ -274,7 +271,7 @@ int Volume::truncate(const std::string& path, off_t size, uint64_t fh) {
     if (::ftruncate(f->fd, size) != 0) return -errno;
     std::lock_guard lk(f->mu);
     f->dirty = true;
-    f->mtime_ns = now_ns();
+    f->mtime_ns = wall_clock_ns();
     return 0;
 }
 

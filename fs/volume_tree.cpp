@@ -1,10 +1,12 @@
 // The retention/ and archive/ namespaces: lookups, listings and the metadata operations.
 #include <cerrno>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <thread>
 
 #include "codec/log.h"
+#include "fs/clock.h"
 #include "fs/volume.h"
 
 namespace dgc::fs {
@@ -16,10 +18,6 @@ constexpr const char* kArchive = "archive";
 // FUSE request, so a large value means few round trips (max_write is 1 MiB too).
 constexpr blksize_t kPreferredIo = 1 << 20;
 
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 void set_time(struct stat* st, int64_t ns) {
     st->st_mtim.tv_sec = ns / 1'000'000'000;
@@ -231,7 +229,7 @@ int Volume::mkdir(const std::string& path, mode_t mode) {
     struct stat st {};
     if (getattr(path, &st) == 0) return -EEXIST;
     if (!parent_exists(w.rel)) return -ENOENT;
-    auto s = catalog_->env().write([&](Txn& t) { t.put(db::kDirs, w.rel, encode(DirRow{mode & 07777, now_ns()})); });
+    auto s = catalog_->env().write([&](Txn& t) { t.put(db::kDirs, w.rel, encode(DirRow{mode & 07777, wall_clock_ns()})); });
     return s ? 0 : -EIO;
 }
 
@@ -321,13 +319,16 @@ int Volume::rename(const std::string& from, const std::string& to, unsigned flag
     return rename_trace(*t, b.rel);
 }
 
-int Volume::chmod(const std::string& path, mode_t mode) {
+// The three kinds of retention entry that carry mode and mtime: a settled staging file, an
+// accepted trace whose raw bytes are still there, and an explicit directory row.
+int Volume::update_retention_meta(const std::string& path,
+                                  const std::function<void(uint32_t& mode, int64_t& mtime_ns)>& set) {
     auto w = where(path);
     if (w.view == View::kArchive || w.view == View::kRoot) return -EROFS;
     if (w.view != View::kRetention || w.rel.empty()) return -ENOENT;
     if (auto f = settled_staging(w.rel)) {
         std::lock_guard lk(f->mu);
-        f->mode = mode & 07777;
+        set(f->mode, f->mtime_ns);
         return staging_->persist(*f) ? 0 : -EIO;
     }
     int rc = -ENOENT;
@@ -336,13 +337,13 @@ int Volume::chmod(const std::string& path, mode_t mode) {
         if (auto id = trace_id_at(x, w.rel)) {
             auto t = get_trace(x, *id);
             if (t && t->raw_present) {
-                t->mode = mode & 07777;
+                set(t->mode, t->mtime_ns);
                 put_trace(x, *t);
                 rc = 0;
             }
         } else if (auto v = x.get(db::kDirs, w.rel)) {
             auto d = decode_dir(*v).value_or(DirRow{});
-            d.mode = mode & 07777;
+            set(d.mode, d.mtime_ns);
             x.put(db::kDirs, w.rel, encode(d));
             rc = 0;
         }
@@ -352,40 +353,16 @@ int Volume::chmod(const std::string& path, mode_t mode) {
     return rc;
 }
 
+int Volume::chmod(const std::string& path, mode_t mode) {
+    return update_retention_meta(path, [&](uint32_t& m, int64_t&) { m = mode & 07777; });
+}
+
 int Volume::utimens(const std::string& path, const struct timespec tv[2]) {
-    auto w = where(path);
-    if (w.view == View::kArchive || w.view == View::kRoot) return -EROFS;
-    if (w.view != View::kRetention || w.rel.empty()) return -ENOENT;
-    int64_t mtime = now_ns();
-    if (tv && tv[1].tv_nsec != UTIME_NOW) {
-        if (tv[1].tv_nsec == UTIME_OMIT) return 0;
-        mtime = int64_t(tv[1].tv_sec) * 1'000'000'000 + tv[1].tv_nsec;
-    }
-    if (auto f = settled_staging(w.rel)) {
-        std::lock_guard lk(f->mu);
-        f->mtime_ns = mtime;
-        return staging_->persist(*f) ? 0 : -EIO;
-    }
-    int rc = -ENOENT;
-    auto s = catalog_->env().write([&](Txn& x) {
-        rc = -ENOENT;
-        if (auto id = trace_id_at(x, w.rel)) {
-            auto t = get_trace(x, *id);
-            if (t && t->raw_present) {
-                t->mtime_ns = mtime;
-                put_trace(x, *t);
-                rc = 0;
-            }
-        } else if (auto v = x.get(db::kDirs, w.rel)) {
-            auto d = decode_dir(*v).value_or(DirRow{});
-            d.mtime_ns = mtime;
-            x.put(db::kDirs, w.rel, encode(d));
-            rc = 0;
-        }
-    });
-    if (!s) return -EIO;
-    if (rc == -ENOENT && retention_dir_exists(w.rel)) return 0;
-    return rc;
+    if (tv && tv[1].tv_nsec == UTIME_OMIT)  // still answers EROFS/ENOENT like any other update
+        return update_retention_meta(path, [](uint32_t&, int64_t&) {});
+    int64_t mtime = wall_clock_ns();
+    if (tv && tv[1].tv_nsec != UTIME_NOW) mtime = int64_t(tv[1].tv_sec) * 1'000'000'000 + tv[1].tv_nsec;
+    return update_retention_meta(path, [&](uint32_t&, int64_t& t) { t = mtime; });
 }
 
 int Volume::statfs(struct statvfs* st) { return ::statvfs(layout_.root.c_str(), st) == 0 ? 0 : -errno; }

@@ -5,15 +5,10 @@
 #include <chrono>
 
 #include "codec/log.h"
+#include "fs/clock.h"
 #include "codec/raw_segment.h"
 
 namespace dgc::fs {
-namespace {
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-}  // namespace
 
 WorkerPool::WorkerPool(Catalog& catalog, StoreLayout layout, LibraryHolder& library, RecentEvents& events,
                        WorkerOptions opts)
@@ -129,7 +124,7 @@ void WorkerPool::process(int slot, const JobRow& job) {
     const TraceRow t = **tr;
     {
         std::lock_guard lk(mu_);
-        progress_[slot] = WorkerProgress{t.id, t.path, job.chunk, t.chunks, 0, now_ns()};
+        progress_[slot] = WorkerProgress{t.id, t.path, job.chunk, t.chunks, 0, wall_clock_ns()};
     }
     auto fail = [&](const std::string& why) {
         const std::string reason = "chunk " + std::to_string(job.chunk) + ": " + why;

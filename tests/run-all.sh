@@ -6,19 +6,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+total=0
+
+# ctest with its log kept, so the closing line can count every test that ran.
+run_ctest() {
+  local dir=$1
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs" --timeout 900 | tee "$dir/ctest.log"
+  total=$((total + $(sed -n 's/.* tests passed, 0 tests failed out of \([0-9]*\)$/\1/p' "$dir/ctest.log")))
+}
 
 tools/install-deps.sh
 
 echo "== release build =="
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs"
-ctest --test-dir build --output-on-failure -j"$jobs" --timeout 900
+run_ctest build
 
 echo "== sanitizer build (ASan/UBSan, codec + fidelity) =="
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDGC_SANITIZE=ON \
       -DDGC_WITH_TORCH=OFF -DDGC_WITH_FUSE=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
-ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900
+ASAN_OPTIONS=detect_leaks=1 run_ctest build-asan
 
 if [ -f tests/fuzz/CMakeLists.txt ]; then
   echo "== fuzz the capture parser (libFuzzer, 60 s) =="
@@ -31,3 +39,4 @@ if [ -f tests/fuzz/CMakeLists.txt ]; then
   rm -rf "$corpus"
 fi
 echo "== all tests passed =="
+echo "dgcfs: $total passed, 0 failed"

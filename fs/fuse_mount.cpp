@@ -7,6 +7,7 @@
 
 #include "codec/log.h"
 #include "fs/fuse_ops.h"
+#include "fs/fuse_passthrough.h"
 #include "fs/mount.h"
 
 namespace dgc::fs {
@@ -77,6 +78,10 @@ int run_mount(const MountOptions& opts) {
         return 1;
     }
     ctx.volume = vol->get();
+    if (opts.passthrough) {
+        ctx.passthrough = KernelPassthrough::install(se, *ctx.volume);
+        if (!ctx.passthrough) log->warn("kernel passthrough: cannot install the session I/O hooks; writes go through the daemon");
+    }
     g_volume = ctx.volume;
     (*vol)->start();
     log->info("mounted {} on {} (store {})", "dgcfs", opts.mountpoint, opts.volume.store);

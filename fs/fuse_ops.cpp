@@ -9,12 +9,14 @@
 
 #include "codec/log.h"
 #include "fs/fuse_ops.h"
+#include "fs/fuse_passthrough.h"
 #include "fs/volume.h"
 
 namespace dgc::fs {
 namespace {
 
-Volume& vol() { return *static_cast<FuseContext*>(fuse_get_context()->private_data)->volume; }
+FuseContext& ctx() { return *static_cast<FuseContext*>(fuse_get_context()->private_data); }
+Volume& vol() { return *ctx().volume; }
 
 template <typename F>
 int guarded(const char* op, const char* path, F&& body) {
@@ -35,8 +37,12 @@ void* op_init(struct fuse_conn_info* conn, struct fuse_config* cfg) {
     // FUSE dirty pages hard, which made cp slower, not faster.
     conn->max_write = 1u << 20;
     // Request data is spliced from /dev/fuse into the staging file (op_write_buf): no copy
-    // through our memory, which matters at 1 MiB per request.
-    if (conn->capable & FUSE_CAP_SPLICE_READ) conn->want |= FUSE_CAP_SPLICE_READ;
+    // through our memory, which matters at 1 MiB per request. Not with the passthrough
+    // hooks, which must see each request whole (and then writes skip the daemon anyway).
+    if (ctx().passthrough)
+        conn->want &= ~FUSE_CAP_SPLICE_READ;
+    else if (conn->capable & FUSE_CAP_SPLICE_READ)
+        conn->want |= FUSE_CAP_SPLICE_READ;
     conn->max_readahead = 1u << 20;
     // The namespace changes under the kernel (archive files appear, raw expires): short caches.
     cfg->entry_timeout = 1.0;
@@ -146,7 +152,10 @@ int op_flush(const char* path, struct fuse_file_info* fi) {
 }
 
 int op_release(const char* path, struct fuse_file_info* fi) {
-    return guarded("release", path, [&] { return vol().release(fi->fh); });
+    return guarded("release", path, [&] {
+        if (ctx().passthrough) ctx().passthrough->released(fi->fh);
+        return vol().release(fi->fh);
+    });
 }
 
 int op_fsync(const char* path, int datasync, struct fuse_file_info* fi) {

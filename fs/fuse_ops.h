@@ -7,10 +7,12 @@ struct fuse_operations;
 namespace dgc::fs {
 
 class Volume;
+class KernelPassthrough;
 
 // What libfuse hands back to each operation as private_data.
 struct FuseContext {
     Volume* volume = nullptr;
+    KernelPassthrough* passthrough = nullptr;  // null: libfuse's own /dev/fuse I/O
 };
 
 const struct fuse_operations* fuse_operations_table();

@@ -12,6 +12,7 @@ struct MountOptions {
     std::string mountpoint;
     bool foreground = false;
     bool debug = false;                    // libfuse request tracing (implies foreground)
+    bool passthrough = true;               // kernel passthrough for staging files, where offered
     std::vector<std::string> fuse_options; // each a -o argument
     VolumeOptions volume;
 };

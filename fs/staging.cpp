@@ -1,8 +1,10 @@
 #include "fs/staging.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -12,6 +14,26 @@ namespace dgc::fs {
 
 StagingFile::~StagingFile() {
     if (fd >= 0) ::close(fd);
+}
+
+namespace {
+int64_t file_mtime(int fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return 0;
+    return int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+}  // namespace
+
+void StagingFile::catch_up_direct_writes() {
+    const int64_t m = file_mtime(fd);
+    std::lock_guard lk(mu);
+    if (direct && m > file_mtime_ns) mtime_ns = file_mtime_ns = m;
+}
+
+void StagingFile::settle_file_mtime() {
+    const int64_t m = file_mtime(fd);
+    std::lock_guard lk(mu);
+    file_mtime_ns = std::max(file_mtime_ns, m);
 }
 
 namespace {
@@ -92,8 +114,7 @@ Status StagingArea::mark_closed(StagingFile& f) {
     std::lock_guard lk(f.mu);
     if (f.gone) return {};
     if (f.dirty || !f.closed_once) {
-        // Invariant 1: close() returns only after the bytes and the "closed" row are durable.
-        if (::fdatasync(f.fd) != 0)
+        if (sync_on_close_ && ::fdatasync(f.fd) != 0)
             return Status::io(layout_.staging_path(f.id) + ": fdatasync failed: " + std::strerror(errno));
         f.dirty = false;
         if (!f.closed_once) {

@@ -32,11 +32,23 @@ struct StagingFile {
     int64_t last_release_ns = 0;
     bool ingesting = false;
     bool gone = false;               // unlinked or replaced: ingest must not commit it
+    // Direct I/O (kernel passthrough): while any handle is open, all of them read and write
+    // the staging file itself, never through Volume::read/write, so the kernel sees one
+    // consistent I/O mode for the inode.
+    bool direct = false;
+    int64_t file_mtime_ns = 0;       // the staging file's own mtime when last looked at
+
+    // Direct writes bypass Volume::write: the staging file's own mtime tells when they
+    // happened. Both take mu themselves.
+    void catch_up_direct_writes();
+    // After an explicit utimens: writes before it must not move mtime again.
+    void settle_file_mtime();
 };
 
 class StagingArea {
 public:
-    StagingArea(Catalog& catalog, StoreLayout layout) : catalog_(catalog), layout_(std::move(layout)) {}
+    StagingArea(Catalog& catalog, StoreLayout layout, bool sync_on_close)
+        : catalog_(catalog), layout_(std::move(layout)), sync_on_close_(sync_on_close) {}
 
     // New empty staging file at `path` (replacing any staging file there).
     Result<std::shared_ptr<StagingFile>> create(const std::string& path, uint32_t mode, int64_t now_ns);
@@ -48,7 +60,9 @@ public:
     // Paths of staging files directly or indirectly under `dir_prefix` ("" = everything).
     std::vector<std::string> paths_under(const std::string& dir_prefix) const;
 
-    // Writer closed (FUSE flush): make the bytes durable, then record closed=true.
+    // Writer closed (FUSE flush): record closed=true (durable), after flushing the bytes to
+    // disk when sync_on_close. Either way they are in the kernel's page cache, which a
+    // daemon crash does not touch (invariant 1).
     Status mark_closed(StagingFile& f);
     Status rename(const std::string& from, const std::string& to);
     // Unlink: forget it; open handles keep reading their fd.
@@ -64,6 +78,7 @@ public:
 private:
     Catalog& catalog_;
     StoreLayout layout_;
+    const bool sync_on_close_;
     mutable std::mutex mu_;
     std::map<std::string, std::shared_ptr<StagingFile>> by_path_;
 };

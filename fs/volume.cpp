@@ -34,7 +34,7 @@ Result<std::unique_ptr<Volume>> Volume::open(const VolumeOptions& opts) {
     } else {
         v->policy_ = std::make_shared<const Policy>();
     }
-    v->staging_ = std::make_unique<StagingArea>(*v->catalog_, v->layout_);
+    v->staging_ = std::make_unique<StagingArea>(*v->catalog_, v->layout_, v->opts_.sync_on_close);
     v->archive_ = std::make_unique<ArchiveCache>(*v->catalog_, v->library_, opts.cache_bytes);
     v->sweeper_ = std::make_unique<Sweeper>(*v->catalog_, v->layout_, &v->events_);
     WorkerOptions wo;
@@ -170,6 +170,7 @@ void Volume::ingest_loop() {
 
 void Volume::run_ingest(const std::shared_ptr<StagingFile>& f) {
     IngestRequest req;
+    f->catch_up_direct_writes();
     {
         std::lock_guard lk(f->mu);
         if (f->opens > 0 || f->gone || f->ingesting) return;

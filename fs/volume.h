@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -37,6 +38,10 @@ struct VolumeOptions {
     trainer::Device device = trainer::Device::kAuto;
     std::optional<double> train_budget_s;     // overrides the policy's [training] budget_seconds
     size_t cache_bytes = size_t(96) << 20;    // generated archive chunks kept in memory
+    // close() of a written file waits for its bytes to reach the disk (power-loss safety
+    // before fsync, at the price of a full flush per file). Off: like any local filesystem,
+    // close() leaves the flush to the kernel and fsync(); a daemon crash loses nothing either way.
+    bool sync_on_close = false;
 };
 
 struct DirEntry {
@@ -72,6 +77,14 @@ public:
     // bookkeeping every write needs afterwards.
     int write_fd(uint64_t fh);
     void note_written(uint64_t fh);
+    // The plain file behind a handle when its reads and writes may skip read()/write()
+    // entirely (kernel passthrough): a staging file, named by a key that is the same for
+    // every handle on it. Nothing for raw and archive handles, whose bytes are computed.
+    struct BackingFile {
+        uint64_t key;
+        int fd;
+    };
+    std::optional<BackingFile> backing_file(uint64_t fh);
     int flush(uint64_t fh);
     int release(uint64_t fh);
     int fsync(uint64_t fh, bool datasync);
@@ -108,6 +121,7 @@ private:
     int update_retention_meta(const std::string& path,
                               const std::function<void(uint32_t& mode, int64_t& mtime_ns)>& set);
     int staging_from_trace(const TraceRow& t, bool copy_bytes, std::shared_ptr<StagingFile>& out);
+    uint64_t open_staging(const std::shared_ptr<StagingFile>& f, const std::string& rel, bool writer);
 
     // background (volume.cpp)
     void ingest_loop();
@@ -129,6 +143,11 @@ private:
     std::shared_ptr<const Policy> policy_;
     std::atomic<bool> reload_requested_{false};
     std::atomic<bool> sweep_requested_{true};
+
+    // Open raw-segment handles by retention path: those are page-cached by the kernel,
+    // which refuses a direct (passthrough) open of the same inode while they last.
+    std::mutex raw_opens_mu_;
+    std::map<std::string, int> raw_opens_;
 
     std::mutex bg_mu_;
     std::condition_variable bg_cv_;

@@ -17,6 +17,8 @@ struct Handle {
     explicit Handle(Kind k) : kind(k) {}
     Kind kind;
     bool writer = false;
+    bool direct = false;  // staging: reads and writes go straight to the staging file
+    std::string rel;      // raw: the retention path, for raw_opens_
     std::shared_ptr<StagingFile> staging;
     std::mutex mu;  // the raw reader caches one frame and is not thread-safe
     std::optional<RawSegmentReader> raw;
@@ -27,15 +29,24 @@ namespace {
 Handle* handle_of(uint64_t fh) { return reinterpret_cast<Handle*>(fh); }
 bool wants_write(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
 
-uint64_t register_staging_open(const std::shared_ptr<StagingFile>& f, bool writer) {
+}  // namespace
+
+uint64_t Volume::open_staging(const std::shared_ptr<StagingFile>& f, const std::string& rel, bool writer) {
+    bool cached_readers = false;
+    {
+        std::lock_guard lk(raw_opens_mu_);
+        cached_readers = raw_opens_.count(rel) > 0;
+    }
     auto* h = new Handle(Handle::Kind::kStaging);
     h->writer = writer;
     h->staging = f;
     std::lock_guard lk(f->mu);
+    // The I/O mode is chosen by the first open and shared by all until the last closes.
+    if (f->opens == 0) f->direct = !cached_readers;
+    h->direct = f->direct;
     ++f->opens;
     return reinterpret_cast<uint64_t>(h);
 }
-}  // namespace
 
 int Volume::staging_from_trace(const TraceRow& t, bool copy_bytes, std::shared_ptr<StagingFile>& out) {
     // Writing to an accepted file: a new staging copy; its ingest replaces the old trace.
@@ -84,7 +95,7 @@ int Volume::create(const std::string& path, mode_t mode, int flags, uint64_t* fh
     if (getattr(path, &st) == 0 && S_ISDIR(st.st_mode)) return -EISDIR;
     auto existing = staging_->find(w.rel);
     if (existing) {
-        *fh = register_staging_open(existing, true);
+        *fh = open_staging(existing, w.rel, true);
         return 0;
     }
     auto f = staging_->create(w.rel, mode & 07777, wall_clock_ns());
@@ -92,7 +103,7 @@ int Volume::create(const std::string& path, mode_t mode, int flags, uint64_t* fh
         logger("fs")->error("create {}: {}", w.rel, f.status().message());
         return -EIO;
     }
-    *fh = register_staging_open(*f, true);
+    *fh = open_staging(*f, w.rel, true);
     return 0;
 }
 
@@ -123,7 +134,7 @@ int Volume::open(const std::string& path, int flags, uint64_t* fh) {
             f->dirty = true;
             f->mtime_ns = wall_clock_ns();
         }
-        *fh = register_staging_open(f, writer);
+        *fh = open_staging(f, w.rel, writer);
         return 0;
     }
     auto t = trace_at(w.rel);
@@ -132,7 +143,7 @@ int Volume::open(const std::string& path, int flags, uint64_t* fh) {
         if (t->hold) return -EPERM;
         std::shared_ptr<StagingFile> copy;
         if (int rc = staging_from_trace(*t, !(flags & O_TRUNC), copy); rc != 0) return rc;
-        *fh = register_staging_open(copy, true);
+        *fh = open_staging(copy, w.rel, true);
         return 0;
     }
     auto enc = catalog_->frame_index(t->id);
@@ -146,6 +157,11 @@ int Volume::open(const std::string& path, int flags, uint64_t* fh) {
     }
     auto* h = new Handle(Handle::Kind::kRaw);
     h->raw.emplace(std::move(r.value()));
+    h->rel = w.rel;
+    {
+        std::lock_guard lk(raw_opens_mu_);
+        ++raw_opens_[w.rel];
+    }
     *fh = reinterpret_cast<uint64_t>(h);
     return 0;
 }
@@ -211,9 +227,21 @@ void Volume::note_written(uint64_t fh) {
     h->staging->mtime_ns = wall_clock_ns();
 }
 
+std::optional<Volume::BackingFile> Volume::backing_file(uint64_t fh) {
+    Handle* h = handle_of(fh);
+    if (h->kind != Handle::Kind::kStaging || !h->direct) return std::nullopt;
+    return BackingFile{h->staging->id, h->staging->fd};
+}
+
 int Volume::flush(uint64_t fh) {
     Handle* h = handle_of(fh);
     if (h->kind != Handle::Kind::kStaging || !h->writer) return 0;
+    if (h->direct) {
+        // Its writes never passed through write(): assume there were some.
+        h->staging->catch_up_direct_writes();
+        std::lock_guard lk(h->staging->mu);
+        h->staging->dirty = true;
+    }
     auto st = staging_->mark_closed(*h->staging);
     if (!st) {
         logger("fs")->error("close: {}", st.message());
@@ -229,6 +257,9 @@ int Volume::release(uint64_t fh) {
         std::lock_guard lk(h->staging->mu);
         --h->staging->opens;
         h->staging->last_release_ns = wall_clock_ns();
+    } else if (h->kind == Handle::Kind::kRaw) {
+        std::lock_guard lk(raw_opens_mu_);
+        if (--raw_opens_[h->rel] <= 0) raw_opens_.erase(h->rel);
     }
     delete h;
     return 0;

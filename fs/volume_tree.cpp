@@ -140,6 +140,7 @@ int Volume::getattr(const std::string& path, struct stat* st) {
     }
     if (w.rel.empty()) return dir_stat(st, 0755, started_ns_), 0;
     if (auto f = staging_->find(w.rel)) {
+        f->catch_up_direct_writes();
         struct stat fst {};
         if (::fstat(f->fd, &fst) != 0) return -errno;
         std::lock_guard lk(f->mu);
@@ -327,6 +328,7 @@ int Volume::update_retention_meta(const std::string& path,
     if (w.view == View::kArchive || w.view == View::kRoot) return -EROFS;
     if (w.view != View::kRetention || w.rel.empty()) return -ENOENT;
     if (auto f = settled_staging(w.rel)) {
+        f->settle_file_mtime();
         std::lock_guard lk(f->mu);
         set(f->mode, f->mtime_ns);
         return staging_->persist(*f) ? 0 : -EIO;

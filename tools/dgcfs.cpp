@@ -25,9 +25,15 @@ int main(int argc, char** argv) {
     app.add_option("--workers", m.volume.workers, "Training workers")->check(CLI::Range(1, 64))->capture_default_str();
     app.add_option("--train-budget", budget, "Seconds of training per chunk (overrides the policy)");
     app.add_option("--cache-mb", cache_mb, "Memory for generated archive chunks")->capture_default_str();
+    app.add_flag("--sync-close", m.volume.sync_on_close,
+                 "close() of a written file returns only once its bytes are on disk (default: fsync does that)");
+    bool no_passthrough = false;
+    app.add_flag("--no-passthrough", no_passthrough,
+                 "Send every write through the daemon, even where the kernel offers passthrough");
     app.add_option("-o", m.fuse_options, "Mount options (comma separated), as for mount(8)")->allow_extra_args(false);
     app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
+    m.passthrough = !no_passthrough;
 
     m.volume.device = device == "cpu"    ? dgc::trainer::Device::kCpu
                       : device == "cuda" ? dgc::trainer::Device::kCuda

@@ -85,7 +85,7 @@ public:
     fsys::path archive() const { return mnt() / "archive"; }
     fsys::path log() const { return root_ / "daemon.log"; }
 
-    void start() {
+    void start(const std::vector<std::string>& extra_args = {}) {
         ASSERT_TRUE(fsys::exists("/dev/fuse")) << "/dev/fuse is missing: integration tests need FUSE "
                                                   "(load the fuse module / run the container with --device /dev/fuse)";
         const std::string bin = std::string(DGC_BINARY_DIR) + "/tools/dgcfs";
@@ -96,10 +96,15 @@ public:
             FILE* out = std::freopen(log().c_str(), "a", stderr);
             (void)out;
             ::dup2(STDERR_FILENO, STDOUT_FILENO);
-            const std::string store_s = store().string(), pol = (root_ / "policy.toml").string(), m = mnt().string();
-            ::execl(bin.c_str(), bin.c_str(), "-f", "--store", store_s.c_str(), "--policy", pol.c_str(),
-                    "--train-budget", "1", "--workers", "1", "--device", "cpu", "--log-level", "debug", m.c_str(),
-                    static_cast<char*>(nullptr));
+            std::vector<std::string> args = {bin,          "-f",      "--store", store().string(), "--policy",
+                                             (root_ / "policy.toml").string(), "--train-budget", "1",
+                                             "--workers",  "1",       "--device", "cpu", "--log-level", "debug"};
+            args.insert(args.end(), extra_args.begin(), extra_args.end());
+            args.push_back(mnt().string());
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            ::execv(bin.c_str(), argv.data());
             std::_Exit(127);
         }
         bool up = wait_until([&] { return fsys::exists(retention()); }, 30);

@@ -42,7 +42,8 @@ uint64_t Volume::open_staging(const std::shared_ptr<StagingFile>& f, const std::
     h->staging = f;
     std::lock_guard lk(f->mu);
     // The I/O mode is chosen by the first open and shared by all until the last closes.
-    if (f->opens == 0) f->direct = !cached_readers;
+    // Not during ingest: raw readers (page-cached) may open the committed trace any moment.
+    if (f->opens == 0) f->direct = !cached_readers && !f->ingesting;
     h->direct = f->direct;
     ++f->opens;
     return reinterpret_cast<uint64_t>(h);

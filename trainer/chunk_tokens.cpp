@@ -8,6 +8,7 @@
 #include "codec/fidelity/binning.h"
 #include "codec/flows.h"
 #include "trainer/byte_io.h"
+#include "trainer/rng.h"
 
 namespace dgc::trainer {
 
@@ -41,6 +42,18 @@ int port_token(uint16_t port, const std::vector<uint16_t>& ranked) {
     auto it = std::find(ranked.begin(), ranked.end(), port);
     if (it != ranked.end() && it - ranked.begin() < kPortRanks) return static_cast<int>(it - ranked.begin());
     return kPortRanks + (port >> 12);
+}
+
+uint16_t host_id_of(uint8_t ip_version, const uint8_t* addr) {
+    constexpr uint64_t kKey = 0xD6C1F5A3B2E49C07ULL;
+    uint64_t h = mix64(kKey ^ ip_version);
+    const int n = ip_version == 4 ? 4 : 16;
+    for (int i = 0; i < n; i += 4) {
+        uint32_t w = 0;
+        for (int k = 0; k < 4; ++k) w = w << 8 | addr[i + k];
+        h = mix64(h ^ w);
+    }
+    return static_cast<uint16_t>(h >> 48);
 }
 
 namespace {
@@ -132,6 +145,8 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
             slot_of[hv[i].first] = static_cast<int>(i);
             uint16_t m = mode_of(hv[i].second->ttl_tos);
             s.hosts.push_back({hv[i].second->version, static_cast<uint8_t>(m >> 8), static_cast<uint8_t>(m & 0xff)});
+            s.host_ids.push_back(host_id_of(static_cast<uint8_t>(hv[i].first[0]),
+                                            reinterpret_cast<const uint8_t*>(hv[i].first.data() + 1)));
         } else {
             for (auto [k, c] : hv[i].second->ttl_tos) other_ttl[k] += c;
         }
@@ -229,6 +244,10 @@ std::string serialize_side(const ChunkSide& s) {
     for (uint16_t p : s.ports) w.varint(p);
     w.varint(s.hosts.size());
     for (const auto& h : s.hosts) w.u8(h.ip_version), w.u8(h.ttl), w.u8(h.tos);
+    for (size_t i = 0; i < s.hosts.size(); ++i) {
+        const uint16_t id = i < s.host_ids.size() ? s.host_ids[i] : 0;
+        w.u8(static_cast<uint8_t>(id >> 8)), w.u8(static_cast<uint8_t>(id));
+    }
     w.varint(s.other_ttl.size());
     for (const auto& t : s.other_ttl) w.u8(t.ttl), w.u8(t.tos), w.varint(t.count);
     w.varint(s.flags.size());
@@ -272,6 +291,11 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what) {
     for (auto& p : s.ports) p = static_cast<uint16_t>(r.varint());
     s.hosts.resize(r.count(kHostSlots));
     for (auto& h : s.hosts) h.ip_version = r.u8(), h.ttl = r.u8(), h.tos = r.u8();
+    s.host_ids.resize(s.hosts.size());
+    for (auto& id : s.host_ids) {
+        const uint8_t hi = r.u8();
+        id = static_cast<uint16_t>(hi << 8 | r.u8());
+    }
     s.other_ttl.resize(r.count(kOtherTtlEntries));
     for (auto& t : s.other_ttl) t.ttl = r.u8(), t.tos = r.u8(), t.count = static_cast<uint32_t>(r.varint());
     s.flags.resize(r.count(kFlagNone));

@@ -78,6 +78,9 @@ struct ChunkSide {
     std::vector<ProtoEntry> protos;
     std::vector<uint16_t> ports;  // ranked by flow endpoints
     std::vector<HostInfo> hosts;  // ranked by packets sent or received
+    // Per ranked host, a 16-bit keyed hash of its real address (never the address): the
+    // same real host gets the same synthetic address in every chunk of a trace.
+    std::vector<uint16_t> host_ids;
     std::vector<TtlTos> other_ttl;  // TTL/TOS of packets sent by unranked hosts
     std::vector<uint8_t> flags;   // ranked TCP flag bytes
 
@@ -113,6 +116,10 @@ int phase_of_bucket(int bucket);
 int port_token(uint16_t port, const std::vector<uint16_t>& ranked);
 
 EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype);
+
+// 16-bit keyed hash of a host's address bytes (version byte + address): host identity
+// across chunks without storing the address (65,536 addresses share each value).
+uint16_t host_id_of(uint8_t ip_version, const uint8_t* addr);
 
 std::string serialize_side(const ChunkSide& side);
 Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what);

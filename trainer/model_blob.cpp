@@ -8,7 +8,9 @@ namespace dgc::trainer {
 
 namespace {
 constexpr char kMagic[4] = {'D', 'G', 'C', 'M'};
-constexpr uint8_t kVersion = 2;  // 2: one quantisation scale per row
+// 2: one quantisation scale per row; 3: side information carries host ids. A version-2
+// blob without side information (a base model) has the same bytes and is still read.
+constexpr uint8_t kVersion = 3;
 constexpr int kZstdLevel = 19;
 }  // namespace
 
@@ -76,7 +78,7 @@ Result<ModelBlob> decode_blob(std::string_view bytes, const std::string& what) {
     ByteReader head(bytes.substr(4, 5));
     uint8_t version = head.u8();
     uint32_t crc = head.u32();
-    if (version != kVersion)
+    if (version != kVersion && version != 2)
         return Status::unsupported(what + ": model format version " + std::to_string(version) + " (this build reads " +
                                    std::to_string(kVersion) + ")");
     std::string_view body = bytes.substr(9);
@@ -121,6 +123,9 @@ Result<ModelBlob> decode_blob(std::string_view bytes, const std::string& what) {
         }
     }
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": model payload is truncated or malformed");
+    if (version != kVersion && !b.side.empty())
+        return Status::unsupported(what + ": chunk model format version " + std::to_string(version) +
+                                   " (this build reads " + std::to_string(kVersion) + "; compress the trace again)");
     if (b.kind == BlobKind::kDelta && b.parent_id.empty()) return Status::corrupt(what + ": delta without a parent");
     return b;
 }

@@ -121,6 +121,20 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         return side.t0 + static_cast<int64_t>(static_cast<__int128>(side.span + 1) * b / kTimeBuckets);
     };
 
+    // One address hash per ranked host slot: from the host's id when the side has one, so a
+    // host keeps its synthetic address across the chunks of a trace; two slots that share an
+    // id inside this chunk are told apart by their slot.
+    std::vector<uint64_t> slot_hash(side.hosts.size());
+    for (size_t k = 0; k < slot_hash.size(); ++k) {
+        if (k < side.host_ids.size()) {
+            slot_hash[k] = mix64(kSlotSalt ^ side.host_ids[k]);
+            for (size_t m = 0; m < k; ++m)
+                if (side.host_ids[m] == side.host_ids[k]) slot_hash[k] = mix64(slot_hash[k] ^ (seed + k));
+        } else {
+            slot_hash[k] = mix64(seed ^ kSlotSalt ^ static_cast<uint64_t>(k));
+        }
+    }
+
     const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
     for (size_t fi = 0; fi < flows.size(); ++fi) {
         const FlowTokens& f = flows[fi];
@@ -131,7 +145,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         for (int d = 0; d < 2; ++d) {
             int slot = f.a[d == 0 ? kAttrCliHost : kAttrSrvHost];
             uint64_t h = (slot < static_cast<int>(side.hosts.size()))
-                             ? mix64(seed ^ kSlotSalt ^ static_cast<uint64_t>(slot))
+                             ? slot_hash[slot]
                              : mix64(seed ^ (fi << 1 | static_cast<uint64_t>(d)) ^ 0x0743E4ULL);
             ep[d].addr = synth_address(h, pe.ip_version);
             if (slot < static_cast<int>(side.hosts.size())) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <map>
 #include <numeric>
 
 #include "codec/capture_reader.h"
@@ -114,4 +115,29 @@ TEST(ChunkPolicy, RankAndBudgetGrowWithTheChunk) {
     EXPECT_EQ(lora_rank_for(1000000), 4);
     EXPECT_DOUBLE_EQ(default_budget_seconds(100), 0.3);
     EXPECT_NEAR(default_budget_seconds(50000), 6.0, 1e-9);
+}
+
+// A real host keeps one synthetic address across the chunks of a trace (the side carries a
+// hash of its address, never the address): the busiest host of two halves of a trace.
+TEST(ChunkTokens, HostsKeepTheirSyntheticAddressAcrossChunks) {
+    Capture cap = load("packet-captures__pkt.TCP.synflood.spoofed.pcap");
+    const size_t half = cap.records.size() / 2;
+    std::span<const PacketRecord> all(cap.records);
+    EncodedChunk a = encode_chunk(all.subspan(0, half), 1), b = encode_chunk(all.subspan(half), 1);
+    ASSERT_FALSE(a.side.hosts.empty());
+    ASSERT_EQ(a.side.host_ids.size(), a.side.hosts.size());
+    EXPECT_EQ(a.side.host_ids[0], b.side.host_ids[0]);  // the flood's victim in both halves
+    auto back = parse_side(serialize_side(a.side), "test");
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_EQ(back->host_ids, a.side.host_ids);
+
+    auto busiest_dst = [](const std::vector<PacketRecord>& recs) {
+        std::map<std::array<uint8_t, 16>, uint64_t> n;
+        for (const auto& r : recs) n[r.dst] += r.is_ip();
+        return std::max_element(n.begin(), n.end(), [](auto& x, auto& y) { return x.second < y.second; })->first;
+    };
+    auto ra = synthesize_records(a.side, a.flows, a.packets, 11);
+    auto rb = synthesize_records(b.side, b.flows, b.packets, 99);
+    EXPECT_EQ(busiest_dst(ra), busiest_dst(rb));
+    EXPECT_NE(busiest_dst(ra), busiest_dst(cap.records));  // synthetic, not the real address
 }

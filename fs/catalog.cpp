@@ -262,4 +262,18 @@ Result<std::vector<std::pair<std::string, std::string>>> Catalog::library() cons
     return out;
 }
 
+Status Catalog::add_base_model(const std::string& id, const std::string& blob) {
+    bool clash = false;
+    auto st = env_->write([&](Txn& t) {
+        auto old = t.get(db::kLibrary, id);
+        clash = old && *old != blob;
+        if (!old) t.put(db::kLibrary, id, blob);
+    });
+    if (!st) return st;
+    if (clash)
+        return Status::invalid(id + ": the store already holds a different base model of that name; "
+                               "models trained on it need it, so give the new one another file name");
+    return Status::ok();
+}
+
 }  // namespace dgc::fs

@@ -13,6 +13,7 @@
 #include "codec/log.h"
 #include "fs/clock.h"
 #include "fs/ingest.h"
+#include "trainer/trace_codec.h"
 
 namespace dgc::fs {
 
@@ -95,6 +96,15 @@ Status Volume::recover() {
             log->error("raw segment of {} is missing: {}", t.path, layout_.raw_path(t.id));
             events_.add(t.path + ": raw segment missing");
         }
+    for (const auto& file : opts_.base_models) {
+        std::vector<std::pair<std::string, std::string>> loaded;
+        trainer::ModelLibrary scratch;
+        if (auto st = trainer::load_base_model(file, scratch, &loaded); !st) return st;
+        for (const auto& [id, blob] : loaded) {
+            if (auto st = catalog_->add_base_model(id, blob); !st) return st;
+            log->info("base model {} ({} bytes) in the library as {}", file, blob.size(), id);
+        }
+    }
     auto lib = catalog_->library();
     if (!lib) return lib.status();
     for (auto& [id, blob] : *lib) library_.add(id, std::move(blob));

@@ -42,6 +42,9 @@ struct VolumeOptions {
     // before fsync, at the price of a full flush per file). Off: like any local filesystem,
     // close() leaves the flush to the kernel and fsync(); a daemon crash loses nothing either way.
     bool sync_on_close = false;
+    // Base models (`dgcctl warmup`) imported into the store's library at start: the first
+    // chunks fine-tune one instead of paying for a keyframe of their own.
+    std::vector<std::string> base_models;
 };
 
 struct DirEntry {

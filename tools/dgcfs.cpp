@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
     app.add_option("--workers", m.volume.workers, "Training workers")->check(CLI::Range(1, 64))->capture_default_str();
     app.add_option("--train-budget", budget, "Seconds of training per chunk (overrides the policy)");
     app.add_option("--cache-mb", cache_mb, "Memory for generated archive chunks")->capture_default_str();
+    app.add_option("--base", m.volume.base_models,
+                   "Base model from `dgcctl warmup` to fine-tune chunks from (kept in the store; repeatable)")
+        ->check(CLI::ExistingFile);
     app.add_flag("--sync-close", m.volume.sync_on_close,
                  "close() of a written file returns only once its bytes are on disk (default: fsync does that)");
     bool no_passthrough = false;

@@ -30,6 +30,8 @@ std::vector<uint8_t> start_buckets(const ChunkSide& side) {
 namespace {
 
 constexpr uint64_t kSlotSalt = 0x51075107ULL;
+// The spec ends a flow at a gap of more than 60 s; generated in-flow gaps stay at or below it.
+constexpr int64_t kMaxFlowGap = 60'000'000'000;
 
 std::array<uint8_t, 16> synth_address(uint64_t h, uint8_t version) {
     std::array<uint8_t, 16> a{};
@@ -160,12 +162,20 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         }
         if (ep[0].addr == ep[1].addr && ep[0].port == ep[1].port) ep[1].addr[3] ^= 1;
 
-        const int64_t start = starts[fi];
+        // The generated gaps stand (the flow's duration follows from them); a gap never
+        // exceeds the 60 s that would split the flow. A flow that would run past the chunk's
+        // end starts earlier, and is compressed only when it is longer than the chunk.
+        int64_t start = starts[fi];
         const uint32_t n = f.packets;
-        int64_t dur = n > 1 ? std::min(sample_dt(f.a[kAttrDur], rng.next()), t_end - start) : 0;
         std::vector<int64_t> cum(n, 0);
-        for (uint32_t j = 1; j < n; ++j) cum[j] = cum[j - 1] + sample_dt(packets[f.first + j].gap, rng.next());
-        const double total = n > 1 ? static_cast<double>(cum[n - 1]) : 0.0;
+        for (uint32_t j = 1; j < n; ++j)
+            cum[j] = cum[j - 1] + std::min(sample_dt(packets[f.first + j].gap, rng.next()), kMaxFlowGap);
+        const int64_t total = cum[n - 1];
+        double scale = 1.0;
+        if (start + total > t_end) {
+            start = std::max(side.t0, t_end - total);
+            if (start + total > t_end) scale = static_cast<double>(t_end - start) / static_cast<double>(total);
+        }
 
         const bool tcp = pe.proto == 6 && pe.ports, udp = pe.proto == 17 && pe.ports;
         const bool icmp = pe.proto == 1 || pe.proto == 58;
@@ -175,10 +185,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         for (uint32_t j = 0; j < n; ++j) {
             const PacketTokens& pt = packets[f.first + j];
             PacketRecord r;
-            if (total > 0)
-                r.t_ns = start + static_cast<int64_t>(std::llround(static_cast<double>(cum[j]) * static_cast<double>(dur) / total));
-            else
-                r.t_ns = start + (n > 1 ? dur * j / (n - 1) : 0);
+            r.t_ns = start + (scale == 1.0 ? cum[j] : static_cast<int64_t>(std::llround(static_cast<double>(cum[j]) * scale)));
             Endpoint& s = ep[pt.dir & 1];
             Endpoint& d = ep[(pt.dir & 1) ^ 1];
             r.linktype = static_cast<uint16_t>(side.linktype);

@@ -95,6 +95,14 @@ TEST(ChunkTokens, SynthesizedRecordsKeepCountsAndSpan) {
     // Re-encoding the synthetic records from the real tokens keeps the flow structure.
     auto again = encode_chunk(recs, 1);
     EXPECT_NEAR(static_cast<double>(again.flows.size()), static_cast<double>(enc.flows.size()), 0.05 * enc.flows.size());
+    // The generated gaps stand as drawn (no rescaling to a separate duration): the in-flow
+    // gap classes come back almost unchanged.
+    std::vector<double> want(kDtClasses), got(kDtClasses);
+    for (const auto& p : enc.packets) want[p.gap] += 1;
+    for (const auto& p : again.packets) got[p.gap] += 1;
+    double overlap = 0;
+    for (int k = 0; k < kDtClasses; ++k) overlap += std::min(want[k], got[k]);
+    EXPECT_GT(overlap / static_cast<double>(enc.packets.size()), 0.9);
 }
 
 TEST(ChunkPlan, BoundsByCountAndTime) {

@@ -148,6 +148,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
             s.host_ids.push_back(host_id_of(static_cast<uint8_t>(hv[i].first[0]),
                                             reinterpret_cast<const uint8_t*>(hv[i].first.data() + 1)));
         } else {
+            ++s.other_hosts;
             for (auto [k, c] : hv[i].second->ttl_tos) other_ttl[k] += c;
         }
     }
@@ -248,6 +249,7 @@ std::string serialize_side(const ChunkSide& s) {
         const uint16_t id = i < s.host_ids.size() ? s.host_ids[i] : 0;
         w.u8(static_cast<uint8_t>(id >> 8)), w.u8(static_cast<uint8_t>(id));
     }
+    w.varint(s.other_hosts);
     w.varint(s.other_ttl.size());
     for (const auto& t : s.other_ttl) w.u8(t.ttl), w.u8(t.tos), w.varint(t.count);
     w.varint(s.flags.size());
@@ -296,6 +298,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what) {
         const uint8_t hi = r.u8();
         id = static_cast<uint16_t>(hi << 8 | r.u8());
     }
+    s.other_hosts = static_cast<uint32_t>(r.count(1ull << 32));
     s.other_ttl.resize(r.count(kOtherTtlEntries));
     for (auto& t : s.other_ttl) t.ttl = r.u8(), t.tos = r.u8(), t.count = static_cast<uint32_t>(r.varint());
     s.flags.resize(r.count(kFlagNone));

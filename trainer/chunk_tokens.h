@@ -81,6 +81,7 @@ struct ChunkSide {
     // Per ranked host, a 16-bit keyed hash of its real address (never the address): the
     // same real host gets the same synthetic address in every chunk of a trace.
     std::vector<uint16_t> host_ids;
+    uint32_t other_hosts = 0;       // distinct hosts beyond the ranked slots (they share one token)
     std::vector<TtlTos> other_ttl;  // TTL/TOS of packets sent by unranked hosts
     std::vector<uint8_t> flags;   // ranked TCP flag bytes
 

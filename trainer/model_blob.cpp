@@ -8,9 +8,10 @@ namespace dgc::trainer {
 
 namespace {
 constexpr char kMagic[4] = {'D', 'G', 'C', 'M'};
-// 2: one quantisation scale per row; 3: side information carries host ids. A version-2
-// blob without side information (a base model) has the same bytes and is still read.
-constexpr uint8_t kVersion = 3;
+// 2: one quantisation scale per row; 3: side information carries host ids; 4: and the
+// count of unranked hosts. A version-2 blob without side information (a base model) has
+// the same bytes and is still read.
+constexpr uint8_t kVersion = 4;
 constexpr int kZstdLevel = 19;
 }  // namespace
 

@@ -137,6 +137,24 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         }
     }
 
+    // Unranked hosts: a pool of exactly side.other_hosts addresses. Each "other" endpoint
+    // takes a fresh pool address with the share of fresh addresses still unused among the
+    // endpoints still to come, else one already in use: the chunk gets the real number of
+    // distinct hosts, and a tail host may serve several flows as real ones do.
+    uint64_t other_left = 0;
+    for (const auto& f : flows)
+        for (int col : {kAttrCliHost, kAttrSrvHost}) other_left += f.a[col] >= static_cast<int>(side.hosts.size());
+    uint64_t fresh_left = side.other_hosts ? std::min<uint64_t>(side.other_hosts, other_left) : other_left;
+    uint64_t pool_used = 0;
+    Rng pool_rng(mix64(seed ^ 0x9001ULL));
+    auto other_hash = [&]() {
+        const bool fresh = pool_used == 0 || (fresh_left && pool_rng.below(other_left) < fresh_left);
+        const uint64_t idx = fresh ? pool_used++ : pool_rng.below(pool_used);
+        if (fresh && fresh_left) --fresh_left;
+        if (other_left) --other_left;
+        return mix64(seed ^ (idx << 1) ^ 0x0743E4ULL);
+    };
+
     const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
     for (size_t fi = 0; fi < flows.size(); ++fi) {
         const FlowTokens& f = flows[fi];
@@ -146,9 +164,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         Endpoint ep[2];
         for (int d = 0; d < 2; ++d) {
             int slot = f.a[d == 0 ? kAttrCliHost : kAttrSrvHost];
-            uint64_t h = (slot < static_cast<int>(side.hosts.size()))
-                             ? slot_hash[slot]
-                             : mix64(seed ^ (fi << 1 | static_cast<uint64_t>(d)) ^ 0x0743E4ULL);
+            uint64_t h = (slot < static_cast<int>(side.hosts.size())) ? slot_hash[slot] : other_hash();
             ep[d].addr = synth_address(h, pe.ip_version);
             if (slot < static_cast<int>(side.hosts.size())) {
                 ep[d].ttl = side.hosts[slot].ttl, ep[d].tos = side.hosts[slot].tos;

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <numeric>
+#include <set>
 
 #include "codec/capture_reader.h"
 #include "codec/flows.h"
@@ -103,6 +104,15 @@ TEST(ChunkTokens, SynthesizedRecordsKeepCountsAndSpan) {
     double overlap = 0;
     for (int k = 0; k < kDtClasses; ++k) overlap += std::min(want[k], got[k]);
     EXPECT_GT(overlap / static_cast<double>(enc.packets.size()), 0.9);
+    // Unranked hosts come from a pool of the chunk's own size, not one address per flow.
+    auto distinct = [](const std::vector<PacketRecord>& v) {
+        std::set<std::array<uint8_t, 16>> a;
+        for (const auto& r : v)
+            if (r.is_ip()) a.insert(r.src), a.insert(r.dst);
+        return static_cast<double>(a.size());
+    };
+    EXPECT_GT(enc.side.other_hosts, 100u);
+    EXPECT_NEAR(distinct(recs), distinct(cap.records), 0.05 * distinct(cap.records));
 }
 
 TEST(ChunkPlan, BoundsByCountAndTime) {

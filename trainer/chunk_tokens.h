@@ -30,7 +30,7 @@ inline constexpr int kDtClasses = 102;  // dtbin keys: 0 = zero, 1..101
 inline constexpr int kLenClasses = 128;  // ip_len / 16, the last class open-ended
 inline constexpr int kFlagClasses = 16;
 inline constexpr int kFlagNone = kFlagClasses - 1;  // first-flag attribute of a non-TCP flow
-inline constexpr int kOtherTtlEntries = 16;
+inline constexpr int kOtherTtlEntries = 64;
 inline constexpr int kNonIpTypes = 8;
 
 // Flow attribute columns, in the order the flow model predicts them (phase is given).

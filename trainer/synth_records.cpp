@@ -154,6 +154,11 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         if (other_left) --other_left;
         return mix64(seed ^ (idx << 1) ^ 0x0743E4ULL);
     };
+    // A pool host keeps one TTL/TOS over all its flows, drawn from the unranked hosts' mix.
+    auto other_ttl_of = [&](uint64_t h) -> const TtlTos& {
+        Rng r(mix64(h ^ 0x77CULL));
+        return side.other_ttl[r.pick(other_w)];
+    };
 
     const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
     for (size_t fi = 0; fi < flows.size(); ++fi) {
@@ -169,7 +174,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             if (slot < static_cast<int>(side.hosts.size())) {
                 ep[d].ttl = side.hosts[slot].ttl, ep[d].tos = side.hosts[slot].tos;
             } else if (!side.other_ttl.empty()) {
-                const auto& t = side.other_ttl[rng.pick(other_w)];
+                const auto& t = other_ttl_of(h);
                 ep[d].ttl = t.ttl, ep[d].tos = t.tos;
             }
             ep[d].port = pe.ports ? port_of(f.a[d == 0 ? kAttrCliPort : kAttrSrvPort], side.ports, rng) : 0;

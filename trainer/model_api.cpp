@@ -52,6 +52,13 @@ FitResult run_fit(ChunkNet& net, const std::vector<const EncodedChunk*>& chunks,
     for (int step = 0; step < o.max_steps; ++step) {
         double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
         if (step >= 4 && elapsed >= o.budget_seconds) break;
+        // Cosine decay over the budget (time or steps, whichever runs out first): the
+        // weights stored are those of a settled run, not of one high-rate step in mid-swing.
+        const double frac = std::clamp(std::max(elapsed / std::max(1e-9, o.budget_seconds),
+                                                o.max_steps < (1 << 30) ? double(step) / o.max_steps : 0.0),
+                                       0.0, 1.0);
+        for (auto& g : opt.param_groups())
+            static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr * (0.05 + 0.95 * 0.5 * (1 + std::cos(M_PI * frac))));
         const size_t ci = rng.pick(weights);
         const EncodedChunk& c = *chunks[ci];
         const auto& segs = segs_of[ci];

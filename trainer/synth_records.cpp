@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include "codec/fidelity/binning.h"
 #include "trainer/rng.h"
@@ -80,6 +81,21 @@ struct Endpoint {
     uint16_t window = 0;
     uint32_t next_seq = 0;
 };
+
+// The spec's flow key (protocol and the unordered endpoint pair), hashed.
+uint64_t flow_key(uint8_t proto, const Endpoint& a, const Endpoint& b) {
+    auto one = [](const Endpoint& e) {
+        uint64_t h = e.port;
+        for (int i = 0; i < 16; i += 8) {
+            uint64_t w = 0;
+            for (int k = 0; k < 8; ++k) w = w << 8 | e.addr[i + k];
+            h = mix64(h ^ w);
+        }
+        return h;
+    };
+    const uint64_t x = one(a), y = one(b);
+    return mix64(std::min(x, y) ^ mix64(std::max(x, y) ^ proto));
+}
 
 }  // namespace
 
@@ -161,6 +177,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     };
 
     const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
+    std::unordered_map<uint64_t, int64_t> key_end;  // flow key hash -> last packet time so far
     for (size_t fi = 0; fi < flows.size(); ++fi) {
         const FlowTokens& f = flows[fi];
         Rng rng(mix64(seed ^ (fi * 0x9e3779b97f4a7c15ULL)));
@@ -197,6 +214,24 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             start = std::max(side.t0, t_end - total);
             if (start + total > t_end) scale = static_cast<double>(t_end - start) / static_cast<double>(total);
         }
+        // Flows that share a key (a long connection the 60 s rule cuts into several flows,
+        // as IoT keep-alives are) must stay more than 60 s apart or they would read as one:
+        // a flow that comes too close to its key's previous one starts later when it still
+        // fits the chunk, and otherwise takes a fresh client port.
+        if (scale == 1.0) {
+            for (int attempt = 0; attempt < 2; ++attempt) {
+                auto it = key_end.find(flow_key(pe.proto, ep[0], ep[1]));
+                if (it == key_end.end() || start > it->second + kMaxFlowGap) break;
+                const int64_t later = it->second + kMaxFlowGap + 1 + rng.between(0, kMaxFlowGap / 4);
+                if (later + total <= t_end) {
+                    start = later;
+                    break;
+                }
+                if (!pe.ports || attempt) break;
+                ep[0].port = static_cast<uint16_t>(49152 + rng.below(16384));
+            }
+        }
+        key_end[flow_key(pe.proto, ep[0], ep[1])] = start + static_cast<int64_t>(std::llround(static_cast<double>(total) * scale));
 
         const bool tcp = pe.proto == 6 && pe.ports, udp = pe.proto == 17 && pe.ports;
         const bool icmp = pe.proto == 1 || pe.proto == 58;

@@ -206,55 +206,84 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
 
 void sample_packets(ChunkNet& net, const ChunkSide& side, const std::vector<FlowTokens>& flows,
                     std::vector<PacketTokens>& packets, Rng& rng) {
-    auto segs = segments_of(flows);
-    std::stable_sort(segs.begin(), segs.end(), [](const auto& a, const auto& b) { return a.length > b.length; });
-    const int64_t S = static_cast<int64_t>(segs.size());
-    if (S == 0) return;
-    std::vector<int64_t> cond(S * 4), prev(S * 5);
-    std::vector<char> tcp(S);
-    for (int64_t s = 0; s < S; ++s) {
-        const auto& f = flows[segs[s].flow];
-        const ProtoEntry pe = side.protos.empty() ? ProtoEntry{} : side.protos[std::min<size_t>(f.a[kAttrProto], side.protos.size() - 1)];
-        tcp[s] = pe.proto == 6 && pe.ports;
-        cond[s * 4] = f.a[kAttrProto], cond[s * 4 + 1] = f.a[kAttrSrvPort];
-        cond[s * 4 + 2] = f.a[kAttrPkts], cond[s * 4 + 3] = f.a[kAttrDur];
-        int64_t* pv = &prev[s * 5];
-        pv[0] = kStartDir, pv[1] = kStartGap, pv[2] = kStartLen, pv[3] = kStartFlag;
-        pv[4] = segs[s].offset == 0 ? 0 : kPosClasses - 1;
+    // Rounds: round 0 holds every segment that starts afresh (a flow's first, and those past
+    // the carried ones), round r the r-th segment of the flows still running, which
+    // continues from the GRU state and last tokens its flow's previous segment ended with.
+    std::vector<std::vector<Segment>> rounds(1);
+    for (const auto& sg : segments_of(flows)) {
+        const size_t r = carries_state(sg.offset) ? sg.offset / kSegment : 0;
+        if (rounds.size() <= r) rounds.resize(r + 1);
+        rounds[r].push_back(sg);
     }
     auto& pn = *net.packet;
-    auto c = pn.condition(torch::tensor(cond, torch::kLong).reshape({S, 4}));
-    auto h = torch::tanh(pn.h0(c)).unsqueeze(0).contiguous();
     const int n_flags = std::max<int>(1, static_cast<int>(side.flags.size()));
-    for (int t = 0; t < kSegment; ++t) {
-        int64_t active = 0;
-        while (active < S && segs[active].length > static_cast<uint32_t>(t)) ++active;
-        if (active == 0) break;
-        auto pv = torch::from_blob(prev.data(), {active, 1, 5}, torch::kLong);
-        auto x = pn.step_input(pv, c.slice(0, 0, active));
-        auto [out, hn] = pn.gru(x, h.slice(1, 0, active));
-        h.slice(1, 0, active).copy_(hn);
-        auto hs = pn.heads_of(out.squeeze(1));
-        std::vector<torch::Tensor> probs;
-        for (auto& l : hs) probs.push_back(torch::softmax(l, 1).contiguous());
-        const float* pd = probs[0].data_ptr<float>();
-        const float* pg = probs[1].data_ptr<float>();
-        const float* pl = probs[2].data_ptr<float>();
-        const float* pf = probs[3].data_ptr<float>();
-        for (int64_t s = 0; s < active; ++s) {
+    std::vector<torch::Tensor> flow_h(flows.size());     // [H] state at the end of the last segment
+    std::vector<std::array<int64_t, 4>> flow_last(flows.size());
+    for (auto& segs : rounds) {
+        std::stable_sort(segs.begin(), segs.end(), [](const auto& a, const auto& b) { return a.length > b.length; });
+        const int64_t S = static_cast<int64_t>(segs.size());
+        if (S == 0) continue;
+        std::vector<int64_t> cond(S * 4), prev(S * 5), carried;
+        std::vector<char> tcp(S);
+        std::vector<torch::Tensor> carried_h;
+        for (int64_t s = 0; s < S; ++s) {
+            const auto& f = flows[segs[s].flow];
+            const ProtoEntry pe = side.protos.empty() ? ProtoEntry{} : side.protos[std::min<size_t>(f.a[kAttrProto], side.protos.size() - 1)];
+            tcp[s] = pe.proto == 6 && pe.ports;
+            cond[s * 4] = f.a[kAttrProto], cond[s * 4 + 1] = f.a[kAttrSrvPort];
+            cond[s * 4 + 2] = f.a[kAttrPkts], cond[s * 4 + 3] = f.a[kAttrDur];
+            int64_t* pv = &prev[s * 5];
+            if (carries_state(segs[s].offset)) {
+                const auto& last = flow_last[segs[s].flow];
+                pv[0] = last[0], pv[1] = last[1], pv[2] = last[2], pv[3] = last[3];
+                carried.push_back(s);
+                carried_h.push_back(flow_h[segs[s].flow]);
+            } else {
+                pv[0] = kStartDir, pv[1] = kStartGap, pv[2] = kStartLen, pv[3] = kStartFlag;
+            }
+            pv[4] = segs[s].offset == 0 ? 0 : kPosClasses - 1;
+        }
+        auto c = pn.condition(torch::tensor(cond, torch::kLong).reshape({S, 4}));
+        auto h = pn.initial_state(c).contiguous();
+        if (!carried.empty())
+            h.index_copy_(1, torch::tensor(carried, torch::kLong), torch::stack(carried_h).unsqueeze(0));
+        for (int t = 0; t < kSegment; ++t) {
+            int64_t active = 0;
+            while (active < S && segs[active].length > static_cast<uint32_t>(t)) ++active;
+            if (active == 0) break;
+            auto pv = torch::from_blob(prev.data(), {active, 1, 5}, torch::kLong);
+            auto x = pn.step_input(pv, c.slice(0, 0, active));
+            auto [out, hn] = pn.gru(x, h.slice(1, 0, active));
+            h.slice(1, 0, active).copy_(hn);
+            auto hs = pn.heads_of(out.squeeze(1));
+            std::vector<torch::Tensor> probs;
+            for (auto& l : hs) probs.push_back(torch::softmax(l, 1).contiguous());
+            const float* pd = probs[0].data_ptr<float>();
+            const float* pg = probs[1].data_ptr<float>();
+            const float* pl = probs[2].data_ptr<float>();
+            const float* pf = probs[3].data_ptr<float>();
+            for (int64_t s = 0; s < active; ++s) {
+                const Segment& sg = segs[s];
+                const bool first = sg.offset + t == 0;
+                PacketTokens pt;
+                pt.dir = first ? 0 : static_cast<uint8_t>(draw(pd + s * 2, 2, rng));
+                pt.gap = first ? 0 : static_cast<uint8_t>(draw(pg + s * kDtClasses, kDtClasses, rng));
+                pt.len = static_cast<uint8_t>(draw(pl + s * kLenClasses, kLenClasses, rng));
+                pt.flag = !tcp[s] ? 0
+                          : first   ? static_cast<uint8_t>(flows[sg.flow].a[kAttrFirstFlag] % kFlagNone)
+                                    : static_cast<uint8_t>(draw(pf + s * kFlagClasses, n_flags, rng));
+                packets[flows[sg.flow].first + sg.offset + t] = pt;
+                int64_t* p = &prev[s * 5];
+                p[0] = pt.dir, p[1] = pt.gap, p[2] = pt.len, p[3] = pt.flag;
+                p[4] = sg.offset == 0 ? std::min<int64_t>(t + 1, kPosClasses - 2) : kPosClasses - 1;
+            }
+        }
+        // Hand each full segment's end state to its flow's next segment.
+        for (int64_t s = 0; s < S; ++s) {
             const Segment& sg = segs[s];
-            const bool first = sg.offset + t == 0;
-            PacketTokens pt;
-            pt.dir = first ? 0 : static_cast<uint8_t>(draw(pd + s * 2, 2, rng));
-            pt.gap = first ? 0 : static_cast<uint8_t>(draw(pg + s * kDtClasses, kDtClasses, rng));
-            pt.len = static_cast<uint8_t>(draw(pl + s * kLenClasses, kLenClasses, rng));
-            pt.flag = !tcp[s] ? 0
-                      : first   ? static_cast<uint8_t>(flows[sg.flow].a[kAttrFirstFlag] % kFlagNone)
-                                : static_cast<uint8_t>(draw(pf + s * kFlagClasses, n_flags, rng));
-            packets[flows[sg.flow].first + sg.offset + t] = pt;
-            int64_t* p = &prev[s * 5];
-            p[0] = pt.dir, p[1] = pt.gap, p[2] = pt.len, p[3] = pt.flag;
-            p[4] = sg.offset == 0 ? std::min<int64_t>(t + 1, kPosClasses - 2) : kPosClasses - 1;
+            if (sg.length < static_cast<uint32_t>(kSegment) || !carries_state(sg.offset + kSegment)) continue;
+            flow_h[sg.flow] = h[0][s].clone();
+            flow_last[sg.flow] = {prev[s * 5], prev[s * 5 + 1], prev[s * 5 + 2], prev[s * 5 + 3]};
         }
     }
 }

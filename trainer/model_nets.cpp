@@ -86,10 +86,23 @@ std::vector<torch::Tensor> PacketNetImpl::heads_of(const torch::Tensor& h) {
     return {dir(h), gap(h), len(h), flag(h)};
 }
 
+torch::Tensor PacketNetImpl::initial_state(const torch::Tensor& c) { return torch::tanh(h0(c)).unsqueeze(0); }
+
+torch::Tensor PacketNetImpl::batch_state(const PacketBatch& b, const torch::Tensor& c) {
+    auto h = initial_state(c);
+    if (!b.carry_rows.defined() || b.carry_rows.numel() == 0) return h;
+    torch::Tensor warm;
+    {
+        torch::NoGradGuard ng;
+        auto cc = c.index_select(0, b.carry_rows);
+        warm = std::get<1>(gru(step_input(b.burn_prev, cc), initial_state(cc)));
+    }
+    return h.index_copy(1, b.carry_rows, warm);
+}
+
 std::vector<torch::Tensor> PacketNetImpl::logits(const PacketBatch& b) {
     auto c = condition(b.cond);
-    auto h = torch::tanh(h0(c)).unsqueeze(0);
-    return heads_of(std::get<0>(gru(step_input(b.prev, c), h)));
+    return heads_of(std::get<0>(gru(step_input(b.prev, c), batch_state(b, c))));
 }
 
 torch::Tensor PacketNetImpl::loss(const PacketBatch& b) {
@@ -125,27 +138,46 @@ torch::Tensor flow_attr_tensor(const EncodedChunk& c, const std::vector<uint32_t
     return torch::tensor(v, torch::kLong).reshape({static_cast<int64_t>(ids.size()), kFlowAttrCount});
 }
 
+namespace {
+// The previous-step inputs of one segment: start tokens (or, for a segment that carries
+// state, the last packet of the segment before), then its own packets.
+void segment_inputs(const EncodedChunk& c, const Segment& sg, int64_t* rows) {
+    const FlowTokens& f = c.flows[sg.flow];
+    for (int64_t t = 0; t < kSegment; ++t) {
+        int64_t* pv = &rows[t * 5];
+        pv[4] = sg.offset == 0 ? std::min<int64_t>(t, kPosClasses - 2) : kPosClasses - 1;
+        if (t == 0 && !carries_state(sg.offset)) {
+            pv[0] = kStartDir, pv[1] = kStartGap, pv[2] = kStartLen, pv[3] = kStartFlag;
+        } else if (t < sg.length) {
+            const PacketTokens& p = c.packets[f.first + sg.offset + t - 1];
+            pv[0] = p.dir, pv[1] = p.gap, pv[2] = p.len, pv[3] = p.flag;
+        } else {
+            pv[0] = pv[1] = pv[2] = pv[3] = 0;
+        }
+    }
+}
+}  // namespace
+
 PacketBatch packet_batch(const EncodedChunk& c, const std::vector<Segment>& segs) {
     const int64_t S = static_cast<int64_t>(segs.size()), L = kSegment;
     std::vector<int64_t> cond(S * 4), prev(S * L * 5, 0), target(S * L * 4, 0);
     std::vector<float> mask(S * L * 4, 0.f);
+    std::vector<int64_t> carry_rows, burn;
     for (int64_t s = 0; s < S; ++s) {
+        segment_inputs(c, segs[s], &prev[s * L * 5]);
+        if (carries_state(segs[s].offset)) {
+            carry_rows.push_back(s);
+            burn.resize(burn.size() + L * 5);
+            segment_inputs(c, {segs[s].flow, segs[s].offset - kSegment, kSegment}, &burn[burn.size() - L * 5]);
+        }
         const FlowTokens& f = c.flows[segs[s].flow];
         const auto& pe = f.a[kAttrProto] < c.side.protos.size() ? c.side.protos[f.a[kAttrProto]] : ProtoEntry{};
         const bool tcp = pe.proto == 6 && pe.ports;
         cond[s * 4 + 0] = f.a[kAttrProto], cond[s * 4 + 1] = f.a[kAttrSrvPort];
         cond[s * 4 + 2] = f.a[kAttrPkts], cond[s * 4 + 3] = f.a[kAttrDur];
         for (int64_t t = 0; t < L; ++t) {
-            int64_t* pv = &prev[(s * L + t) * 5];
             int64_t* tg = &target[(s * L + t) * 4];
             float* m = &mask[(s * L + t) * 4];
-            pv[4] = segs[s].offset == 0 ? std::min<int64_t>(t, kPosClasses - 2) : kPosClasses - 1;
-            if (t == 0) {
-                pv[0] = kStartDir, pv[1] = kStartGap, pv[2] = kStartLen, pv[3] = kStartFlag;
-            } else if (t < segs[s].length) {
-                const PacketTokens& p = c.packets[f.first + segs[s].offset + t - 1];
-                pv[0] = p.dir, pv[1] = p.gap, pv[2] = p.len, pv[3] = p.flag;
-            }
             if (t >= segs[s].length) continue;
             const PacketTokens& p = c.packets[f.first + segs[s].offset + t];
             tg[0] = p.dir, tg[1] = p.gap, tg[2] = p.len, tg[3] = p.flag;
@@ -157,6 +189,11 @@ PacketBatch packet_batch(const EncodedChunk& c, const std::vector<Segment>& segs
     b.prev = torch::tensor(prev, torch::kLong).reshape({S, L, 5});
     b.target = torch::tensor(target, torch::kLong).reshape({S, L, 4});
     b.mask = torch::tensor(mask, torch::kFloat).reshape({S, L, 4});
+    if (!carry_rows.empty()) {
+        const int64_t C = static_cast<int64_t>(carry_rows.size());
+        b.carry_rows = torch::tensor(carry_rows, torch::kLong);
+        b.burn_prev = torch::tensor(burn, torch::kLong).reshape({C, L, 5});
+    }
     return b;
 }
 
@@ -209,6 +246,7 @@ torch::Tensor chunk_loss(ChunkNet& net, const EncodedChunk& c, const std::vector
     auto fl = net.flow->loss(flow_attr_tensor(c, flow_ids).to(dev));
     auto b = packet_batch(c, segs);
     b.cond = b.cond.to(dev), b.prev = b.prev.to(dev), b.target = b.target.to(dev), b.mask = b.mask.to(dev);
+    if (b.carry_rows.defined()) b.carry_rows = b.carry_rows.to(dev), b.burn_prev = b.burn_prev.to(dev);
     return fl * flows_per_packet + net.packet->loss(b);
 }
 
@@ -221,7 +259,7 @@ void shift_bias(HeadImpl& head, const torch::Tensor& logits, const torch::Tensor
     if (w.sum().item<float>() <= 0) return;
     auto probs = torch::softmax(logits.reshape({-1, V}), 1);
     auto mean_pred = (probs * w.unsqueeze(1)).sum(0) / w.sum();
-    auto emp = torch::zeros({V}).index_add_(0, target.reshape({-1}), w) / w.sum();
+    auto emp = torch::zeros({V}, w.options()).index_add_(0, target.reshape({-1}), w) / w.sum();
     auto shift = (torch::log(emp + 1e-4) - torch::log(mean_pred + 1e-4)).clamp(-8, 8);
     head.lin->bias.add_(shift);
 }
@@ -230,13 +268,17 @@ void shift_bias(HeadImpl& head, const torch::Tensor& logits, const torch::Tensor
 void match_marginals(ChunkNet& net, const EncodedChunk& c, const std::vector<uint32_t>& flow_ids,
                      const std::vector<Segment>& segs, int iterations) {
     torch::NoGradGuard ng;
-    auto attrs = flow_attr_tensor(c, flow_ids);
+    auto dev = net.parameters().front().device();
+    auto attrs = flow_attr_tensor(c, flow_ids).to(dev);
     auto batch = packet_batch(c, segs);
+    batch.cond = batch.cond.to(dev), batch.prev = batch.prev.to(dev), batch.target = batch.target.to(dev),
+    batch.mask = batch.mask.to(dev);
+    if (batch.carry_rows.defined()) batch.carry_rows = batch.carry_rows.to(dev), batch.burn_prev = batch.burn_prev.to(dev);
     for (int it = 0; it < iterations; ++it) {
         auto fl = net.flow->logits(attrs);
         for (int j = 1; j < kFlowAttrCount; ++j)
             shift_bias(*net.flow->heads[j - 1]->as<HeadImpl>(), fl[j - 1], attrs.select(1, j),
-                       torch::ones({attrs.size(0)}));
+                       torch::ones({attrs.size(0)}, torch::TensorOptions().device(dev)));
         auto pl = net.packet->logits(batch);
         HeadImpl* heads[4] = {net.packet->dir.get(), net.packet->gap.get(), net.packet->len.get(), net.packet->flag.get()};
         for (int k = 0; k < 4; ++k)

@@ -13,6 +13,11 @@ inline constexpr int kEmb = 32;
 inline constexpr int kHidden = 64;
 inline constexpr int kSegment = 32;   // packet sequences are modelled in segments of this length
 inline constexpr int kPosClasses = 32;  // step within a flow's first segment; the last = continuation
+// Segments carry the GRU state and the last packet's tokens from the segment before them
+// for this many segments of a flow; later ones start afresh, so generation never runs more
+// than kCarrySegments * kSegment sequential steps however long a flow is.
+inline constexpr int kCarrySegments = 16;
+inline bool carries_state(uint32_t offset) { return offset > 0 && offset < uint32_t{kCarrySegments} * kSegment; }
 
 // Linear layer with an optional low-rank adapter (W + B·A), the part a delta fine-tunes.
 struct HeadImpl : torch::nn::Module {
@@ -42,11 +47,17 @@ struct PacketBatch {
     torch::Tensor prev;    // [S, L, 5] dir, gap, len, flag, pos of the previous step
     torch::Tensor target;  // [S, L, 4]
     torch::Tensor mask;    // [S, L, 4] float: which targets count
+    // Segments that carry state (carries_state()): their rows in the batch and the inputs
+    // of the segment before them, run without gradient to warm their initial GRU state.
+    torch::Tensor carry_rows;  // [C] long, undefined when C = 0
+    torch::Tensor burn_prev;   // [C, L, 5]
 };
 
 struct PacketNetImpl : torch::nn::Module {
     explicit PacketNetImpl(int rank);
     torch::Tensor condition(const torch::Tensor& cond);           // [S, E]
+    torch::Tensor initial_state(const torch::Tensor& c);          // [1, S, H] from the condition
+    torch::Tensor batch_state(const PacketBatch& b, const torch::Tensor& c);  // with burn-in
     torch::Tensor step_input(const torch::Tensor& prev, const torch::Tensor& c);  // [S, L, 2E]
     std::vector<torch::Tensor> heads_of(const torch::Tensor& h);  // 4 x [S, L, V]
     std::vector<torch::Tensor> logits(const PacketBatch& b);

@@ -147,10 +147,10 @@ private:
     std::atomic<bool> reload_requested_{false};
     std::atomic<bool> sweep_requested_{true};
 
-    // Open raw-segment handles by retention path: those are page-cached by the kernel,
-    // which refuses a direct (passthrough) open of the same inode while they last.
+    // Open raw-segment handles by trace id (renames keep it): those are page-cached by the
+    // kernel, which refuses a direct (passthrough) open of the same inode while they last.
     std::mutex raw_opens_mu_;
-    std::map<std::string, int> raw_opens_;
+    std::map<uint64_t, int> raw_opens_;
 
     std::mutex bg_mu_;
     std::condition_variable bg_cv_;

@@ -18,7 +18,7 @@ struct Handle {
     Kind kind;
     bool writer = false;
     bool direct = false;  // staging: reads and writes go straight to the staging file
-    std::string rel;      // raw: the retention path, for raw_opens_
+    uint64_t trace = 0;   // raw: whose bytes, for raw_opens_
     std::shared_ptr<StagingFile> staging;
     std::mutex mu;  // the raw reader caches one frame and is not thread-safe
     std::optional<RawSegmentReader> raw;
@@ -33,9 +33,9 @@ bool wants_write(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
 
 uint64_t Volume::open_staging(const std::shared_ptr<StagingFile>& f, const std::string& rel, bool writer) {
     bool cached_readers = false;
-    {
+    if (auto t = trace_at(rel)) {
         std::lock_guard lk(raw_opens_mu_);
-        cached_readers = raw_opens_.count(rel) > 0;
+        cached_readers = raw_opens_.count(t->id) > 0;
     }
     auto* h = new Handle(Handle::Kind::kStaging);
     h->writer = writer;
@@ -158,10 +158,10 @@ int Volume::open(const std::string& path, int flags, uint64_t* fh) {
     }
     auto* h = new Handle(Handle::Kind::kRaw);
     h->raw.emplace(std::move(r.value()));
-    h->rel = w.rel;
+    h->trace = t->id;
     {
         std::lock_guard lk(raw_opens_mu_);
-        ++raw_opens_[w.rel];
+        ++raw_opens_[t->id];
     }
     *fh = reinterpret_cast<uint64_t>(h);
     return 0;
@@ -260,7 +260,7 @@ int Volume::release(uint64_t fh) {
         h->staging->last_release_ns = wall_clock_ns();
     } else if (h->kind == Handle::Kind::kRaw) {
         std::lock_guard lk(raw_opens_mu_);
-        if (--raw_opens_[h->rel] <= 0) raw_opens_.erase(h->rel);
+        if (--raw_opens_[h->trace] <= 0) raw_opens_.erase(h->trace);
     }
     delete h;
     return 0;

@@ -45,14 +45,16 @@ void exercise(MountedVolume& v) {
     ASSERT_TRUE(wait_until([&] { return v.xattr(live, "packets") == "133"; }, 30)) << v.daemon_log();
     EXPECT_EQ(mtime_s(v.retention() / "kept.pcap"), mtime_s(src)) << "ingest lost the cp -p mtime";
 
-    // Overwriting an accepted file while a reader holds its raw bytes open.
+    // Overwriting an accepted file while a reader holds its raw bytes open, after a rename.
     int r = ::open(live.c_str(), O_RDONLY);
     ASSERT_GE(r, 0);
     char head[24];
     ASSERT_EQ(::read(r, head, sizeof head), static_cast<ssize_t>(sizeof head));
+    const fsys::path moved = v.retention() / "moved.pcap";
+    ASSERT_EQ(::rename(live.c_str(), moved.c_str()), 0);
     const std::string other = slurp(data_path("dev/PcapPlusPlus__example.pcap"));
-    ASSERT_EQ(sh("cp '" + data_path("dev/PcapPlusPlus__example.pcap") + "' '" + live.string() + "'"), 0);
-    EXPECT_EQ(slurp(live), other);
+    ASSERT_EQ(sh("cp '" + data_path("dev/PcapPlusPlus__example.pcap") + "' '" + moved.string() + "'"), 0);
+    EXPECT_EQ(slurp(moved), other);
     ::close(r);
 }
 

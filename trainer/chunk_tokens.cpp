@@ -314,7 +314,45 @@ void fit_flow_sizes(std::vector<FlowTokens>& flows, uint64_t total) {
     if (flows.size() > total) flows.resize(total);
     if (flows.empty()) return;
     uint64_t sum = 0;
-    for (const auto& f : flows) sum += std::max<uint32_t>(f.packets, 1);
+    for (auto& f : flows) f.packets = std::max<uint32_t>(f.packets, 1), sum += f.packets;
+    // First within each flow's own size class, by largest remainder over the room each has
+    // (the flow model drew its duration with that class: a 9-packet flow scaled to 7 would
+    // keep a 9-packet flow's duration in the next class down).
+    if (sum != total) {
+        const bool grow = total > sum;
+        const uint64_t need = grow ? total - sum : sum - total;
+        std::vector<uint64_t> room(flows.size());
+        uint64_t room_sum = 0;
+        for (size_t i = 0; i < flows.size(); ++i) {
+            auto [lo, hi] = pkts_class_range(pkts_class(flows[i].packets));
+            hi = std::min<uint64_t>(hi, UINT32_MAX);
+            room[i] = grow ? hi - flows[i].packets : flows[i].packets - std::max<uint64_t>(lo, 1);
+            room_sum += room[i];
+        }
+        if (room_sum > 0) {
+            const uint64_t move = std::min(need, room_sum);
+            std::vector<std::pair<double, size_t>> rema;
+            uint64_t moved = 0;
+            for (size_t i = 0; i < flows.size(); ++i) {
+                const double want = static_cast<double>(room[i]) * static_cast<double>(move) / static_cast<double>(room_sum);
+                const uint64_t w = std::min<uint64_t>(room[i], static_cast<uint64_t>(want));
+                flows[i].packets = static_cast<uint32_t>(grow ? flows[i].packets + w : flows[i].packets - w);
+                room[i] -= w, moved += w;
+                rema.emplace_back(want - static_cast<double>(w), i);
+            }
+            std::stable_sort(rema.begin(), rema.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+            for (size_t k = 0; moved < move && k < rema.size(); ++k) {
+                const size_t i = rema[k].second;
+                if (room[i] == 0) continue;
+                flows[i].packets += grow ? 1 : -1, --room[i], ++moved;
+            }
+            sum = grow ? sum + moved : sum - moved;
+        }
+    }
+    if (sum == total) {
+        for (auto& f : flows) f.a[kAttrPkts] = static_cast<uint8_t>(pkts_class(f.packets));
+        return;
+    }
     // Largest-remainder apportionment of `total - flows` extra packets by (size - 1).
     uint64_t extra_target = total - flows.size();
     uint64_t extra_have = sum - flows.size();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 
 #include "codec/fidelity/binning.h"
@@ -19,6 +20,70 @@ int64_t sample_dt(int dt_class, uint64_t random) {
     double u = static_cast<double>(random >> 11) / 9007199254740992.0;  // [0,1)
     auto v = static_cast<int64_t>(std::exp(std::log(lo) + u * (std::log(hi) - std::log(lo))));
     return std::clamp<int64_t>(v, idx == 0 ? 1 : e[idx], idx + 1 < fidelity::kDtEdges ? e[idx + 1] - 1 : v);
+}
+
+std::pair<int64_t, int64_t> dt_class_bounds(int dt_class) {
+    if (dt_class <= 0) return {0, 0};
+    const auto& e = fidelity::dt_edges();
+    const int idx = std::min(dt_class - 1, fidelity::kDtEdges - 1);
+    return {idx == 0 ? 1 : e[idx], idx + 1 < fidelity::kDtEdges ? e[idx + 1] - 1 : std::numeric_limits<int64_t>::max() / 4};
+}
+
+void fit_gaps_to_duration(std::vector<int64_t>& gaps, int64_t lo, int64_t hi, int64_t cap) {
+    if (gaps.size() < 2) return;
+    int64_t total = 0;
+    for (size_t j = 1; j < gaps.size(); ++j) total += gaps[j];
+    if (total >= lo && total <= hi) return;
+    // Targets keep clear of the class edges: a capture written in microseconds rounds a
+    // time that sits on an edge into the neighbouring class.
+    const int64_t target = std::clamp(total, lo + (hi - lo) / 8, hi - (hi - lo) / 8);
+    // First within each gap's own dtbin class: the gap mix stays exactly as drawn.
+    std::vector<int64_t> room(gaps.size(), 0);
+    int64_t room_sum = 0;
+    for (size_t j = 1; j < gaps.size(); ++j) {
+        auto [glo, ghi] = dt_class_bounds(static_cast<int>(fidelity::dtbin_key(gaps[j])));
+        ghi = std::min(ghi, cap);
+        const int64_t margin = (ghi - glo) / 8;
+        room[j] = std::max<int64_t>(0, target > total ? ghi - margin - gaps[j] : gaps[j] - glo - margin);
+        room_sum += room[j];
+    }
+    if (room_sum > 0) {
+        const double frac = std::min(1.0, static_cast<double>(std::llabs(target - total)) / static_cast<double>(room_sum));
+        for (size_t j = 1; j < gaps.size(); ++j) {
+            const auto d = static_cast<int64_t>(static_cast<double>(room[j]) * frac);
+            gaps[j] += target > total ? d : -d;
+            total += target > total ? d : -d;
+        }
+    }
+    if (total == target) return;
+    // Then the largest gaps move: a longer flow stretches them (each up to `cap`), a
+    // shorter one levels them down to a common ceiling.
+    std::vector<size_t> order(gaps.size() - 1);
+    for (size_t j = 0; j < order.size(); ++j) order[j] = j + 1;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return gaps[a] > gaps[b]; });
+    if (target > total) {
+        int64_t need = target - total;
+        for (size_t j : order) {
+            const int64_t add = std::clamp<int64_t>(cap - gaps[j], 0, need);
+            gaps[j] += add, need -= add;
+            if (need == 0) break;
+        }
+    } else {
+        // The k largest gaps share what the smaller ones leave of the target; scanning k
+        // down from all of them, the first share no more than the k-th largest gap is it.
+        int64_t below = 0;  // sum of the gaps smaller than order[i]
+        for (size_t i = order.size(); i-- > 0;) {
+            const int64_t g = gaps[order[i]];
+            const int64_t left = target - below, k = static_cast<int64_t>(i + 1);
+            const int64_t share = left / k;
+            if (share <= g) {
+                const int64_t rem = left - share * k;
+                for (int64_t q = 0; q < k; ++q) gaps[order[q]] = share + (q < rem ? 1 : 0);
+                return;
+            }
+            below += g;
+        }
+    }
 }
 
 std::vector<uint8_t> start_buckets(const ChunkSide& side) {
@@ -200,15 +265,23 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         }
         if (ep[0].addr == ep[1].addr && ep[0].port == ep[1].port) ep[1].addr[3] ^= 1;
 
-        // The generated gaps stand (the flow's duration follows from them); a gap never
-        // exceeds the 60 s that would split the flow. A flow that would run past the chunk's
-        // end starts earlier, and is compressed only when it is longer than the chunk.
+        // The generated gaps stand when they add up to the duration class the flow model
+        // drew with the flow's size; otherwise they move to the nearest duration in that
+        // class (the packet model alone spreads a flow's length over neighbouring classes;
+        // the flow model keeps the (packets, duration) pairing). A gap never exceeds the 60 s that would split the flow. A flow that
+        // would run past the chunk's end starts earlier, and is compressed only when it is
+        // longer than the chunk.
         int64_t start = starts[fi];
         const uint32_t n = f.packets;
         std::vector<int64_t> cum(n, 0);
-        for (uint32_t j = 1; j < n; ++j)
-            cum[j] = cum[j - 1] + std::min(sample_dt(packets[f.first + j].gap, rng.next()), kMaxFlowGap);
-        const int64_t total = cum[n - 1];
+        for (uint32_t j = 1; j < n; ++j) cum[j] = std::min(sample_dt(packets[f.first + j].gap, rng.next()), kMaxFlowGap);
+        if (n >= 2) {
+            auto [lo, hi] = dt_class_bounds(f.a[kAttrDur]);
+            hi = std::min<int64_t>(hi, kMaxFlowGap * (n - 1));
+            fit_gaps_to_duration(cum, std::min(lo, hi), hi, kMaxFlowGap);
+        }
+        for (uint32_t j = 1; j < n; ++j) cum[j] += cum[j - 1];
+        const int64_t total = n ? cum[n - 1] : 0;
         double scale = 1.0;
         if (start + total > t_end) {
             start = std::max(side.t0, t_end - total);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "codec/record.h"
@@ -17,6 +18,15 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
 
 // A gap or duration drawn inside a dtbin class (log-uniform between its edges).
 int64_t sample_dt(int dt_class, uint64_t random);
+
+// Inclusive [lo, hi] of the durations in a dtbin class (0: zero).
+std::pair<int64_t, int64_t> dt_class_bounds(int dt_class);
+
+// Moves a flow's gaps (gaps[0] is the first packet's, always 0) so that they add up to a
+// duration in [lo, hi], the nearest to their sum: first each gap within its own dtbin class
+// (the gap mix stays as drawn), then, if that is not enough, the largest gaps (stretched up
+// to `cap` each, or levelled down to a common ceiling); small in-burst gaps stand.
+void fit_gaps_to_duration(std::vector<int64_t>& gaps, int64_t lo, int64_t hi, int64_t cap);
 
 // Start time of each flow (flows in bucket order): per bucket, gaps drawn from the chunk's
 // start-gap histogram, kept when the group fits the bucket and compressed when it does not.

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "codec/capture_reader.h"
+#include "codec/fidelity/binning.h"
 #include "codec/flows.h"
 #include "trainer/chunk_tokens.h"
 #include "trainer/pipeline.h"
@@ -62,6 +63,59 @@ TEST(ChunkTokens, FitFlowSizesHitsTheTotalExactly) {
     auto f = flows;
     fit_flow_sizes(f, 3);
     EXPECT_EQ(f.size(), 3u);
+}
+
+TEST(ChunkTokens, FitFlowSizesStaysInsideEachClassWhenItCan) {
+    // Sizes drawn at the top of their classes (9..11 -> 11, 12..15 -> 15) and a total the
+    // classes can still hold: every flow keeps its class, the sum is exact.
+    std::vector<FlowTokens> flows(6);
+    uint32_t sizes[6] = {11, 15, 11, 15, 3, 1};
+    uint64_t lo_sum = 0;
+    for (int i = 0; i < 6; ++i) {
+        flows[i].packets = sizes[i];
+        lo_sum += pkts_class_range(pkts_class(sizes[i])).first;
+    }
+    fit_flow_sizes(flows, lo_sum + 3);
+    uint64_t sum = 0;
+    for (int i = 0; i < 6; ++i) {
+        EXPECT_EQ(pkts_class(flows[i].packets), pkts_class(sizes[i])) << i;
+        EXPECT_EQ(flows[i].a[kAttrPkts], pkts_class(sizes[i]));
+        sum += flows[i].packets;
+    }
+    EXPECT_EQ(sum, lo_sum + 3);
+}
+
+TEST(SynthRecords, GapsFitTheDrawnDurationClass) {
+    constexpr int64_t kS = 1'000'000'000;
+    auto total = [](const std::vector<int64_t>& g) { return std::accumulate(g.begin() + 1, g.end(), int64_t{0}); };
+    // Already inside: untouched.
+    std::vector<int64_t> g = {0, 1000, 2000, 3 * kS};
+    auto before = g;
+    fit_gaps_to_duration(g, 2 * kS, 4 * kS, 60 * kS);
+    EXPECT_EQ(g, before);
+    // Far too short: the small in-burst gaps keep their classes, the largest stretch (<= cap).
+    g = {0, 1000, 20 * kS, 1000, 30 * kS};
+    fit_gaps_to_duration(g, 100 * kS, 125 * kS, 60 * kS);
+    EXPECT_GE(total(g), 100 * kS);
+    EXPECT_LE(total(g), 125 * kS);
+    for (int64_t x : g) EXPECT_LE(x, 60 * kS);
+    EXPECT_EQ(fidelity::dtbin_key(g[1]), fidelity::dtbin_key(1000));
+    EXPECT_EQ(fidelity::dtbin_key(g[3]), fidelity::dtbin_key(1000));
+    // Far too long: the largest level down, the small ones stand.
+    g = {0, 50 * kS, 1000, 40 * kS, 2000};
+    fit_gaps_to_duration(g, 10 * kS, 12 * kS, 60 * kS);
+    EXPECT_GE(total(g), 10 * kS);
+    EXPECT_LE(total(g), 12 * kS);
+    EXPECT_EQ(g[2], 1000);
+    EXPECT_EQ(g[4], 2000);
+    // A little off: every gap stays in its own dtbin class, clear of the target's edges.
+    g = {0, 6'400'000'000, 6'400'000'000, 6'400'000'000};
+    const uint64_t k1 = fidelity::dtbin_key(g[1]);
+    auto [lo, hi] = dt_class_bounds(static_cast<int>(fidelity::dtbin_key(22 * kS)));
+    fit_gaps_to_duration(g, lo, hi, 60 * kS);
+    for (int j = 1; j <= 3; ++j) EXPECT_EQ(fidelity::dtbin_key(g[j]), k1) << j;
+    EXPECT_EQ(fidelity::dtbin_key(total(g)), fidelity::dtbin_key(22 * kS));
+    EXPECT_GT(total(g), lo);
 }
 
 TEST(ChunkTokens, EncodingMatchesFlowsAndSideRoundTrips) {

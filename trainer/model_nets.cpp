@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "trainer/pipeline_policy.h"
+
 namespace dgc::trainer {
 
 namespace F = torch::nn::functional;
@@ -54,7 +56,7 @@ torch::Tensor FlowNetImpl::loss(const torch::Tensor& attrs) {
     return total;
 }
 
-PacketNetImpl::PacketNetImpl(int rank) {
+PacketNetImpl::PacketNetImpl(int rank, bool time_size_only) {
     e_proto = register_module("e_proto", torch::nn::Embedding(kProtoVocab, kEmb));
     e_port = register_module("e_port", torch::nn::Embedding(kPortTokens, kEmb));
     e_pkts = register_module("e_pkts", torch::nn::Embedding(kPktClasses, kEmb));
@@ -66,10 +68,10 @@ PacketNetImpl::PacketNetImpl(int rank) {
     e_pos = register_module("e_pos", torch::nn::Embedding(kPosClasses, kEmb));
     h0 = register_module("h0", torch::nn::Linear(kEmb, kHidden));
     gru = register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(2 * kEmb, kHidden).batch_first(true)));
-    dir = register_module("dir", Head(kHidden, 2, rank));
+    dir = register_module("dir", Head(kHidden, 2, time_size_only ? 0 : rank));
     gap = register_module("gap", Head(kHidden, kDtClasses, rank));
     len = register_module("len", Head(kHidden, kLenClasses, rank));
-    flag = register_module("flag", Head(kHidden, kFlagClasses, rank));
+    flag = register_module("flag", Head(kHidden, kFlagClasses, time_size_only ? 0 : rank));
 }
 
 torch::Tensor PacketNetImpl::condition(const torch::Tensor& c) {
@@ -117,9 +119,12 @@ torch::Tensor PacketNetImpl::loss(const PacketBatch& b) {
     return total / b.mask.select(2, 0).sum().clamp_min(1);
 }
 
+static_assert(kTimeSizeOnlyRank1 == kTimeSizeOnly + 1);
+
 ChunkNet::ChunkNet(int r) : rank(r) {
-    flow = register_module("flow", FlowNet(r));
-    packet = register_module("packet", PacketNet(r));
+    const bool time_size_only = r > kTimeSizeOnly;
+    flow = register_module("flow", FlowNet(time_size_only ? 0 : r));
+    packet = register_module("packet", PacketNet(time_size_only ? r - kTimeSizeOnly : r, time_size_only));
 }
 
 std::vector<Segment> segments_of(const std::vector<FlowTokens>& flows) {

@@ -54,7 +54,7 @@ struct PacketBatch {
 };
 
 struct PacketNetImpl : torch::nn::Module {
-    explicit PacketNetImpl(int rank);
+    explicit PacketNetImpl(int rank, bool time_size_only = false);
     torch::Tensor condition(const torch::Tensor& cond);           // [S, E]
     torch::Tensor initial_state(const torch::Tensor& c);          // [1, S, H] from the condition
     torch::Tensor batch_state(const PacketBatch& b, const torch::Tensor& c);  // with burn-in
@@ -69,6 +69,10 @@ struct PacketNetImpl : torch::nn::Module {
     Head dir{nullptr}, gap{nullptr}, len{nullptr}, flag{nullptr};
 };
 TORCH_MODULE(PacketNet);
+
+// A delta's stored rank: 1..4 adapts every head; kTimeSizeOnly + r adapts only the
+// packet model's gap and length heads at rank r (a chunk too small for full adapters).
+inline constexpr int kTimeSizeOnly = 16;
 
 struct ChunkNet : torch::nn::Module {
     explicit ChunkNet(int rank);

@@ -268,9 +268,9 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         // The generated gaps stand when they add up to the duration class the flow model
         // drew with the flow's size; otherwise they move to the nearest duration in that
         // class (the packet model alone spreads a flow's length over neighbouring classes;
-        // the flow model keeps the (packets, duration) pairing). A gap never exceeds the 60 s that would split the flow. A flow that
-        // would run past the chunk's end starts earlier, and is compressed only when it is
-        // longer than the chunk.
+        // the flow model keeps the (packets, duration) pairing). A gap never exceeds the 60 s
+        // that would split the flow. A flow that would run past the chunk's end starts
+        // earlier, and is compressed only when it is longer than the chunk.
         int64_t start = starts[fi];
         const uint32_t n = f.packets;
         std::vector<int64_t> cum(n, 0);

@@ -24,9 +24,11 @@ constexpr size_t kInitOutFlags = 12, kInitOutFlags2 = 32, kInitOutStackDepth = 3
 // fuse_open_out: fh @0, open_flags @8, backing_id @12.
 constexpr size_t kOpenFlags = 8, kOpenBackingId = 12;
 
+// Where fuse_open_out starts: alone in an OPEN reply, after fuse_entry_out in a CREATE reply.
 std::optional<size_t> open_out_offset(std::span<const char> body, uint32_t opcode) {
-    const size_t off = opcode == kOpCreate ? kEntryOutSize : opcode == kOpOpen ? 0 : SIZE_MAX;
-    if (off == SIZE_MAX || body.size() < off + kOpenOutSize) return std::nullopt;
+    if (opcode != kOpOpen && opcode != kOpCreate) return std::nullopt;
+    const size_t off = opcode == kOpCreate ? kEntryOutSize : 0;
+    if (body.size() < off + kOpenOutSize) return std::nullopt;
     return off;
 }
 

@@ -58,7 +58,9 @@ TEST(ChunkTokens, FitFlowSizesHitsTheTotalExactly) {
             EXPECT_GE(x.packets, 1u);
         }
         EXPECT_EQ(sum, total);
-        if (total >= 100) EXPECT_GT(f[3].packets, f[1].packets);  // proportions survive
+        if (total >= 100) {
+            EXPECT_GT(f[3].packets, f[1].packets);  // proportions survive
+        }
     }
     auto f = flows;
     fit_flow_sizes(f, 3);

@@ -140,31 +140,42 @@ Result<std::unique_ptr<CaptureReader>> CaptureReader::open_memory(const std::str
 }
 
 namespace {
-Result<Capture> drain(Result<std::unique_ptr<CaptureReader>> opened) {
+Result<CaptureInfo> drain(Result<std::unique_ptr<CaptureReader>> opened,
+                          const std::function<void(const PacketRecord&)>& each) {
     if (!opened.ok()) return opened.status();
     CaptureReader& r = **opened;
-    Capture cap;
     PacketRecord rec;
     while (true) {
         auto more = r.next(rec);
         if (!more.ok()) {
-            cap.info = r.info();
-            cap.info.warning = more.status().message();
-            logger("codec")->debug("{}", cap.info.warning);
-            return cap;
+            CaptureInfo info = r.info();
+            info.warning = more.status().message();
+            logger("codec")->debug("{}", info.warning);
+            return info;
         }
         if (!*more) break;
-        cap.records.push_back(rec);
+        each(rec);
     }
-    cap.info = r.info();
+    return r.info();
+}
+
+Result<Capture> collect(Result<std::unique_ptr<CaptureReader>> opened) {
+    Capture cap;
+    auto info = drain(std::move(opened), [&](const PacketRecord& r) { cap.records.push_back(r); });
+    if (!info) return info.status();
+    cap.info = std::move(info.value());
     return cap;
 }
 }  // namespace
 
-Result<Capture> read_capture(const std::string& path) { return drain(CaptureReader::open(path)); }
+Result<Capture> read_capture(const std::string& path) { return collect(CaptureReader::open(path)); }
 
 Result<Capture> read_capture_memory(const std::string& name, std::string bytes) {
-    return drain(CaptureReader::open_memory(name, std::move(bytes)));
+    return collect(CaptureReader::open_memory(name, std::move(bytes)));
+}
+
+Result<CaptureInfo> scan_capture(const std::string& path, const std::function<void(const PacketRecord&)>& each) {
+    return drain(CaptureReader::open(path), each);
 }
 
 }  // namespace dgc

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,8 @@ struct Capture {
 // Whole file. A damaged tail is not an error when at least the header was sane:
 // the records before it are returned and info.warning says what was cut.
 Result<Capture> read_capture(const std::string& path);
+// The same, one record at a time (memory stays flat for any file size); returns the info.
+Result<CaptureInfo> scan_capture(const std::string& path, const std::function<void(const PacketRecord&)>& each);
 Result<Capture> read_capture_memory(const std::string& name, std::string bytes);
 
 }  // namespace dgc

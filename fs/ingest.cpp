@@ -57,22 +57,26 @@ Result<IngestOutcome> ingest_staging(Catalog& catalog, const StoreLayout& layout
     IngestCommit c;
     c.staging_id = req.staging_id;
     c.frame_index = encode_frame_index(*index);
-    auto cap = read_capture(staging);
-    if (!cap) {
-        t.unmodelable = cap.status().message();
+    // Streamed: only the chunk plan grows with the capture, never its records.
+    trainer::ChunkPlanner planner(req.chunk_seconds, req.chunk_packets);
+    uint64_t records = 0;
+    auto info = scan_capture(staging, [&](const PacketRecord& r) {
+        planner.add(r.t_ns);
+        ++records;
+    });
+    if (!info) {
+        t.unmodelable = info.status().message();
     } else {
-        const CaptureInfo& info = cap->info;
-        t.format = info.format;
-        t.linktype = info.linktype;
-        t.out_linktype = output_linktype(info.linktype);
-        t.nanosecond = info.nanosecond;
-        t.packets = cap->records.size();
-        t.warning = info.warning;
-        t.unmodelable = unmodelable_reason(info, cap->records.size());
+        t.format = info->format;
+        t.linktype = info->linktype;
+        t.out_linktype = output_linktype(info->linktype);
+        t.nanosecond = info->nanosecond;
+        t.packets = records;
+        t.warning = info->warning;
+        t.unmodelable = unmodelable_reason(*info, records);
         if (t.unmodelable.empty()) {
-            auto plan = trainer::plan_chunks(cap->records, req.chunk_seconds, req.chunk_packets);
-            for (uint32_t i = 0; i < plan.size(); ++i)
-                {
+            const auto& plan = planner.chunks();
+            for (uint32_t i = 0; i < plan.size(); ++i) {
                 ChunkRow row;
                 row.trace = t.id;
                 row.index = i;

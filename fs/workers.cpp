@@ -17,6 +17,7 @@ WorkerPool::WorkerPool(Catalog& catalog, StoreLayout layout, LibraryHolder& libr
 WorkerPool::~WorkerPool() { stop(); }
 
 void WorkerPool::start() {
+    cursors_.resize(static_cast<size_t>(std::max(1, opts_.workers)));
     for (int i = 0; i < std::max(1, opts_.workers); ++i) threads_.emplace_back([this, i] { run(i); });
 }
 
@@ -82,9 +83,7 @@ void WorkerPool::run(int slot) {
     }
 }
 
-Result<std::shared_ptr<const Capture>> WorkerPool::records_of(const TraceRow& t) {
-    std::lock_guard lk(cache_mu_);
-    if (cached_ && cached_trace_ == t.id) return cached_;
+Result<std::unique_ptr<CaptureReader>> WorkerPool::open_trace(const TraceRow& t, int slot) {
     // The raw segment is the only copy after ingest: expand it to a scratch file the reader can parse.
     auto enc = catalog_.frame_index(t.id);
     if (!enc) return enc.status();
@@ -92,7 +91,8 @@ Result<std::shared_ptr<const Capture>> WorkerPool::records_of(const TraceRow& t)
     if (!index) return index.status();
     auto reader = RawSegmentReader::open(layout_.raw_path(t.id), *index);
     if (!reader) return reader.status();
-    const std::string scratch = layout_.staging_dir() + "/train-" + std::to_string(t.id) + ".pcap";
+    const std::string scratch =
+        layout_.staging_dir() + "/train-" + std::to_string(t.id) + "-" + std::to_string(slot) + ".pcap";
     {
         FILE* out = std::fopen(scratch.c_str(), "wb");
         if (!out) return Status::io(scratch + ": cannot create scratch copy for training");
@@ -109,12 +109,35 @@ Result<std::shared_ptr<const Capture>> WorkerPool::records_of(const TraceRow& t)
         }
         std::fclose(out);
     }
-    auto cap = read_capture(scratch);
+    // The reader maps the file: unlinked now, its blocks are freed when the reader goes.
+    auto records = CaptureReader::open(scratch);
     ::unlink(scratch.c_str());
-    if (!cap) return cap.status();
-    cached_ = std::make_shared<const Capture>(std::move(cap.value()));
-    cached_trace_ = t.id;
-    return cached_;
+    return records;
+}
+
+Result<std::vector<PacketRecord>> WorkerPool::chunk_records(int slot, const TraceRow& t, const ChunkRow& row) {
+    TraceCursor& cur = cursors_[static_cast<size_t>(slot)];
+    if (!cur.reader || cur.trace != t.id || cur.next > row.first) {
+        cur = {};
+        auto r = open_trace(t, slot);
+        if (!r) return r.status();
+        cur.reader = std::move(r.value());
+        cur.trace = t.id;
+    }
+    std::vector<PacketRecord> out;
+    out.reserve(row.count);
+    PacketRecord rec;
+    while (cur.next < row.first + row.count) {
+        auto more = cur.reader->next(rec);
+        if (!more || !*more) {
+            cur = {};
+            return Status::corrupt(t.path + ": chunk " + std::to_string(row.index) + " ends past the records " +
+                                   "the raw segment holds" + (more ? std::string() : ": " + more.status().message()));
+        }
+        if (cur.next++ >= row.first) out.push_back(rec);
+    }
+    if (cur.next >= t.packets) cur = {};  // the trace is done: free the scratch copy
+    return out;
 }
 
 void WorkerPool::process(int slot, const JobRow& job) {
@@ -132,15 +155,13 @@ void WorkerPool::process(int slot, const JobRow& job) {
         events_.add(t.path + ": " + reason);
         (void)catalog_.mark_unmodelable(t.id, reason);
     };
-    auto cap = records_of(t);
-    if (!cap) return fail(cap.status().message());
     std::vector<ChunkRow> chunks;
     if (auto st = catalog_.env().read([&](Txn& x) { chunks = get_chunks(x, t.id); }); !st) return fail(st.message());
     if (job.chunk >= chunks.size()) return fail("chunk row missing");
     const ChunkRow& row = chunks[job.chunk];
-    const auto& recs = (*cap)->records;
-    if (row.first + row.count > recs.size()) return fail("chunk bounds exceed the parsed capture");
-    std::span<const PacketRecord> span(recs.data() + row.first, row.count);
+    auto recs = chunk_records(slot, t, row);
+    if (!recs) return fail(recs.status().message());
+    std::span<const PacketRecord> span(*recs);
 
     PcapFormat fmt;
     fmt.linktype = t.out_linktype;

@@ -55,7 +55,8 @@ private:
     void run(int slot);
     bool claim(JobRow& job);
     void process(int slot, const JobRow& job);
-    Result<std::shared_ptr<const Capture>> records_of(const TraceRow& t);
+    Result<std::unique_ptr<CaptureReader>> open_trace(const TraceRow& t, int slot);
+    Result<std::vector<PacketRecord>> chunk_records(int slot, const TraceRow& t, const ChunkRow& row);
 
     Catalog& catalog_;
     StoreLayout layout_;
@@ -68,10 +69,15 @@ private:
     bool stopping_ = false;
     std::set<std::pair<uint64_t, uint32_t>> claimed_;
     std::map<int, WorkerProgress> progress_;
-    // The last trace's parsed records, so its chunks do not re-parse the raw segment each time.
-    std::mutex cache_mu_;
-    uint64_t cached_trace_ = 0;
-    std::shared_ptr<const Capture> cached_;
+    // Per worker, a reader over its last trace's records: jobs are claimed in chunk order,
+    // so one pass over the raw bytes serves all the chunks a worker gets, and memory holds
+    // one chunk, not the trace. A chunk behind the cursor starts a new pass.
+    struct TraceCursor {
+        uint64_t trace = 0;
+        std::unique_ptr<CaptureReader> reader;
+        uint64_t next = 0;  // index of the record reader->next() returns
+    };
+    std::vector<TraceCursor> cursors_;  // by slot; each touched only by its own worker
 };
 
 }  // namespace dgc::fs

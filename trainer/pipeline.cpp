@@ -17,22 +17,25 @@
 
 namespace dgc::trainer {
 
+ChunkPlanner::ChunkPlanner(double chunk_seconds, uint64_t chunk_packets)
+    : limit_ns_(chunk_seconds > 0 ? static_cast<int64_t>(chunk_seconds * 1e9) : 0), max_packets_(chunk_packets) {}
+
+void ChunkPlanner::add(int64_t t) {
+    const bool fresh = out_.empty() || (max_packets_ && out_.back().count >= max_packets_) ||
+                       (limit_ns_ && t - start_t_ >= limit_ns_);
+    if (fresh) {
+        out_.push_back({seen_, 0});
+        start_t_ = t;
+    }
+    ++out_.back().count;
+    ++seen_;
+}
+
 std::vector<ChunkBounds> plan_chunks(std::span<const PacketRecord> records, double chunk_seconds,
                                      uint64_t chunk_packets) {
-    std::vector<ChunkBounds> out;
-    const int64_t limit_ns = chunk_seconds > 0 ? static_cast<int64_t>(chunk_seconds * 1e9) : 0;
-    int64_t start_t = 0;
-    for (uint64_t i = 0; i < records.size(); ++i) {
-        const int64_t t = records[i].t_ns;
-        bool fresh = out.empty() || (chunk_packets && out.back().count >= chunk_packets) ||
-                     (limit_ns && t - start_t >= limit_ns);
-        if (fresh) {
-            out.push_back({i, 0});
-            start_t = t;
-        }
-        ++out.back().count;
-    }
-    return out;
+    ChunkPlanner p(chunk_seconds, chunk_packets);
+    for (const auto& r : records) p.add(r.t_ns);
+    return p.chunks();
 }
 
 namespace {

@@ -24,6 +24,21 @@ struct ChunkBounds {
 std::vector<ChunkBounds> plan_chunks(std::span<const PacketRecord> records, double chunk_seconds,
                                      uint64_t chunk_packets);
 
+// The same plan, fed one timestamp at a time (ingest streams captures of any size).
+class ChunkPlanner {
+public:
+    ChunkPlanner(double chunk_seconds, uint64_t chunk_packets);
+    void add(int64_t t_ns);
+    const std::vector<ChunkBounds>& chunks() const { return out_; }
+
+private:
+    int64_t limit_ns_;
+    uint64_t max_packets_;
+    int64_t start_t_ = 0;
+    uint64_t seen_ = 0;
+    std::vector<ChunkBounds> out_;
+};
+
 enum class Device { kAuto, kCpu, kCuda };
 
 struct TrainOptions {

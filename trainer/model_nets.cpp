@@ -163,6 +163,11 @@ void segment_inputs(const EncodedChunk& c, const Segment& sg, int64_t* rows) {
 }
 }  // namespace
 
+void PacketBatch::to(torch::Device dev) {
+    for (auto* t : {&cond, &prev, &target, &mask, &carry_rows, &burn_prev})
+        if (t->defined()) *t = t->to(dev);
+}
+
 PacketBatch packet_batch(const EncodedChunk& c, const std::vector<Segment>& segs) {
     const int64_t S = static_cast<int64_t>(segs.size()), L = kSegment;
     std::vector<int64_t> cond(S * 4), prev(S * L * 5, 0), target(S * L * 4, 0);
@@ -250,8 +255,7 @@ torch::Tensor chunk_loss(ChunkNet& net, const EncodedChunk& c, const std::vector
     auto dev = net.parameters().front().device();
     auto fl = net.flow->loss(flow_attr_tensor(c, flow_ids).to(dev));
     auto b = packet_batch(c, segs);
-    b.cond = b.cond.to(dev), b.prev = b.prev.to(dev), b.target = b.target.to(dev), b.mask = b.mask.to(dev);
-    if (b.carry_rows.defined()) b.carry_rows = b.carry_rows.to(dev), b.burn_prev = b.burn_prev.to(dev);
+    b.to(dev);
     return fl * flows_per_packet + net.packet->loss(b);
 }
 
@@ -276,9 +280,7 @@ void match_marginals(ChunkNet& net, const EncodedChunk& c, const std::vector<uin
     auto dev = net.parameters().front().device();
     auto attrs = flow_attr_tensor(c, flow_ids).to(dev);
     auto batch = packet_batch(c, segs);
-    batch.cond = batch.cond.to(dev), batch.prev = batch.prev.to(dev), batch.target = batch.target.to(dev),
-    batch.mask = batch.mask.to(dev);
-    if (batch.carry_rows.defined()) batch.carry_rows = batch.carry_rows.to(dev), batch.burn_prev = batch.burn_prev.to(dev);
+    batch.to(dev);
     for (int it = 0; it < iterations; ++it) {
         auto fl = net.flow->logits(attrs);
         for (int j = 1; j < kFlowAttrCount; ++j)

@@ -51,6 +51,8 @@ struct PacketBatch {
     // of the segment before them, run without gradient to warm their initial GRU state.
     torch::Tensor carry_rows;  // [C] long, undefined when C = 0
     torch::Tensor burn_prev;   // [C, L, 5]
+
+    void to(torch::Device dev);
 };
 
 struct PacketNetImpl : torch::nn::Module {

@@ -1,7 +1,6 @@
 #include "fs/staging.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,23 +16,22 @@ StagingFile::~StagingFile() {
 }
 
 namespace {
-int64_t file_mtime(int fd) {
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) return 0;
-    return int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
+int64_t mtime_of(const struct stat& st) { return int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec; }
 }  // namespace
 
-void StagingFile::catch_up_direct_writes() {
-    const int64_t m = file_mtime(fd);
+int StagingFile::catch_up_direct_writes(struct stat& st) {
+    if (::fstat(fd, &st) != 0) return -errno;
+    const int64_t m = mtime_of(st);
     std::lock_guard lk(mu);
     if (direct && m > file_mtime_ns) mtime_ns = file_mtime_ns = m;
+    return 0;
 }
 
 void StagingFile::settle_file_mtime() {
-    const int64_t m = file_mtime(fd);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return;
     std::lock_guard lk(mu);
-    file_mtime_ns = std::max(file_mtime_ns, m);
+    file_mtime_ns = std::max(file_mtime_ns, mtime_of(st));
 }
 
 namespace {

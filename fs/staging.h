@@ -3,6 +3,8 @@
 // bookkeeping that decides when the last writer is gone and ingest may start.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -39,8 +41,8 @@ struct StagingFile {
     int64_t file_mtime_ns = 0;       // the staging file's own mtime when last looked at
 
     // Direct writes bypass Volume::write: the staging file's own mtime tells when they
-    // happened. Both take mu themselves.
-    void catch_up_direct_writes();
+    // happened. Fills `st` with the file's stat; 0 or -errno. Both take mu themselves.
+    int catch_up_direct_writes(struct stat& st);
     // After an explicit utimens: writes before it must not move mtime again.
     void settle_file_mtime();
 };

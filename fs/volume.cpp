@@ -180,7 +180,8 @@ void Volume::ingest_loop() {
 
 void Volume::run_ingest(const std::shared_ptr<StagingFile>& f) {
     IngestRequest req;
-    f->catch_up_direct_writes();
+    struct stat st {};
+    (void)f->catch_up_direct_writes(st);
     {
         std::lock_guard lk(f->mu);
         if (f->opens > 0 || f->gone || f->ingesting) return;

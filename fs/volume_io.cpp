@@ -239,7 +239,8 @@ int Volume::flush(uint64_t fh) {
     if (h->kind != Handle::Kind::kStaging || !h->writer) return 0;
     if (h->direct) {
         // Its writes never passed through write(): assume there were some.
-        h->staging->catch_up_direct_writes();
+        struct stat st {};
+        (void)h->staging->catch_up_direct_writes(st);
         std::lock_guard lk(h->staging->mu);
         h->staging->dirty = true;
     }

@@ -140,9 +140,8 @@ int Volume::getattr(const std::string& path, struct stat* st) {
     }
     if (w.rel.empty()) return dir_stat(st, 0755, started_ns_), 0;
     if (auto f = staging_->find(w.rel)) {
-        f->catch_up_direct_writes();
         struct stat fst {};
-        if (::fstat(f->fd, &fst) != 0) return -errno;
+        if (int rc = f->catch_up_direct_writes(fst); rc != 0) return rc;
         std::lock_guard lk(f->mu);
         *st = {};
         st->st_mode = S_IFREG | (f->mode & 07777);

@@ -30,6 +30,7 @@ struct BenchArgs {
     std::vector<std::string> files, base;
     double budget = 0;
     std::vector<double> sweep;
+    bool per_metric = false;
     double chunk_seconds = trainer::kDefaultChunkSeconds;
     uint64_t chunk_packets = trainer::kDefaultChunkPackets;
 };
@@ -88,6 +89,21 @@ std::string f3(double v) {
     char b[32];
     std::snprintf(b, sizeof b, "%.3f", v);
     return b;
+}
+
+std::string f3(const std::optional<double>& v) { return v ? f3(*v) : "-"; }
+
+// Model, naive reference and floor metric by metric: where a mean is won or lost.
+void print_per_metric(const std::string& name, const fidelity::MetricSet& model, const fidelity::MetricSet& naive,
+                      const fidelity::MetricSet& fl) {
+    std::printf("\n%s, per metric:\n\n| metric | model | naive | floor |\n|---|---|---|---|\n", name.c_str());
+    for (size_t i = 0; i < fidelity::kMetricCount; ++i)
+        std::printf("| %s | %s | %s | %s |\n", std::string(fidelity::kMetricNames[i]).c_str(), f3(model.metrics[i]).c_str(),
+                    f3(naive.metrics[i]).c_str(), f3(fl.metrics[i]).c_str());
+    for (size_t i = 0; i < fidelity::kJointCount; ++i)
+        std::printf("| %s | %s | %s | %s |\n", std::string(fidelity::kJointNames[i]).c_str(), f3(model.joint[i]).c_str(),
+                    f3(naive.joint[i]).c_str(), f3(fl.joint[i]).c_str());
+    std::printf("\n");
 }
 
 struct TraceResult {
@@ -156,6 +172,7 @@ Result<TraceResult> bench_one(const std::string& path, const trainer::ModelLibra
                 static_cast<unsigned long long>(bad),
                 f3(rt ? double(rs) / rt : 0).c_str(), f3(st ? double(ss) / st : 0).c_str(),
                 f3(score.replay.value_or(0)).c_str());
+    if (a.per_metric) print_per_metric(name, score.score, nscore.score, fl.score);
     std::fflush(stdout);
     return tr;
 }
@@ -200,6 +217,7 @@ const RegisterCommand kBenchCompress{{91, [](CLI::App& app, int& exit_code) {
     cmd->add_option("--base", a->base, "base model(s) from `dgcctl warmup`")->check(CLI::ExistingFile);
     cmd->add_option("--budget", a->budget, "training seconds per chunk (0: the default budget)");
     cmd->add_option("--sweep", a->sweep, "budget scales for the sweep on the first FILE, e.g. 0.25,0.5,1,2")->delimiter(',');
+    cmd->add_flag("--per-metric", a->per_metric, "after each trace's row, its metrics one by one: model, naive, floor");
     cmd->add_option("--chunk-seconds", a->chunk_seconds)->capture_default_str();
     cmd->add_option("--chunk-packets", a->chunk_packets)->capture_default_str();
     cmd->callback([a, &exit_code] { exit_code = run_bench(*a); });

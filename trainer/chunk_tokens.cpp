@@ -32,8 +32,18 @@ int len_class(uint32_t ip_len) { return static_cast<int>(std::min<uint32_t>(ip_l
 
 int time_bucket(int64_t t, int64_t t0, int64_t span) {
     if (span <= 0) return 0;
-    __int128 b = static_cast<__int128>(t - t0) * kTimeBuckets / (static_cast<__int128>(span) + 1);
-    return static_cast<int>(std::clamp<__int128>(b, 0, kTimeBuckets - 1));
+    return static_cast<int>(std::min<uint64_t>(fidelity::flow_start_bin(t, t0, t0 + span) * kTimeBuckets / 100,
+                                               kTimeBuckets - 1));
+}
+
+int64_t bucket_first(int b, int64_t t0, int64_t span) {
+    if (b <= 0 || span <= 0) return t0;
+    const __int128 n = static_cast<__int128>(std::min(b, kTimeBuckets)) * span;
+    return t0 + static_cast<int64_t>((n + kTimeBuckets - 1) / kTimeBuckets);  // ceil: the first t in bucket b
+}
+
+int64_t bucket_last(int b, int64_t t0, int64_t span) {
+    return b >= kTimeBuckets - 1 ? t0 + std::max<int64_t>(span, 0) : bucket_first(b + 1, t0, span) - 1;
 }
 
 int phase_of_bucket(int bucket) { return bucket * kPhaseClasses / kTimeBuckets; }
@@ -101,9 +111,15 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     s.nonip_per_bucket.assign(kTimeBuckets, 0);
     if (chunk.empty()) return enc;
     int64_t t0 = chunk[0].t_ns, t1 = chunk[0].t_ns;
-    for (const auto& r : chunk) t0 = std::min(t0, r.t_ns), t1 = std::max(t1, r.t_ns);
+    int64_t ip0 = INT64_MAX, ip1 = INT64_MIN;
+    for (const auto& r : chunk) {
+        t0 = std::min(t0, r.t_ns), t1 = std::max(t1, r.t_ns);
+        if (r.is_ip()) ip0 = std::min(ip0, r.t_ns), ip1 = std::max(ip1, r.t_ns);
+    }
     s.t0 = t0;
     s.span = t1 - t0;
+    s.ip_t0 = ip0 <= ip1 ? ip0 : t0;
+    s.ip_span = ip0 <= ip1 ? ip1 - ip0 : 0;
 
     std::map<std::tuple<uint16_t, uint32_t, uint32_t>, uint64_t> nonip;
     std::unordered_map<std::string, HostStats> hosts;
@@ -168,6 +184,18 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     for (uint32_t p : proto_rank)
         s.protos.push_back({static_cast<uint8_t>(p >> 16), static_cast<uint8_t>((p >> 8) & 0xff), (p & 1) != 0});
     s.ports = ranked(port_counts, kPortRanks);
+    // Packets of the flows on each unranked port, as their client [0] and server [1] port.
+    std::map<uint16_t, std::array<uint64_t, 2>> tail_mass;
+    for (const auto& f : flows) {
+        const auto& r = chunk[f.packets[0]];
+        if (!r.has_ports()) continue;
+        if (port_token(r.sport, s.ports) >= kPortRanks) tail_mass[r.sport][0] += f.packets.size();
+        if (port_token(r.dport, s.ports) >= kPortRanks) tail_mass[r.dport][1] += f.packets.size();
+        enc.port_fields += 2 * f.packets.size();
+    }
+    for (const auto& [port, m] : tail_mass) enc.tail_ports.push_back({port, m[0] + m[1], m[1] > m[0]});
+    std::stable_sort(enc.tail_ports.begin(), enc.tail_ports.end(),
+                     [](const auto& a, const auto& b) { return a.packets > b.packets; });
 
     for (size_t i = 1; i < flows.size(); ++i) ++s.start_gaps[fidelity::dtbin_key(flows[i].start_ns - flows[i - 1].start_ns)];
     enc.flows.reserve(flows.size());
@@ -175,7 +203,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     for (const auto& f : flows) {
         const auto& r0 = chunk[f.packets[0]];
         FlowTokens ft;
-        ft.bucket = static_cast<uint8_t>(time_bucket(f.start_ns, t0, s.span));
+        ft.bucket = static_cast<uint8_t>(time_bucket(f.start_ns, s.ip_t0, s.ip_span));
         ++s.flow_starts[ft.bucket];
         uint32_t pk = static_cast<uint32_t>(r0.ip_version) << 16 | uint32_t{r0.proto} << 8 | (r0.has_ports() ? 1u : 0u);
         auto pit = std::find(proto_rank.begin(), proto_rank.end(), pk);
@@ -216,6 +244,21 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     return enc;
 }
 
+double EncodedChunk::tail_share() const {
+    uint64_t tail = 0;
+    for (const auto& t : tail_ports) tail += t.packets;
+    return port_fields ? static_cast<double>(tail) / static_cast<double>(port_fields) : 0.0;
+}
+
+std::vector<PoolPort> pool_of(const std::vector<TailPort>& tail_ports, size_t count) {
+    std::vector<PoolPort> pool;
+    for (size_t i = 0; i < tail_ports.size() && i < count; ++i)
+        pool.push_back({tail_ports[i].port, static_cast<uint8_t>(std::min<uint64_t>(fidelity::log2bin(tail_ports[i].packets), 127)),
+                        tail_ports[i].server});
+    std::sort(pool.begin(), pool.end(), [](const auto& a, const auto& b) { return a.port < b.port; });
+    return pool;
+}
+
 namespace {
 void write_counts(ByteWriter& w, const std::vector<uint32_t>& v) {
     for (uint32_t c : v) w.varint(c);
@@ -228,6 +271,8 @@ std::string serialize_side(const ChunkSide& s) {
     w.varint(s.nonip_packets);
     w.svarint(s.t0);
     w.varint(static_cast<uint64_t>(s.span));
+    w.varint(static_cast<uint64_t>(s.ip_t0 - s.t0));
+    w.varint(static_cast<uint64_t>(s.ip_span));
     w.varint(s.linktype);
     write_counts(w, s.flow_starts);
     w.varint(static_cast<uint64_t>(std::count_if(s.start_gaps.begin(), s.start_gaps.end(), [](uint32_t c) { return c; })));
@@ -254,6 +299,11 @@ std::string serialize_side(const ChunkSide& s) {
     for (const auto& t : s.other_ttl) w.u8(t.ttl), w.u8(t.tos), w.varint(t.count);
     w.varint(s.flags.size());
     for (uint8_t f : s.flags) w.u8(f);
+    // Ports by delta from the previous one, then their mass classes with the server bit on
+    // top: both runs of small numbers that zstd packs well.
+    w.varint(s.pool.size());
+    for (size_t i = 0; i < s.pool.size(); ++i) w.varint(s.pool[i].port - (i ? s.pool[i - 1].port : 0));
+    for (const auto& p : s.pool) w.u8(static_cast<uint8_t>((p.server ? 0x80 : 0) | (p.mass_class & 0x7f)));
     return std::move(w.data());
 }
 
@@ -264,6 +314,9 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what) {
     s.nonip_packets = r.count(1ull << 40);
     s.t0 = r.svarint();
     s.span = static_cast<int64_t>(r.count(1ull << 62));
+    s.ip_t0 = s.t0 + static_cast<int64_t>(r.count(1ull << 62));
+    s.ip_span = static_cast<int64_t>(r.count(1ull << 62));
+    if (s.ip_t0 - s.t0 + s.ip_span > s.span) return Status::corrupt(what + ": IP packets outside the chunk's time span");
     s.linktype = static_cast<uint32_t>(r.varint());
     auto read_counts = [&](std::vector<uint32_t>& v) {
         v.resize(kTimeBuckets);
@@ -303,6 +356,18 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what) {
     for (auto& t : s.other_ttl) t.ttl = r.u8(), t.tos = r.u8(), t.count = static_cast<uint32_t>(r.varint());
     s.flags.resize(r.count(kFlagNone));
     for (auto& f : s.flags) f = r.u8();
+    s.pool.resize(r.count(1u << 16));
+    uint32_t port = 0;
+    for (size_t i = 0; i < s.pool.size() && !r.failed(); ++i) {
+        port += static_cast<uint32_t>(r.count(1u << 16));
+        if (port > 0xffff || (i && port == s.pool[i - 1].port))
+            return Status::corrupt(what + ": port pool is not strictly increasing");
+        s.pool[i].port = static_cast<uint16_t>(port);
+    }
+    for (auto& p : s.pool) {
+        const uint8_t b = r.u8();
+        p.mass_class = b & 0x7f, p.server = (b & 0x80) != 0;
+    }
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.nonip_packets && s.nonip_types.empty()) return Status::corrupt(what + ": non-IP frames without their types");
     if (s.flows() > s.ip_packets || (s.ip_packets && !s.flows()) || (s.flows() && s.protos.empty()))

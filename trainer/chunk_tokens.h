@@ -15,7 +15,9 @@
 
 namespace dgc::trainer {
 
-inline constexpr int kTimeBuckets = 128;  // flow starts / non-IP frames are counted per bucket
+// Flow starts / non-IP frames are counted per bucket. 100 buckets over the chunk's IP packets,
+// cut as the spec's flow_start bins are, so a one-chunk trace keeps every flow in its bin.
+inline constexpr int kTimeBuckets = 100;
 inline constexpr int kPhaseClasses = 16;  // coarse position in the chunk, a flow attribute
 inline constexpr int kProtoVocab = 8;
 inline constexpr int kPortRanks = 32;
@@ -63,17 +65,33 @@ struct NonIpType {
     uint32_t count = 0;
 };
 
+// An exact port value beyond the ranked ones, with the class (bit length) of the packets its
+// flows carry and the side it mostly serves: the synthesizer hands it to that side of
+// generated flows of about that much traffic.
+struct PoolPort {
+    uint16_t port = 0;
+    uint8_t mass_class = 1;
+    bool server = false;
+};
+struct TailPort {
+    uint16_t port = 0;
+    uint64_t packets = 0;  // of the flows that use it
+    bool server = false;   // more of them as the flows' server (responder) port
+};
+
 struct ChunkSide {
     uint64_t ip_packets = 0;
     uint64_t nonip_packets = 0;
     int64_t t0 = 0;    // earliest timestamp of the chunk (ns)
     int64_t span = 0;  // latest - earliest
+    int64_t ip_t0 = 0;    // earliest IP packet: the time buckets' grid starts here
+    int64_t ip_span = 0;  // latest IP packet - earliest
     uint32_t linktype = 1;
     std::vector<uint32_t> flow_starts;  // kTimeBuckets counts; their sum is the flow count
     // dtbin histogram of the gaps between consecutive flow starts (kDtClasses): the arrival
     // process inside a bucket (regular floods, bursts) rather than uniform placement.
     std::vector<uint32_t> start_gaps;
-    std::vector<uint32_t> nonip_per_bucket;
+    std::vector<uint32_t> nonip_per_bucket;  // on the grid of all records (t0, span)
     std::vector<NonIpType> nonip_types;
     std::vector<ProtoEntry> protos;
     std::vector<uint16_t> ports;  // ranked by flow endpoints
@@ -84,6 +102,9 @@ struct ChunkSide {
     uint32_t other_hosts = 0;       // distinct hosts beyond the ranked slots (they share one token)
     std::vector<TtlTos> other_ttl;  // TTL/TOS of packets sent by unranked hosts
     std::vector<uint8_t> flags;   // ranked TCP flag bytes
+    // Exact unranked port values, by port; as many as the chunk's byte budget leaves room for
+    // once the model is stored.
+    std::vector<PoolPort> pool;
 
     uint64_t flows() const;
 };
@@ -104,6 +125,13 @@ struct PacketTokens {
 
 struct EncodedChunk {
     ChunkSide side;
+    // Every unranked port value of the chunk, heaviest first (by the packets of the flows
+    // that use it): what a port pool is cut from.
+    std::vector<TailPort> tail_ports;
+    uint64_t port_fields = 0;  // 2 per packet of a flow with ports: the mass tail_ports is part of
+
+    // Share of port fields whose value is outside the ranked ports (0 without ports).
+    double tail_share() const;
     std::vector<FlowTokens> flows;      // by start time
     std::vector<PacketTokens> packets;  // flow by flow, each in time order
 };
@@ -112,7 +140,12 @@ struct EncodedChunk {
 int pkts_class(uint64_t n);
 std::pair<uint64_t, uint64_t> pkts_class_range(int c);  // inclusive
 int len_class(uint32_t ip_len);
+// floor(kTimeBuckets·(t − t0)/span) clamped to the buckets, as the spec bins flow starts.
 int time_bucket(int64_t t, int64_t t0, int64_t span);
+// First and last nanosecond of bucket b (the last bucket ends at t0 + span; a bucket narrower
+// than 1 ns is empty: last < first).
+int64_t bucket_first(int b, int64_t t0, int64_t span);
+int64_t bucket_last(int b, int64_t t0, int64_t span);
 int phase_of_bucket(int bucket);
 int port_token(uint16_t port, const std::vector<uint16_t>& ranked);
 
@@ -121,6 +154,9 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
 // 16-bit keyed hash of a host's address bytes (version byte + address): host identity
 // across chunks without storing the address (65,536 addresses share each value).
 uint16_t host_id_of(uint8_t ip_version, const uint8_t* addr);
+
+// The `count` heaviest tail ports as a pool, sorted by port (the stored order).
+std::vector<PoolPort> pool_of(const std::vector<TailPort>& tail_ports, size_t count);
 
 std::string serialize_side(const ChunkSide& side);
 Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what);

@@ -9,19 +9,26 @@ namespace dgc::trainer {
 namespace {
 constexpr char kMagic[4] = {'D', 'G', 'C', 'M'};
 // 2: one quantisation scale per row; 3: side information carries host ids; 4: and the
-// count of unranked hosts. A version-2 blob without side information (a base model) has
-// the same bytes and is still read.
-constexpr uint8_t kVersion = 4;
+// count of unranked hosts; 5: a port pool and time buckets on the spec's flow_start grid.
+// A base model carries no side information, so its bytes are the same in every version
+// from 2 on and any of them is read; a chunk model must be this version.
+constexpr uint8_t kVersion = 5;
 constexpr int kZstdLevel = 19;
+// Quantisation levels either side of zero. A delta is fine-tuned on one chunk and read by
+// nothing else, and five bits of it lose no measured fidelity (see BENCHMARKS.md) while
+// leaving more of the chunk's bytes to its exact port pool; a keyframe is the parent of
+// many chunks and keeps eight.
+constexpr int kKeyframeLevels = 127;
+constexpr int kDeltaLevels = 15;
 }  // namespace
 
-float quantise(const std::vector<float>& x, std::vector<int8_t>& q) {
+float quantise(const std::vector<float>& x, std::vector<int8_t>& q, int levels) {
     float m = 0;
     for (float v : x) m = std::max(m, std::fabs(v));
-    float scale = m > 0 ? m / 127.0f : 1.0f;
+    float scale = m > 0 ? m / static_cast<float>(levels) : 1.0f;
     q.resize(x.size());
     for (size_t i = 0; i < x.size(); ++i)
-        q[i] = static_cast<int8_t>(std::clamp<long>(std::lround(x[i] / scale), -127, 127));
+        q[i] = static_cast<int8_t>(std::clamp<long>(std::lround(x[i] / scale), -levels, levels));
     return scale;
 }
 
@@ -59,7 +66,7 @@ std::string encode_blob(const ModelBlob& b) {
         for (size_t i = 0; i < rows; ++i) {
             std::vector<float> row(p.data.begin() + i * cols, p.data.begin() + (i + 1) * cols);
             std::vector<int8_t> q;
-            w.f32(quantise(row, q));
+            w.f32(quantise(row, q, b.kind == BlobKind::kDelta ? kDeltaLevels : kKeyframeLevels));
             data.append(reinterpret_cast<const char*>(q.data()), q.size());
         }
     }
@@ -79,7 +86,7 @@ Result<ModelBlob> decode_blob(std::string_view bytes, const std::string& what) {
     ByteReader head(bytes.substr(4, 5));
     uint8_t version = head.u8();
     uint32_t crc = head.u32();
-    if (version != kVersion && version != 2)
+    if (version < 2 || version > kVersion)
         return Status::unsupported(what + ": model format version " + std::to_string(version) + " (this build reads " +
                                    std::to_string(kVersion) + ")");
     std::string_view body = bytes.substr(9);

@@ -1,5 +1,6 @@
 // The stored form of a model: keyframes (every weight) and chunk deltas (low-rank adapters
-// and head-bias differences against a named keyframe), int8 with one scale per row,
+// and head-bias differences against a named keyframe), int8 with one scale per row (deltas
+// on five bits' worth of levels),
 // zstd-compressed, with the chunk's side information. The same bytes go into LMDB and .dgc.
 #pragma once
 
@@ -27,8 +28,9 @@ std::string encode_blob(const ModelBlob& b);
 // `what` names the blob in errors (chunk id, file).
 Result<ModelBlob> decode_blob(std::string_view bytes, const std::string& what);
 
-// Symmetric int8 quantisation with one scale per tensor (max |x| / 127); pure arithmetic.
-float quantise(const std::vector<float>& x, std::vector<int8_t>& q);
+// Symmetric quantisation into -levels..levels with one scale (max |x| / levels), stored as
+// int8; pure arithmetic.
+float quantise(const std::vector<float>& x, std::vector<int8_t>& q, int levels = 127);
 void dequantise(const std::vector<int8_t>& q, float scale, std::vector<float>& x);
 // Rows quantised with their own scale: the first dimension of a matrix, else one.
 size_t quant_rows(const std::vector<int64_t>& shape);

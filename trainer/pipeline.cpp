@@ -56,6 +56,31 @@ Result<std::vector<PacketRecord>> generate_from(const PcapFormat& fmt, const Mod
     return recs;
 }
 
+// The blob with the largest pool of the chunk's heaviest tail ports that keeps it within
+// `limit` bytes (no pool when the model alone fills it). Bigger pools never compress smaller
+// by much, so a binary search over the pool size finds it.
+std::string encode_with_pool(ModelBlob& blob, ChunkSide& side, const EncodedChunk& enc, uint64_t limit) {
+    auto with = [&](size_t k) {
+        side.pool = pool_of(enc.tail_ports, k);
+        blob.side = serialize_side(side);
+        return encode_blob(blob);
+    };
+    std::string best = with(0);
+    size_t lo = 0, hi = enc.tail_ports.size();
+    while (best.size() <= limit && lo < hi) {
+        const size_t mid = lo + (hi - lo + 1) / 2;
+        std::string b = with(mid);
+        if (b.size() <= limit) {
+            lo = mid, best = std::move(b);
+        } else {
+            hi = mid - 1;
+        }
+    }
+    side.pool = pool_of(enc.tail_ports, lo);
+    blob.side = serialize_side(side);
+    return best;
+}
+
 }  // namespace
 
 Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketRecord> chunk, const ModelLibrary& library,
@@ -94,7 +119,7 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     fo.progress = opts.progress;
     fo.budget_seconds = std::max(0.0, budget - elapsed());
     if (!parent_id.empty() && best <= kParentMaxLoss) {
-        fo.lora_rank = lora_rank_for(chunk.size());
+        fo.lora_rank = lora_rank_for(chunk.size(), enc.tail_share());
         auto fit = fit_delta(parent, enc, fo);
         blob.kind = BlobKind::kDelta;
         blob.parent_id = parent_id;
@@ -110,8 +135,9 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
         log->debug("keyframe: {} steps, loss {:.3f}", fit.steps, fit.loss);
     }
     ChunkModel m;
-    m.blob = encode_blob(blob);
-    log->debug("blob {} bytes; side information {} bytes raw", m.blob.size(), blob.side.size());
+    m.blob = encode_with_pool(blob, enc.side, enc, pool_fill_bytes(chunk.size()));
+    log->debug("blob {} bytes; side information {} bytes raw, {} of {} tail ports exact", m.blob.size(),
+               blob.side.size(), enc.side.pool.size(), enc.tail_ports.size());
     m.parent_id = parent_id;
     m.train_seconds = elapsed();
 

@@ -19,10 +19,22 @@ inline double default_budget_seconds(uint64_t packets) {
 // Below one full rank, a rank-1 adapter on the packet model's gap and length heads alone
 // (kTimeSizeOnly + 1 in torch_nets.h; 358 values, about 0.4 kB stored) when that fits.
 inline constexpr int kTimeSizeOnlyRank1 = 17;
-inline int lora_rank_for(uint64_t packets) {
+// `tail_share` is the share of the chunk's port fields whose value is outside the ranked
+// ports: full ranks give that share of their bytes up to the port pool, because a port value
+// the pool stores exactly is worth more than weights that can only guess it. The gap/length
+// adapter stays whenever it fits: without it the joint metrics of small chunks fall apart.
+inline int lora_rank_for(uint64_t packets, double tail_share = 0) {
     const double bytes = 0.4 * static_cast<double>(packets) - 700.0;
-    if (bytes >= 400.0 && bytes < 1500.0) return kTimeSizeOnlyRank1;
-    return std::clamp(static_cast<int>(bytes / 1500.0), 0, 4);
+    const double ranks = bytes * (1.0 - std::clamp(tail_share, 0.0, 1.0)) / 1500.0;
+    if (ranks >= 1.0) return std::min(static_cast<int>(ranks), 4);
+    return bytes >= 400.0 ? kTimeSizeOnlyRank1 : 0;
+}
+
+// What a chunk's blob may grow to with its port pool (exact tail port values), per packet:
+// under the 0.5 B/packet target with room for the container's own framing.
+inline constexpr double kPoolFillBytesPerPacket = 0.49;
+inline uint64_t pool_fill_bytes(uint64_t packets) {
+    return static_cast<uint64_t>(kPoolFillBytesPerPacket * static_cast<double>(packets));
 }
 
 inline constexpr size_t kParentSampleFlows = 256;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <queue>
 #include <unordered_map>
 
 #include "codec/fidelity/binning.h"
@@ -94,6 +95,63 @@ std::vector<uint8_t> start_buckets(const ChunkSide& side) {
 }
 
 namespace {
+const ProtoEntry& proto_of(const ChunkSide& side, const FlowTokens& f) {
+    static const ProtoEntry kDefault{};
+    return side.protos.empty() ? kDefault : side.protos[std::min<size_t>(f.a[kAttrProto], side.protos.size() - 1)];
+}
+// Moves the earliest (or latest) IP (or non-IP) record to `t`, when `when`.
+void pin_extreme(std::vector<PacketRecord>& out, bool ip, bool latest, int64_t t, bool when) {
+    if (!when) return;
+    PacketRecord* pick = nullptr;
+    for (auto& r : out)
+        if (r.is_ip() == ip && (!pick || (latest ? r.t_ns > pick->t_ns : r.t_ns < pick->t_ns))) pick = &r;
+    if (pick) pick->t_ns = t;
+}
+
+}  // namespace
+
+std::vector<std::array<int32_t, 2>> assign_pool_ports(const ChunkSide& side, const std::vector<FlowTokens>& flows) {
+    std::vector<std::array<int32_t, 2>> pick(flows.size(), {-1, -1});
+    if (side.pool.empty()) return pick;
+    // Middle of each port's mass class: what is left to hand out, per pool port.
+    std::vector<double> left(side.pool.size());
+    using Entry = std::pair<double, int32_t>;  // (left, -index): ties go to the lower port
+    std::array<std::array<std::priority_queue<Entry>, kPortBuckets>, 2> heap;  // [server][bucket]
+    for (size_t i = 0; i < side.pool.size(); ++i) {
+        const int c = side.pool[i].mass_class;
+        left[i] = c <= 1 ? c : (std::ldexp(1.0, c - 1) + std::ldexp(1.0, c) - 1) / 2;
+        heap[side.pool[i].server][side.pool[i].port >> 12].push({left[i], -static_cast<int32_t>(i)});
+    }
+    std::vector<std::pair<size_t, int>> ends;  // (flow, side)
+    for (size_t fi = 0; fi < flows.size(); ++fi) {
+        if (!proto_of(side, flows[fi]).ports) continue;
+        for (int d = 0; d < 2; ++d) {
+            const int tok = flows[fi].a[d == 0 ? kAttrCliPort : kAttrSrvPort];
+            if (tok >= kPortRanks && tok < kPortNone) ends.emplace_back(fi, d);
+        }
+    }
+    std::stable_sort(ends.begin(), ends.end(),
+                     [&](const auto& x, const auto& y) { return flows[x.first].packets > flows[y.first].packets; });
+    for (auto [fi, d] : ends) {
+        const double n = flows[fi].packets;
+        auto fits = [&](const std::priority_queue<Entry>& h) { return !h.empty() && h.top().first >= n / 2; };
+        // The bucket the model drew first; when that has nothing left, the same side's
+        // fullest port anywhere (the bucket token is the model's guess, the pool is exact).
+        auto* h = &heap[d][flows[fi].a[d == 0 ? kAttrCliPort : kAttrSrvPort] - kPortRanks];
+        if (!fits(*h))
+            for (auto& o : heap[d])
+                if (fits(o) && (!fits(*h) || o.top() > h->top())) h = &o;
+        if (!fits(*h)) continue;
+        const int32_t i = -h->top().second;
+        h->pop();
+        pick[fi][d] = i;
+        left[i] -= n;
+        if (left[i] >= 0.5) h->push({left[i], -i});
+    }
+    return pick;
+}
+
+namespace {
 
 constexpr uint64_t kSlotSalt = 0x51075107ULL;
 // The spec ends a flow at a gap of more than 60 s; generated in-flow gaps stay at or below it.
@@ -164,27 +222,75 @@ uint64_t flow_key(uint8_t proto, const Endpoint& a, const Endpoint& b) {
 
 }  // namespace
 
+std::vector<uint32_t> rate_matched_gaps(const std::vector<uint32_t>& hist, double mean_gap) {
+    constexpr double kScale = 1024;
+    std::vector<double> value(hist.size(), 0);
+    double n = 0, sum = 0;
+    for (size_t k = 1; k < hist.size(); ++k) {
+        auto [lo, hi] = dt_class_bounds(static_cast<int>(k));
+        const double l = static_cast<double>(lo), h = static_cast<double>(std::max(hi, lo + 1));
+        value[k] = (h - l) / std::log(h / l);  // mean of the log-uniform draw sample_dt makes
+    }
+    for (size_t k = 0; k < hist.size(); ++k) n += hist[k], sum += hist[k] * value[k];
+    std::vector<uint32_t> w(hist.size(), 0);
+    if (n == 0) return w;
+    // From the short end when the stretch is busier than the chunk, else from the long end;
+    // classes join until the running mean passes the target.
+    const bool busy = mean_gap <= sum / n;
+    double cn = 0, cs = 0;
+    for (size_t i = 0; i < hist.size(); ++i) {
+        const size_t k = busy ? i : hist.size() - 1 - i;
+        if (!hist[k]) continue;
+        const double nn = cn + hist[k], ns = cs + hist[k] * value[k];
+        const bool passes = busy ? ns / nn >= mean_gap : ns / nn <= mean_gap;
+        if (passes && cn > 0) {
+            // Part of this class: (cs + x·v) / (cn + x) = mean_gap.
+            const double x = std::clamp((mean_gap * cn - cs) / (value[k] - mean_gap), 0.0, double(hist[k]));
+            w[k] = static_cast<uint32_t>(std::lround(x * kScale));
+            break;
+        }
+        w[k] = static_cast<uint32_t>(hist[k] * kScale);
+        cn = nn, cs = ns;
+        if (passes) break;
+    }
+    return w;
+}
+
 std::vector<int64_t> flow_start_times(const ChunkSide& side, const std::vector<FlowTokens>& flows, uint64_t seed) {
-    std::vector<int64_t> out(flows.size(), side.t0);
+    std::vector<int64_t> out(flows.size(), side.ip_t0);
     Rng rng(mix64(seed ^ 0x57A27ULL));
-    auto bucket_start = [&](int b) {
-        return side.t0 + static_cast<int64_t>(static_cast<__int128>(side.span + 1) * b / kTimeBuckets);
-    };
     const bool have_gaps = std::any_of(side.start_gaps.begin(), side.start_gaps.end(), [](uint32_t c) { return c; });
+    auto starts_in = [&](int b) { return b >= 0 && b < kTimeBuckets ? side.flow_starts[b] : 0u; };
     for (size_t i = 0; i < flows.size();) {
         size_t j = i;
         while (j < flows.size() && flows[j].bucket == flows[i].bucket) ++j;
-        const int64_t lo = bucket_start(flows[i].bucket);
-        const int64_t width = std::max<int64_t>(0, std::min(bucket_start(flows[i].bucket + 1) - 1, side.t0 + side.span) - lo);
-        // Gaps drawn from the chunk's own start-gap histogram; the group keeps its natural
-        // spacing at a random offset when it fits the bucket, and is compressed when not.
+        const int b = flows[i].bucket;
+        const int64_t lo = bucket_first(b, side.ip_t0, side.ip_span);
+        const int64_t width = std::max<int64_t>(0, bucket_last(b, side.ip_t0, side.ip_span) - lo);
+        // A thin bucket between a silent one and a busier one is the edge of a burst: its
+        // flows keep to the busy side at the busy neighbour's rate instead of spreading into
+        // the silence. (A spike, busier than both neighbours, sits wherever it sits.) The
+        // chunk's first and last buckets lean on its first and last flow.
+        const uint32_t before = starts_in(b - 1), after = starts_in(b + 1);
+        const uint64_t k = j - i;
+        enum { kSpread, kAtStart, kAtEnd } lean = kSpread;
+        if (b == 0 || (!after && before >= k)) lean = kAtStart;
+        if (b == kTimeBuckets - 1 || (!before && after >= k)) lean = kAtEnd;
+        const uint64_t pace = std::max<uint64_t>(k, lean == kSpread ? 0 : std::max(before, after));
+        // Gaps drawn from the part of the chunk's start-gap histogram that matches that
+        // rate; the group keeps its natural spacing when it fits the bucket, and is
+        // compressed when not.
         std::vector<int64_t> pos(j - i + 1, 0);
+        const std::vector<uint32_t> gaps =
+            have_gaps ? rate_matched_gaps(side.start_gaps, static_cast<double>(width) / static_cast<double>(pace))
+                      : std::vector<uint32_t>{};
         for (size_t k = 1; k < pos.size(); ++k)
-            pos[k] = pos[k - 1] + (have_gaps ? sample_dt(static_cast<int>(rng.pick(side.start_gaps)), rng.next())
+            pos[k] = pos[k - 1] + (have_gaps ? sample_dt(static_cast<int>(rng.pick(gaps)), rng.next())
                                              : width / static_cast<int64_t>(pos.size()));
         const int64_t total = pos.back();
         const double scale = total > width ? static_cast<double>(width) / static_cast<double>(total) : 1.0;
-        const int64_t offset = total > width ? 0 : rng.between(0, width - total);
+        const int64_t room = std::max<int64_t>(0, width - total);
+        const int64_t offset = lean == kAtStart ? 0 : lean == kAtEnd ? room : rng.between(0, room);
         for (size_t k = i; k < j; ++k)
             out[k] = lo + offset + static_cast<int64_t>(std::llround(static_cast<double>(pos[k - i]) * scale));
         i = j;
@@ -196,13 +302,10 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                                              const std::vector<PacketTokens>& packets, uint64_t seed) {
     std::vector<PacketRecord> out;
     out.reserve(side.ip_packets + side.nonip_packets);
-    const int64_t t_end = side.t0 + side.span;
+    const int64_t t_end = side.t0 + side.span, ip_end = side.ip_t0 + side.ip_span;
     const uint32_t lhl = link_header_len(side.linktype);
     std::vector<uint32_t> other_w;
     for (const auto& t : side.other_ttl) other_w.push_back(t.count);
-    auto bucket_start = [&](int b) {
-        return side.t0 + static_cast<int64_t>(static_cast<__int128>(side.span + 1) * b / kTimeBuckets);
-    };
 
     // One address hash per ranked host slot: from the host's id when the side has one, so a
     // host keeps its synthetic address across the chunks of a trace; two slots that share an
@@ -242,12 +345,12 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     };
 
     const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
+    const std::vector<std::array<int32_t, 2>> pool_pick = assign_pool_ports(side, flows);
     std::unordered_map<uint64_t, int64_t> key_end;  // flow key hash -> last packet time so far
     for (size_t fi = 0; fi < flows.size(); ++fi) {
         const FlowTokens& f = flows[fi];
         Rng rng(mix64(seed ^ (fi * 0x9e3779b97f4a7c15ULL)));
-        const ProtoEntry pe = side.protos.empty() ? ProtoEntry{}
-                                                  : side.protos[std::min<size_t>(f.a[kAttrProto], side.protos.size() - 1)];
+        const ProtoEntry& pe = proto_of(side, f);
         Endpoint ep[2];
         for (int d = 0; d < 2; ++d) {
             int slot = f.a[d == 0 ? kAttrCliHost : kAttrSrvHost];
@@ -259,7 +362,9 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 const auto& t = other_ttl_of(h);
                 ep[d].ttl = t.ttl, ep[d].tos = t.tos;
             }
-            ep[d].port = pe.ports ? port_of(f.a[d == 0 ? kAttrCliPort : kAttrSrvPort], side.ports, rng) : 0;
+            ep[d].port = !pe.ports              ? 0
+                         : pool_pick[fi][d] >= 0 ? side.pool[pool_pick[fi][d]].port
+                                                 : port_of(f.a[d == 0 ? kAttrCliPort : kAttrSrvPort], side.ports, rng);
             ep[d].window = static_cast<uint16_t>(1024 + rng.below(64000));
             ep[d].next_seq = static_cast<uint32_t>(rng.next());
         }
@@ -283,9 +388,9 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         for (uint32_t j = 1; j < n; ++j) cum[j] += cum[j - 1];
         const int64_t total = n ? cum[n - 1] : 0;
         double scale = 1.0;
-        if (start + total > t_end) {
-            start = std::max(side.t0, t_end - total);
-            if (start + total > t_end) scale = static_cast<double>(t_end - start) / static_cast<double>(total);
+        if (start + total > ip_end) {
+            start = std::max(side.ip_t0, ip_end - total);
+            if (start + total > ip_end) scale = static_cast<double>(ip_end - start) / static_cast<double>(total);
         }
         // Flows that share a key (a long connection the 60 s rule cuts into several flows,
         // as IoT keep-alives are) must stay more than 60 s apart or they would read as one:
@@ -296,7 +401,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 auto it = key_end.find(flow_key(pe.proto, ep[0], ep[1]));
                 if (it == key_end.end() || start > it->second + kMaxFlowGap) break;
                 const int64_t later = it->second + kMaxFlowGap + 1 + rng.between(0, kMaxFlowGap / 4);
-                if (later + total <= t_end) {
+                if (later + total <= ip_end) {
                     start = later;
                     break;
                 }
@@ -364,7 +469,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         std::vector<uint32_t> w;
         for (const auto& t : side.nonip_types) w.push_back(t.count);
         for (int b = 0; b < kTimeBuckets; ++b) {
-            int64_t lo = bucket_start(b), hi = std::max(lo, bucket_start(b + 1) - 1);
+            const int64_t lo = bucket_first(b, side.t0, side.span);
+            const int64_t hi = std::max(lo, bucket_last(b, side.t0, side.span));
             for (uint32_t k = 0; k < side.nonip_per_bucket[b]; ++k) {
                 const auto& t = side.nonip_types[rng.pick(w)];
                 PacketRecord r;
@@ -377,12 +483,14 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             }
         }
     }
+    // The chunk's exact time spans are side information: the first and last IP packets go
+    // to the IP span's ends (the metrics' time grid is theirs), and a non-IP frame to each
+    // end of the whole span that lies outside it.
+    pin_extreme(out, true, false, side.ip_t0, side.ip_packets);
+    pin_extreme(out, true, true, ip_end, side.ip_packets);
+    pin_extreme(out, false, false, side.t0, side.t0 < side.ip_t0 || !side.ip_packets);
+    pin_extreme(out, false, true, t_end, t_end > ip_end || !side.ip_packets);
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.t_ns < b.t_ns; });
-    // The chunk's exact time span is side information: pin the extremes to it.
-    if (!out.empty()) {
-        out.front().t_ns = side.t0;
-        if (out.size() > 1) out.back().t_ns = t_end;
-    }
     return out;
 }
 

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 
 #include "trainer/byte_io.h"
 #include "trainer/dgc_container.h"
@@ -48,11 +49,48 @@ TEST(ModelBlob, DeltaRoundTrip) {
     for (size_t i = 0; i < 2; ++i) {
         EXPECT_EQ(back->params[i].name, b.params[i].name);
         EXPECT_EQ(back->params[i].shape, b.params[i].shape);
+        // A delta keeps 15 levels either side of zero: within half a step of the tensor's largest value.
+        float top = 0;
+        for (float v : b.params[i].data) top = std::max(top, std::fabs(v));
         for (size_t k = 0; k < b.params[i].data.size(); ++k)
-            EXPECT_NEAR(back->params[i].data[k], b.params[i].data[k], 0.01 * std::fabs(b.params[i].data[0]) + 0.01);
+            EXPECT_NEAR(back->params[i].data[k], b.params[i].data[k], top / 30 + 1e-6);
     }
     // Encoding what was decoded gives the same bytes: quantisation is idempotent.
     EXPECT_EQ(encode_blob(*back), bytes);
+}
+
+TEST(ModelBlob, KeyframesKeepEightBitsAndDeltasFive) {
+    ModelBlob b;
+    b.params = {{"w", {32}, {}}};
+    for (int i = 0; i < 32; ++i) b.params[0].data.push_back(static_cast<float>(i) / 31.0f);
+    auto steps = [&](BlobKind kind) {
+        b.kind = kind;
+        b.parent_id = kind == BlobKind::kDelta ? "base:x" : "";
+        auto back = decode_blob(encode_blob(b), "t");
+        EXPECT_TRUE(back.ok()) << back.status().message();
+        std::set<float> distinct(back->params[0].data.begin(), back->params[0].data.end());
+        return distinct.size();
+    };
+    EXPECT_EQ(steps(BlobKind::kKeyframe), 32u);  // every value its own level
+    EXPECT_EQ(steps(BlobKind::kDelta), 16u);     // 0..15
+}
+
+// Base models from earlier builds stay usable (they carry no side information); chunk
+// models from before the current side format are refused with what to do.
+TEST(ModelBlob, OlderBaseModelsAreReadOlderChunkModelsRefused) {
+    ModelBlob b;
+    b.params = some_params();
+    std::string base = encode_blob(b);
+    base[4] = 4;
+    EXPECT_TRUE(decode_blob(base, "base").ok());
+    b.side = "side-bytes";
+    std::string chunk = encode_blob(b);
+    chunk[4] = 4;
+    auto r = decode_blob(chunk, "chunk 7");
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("compress the trace again"), std::string::npos) << r.status().message();
+    chunk[4] = 9;
+    EXPECT_FALSE(decode_blob(chunk, "chunk 7").ok());
 }
 
 TEST(ModelBlob, CorruptOrForeignBlobsAreRejected) {

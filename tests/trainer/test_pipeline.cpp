@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "codec/capture_reader.h"
 #include "trainer/chunk_tokens.h"
 #include "trainer/model.h"
 #include "trainer/model_blob.h"
+#include "trainer/pipeline_policy.h"
 #include "trainer/trace_codec.h"
 
 using namespace dgc;
@@ -119,4 +121,47 @@ TEST(TrainerPipeline, FineTuningFromAParentBeatsScratchForTheSameSteps) {
     double l_before = model_loss(parent, nullptr, 0, eb, 100000, 1);
     EXPECT_LT(l_parent, l_scratch);
     EXPECT_LT(l_parent, l_before);  // and fine-tuning improved on the parent as it was
+}
+
+// A delta chunk spends what its model leaves of the byte budget on exact port values, and
+// the generated chunk carries them.
+TEST(TrainerPipeline, DeltaChunksFillTheirByteBudgetWithExactPorts) {
+    Capture cap = slice("nDPI__gnutella.pcap", 0, 3900);
+    auto enc = encode_chunk(cap.records, 1);
+    FitOptions fo;
+    fo.max_steps = 2;
+    ModelBlob base;
+    base.params = fit_keyframe({&enc}, fo).params;
+    ModelLibrary lib;
+    lib.add("base:x", encode_blob(base));
+    TrainOptions to;
+    to.budget_seconds = 0.3;
+    PcapFormat fmt;
+    auto m = train_chunk(fmt, cap.records, lib, to);
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    ASSERT_EQ(m->parent_id, "base:x");
+    EXPECT_LE(m->blob.size(), pool_fill_bytes(cap.records.size()));
+    auto blob = decode_blob(m->blob, "chunk");
+    ASSERT_TRUE(blob.ok());
+    auto side = parse_side(blob->side, "chunk");
+    ASSERT_TRUE(side.ok()) << side.status().message();
+    ASSERT_GT(side->pool.size(), 20u);
+    // The pool is what was left: one port more would not have fitted.
+    EXPECT_GT(m->blob.size() + 8, pool_fill_bytes(cap.records.size()));
+
+    auto gen = generate_chunk(fmt, m->blob, lib);
+    ASSERT_TRUE(gen.ok()) << gen.status().message();
+    std::set<uint16_t> real, synth;
+    for (const auto& r : cap.records)
+        if (r.has_ports()) real.insert(r.sport), real.insert(r.dport);
+    for (const auto& r : *gen)
+        if (r.has_ports()) synth.insert(r.sport), synth.insert(r.dport);
+    size_t used = 0;
+    for (const auto& p : side->pool) {
+        EXPECT_TRUE(real.count(p.port)) << p.port;
+        used += synth.count(p.port);
+    }
+    // Even a barely trained model (two steps) gives a good share of them a flow; random
+    // ports inside the drawn buckets would hit well under 1 %.
+    EXPECT_GT(used, side->pool.size() / 4);
 }

@@ -191,7 +191,6 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         if (!r.has_ports()) continue;
         if (port_token(r.sport, s.ports) >= kPortRanks) tail_mass[r.sport][0] += f.packets.size();
         if (port_token(r.dport, s.ports) >= kPortRanks) tail_mass[r.dport][1] += f.packets.size();
-        enc.port_fields += 2 * f.packets.size();
     }
     for (const auto& [port, m] : tail_mass) enc.tail_ports.push_back({port, m[0] + m[1], m[1] > m[0]});
     std::stable_sort(enc.tail_ports.begin(), enc.tail_ports.end(),
@@ -242,12 +241,6 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         enc.flows.push_back(ft);
     }
     return enc;
-}
-
-double EncodedChunk::tail_share() const {
-    uint64_t tail = 0;
-    for (const auto& t : tail_ports) tail += t.packets;
-    return port_fields ? static_cast<double>(tail) / static_cast<double>(port_fields) : 0.0;
 }
 
 std::vector<PoolPort> pool_of(const std::vector<TailPort>& tail_ports, size_t count) {

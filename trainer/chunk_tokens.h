@@ -128,10 +128,6 @@ struct EncodedChunk {
     // Every unranked port value of the chunk, heaviest first (by the packets of the flows
     // that use it): what a port pool is cut from.
     std::vector<TailPort> tail_ports;
-    uint64_t port_fields = 0;  // 2 per packet of a flow with ports: the mass tail_ports is part of
-
-    // Share of port fields whose value is outside the ranked ports (0 without ports).
-    double tail_share() const;
     std::vector<FlowTokens> flows;      // by start time
     std::vector<PacketTokens> packets;  // flow by flow, each in time order
 };

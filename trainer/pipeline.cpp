@@ -119,7 +119,7 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     fo.progress = opts.progress;
     fo.budget_seconds = std::max(0.0, budget - elapsed());
     if (!parent_id.empty() && best <= kParentMaxLoss) {
-        fo.lora_rank = lora_rank_for(chunk.size(), enc.tail_share());
+        fo.lora_rank = lora_rank_for(chunk.size());
         auto fit = fit_delta(parent, enc, fo);
         blob.kind = BlobKind::kDelta;
         blob.parent_id = parent_id;

@@ -13,21 +13,18 @@ inline double default_budget_seconds(uint64_t packets) {
     return std::max(0.3, 0.12 * static_cast<double>(packets) / 1000.0);
 }
 
-// Adapter rank: each rank costs about 1.5 kB stored (int8 + zstd over ~1,340 values,
+// Adapter rank: each rank cost about 1.5 kB stored at 8 bits (zstd over ~1,340 values,
 // measured); the chunk may spend about 0.4 B/packet on weights after ~0.7 kB of head
-// biases (the rest of 0.5 B/packet is side information).
+// biases. Deltas are now stored at 5 bits and the port pool takes what that saves; taking
+// ranks away for the pool as well measured worse (isp-fragtest 17-mean 0.060 against 0.027
+// with the ranks kept).
 // Below one full rank, a rank-1 adapter on the packet model's gap and length heads alone
 // (kTimeSizeOnly + 1 in torch_nets.h; 358 values, about 0.4 kB stored) when that fits.
 inline constexpr int kTimeSizeOnlyRank1 = 17;
-// `tail_share` is the share of the chunk's port fields whose value is outside the ranked
-// ports: full ranks give that share of their bytes up to the port pool, because a port value
-// the pool stores exactly is worth more than weights that can only guess it. The gap/length
-// adapter stays whenever it fits: without it the joint metrics of small chunks fall apart.
-inline int lora_rank_for(uint64_t packets, double tail_share = 0) {
+inline int lora_rank_for(uint64_t packets) {
     const double bytes = 0.4 * static_cast<double>(packets) - 700.0;
-    const double ranks = bytes * (1.0 - std::clamp(tail_share, 0.0, 1.0)) / 1500.0;
-    if (ranks >= 1.0) return std::min(static_cast<int>(ranks), 4);
-    return bytes >= 400.0 ? kTimeSizeOnlyRank1 : 0;
+    if (bytes >= 400.0 && bytes < 1500.0) return kTimeSizeOnlyRank1;
+    return std::clamp(static_cast<int>(bytes / 1500.0), 0, 4);
 }
 
 // What a chunk's blob may grow to with its port pool (exact tail port values), per packet:

@@ -98,8 +98,6 @@ TEST(PortPool, KeepsTheHeaviestTailPortsAndRoundTrips) {
         ASSERT_GE(enc.tail_ports[i - 1].packets, enc.tail_ports[i].packets);
     std::set<uint16_t> ranked(enc.side.ports.begin(), enc.side.ports.end());
     for (const auto& t : enc.tail_ports) ASSERT_FALSE(ranked.count(t.port)) << t.port;
-    EXPECT_GT(enc.tail_share(), 0.3);  // P2P peers listen on ports no short list names
-    EXPECT_LT(enc.tail_share(), 1.0);
 
     enc.side.pool = pool_of(enc.tail_ports, 40);
     ASSERT_EQ(enc.side.pool.size(), 40u);
@@ -168,11 +166,7 @@ TEST(PortPool, SynthesizedRecordsCarryThePoolAndTheIpSpan) {
     EXPECT_GT(enc.side.ip_t0, enc.side.t0);  // gnutella opens with a non-IP frame
 }
 
-TEST(ChunkPolicy, PortTrafficOutsideTheRanksTakesBytesFromTheAdapter) {
-    EXPECT_EQ(lora_rank_for(20000, 0.0), 4);
-    EXPECT_EQ(lora_rank_for(20000, 0.5), 2);
-    EXPECT_EQ(lora_rank_for(3905, 0.7), kTimeSizeOnlyRank1);  // the gap/length adapter stays
-    EXPECT_EQ(lora_rank_for(1000, 0.0), 0);
+TEST(ChunkPolicy, ThePoolFillsToJustUnderTheByteTarget) {
     EXPECT_LE(pool_fill_bytes(10000), 5000u);  // under the 0.5 B/packet target
     EXPECT_GT(pool_fill_bytes(10000), 4800u);
 }

@@ -68,7 +68,7 @@ PacketNetImpl::PacketNetImpl(int rank, bool time_size_only) {
     e_pos = register_module("e_pos", torch::nn::Embedding(kPosClasses, kEmb));
     h0 = register_module("h0", torch::nn::Linear(kEmb, kHidden));
     gru = register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(2 * kEmb, kHidden).batch_first(true)));
-    dir = register_module("dir", Head(kHidden, 2, time_size_only ? 0 : rank));
+    dir = register_module("dir", Head(kHidden, 2, rank));
     gap = register_module("gap", Head(kHidden, kDtClasses, rank));
     len = register_module("len", Head(kHidden, kLenClasses, rank));
     flag = register_module("flag", Head(kHidden, kFlagClasses, time_size_only ? 0 : rank));

@@ -18,8 +18,8 @@ inline double default_budget_seconds(uint64_t packets) {
 // biases. Deltas are now stored at 5 bits and the port pool takes what that saves; taking
 // ranks away for the pool as well measured worse (isp-fragtest 17-mean 0.060 against 0.027
 // with the ranks kept).
-// Below one full rank, a rank-1 adapter on the packet model's gap and length heads alone
-// (kTimeSizeOnly + 1 in torch_nets.h; 358 values, about 0.4 kB stored) when that fits.
+// Below one full rank, a rank-1 adapter on the packet model's gap, length and direction
+// heads alone (kTimeSizeOnly + 1 in torch_nets.h; 424 values) when that fits.
 inline constexpr int kTimeSizeOnlyRank1 = 17;
 inline int lora_rank_for(uint64_t packets) {
     const double bytes = 0.4 * static_cast<double>(packets) - 700.0;

@@ -73,7 +73,8 @@ struct PacketNetImpl : torch::nn::Module {
 TORCH_MODULE(PacketNet);
 
 // A delta's stored rank: 1..4 adapts every head; kTimeSizeOnly + r adapts only the
-// packet model's gap and length heads at rank r (a chunk too small for full adapters).
+// packet model's gap, length and direction heads at rank r (a chunk too small for full
+// adapters; who speaks how much is as much the chunk's own as its timing and sizes).
 inline constexpr int kTimeSizeOnly = 16;
 
 struct ChunkNet : torch::nn::Module {

@@ -185,7 +185,7 @@ TEST(ChunkPlan, BoundsByCountAndTime) {
 
 TEST(ChunkPolicy, RankAndBudgetGrowWithTheChunk) {
     EXPECT_EQ(lora_rank_for(1000), 0);
-    EXPECT_EQ(lora_rank_for(3905), kTimeSizeOnlyRank1);  // gnutella: gap/length heads only
+    EXPECT_EQ(lora_rank_for(3905), kTimeSizeOnlyRank1);  // gnutella: gap/length/direction heads only
     EXPECT_EQ(lora_rank_for(6000), 1);
     EXPECT_LE(lora_rank_for(10000), lora_rank_for(50000));
     EXPECT_EQ(lora_rank_for(1000000), 4);

@@ -108,6 +108,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     s.linktype = linktype;
     s.flow_starts.assign(kTimeBuckets, 0);
     s.start_gaps.assign(kDtClasses, 0);
+    s.size_classes.assign(kPktClasses, 0);
     s.nonip_per_bucket.assign(kTimeBuckets, 0);
     if (chunk.empty()) return enc;
     int64_t t0 = chunk[0].t_ns, t1 = chunk[0].t_ns;
@@ -218,6 +219,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         ft.a[kAttrCliHost] = slot(host_key(r0, true));
         ft.packets = static_cast<uint32_t>(f.packets.size());
         ft.a[kAttrPkts] = static_cast<uint8_t>(pkts_class(ft.packets));
+        ++s.size_classes[ft.a[kAttrPkts]];
         ft.a[kAttrDur] = static_cast<uint8_t>(fidelity::dtbin_key(f.end_ns - f.start_ns));
         ft.first = static_cast<uint32_t>(enc.packets.size());
         ft.a[kAttrFirstFlag] = kFlagNone;
@@ -256,6 +258,19 @@ namespace {
 void write_counts(ByteWriter& w, const std::vector<uint32_t>& v) {
     for (uint32_t c : v) w.varint(c);
 }
+// A mostly-empty histogram: how many classes are used, then (class, count) for each.
+void write_sparse(ByteWriter& w, const std::vector<uint32_t>& v) {
+    w.varint(static_cast<uint64_t>(std::count_if(v.begin(), v.end(), [](uint32_t c) { return c; })));
+    for (size_t k = 0; k < v.size(); ++k)
+        if (v[k]) w.varint(k), w.varint(v[k]);
+}
+void read_sparse(ByteReader& r, std::vector<uint32_t>& v, size_t classes) {
+    v.assign(classes, 0);
+    for (size_t n = r.count(classes), i = 0; i < n && !r.failed(); ++i) {
+        const size_t k = r.count(classes - 1);
+        v[k] = static_cast<uint32_t>(r.count(1ull << 32));
+    }
+}
 }  // namespace
 
 std::string serialize_side(const ChunkSide& s) {
@@ -268,9 +283,8 @@ std::string serialize_side(const ChunkSide& s) {
     w.varint(static_cast<uint64_t>(s.ip_span));
     w.varint(s.linktype);
     write_counts(w, s.flow_starts);
-    w.varint(static_cast<uint64_t>(std::count_if(s.start_gaps.begin(), s.start_gaps.end(), [](uint32_t c) { return c; })));
-    for (size_t k = 0; k < s.start_gaps.size(); ++k)
-        if (s.start_gaps[k]) w.varint(k), w.varint(s.start_gaps[k]);
+    write_sparse(w, s.start_gaps);
+    write_sparse(w, s.size_classes);
     w.u8(s.nonip_packets ? 1 : 0);
     if (s.nonip_packets) {
         write_counts(w, s.nonip_per_bucket);
@@ -316,11 +330,8 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what) {
         for (auto& c : v) c = static_cast<uint32_t>(r.count(1ull << 32));
     };
     read_counts(s.flow_starts);
-    s.start_gaps.assign(kDtClasses, 0);
-    for (size_t n = r.count(kDtClasses), i = 0; i < n && !r.failed(); ++i) {
-        const size_t k = r.count(kDtClasses - 1);
-        s.start_gaps[k] = static_cast<uint32_t>(r.count(1ull << 32));
-    }
+    read_sparse(r, s.start_gaps, kDtClasses);
+    read_sparse(r, s.size_classes, kPktClasses);
     if (r.u8()) {
         read_counts(s.nonip_per_bucket);
         s.nonip_types.resize(r.count(kNonIpTypes));
@@ -366,6 +377,21 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what) {
     if (s.flows() > s.ip_packets || (s.ip_packets && !s.flows()) || (s.flows() && s.protos.empty()))
         return Status::corrupt(what + ": flow counts disagree with packet counts");
     return s;
+}
+
+void match_size_classes(std::vector<FlowTokens>& flows, const std::vector<uint32_t>& size_classes) {
+    if (std::accumulate(size_classes.begin(), size_classes.end(), uint64_t{0}) != flows.size()) return;
+    std::vector<size_t> order(flows.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return flows[x].packets < flows[y].packets; });
+    size_t next = 0;
+    for (size_t c = 0; c < size_classes.size(); ++c)
+        for (uint32_t k = 0; k < size_classes[c]; ++k, ++next) {
+            FlowTokens& f = flows[order[next]];
+            auto [lo, hi] = pkts_class_range(static_cast<int>(c));
+            f.packets = static_cast<uint32_t>(std::clamp<uint64_t>(f.packets, lo, std::min<uint64_t>(hi, UINT32_MAX)));
+            f.a[kAttrPkts] = static_cast<uint8_t>(c);
+        }
 }
 
 void fit_flow_sizes(std::vector<FlowTokens>& flows, uint64_t total) {

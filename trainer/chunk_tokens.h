@@ -91,6 +91,9 @@ struct ChunkSide {
     // dtbin histogram of the gaps between consecutive flow starts (kDtClasses): the arrival
     // process inside a bucket (regular floods, bursts) rather than uniform placement.
     std::vector<uint32_t> start_gaps;
+    // Flows per size class (kPktClasses counts): a model that is off on rare sizes (a flood's
+    // few two-packet retries) would otherwise stretch the flows it did draw to fill the count.
+    std::vector<uint32_t> size_classes;
     std::vector<uint32_t> nonip_per_bucket;  // on the grid of all records (t0, span)
     std::vector<NonIpType> nonip_types;
     std::vector<ProtoEntry> protos;
@@ -156,6 +159,11 @@ std::vector<PoolPort> pool_of(const std::vector<TailPort>& tail_ports, size_t co
 
 std::string serialize_side(const ChunkSide& side);
 Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what);
+
+// Gives the sampled flows the chunk's exact size classes, in the order of their sampled
+// sizes (the smallest sampled flow takes the smallest class, and so on); sizes move to the
+// nearest end of their new class. A no-op when the counts do not add up to the flows.
+void match_size_classes(std::vector<FlowTokens>& flows, const std::vector<uint32_t>& size_classes);
 
 // Rescales sampled flow sizes so that they add up to `total` exactly, keeping their
 // proportions (every flow keeps at least one packet; flows are dropped from the end

@@ -312,6 +312,7 @@ SampledTokens sample_tokens(const ParamSet& keyframe, const ParamSet* delta, int
     }
     if (out.flows.empty()) return out;
     sample_flows(net, side, out.flows, rng);
+    match_size_classes(out.flows, side.size_classes);
     fit_flow_sizes(out.flows, side.ip_packets);
     uint32_t first = 0;
     for (auto& f : out.flows) f.first = first, first += f.packets;

@@ -87,6 +87,28 @@ TEST(ChunkTokens, FitFlowSizesStaysInsideEachClassWhenItCan) {
     EXPECT_EQ(sum, lo_sum + 3);
 }
 
+TEST(ChunkTokens, SampledFlowsTakeTheChunksExactSizeClasses) {
+    // The model drew 1, 9, 1, 40 and 1 packets; the chunk had three single-packet flows, one
+    // of two and one of 8..11: order decides who gets which, sizes move into their class.
+    std::vector<FlowTokens> flows(5);
+    uint32_t drawn[5] = {1, 9, 1, 40, 1};
+    for (int i = 0; i < 5; ++i) flows[i].packets = drawn[i];
+    std::vector<uint32_t> classes(kPktClasses, 0);
+    classes[pkts_class(1)] = 3, classes[pkts_class(2)] = 1, classes[pkts_class(10)] = 1;
+    match_size_classes(flows, classes);
+    EXPECT_EQ(flows[0].packets, 1u);
+    EXPECT_EQ(flows[2].packets, 1u);
+    EXPECT_EQ(flows[4].packets, 1u);
+    EXPECT_EQ(flows[1].packets, 2u);   // the second smallest draw takes the two-packet class
+    EXPECT_EQ(flows[3].packets, 11u);  // the largest moves down to the top of 8..11
+    for (const auto& f : flows) EXPECT_EQ(f.a[kAttrPkts], pkts_class(f.packets));
+    // Counts that do not add up to the flows leave them as drawn.
+    auto again = flows;
+    classes[0] = 7;
+    match_size_classes(again, classes);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(again[i].packets, flows[i].packets);
+}
+
 TEST(SynthRecords, GapsFitTheDrawnDurationClass) {
     constexpr int64_t kS = 1'000'000'000;
     auto total = [](const std::vector<int64_t>& g) { return std::accumulate(g.begin() + 1, g.end(), int64_t{0}); };
@@ -136,6 +158,8 @@ TEST(ChunkTokens, EncodingMatchesFlowsAndSideRoundTrips) {
     ASSERT_TRUE(back.ok()) << back.status().message();
     EXPECT_EQ(serialize_side(*back), bytes);
     EXPECT_EQ(back->flow_starts, enc.side.flow_starts);
+    EXPECT_EQ(back->size_classes, enc.side.size_classes);
+    EXPECT_EQ(std::accumulate(back->size_classes.begin(), back->size_classes.end(), uint64_t{0}), flows.size());
     EXPECT_FALSE(parse_side(bytes.substr(0, bytes.size() / 2), "test").ok());
 }
 

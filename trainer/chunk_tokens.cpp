@@ -31,9 +31,8 @@ std::pair<uint64_t, uint64_t> pkts_class_range(int c) {
 int len_class(uint32_t ip_len) { return static_cast<int>(std::min<uint32_t>(ip_len / 16, kLenClasses - 1)); }
 
 int time_bucket(int64_t t, int64_t t0, int64_t span) {
-    if (span <= 0) return 0;
-    return static_cast<int>(std::min<uint64_t>(fidelity::flow_start_bin(t, t0, t0 + span) * kTimeBuckets / 100,
-                                               kTimeBuckets - 1));
+    static_assert(kTimeBuckets == 100, "the time buckets are the spec's flow_start bins");
+    return span <= 0 ? 0 : static_cast<int>(fidelity::flow_start_bin(t, t0, t0 + span));
 }
 
 int64_t bucket_first(int b, int64_t t0, int64_t span) {
@@ -321,9 +320,11 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what) {
     s.nonip_packets = r.count(1ull << 40);
     s.t0 = r.svarint();
     s.span = static_cast<int64_t>(r.count(1ull << 62));
-    s.ip_t0 = s.t0 + static_cast<int64_t>(r.count(1ull << 62));
+    const auto ip_offset = static_cast<int64_t>(r.count(1ull << 62));
     s.ip_span = static_cast<int64_t>(r.count(1ull << 62));
-    if (s.ip_t0 - s.t0 + s.ip_span > s.span) return Status::corrupt(what + ": IP packets outside the chunk's time span");
+    if (ip_offset > s.span || s.ip_span > s.span - ip_offset)
+        return Status::corrupt(what + ": IP packets outside the chunk's time span");
+    s.ip_t0 = s.t0 + ip_offset;
     s.linktype = static_cast<uint32_t>(r.varint());
     auto read_counts = [&](std::vector<uint32_t>& v) {
         v.resize(kTimeBuckets);

@@ -272,11 +272,11 @@ std::vector<int64_t> flow_start_times(const ChunkSide& side, const std::vector<F
         // the silence. (A spike, busier than both neighbours, sits wherever it sits.) The
         // chunk's first and last buckets lean on its first and last flow.
         const uint32_t before = starts_in(b - 1), after = starts_in(b + 1);
-        const uint64_t k = j - i;
+        const uint64_t here = j - i;
         enum { kSpread, kAtStart, kAtEnd } lean = kSpread;
-        if (b == 0 || (!after && before >= k)) lean = kAtStart;
-        if (b == kTimeBuckets - 1 || (!before && after >= k)) lean = kAtEnd;
-        const uint64_t pace = std::max<uint64_t>(k, lean == kSpread ? 0 : std::max(before, after));
+        if (b == 0 || (!after && before >= here)) lean = kAtStart;
+        if (b == kTimeBuckets - 1 || (!before && after >= here)) lean = kAtEnd;
+        const uint64_t pace = std::max<uint64_t>(here, lean == kSpread ? 0 : std::max(before, after));
         // Gaps drawn from the part of the chunk's start-gap histogram that matches that
         // rate; the group keeps its natural spacing when it fits the bucket, and is
         // compressed when not.

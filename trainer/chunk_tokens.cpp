@@ -244,6 +244,11 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     return enc;
 }
 
+const ProtoEntry& proto_of(const ChunkSide& side, const FlowTokens& f) {
+    static const ProtoEntry kDefault{};
+    return side.protos.empty() ? kDefault : side.protos[std::min<size_t>(f.a[kAttrProto], side.protos.size() - 1)];
+}
+
 std::vector<PoolPort> pool_of(const std::vector<TailPort>& tail_ports, size_t count) {
     std::vector<PoolPort> pool;
     for (size_t i = 0; i < tail_ports.size() && i < count; ++i)

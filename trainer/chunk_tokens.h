@@ -154,6 +154,10 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
 // across chunks without storing the address (65,536 addresses share each value).
 uint16_t host_id_of(uint8_t ip_version, const uint8_t* addr);
 
+// A flow's protocol entry (a token past the ranked list reads as the last one; a side
+// without protocols as TCP over IPv4 with ports).
+const ProtoEntry& proto_of(const ChunkSide& side, const FlowTokens& f);
+
 // The `count` heaviest tail ports as a pool, sorted by port (the stored order).
 std::vector<PoolPort> pool_of(const std::vector<TailPort>& tail_ports, size_t count);
 

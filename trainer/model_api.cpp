@@ -193,7 +193,7 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
         std::vector<float> row(V);
         for (int64_t i = 0; i < n; ++i) {
             auto& a = flows[i].a;
-            const ProtoEntry pe = side.protos.empty() ? ProtoEntry{} : side.protos[std::min<size_t>(a[kAttrProto], side.protos.size() - 1)];
+            const ProtoEntry& pe = proto_of(side, flows[i]);
             const std::vector<char>& ok = allowed[j][pe.ports ? 1 : 0][pe.proto == 6 && pe.ports ? 1 : 0];
             for (int v = 0; v < V; ++v) row[v] = ok[v] ? p[i * V + v] : 0.f;
             int d = draw(row.data(), V, rng);
@@ -233,7 +233,7 @@ void sample_packets(ChunkNet& net, const ChunkSide& side, const std::vector<Flow
         std::vector<torch::Tensor> carried_h;
         for (int64_t s = 0; s < S; ++s) {
             const auto& f = flows[segs[s].flow];
-            const ProtoEntry pe = side.protos.empty() ? ProtoEntry{} : side.protos[std::min<size_t>(f.a[kAttrProto], side.protos.size() - 1)];
+            const ProtoEntry& pe = proto_of(side, f);
             tcp[s] = pe.proto == 6 && pe.ports;
             cond[s * 4] = f.a[kAttrProto], cond[s * 4 + 1] = f.a[kAttrSrvPort];
             cond[s * 4 + 2] = f.a[kAttrPkts], cond[s * 4 + 3] = f.a[kAttrDur];

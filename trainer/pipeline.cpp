@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "codec/fidelity/fidelity.h"
 #include "codec/log.h"
@@ -57,9 +58,10 @@ Result<std::vector<PacketRecord>> generate_from(const PcapFormat& fmt, const Mod
 }
 
 // The blob with the largest pool of the chunk's heaviest tail ports that keeps it within
-// `limit` bytes (no pool when the model alone fills it). Bigger pools never compress smaller
-// by much, so a binary search over the pool size finds it.
-std::string encode_with_pool(ModelBlob& blob, ChunkSide& side, const EncodedChunk& enc, uint64_t limit) {
+// `limit` bytes (no pool when the model alone fills it), and that pool's size. Bigger pools
+// never compress smaller by much, so a binary search over the pool size finds it.
+std::pair<std::string, size_t> encode_with_pool(ModelBlob blob, const EncodedChunk& enc, uint64_t limit) {
+    ChunkSide side = enc.side;
     auto with = [&](size_t k) {
         side.pool = pool_of(enc.tail_ports, k);
         blob.side = serialize_side(side);
@@ -76,9 +78,7 @@ std::string encode_with_pool(ModelBlob& blob, ChunkSide& side, const EncodedChun
             hi = mid - 1;
         }
     }
-    side.pool = pool_of(enc.tail_ports, lo);
-    blob.side = serialize_side(side);
-    return best;
+    return {std::move(best), lo};
 }
 
 }  // namespace
@@ -112,7 +112,6 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
 
     ModelBlob blob;
     blob.seed = opts.seed;
-    blob.side = serialize_side(enc.side);
     FitOptions fo;
     fo.seed = opts.seed;
     fo.cuda = cuda;
@@ -135,9 +134,9 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
         log->debug("keyframe: {} steps, loss {:.3f}", fit.steps, fit.loss);
     }
     ChunkModel m;
-    m.blob = encode_with_pool(blob, enc.side, enc, pool_fill_bytes(chunk.size()));
-    log->debug("blob {} bytes; side information {} bytes raw, {} of {} tail ports exact", m.blob.size(),
-               blob.side.size(), enc.side.pool.size(), enc.tail_ports.size());
+    size_t pool = 0;
+    std::tie(m.blob, pool) = encode_with_pool(std::move(blob), enc, pool_fill_bytes(chunk.size()));
+    log->debug("blob {} bytes, {} of {} tail ports exact", m.blob.size(), pool, enc.tail_ports.size());
     m.parent_id = parent_id;
     m.train_seconds = elapsed();
 

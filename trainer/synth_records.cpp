@@ -95,10 +95,6 @@ std::vector<uint8_t> start_buckets(const ChunkSide& side) {
 }
 
 namespace {
-const ProtoEntry& proto_of(const ChunkSide& side, const FlowTokens& f) {
-    static const ProtoEntry kDefault{};
-    return side.protos.empty() ? kDefault : side.protos[std::min<size_t>(f.a[kAttrProto], side.protos.size() - 1)];
-}
 // Moves the earliest (or latest) IP (or non-IP) record to `t`, when `when`.
 void pin_extreme(std::vector<PacketRecord>& out, bool ip, bool latest, int64_t t, bool when) {
     if (!when) return;

@@ -1,6 +1,7 @@
 // `dgcctl eval REAL [SYNTH] [--json] [--report FILE.html]`: the fidelity yardstick of
-// ../shared/spec/fidelity.md. With SYNTH, its 17 + 5 joint metrics against REAL beside
-// REAL's floor; alone, REAL's floor.
+// ../shared/spec/fidelity.md and the traffic-semantics checks of docs/semantics.md. With
+// SYNTH, its 17 + 5 joint metrics and the semantics checks against REAL beside REAL's
+// floor; alone, REAL's floor.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -10,6 +11,7 @@
 #include "codec/fidelity/fidelity.h"
 #include "codec/fidelity/report_html.h"
 #include "codec/fidelity/report_json.h"
+#include "codec/fidelity/semantics.h"
 #include "codec/log.h"
 #include "command_registry.h"
 
@@ -17,6 +19,7 @@ namespace dgc::tools {
 namespace {
 
 using fidelity::FidelityReport;
+using fidelity::SemanticSet;
 
 std::string cell(const std::optional<double>& v) {
     if (!v) return "    -";
@@ -59,6 +62,39 @@ void print_table(const FidelityReport* score, const FidelityReport& fl, const fi
     }
 }
 
+std::string pass_mark(const std::optional<bool>& pass) {
+    if (!pass) return "-";
+    return *pass ? "ok" : "FAIL";
+}
+
+// The semantics section: each check beside REAL's floor and, with SYNTH, whether it is
+// within floor + kSemanticMargin.
+void print_semantics(const SemanticSet* score, const SemanticSet& fl) {
+    char b[128];
+    if (score)
+        std::snprintf(b, sizeof b, "\n%-18s %8s %8s %6s\n", "semantics", "JSD", "floor", "pass");
+    else
+        std::snprintf(b, sizeof b, "\n%-18s %8s\n", "semantics", "floor");
+    std::cout << b;
+    for (int i = 0; i < fidelity::kSemanticCount; ++i) {
+        const std::string name(fidelity::kSemanticNames[i]);
+        if (score)
+            std::snprintf(b, sizeof b, "%-18s %8s %8s %6s\n", name.c_str(), cell(score->checks[i]).c_str(),
+                          cell(fl.checks[i]).c_str(), pass_mark(fidelity::semantic_pass(score->checks[i], fl.checks[i])).c_str());
+        else
+            std::snprintf(b, sizeof b, "%-18s %8s\n", name.c_str(), cell(fl.checks[i]).c_str());
+        std::cout << b;
+    }
+    const std::string mean_name = "mean (" + std::to_string(fidelity::kSemanticCount) + ")";
+    print_row(mean_name, score ? &score->mean : nullptr, fl.mean);
+    if (score) {
+        int defined = 0;
+        for (const auto& v : score->checks) defined += v ? 1 : 0;
+        std::cout << "over floor+" << fidelity::kSemanticMargin << ": " << fidelity::semantic_failures(*score, fl) << " of "
+                  << defined << " defined checks\n";
+    }
+}
+
 int run_eval(const std::string& real_path, const std::string& synth_path, bool json, const std::string& report) {
     auto real = read_capture(real_path);
     if (!real) {
@@ -83,22 +119,33 @@ int run_eval(const std::string& real_path, const std::string& synth_path, bool j
     const fidelity::TraceProfile half_a = fidelity::profile_trace(halves.first);
     const fidelity::TraceProfile half_b = fidelity::profile_trace(halves.second);
     const FidelityReport fl = fidelity::evaluate(half_a, half_b);
+    const SemanticSet sem_floor =
+        fidelity::compare_semantics(fidelity::profile_semantics(halves.first), fidelity::profile_semantics(halves.second));
 
     std::optional<fidelity::TraceProfile> synth_profile;
     std::optional<FidelityReport> score;
+    std::optional<SemanticSet> sem_score;
     if (synth) {
         synth_profile = fidelity::profile_trace(synth->records);
         score = fidelity::evaluate(real_profile, *synth_profile);
+        sem_score = fidelity::semantics(real->records, synth->records);
     }
+    const SemanticSet* sem = sem_score ? &*sem_score : nullptr;
 
-    if (json)
-        std::cout << (score ? fidelity::eval_json(*score, fl) : fidelity::floor_json(fl, real_counts)).dump(2) << "\n";
-    else
+    if (json) {
+        auto j = score ? fidelity::eval_json(*score, fl) : fidelity::floor_json(fl, real_counts);
+        j["semantics"] = fidelity::semantics_json(sem, sem_floor);
+        std::cout << j.dump(2) << "\n";
+    } else {
         print_table(score ? &*score : nullptr, fl, real_counts);
+        print_semantics(sem, sem_floor);
+    }
 
     if (!report.empty()) {
         fidelity::HtmlReportInput in;
         in.floor = &fl;
+        in.semantics_floor = &sem_floor;
+        in.semantics = sem ? sem : &sem_floor;
         if (score) {
             in.title = "Fidelity of " + synth_path + " (synthetic) against " + real_path + " (real)";
             in.real_label = "real";
@@ -128,7 +175,7 @@ int run_eval(const std::string& real_path, const std::string& synth_path, bool j
 }
 
 const RegisterCommand kEval{{40, [](CLI::App& app, int& exit_code) {
-    auto* cmd = app.add_subcommand("eval", "Fidelity of SYNTH against REAL (17 metrics, joint, floor); REAL alone: its floor");
+    auto* cmd = app.add_subcommand("eval", "Fidelity of SYNTH against REAL (17 metrics, joint, semantics, floor); REAL alone: its floor");
     auto real = std::make_shared<std::string>();
     auto synth = std::make_shared<std::string>();
     auto json = std::make_shared<bool>(false);

@@ -144,18 +144,51 @@ void card(std::ostringstream& o, const std::string& name, const std::optional<do
       << "</span></h3>" << svg << "</div>\n";
 }
 
-void summary_rows(std::ostringstream& o, const std::string& name, const std::optional<double>& v,
-                  const std::optional<double>& fl, bool with_score) {
-    o << "<tr><td>" << xml_escape(name) << "</td>";
-    if (with_score) o << "<td>" << value_text(v) << "</td>";
-    o << "<td>" << value_text(fl) << "</td>";
+// The JSD as a bar with the floor as a line, in one table cell.
+void bar_cell(std::ostringstream& o, const std::optional<double>& v, const std::optional<double>& fl, bool with_score) {
     const double w = v ? *v * 160 : 0;
     const double fw = fl ? *fl * 160 : 0;
     o << "<td><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"170\" height=\"12\">"
       << "<rect x=\"0\" y=\"1\" width=\"160\" height=\"10\" fill=\"#eee\"/>";
     if (with_score) o << "<rect x=\"0\" y=\"1\" width=\"" << w << "\" height=\"10\" fill=\"#c0392b\"/>";
     o << "<line x1=\"" << fw << "\" x2=\"" << fw << "\" y1=\"0\" y2=\"12\" stroke=\"#000\" stroke-width=\"2\"/>"
-      << "</svg></td></tr>\n";
+      << "</svg></td>";
+}
+
+void summary_rows(std::ostringstream& o, const std::string& name, const std::optional<double>& v,
+                  const std::optional<double>& fl, bool with_score) {
+    o << "<tr><td>" << xml_escape(name) << "</td>";
+    if (with_score) o << "<td>" << value_text(v) << "</td>";
+    o << "<td>" << value_text(fl) << "</td>";
+    bar_cell(o, v, fl, with_score);
+    o << "</tr>\n";
+}
+
+// The traffic-semantics checks: value, floor, pass (within floor + kSemanticMargin).
+void semantics_table(std::ostringstream& o, const SemanticSet& sc, const SemanticSet& fl, bool with_score) {
+    o << "<h2>Traffic semantics</h2>\n<p class=\"key\">Checks of docs/semantics.md (TCP connections, SYN payload, "
+         "header options, exact lengths, ICMP, UDP answers, address classes, MACs, TCP analysis), same JSD; a check "
+         "passes within its floor + "
+      << kSemanticMargin << ".</p>\n<table><tr><th>check</th>" << (with_score ? "<th>JSD</th>" : "")
+      << "<th>floor</th>" << (with_score ? "<th>pass</th>" : "") << "<th>"
+      << (with_score ? "JSD (bar), floor (line)" : "floor (line)") << "</th></tr>\n";
+    for (int i = 0; i < kSemanticCount; ++i) {
+        o << "<tr><td>" << kSemanticNames[i] << "</td>";
+        if (with_score) o << "<td>" << value_text(sc.checks[i]) << "</td>";
+        o << "<td>" << value_text(fl.checks[i]) << "</td>";
+        if (with_score) {
+            const std::optional<bool> pass = semantic_pass(sc.checks[i], fl.checks[i]);
+            o << "<td>" << (!pass ? "-" : *pass ? "ok" : "<b>FAIL</b>") << "</td>";
+        }
+        bar_cell(o, sc.checks[i], fl.checks[i], with_score);
+        o << "</tr>\n";
+    }
+    o << "<tr><td>mean</td>";
+    if (with_score) o << "<td>" << value_text(sc.mean) << "</td>";
+    o << "<td>" << value_text(fl.mean) << "</td>";
+    if (with_score) o << "<td>" << semantic_failures(sc, fl) << " over</td>";
+    bar_cell(o, sc.mean, fl.mean, with_score);
+    o << "</tr>\n</table>\n";
 }
 
 constexpr const char* kStyle =
@@ -194,6 +227,7 @@ std::string render_html_report(const HtmlReportInput& in) {
       << " non-IP.";
     if (!in.floor_only) o << " Replay (synthetic flows with a real flow's key): " << value_text(sc.replay) << ".";
     o << "</p>\n";
+    if (in.semantics && in.semantics_floor) semantics_table(o, *in.semantics, *in.semantics_floor, !in.floor_only);
 
     o << "<h2>The 17 metrics</h2>\n<div class=\"grid\">\n";
     for (int i = 0; i < kMetricCount; ++i)

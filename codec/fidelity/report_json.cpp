@@ -50,4 +50,24 @@ nlohmann::ordered_json floor_json(const FidelityReport& floor_of_real, const Pac
     return j;
 }
 
+nlohmann::ordered_json semantics_json(const SemanticSet* score, const SemanticSet& floor_of_real) {
+    nlohmann::ordered_json checks = nlohmann::ordered_json::object();
+    for (int i = 0; i < kSemanticCount; ++i) {
+        nlohmann::ordered_json c;
+        if (score) c["value"] = value_or_null(score->checks[i]);
+        c["floor"] = value_or_null(floor_of_real.checks[i]);
+        if (score) {
+            const std::optional<bool> pass = semantic_pass(score->checks[i], floor_of_real.checks[i]);
+            c["pass"] = pass ? nlohmann::ordered_json(*pass) : nlohmann::ordered_json(nullptr);
+        }
+        checks[std::string(kSemanticNames[i])] = std::move(c);
+    }
+    nlohmann::ordered_json j;
+    j["checks"] = std::move(checks);
+    if (score) j["mean"] = value_or_null(score->mean);
+    j["floor_mean"] = value_or_null(floor_of_real.mean);
+    if (score) j["failures"] = semantic_failures(*score, floor_of_real);
+    return j;
+}
+
 }  // namespace dgc::fidelity

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "codec/fidelity/fidelity.h"
+#include "codec/fidelity/semantics.h"
 
 namespace dgc::fidelity {
 
@@ -17,5 +18,10 @@ nlohmann::ordered_json joint_json(const MetricSet& m);
 nlohmann::ordered_json eval_json(const FidelityReport& score, const FidelityReport& floor_of_real);
 // REAL alone: the floor keys and REAL's packet counts only.
 nlohmann::ordered_json floor_json(const FidelityReport& floor_of_real, const PacketCounts& real);
+
+// The traffic-semantics checks (docs/semantics.md), for the top-level key "semantics":
+// {"checks": {name: {"value", "floor", "pass"}}, "mean", "floor_mean", "failures"} with
+// SCORE; {"checks": {name: {"floor"}}, "floor_mean"} without (REAL alone).
+nlohmann::ordered_json semantics_json(const SemanticSet* score, const SemanticSet& floor_of_real);
 
 }  // namespace dgc::fidelity

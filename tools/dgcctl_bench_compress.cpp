@@ -1,5 +1,6 @@
 // `dgcctl bench-compress FILE... [--base BASE.model] [--budget S] [--sweep F1,F2,...]`: the
-// trainer's targets per trace: fidelity (17 and joint, beside floor and the naive reference),
+// trainer's targets per trace: fidelity (17, joint and the traffic-semantics checks of
+// docs/semantics.md, beside floor and the naive reference),
 // bytes per packet (per chunk and all-in, beside xz -9 and zstd -19), training seconds per
 // 1000 packets, generation packets/s, tshark validity, SYN-open share; and a budget sweep.
 #include <zstd.h>
@@ -12,12 +13,15 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "codec/capture_reader.h"
 #include "codec/fidelity/fidelity.h"
+#include "codec/fidelity/semantics.h"
 #include "codec/flows.h"
 #include "command_registry.h"
 #include "trainer/naive_reference.h"
@@ -93,16 +97,30 @@ std::string f3(double v) {
 
 std::string f3(const std::optional<double>& v) { return v ? f3(*v) : "-"; }
 
+// The three sides of every comparison the bench prints: the model, the naive reference
+// and the real trace's floor.
+struct Sides {
+    const fidelity::MetricSet& model;
+    const fidelity::MetricSet& naive;
+    const fidelity::MetricSet& floor;
+    const fidelity::SemanticSet& sem_model;
+    const fidelity::SemanticSet& sem_naive;
+    const fidelity::SemanticSet& sem_floor;
+};
+
 // Model, naive reference and floor metric by metric: where a mean is won or lost.
-void print_per_metric(const std::string& name, const fidelity::MetricSet& model, const fidelity::MetricSet& naive,
-                      const fidelity::MetricSet& fl) {
+void print_per_metric(const std::string& name, const Sides& s) {
     std::printf("\n%s, per metric:\n\n| metric | model | naive | floor |\n|---|---|---|---|\n", name.c_str());
+    auto row = [](std::string_view n, const std::optional<double>& m, const std::optional<double>& v,
+                  const std::optional<double>& f) {
+        std::printf("| %s | %s | %s | %s |\n", std::string(n).c_str(), f3(m).c_str(), f3(v).c_str(), f3(f).c_str());
+    };
     for (size_t i = 0; i < fidelity::kMetricCount; ++i)
-        std::printf("| %s | %s | %s | %s |\n", std::string(fidelity::kMetricNames[i]).c_str(), f3(model.metrics[i]).c_str(),
-                    f3(naive.metrics[i]).c_str(), f3(fl.metrics[i]).c_str());
+        row(fidelity::kMetricNames[i], s.model.metrics[i], s.naive.metrics[i], s.floor.metrics[i]);
     for (size_t i = 0; i < fidelity::kJointCount; ++i)
-        std::printf("| %s | %s | %s | %s |\n", std::string(fidelity::kJointNames[i]).c_str(), f3(model.joint[i]).c_str(),
-                    f3(naive.joint[i]).c_str(), f3(fl.joint[i]).c_str());
+        row(fidelity::kJointNames[i], s.model.joint[i], s.naive.joint[i], s.floor.joint[i]);
+    for (size_t i = 0; i < fidelity::kSemanticCount; ++i)
+        row(fidelity::kSemanticNames[i], s.sem_model.checks[i], s.sem_naive.checks[i], s.sem_floor.checks[i]);
     std::printf("\n");
 }
 
@@ -151,6 +169,9 @@ Result<TraceResult> bench_one(const std::string& path, const trainer::ModelLibra
         naive.insert(naive.end(), part.begin(), part.end());
     }
     auto nscore = fidelity::evaluate(cap->records, naive);
+    const fidelity::SemanticSet sem = fidelity::semantics(cap->records, synth->records);
+    const fidelity::SemanticSet sem_naive = fidelity::semantics(cap->records, naive);
+    const fidelity::SemanticSet sem_floor = fidelity::semantics_floor(cap->records);
     auto tmp = std::filesystem::temp_directory_path() / ("dgc-bench-" + std::to_string(::getpid()) + ".pcap");
     {
         std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
@@ -162,17 +183,18 @@ Result<TraceResult> bench_one(const std::string& path, const trainer::ModelLibra
     auto [ss, st] = syn_open(synth->records);
     const uint64_t xz = file_bytes_compressed(path, true), zs = file_bytes_compressed(path, false);
     std::string name = std::filesystem::path(path).stem().string();
-    std::printf("| %s | %zu | %zu | %s / %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %.0f / %.0f | %llu | %s / %s | %s |\n",
+    std::printf("| %s | %zu | %zu | %s / %s | %s / %s | %s / %s | %d | %s / %s | %s | %s | %s | %s | %s | %.0f / %.0f | %llu | %s / %s | %s |\n",
                 name.c_str(), cap->records.size(), f->chunks.size(), f3(tr.fid).c_str(),
                 f3(fl.score.average.value_or(0)).c_str(), f3(tr.joint).c_str(),
-                f3(fl.score.joint_average.value_or(0)).c_str(), f3(nscore.score.average.value_or(1)).c_str(),
+                f3(fl.score.joint_average.value_or(0)).c_str(), f3(sem.mean).c_str(), f3(sem_floor.mean).c_str(),
+                fidelity::semantic_failures(sem, sem_floor), f3(nscore.score.average.value_or(1)).c_str(),
                 f3(nscore.score.joint_average.value_or(1)).c_str(), f3(delta_bytes / n).c_str(),
                 f3((delta_bytes + key_bytes) / n).c_str(), f3(xz / n).c_str(), f3(zs / n).c_str(), f3(tr.sptp).c_str(),
                 synth->records.size() / std::max(gen_s, 1e-9), synth->records.size() / std::max(gen_cpu, 1e-9),
                 static_cast<unsigned long long>(bad),
                 f3(rt ? double(rs) / rt : 0).c_str(), f3(st ? double(ss) / st : 0).c_str(),
                 f3(score.replay.value_or(0)).c_str());
-    if (a.per_metric) print_per_metric(name, score.score, nscore.score, fl.score);
+    if (a.per_metric) print_per_metric(name, {score.score, nscore.score, fl.score, sem, sem_naive, sem_floor});
     std::fflush(stdout);
     return tr;
 }
@@ -187,9 +209,11 @@ int run_bench(const BenchArgs& a) {
         }
     uint64_t base_bytes = 0;
     for (const auto& [id, blob] : keep) base_bytes += blob.size();
-    std::printf("| trace | packets | chunks | 17-mean / floor | joint / floor | naive 17 / joint | B/pkt per-chunk | "
-                "B/pkt all-in | xz -9 | zstd -19 | SPTP (s) | gen pkt/s wall / cpu | tshark bad | SYN-open real / synth | replay |\n");
-    std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    std::printf("| trace | packets | chunks | 17-mean / floor | joint / floor | semantics / floor | semantics over floor+%.2f | "
+                "naive 17 / joint | B/pkt per-chunk | B/pkt all-in | xz -9 | zstd -19 | SPTP (s) | gen pkt/s wall / cpu | "
+                "tshark bad | SYN-open real / synth | replay |\n",
+                fidelity::kSemanticMargin);
+    std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     int rc = 0;
     for (const auto& path : a.files) {
         auto r = bench_one(path, base, base_bytes, a, 1.0, true);

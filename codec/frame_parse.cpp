@@ -1,5 +1,6 @@
 #include "codec/frame_parse.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "codec/byte_order.h"
@@ -9,6 +10,16 @@ namespace {
 
 constexpr uint16_t kEtherIpv4 = 0x0800;
 constexpr uint16_t kEtherIpv6 = 0x86dd;
+constexpr uint16_t kEtherArp = 0x0806;
+
+// Ethernet/IPv4 ARP: the opcode and the sender and target protocol addresses (into src/dst);
+// the record stays non-IP.
+void parse_arp(const uint8_t* p, uint32_t n, PacketRecord& r) {
+    if (n < 28 || load_be16(p) != 1 || load_be16(p + 2) != kEtherIpv4 || p[4] != 6 || p[5] != 4) return;
+    r.arp_op = load_be16(p + 6);
+    std::memcpy(r.src.data(), p + 14, 4);
+    std::memcpy(r.dst.data(), p + 24, 4);
+}
 // More than this many stacked tags is not traffic but garbage; stop rather than loop.
 constexpr int kMaxVlanTags = 16;
 
@@ -68,6 +79,43 @@ void read_ports(const uint8_t* p, uint32_t n, PacketRecord& r) {
     r.sport = load_be16(p);
     r.dport = load_be16(p + 2);
     r.present |= kHasPorts;
+}
+
+// The option kinds and the values of MSS, window scale, SACK blocks and timestamps, over
+// the captured part of the option bytes; a malformed option ends the walk.
+void parse_tcp_options(const uint8_t* p, uint32_t n, PacketRecord& r) {
+    for (uint32_t i = 0; i < n;) {
+        const uint8_t kind = p[i];
+        if (kind == 0) return;  // end of option list
+        if (kind == 1) {
+            ++i;
+            continue;
+        }
+        if (i + 1 >= n || p[i + 1] < 2 || i + p[i + 1] > n) return;
+        const uint8_t len = p[i + 1];
+        const uint8_t* v = p + i + 2;
+        switch (kind) {
+            case 2:
+                r.tcp_opts |= kOptMss;
+                if (len == 4) r.tcp_mss = load_be16(v);
+                break;
+            case 3:
+                r.tcp_opts |= kOptWscale;
+                if (len == 3) r.tcp_wscale = v[0];
+                break;
+            case 4: r.tcp_opts |= kOptSackPerm; break;
+            case 5:
+                r.tcp_opts |= kOptSack;
+                r.tcp_sack_blocks = static_cast<uint8_t>((len - 2) / 8);
+                break;
+            case 8:
+                r.tcp_opts |= kOptTimestamp;
+                if (len == 10) r.tcp_tsval = load_be32(v), r.tcp_tsecr = load_be32(v + 4);
+                break;
+            default: r.tcp_opts |= kOptOther; break;
+        }
+        i += len;
+    }
 }
 
 // Protocols whose header parse_transport reads; a frame cut before it is truncated.
@@ -152,6 +200,7 @@ void parse_transport(uint8_t proto, const uint8_t* p, uint32_t n, PacketRecord& 
             {
                 const uint32_t data_off = (p[12] >> 4) * 4u;
                 r.tcp_opt_len = data_off >= 20 ? static_cast<uint8_t>(data_off - 20) : 0;
+                if (data_off > 20) parse_tcp_options(p + 20, std::min(n, data_off) - 20, r);
             }
             r.tcp_flags = p[13];
             r.window = load_be16(p + 14);
@@ -174,6 +223,7 @@ void parse_transport(uint8_t proto, const uint8_t* p, uint32_t n, PacketRecord& 
             }
             r.icmp_type = p[0];
             r.icmp_code = p[1];
+            if (n >= 8) r.icmp_rest = load_be32(p + 4);
             r.present |= kHasIcmp;
             return;
         default:
@@ -274,11 +324,19 @@ bool parse_ip(const uint8_t* p, uint32_t n, PacketRecord& r) {
 
 void parse_frame(uint32_t linktype, const uint8_t* p, uint32_t caplen, PacketRecord& r) {
     const LinkLayer ll = parse_link(linktype, p, caplen);
+    if (normalize_linktype(linktype) == static_cast<uint32_t>(LinkType::kEthernet) && caplen >= 12) {
+        std::memcpy(r.eth_dst.data(), p, 6);
+        std::memcpy(r.eth_src.data(), p + 6, 6);
+    }
     r.ethertype = ll.ethertype;
     r.vlan_depth = ll.vlan_depth;
     r.vlan_id = ll.vlan_id;
     if (ll.truncated) {
         r.present |= kTruncated;
+        return;
+    }
+    if (ll.known && ll.ethertype == kEtherArp) {
+        parse_arp(p + ll.l3_offset, caplen - ll.l3_offset, r);
         return;
     }
     if (!ll.known || (ll.ethertype != kEtherIpv4 && ll.ethertype != kEtherIpv6)) return;

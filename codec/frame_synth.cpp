@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 
 #include "codec/byte_order.h"
 #include "codec/checksum.h"
@@ -44,9 +45,34 @@ uint32_t tcp_header_len(const PacketRecord& r) {
     return 20u + std::min<uint32_t>((r.tcp_opt_len + 3u) & ~3u, 40u);
 }
 
+// ARP over Ethernet/IPv4, when the record says which (the generator before format 6 left
+// the opcode 0 and wrote the link header alone).
+bool arp_body(const PacketRecord& r) { return !r.is_ip() && r.ethertype == 0x0806 && r.arp_op != 0; }
+constexpr uint32_t kArpBody = 28;
+
+void write_arp(const PacketRecord& r, uint8_t* a) {
+    store_be16(a, 1);
+    store_be16(a + 2, 0x0800);
+    a[4] = 6, a[5] = 4;
+    store_be16(a + 6, r.arp_op);
+    std::memcpy(a + 8, r.eth_src.data(), 6);
+    std::memcpy(a + 14, r.src.data(), 4);
+    // A request's target hardware address is unknown (zero); a reply's is the requester's.
+    if (r.arp_op != 1) std::memcpy(a + 18, r.eth_dst.data(), 6);
+    std::memcpy(a + 24, r.dst.data(), 4);
+}
+
+bool has_eth_addresses(const PacketRecord& r) {
+    constexpr std::array<uint8_t, 6> kZero{};
+    return r.eth_src != kZero || r.eth_dst != kZero;
+}
+
 uint32_t write_link(const PacketRecord& r, uint32_t linktype, uint8_t* out) {
     if (linktype != 1) return 0;
-    if (r.is_ip()) {
+    if (has_eth_addresses(r)) {
+        std::memcpy(out, r.eth_dst.data(), 6);
+        std::memcpy(out + 6, r.eth_src.data(), 6);
+    } else if (r.is_ip()) {
         mac_of(r, r.dst, out);
         mac_of(r, r.src, out + 6);
     } else {
@@ -98,6 +124,46 @@ void write_ipv6(const PacketRecord& r, uint8_t* ip, bool frag_header) {
 
 }  // namespace
 
+uint32_t tcp_options_len(uint8_t kinds, uint8_t sack_blocks) {
+    uint32_t n = 0;
+    if (kinds & kOptMss) n += 4;
+    if (kinds & (kOptTimestamp | kOptSackPerm)) n += (kinds & kOptTimestamp) ? 12 : 4;  // NOP NOP or SACK-permitted before
+    if (kinds & kOptWscale) n += 4;
+    if ((kinds & kOptSack) && sack_blocks) n += 4 + 8u * std::min<uint32_t>(sack_blocks, 3);  // NOP NOP kind len
+    return n;
+}
+
+void write_tcp_options(const PacketRecord& r, uint8_t* o, uint32_t room) {
+    // Linux's order: MSS, SACK-permitted + timestamps, window scale; NOPs keep each option
+    // 4-byte aligned, EOL fills what the header length leaves.
+    std::memset(o, 0, room);
+    uint32_t i = 0;
+    auto put = [&](std::initializer_list<uint8_t> bytes) {
+        for (uint8_t b : bytes)
+            if (i < room) o[i++] = b;
+    };
+    const uint8_t k = r.tcp_opts;
+    if (k & kOptMss) put({2, 4, static_cast<uint8_t>(r.tcp_mss >> 8), static_cast<uint8_t>(r.tcp_mss)});
+    if (k & kOptTimestamp) {
+        if (k & kOptSackPerm) {
+            put({4, 2});
+        } else {
+            put({1, 1});
+        }
+        put({8, 10});
+        if (i + 8 <= room) store_be32(o + i, r.tcp_tsval), store_be32(o + i + 4, r.tcp_tsecr);
+        i += 8;
+    } else if (k & kOptSackPerm) {
+        put({1, 1, 4, 2});
+    }
+    if (k & kOptWscale) put({1, 3, 3, r.tcp_wscale});
+    if ((k & kOptSack) && r.tcp_sack_blocks) {
+        const uint8_t blocks = std::min<uint8_t>(r.tcp_sack_blocks, 3);
+        put({1, 1, 5, static_cast<uint8_t>(2 + 8 * blocks)});
+        i += 8u * blocks;  // edges left zero: a generator that sends SACKs fills them in
+    }
+}
+
 bool synth_linktype_supported(uint32_t linktype) {
     return linktype == 1 || linktype == 101 || linktype == 228 || linktype == 229;
 }
@@ -109,6 +175,8 @@ SynthLayout synth_layout(const PacketRecord& r, uint32_t linktype) {
         if (linktype != 1) return L;  // raw IP links cannot carry non-IP frames
         L.link = 14 + 4u * std::min(r.vlan_depth, kMaxVlanDepth);
         L.caplen = L.link;
+        // ARP frames keep their captured length (Ethernet pads them to 60); the padding is zero.
+        if (arp_body(r)) L.caplen = std::clamp(r.caplen, L.link + kArpBody, L.link + 64);
         L.wirelen = std::max(r.wirelen, L.caplen);
         return L;
     }
@@ -144,6 +212,7 @@ void synthesize_headers(const PacketRecord& r, uint32_t linktype, const SynthLay
     if (L.caplen == 0) return;
     std::memset(out, 0, L.caplen);
     write_link(r, linktype, out);
+    if (arp_body(r)) write_arp(r, out + L.link);
     if (!r.is_ip()) return;
     uint8_t* ip = out + L.link;
     if (r.ip_version == 4) {
@@ -167,7 +236,11 @@ void synthesize_headers(const PacketRecord& r, uint32_t linktype, const SynthLay
             t[12] = static_cast<uint8_t>((L.transport / 4) << 4);
             t[13] = r.tcp_flags;
             store_be16(t + 14, r.window);
-            std::memset(t + 20, 1, L.transport - 20);  // NOP options: always legal
+            if (r.tcp_opts) {
+                write_tcp_options(r, t + 20, L.transport - 20);
+            } else {
+                std::memset(t + 20, 1, L.transport - 20);  // NOP options: always legal
+            }
             store_be16(t + 16, checksum_finish(checksum_add(pseudo_header_sum(r.ip_version, src, dst, 6, l4_len),
                                                             t, L.transport)));
             return;
@@ -185,6 +258,7 @@ void synthesize_headers(const PacketRecord& r, uint32_t linktype, const SynthLay
         case 58: {
             t[0] = r.icmp_type;
             t[1] = r.icmp_code;
+            store_be32(t + 4, r.icmp_rest);
             const uint64_t base = r.proto == 58 ? pseudo_header_sum(6, src, dst, 58, l4_len) : 0;
             store_be16(t + 2, checksum_finish(checksum_add(base, t, 8)));
             return;
@@ -201,6 +275,16 @@ PacketRecord ip_level(const PacketRecord& r) {
     c.linktype = 0;
     c.vlan_depth = 0;
     c.vlan_id = 0;
+    c.eth_src = {};
+    c.eth_dst = {};
+    // Option kinds and values are written in one canonical layout (the header length is
+    // kept); a capture's own option bytes need not come back in the same order or kinds.
+    c.tcp_opts = 0;
+    c.tcp_wscale = 0;
+    c.tcp_sack_blocks = 0;
+    c.tcp_mss = 0;
+    c.tcp_tsval = 0;
+    c.tcp_tsecr = 0;
     return c;
 }
 

@@ -36,6 +36,12 @@ struct SynthLayout {
 };
 SynthLayout synth_layout(const PacketRecord& r, uint32_t linktype);
 
+// Bytes the TCP options of these kinds take in the layout write_tcp_options uses (before
+// padding to a multiple of 4, which that layout never needs).
+uint32_t tcp_options_len(uint8_t kinds, uint8_t sack_blocks);
+// The options of r.tcp_opts with r's values, in `room` bytes (EOL-padded).
+void write_tcp_options(const PacketRecord& r, uint8_t* out, uint32_t room);
+
 // Upper bound of SynthLayout::caplen, for stack buffers.
 inline constexpr uint32_t kMaxSynthHeaders = 256;
 

@@ -31,6 +31,17 @@ enum PresentBits : uint16_t {
     kTruncated = 1u << 5,      // caplen ended inside a header we wanted
 };
 
+// Bits of PacketRecord::tcp_opts: the TCP option kinds a segment carried (NOP and EOL are
+// padding and not counted).
+enum TcpOptionBits : uint8_t {
+    kOptMss = 1u << 0,        // kind 2
+    kOptWscale = 1u << 1,     // kind 3
+    kOptSackPerm = 1u << 2,   // kind 4
+    kOptTimestamp = 1u << 3,  // kind 8
+    kOptSack = 1u << 4,       // kind 5 (SACK blocks)
+    kOptOther = 1u << 5,      // any other kind
+};
+
 struct PacketRecord {
     int64_t t_ns = 0;             // capture timestamp, integer ns
     uint32_t caplen = 0;          // bytes captured
@@ -40,6 +51,9 @@ struct PacketRecord {
     uint8_t vlan_depth = 0;       // 802.1Q/802.1ad tags seen
     uint16_t vlan_id = 0;         // outermost VLAN id, when vlan_depth > 0
     uint16_t present = 0;         // PresentBits
+    // Ethernet addresses (LINKTYPE_ETHERNET only; zero elsewhere)
+    std::array<uint8_t, 6> eth_dst{};
+    std::array<uint8_t, 6> eth_src{};
 
     // IP (valid when present & kHasIp)
     uint8_t ip_version = 0;       // 4 or 6; 0 for non-IP
@@ -63,9 +77,20 @@ struct PacketRecord {
     uint8_t tcp_flags = 0;        // FIN=0x01 SYN=0x02 RST=0x04 PSH=0x08 ACK=0x10 URG=0x20 ECE=0x40 CWR=0x80
     uint16_t window = 0;
     uint8_t tcp_opt_len = 0;      // bytes of TCP options (data offset*4 - 20)
+    // Options as parsed (TcpOptionBits), and the values a host's stack put in them. A
+    // synthesized record with tcp_opts == 0 and tcp_opt_len > 0 gets NOP padding (the
+    // generator of chunk models before format 6 wrote that; it must stay byte-identical).
+    uint8_t tcp_opts = 0;
+    uint8_t tcp_wscale = 0;
+    uint8_t tcp_sack_blocks = 0;  // SACK blocks carried (kOptSack)
+    uint16_t tcp_mss = 0;
+    uint32_t tcp_tsval = 0;
+    uint32_t tcp_tsecr = 0;
     uint16_t udp_len = 0;
     uint8_t icmp_type = 0;
     uint8_t icmp_code = 0;
+    uint32_t icmp_rest = 0;       // ICMP bytes 4-7: echo id << 16 | sequence, MTU, pointer...
+    uint16_t arp_op = 0;          // ARP opcode (ethertype 0x0806; sender/target IPv4 in src/dst)
 
     bool is_ip() const { return (present & kHasIp) != 0; }
     bool has_ports() const { return (present & kHasPorts) != 0; }

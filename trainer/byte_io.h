@@ -13,6 +13,7 @@ namespace dgc::trainer {
 class ByteWriter {
 public:
     void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+    void u16(uint16_t v) { u8(static_cast<uint8_t>(v)), u8(static_cast<uint8_t>(v >> 8)); }
     void varint(uint64_t v);
     void svarint(int64_t v) { varint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
     void u32(uint32_t v);
@@ -35,6 +36,10 @@ class ByteReader {
 public:
     explicit ByteReader(std::string_view in) : in_(in) {}
     uint8_t u8();
+    uint16_t u16() {
+        const uint8_t lo = u8();
+        return static_cast<uint16_t>(lo | u8() << 8);
+    }
     uint64_t varint();
     int64_t svarint() {
         uint64_t z = varint();

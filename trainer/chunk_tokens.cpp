@@ -6,8 +6,10 @@
 #include <unordered_map>
 
 #include "codec/fidelity/binning.h"
+#include "codec/address_class.h"
 #include "codec/flows.h"
 #include "trainer/byte_io.h"
+#include "trainer/chunk_semantics.h"
 #include "trainer/rng.h"
 
 namespace dgc::trainer {
@@ -67,14 +69,6 @@ uint16_t host_id_of(uint8_t ip_version, const uint8_t* addr) {
 
 namespace {
 
-std::string host_key(const PacketRecord& r, bool src) {
-    std::string k(17, '\0');
-    k[0] = static_cast<char>(r.ip_version);
-    const auto& a = src ? r.src : r.dst;
-    std::copy(a.begin(), a.begin() + (r.ip_version == 4 ? 4 : 16), k.begin() + 1);
-    return k;
-}
-
 // Values ranked by count, ties by value, at most `limit`.
 template <typename K>
 std::vector<K> ranked(const std::map<K, uint64_t>& counts, size_t limit) {
@@ -121,14 +115,14 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     s.ip_t0 = ip0 <= ip1 ? ip0 : t0;
     s.ip_span = ip0 <= ip1 ? ip1 - ip0 : 0;
 
-    std::map<std::tuple<uint16_t, uint32_t, uint32_t>, uint64_t> nonip;
+    std::map<std::tuple<uint16_t, uint32_t, uint32_t, uint16_t>, uint64_t> nonip;
     std::unordered_map<std::string, HostStats> hosts;
     std::map<uint8_t, uint64_t> flag_counts;
     for (const auto& r : chunk) {
         if (!r.is_ip()) {
             ++s.nonip_packets;
             ++s.nonip_per_bucket[time_bucket(r.t_ns, t0, s.span)];
-            ++nonip[{r.ethertype, r.wirelen, r.caplen}];
+            ++nonip[{r.ethertype, r.wirelen, r.caplen, r.arp_op}];
             continue;
         }
         ++s.ip_packets;
@@ -142,7 +136,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         if (r.proto == 6 && (r.present & kHasTcp)) ++flag_counts[r.tcp_flags];
     }
     for (const auto& [k, c] : nonip)
-        s.nonip_types.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), static_cast<uint32_t>(c)});
+        s.nonip_types.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), static_cast<uint32_t>(c), std::get<3>(k)});
     std::stable_sort(s.nonip_types.begin(), s.nonip_types.end(),
                      [](const auto& a, const auto& b) { return a.count > b.count; });
     if (s.nonip_types.size() > kNonIpTypes) s.nonip_types.resize(kNonIpTypes);
@@ -156,7 +150,9 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     });
     std::unordered_map<std::string, int> slot_of;
     std::map<uint16_t, uint64_t> other_ttl;
+    std::vector<std::string> ranked_keys, other_keys;
     for (size_t i = 0; i < hv.size(); ++i) {
+        (i < kHostSlots ? ranked_keys : other_keys).push_back(hv[i].first);
         if (i < kHostSlots) {
             slot_of[hv[i].first] = static_cast<int>(i);
             uint16_t m = mode_of(hv[i].second->ttl_tos);
@@ -171,6 +167,8 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     for (uint16_t k : ranked(other_ttl, kOtherTtlEntries))
         s.other_ttl.push_back({static_cast<uint8_t>(k >> 8), static_cast<uint8_t>(k & 0xff),
                                static_cast<uint32_t>(other_ttl[k])});
+
+    encode_semantics(chunk, ranked_keys, other_keys, s);
 
     std::vector<Flow> flows = assemble_flows(chunk);
     std::map<uint32_t, uint64_t> proto_counts;  // version << 16 | proto << 8 | ports
@@ -208,6 +206,8 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         auto pit = std::find(proto_rank.begin(), proto_rank.end(), pk);
         ft.a[kAttrPhase] = static_cast<uint8_t>(phase_of_bucket(ft.bucket));
         ft.a[kAttrProto] = static_cast<uint8_t>(pit == proto_rank.end() ? kProtoVocab - 1 : pit - proto_rank.begin());
+        if (s.proto_flows.size() < s.protos.size()) s.proto_flows.resize(s.protos.size(), 0);
+        ++s.proto_flows[std::min<size_t>(ft.a[kAttrProto], s.protos.size() - 1)];
         ft.a[kAttrSrvPort] = static_cast<uint8_t>(r0.has_ports() ? port_token(r0.dport, s.ports) : kPortNone);
         ft.a[kAttrCliPort] = static_cast<uint8_t>(r0.has_ports() ? port_token(r0.sport, s.ports) : kPortNone);
         auto slot = [&](const std::string& k) {
@@ -275,6 +275,80 @@ void read_sparse(ByteReader& r, std::vector<uint32_t>& v, size_t classes) {
         v[k] = static_cast<uint32_t>(r.count(1ull << 32));
     }
 }
+
+// Format 6's block, after everything format 5 has: the same bytes mean the same things in
+// both, and a format-5 side simply ends before it.
+void write_semantics(ByteWriter& w, const ChunkSide& s) {
+    for (uint32_t n : s.proto_flows) w.varint(n);
+    if (s.nonip_packets)
+        for (const auto& t : s.nonip_types) w.varint(t.arp_op);
+    for (const auto& h : s.host_sem) {
+        w.u8(static_cast<uint8_t>(h.host_kind << 5 | h.addr_class));
+        if (addr_class_is_exact(static_cast<AddrClass>(h.addr_class))) {
+            for (uint8_t b : h.exact) w.u8(b);
+        } else {
+            w.u16(h.subnet);
+        }
+        w.u16(h.mac);
+        w.u8(h.stack);
+    }
+    w.varint(s.stacks.size());
+    for (const auto& t : s.stacks)
+        w.u8(t.syn_opts), w.u8(t.syn_len), w.u8(t.data_opts), w.u8(t.data_len), w.u16(t.mss), w.u8(t.wscale),
+            w.varint(t.count);
+    w.varint(s.other_classes.size());
+    for (const auto& o : s.other_classes) w.u8(o.addr_class), w.varint(o.hosts), w.varint(o.subnets), w.varint(o.onlink);
+    w.varint(s.gateway_macs.size());
+    for (uint16_t m : s.gateway_macs) w.u16(m);
+    w.varint(s.icmp.size());
+    for (const auto& i : s.icmp) w.u8(i.proto), w.u8(i.type), w.u8(i.code), w.varint(i.count);
+    std::vector<uint32_t> modes(s.len_modes.begin(), s.len_modes.end());
+    modes.resize(kLenClasses, 0);
+    write_sparse(w, modes);
+}
+
+void read_semantics(ByteReader& r, ChunkSide& s) {
+    s.proto_flows.resize(s.protos.size());
+    for (auto& n : s.proto_flows) n = static_cast<uint32_t>(r.count(1ull << 32));
+    if (s.nonip_packets)
+        for (auto& t : s.nonip_types) t.arp_op = static_cast<uint16_t>(r.count(0xffff));
+    s.host_sem.resize(s.hosts.size());
+    for (auto& h : s.host_sem) {
+        const uint8_t b = r.u8();
+        h.addr_class = std::min<uint8_t>(b & 0x1f, static_cast<uint8_t>(AddrClass::kCount) - 1);
+        h.host_kind = static_cast<uint8_t>(std::min(b >> 5, 2));
+        if (addr_class_is_exact(static_cast<AddrClass>(h.addr_class))) {
+            for (auto& x : h.exact) x = r.u8();
+        } else {
+            h.subnet = r.u16();
+        }
+        h.mac = r.u16();
+        h.stack = r.u8();
+    }
+    s.stacks.resize(r.count(kStackSlots));
+    for (auto& t : s.stacks) {
+        t.syn_opts = r.u8(), t.syn_len = r.u8(), t.data_opts = r.u8(), t.data_len = r.u8();
+        t.mss = r.u16(), t.wscale = r.u8(), t.count = static_cast<uint32_t>(r.count(1ull << 32));
+    }
+    for (auto& h : s.host_sem)
+        if (h.stack >= s.stacks.size()) h.stack = 0;
+    s.other_classes.resize(r.count(static_cast<size_t>(AddrClass::kCount)));
+    for (auto& o : s.other_classes) {
+        o.addr_class = std::min<uint8_t>(r.u8(), static_cast<uint8_t>(AddrClass::kCount) - 1);
+        o.hosts = static_cast<uint32_t>(r.count(1ull << 32));
+        o.subnets = static_cast<uint32_t>(r.count(1ull << 32));
+        o.onlink = static_cast<uint32_t>(r.count(1ull << 32));
+    }
+    s.gateway_macs.resize(r.count(4));
+    for (auto& m : s.gateway_macs) m = r.u16();
+    s.icmp.resize(r.count(kIcmpKinds));
+    for (auto& i : s.icmp) i.proto = r.u8(), i.type = r.u8(), i.code = r.u8(), i.count = static_cast<uint32_t>(r.count(1ull << 32));
+    std::vector<uint32_t> modes;
+    read_sparse(r, modes, kLenClasses);
+    s.len_modes.resize(kLenClasses);
+    for (int c = 0; c < kLenClasses; ++c) s.len_modes[c] = static_cast<uint8_t>(std::min<uint32_t>(modes[c], 0xff));
+}
+
 }  // namespace
 
 std::string serialize_side(const ChunkSide& s) {
@@ -315,10 +389,11 @@ std::string serialize_side(const ChunkSide& s) {
     w.varint(s.pool.size());
     for (size_t i = 0; i < s.pool.size(); ++i) w.varint(s.pool[i].port - (i ? s.pool[i - 1].port : 0));
     for (const auto& p : s.pool) w.u8(static_cast<uint8_t>((p.server ? 0x80 : 0) | (p.mass_class & 0x7f)));
+    if (s.format >= 6) write_semantics(w, s);
     return std::move(w.data());
 }
 
-Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what) {
+Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, uint8_t format) {
     ByteReader r(bytes);
     ChunkSide s;
     s.ip_packets = r.count(1ull << 40);
@@ -378,7 +453,11 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what) {
         const uint8_t b = r.u8();
         p.mass_class = b & 0x7f, p.server = (b & 0x80) != 0;
     }
+    s.format = format;
+    if (format >= 6) read_semantics(r, s);
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
+    if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
+        return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");
     if (s.nonip_packets && s.nonip_types.empty()) return Status::corrupt(what + ": non-IP frames without their types");
     if (s.flows() > s.ip_packets || (s.ip_packets && !s.flows()) || (s.flows() && s.protos.empty()))
         return Status::corrupt(what + ": flow counts disagree with packet counts");

@@ -63,6 +63,47 @@ struct NonIpType {
     uint32_t wirelen = 0;
     uint32_t caplen = 0;
     uint32_t count = 0;
+    uint16_t arp_op = 0;  // format 6: ARP opcode (request 1, reply 2)
+};
+
+// Side information formats: 5 is the layout through 2e332fa; 6 appends the traffic
+// semantics below. parse_side reads both; serialize_side writes side.format.
+inline constexpr uint8_t kSideFormat = 6;
+inline constexpr int kStackSlots = 16;
+inline constexpr int kIcmpKinds = 16;
+
+// What a ranked host is, without its address (format 6): class and scope, a keyed id of its
+// /24 (/64) so subnet structure survives, the MAC it is seen behind (its own, or the
+// gateway's when off-link), and its TCP stack. Group addresses (multicast, broadcast,
+// loopback) are kept exact: they name a role, not a host.
+struct HostSemantics {
+    uint8_t addr_class = 0;  // dgc::AddrClass
+    uint8_t host_kind = 0;   // dgc::HostKind
+    uint16_t subnet = 0;     // subnet_id_of
+    uint16_t mac = 0;        // mac_id_of its MAC (0 without Ethernet)
+    uint8_t stack = 0;       // index into ChunkSide::stacks
+    std::array<uint8_t, 16> exact{};  // exact classes only
+};
+// A TCP stack as its segments show it: the options of its SYN / SYN-ACK and of the rest.
+struct TcpStack {
+    uint8_t syn_opts = 0, syn_len = 0;    // TcpOptionBits, option bytes
+    uint8_t data_opts = 0, data_len = 0;
+    uint16_t mss = 0;
+    uint8_t wscale = 0;
+    uint32_t count = 0;  // hosts using it
+};
+// Unranked hosts of one address class: how many, in how many subnets, how many on-link.
+struct OtherClass {
+    uint8_t addr_class = 0;
+    uint32_t hosts = 0;
+    uint32_t subnets = 0;
+    uint32_t onlink = 0;
+};
+struct IcmpKind {
+    uint8_t proto = 1;  // 1 or 58
+    uint8_t type = 0;
+    uint8_t code = 0;
+    uint32_t count = 0;  // packets
 };
 
 // An exact port value beyond the ranked ones, with the class (bit length) of the packets its
@@ -108,6 +149,18 @@ struct ChunkSide {
     // Exact unranked port values, by port; as many as the chunk's byte budget leaves room for
     // once the model is stored.
     std::vector<PoolPort> pool;
+
+    // Format 6: traffic semantics.
+    uint8_t format = kSideFormat;
+    std::vector<uint32_t> proto_flows;       // flows per protos entry (exact protocol mix)
+    std::vector<HostSemantics> host_sem;     // per ranked host
+    std::vector<TcpStack> stacks;            // ranked by hosts
+    std::vector<OtherClass> other_classes;   // unranked hosts by class
+    std::vector<uint16_t> gateway_macs;      // mac ids shared by many addresses, by addresses
+    std::vector<IcmpKind> icmp;              // ICMP type/code mix, by packets
+    // Per length class (kLenClasses): the most common exact ip_len's offset in its class
+    // (low 4 bits) and its share of the class in 15ths (high 4 bits; 0: no packets).
+    std::vector<uint8_t> len_modes;
 
     uint64_t flows() const;
 };
@@ -162,7 +215,8 @@ const ProtoEntry& proto_of(const ChunkSide& side, const FlowTokens& f);
 std::vector<PoolPort> pool_of(const std::vector<TailPort>& tail_ports, size_t count);
 
 std::string serialize_side(const ChunkSide& side);
-Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what);
+// `format` is the side's (the model blob's) version: 5 or 6 (kSideFormat).
+Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, uint8_t format = kSideFormat);
 
 // Gives the sampled flows the chunk's exact size classes, in the order of their sampled
 // sizes (the smallest sampled flow takes the smallest class, and so on); sizes move to the

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
 
 #include "codec/log.h"
 #include "trainer/model.h"
@@ -191,15 +192,28 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
         const float* p = probs.data_ptr<float>();
         std::vector<int64_t> chosen(n);
         std::vector<float> row(V);
+        // Format 6 knows the chunk's flows per protocol: the protocol column is drawn within
+        // those quotas, so a rare protocol (a trace's few ICMP flows) is never lost.
+        std::vector<int64_t> quota;
+        if (j == kAttrProto && side.format >= 6 && side.proto_flows.size() == side.protos.size() &&
+            std::accumulate(side.proto_flows.begin(), side.proto_flows.end(), int64_t{0}) == n)
+            quota.assign(side.proto_flows.begin(), side.proto_flows.end());
         for (int64_t i = 0; i < n; ++i) {
             auto& a = flows[i].a;
             const ProtoEntry& pe = proto_of(side, flows[i]);
             const std::vector<char>& ok = allowed[j][pe.ports ? 1 : 0][pe.proto == 6 && pe.ports ? 1 : 0];
             for (int v = 0; v < V; ++v) row[v] = ok[v] ? p[i * V + v] : 0.f;
+            if (!quota.empty()) {
+                float total = 0;
+                for (int v = 0; v < V; ++v) total += row[v] *= (v < static_cast<int>(quota.size()) && quota[v] > 0) ? 1.f : 0.f;
+                // The model gives no weight to what is left: take the largest quota.
+                if (total < 1e-6f) row[std::max_element(quota.begin(), quota.end()) - quota.begin()] = 1.f;
+            }
             int d = draw(row.data(), V, rng);
             if (!ok[d]) d = static_cast<int>(std::find(ok.begin(), ok.end(), 1) - ok.begin()) % V;
             a[j] = static_cast<uint8_t>(d);
             chosen[i] = d;
+            if (!quota.empty() && d < static_cast<int>(quota.size())) --quota[d];
         }
         cum = cum + fn.emb[j]->as<torch::nn::EmbeddingImpl>()->forward(torch::tensor(chosen, torch::kLong));
     }

@@ -15,7 +15,10 @@ namespace dgc::trainer {
 
 enum class BlobKind : uint8_t { kKeyframe = 0, kDelta = 1 };
 
+inline constexpr uint8_t kBlobVersion = 6;  // what encode_blob writes
+
 struct ModelBlob {
+    uint8_t version = kBlobVersion;  // as read; encode_blob always writes kBlobVersion
     BlobKind kind = BlobKind::kKeyframe;
     std::string parent_id;  // deltas only
     uint64_t seed = 1;

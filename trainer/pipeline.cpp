@@ -43,7 +43,7 @@ namespace {
 
 Result<std::vector<PacketRecord>> generate_from(const PcapFormat& fmt, const ModelBlob& b, const ParamSet& keyframe,
                                                 const std::string& what) {
-    auto side = parse_side(b.side, what);
+    auto side = parse_side(b.side, what, b.version);
     if (!side) return side.status();
     side->linktype = fmt.linktype;
     const uint64_t seed = mix64(b.seed ^ static_cast<uint64_t>(side->t0));

@@ -4,9 +4,15 @@
 #include <cmath>
 #include <limits>
 #include <queue>
+#include <set>
 #include <unordered_map>
 
+#include "codec/address_class.h"
 #include "codec/fidelity/binning.h"
+#include "codec/frame_synth.h"
+#include "trainer/chunk_semantics.h"
+#include "trainer/legacy/synth_records_v5.h"
+#include "trainer/tcp_plan.h"
 #include "trainer/rng.h"
 
 namespace dgc::trainer {
@@ -153,27 +159,6 @@ constexpr uint64_t kSlotSalt = 0x51075107ULL;
 // The spec ends a flow at a gap of more than 60 s; generated in-flow gaps stay at or below it.
 constexpr int64_t kMaxFlowGap = 60'000'000'000;
 
-std::array<uint8_t, 16> synth_address(uint64_t h, uint8_t version) {
-    std::array<uint8_t, 16> a{};
-    if (version == 4) {
-        uint8_t first = static_cast<uint8_t>(1 + h % 223);
-        if (first == 127 || first == 10) first = 100;
-        a[0] = first;
-        a[1] = static_cast<uint8_t>(h >> 16);
-        a[2] = static_cast<uint8_t>(h >> 24);
-        a[3] = static_cast<uint8_t>(1 + (h >> 32) % 254);
-    } else {
-        // 2001:db8::/32, the documentation prefix: visibly synthetic.
-        a[0] = 0x20, a[1] = 0x01, a[2] = 0x0d, a[3] = 0xb8;
-        uint64_t x = h;
-        for (int i = 4; i < 16; ++i) {
-            if (i == 10) x = mix64(h);
-            a[i] = static_cast<uint8_t>(x), x >>= 8;
-        }
-    }
-    return a;
-}
-
 uint32_t link_header_len(uint32_t linktype) {
     switch (linktype) {
         case 1: return 14;
@@ -195,11 +180,49 @@ uint16_t port_of(int token, const std::vector<uint16_t>& ranked, Rng& rng) {
 
 struct Endpoint {
     std::array<uint8_t, 16> addr{};
+    std::array<uint8_t, 6> mac{};
     uint16_t port = 0;
     uint8_t ttl = 64, tos = 0;
     uint16_t window = 0;
     uint32_t next_seq = 0;
+    uint32_t syn_seq = 0;
+    TcpStack stack;
+    uint32_t ts_base = 0;  // its timestamp clock at the chunk's start (1 kHz)
+    uint32_t ts_seen = 0;  // the peer's latest timestamp it has received
 };
+
+// The version of the addresses of a class.
+uint8_t class_version(AddrClass c) { return c >= AddrClass::kGlobal6 ? 6 : 4; }
+
+// A well-known address of an exact class, for an unranked host of that class (the stored
+// exact values are for ranked hosts only).
+std::array<uint8_t, 16> exact_stand_in(AddrClass c, uint64_t idx) {
+    std::array<uint8_t, 16> a{};
+    switch (c) {
+        case AddrClass::kMulticast4: a = {239, 255, 255, static_cast<uint8_t>(250 - idx % 8)}; break;
+        case AddrClass::kBroadcast4: a = {255, 255, 255, 255}; break;
+        case AddrClass::kLoopback4: a = {127, 0, 0, 1}; break;
+        case AddrClass::kMulticast6:
+            a[0] = 0xff, a[1] = 0x02, a[11] = 1, a[12] = 0xff;
+            a[13] = static_cast<uint8_t>(idx >> 16), a[14] = static_cast<uint8_t>(idx >> 8), a[15] = static_cast<uint8_t>(idx);
+            break;
+        case AddrClass::kLoopback6: a[15] = 1; break;
+        default: break;  // unspecified: all zero
+    }
+    return a;
+}
+
+// Reply type of an ICMP request that has one (echo, timestamp, router and neighbour
+// solicitation), else -1.
+int icmp_reply_of(uint8_t proto, uint8_t type) {
+    if (proto == 1) return type == 8 ? 0 : type == 13 ? 14 : -1;
+    return type == 128 ? 129 : type == 133 ? 134 : type == 135 ? 136 : -1;
+}
+bool icmp_is_reply(uint8_t proto, uint8_t type) {
+    return proto == 1 ? (type == 0 || type == 14) : (type == 129 || type == 134 || type == 136);
+}
+
+constexpr std::array<uint8_t, 6> kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 // The spec's flow key (protocol and the unordered endpoint pair), hashed.
 uint64_t flow_key(uint8_t proto, const Endpoint& a, const Endpoint& b) {
@@ -294,84 +317,153 @@ std::vector<int64_t> flow_start_times(const ChunkSide& side, const std::vector<F
     return out;
 }
 
+namespace {
+// Index into side.icmp of each ICMP flow's kind (-1 for other flows).
+std::vector<int> assign_icmp_kinds(const ChunkSide& side, const std::vector<FlowTokens>& flows, uint64_t seed) {
+    std::vector<int> out(flows.size(), -1);
+    Rng rng(mix64(seed ^ 0x1C3BULL));
+    for (uint8_t proto : {uint8_t{1}, uint8_t{58}}) {
+        std::vector<size_t> fl;
+        for (size_t i = 0; i < flows.size(); ++i)
+            if (proto_of(side, flows[i]).proto == proto) fl.push_back(i);
+        // Kinds a flow can open with: requests and unsolicited messages; replies only when
+        // the chunk saw nothing else (a capture of one direction).
+        bool requests = false;
+        for (const auto& k : side.icmp) requests |= k.proto == proto && !icmp_is_reply(k.proto, k.type);
+        std::vector<double> cum;
+        std::vector<int> kind;
+        double total = 0;
+        for (size_t k = 0; k < side.icmp.size(); ++k) {
+            const auto& e = side.icmp[k];
+            if (e.proto != proto || (requests && icmp_is_reply(e.proto, e.type))) continue;
+            total += e.count;
+            cum.push_back(total);
+            kind.push_back(static_cast<int>(k));
+        }
+        if (fl.empty() || kind.empty()) continue;
+        // Stratified over the flows (largest first): every kind with a share of at least one
+        // flow gets one, in proportion to its packets.
+        std::stable_sort(fl.begin(), fl.end(), [&](size_t a, size_t b) { return flows[a].packets > flows[b].packets; });
+        const double offset = static_cast<double>(rng.below(1u << 20)) / (1u << 20);
+        for (size_t r = 0; r < fl.size(); ++r) {
+            const double u = total * (static_cast<double>(r) + offset) / static_cast<double>(fl.size());
+            const size_t k = static_cast<size_t>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin());
+            out[fl[r]] = kind[std::min(k, kind.size() - 1)];
+        }
+    }
+    return out;
+}
+}  // namespace
+
 std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::vector<FlowTokens>& flows,
                                              const std::vector<PacketTokens>& packets, uint64_t seed) {
+    if (side.format < 6) return legacy::synthesize_records_v5(side, flows, packets, seed);
     std::vector<PacketRecord> out;
     out.reserve(side.ip_packets + side.nonip_packets);
     const int64_t t_end = side.t0 + side.span, ip_end = side.ip_t0 + side.ip_span;
     const uint32_t lhl = link_header_len(side.linktype);
+    const bool ethernet = side.linktype == 1;
     std::vector<uint32_t> other_w;
     for (const auto& t : side.other_ttl) other_w.push_back(t.count);
+    std::vector<uint32_t> stack_w;
+    for (const auto& t : side.stacks) stack_w.push_back(t.count);
+    std::vector<uint32_t> gateway_w(side.gateway_macs.size(), 1);
 
-    // One address hash per ranked host slot: from the host's id when the side has one, so a
-    // host keeps its synthetic address across the chunks of a trace; two slots that share an
-    // id inside this chunk are told apart by their slot.
-    std::vector<uint64_t> slot_hash(side.hosts.size());
-    for (size_t k = 0; k < slot_hash.size(); ++k) {
-        if (k < side.host_ids.size()) {
-            slot_hash[k] = mix64(kSlotSalt ^ side.host_ids[k]);
-            for (size_t m = 0; m < k; ++m)
-                if (side.host_ids[m] == side.host_ids[k]) slot_hash[k] = mix64(slot_hash[k] ^ (seed + k));
+    // Ranked hosts: class, subnet and MAC from their semantics; the host part from their id,
+    // so a host keeps its synthetic address across the chunks of a trace. Two hosts that
+    // would share an address inside this chunk are told apart by a different host part.
+    std::vector<std::array<uint8_t, 16>> slot_addr(side.hosts.size());
+    std::vector<std::array<uint8_t, 6>> slot_mac(side.hosts.size());
+    std::set<std::array<uint8_t, 16>> taken;
+    for (size_t k = 0; k < side.hosts.size(); ++k) {
+        const HostSemantics hs = k < side.host_sem.size() ? side.host_sem[k] : HostSemantics{};
+        const auto cls = static_cast<AddrClass>(hs.addr_class);
+        const uint64_t id = k < side.host_ids.size() ? side.host_ids[k] : mix64(seed ^ k);
+        if (addr_class_is_exact(cls)) {
+            slot_addr[k] = hs.exact;
         } else {
-            slot_hash[k] = mix64(seed ^ kSlotSalt ^ static_cast<uint64_t>(k));
+            for (uint64_t attempt = 0; attempt < 64; ++attempt) {
+                slot_addr[k] = synth_address_of(cls, hs.subnet, mix64(kSlotSalt ^ id ^ (attempt << 20)),
+                                                static_cast<HostKind>(hs.host_kind));
+                if (static_cast<HostKind>(hs.host_kind) != HostKind::kHost || taken.insert(slot_addr[k]).second) break;
+            }
         }
+        slot_mac[k] = synth_mac(hs.mac ? hs.mac : static_cast<uint16_t>(mix64(id ^ 0x3AC)));
     }
 
-    // Unranked hosts: a pool of exactly side.other_hosts addresses. Each "other" endpoint
-    // takes a fresh pool address with the share of fresh addresses still unused among the
-    // endpoints still to come, else one already in use: the chunk gets the real number of
-    // distinct hosts, and a tail host may serve several flows as real ones do.
+    // Unranked hosts: a pool of exactly side.other_hosts addresses (as in format 5), each of
+    // a class drawn from the unranked hosts' class mix, in one of that class's subnets.
     uint64_t other_left = 0;
     for (const auto& f : flows)
         for (int col : {kAttrCliHost, kAttrSrvHost}) other_left += f.a[col] >= static_cast<int>(side.hosts.size());
     uint64_t fresh_left = side.other_hosts ? std::min<uint64_t>(side.other_hosts, other_left) : other_left;
     uint64_t pool_used = 0;
     Rng pool_rng(mix64(seed ^ 0x9001ULL));
-    auto other_hash = [&]() {
+    auto other_index = [&]() {
         const bool fresh = pool_used == 0 || (fresh_left && pool_rng.below(other_left) < fresh_left);
         const uint64_t idx = fresh ? pool_used++ : pool_rng.below(pool_used);
         if (fresh && fresh_left) --fresh_left;
         if (other_left) --other_left;
-        return mix64(seed ^ (idx << 1) ^ 0x0743E4ULL);
+        return idx;
     };
-    // A pool host keeps one TTL/TOS over all its flows, drawn from the unranked hosts' mix.
-    auto other_ttl_of = [&](uint64_t h) -> const TtlTos& {
-        Rng r(mix64(h ^ 0x77CULL));
-        return side.other_ttl[r.pick(other_w)];
+    auto other_host = [&](uint64_t idx, uint8_t version, Endpoint& e) {
+        Rng r(mix64(seed ^ (idx << 1) ^ 0x0743E4ULL));
+        std::vector<uint32_t> w;
+        for (const auto& o : side.other_classes) w.push_back(class_version(static_cast<AddrClass>(o.addr_class)) == version ? o.hosts : 0);
+        const bool any = std::any_of(w.begin(), w.end(), [](uint32_t x) { return x; });
+        const OtherClass o = any ? side.other_classes[r.pick(w)]
+                                 : OtherClass{static_cast<uint8_t>(version == 4 ? AddrClass::kPublic4 : AddrClass::kGlobal6), 1, 1, 0};
+        const auto cls = static_cast<AddrClass>(o.addr_class);
+        const uint64_t subnet = r.below(std::max<uint32_t>(1, o.subnets));
+        e.addr = addr_class_is_exact(cls) ? exact_stand_in(cls, idx)
+                                           : synth_address_of(cls, static_cast<uint16_t>(mix64(o.addr_class ^ (subnet << 8) ^ 0x50B)),
+                                                              mix64(seed ^ idx ^ 0x0743E4ULL), HostKind::kHost);
+        const bool onlink = side.gateway_macs.empty() || r.below(std::max<uint32_t>(1, o.hosts)) < o.onlink;
+        e.mac = onlink ? synth_mac(static_cast<uint16_t>(mix64(seed ^ idx ^ 0x3AC)))
+                       : synth_mac(side.gateway_macs[r.pick(gateway_w)]);
+        if (!side.other_ttl.empty()) {
+            const auto& t = side.other_ttl[r.pick(other_w)];
+            e.ttl = t.ttl, e.tos = t.tos;
+        }
+        if (!side.stacks.empty()) e.stack = side.stacks[r.pick(stack_w)];
     };
 
     const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
     const std::vector<std::array<int32_t, 2>> pool_pick = assign_pool_ports(side, flows);
+    const std::vector<int> icmp_kind = assign_icmp_kinds(side, flows, seed);
     std::unordered_map<uint64_t, int64_t> key_end;  // flow key hash -> last packet time so far
     for (size_t fi = 0; fi < flows.size(); ++fi) {
         const FlowTokens& f = flows[fi];
         Rng rng(mix64(seed ^ (fi * 0x9e3779b97f4a7c15ULL)));
         const ProtoEntry& pe = proto_of(side, f);
+        const bool tcp = pe.proto == 6 && pe.ports, udp = pe.proto == 17 && pe.ports;
+        const bool icmp = pe.proto == 1 || pe.proto == 58;
         Endpoint ep[2];
         for (int d = 0; d < 2; ++d) {
-            int slot = f.a[d == 0 ? kAttrCliHost : kAttrSrvHost];
-            uint64_t h = (slot < static_cast<int>(side.hosts.size())) ? slot_hash[slot] : other_hash();
-            ep[d].addr = synth_address(h, pe.ip_version);
-            if (slot < static_cast<int>(side.hosts.size())) {
+            const int slot = f.a[d == 0 ? kAttrCliHost : kAttrSrvHost];
+            const bool ranked = slot < static_cast<int>(side.hosts.size());
+            const HostSemantics hs = ranked && slot < static_cast<int>(side.host_sem.size()) ? side.host_sem[slot] : HostSemantics{};
+            if (ranked && class_version(static_cast<AddrClass>(hs.addr_class)) == pe.ip_version) {
+                ep[d].addr = slot_addr[slot], ep[d].mac = slot_mac[slot];
                 ep[d].ttl = side.hosts[slot].ttl, ep[d].tos = side.hosts[slot].tos;
-            } else if (!side.other_ttl.empty()) {
-                const auto& t = other_ttl_of(h);
-                ep[d].ttl = t.ttl, ep[d].tos = t.tos;
+                if (hs.stack < side.stacks.size()) ep[d].stack = side.stacks[hs.stack];
+            } else {
+                // An unranked host, or a ranked one the model put in a flow of the other IP
+                // version: a pool host of that version.
+                other_host(ranked ? mix64(0xD0A1ULL ^ slot) : other_index(), pe.ip_version, ep[d]);
+                if (ranked) ep[d].ttl = side.hosts[slot].ttl, ep[d].tos = side.hosts[slot].tos;
             }
             ep[d].port = !pe.ports              ? 0
                          : pool_pick[fi][d] >= 0 ? side.pool[pool_pick[fi][d]].port
                                                  : port_of(f.a[d == 0 ? kAttrCliPort : kAttrSrvPort], side.ports, rng);
             ep[d].window = static_cast<uint16_t>(1024 + rng.below(64000));
             ep[d].next_seq = static_cast<uint32_t>(rng.next());
+            ep[d].ts_base = static_cast<uint32_t>(rng.next());
         }
-        if (ep[0].addr == ep[1].addr && ep[0].port == ep[1].port) ep[1].addr[3] ^= 1;
+        if (ep[0].addr == ep[1].addr && ep[0].port == ep[1].port) ep[1].addr[15 - (pe.ip_version == 4 ? 12 : 0)] ^= 1;
 
-        // The generated gaps stand when they add up to the duration class the flow model
-        // drew with the flow's size; otherwise they move to the nearest duration in that
-        // class (the packet model alone spreads a flow's length over neighbouring classes;
-        // the flow model keeps the (packets, duration) pairing). A gap never exceeds the 60 s
-        // that would split the flow. A flow that would run past the chunk's end starts
-        // earlier, and is compressed only when it is longer than the chunk.
+        // Timing as in format 5: gaps from the packet model, fitted to the flow model's
+        // duration class, never over the 60 s that would split the flow.
         int64_t start = starts[fi];
         const uint32_t n = f.packets;
         std::vector<int64_t> cum(n, 0);
@@ -388,46 +480,72 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             start = std::max(side.ip_t0, ip_end - total);
             if (start + total > ip_end) scale = static_cast<double>(ip_end - start) / static_cast<double>(total);
         }
-        // Flows that share a key (a long connection the 60 s rule cuts into several flows,
-        // as IoT keep-alives are) must stay more than 60 s apart or they would read as one:
-        // a flow that comes too close to its key's previous one starts later when it still
-        // fits the chunk, and otherwise takes a fresh client port.
-        if (scale == 1.0) {
-            for (int attempt = 0; attempt < 2; ++attempt) {
-                auto it = key_end.find(flow_key(pe.proto, ep[0], ep[1]));
-                if (it == key_end.end() || start > it->second + kMaxFlowGap) break;
-                const int64_t later = it->second + kMaxFlowGap + 1 + rng.between(0, kMaxFlowGap / 4);
-                if (later + total <= ip_end) {
-                    start = later;
-                    break;
-                }
-                if (!pe.ports || attempt) break;
-                ep[0].port = static_cast<uint16_t>(49152 + rng.below(16384));
-            }
-        }
-        key_end[flow_key(pe.proto, ep[0], ep[1])] = start + static_cast<int64_t>(std::llround(static_cast<double>(total) * scale));
+        auto at = [&](uint32_t j) {
+            return start + (scale == 1.0 ? cum[j] : static_cast<int64_t>(std::llround(static_cast<double>(cum[j]) * scale)));
+        };
 
-        const bool tcp = pe.proto == 6 && pe.ports, udp = pe.proto == 17 && pe.ports;
-        const bool icmp = pe.proto == 1 || pe.proto == 58;
+        std::vector<uint8_t> dirs(n), model_flags(n);
+        for (uint32_t j = 0; j < n; ++j) {
+            const PacketTokens& pt = packets[f.first + j];
+            dirs[j] = j == 0 ? 0 : pt.dir & 1;
+            model_flags[j] = side.flags.empty() ? 0x10 : side.flags[std::min<size_t>(pt.flag, side.flags.size() - 1)];
+        }
+        const std::vector<TcpSegmentPlan> plan = tcp ? plan_tcp_flow(dirs, model_flags) : std::vector<TcpSegmentPlan>{};
+        const bool opens = tcp && n && (plan[0].flags & kSyn) && !(plan[0].flags & kAck);
+
+        // One connection per 5-tuple at a time: a flow whose key is still in use (or used
+        // within the 60 s that would join the two) starts later when it still fits, and
+        // otherwise takes a fresh client port; a connection that opens with SYN never
+        // reuses a 4-tuple of this chunk (stacks pick a new ephemeral port).
+        for (int attempt = 0; attempt < 8; ++attempt) {
+            auto it = key_end.find(flow_key(pe.proto, ep[0], ep[1]));
+            if (it == key_end.end() || (!opens && start > it->second + kMaxFlowGap)) break;
+            const int64_t later = it->second + kMaxFlowGap + 1 + rng.between(0, kMaxFlowGap / 4);
+            if (!opens && scale == 1.0 && attempt == 0 && later + total <= ip_end) {
+                start = later;
+                break;
+            }
+            if (!pe.ports) break;
+            ep[0].port = static_cast<uint16_t>(49152 + rng.below(16384));
+        }
+        key_end[flow_key(pe.proto, ep[0], ep[1])] = at(n ? n - 1 : 0);
+
+        // TCP options as the two stacks negotiate them.
+        const uint8_t cli_syn = ep[0].stack.syn_opts ? ep[0].stack.syn_opts : uint8_t{kOptMss};
+        const uint8_t srv_syn = static_cast<uint8_t>((ep[1].stack.syn_opts ? ep[1].stack.syn_opts : uint8_t{kOptMss}) &
+                                                     (cli_syn | kOptMss));
+        const bool ts_both = opens ? (cli_syn & srv_syn & kOptTimestamp) != 0 : false;
+        // ICMP: the flow's kind from the chunk's type mix; a request type answers in the
+        // reverse direction with its reply.
+        const IcmpKind ik = icmp_kind[fi] >= 0 ? side.icmp[icmp_kind[fi]]
+                                                : IcmpKind{pe.proto, static_cast<uint8_t>(pe.proto == 58 ? 128 : 8), 0, 1};
+        const int icmp_reply = icmp ? icmp_reply_of(ik.proto, ik.type) : -1;
+        const uint16_t icmp_id = static_cast<uint16_t>(rng.next());
+        uint16_t icmp_seq = static_cast<uint16_t>(rng.below(64));
+
         const uint32_t ip_hdr = pe.ip_version == 4 ? 20 : 40;
         const uint32_t l4_min = tcp ? 20 : (udp || icmp) ? 8 : 0;
         uint16_t ip_id = static_cast<uint16_t>(rng.next());
         for (uint32_t j = 0; j < n; ++j) {
             const PacketTokens& pt = packets[f.first + j];
+            const uint8_t dir = tcp ? plan[j].dir : dirs[j];
             PacketRecord r;
-            r.t_ns = start + (scale == 1.0 ? cum[j] : static_cast<int64_t>(std::llround(static_cast<double>(cum[j]) * scale)));
-            Endpoint& s = ep[pt.dir & 1];
-            Endpoint& d = ep[(pt.dir & 1) ^ 1];
+            r.t_ns = at(j);
+            Endpoint& s = ep[dir];
+            Endpoint& d = ep[dir ^ 1];
             r.linktype = static_cast<uint16_t>(side.linktype);
             r.ip_version = pe.ip_version;
             r.ethertype = pe.ip_version == 4 ? 0x0800 : 0x86dd;
             r.present = kHasIp;
             r.src = s.addr, r.dst = d.addr;
+            if (ethernet) {
+                r.eth_src = s.mac;
+                if (!group_mac(pe.ip_version, d.addr.data(), r.eth_dst)) r.eth_dst = d.mac;
+            }
             r.proto = pe.proto;
-            uint32_t len = static_cast<uint32_t>(pt.len) * 16 + static_cast<uint32_t>(rng.below(16));
+            const uint32_t len = exact_len(side, pt.len, rng.next(), rng.next());
             r.ip_len = std::clamp<uint32_t>(len, ip_hdr + l4_min, 65535);
             r.ttl = s.ttl, r.tos = s.tos;
-            // An IPv6 record's ip_id is its fragment header's id: only fragments carry one.
             const bool fragment = !pe.ports && (pe.proto == 6 || pe.proto == 17);
             r.ip_id = (pe.ip_version == 4 || fragment) ? ip_id++ : 0;
             if (pe.ports) {
@@ -437,21 +555,55 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 r.frag_offset = static_cast<uint16_t>(185);  // a non-first fragment carries no ports
             }
             if (tcp) {
+                const TcpSegmentPlan& sp = plan[j];
                 r.present |= kHasTcp;
                 r.df = true;
-                r.tcp_flags = side.flags.empty() ? 0x10 : side.flags[std::min<size_t>(pt.flag, side.flags.size() - 1)];
-                r.window = s.window;
-                r.seq = s.next_seq;
-                if (r.tcp_flags & 0x10) r.ack = d.next_seq;
-                uint32_t payload = r.ip_len - ip_hdr - 20;
-                s.next_seq += payload + ((r.tcp_flags & 0x02) ? 1 : 0) + ((r.tcp_flags & 0x01) ? 1 : 0);
+                r.tcp_flags = sp.flags;
+                const bool syn = (sp.flags & kSyn) != 0;
+                if (syn) {
+                    r.tcp_opts = (sp.flags & kAck) ? srv_syn : cli_syn;
+                    r.tcp_mss = s.stack.mss ? s.stack.mss : static_cast<uint16_t>(pe.ip_version == 4 ? 1460 : 1440);
+                    r.tcp_wscale = s.stack.wscale;
+                } else {
+                    const bool ts = opens ? ts_both : (s.stack.data_opts & kOptTimestamp) != 0;
+                    r.tcp_opts = ts ? kOptTimestamp : 0;
+                }
+                r.tcp_opt_len = static_cast<uint8_t>(tcp_options_len(r.tcp_opts, 0));
+                // A stack's own SYN keeps its real option length (trailing EOL padding).
+                if (syn && r.tcp_opts == s.stack.syn_opts && s.stack.syn_len > r.tcp_opt_len && s.stack.syn_len <= 40)
+                    r.tcp_opt_len = s.stack.syn_len & ~3u;
+                if (r.tcp_opts & kOptTimestamp) {
+                    r.tcp_tsval = s.ts_base + static_cast<uint32_t>((r.t_ns - side.t0) / 1'000'000);
+                    r.tcp_tsecr = (syn && !(sp.flags & kAck)) ? 0 : s.ts_seen;
+                    d.ts_seen = r.tcp_tsval;
+                }
+                const uint32_t hdr = ip_hdr + 20 + r.tcp_opt_len;
+                uint32_t payload = sp.control || r.ip_len <= hdr ? 0 : r.ip_len - hdr;
+                // A pure ACK the model sized like its own header carries nothing.
+                if (!(model_flags[j] & kPsh) && len_class(hdr) == len_class(r.ip_len)) payload = 0;
+                if (!payload) r.tcp_flags &= static_cast<uint8_t>(~kPsh);
+                r.ip_len = std::min<uint32_t>(hdr + payload, 65535);
+                r.window = syn ? static_cast<uint16_t>(s.window | 0x8000) : s.window;
+                if (sp.retransmit) {
+                    r.seq = s.syn_seq;
+                } else {
+                    if (syn) s.syn_seq = s.next_seq;
+                    r.seq = s.next_seq;
+                    s.next_seq += payload + (syn ? 1 : 0) + ((sp.flags & kFin) ? 1 : 0);
+                }
+                if (r.tcp_flags & kAck) r.ack = d.next_seq;
             } else if (udp) {
                 r.present |= kHasUdp;
                 r.udp_len = static_cast<uint16_t>(r.ip_len - ip_hdr);
             } else if (icmp) {
                 r.present |= kHasIcmp;
-                bool v6 = pe.proto == 58;
-                r.icmp_type = static_cast<uint8_t>(pt.dir == 0 ? (v6 ? 128 : 8) : (v6 ? 129 : 0));
+                const bool reply = icmp_reply >= 0 && dir == 1;
+                r.icmp_type = reply ? static_cast<uint8_t>(icmp_reply) : ik.type;
+                r.icmp_code = icmp_reply >= 0 ? 0 : ik.code;
+                if (icmp_reply >= 0 && (ik.type == 8 || ik.type == 128)) {
+                    if (!reply) ++icmp_seq;
+                    r.icmp_rest = static_cast<uint32_t>(icmp_id) << 16 | icmp_seq;
+                }
             }
             r.wirelen = lhl + r.ip_len;
             r.caplen = r.wirelen;
@@ -459,11 +611,17 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         }
     }
 
-    // Non-IP frames: exact count per time bucket, type/size drawn from the chunk's own mix.
+    // Non-IP frames: exact count per time bucket, type/size drawn from the chunk's own mix;
+    // ARP between the chunk's on-link IPv4 hosts, a request broadcast, a reply to its asker.
     if (side.nonip_packets && !side.nonip_types.empty()) {
         Rng rng(mix64(seed ^ 0x4E4F4E4950ULL));
         std::vector<uint32_t> w;
         for (const auto& t : side.nonip_types) w.push_back(t.count);
+        std::vector<size_t> arp_hosts;
+        for (size_t k = 0; k < side.hosts.size(); ++k)
+            if (k < side.host_sem.size() && class_version(static_cast<AddrClass>(side.host_sem[k].addr_class)) == 4 &&
+                !addr_class_is_exact(static_cast<AddrClass>(side.host_sem[k].addr_class)))
+                arp_hosts.push_back(k);
         for (int b = 0; b < kTimeBuckets; ++b) {
             const int64_t lo = bucket_first(b, side.t0, side.span);
             const int64_t hi = std::max(lo, bucket_last(b, side.t0, side.span));
@@ -475,13 +633,18 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 r.ethertype = t.ethertype;
                 r.wirelen = t.wirelen;
                 r.caplen = t.caplen;
+                if (t.ethertype == 0x0806 && t.arp_op && ethernet && !arp_hosts.empty()) {
+                    const size_t a = arp_hosts[rng.below(arp_hosts.size())], c = arp_hosts[rng.below(arp_hosts.size())];
+                    r.arp_op = t.arp_op;
+                    r.src = slot_addr[a], r.dst = slot_addr[c];
+                    r.eth_src = slot_mac[a];
+                    r.eth_dst = t.arp_op == 1 ? kBroadcastMac : slot_mac[c];
+                }
                 out.push_back(r);
             }
         }
     }
-    // The chunk's exact time spans are side information: the first and last IP packets go
-    // to the IP span's ends (the metrics' time grid is theirs), and a non-IP frame to each
-    // end of the whole span that lies outside it.
+    // The chunk's exact time spans are side information (as in format 5).
     pin_extreme(out, true, false, side.ip_t0, side.ip_packets);
     pin_extreme(out, true, true, ip_end, side.ip_packets);
     pin_extreme(out, false, false, side.t0, side.t0 < side.ip_t0 || !side.ip_packets);

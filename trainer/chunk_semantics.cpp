@@ -1,0 +1,188 @@
+#include "trainer/chunk_semantics.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
+#include "codec/address_class.h"
+
+namespace dgc::trainer {
+
+namespace {
+
+// A MAC that fronts at least this many addresses is a gateway (a host seen with its IPv4,
+// IPv6 global and link-local addresses has three).
+constexpr size_t kGatewayAddresses = 4;
+
+using StackKey = std::tuple<uint8_t, uint8_t, uint16_t, uint8_t, uint8_t, uint8_t>;  // syn opts, len, mss, ws, data opts, len
+
+template <typename K>
+K mode_of(const std::map<K, uint64_t>& m) {
+    K best{};
+    uint64_t n = 0;
+    for (const auto& [k, c] : m)
+        if (c > n) best = k, n = c;
+    return best;
+}
+
+struct HostSeen {
+    std::map<std::array<uint8_t, 6>, uint64_t> macs;
+    std::map<std::tuple<uint8_t, uint8_t, uint16_t, uint8_t>, uint64_t> syn;  // opts, len, mss, ws
+    std::map<std::pair<uint8_t, uint8_t>, uint64_t> data;                     // opts, len
+};
+
+const uint8_t* key_addr(const std::string& k) { return reinterpret_cast<const uint8_t*>(k.data() + 1); }
+uint8_t key_version(const std::string& k) { return static_cast<uint8_t>(k[0]); }
+
+}  // namespace
+
+std::string host_key(const PacketRecord& r, bool src) {
+    std::string k(17, '\0');
+    k[0] = static_cast<char>(r.ip_version);
+    const auto& a = src ? r.src : r.dst;
+    std::copy(a.begin(), a.begin() + (r.ip_version == 4 ? 4 : 16), k.begin() + 1);
+    return k;
+}
+
+void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std::string>& ranked,
+                      const std::vector<std::string>& others, ChunkSide& s) {
+    s.format = kSideFormat;
+    std::unordered_map<std::string, HostSeen> seen;
+    std::map<std::array<uint8_t, 6>, std::set<std::string>> mac_hosts;
+    std::map<std::tuple<uint8_t, uint8_t, uint8_t>, uint64_t> icmp;
+    std::vector<std::map<uint32_t, uint64_t>> lens(kLenClasses);
+    constexpr std::array<uint8_t, 6> kNoMac{};
+    for (const auto& r : chunk) {
+        if (!r.is_ip()) continue;
+        lens[len_class(r.ip_len)][r.ip_len]++;
+        const std::string sk = host_key(r, true), dk = host_key(r, false);
+        auto& src = seen[sk];
+        std::array<uint8_t, 6> group;
+        if (r.eth_src != kNoMac) src.macs[r.eth_src]++, mac_hosts[r.eth_src].insert(sk);
+        if (r.eth_dst != kNoMac && !group_mac(r.ip_version, r.dst.data(), group))
+            seen[dk].macs[r.eth_dst]++, mac_hosts[r.eth_dst].insert(dk);
+        if (r.proto == 6 && (r.present & kHasTcp)) {
+            if (r.tcp_flags & 0x02) {
+                src.syn[{r.tcp_opts, r.tcp_opt_len, r.tcp_mss, r.tcp_wscale}]++;
+            } else if (!(r.tcp_opts & kOptSack)) {
+                src.data[{r.tcp_opts, r.tcp_opt_len}]++;
+            }
+        }
+        if (r.present & kHasIcmp) icmp[{r.proto, r.icmp_type, r.icmp_code}]++;
+    }
+    auto is_gateway = [&](const std::array<uint8_t, 6>& m) {
+        auto it = mac_hosts.find(m);
+        return it != mac_hosts.end() && it->second.size() >= kGatewayAddresses;
+    };
+
+    // Stacks: one per distinct (SYN options, data options) a host shows, ranked by hosts.
+    std::map<StackKey, uint64_t> stack_hosts;
+    auto stack_of = [&](const HostSeen& h) -> std::optional<StackKey> {
+        if (h.syn.empty() && h.data.empty()) return std::nullopt;
+        const auto [so, sl, mss, ws] = h.syn.empty() ? std::tuple<uint8_t, uint8_t, uint16_t, uint8_t>{} : mode_of(h.syn);
+        const auto [dopt, dl] = h.data.empty() ? std::pair<uint8_t, uint8_t>{} : mode_of(h.data);
+        return StackKey{so, sl, mss, ws, dopt, dl};
+    };
+    for (const auto& [k, h] : seen)
+        if (auto st = stack_of(h)) stack_hosts[*st]++;
+    std::vector<std::pair<StackKey, uint64_t>> sv(stack_hosts.begin(), stack_hosts.end());
+    std::stable_sort(sv.begin(), sv.end(), [](const auto& a, const auto& b) {
+        // Stacks seen opening connections first: a host the model makes open one needs them.
+        const bool sa = std::get<1>(a.first) || std::get<0>(a.first), sb = std::get<1>(b.first) || std::get<0>(b.first);
+        return sa != sb ? sa : a.second > b.second;
+    });
+    if (sv.size() > kStackSlots) sv.resize(kStackSlots);
+    s.stacks.clear();
+    for (const auto& [k, n] : sv) {
+        auto [so, sl, mss, ws, dopt, dl] = k;
+        s.stacks.push_back({so, sl, dopt, dl, mss, ws, static_cast<uint32_t>(n)});
+    }
+    auto stack_index = [&](const HostSeen& h) -> uint8_t {
+        auto st = stack_of(h);
+        if (!st) return 0;
+        for (size_t i = 0; i < sv.size(); ++i)
+            if (sv[i].first == *st) return static_cast<uint8_t>(i);
+        return 0;
+    };
+
+    s.host_sem.clear();
+    std::map<uint16_t, uint64_t> gateway_hosts;
+    for (const auto& k : ranked) {
+        HostSemantics hs;
+        const uint8_t v = key_version(k);
+        const uint8_t* a = key_addr(k);
+        const AddrClass c = classify_address(v, a);
+        hs.addr_class = static_cast<uint8_t>(c);
+        hs.host_kind = static_cast<uint8_t>(host_kind_of(v, a));
+        hs.subnet = subnet_id_of(v, a);
+        if (addr_class_is_exact(c)) std::copy(a, a + (v == 4 ? 4 : 16), hs.exact.begin());
+        auto it = seen.find(k);
+        if (it != seen.end()) {
+            if (!it->second.macs.empty()) {
+                const auto m = mode_of(it->second.macs);
+                hs.mac = mac_id_of(m);
+                if (is_gateway(m)) gateway_hosts[hs.mac]++;
+            }
+            hs.stack = stack_index(it->second);
+        }
+        s.host_sem.push_back(hs);
+    }
+    std::map<uint8_t, std::pair<std::set<uint16_t>, OtherClass>> oc;
+    for (const auto& k : others) {
+        const uint8_t v = key_version(k);
+        const uint8_t* a = key_addr(k);
+        const auto c = static_cast<uint8_t>(classify_address(v, a));
+        auto& [subnets, o] = oc[c];
+        o.addr_class = c;
+        ++o.hosts;
+        subnets.insert(subnet_id_of(v, a));
+        auto it = seen.find(k);
+        if (it == seen.end() || it->second.macs.empty()) continue;
+        const auto m = mode_of(it->second.macs);
+        if (is_gateway(m)) {
+            gateway_hosts[mac_id_of(m)]++;
+        } else {
+            ++o.onlink;
+        }
+    }
+    s.other_classes.clear();
+    for (auto& [c, e] : oc) {
+        e.second.subnets = static_cast<uint32_t>(e.first.size());
+        s.other_classes.push_back(e.second);
+    }
+    std::vector<std::pair<uint16_t, uint64_t>> gv(gateway_hosts.begin(), gateway_hosts.end());
+    std::stable_sort(gv.begin(), gv.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    s.gateway_macs.clear();
+    for (size_t i = 0; i < gv.size() && i < 4; ++i) s.gateway_macs.push_back(gv[i].first);
+
+    std::vector<IcmpKind> iv;
+    for (const auto& [k, n] : icmp) iv.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), static_cast<uint32_t>(n)});
+    std::stable_sort(iv.begin(), iv.end(), [](const auto& a, const auto& b) { return a.count > b.count; });
+    if (iv.size() > kIcmpKinds) iv.resize(kIcmpKinds);
+    s.icmp = std::move(iv);
+
+    s.len_modes.assign(kLenClasses, 0);
+    for (int c = 0; c < kLenClasses - 1; ++c) {
+        uint64_t total = 0, best = 0;
+        uint32_t value = 0;
+        for (auto [v, n] : lens[c]) {
+            total += n;
+            if (n > best) best = n, value = v;
+        }
+        if (!total) continue;
+        const auto share = static_cast<uint8_t>(std::clamp<uint64_t>((best * 15 + total / 2) / total, 1, 15));
+        s.len_modes[c] = static_cast<uint8_t>(share << 4 | (value - static_cast<uint32_t>(c) * 16));
+    }
+}
+
+uint32_t exact_len(const ChunkSide& side, int c, uint64_t u1, uint64_t u2) {
+    const uint32_t base = static_cast<uint32_t>(c) * 16;
+    const uint8_t m = c >= 0 && c < static_cast<int>(side.len_modes.size()) ? side.len_modes[c] : 0;
+    if (m >> 4 && u1 % 15 < (m >> 4)) return base + (m & 15);
+    return base + static_cast<uint32_t>(u2 % 16);
+}
+
+}  // namespace dgc::trainer

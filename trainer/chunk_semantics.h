@@ -1,0 +1,26 @@
+// Format-6 side information: what hosts, stacks, lengths and ICMP look like in a chunk
+// (see ChunkSide), measured from its records. Torch-free.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codec/record.h"
+#include "trainer/chunk_tokens.h"
+
+namespace dgc::trainer {
+
+// A host as encode_chunk keys it: the IP version byte, then its address bytes.
+std::string host_key(const PacketRecord& r, bool src);
+
+// Fills side.host_sem (one per key of `ranked`, in order), stacks, other_classes (from the
+// keys of `others`), gateway_macs, icmp and len_modes.
+void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std::string>& ranked,
+                      const std::vector<std::string>& others, ChunkSide& side);
+
+// An exact ip_len for a packet of length class `c`: the class's most common value with its
+// share, else uniform over the class (`u1`, `u2`: uniform random words).
+uint32_t exact_len(const ChunkSide& side, int c, uint64_t u1, uint64_t u2);
+
+}  // namespace dgc::trainer

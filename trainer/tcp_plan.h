@@ -1,0 +1,25 @@
+// The TCP part of the protocol compiler: the packet model proposes a direction and a flag
+// byte per segment; this turns them into a connection a TCP stack could have sent (a
+// handshake where the flow opens with SYN, data and ACKs in the middle, a FIN or RST
+// teardown where the model ends the flow so, nothing where the chunk cuts it). Pure.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace dgc::trainer {
+
+inline constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
+
+struct TcpSegmentPlan {
+    uint8_t dir = 0;          // 0: from the flow's initiator
+    uint8_t flags = kAck;
+    bool control = false;     // carries no payload (handshake, teardown, RST)
+    bool retransmit = false;  // a repeated SYN: the same sequence number as the first
+};
+
+// `dirs` and `flags` are the model's, one per segment (dirs[0] is 0).
+std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::span<const uint8_t> flags);
+
+}  // namespace dgc::trainer

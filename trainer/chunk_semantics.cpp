@@ -78,12 +78,17 @@ void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std
         return it != mac_hosts.end() && it->second.size() >= kGatewayAddresses;
     };
 
-    // Stacks: one per distinct (SYN options, data options) a host shows, ranked by hosts.
+    // Stacks: one per distinct (SYN options, data options) a host shows, ranked by hosts. A
+    // host seen opening but never sending data sends the chunk's commonest data options.
+    std::map<std::pair<uint8_t, uint8_t>, uint64_t> all_data;
+    for (const auto& [k, h] : seen)
+        for (const auto& [d, n] : h.data) all_data[d] += n;
+    const auto common_data = all_data.empty() ? std::pair<uint8_t, uint8_t>{} : mode_of(all_data);
     std::map<StackKey, uint64_t> stack_hosts;
     auto stack_of = [&](const HostSeen& h) -> std::optional<StackKey> {
         if (h.syn.empty() && h.data.empty()) return std::nullopt;
         const auto [so, sl, mss, ws] = h.syn.empty() ? std::tuple<uint8_t, uint8_t, uint16_t, uint8_t>{} : mode_of(h.syn);
-        const auto [dopt, dl] = h.data.empty() ? std::pair<uint8_t, uint8_t>{} : mode_of(h.data);
+        const auto [dopt, dl] = h.data.empty() ? common_data : mode_of(h.data);
         return StackKey{so, sl, mss, ws, dopt, dl};
     };
     for (const auto& [k, h] : seen)

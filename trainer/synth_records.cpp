@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <queue>
 #include <set>
@@ -355,6 +356,32 @@ std::vector<int> assign_icmp_kinds(const ChunkSide& side, const std::vector<Flow
 }
 }  // namespace
 
+void fix_duplicate_acks(std::vector<TcpSegmentPlan>& plan, const std::function<uint32_t(uint32_t, uint8_t)>& payload_of,
+                        std::vector<uint32_t>& payloads) {
+    bool unacked[2] = {false, false};  // a side sent sequence space the other has not acknowledged
+    bool acked[2] = {false, false};    // a side has sent an ACK
+    uint32_t last_data[2] = {0, 0};    // the last payload each side sent
+    for (uint32_t j = 0; j < plan.size(); ++j) {
+        auto& sp = plan[j];
+        payloads[j] = payload_of(j, sp.dir);
+        const bool pure = !sp.control && payloads[j] == 0 && !(sp.flags & (kSyn | kFin | kRst));
+        if (pure && acked[sp.dir] && !unacked[sp.dir ^ 1]) {
+            if (unacked[sp.dir]) {
+                sp.dir ^= 1;
+                payloads[j] = payload_of(j, sp.dir);
+            } else {
+                // Neither side has anything to acknowledge: the segment carries data, as
+                // much as its side sent last.
+                payloads[j] = std::max<uint32_t>(1, last_data[sp.dir]);
+            }
+        }
+        if (payloads[j]) last_data[sp.dir] = payloads[j];
+        const uint8_t x = sp.dir;
+        if (payloads[j] || (sp.flags & (kSyn | kFin))) unacked[x] = true;
+        if (sp.flags & kAck) unacked[x ^ 1] = false, acked[x] = true;
+    }
+}
+
 std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::vector<FlowTokens>& flows,
                                              const std::vector<PacketTokens>& packets, uint64_t seed) {
     if (side.format < 6) return legacy::synthesize_records_v5(side, flows, packets, seed);
@@ -453,6 +480,12 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 other_host(ranked ? mix64(0xD0A1ULL ^ slot) : other_index(), pe.ip_version, ep[d]);
                 if (ranked) ep[d].ttl = side.hosts[slot].ttl, ep[d].tos = side.hosts[slot].tos;
             }
+            // A stack seen only mid-connection opens as the chunk's commonest opening stack.
+            if (!ep[d].stack.syn_opts && !side.stacks.empty()) {
+                const TcpStack& o = side.stacks[0];
+                ep[d].stack.syn_opts = o.syn_opts, ep[d].stack.syn_len = o.syn_len;
+                ep[d].stack.mss = o.mss, ep[d].stack.wscale = o.wscale;
+            }
             ep[d].port = !pe.ports              ? 0
                          : pool_pick[fi][d] >= 0 ? side.pool[pool_pick[fi][d]].port
                                                  : port_of(f.a[d == 0 ? kAttrCliPort : kAttrSrvPort], side.ports, rng);
@@ -490,7 +523,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             dirs[j] = j == 0 ? 0 : pt.dir & 1;
             model_flags[j] = side.flags.empty() ? 0x10 : side.flags[std::min<size_t>(pt.flag, side.flags.size() - 1)];
         }
-        const std::vector<TcpSegmentPlan> plan = tcp ? plan_tcp_flow(dirs, model_flags) : std::vector<TcpSegmentPlan>{};
+        std::vector<TcpSegmentPlan> plan = tcp ? plan_tcp_flow(dirs, model_flags) : std::vector<TcpSegmentPlan>{};
         const bool opens = tcp && n && (plan[0].flags & kSyn) && !(plan[0].flags & kAck);
 
         // One connection per 5-tuple at a time: a flow whose key is still in use (or used
@@ -526,8 +559,20 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         const uint32_t ip_hdr = pe.ip_version == 4 ? 20 : 40;
         const uint32_t l4_min = tcp ? 20 : (udp || icmp) ? 8 : 0;
         uint16_t ip_id = static_cast<uint16_t>(rng.next());
+        std::vector<uint32_t> lens(n), payloads(n, 0);
+        for (uint32_t j = 0; j < n; ++j) lens[j] = exact_len(side, packets[f.first + j].len, rng.next(), rng.next());
+        if (tcp) {
+            const bool ts_of[2] = {opens ? ts_both : (ep[0].stack.data_opts & kOptTimestamp) != 0,
+                                   opens ? ts_both : (ep[1].stack.data_opts & kOptTimestamp) != 0};
+            auto payload_of = [&](uint32_t j, uint8_t dir) -> uint32_t {
+                const uint32_t hdr = ip_hdr + 20 + (ts_of[dir] ? 12 : 0), len = std::max(lens[j], ip_hdr + l4_min);
+                // A pure ACK the model sized like its own header carries nothing.
+                if (plan[j].control || len <= hdr || (!(model_flags[j] & kPsh) && len_class(hdr) == len_class(len))) return 0;
+                return std::min<uint32_t>(len - hdr, 65535 - hdr);
+            };
+            fix_duplicate_acks(plan, payload_of, payloads);
+        }
         for (uint32_t j = 0; j < n; ++j) {
-            const PacketTokens& pt = packets[f.first + j];
             const uint8_t dir = tcp ? plan[j].dir : dirs[j];
             PacketRecord r;
             r.t_ns = at(j);
@@ -543,8 +588,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 if (!group_mac(pe.ip_version, d.addr.data(), r.eth_dst)) r.eth_dst = d.mac;
             }
             r.proto = pe.proto;
-            const uint32_t len = exact_len(side, pt.len, rng.next(), rng.next());
-            r.ip_len = std::clamp<uint32_t>(len, ip_hdr + l4_min, 65535);
+            r.ip_len = std::clamp<uint32_t>(lens[j], ip_hdr + l4_min, 65535);
             r.ttl = s.ttl, r.tos = s.tos;
             const bool fragment = !pe.ports && (pe.proto == 6 || pe.proto == 17);
             r.ip_id = (pe.ip_version == 4 || fragment) ? ip_id++ : 0;
@@ -578,9 +622,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                     d.ts_seen = r.tcp_tsval;
                 }
                 const uint32_t hdr = ip_hdr + 20 + r.tcp_opt_len;
-                uint32_t payload = sp.control || r.ip_len <= hdr ? 0 : r.ip_len - hdr;
-                // A pure ACK the model sized like its own header carries nothing.
-                if (!(model_flags[j] & kPsh) && len_class(hdr) == len_class(r.ip_len)) payload = 0;
+                const uint32_t payload = payloads[j];
                 if (!payload) r.tcp_flags &= static_cast<uint8_t>(~kPsh);
                 r.ip_len = std::min<uint32_t>(hdr + payload, 65535);
                 r.window = syn ? static_cast<uint16_t>(s.window | 0x8000) : s.window;

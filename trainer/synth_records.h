@@ -5,11 +5,13 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <utility>
 #include <vector>
 
 #include "codec/record.h"
 #include "trainer/chunk_tokens.h"
+#include "trainer/tcp_plan.h"
 
 namespace dgc::trainer {
 
@@ -22,6 +24,12 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
 // of its bucket with the most traffic still unclaimed, while that is at least half the flow:
 // heavy tail ports land on big flows, single-packet ones on single packets.
 std::vector<std::array<int32_t, 2>> assign_pool_ports(const ChunkSide& side, const std::vector<FlowTokens>& flows);
+
+// Each segment's payload (payload_of(segment, direction)); a pure ACK that would repeat its
+// side's last ACK (nothing new from the peer) while its own data waits for one is sent by
+// the peer instead: the model's direction guess, made consistent with what was sent.
+void fix_duplicate_acks(std::vector<TcpSegmentPlan>& plan, const std::function<uint32_t(uint32_t, uint8_t)>& payload_of,
+                        std::vector<uint32_t>& payloads);
 
 // A gap or duration drawn inside a dtbin class (log-uniform between its edges).
 int64_t sample_dt(int dt_class, uint64_t random);

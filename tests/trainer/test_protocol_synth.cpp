@@ -184,7 +184,9 @@ TEST(ProtocolSynth, IcmpKeepsItsTypesAndPairs) {
     for (const auto& [k, n] : real) total += n;
     // Every type/code with a few percent of the ICMP packets comes back, and nothing else.
     for (const auto& [k, n] : real) {
-        if (n * 50 >= total) EXPECT_TRUE(synth.count(k)) << int(k.first) << "/" << int(k.second);
+        if (n * 50 >= total) {
+            EXPECT_TRUE(synth.count(k)) << int(k.first) << "/" << int(k.second);
+        }
     }
     for (const auto& [k, n] : synth) EXPECT_TRUE(real.count(k)) << int(k.first) << "/" << int(k.second);
 }

@@ -223,6 +223,20 @@ bool icmp_is_reply(uint8_t proto, uint8_t type) {
     return proto == 1 ? (type == 0 || type == 14) : (type == 129 || type == 134 || type == 136);
 }
 
+// Bytes an ICMP message of this type needs on the wire (the frame captures its first 8):
+// a neighbour solicitation without its target address is malformed, not truncated.
+uint32_t icmp_min_len(uint8_t proto, uint8_t type) {
+    if (proto == 1) return (type == 3 || type == 4 || type == 5 || type == 11 || type == 12) ? 8 + 28 : type == 13 || type == 14 ? 20 : 8;
+    switch (type) {
+        case 1: case 2: case 3: case 4: return 8 + 48;  // errors quote the invoking IPv6 header and 8 bytes
+        case 130: case 131: case 132: return 24;        // MLDv1: multicast address
+        case 134: return 16;                            // router advertisement: reachable/retrans timers
+        case 135: case 136: return 24;                  // neighbour solicitation/advertisement: target
+        case 137: return 40;                            // redirect: target and destination
+        default: return 8;
+    }
+}
+
 constexpr std::array<uint8_t, 6> kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 // The spec's flow key (protocol and the unordered endpoint pair), hashed.
@@ -458,7 +472,15 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
     const std::vector<std::array<int32_t, 2>> pool_pick = assign_pool_ports(side, flows);
     const std::vector<int> icmp_kind = assign_icmp_kinds(side, flows, seed);
-    std::unordered_map<uint64_t, int64_t> key_end;  // flow key hash -> last packet time so far
+    // Per flow key: when its last flow ended, and where that flow's connection stood (a long
+    // connection the spec's 60 s rule cuts into several flows goes on from there).
+    struct KeyState {
+        int64_t end = 0;
+        std::array<uint8_t, 16> addr0{};
+        uint16_t port0 = 0;
+        std::array<uint32_t, 2> next_seq{}, ts_base{};
+    };
+    std::unordered_map<uint64_t, KeyState> key_end;
     for (size_t fi = 0; fi < flows.size(); ++fi) {
         const FlowTokens& f = flows[fi];
         Rng rng(mix64(seed ^ (fi * 0x9e3779b97f4a7c15ULL)));
@@ -532,8 +554,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         // reuses a 4-tuple of this chunk (stacks pick a new ephemeral port).
         for (int attempt = 0; attempt < 8; ++attempt) {
             auto it = key_end.find(flow_key(pe.proto, ep[0], ep[1]));
-            if (it == key_end.end() || (!opens && start > it->second + kMaxFlowGap)) break;
-            const int64_t later = it->second + kMaxFlowGap + 1 + rng.between(0, kMaxFlowGap / 4);
+            if (it == key_end.end() || (!opens && start > it->second.end + kMaxFlowGap)) break;
+            const int64_t later = it->second.end + kMaxFlowGap + 1 + rng.between(0, kMaxFlowGap / 4);
             if (!opens && scale == 1.0 && attempt == 0 && later + total <= ip_end) {
                 start = later;
                 break;
@@ -541,7 +563,13 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             if (!pe.ports) break;
             ep[0].port = static_cast<uint16_t>(49152 + rng.below(16384));
         }
-        key_end[flow_key(pe.proto, ep[0], ep[1])] = at(n ? n - 1 : 0);
+        const uint64_t key = flow_key(pe.proto, ep[0], ep[1]);
+        if (auto it = key_end.find(key); it != key_end.end() && tcp && !opens) {
+            for (int d = 0; d < 2; ++d) {
+                const int k = ep[d].addr == it->second.addr0 && ep[d].port == it->second.port0 ? 0 : 1;
+                ep[d].next_seq = it->second.next_seq[k], ep[d].ts_base = it->second.ts_base[k];
+            }
+        }
 
         // TCP options as the two stacks negotiate them.
         const uint8_t cli_syn = ep[0].stack.syn_opts ? ep[0].stack.syn_opts : uint8_t{kOptMss};
@@ -641,6 +669,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 r.present |= kHasIcmp;
                 const bool reply = icmp_reply >= 0 && dir == 1;
                 r.icmp_type = reply ? static_cast<uint8_t>(icmp_reply) : ik.type;
+                r.ip_len = std::max(r.ip_len, ip_hdr + icmp_min_len(pe.proto, r.icmp_type));
                 r.icmp_code = icmp_reply >= 0 ? 0 : ik.code;
                 if (icmp_reply >= 0 && (ik.type == 8 || ik.type == 128)) {
                     if (!reply) ++icmp_seq;
@@ -651,6 +680,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             r.caplen = r.wirelen;
             out.push_back(r);
         }
+        key_end[key] = {at(n ? n - 1 : 0), ep[0].addr, ep[0].port, {ep[0].next_seq, ep[1].next_seq},
+                        {ep[0].ts_base, ep[1].ts_base}};
     }
 
     // Non-IP frames: exact count per time bucket, type/size drawn from the chunk's own mix;

@@ -118,9 +118,9 @@ std::array<uint8_t, 16> synth_address_of(AddrClass c, uint16_t subnet, uint64_t 
             v6_iid();
             break;
         case AddrClass::kGlobal6:
-            // 2001:db8::/32 (documentation) with the subnet in the next 16 bits: visibly
-            // synthetic, and one real /64 stays one synthetic /64.
-            a[0] = 0x20, a[1] = 0x01, a[2] = 0x0d, a[3] = 0xb8, a[4] = s_hi, a[5] = s_lo;
+            // Global unicast (2000::/3, outside the documentation prefixes) with the subnet in
+            // bits 32-47: one real /64 stays one synthetic /64.
+            a[0] = 0x2a, a[1] = 0x0e, a[2] = 0x5e, a[3] = 0xed, a[4] = s_hi, a[5] = s_lo;
             v6_iid();
             break;
         default: {

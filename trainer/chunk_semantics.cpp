@@ -17,7 +17,8 @@ namespace {
 // IPv6 global and link-local addresses has three).
 constexpr size_t kGatewayAddresses = 4;
 
-using StackKey = std::tuple<uint8_t, uint8_t, uint16_t, uint8_t, uint8_t, uint8_t>;  // syn opts, len, mss, ws, data opts, len
+// opens, SYN options, their length, MSS, window scale, data options, their length
+using StackKey = std::tuple<bool, uint8_t, uint8_t, uint16_t, uint8_t, uint8_t, uint8_t>;
 
 template <typename K>
 K mode_of(const std::map<K, uint64_t>& m) {
@@ -89,21 +90,21 @@ void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std
         if (h.syn.empty() && h.data.empty()) return std::nullopt;
         const auto [so, sl, mss, ws] = h.syn.empty() ? std::tuple<uint8_t, uint8_t, uint16_t, uint8_t>{} : mode_of(h.syn);
         const auto [dopt, dl] = h.data.empty() ? common_data : mode_of(h.data);
-        return StackKey{so, sl, mss, ws, dopt, dl};
+        return StackKey{!h.syn.empty(), so, sl, mss, ws, dopt, dl};
     };
     for (const auto& [k, h] : seen)
         if (auto st = stack_of(h)) stack_hosts[*st]++;
     std::vector<std::pair<StackKey, uint64_t>> sv(stack_hosts.begin(), stack_hosts.end());
     std::stable_sort(sv.begin(), sv.end(), [](const auto& a, const auto& b) {
         // Stacks seen opening connections first: a host the model makes open one needs them.
-        const bool sa = std::get<1>(a.first) || std::get<0>(a.first), sb = std::get<1>(b.first) || std::get<0>(b.first);
+        const bool sa = std::get<0>(a.first), sb = std::get<0>(b.first);
         return sa != sb ? sa : a.second > b.second;
     });
     if (sv.size() > kStackSlots) sv.resize(kStackSlots);
     s.stacks.clear();
     for (const auto& [k, n] : sv) {
-        auto [so, sl, mss, ws, dopt, dl] = k;
-        s.stacks.push_back({so, sl, dopt, dl, mss, ws, static_cast<uint32_t>(n)});
+        auto [opens, so, sl, mss, ws, dopt, dl] = k;
+        s.stacks.push_back({opens, so, sl, dopt, dl, mss, ws, static_cast<uint32_t>(n)});
     }
     auto stack_index = [&](const HostSeen& h) -> uint8_t {
         auto st = stack_of(h);
@@ -135,13 +136,15 @@ void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std
         }
         s.host_sem.push_back(hs);
     }
-    std::map<uint8_t, std::pair<std::set<uint16_t>, OtherClass>> oc;
+    std::map<std::pair<uint8_t, uint8_t>, std::pair<std::set<uint16_t>, OtherClass>> oc;
     for (const auto& k : others) {
         const uint8_t v = key_version(k);
         const uint8_t* a = key_addr(k);
         const auto c = static_cast<uint8_t>(classify_address(v, a));
-        auto& [subnets, o] = oc[c];
+        const auto kind = static_cast<uint8_t>(host_kind_of(v, a));
+        auto& [subnets, o] = oc[{c, kind}];
         o.addr_class = c;
+        o.host_kind = kind;
         ++o.hosts;
         subnets.insert(subnet_id_of(v, a));
         auto it = seen.find(k);
@@ -161,7 +164,8 @@ void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std
     std::vector<std::pair<uint16_t, uint64_t>> gv(gateway_hosts.begin(), gateway_hosts.end());
     std::stable_sort(gv.begin(), gv.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     s.gateway_macs.clear();
-    for (size_t i = 0; i < gv.size() && i < 4; ++i) s.gateway_macs.push_back(gv[i].first);
+    for (size_t i = 0; i < gv.size() && i < kGatewaySlots; ++i)
+        s.gateway_macs.push_back({gv[i].first, static_cast<uint32_t>(gv[i].second)});
 
     std::vector<IcmpKind> iv;
     for (const auto& [k, n] : icmp) iv.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), static_cast<uint32_t>(n)});

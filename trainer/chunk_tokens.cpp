@@ -294,12 +294,13 @@ void write_semantics(ByteWriter& w, const ChunkSide& s) {
     }
     w.varint(s.stacks.size());
     for (const auto& t : s.stacks)
-        w.u8(t.syn_opts), w.u8(t.syn_len), w.u8(t.data_opts), w.u8(t.data_len), w.u16(t.mss), w.u8(t.wscale),
+        w.u8(static_cast<uint8_t>(t.syn_opts | (t.opens ? 0x80 : 0))), w.u8(t.syn_len), w.u8(t.data_opts), w.u8(t.data_len), w.u16(t.mss), w.u8(t.wscale),
             w.varint(t.count);
     w.varint(s.other_classes.size());
-    for (const auto& o : s.other_classes) w.u8(o.addr_class), w.varint(o.hosts), w.varint(o.subnets), w.varint(o.onlink);
+    for (const auto& o : s.other_classes)
+        w.u8(static_cast<uint8_t>(o.host_kind << 5 | o.addr_class)), w.varint(o.hosts), w.varint(o.subnets), w.varint(o.onlink);
     w.varint(s.gateway_macs.size());
-    for (uint16_t m : s.gateway_macs) w.u16(m);
+    for (const auto& g : s.gateway_macs) w.u16(g.mac), w.varint(g.hosts);
     w.varint(s.icmp.size());
     for (const auto& i : s.icmp) w.u8(i.proto), w.u8(i.type), w.u8(i.code), w.varint(i.count);
     std::vector<uint32_t> modes(s.len_modes.begin(), s.len_modes.end());
@@ -327,20 +328,22 @@ void read_semantics(ByteReader& r, ChunkSide& s) {
     }
     s.stacks.resize(r.count(kStackSlots));
     for (auto& t : s.stacks) {
-        t.syn_opts = r.u8(), t.syn_len = r.u8(), t.data_opts = r.u8(), t.data_len = r.u8();
+        t.syn_opts = r.u8(), t.opens = (t.syn_opts & 0x80) != 0, t.syn_opts &= 0x7f, t.syn_len = r.u8(), t.data_opts = r.u8(), t.data_len = r.u8();
         t.mss = r.u16(), t.wscale = r.u8(), t.count = static_cast<uint32_t>(r.count(1ull << 32));
     }
     for (auto& h : s.host_sem)
         if (h.stack >= s.stacks.size()) h.stack = 0;
-    s.other_classes.resize(r.count(static_cast<size_t>(AddrClass::kCount)));
+    s.other_classes.resize(r.count(3 * static_cast<size_t>(AddrClass::kCount)));
     for (auto& o : s.other_classes) {
-        o.addr_class = std::min<uint8_t>(r.u8(), static_cast<uint8_t>(AddrClass::kCount) - 1);
+        const uint8_t b = r.u8();
+        o.addr_class = std::min<uint8_t>(b & 0x1f, static_cast<uint8_t>(AddrClass::kCount) - 1);
+        o.host_kind = static_cast<uint8_t>(std::min(b >> 5, 2));
         o.hosts = static_cast<uint32_t>(r.count(1ull << 32));
         o.subnets = static_cast<uint32_t>(r.count(1ull << 32));
         o.onlink = static_cast<uint32_t>(r.count(1ull << 32));
     }
-    s.gateway_macs.resize(r.count(4));
-    for (auto& m : s.gateway_macs) m = r.u16();
+    s.gateway_macs.resize(r.count(kGatewaySlots));
+    for (auto& g : s.gateway_macs) g.mac = r.u16(), g.hosts = static_cast<uint32_t>(r.count(1ull << 32));
     s.icmp.resize(r.count(kIcmpKinds));
     for (auto& i : s.icmp) i.proto = r.u8(), i.type = r.u8(), i.code = r.u8(), i.count = static_cast<uint32_t>(r.count(1ull << 32));
     std::vector<uint32_t> modes;

@@ -71,6 +71,7 @@ struct NonIpType {
 inline constexpr uint8_t kSideFormat = 6;
 inline constexpr int kStackSlots = 16;
 inline constexpr int kIcmpKinds = 16;
+inline constexpr int kGatewaySlots = 8;
 
 // What a ranked host is, without its address (format 6): class and scope, a keyed id of its
 // /24 (/64) so subnet structure survives, the MAC it is seen behind (its own, or the
@@ -86,6 +87,7 @@ struct HostSemantics {
 };
 // A TCP stack as its segments show it: the options of its SYN / SYN-ACK and of the rest.
 struct TcpStack {
+    bool opens = false;                   // seen sending SYN or SYN-ACK (else syn_* is empty)
     uint8_t syn_opts = 0, syn_len = 0;    // TcpOptionBits, option bytes
     uint8_t data_opts = 0, data_len = 0;
     uint16_t mss = 0;
@@ -95,9 +97,15 @@ struct TcpStack {
 // Unranked hosts of one address class: how many, in how many subnets, how many on-link.
 struct OtherClass {
     uint8_t addr_class = 0;
+    uint8_t host_kind = 0;  // dgc::HostKind
     uint32_t hosts = 0;
     uint32_t subnets = 0;
     uint32_t onlink = 0;
+};
+// A MAC in front of many addresses (a router's, as the capture point sees off-link hosts).
+struct GatewayMac {
+    uint16_t mac = 0;    // mac_id_of
+    uint32_t hosts = 0;  // addresses behind it
 };
 struct IcmpKind {
     uint8_t proto = 1;  // 1 or 58
@@ -156,7 +164,7 @@ struct ChunkSide {
     std::vector<HostSemantics> host_sem;     // per ranked host
     std::vector<TcpStack> stacks;            // ranked by hosts
     std::vector<OtherClass> other_classes;   // unranked hosts by class
-    std::vector<uint16_t> gateway_macs;      // mac ids shared by many addresses, by addresses
+    std::vector<GatewayMac> gateway_macs;    // MACs that front many addresses, by addresses
     std::vector<IcmpKind> icmp;              // ICMP type/code mix, by packets
     // Per length class (kLenClasses): the most common exact ip_len's offset in its class
     // (low 4 bits) and its share of the class in 15ths (high 4 bits; 0: no packets).

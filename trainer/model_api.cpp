@@ -203,6 +203,10 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
             const ProtoEntry& pe = proto_of(side, flows[i]);
             const std::vector<char>& ok = allowed[j][pe.ports ? 1 : 0][pe.proto == 6 && pe.ports ? 1 : 0];
             for (int v = 0; v < V; ++v) row[v] = ok[v] ? p[i * V + v] : 0.f;
+            // Format 6: a host column offers only hosts of the flow's IP version.
+            if (side.format >= 6 && (j == kAttrSrvHost || j == kAttrCliHost))
+                for (int v = 0; v < std::min<int>(V, static_cast<int>(side.hosts.size())); ++v)
+                    if (side.hosts[v].ip_version != pe.ip_version) row[v] = 0.f;
             if (!quota.empty()) {
                 float total = 0;
                 for (int v = 0; v < V; ++v) total += row[v] *= (v < static_cast<int>(quota.size()) && quota[v] > 0) ? 1.f : 0.f;

@@ -200,9 +200,9 @@ uint8_t class_version(AddrClass c) { return c >= AddrClass::kGlobal6 ? 6 : 4; }
 std::array<uint8_t, 16> exact_stand_in(AddrClass c, uint64_t idx) {
     std::array<uint8_t, 16> a{};
     switch (c) {
-        case AddrClass::kMulticast4: a = {239, 255, 255, static_cast<uint8_t>(250 - idx % 8)}; break;
+        case AddrClass::kMulticast4: a = {224, 0, 0, static_cast<uint8_t>(251 - idx % 250)}; break;
         case AddrClass::kBroadcast4: a = {255, 255, 255, 255}; break;
-        case AddrClass::kLoopback4: a = {127, 0, 0, 1}; break;
+        case AddrClass::kLoopback4: a = {127, 0, 0, static_cast<uint8_t>(1 + idx % 254)}; break;
         case AddrClass::kMulticast6:
             a[0] = 0xff, a[1] = 0x02, a[11] = 1, a[12] = 0xff;
             a[13] = static_cast<uint8_t>(idx >> 16), a[14] = static_cast<uint8_t>(idx >> 8), a[15] = static_cast<uint8_t>(idx);
@@ -221,6 +221,31 @@ int icmp_reply_of(uint8_t proto, uint8_t type) {
 }
 bool icmp_is_reply(uint8_t proto, uint8_t type) {
     return proto == 1 ? (type == 0 || type == 14) : (type == 129 || type == 134 || type == 136);
+}
+
+bool is_group(uint8_t v, const std::array<uint8_t, 16>& a) {
+    const AddrClass c = classify_address(v, a.data());
+    return c == AddrClass::kMulticast4 || c == AddrClass::kMulticast6 || c == AddrClass::kBroadcast4 ||
+           host_kind_of(v, a.data()) == HostKind::kSubnetBroadcast;
+}
+
+// The busiest ranked unicast host of IP version `v`, or -1.
+int unicast_slot(const ChunkSide& side, uint8_t v) {
+    for (size_t s = 0; s < std::min(side.hosts.size(), side.host_sem.size()); ++s) {
+        const auto c = static_cast<AddrClass>(side.host_sem[s].addr_class);
+        if (class_version(c) == v && !addr_class_is_exact(c) && side.host_sem[s].host_kind == 0) return static_cast<int>(s);
+    }
+    return -1;
+}
+
+// The first ranked host after `slot` (cyclically) whose address is of IP version `v`, or -1.
+int same_version_slot(const ChunkSide& side, int slot, uint8_t v) {
+    const int n = static_cast<int>(std::min(side.hosts.size(), side.host_sem.size()));
+    for (int k = 1; k <= n; ++k) {
+        const int s = (slot + k) % n;
+        if (class_version(static_cast<AddrClass>(side.host_sem[s].addr_class)) == v) return s;
+    }
+    return -1;
 }
 
 // Bytes an ICMP message of this type needs on the wire (the frame captures its first 8):
@@ -408,7 +433,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     for (const auto& t : side.other_ttl) other_w.push_back(t.count);
     std::vector<uint32_t> stack_w;
     for (const auto& t : side.stacks) stack_w.push_back(t.count);
-    std::vector<uint32_t> gateway_w(side.gateway_macs.size(), 1);
+    std::vector<uint32_t> gateway_w;
+    for (const auto& g : side.gateway_macs) gateway_w.push_back(g.hosts);
 
     // Ranked hosts: class, subnet and MAC from their semantics; the host part from their id,
     // so a host keeps its synthetic address across the chunks of a trace. Two hosts that
@@ -458,10 +484,10 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         const uint64_t subnet = r.below(std::max<uint32_t>(1, o.subnets));
         e.addr = addr_class_is_exact(cls) ? exact_stand_in(cls, idx)
                                            : synth_address_of(cls, static_cast<uint16_t>(mix64(o.addr_class ^ (subnet << 8) ^ 0x50B)),
-                                                              mix64(seed ^ idx ^ 0x0743E4ULL), HostKind::kHost);
+                                                              mix64(seed ^ idx ^ 0x0743E4ULL), static_cast<HostKind>(o.host_kind));
         const bool onlink = side.gateway_macs.empty() || r.below(std::max<uint32_t>(1, o.hosts)) < o.onlink;
         e.mac = onlink ? synth_mac(static_cast<uint16_t>(mix64(seed ^ idx ^ 0x3AC)))
-                       : synth_mac(side.gateway_macs[r.pick(gateway_w)]);
+                       : synth_mac(side.gateway_macs[r.pick(gateway_w)].mac);
         if (!side.other_ttl.empty()) {
             const auto& t = side.other_ttl[r.pick(other_w)];
             e.ttl = t.ttl, e.tos = t.tos;
@@ -496,14 +522,17 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 ep[d].addr = slot_addr[slot], ep[d].mac = slot_mac[slot];
                 ep[d].ttl = side.hosts[slot].ttl, ep[d].tos = side.hosts[slot].tos;
                 if (hs.stack < side.stacks.size()) ep[d].stack = side.stacks[hs.stack];
+            } else if (const int alt = ranked ? same_version_slot(side, slot, pe.ip_version) : -1; alt >= 0) {
+                // The model put a ranked host in a flow of the other IP version: the next
+                // ranked host of that version stands in (a dual-stack host's other address).
+                ep[d].addr = slot_addr[alt], ep[d].mac = slot_mac[alt];
+                ep[d].ttl = side.hosts[alt].ttl, ep[d].tos = side.hosts[alt].tos;
+                if (side.host_sem[alt].stack < side.stacks.size()) ep[d].stack = side.stacks[side.host_sem[alt].stack];
             } else {
-                // An unranked host, or a ranked one the model put in a flow of the other IP
-                // version: a pool host of that version.
                 other_host(ranked ? mix64(0xD0A1ULL ^ slot) : other_index(), pe.ip_version, ep[d]);
-                if (ranked) ep[d].ttl = side.hosts[slot].ttl, ep[d].tos = side.hosts[slot].tos;
             }
             // A stack seen only mid-connection opens as the chunk's commonest opening stack.
-            if (!ep[d].stack.syn_opts && !side.stacks.empty()) {
+            if (!ep[d].stack.opens && !side.stacks.empty()) {
                 const TcpStack& o = side.stacks[0];
                 ep[d].stack.syn_opts = o.syn_opts, ep[d].stack.syn_len = o.syn_len;
                 ep[d].stack.mss = o.mss, ep[d].stack.wscale = o.wscale;
@@ -514,6 +543,15 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             ep[d].window = static_cast<uint16_t>(1024 + rng.below(64000));
             ep[d].next_seq = static_cast<uint32_t>(rng.next());
             ep[d].ts_base = static_cast<uint32_t>(rng.next());
+        }
+        // A group address (multicast, broadcast) only ever receives: the model's client and
+        // server trade places when it put one first, and a unicast host sends to two.
+        if (is_group(pe.ip_version, ep[0].addr)) {
+            if (!is_group(pe.ip_version, ep[1].addr)) {
+                std::swap(ep[0], ep[1]);
+            } else if (const int alt = unicast_slot(side, pe.ip_version); alt >= 0) {
+                ep[0].addr = slot_addr[alt], ep[0].mac = slot_mac[alt];
+            }
         }
         if (ep[0].addr == ep[1].addr && ep[0].port == ep[1].port) ep[1].addr[15 - (pe.ip_version == 4 ? 12 : 0)] ^= 1;
 
@@ -540,9 +578,10 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         };
 
         std::vector<uint8_t> dirs(n), model_flags(n);
+        const bool to_group = is_group(pe.ip_version, ep[1].addr);
         for (uint32_t j = 0; j < n; ++j) {
             const PacketTokens& pt = packets[f.first + j];
-            dirs[j] = j == 0 ? 0 : pt.dir & 1;
+            dirs[j] = j == 0 || to_group ? 0 : pt.dir & 1;
             model_flags[j] = side.flags.empty() ? 0x10 : side.flags[std::min<size_t>(pt.flag, side.flags.size() - 1)];
         }
         std::vector<TcpSegmentPlan> plan = tcp ? plan_tcp_flow(dirs, model_flags) : std::vector<TcpSegmentPlan>{};
@@ -572,8 +611,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         }
 
         // TCP options as the two stacks negotiate them.
-        const uint8_t cli_syn = ep[0].stack.syn_opts ? ep[0].stack.syn_opts : uint8_t{kOptMss};
-        const uint8_t srv_syn = static_cast<uint8_t>((ep[1].stack.syn_opts ? ep[1].stack.syn_opts : uint8_t{kOptMss}) &
+        const uint8_t cli_syn = ep[0].stack.opens ? ep[0].stack.syn_opts : uint8_t{kOptMss};
+        const uint8_t srv_syn = static_cast<uint8_t>((ep[1].stack.opens ? ep[1].stack.syn_opts : uint8_t{kOptMss}) &
                                                      (cli_syn | kOptMss));
         const bool ts_both = opens ? (cli_syn & srv_syn & kOptTimestamp) != 0 : false;
         // ICMP: the flow's kind from the chunk's type mix; a request type answers in the

@@ -241,6 +241,35 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         }
         enc.flows.push_back(ft);
     }
+    std::map<uint16_t, uint32_t> unanswered;
+    for (size_t i = 0; i < flows.size(); ++i) {
+        const auto& r0 = chunk[flows[i].packets[0]];
+        if (r0.proto != 6 || !(r0.present & kHasTcp) || (r0.tcp_flags & 0x12) != 0x02 || flows[i].packets.size() < 2) continue;
+        bool answered = false;
+        for (size_t k = 1; k < flows[i].packets.size(); ++k) answered |= enc.packets[enc.flows[i].first + k].dir != 0;
+        if (!answered) ++unanswered[size_group(enc.flows[i])];
+    }
+    std::map<uint16_t, std::pair<uint32_t, uint32_t>> ends;
+    for (size_t i = 0; i < flows.size(); ++i) {
+        bool fin = false, rst = false;
+        for (uint32_t idx : flows[i].packets) {
+            const auto& r = chunk[idx];
+            if (r.proto != 6 || !(r.present & kHasTcp)) break;
+            fin |= (r.tcp_flags & 0x01) != 0, rst |= (r.tcp_flags & 0x04) != 0;
+        }
+        if (fin || rst) (fin ? ends[size_group(enc.flows[i])].first : ends[size_group(enc.flows[i])].second)++;
+    }
+    for (auto [g, e] : ends) s.endings.push_back({g, e.first, e.second});
+    for (auto [g, n] : unanswered) s.unanswered_syns.emplace_back(g, n);
+    std::map<uint16_t, std::vector<uint32_t>> groups;
+    s.first_flag_flows.assign(s.flags.size(), 0);
+    for (const auto& ft : enc.flows) {
+        auto& g = groups[size_group(ft)];
+        g.resize(kPktClasses, 0);
+        ++g[ft.a[kAttrPkts]];
+        if (ft.a[kAttrFirstFlag] < s.first_flag_flows.size()) ++s.first_flag_flows[ft.a[kAttrFirstFlag]];
+    }
+    for (auto& [k, v] : groups) s.group_sizes.push_back({k, std::move(v)});
     return enc;
 }
 
@@ -306,6 +335,17 @@ void write_semantics(ByteWriter& w, const ChunkSide& s) {
     std::vector<uint32_t> modes(s.len_modes.begin(), s.len_modes.end());
     modes.resize(kLenClasses, 0);
     write_sparse(w, modes);
+    w.varint(s.first_flag_flows.size());
+    for (uint32_t n : s.first_flag_flows) w.varint(n);
+    w.varint(s.group_sizes.size());
+    for (const auto& g : s.group_sizes) {
+        w.varint(g.group);
+        write_sparse(w, g.classes);
+    }
+    w.varint(s.unanswered_syns.size());
+    for (auto [g, n] : s.unanswered_syns) w.varint(g), w.varint(n);
+    w.varint(s.endings.size());
+    for (const auto& e : s.endings) w.varint(e.group), w.varint(e.fin), w.varint(e.rst);
 }
 
 void read_semantics(ByteReader& r, ChunkSide& s) {
@@ -350,6 +390,21 @@ void read_semantics(ByteReader& r, ChunkSide& s) {
     read_sparse(r, modes, kLenClasses);
     s.len_modes.resize(kLenClasses);
     for (int c = 0; c < kLenClasses; ++c) s.len_modes[c] = static_cast<uint8_t>(std::min<uint32_t>(modes[c], 0xff));
+    s.first_flag_flows.resize(r.count(kFlagClasses));
+    for (auto& n : s.first_flag_flows) n = static_cast<uint32_t>(r.count(1ull << 32));
+    s.group_sizes.resize(r.count(kProtoVocab * kFlagClasses));
+    for (auto& g : s.group_sizes) {
+        g.group = static_cast<uint16_t>(r.count(0xffff));
+        read_sparse(r, g.classes, kPktClasses);
+    }
+    s.unanswered_syns.resize(r.count(kProtoVocab * kFlagClasses));
+    for (auto& [g, n] : s.unanswered_syns) g = static_cast<uint16_t>(r.count(0xffff)), n = static_cast<uint32_t>(r.count(1ull << 32));
+    s.endings.resize(r.count(kProtoVocab * kFlagClasses));
+    for (auto& e : s.endings) {
+        e.group = static_cast<uint16_t>(r.count(0xffff));
+        e.fin = static_cast<uint32_t>(r.count(1ull << 32));
+        e.rst = static_cast<uint32_t>(r.count(1ull << 32));
+    }
 }
 
 }  // namespace
@@ -465,6 +520,18 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (s.flows() > s.ip_packets || (s.ip_packets && !s.flows()) || (s.flows() && s.protos.empty()))
         return Status::corrupt(what + ": flow counts disagree with packet counts");
     return s;
+}
+
+void match_group_sizes(std::vector<FlowTokens>& flows, const std::vector<GroupSizes>& groups) {
+    for (const auto& g : groups) {
+        std::vector<size_t> idx;
+        for (size_t i = 0; i < flows.size(); ++i)
+            if (size_group(flows[i]) == g.group) idx.push_back(i);
+        std::vector<FlowTokens> part;
+        for (size_t i : idx) part.push_back(flows[i]);
+        match_size_classes(part, g.classes);
+        for (size_t k = 0; k < idx.size(); ++k) flows[idx[k]] = part[k];
+    }
 }
 
 void match_size_classes(std::vector<FlowTokens>& flows, const std::vector<uint32_t>& size_classes) {

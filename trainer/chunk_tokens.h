@@ -102,6 +102,13 @@ struct OtherClass {
     uint32_t subnets = 0;
     uint32_t onlink = 0;
 };
+// Flow size classes (kPktClasses counts) of the flows of one (protocol token, first-flag
+// token) group: a trace's SYN retries, handshakes and ICMP pings each keep their sizes.
+struct GroupSizes {
+    uint16_t group = 0;  // protocol token << 8 | first-flag token
+    std::vector<uint32_t> classes;
+};
+
 // A MAC in front of many addresses (a router's, as the capture point sees off-link hosts).
 struct GatewayMac {
     uint16_t mac = 0;    // mac_id_of
@@ -169,6 +176,17 @@ struct ChunkSide {
     // Per length class (kLenClasses): the most common exact ip_len's offset in its class
     // (low 4 bits) and its share of the class in 15ths (high 4 bits; 0: no packets).
     std::vector<uint8_t> len_modes;
+    std::vector<uint32_t> first_flag_flows;  // TCP flows per first-flag rank (how they open)
+    std::vector<GroupSizes> group_sizes;     // size classes per (protocol, first flag)
+    // Per size group: SYN-opening flows of two or more packets that got no answer (SYN
+    // retries to a silent or dead host); the generator picks which flows they are.
+    std::vector<std::pair<uint16_t, uint32_t>> unanswered_syns;
+    // Per size group: TCP flows that end with a FIN exchange, and with a reset.
+    struct Endings {
+        uint16_t group = 0;
+        uint32_t fin = 0, rst = 0;
+    };
+    std::vector<Endings> endings;
 
     uint64_t flows() const;
 };
@@ -179,6 +197,9 @@ struct FlowTokens {
     uint32_t packets = 0;   // exact count (the class is a[kAttrPkts])
     uint32_t first = 0;     // index of its first PacketTokens row
 };
+
+// A flow's size group (GroupSizes::group).
+inline uint16_t size_group(const FlowTokens& f) { return static_cast<uint16_t>(f.a[kAttrProto] << 8 | f.a[kAttrFirstFlag]); }
 
 struct PacketTokens {
     uint8_t dir = 0;   // 0: from the flow's initiator
@@ -230,6 +251,8 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
 // sizes (the smallest sampled flow takes the smallest class, and so on); sizes move to the
 // nearest end of their new class. A no-op when the counts do not add up to the flows.
 void match_size_classes(std::vector<FlowTokens>& flows, const std::vector<uint32_t>& size_classes);
+// The same within each size group (format 6); a group whose counts do not add up keeps its sizes.
+void match_group_sizes(std::vector<FlowTokens>& flows, const std::vector<GroupSizes>& groups);
 
 // Rescales sampled flow sizes so that they add up to `total` exactly, keeping their
 // proportions (every flow keeps at least one packet; flows are dropped from the end

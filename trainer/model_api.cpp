@@ -194,10 +194,21 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
         std::vector<float> row(V);
         // Format 6 knows the chunk's flows per protocol: the protocol column is drawn within
         // those quotas, so a rare protocol (a trace's few ICMP flows) is never lost.
+        // Likewise how TCP connections open (the first flag): SYN scans, handshakes and
+        // mid-stream flows keep their counts.
         std::vector<int64_t> quota;
         if (j == kAttrProto && side.format >= 6 && side.proto_flows.size() == side.protos.size() &&
             std::accumulate(side.proto_flows.begin(), side.proto_flows.end(), int64_t{0}) == n)
             quota.assign(side.proto_flows.begin(), side.proto_flows.end());
+        if (j == kAttrFirstFlag && side.format >= 6 && !side.first_flag_flows.empty()) {
+            int64_t tcp_flows = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                const ProtoEntry& pe = proto_of(side, flows[i]);
+                tcp_flows += pe.proto == 6 && pe.ports;
+            }
+            if (std::accumulate(side.first_flag_flows.begin(), side.first_flag_flows.end(), int64_t{0}) == tcp_flows)
+                quota.assign(side.first_flag_flows.begin(), side.first_flag_flows.end());
+        }
         for (int64_t i = 0; i < n; ++i) {
             auto& a = flows[i].a;
             const ProtoEntry& pe = proto_of(side, flows[i]);
@@ -207,7 +218,8 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
             if (side.format >= 6 && (j == kAttrSrvHost || j == kAttrCliHost))
                 for (int v = 0; v < std::min<int>(V, static_cast<int>(side.hosts.size())); ++v)
                     if (side.hosts[v].ip_version != pe.ip_version) row[v] = 0.f;
-            if (!quota.empty()) {
+            const bool quota_here = !quota.empty() && (j != kAttrFirstFlag || (pe.proto == 6 && pe.ports));
+            if (quota_here) {
                 float total = 0;
                 for (int v = 0; v < V; ++v) total += row[v] *= (v < static_cast<int>(quota.size()) && quota[v] > 0) ? 1.f : 0.f;
                 // The model gives no weight to what is left: take the largest quota.
@@ -217,7 +229,7 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
             if (!ok[d]) d = static_cast<int>(std::find(ok.begin(), ok.end(), 1) - ok.begin()) % V;
             a[j] = static_cast<uint8_t>(d);
             chosen[i] = d;
-            if (!quota.empty() && d < static_cast<int>(quota.size())) --quota[d];
+            if (quota_here && d < static_cast<int>(quota.size())) --quota[d];
         }
         cum = cum + fn.emb[j]->as<torch::nn::EmbeddingImpl>()->forward(torch::tensor(chosen, torch::kLong));
     }
@@ -330,7 +342,11 @@ SampledTokens sample_tokens(const ParamSet& keyframe, const ParamSet* delta, int
     }
     if (out.flows.empty()) return out;
     sample_flows(net, side, out.flows, rng);
-    match_size_classes(out.flows, side.size_classes);
+    if (side.format >= 6 && !side.group_sizes.empty()) {
+        match_group_sizes(out.flows, side.group_sizes);
+    } else {
+        match_size_classes(out.flows, side.size_classes);
+    }
     fit_flow_sizes(out.flows, side.ip_packets);
     uint32_t first = 0;
     for (auto& f : out.flows) f.first = first, first += f.packets;

@@ -393,6 +393,57 @@ std::vector<int> assign_icmp_kinds(const ChunkSide& side, const std::vector<Flow
     }
     return out;
 }
+// Which SYN-opening flows get no answer: per size group, as many as the chunk had, those
+// the packet model gave the fewest segments from the responder.
+std::vector<char> pick_unanswered(const ChunkSide& side, const std::vector<FlowTokens>& flows,
+                                  const std::vector<PacketTokens>& packets) {
+    std::vector<char> out(flows.size(), 0);
+    for (auto [group, count] : side.unanswered_syns) {
+        std::vector<std::pair<uint32_t, size_t>> cand;  // (responder segments, flow)
+        for (size_t i = 0; i < flows.size(); ++i) {
+            const FlowTokens& f = flows[i];
+            if (size_group(f) != group || f.packets < 2) continue;
+            const uint8_t first = side.flags.empty() ? 0 : side.flags[std::min<size_t>(f.a[kAttrFirstFlag], side.flags.size() - 1)];
+            if ((first & (kSyn | kAck)) != kSyn) continue;
+            uint32_t replies = 0;
+            for (uint32_t j = 1; j < f.packets; ++j) replies += packets[f.first + j].dir & 1;
+            cand.emplace_back(replies, i);
+        }
+        std::stable_sort(cand.begin(), cand.end());
+        for (size_t k = 0; k < cand.size() && k < count; ++k) out[cand[k].second] = 1;
+    }
+    return out;
+}
+
+// How each TCP flow ends: per size group, as many FIN and RST endings as the chunk had,
+// on the flows whose packet model closed them so first; the rest are cut by the chunk.
+std::vector<TcpEnding> pick_endings(const ChunkSide& side, const std::vector<FlowTokens>& flows,
+                                    const std::vector<PacketTokens>& packets, const std::vector<char>& unanswered) {
+    std::vector<TcpEnding> out(flows.size(), TcpEnding::kModel);
+    if (side.endings.empty() && side.group_sizes.empty()) return out;
+    for (size_t i = 0; i < flows.size(); ++i) out[i] = TcpEnding::kNone;
+    for (const auto& e : side.endings) {
+        std::vector<std::tuple<int, int, size_t>> cand;  // (-model FIN, -model RST, flow)
+        for (size_t i = 0; i < flows.size(); ++i) {
+            const FlowTokens& f = flows[i];
+            if (size_group(f) != e.group || unanswered[i]) continue;
+            int fin = 0, rst = 0;
+            for (uint32_t j = 0; j < f.packets; ++j) {
+                const uint8_t fl = side.flags.empty() ? 0 : side.flags[std::min<size_t>(packets[f.first + j].flag, side.flags.size() - 1)];
+                fin |= (fl & kFin) != 0, rst |= (fl & kRst) != 0;
+            }
+            cand.emplace_back(-fin, -rst, i);
+        }
+        std::stable_sort(cand.begin(), cand.end());
+        size_t k = 0;
+        for (; k < cand.size() && k < e.fin; ++k) out[std::get<2>(cand[k])] = TcpEnding::kFin;
+        std::stable_sort(cand.begin() + static_cast<long>(k), cand.end(),
+                         [](const auto& a, const auto& b) { return std::get<1>(a) < std::get<1>(b); });
+        for (size_t m = 0; k < cand.size() && m < e.rst; ++k, ++m) out[std::get<2>(cand[k])] = TcpEnding::kRst;
+    }
+    return out;
+}
+
 }  // namespace
 
 void fix_duplicate_acks(std::vector<TcpSegmentPlan>& plan, const std::function<uint32_t(uint32_t, uint8_t)>& payload_of,
@@ -498,6 +549,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
     const std::vector<std::array<int32_t, 2>> pool_pick = assign_pool_ports(side, flows);
     const std::vector<int> icmp_kind = assign_icmp_kinds(side, flows, seed);
+    const std::vector<char> unanswered = pick_unanswered(side, flows, packets);
+    const std::vector<TcpEnding> ending = pick_endings(side, flows, packets, unanswered);
     // Per flow key: when its last flow ended, and where that flow's connection stood (a long
     // connection the spec's 60 s rule cuts into several flows goes on from there).
     struct KeyState {
@@ -584,7 +637,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             dirs[j] = j == 0 || to_group ? 0 : pt.dir & 1;
             model_flags[j] = side.flags.empty() ? 0x10 : side.flags[std::min<size_t>(pt.flag, side.flags.size() - 1)];
         }
-        std::vector<TcpSegmentPlan> plan = tcp ? plan_tcp_flow(dirs, model_flags) : std::vector<TcpSegmentPlan>{};
+        std::vector<TcpSegmentPlan> plan =
+            tcp ? plan_tcp_flow(dirs, model_flags, unanswered[fi], ending[fi]) : std::vector<TcpSegmentPlan>{};
         const bool opens = tcp && n && (plan[0].flags & kSyn) && !(plan[0].flags & kAck);
 
         // One connection per 5-tuple at a time: a flow whose key is still in use (or used
@@ -615,6 +669,9 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         const uint8_t srv_syn = static_cast<uint8_t>((ep[1].stack.opens ? ep[1].stack.syn_opts : uint8_t{kOptMss}) &
                                                      (cli_syn | kOptMss));
         const bool ts_both = opens ? (cli_syn & srv_syn & kOptTimestamp) != 0 : false;
+        // Timestamps are a property of the connection: negotiated in its handshake, or as
+        // the initiator's stack sends them when the chunk joins it mid-way.
+        const bool ts_conn = opens ? ts_both : (ep[0].stack.data_opts & kOptTimestamp) != 0;
         // ICMP: the flow's kind from the chunk's type mix; a request type answers in the
         // reverse direction with its reply.
         const IcmpKind ik = icmp_kind[fi] >= 0 ? side.icmp[icmp_kind[fi]]
@@ -629,8 +686,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         std::vector<uint32_t> lens(n), payloads(n, 0);
         for (uint32_t j = 0; j < n; ++j) lens[j] = exact_len(side, packets[f.first + j].len, rng.next(), rng.next());
         if (tcp) {
-            const bool ts_of[2] = {opens ? ts_both : (ep[0].stack.data_opts & kOptTimestamp) != 0,
-                                   opens ? ts_both : (ep[1].stack.data_opts & kOptTimestamp) != 0};
+            const bool ts_of[2] = {ts_conn, ts_conn};
             auto payload_of = [&](uint32_t j, uint8_t dir) -> uint32_t {
                 const uint32_t hdr = ip_hdr + 20 + (ts_of[dir] ? 12 : 0), len = std::max(lens[j], ip_hdr + l4_min);
                 // A pure ACK the model sized like its own header carries nothing.
@@ -676,8 +732,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                     r.tcp_mss = s.stack.mss ? s.stack.mss : static_cast<uint16_t>(pe.ip_version == 4 ? 1460 : 1440);
                     r.tcp_wscale = s.stack.wscale;
                 } else {
-                    const bool ts = opens ? ts_both : (s.stack.data_opts & kOptTimestamp) != 0;
-                    r.tcp_opts = ts ? kOptTimestamp : 0;
+                    r.tcp_opts = ts_conn ? kOptTimestamp : 0;
                 }
                 r.tcp_opt_len = static_cast<uint8_t>(tcp_options_len(r.tcp_opts, 0));
                 // A stack's own SYN keeps its real option length (trailing EOL padding).

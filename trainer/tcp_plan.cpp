@@ -8,16 +8,21 @@ namespace {
 bool bare_syn(uint8_t f) { return (f & kSyn) && !(f & kAck); }
 }  // namespace
 
-std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::span<const uint8_t> flags) {
+std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::span<const uint8_t> flags,
+                                          bool unanswered, TcpEnding ending) {
     const size_t n = std::min(dirs.size(), flags.size());
     std::vector<TcpSegmentPlan> out(n);
     if (n == 0) return out;
     size_t i = 0;
     if (bare_syn(flags[0])) {
         out[0] = {0, kSyn, true, false};
-        // A scan or flood: the initiator alone, every segment a SYN (repeats retransmit it).
-        bool syn_only = true;
-        for (size_t k = 1; k < n; ++k) syn_only &= dirs[k] == 0 && bare_syn(flags[k]);
+        // Unanswered: every segment a SYN from the initiator (repeats retransmit it), as the
+        // model's flags say whatever direction it guessed for them.
+        bool syn_only = unanswered;
+        if (!syn_only) {
+            syn_only = true;
+            for (size_t k = 1; k < n; ++k) syn_only &= bare_syn(flags[k]);
+        }
         if (syn_only) {
             for (size_t k = 1; k < n; ++k) out[k] = {0, kSyn, true, true};
             return out;
@@ -45,7 +50,15 @@ std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::sp
         if ((flags[k] & kFin) && first_fin == n) first_fin = k;
         if (flags[k] & kRst) last_rst = k;
     }
-    const auto rst_flags = [&](size_t k) { return static_cast<uint8_t>(flags[k] & (kRst | kAck)); };
+    // A decided ending: FIN from the side the model closed with (else the initiator), RST
+    // from the side the model reset with (else the responder).
+    if (ending == TcpEnding::kNone || ending == TcpEnding::kRst) first_fin = n;
+    if (ending == TcpEnding::kNone || ending == TcpEnding::kFin) last_rst = n;
+    if (ending == TcpEnding::kFin && first_fin == n && i < n) first_fin = i;
+    if (ending == TcpEnding::kRst && last_rst == n && i < n) last_rst = n - 1;
+    const auto rst_flags = [&](size_t k) {
+        return static_cast<uint8_t>((flags[k] & kRst) ? flags[k] & (kRst | kAck) : kRst | kAck);
+    };
     if (first_fin < n) {
         const uint8_t a = dirs[first_fin] & 1, b = a ^ 1;
         tail.push_back({a, kFin | kAck, true, false});

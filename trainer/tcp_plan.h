@@ -19,7 +19,12 @@ struct TcpSegmentPlan {
     bool retransmit = false;  // a repeated SYN: the same sequence number as the first
 };
 
-// `dirs` and `flags` are the model's, one per segment (dirs[0] is 0).
-std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::span<const uint8_t> flags);
+// How a connection ends: as the model's flags say, or as the chunk's counts decided.
+enum class TcpEnding : uint8_t { kModel, kNone, kFin, kRst };
+
+// `dirs` and `flags` are the model's, one per segment (dirs[0] is 0). `unanswered`: a flow
+// that opens with SYN gets no answer (every segment a SYN retry).
+std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::span<const uint8_t> flags,
+                                          bool unanswered = false, TcpEnding ending = TcpEnding::kModel);
 
 }  // namespace dgc::trainer

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "codec/fidelity/binning.h"
+#include "codec/fidelity/semantics.h"
 #include "codec/address_class.h"
 #include "codec/flows.h"
 #include "trainer/byte_io.h"
@@ -260,6 +261,24 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         if (fin || rst) (fin ? ends[size_group(enc.flows[i])].first : ends[size_group(enc.flows[i])].second)++;
     }
     for (auto [g, e] : ends) s.endings.push_back({g, e.first, e.second});
+    // An ACK of a segment the capture missed is flagged again on every ACK until the peer
+    // sends past it: what is counted is the misses, the first flagged ACK of each run.
+    const fidelity::TcpAnalysis ta = fidelity::analyze_tcp(chunk);
+    std::map<std::string, uint8_t> last_verdict;  // per direction: src, sport, dst, dport
+    for (size_t i = 0; i < ta.verdict.size() && i < chunk.size(); ++i) {
+        const uint8_t v = ta.verdict[i];
+        if (v == fidelity::kSegNotTcp) continue;
+        const auto& r = chunk[i];
+        std::string dir = host_key(r, true) + host_key(r, false);
+        dir.push_back(static_cast<char>(r.sport >> 8)), dir.push_back(static_cast<char>(r.sport));
+        dir.push_back(static_cast<char>(r.dport >> 8)), dir.push_back(static_cast<char>(r.dport));
+        uint8_t& last = last_verdict[dir];
+        ++s.tcp_loss.segments;
+        s.tcp_loss.gaps += v == fidelity::kSegGap;
+        s.tcp_loss.retrans += v == fidelity::kSegRetrans || v == fidelity::kSegOutOfOrder;
+        s.tcp_loss.unseen += v == fidelity::kSegAckUnseen && last != fidelity::kSegAckUnseen;
+        last = v;
+    }
     for (auto [g, n] : unanswered) s.unanswered_syns.emplace_back(g, n);
     std::map<uint16_t, std::vector<uint32_t>> groups;
     s.first_flag_flows.assign(s.flags.size(), 0);
@@ -346,6 +365,7 @@ void write_semantics(ByteWriter& w, const ChunkSide& s) {
     for (auto [g, n] : s.unanswered_syns) w.varint(g), w.varint(n);
     w.varint(s.endings.size());
     for (const auto& e : s.endings) w.varint(e.group), w.varint(e.fin), w.varint(e.rst);
+    w.varint(s.tcp_loss.segments), w.varint(s.tcp_loss.gaps), w.varint(s.tcp_loss.retrans), w.varint(s.tcp_loss.unseen);
 }
 
 void read_semantics(ByteReader& r, ChunkSide& s) {
@@ -405,6 +425,11 @@ void read_semantics(ByteReader& r, ChunkSide& s) {
         e.fin = static_cast<uint32_t>(r.count(1ull << 32));
         e.rst = static_cast<uint32_t>(r.count(1ull << 32));
     }
+    auto& l = s.tcp_loss;
+    l.segments = static_cast<uint32_t>(r.count(1ull << 32));
+    l.gaps = static_cast<uint32_t>(r.count(l.segments));
+    l.retrans = static_cast<uint32_t>(r.count(l.segments));
+    l.unseen = static_cast<uint32_t>(r.count(l.segments));
 }
 
 }  // namespace

@@ -109,6 +109,13 @@ struct GroupSizes {
     std::vector<uint32_t> classes;
 };
 
+// What the capture point lost or saw twice, as tshark's sequence analysis counts TCP
+// segments (a lossy span port shows "previous segment not captured" on a fifth of them).
+struct TcpLoss {
+    uint32_t segments = 0, gaps = 0, retrans = 0;
+    uint32_t unseen = 0;  // runs of ACKs of a segment the capture missed
+};
+
 // A MAC in front of many addresses (a router's, as the capture point sees off-link hosts).
 struct GatewayMac {
     uint16_t mac = 0;    // mac_id_of
@@ -187,6 +194,7 @@ struct ChunkSide {
         uint32_t fin = 0, rst = 0;
     };
     std::vector<Endings> endings;
+    TcpLoss tcp_loss;
 
     uint64_t flows() const;
 };

@@ -187,6 +187,7 @@ struct Endpoint {
     uint16_t window = 0;
     uint32_t next_seq = 0;
     uint32_t syn_seq = 0;
+    uint32_t last_seq = 0, last_payload = 0;  // its last data segment
     TcpStack stack;
     uint32_t ts_base = 0;  // its timestamp clock at the chunk's start (1 kHz)
     uint32_t ts_seen = 0;  // the peer's latest timestamp it has received
@@ -393,6 +394,15 @@ std::vector<int> assign_icmp_kinds(const ChunkSide& side, const std::vector<Flow
     }
     return out;
 }
+struct LossRates {
+    double gap = 0, retrans = 0, unseen = 0;
+};
+LossRates loss_rates(const TcpLoss& l) {
+    if (!l.segments) return {};
+    const double n = static_cast<double>(l.segments);
+    return {l.gaps / n, l.retrans / n, l.unseen / n};
+}
+
 // Which SYN-opening flows get no answer: per size group, as many as the chunk had, those
 // the packet model gave the fewest segments from the responder.
 std::vector<char> pick_unanswered(const ChunkSide& side, const std::vector<FlowTokens>& flows,
@@ -549,6 +559,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
     const std::vector<std::array<int32_t, 2>> pool_pick = assign_pool_ports(side, flows);
     const std::vector<int> icmp_kind = assign_icmp_kinds(side, flows, seed);
+    const LossRates loss = loss_rates(side.tcp_loss);
     const std::vector<char> unanswered = pick_unanswered(side, flows, packets);
     const std::vector<TcpEnding> ending = pick_endings(side, flows, packets, unanswered);
     // Per flow key: when its last flow ended, and where that flow's connection stood (a long
@@ -744,12 +755,29 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                     d.ts_seen = r.tcp_tsval;
                 }
                 const uint32_t hdr = ip_hdr + 20 + r.tcp_opt_len;
-                const uint32_t payload = payloads[j];
+                uint32_t payload = payloads[j];
+                // Capture loss and retransmissions at the chunk's own rates: a data segment
+                // repeats its side's last one, or follows sequence space the capture missed;
+                // an ACK covers data the capture missed.
+                bool resend = false;
+                if (!sp.control && j > 0) {
+                    const double u = static_cast<double>(rng.below(1u << 24)) / (1u << 24);
+                    if (u < loss.retrans) {
+                        if (payload && s.last_payload) resend = true, payload = s.last_payload;
+                    } else if (u < loss.retrans + loss.gap) {
+                        if (payload) s.next_seq += payload;
+                    } else if (u < loss.retrans + loss.gap + loss.unseen) {
+                        d.next_seq += std::max<uint32_t>(d.last_payload, 1);
+                    }
+                }
                 if (!payload) r.tcp_flags &= static_cast<uint8_t>(~kPsh);
                 r.ip_len = std::min<uint32_t>(hdr + payload, 65535);
                 r.window = syn ? static_cast<uint16_t>(s.window | 0x8000) : s.window;
+                if (payload && !resend) s.last_seq = s.next_seq, s.last_payload = payload;
                 if (sp.retransmit) {
                     r.seq = s.syn_seq;
+                } else if (resend) {
+                    r.seq = s.last_seq;
                 } else {
                     if (syn) s.syn_seq = s.next_seq;
                     r.seq = s.next_seq;

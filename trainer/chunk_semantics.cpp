@@ -16,6 +16,7 @@ namespace {
 // A MAC that fronts at least this many addresses is a gateway (a host seen with its IPv4,
 // IPv6 global and link-local addresses has three).
 constexpr size_t kGatewayAddresses = 4;
+constexpr uint64_t kLenModeMinPackets = 4;
 
 // opens, SYN options, their length, MSS, window scale, data options, their length
 using StackKey = std::tuple<bool, uint8_t, uint8_t, uint16_t, uint8_t, uint8_t, uint8_t>;
@@ -181,7 +182,9 @@ void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std
             total += n;
             if (n > best) best = n, value = v;
         }
-        if (!total) continue;
+        // Only a value that stands out is worth its byte: a third of its class, seen more
+        // than a few times (fixed-size packets: bare ACKs, a protocol's fixed messages).
+        if (best < kLenModeMinPackets || best * 3 < total) continue;
         const auto share = static_cast<uint8_t>(std::clamp<uint64_t>((best * 15 + total / 2) / total, 1, 15));
         s.len_modes[c] = static_cast<uint8_t>(share << 4 | (value - static_cast<uint32_t>(c) * 16));
     }

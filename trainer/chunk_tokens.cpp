@@ -330,6 +330,13 @@ void write_semantics(ByteWriter& w, const ChunkSide& s) {
     for (uint32_t n : s.proto_flows) w.varint(n);
     if (s.nonip_packets)
         for (const auto& t : s.nonip_types) w.varint(t.arp_op);
+    // A chunk sees few MACs behind many hosts: each distinct one once, then a small index
+    // per host (0: none).
+    std::vector<uint16_t> macs;
+    for (const auto& h : s.host_sem)
+        if (h.mac && std::find(macs.begin(), macs.end(), h.mac) == macs.end() && macs.size() < 255) macs.push_back(h.mac);
+    w.varint(macs.size());
+    for (uint16_t m : macs) w.u16(m);
     for (const auto& h : s.host_sem) {
         w.u8(static_cast<uint8_t>(h.host_kind << 5 | h.addr_class));
         if (addr_class_is_exact(static_cast<AddrClass>(h.addr_class))) {
@@ -337,7 +344,8 @@ void write_semantics(ByteWriter& w, const ChunkSide& s) {
         } else {
             w.u16(h.subnet);
         }
-        w.u16(h.mac);
+        const auto it = std::find(macs.begin(), macs.end(), h.mac);
+        w.u8(static_cast<uint8_t>(h.mac && it != macs.end() ? it - macs.begin() + 1 : 0));
         w.u8(h.stack);
     }
     w.varint(s.stacks.size());
@@ -373,6 +381,8 @@ void read_semantics(ByteReader& r, ChunkSide& s) {
     for (auto& n : s.proto_flows) n = static_cast<uint32_t>(r.count(1ull << 32));
     if (s.nonip_packets)
         for (auto& t : s.nonip_types) t.arp_op = static_cast<uint16_t>(r.count(0xffff));
+    std::vector<uint16_t> macs(r.count(255));
+    for (auto& m : macs) m = r.u16();
     s.host_sem.resize(s.hosts.size());
     for (auto& h : s.host_sem) {
         const uint8_t b = r.u8();
@@ -383,7 +393,8 @@ void read_semantics(ByteReader& r, ChunkSide& s) {
         } else {
             h.subnet = r.u16();
         }
-        h.mac = r.u16();
+        const uint8_t m = r.u8();
+        h.mac = m && m <= macs.size() ? macs[m - 1] : 0;
         h.stack = r.u8();
     }
     s.stacks.resize(r.count(kStackSlots));

@@ -9,6 +9,7 @@
 
 #include "codec/fidelity/fidelity.h"
 #include "codec/log.h"
+#include "trainer/byte_io.h"
 #include "trainer/chunk_tokens.h"
 #include "trainer/model.h"
 #include "trainer/model_blob.h"
@@ -118,7 +119,7 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     fo.progress = opts.progress;
     fo.budget_seconds = std::max(0.0, budget - elapsed());
     if (!parent_id.empty() && best <= kParentMaxLoss) {
-        fo.lora_rank = lora_rank_for(chunk.size());
+        fo.lora_rank = lora_rank_for(chunk.size(), zstd_compress(serialize_side(enc.side), 19).size());
         auto fit = fit_delta(parent, enc, fo);
         blob.kind = BlobKind::kDelta;
         blob.parent_id = parent_id;

@@ -20,9 +20,12 @@ inline double default_budget_seconds(uint64_t packets) {
 // with the ranks kept).
 // Below one full rank, a rank-1 adapter on the packet model's gap, length and direction
 // heads alone (kTimeSizeOnly + 1 in torch_nets.h; 424 values) when that fits.
+// The weights get what the chunk's side information (`side_bytes`, zstd-compressed)
+// leaves of 0.49 B/packet: format 6's semantics cost a small chunk about 0.1 B/packet,
+// and the chunk must stay within 0.5 B/packet.
 inline constexpr int kTimeSizeOnlyRank1 = 17;
-inline int lora_rank_for(uint64_t packets) {
-    const double bytes = 0.4 * static_cast<double>(packets) - 700.0;
+inline int lora_rank_for(uint64_t packets, uint64_t side_bytes) {
+    const double bytes = 0.49 * static_cast<double>(packets) - static_cast<double>(side_bytes) - 700.0;
     if (bytes >= 400.0 && bytes < 1500.0) return kTimeSizeOnlyRank1;
     return std::clamp(static_cast<int>(bytes / 1500.0), 0, 4);
 }

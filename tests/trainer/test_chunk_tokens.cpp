@@ -208,11 +208,12 @@ TEST(ChunkPlan, BoundsByCountAndTime) {
 }
 
 TEST(ChunkPolicy, RankAndBudgetGrowWithTheChunk) {
-    EXPECT_EQ(lora_rank_for(1000), 0);
-    EXPECT_EQ(lora_rank_for(3905), kTimeSizeOnlyRank1);  // gnutella: gap/length/direction heads only
-    EXPECT_EQ(lora_rank_for(6000), 1);
-    EXPECT_LE(lora_rank_for(10000), lora_rank_for(50000));
-    EXPECT_EQ(lora_rank_for(1000000), 4);
+    EXPECT_EQ(lora_rank_for(1000, 300), 0);
+    EXPECT_EQ(lora_rank_for(3905, 580), kTimeSizeOnlyRank1);  // gnutella: gap/length/direction heads only
+    EXPECT_EQ(lora_rank_for(3905, 1000), 0);                  // its format-6 side leaves head biases
+    EXPECT_EQ(lora_rank_for(6000, 700), 1);
+    EXPECT_LE(lora_rank_for(10000, 1000), lora_rank_for(50000, 1000));
+    EXPECT_EQ(lora_rank_for(1000000, 2000), 4);
     EXPECT_DOUBLE_EQ(default_budget_seconds(100), 0.3);
     EXPECT_NEAR(default_budget_seconds(50000), 6.0, 1e-9);
 }

@@ -96,11 +96,11 @@ void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std
     for (const auto& [k, h] : seen)
         if (auto st = stack_of(h)) stack_hosts[*st]++;
     std::vector<std::pair<StackKey, uint64_t>> sv(stack_hosts.begin(), stack_hosts.end());
-    std::stable_sort(sv.begin(), sv.end(), [](const auto& a, const auto& b) {
-        // Stacks seen opening connections first: a host the model makes open one needs them.
-        const bool sa = std::get<0>(a.first), sb = std::get<0>(b.first);
-        return sa != sb ? sa : a.second > b.second;
-    });
+    // By hosts; the commonest opening stack is kept even when rarer than sixteen others (a
+    // host the model makes open a connection borrows it).
+    std::stable_sort(sv.begin(), sv.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    const auto opening = std::find_if(sv.begin(), sv.end(), [](const auto& e) { return std::get<0>(e.first); });
+    if (opening != sv.end() && opening - sv.begin() >= kStackSlots) std::iter_swap(sv.begin() + kStackSlots - 1, opening);
     if (sv.size() > kStackSlots) sv.resize(kStackSlots);
     s.stacks.clear();
     for (const auto& [k, n] : sv) {

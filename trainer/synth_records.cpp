@@ -469,10 +469,11 @@ void fix_duplicate_acks(std::vector<TcpSegmentPlan>& plan, const std::function<u
             if (unacked[sp.dir]) {
                 sp.dir ^= 1;
                 payloads[j] = payload_of(j, sp.dir);
-            } else {
+            } else if (last_data[sp.dir]) {
                 // Neither side has anything to acknowledge: the segment carries data, as
-                // much as its side sent last.
-                payloads[j] = std::max<uint32_t>(1, last_data[sp.dir]);
+                // much as its side sent last (a side that never sent data stays a pure ACK,
+                // as on a one-way path).
+                payloads[j] = last_data[sp.dir];
             }
         }
         if (payloads[j]) last_data[sp.dir] = payloads[j];
@@ -494,6 +495,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     for (const auto& t : side.other_ttl) other_w.push_back(t.count);
     std::vector<uint32_t> stack_w;
     for (const auto& t : side.stacks) stack_w.push_back(t.count);
+    const auto opening_it = std::find_if(side.stacks.begin(), side.stacks.end(), [](const TcpStack& t) { return t.opens; });
+    const TcpStack* opening_stack = opening_it == side.stacks.end() ? nullptr : &*opening_it;
     std::vector<uint32_t> gateway_w;
     for (const auto& g : side.gateway_macs) gateway_w.push_back(g.hosts);
 
@@ -596,8 +599,9 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 other_host(ranked ? mix64(0xD0A1ULL ^ slot) : other_index(), pe.ip_version, ep[d]);
             }
             // A stack seen only mid-connection opens as the chunk's commonest opening stack.
-            if (!ep[d].stack.opens && !side.stacks.empty()) {
-                const TcpStack& o = side.stacks[0];
+            if (!ep[d].stack.opens && opening_stack) {
+                const TcpStack& o = *opening_stack;
+                ep[d].stack.opens = true;
                 ep[d].stack.syn_opts = o.syn_opts, ep[d].stack.syn_len = o.syn_len;
                 ep[d].stack.mss = o.mss, ep[d].stack.wscale = o.wscale;
             }
@@ -677,12 +681,16 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
 
         // TCP options as the two stacks negotiate them.
         const uint8_t cli_syn = ep[0].stack.opens ? ep[0].stack.syn_opts : uint8_t{kOptMss};
-        const uint8_t srv_syn = static_cast<uint8_t>((ep[1].stack.opens ? ep[1].stack.syn_opts : uint8_t{kOptMss}) &
-                                                     (cli_syn | kOptMss));
+        // The responder accepts what the SYN offers of what its stack does (a stack seen
+        // sending timestamps on data supports them).
+        const uint8_t srv_supports = static_cast<uint8_t>((ep[1].stack.opens ? ep[1].stack.syn_opts : uint8_t{kOptMss}) |
+                                                          (ep[1].stack.data_opts & kOptTimestamp));
+        const uint8_t srv_syn = static_cast<uint8_t>(srv_supports & (cli_syn | kOptMss));
         const bool ts_both = opens ? (cli_syn & srv_syn & kOptTimestamp) != 0 : false;
-        // Timestamps are a property of the connection: negotiated in its handshake, or as
-        // the initiator's stack sends them when the chunk joins it mid-way.
-        const bool ts_conn = opens ? ts_both : (ep[0].stack.data_opts & kOptTimestamp) != 0;
+        // Timestamps are a property of the connection: negotiated in its handshake, or, when
+        // the chunk joins it mid-way, on when either stack was seen sending them (a host's
+        // stack is its commonest behaviour; its peers decide the rest).
+        const bool ts_conn = opens ? ts_both : ((ep[0].stack.data_opts | ep[1].stack.data_opts) & kOptTimestamp) != 0;
         // ICMP: the flow's kind from the chunk's type mix; a request type answers in the
         // reverse direction with its reply.
         const IcmpKind ik = icmp_kind[fi] >= 0 ? side.icmp[icmp_kind[fi]]

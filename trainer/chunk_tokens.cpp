@@ -280,6 +280,15 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         last = v;
     }
     for (auto [g, n] : unanswered) s.unanswered_syns.emplace_back(g, n);
+    std::map<uint16_t, uint32_t> answered_udp;
+    for (size_t i = 0; i < flows.size(); ++i) {
+        const auto& r0 = chunk[flows[i].packets[0]];
+        if (r0.proto != 17 || !r0.has_ports() || flows[i].packets.size() < 2) continue;
+        bool answered = false;
+        for (size_t k = 1; k < flows[i].packets.size(); ++k) answered |= enc.packets[enc.flows[i].first + k].dir != 0;
+        if (answered) ++answered_udp[size_group(enc.flows[i])];
+    }
+    for (auto [g, n] : answered_udp) s.answered_udp.emplace_back(g, n);
     std::map<uint16_t, std::vector<uint32_t>> groups;
     s.first_flag_flows.assign(s.flags.size(), 0);
     for (const auto& ft : enc.flows) {
@@ -374,6 +383,8 @@ void write_semantics(ByteWriter& w, const ChunkSide& s) {
     w.varint(s.endings.size());
     for (const auto& e : s.endings) w.varint(e.group), w.varint(e.fin), w.varint(e.rst);
     w.varint(s.tcp_loss.segments), w.varint(s.tcp_loss.gaps), w.varint(s.tcp_loss.retrans), w.varint(s.tcp_loss.unseen);
+    w.varint(s.answered_udp.size());
+    for (auto [g, n] : s.answered_udp) w.varint(g), w.varint(n);
 }
 
 void read_semantics(ByteReader& r, ChunkSide& s) {
@@ -441,6 +452,8 @@ void read_semantics(ByteReader& r, ChunkSide& s) {
     l.gaps = static_cast<uint32_t>(r.count(l.segments));
     l.retrans = static_cast<uint32_t>(r.count(l.segments));
     l.unseen = static_cast<uint32_t>(r.count(l.segments));
+    s.answered_udp.resize(r.count(kProtoVocab * kFlagClasses));
+    for (auto& [g, n] : s.answered_udp) g = static_cast<uint16_t>(r.count(0xffff)), n = static_cast<uint32_t>(r.count(1ull << 32));
 }
 
 }  // namespace

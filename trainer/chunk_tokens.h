@@ -195,6 +195,9 @@ struct ChunkSide {
     };
     std::vector<Endings> endings;
     TcpLoss tcp_loss;
+    // Per size group: UDP flows of two or more packets answered by the other side (a DNS
+    // query and its response); the rest only ever went one way.
+    std::vector<std::pair<uint16_t, uint32_t>> answered_udp;
 
     uint64_t flows() const;
 };

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
 #include <queue>
 #include <set>
 #include <unordered_map>
@@ -403,6 +404,31 @@ LossRates loss_rates(const TcpLoss& l) {
     return {l.gaps / n, l.retrans / n, l.unseen / n};
 }
 
+// Which UDP flows of two or more packets are answered (1) or go one way (0), per size
+// group as many as the chunk had, those the packet model answered most first; -1 for
+// other flows (the model's directions stand).
+std::vector<int8_t> pick_udp_answers(const ChunkSide& side, const std::vector<FlowTokens>& flows,
+                                     const std::vector<PacketTokens>& packets) {
+    std::vector<int8_t> out(flows.size(), -1);
+    if (side.format < 6 || side.group_sizes.empty()) return out;
+    std::map<uint16_t, uint32_t> quota(side.answered_udp.begin(), side.answered_udp.end());
+    std::map<uint16_t, std::vector<std::pair<int64_t, size_t>>> cand;  // group -> (-replies, flow)
+    for (size_t i = 0; i < flows.size(); ++i) {
+        const FlowTokens& f = flows[i];
+        const ProtoEntry& pe = proto_of(side, f);
+        if (pe.proto != 17 || !pe.ports || f.packets < 2) continue;
+        int64_t replies = 0;
+        for (uint32_t j = 1; j < f.packets; ++j) replies += packets[f.first + j].dir & 1;
+        cand[size_group(f)].emplace_back(-replies, i);
+    }
+    for (auto& [group, c] : cand) {
+        std::stable_sort(c.begin(), c.end());
+        const uint32_t answered = quota.count(group) ? quota[group] : 0;
+        for (size_t k = 0; k < c.size(); ++k) out[c[k].second] = k < answered ? 1 : 0;
+    }
+    return out;
+}
+
 // Which SYN-opening flows get no answer: per size group, as many as the chunk had, those
 // the packet model gave the fewest segments from the responder.
 std::vector<char> pick_unanswered(const ChunkSide& side, const std::vector<FlowTokens>& flows,
@@ -564,6 +590,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     const std::vector<int> icmp_kind = assign_icmp_kinds(side, flows, seed);
     const LossRates loss = loss_rates(side.tcp_loss);
     const std::vector<char> unanswered = pick_unanswered(side, flows, packets);
+    const std::vector<int8_t> udp_answer = pick_udp_answers(side, flows, packets);
     const std::vector<TcpEnding> ending = pick_endings(side, flows, packets, unanswered);
     // Per flow key: when its last flow ended, and where that flow's connection stood (a long
     // connection the spec's 60 s rule cuts into several flows goes on from there).
@@ -647,11 +674,17 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
 
         std::vector<uint8_t> dirs(n), model_flags(n);
         const bool to_group = is_group(pe.ip_version, ep[1].addr);
+        bool replied = false;
         for (uint32_t j = 0; j < n; ++j) {
             const PacketTokens& pt = packets[f.first + j];
-            dirs[j] = j == 0 || to_group ? 0 : pt.dir & 1;
+            dirs[j] = j == 0 || to_group || udp_answer[fi] == 0 ? 0 : pt.dir & 1;
+            replied |= dirs[j] != 0;
             model_flags[j] = side.flags.empty() ? 0x10 : side.flags[std::min<size_t>(pt.flag, side.flags.size() - 1)];
         }
+        // A UDP flow the chunk's counts answer, where the model sent everything one way:
+        // requests and responses alternate.
+        if (udp_answer[fi] == 1 && !replied && !to_group)
+            for (uint32_t j = 1; j < n; ++j) dirs[j] = j & 1;
         std::vector<TcpSegmentPlan> plan =
             tcp ? plan_tcp_flow(dirs, model_flags, unanswered[fi], ending[fi]) : std::vector<TcpSegmentPlan>{};
         const bool opens = tcp && n && (plan[0].flags & kSyn) && !(plan[0].flags & kAck);
@@ -668,7 +701,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 start = later;
                 break;
             }
-            if (!pe.ports) break;
+            // Only an ephemeral client port is the stack's to change (a DHCP client keeps 68).
+            if (!pe.ports || ep[0].port < 1024) break;
             ep[0].port = static_cast<uint16_t>(49152 + rng.below(16384));
         }
         const uint64_t key = flow_key(pe.proto, ep[0], ep[1]);

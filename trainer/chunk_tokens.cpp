@@ -289,6 +289,12 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         if (answered) ++answered_udp[size_group(enc.flows[i])];
     }
     for (auto [g, n] : answered_udp) s.answered_udp.emplace_back(g, n);
+    for (const auto& f : flows) {
+        const auto& r0 = chunk[f.packets[0]];
+        if (r0.proto != 6 || !(r0.present & kHasTcp) || (r0.tcp_flags & 0x02)) continue;
+        ++s.midstream_tcp;
+        s.midstream_ts += (r0.tcp_opts & kOptTimestamp) != 0;
+    }
     std::map<uint16_t, std::vector<uint32_t>> groups;
     s.first_flag_flows.assign(s.flags.size(), 0);
     for (const auto& ft : enc.flows) {
@@ -385,6 +391,7 @@ void write_semantics(ByteWriter& w, const ChunkSide& s) {
     w.varint(s.tcp_loss.segments), w.varint(s.tcp_loss.gaps), w.varint(s.tcp_loss.retrans), w.varint(s.tcp_loss.unseen);
     w.varint(s.answered_udp.size());
     for (auto [g, n] : s.answered_udp) w.varint(g), w.varint(n);
+    w.varint(s.midstream_tcp), w.varint(s.midstream_ts);
 }
 
 void read_semantics(ByteReader& r, ChunkSide& s) {
@@ -454,6 +461,8 @@ void read_semantics(ByteReader& r, ChunkSide& s) {
     l.unseen = static_cast<uint32_t>(r.count(l.segments));
     s.answered_udp.resize(r.count(kProtoVocab * kFlagClasses));
     for (auto& [g, n] : s.answered_udp) g = static_cast<uint16_t>(r.count(0xffff)), n = static_cast<uint32_t>(r.count(1ull << 32));
+    s.midstream_tcp = static_cast<uint32_t>(r.count(1ull << 32));
+    s.midstream_ts = static_cast<uint32_t>(r.count(s.midstream_tcp));
 }
 
 }  // namespace

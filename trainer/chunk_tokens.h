@@ -198,6 +198,8 @@ struct ChunkSide {
     // Per size group: UDP flows of two or more packets answered by the other side (a DNS
     // query and its response); the rest only ever went one way.
     std::vector<std::pair<uint16_t, uint32_t>> answered_udp;
+    // TCP flows the chunk joined mid-connection, and how many of them carry timestamps.
+    uint32_t midstream_tcp = 0, midstream_ts = 0;
 
     uint64_t flows() const;
 };

@@ -395,6 +395,34 @@ std::vector<int> assign_icmp_kinds(const ChunkSide& side, const std::vector<Flow
     }
     return out;
 }
+// Hands out the chunk's count of mid-connection TCP flows with timestamps: flows whose two
+// stacks send them take a share while it lasts, then those with one, then the rest, so the
+// count comes out right in any order of flows (a share of what is left per score class).
+class MidstreamTimestamps {
+public:
+    MidstreamTimestamps(const ChunkSide& side, const std::vector<FlowTokens>& flows)
+        : left_(side.midstream_ts), flows_left_(0), exact_(side.format >= 6 && side.midstream_tcp > 0) {
+        for (const auto& f : flows) {
+            const ProtoEntry& pe = proto_of(side, f);
+            const uint8_t first = side.flags.empty() ? 0 : side.flags[std::min<size_t>(f.a[kAttrFirstFlag], side.flags.size() - 1)];
+            flows_left_ += pe.proto == 6 && pe.ports && !(first & kSyn);
+        }
+    }
+    // score: how many of the flow's two stacks send timestamps (0..2).
+    bool take(int score) {
+        if (!exact_) return score > 0;
+        const uint64_t n = flows_left_ ? flows_left_-- : 0;
+        // Keep at least what the lower scores cannot absorb; prefer higher scores.
+        const bool on = left_ > 0 && (score == 2 || left_ >= n || (score == 1 && 2 * left_ >= n));
+        if (on) --left_;
+        return on;
+    }
+
+private:
+    uint64_t left_, flows_left_;
+    bool exact_;
+};
+
 struct LossRates {
     double gap = 0, retrans = 0, unseen = 0;
 };
@@ -589,6 +617,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     const std::vector<std::array<int32_t, 2>> pool_pick = assign_pool_ports(side, flows);
     const std::vector<int> icmp_kind = assign_icmp_kinds(side, flows, seed);
     const LossRates loss = loss_rates(side.tcp_loss);
+    MidstreamTimestamps ts_quota(side, flows);
     const std::vector<char> unanswered = pick_unanswered(side, flows, packets);
     const std::vector<int8_t> udp_answer = pick_udp_answers(side, flows, packets);
     const std::vector<TcpEnding> ending = pick_endings(side, flows, packets, unanswered);
@@ -722,9 +751,10 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         const uint8_t srv_syn = static_cast<uint8_t>(srv_supports & (cli_syn | kOptMss));
         const bool ts_both = opens ? (cli_syn & srv_syn & kOptTimestamp) != 0 : false;
         // Timestamps are a property of the connection: negotiated in its handshake, or, when
-        // the chunk joins it mid-way, on when either stack was seen sending them (a host's
-        // stack is its commonest behaviour; its peers decide the rest).
-        const bool ts_conn = opens ? ts_both : ((ep[0].stack.data_opts | ep[1].stack.data_opts) & kOptTimestamp) != 0;
+        // the chunk joins it mid-way, on as many such flows as the chunk had, those whose
+        // stacks were seen sending them first.
+        const int ts_score = ((ep[0].stack.data_opts & kOptTimestamp) ? 1 : 0) + ((ep[1].stack.data_opts & kOptTimestamp) ? 1 : 0);
+        const bool ts_conn = opens ? ts_both : ts_quota.take(ts_score);
         // ICMP: the flow's kind from the chunk's type mix; a request type answers in the
         // reverse direction with its reply.
         const IcmpKind ik = icmp_kind[fi] >= 0 ? side.icmp[icmp_kind[fi]]
@@ -742,8 +772,9 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             const bool ts_of[2] = {ts_conn, ts_conn};
             auto payload_of = [&](uint32_t j, uint8_t dir) -> uint32_t {
                 const uint32_t hdr = ip_hdr + 20 + (ts_of[dir] ? 12 : 0), len = std::max(lens[j], ip_hdr + l4_min);
-                // A pure ACK the model sized like its own header carries nothing.
-                if (plan[j].control || len <= hdr || (!(model_flags[j] & kPsh) && len_class(hdr) == len_class(len))) return 0;
+                // A segment the model flagged without PSH and sized within a length class of
+                // its header is a pure ACK: it carries nothing.
+                if (plan[j].control || len <= hdr || (!(model_flags[j] & kPsh) && len < hdr + 16)) return 0;
                 return std::min<uint32_t>(len - hdr, 65535 - hdr);
             };
             fix_duplicate_acks(plan, payload_of, payloads);

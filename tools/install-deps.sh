@@ -13,6 +13,8 @@ packages=(
   tshark tcpdump                       # tests read synthetic output with them (capinfos comes with tshark)
   clang libclang-rt-14-dev             # libFuzzer target
   rsync attr xz-utils                  # integration tests and benchmarks
+  tcptrace argus-client argus-server  # tools/analyst/compare.sh reads captures as an analyst does
+  lmdb-utils                           # tests/golden/make-fixture.sh compacts a fixture's catalog (mdb_copy)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "codec/capture_reader.h"
+#include "tests/trainer/dev_capture.h"
 #include "codec/fidelity/binning.h"
 #include "codec/flows.h"
 #include "trainer/chunk_tokens.h"
@@ -15,11 +16,7 @@
 using namespace dgc;
 using namespace dgc::trainer;
 
-static Capture load(const char* name) {
-    auto c = read_capture(std::string(DGC_SHARED_DATA) + "/pcaps/dev/" + name);
-    EXPECT_TRUE(c.ok()) << c.status().message();
-    return std::move(*c);
-}
+static Capture load(const char* name) { return load_dev_capture(name); }
 
 TEST(ChunkTokens, PacketCountClassesCoverEveryCountOnce) {
     for (uint64_t n = 1; n < 200000; n += (n < 5000 ? 1 : 97)) {

@@ -9,6 +9,7 @@
 
 #include "codec/address_class.h"
 #include "codec/capture_reader.h"
+#include "tests/trainer/dev_capture.h"
 #include "codec/fidelity/semantics.h"
 #include "codec/flows.h"
 #include "trainer/chunk_tokens.h"
@@ -20,11 +21,7 @@ using namespace dgc::trainer;
 
 namespace {
 
-Capture load(const char* name) {
-    auto c = read_capture(std::string(DGC_SHARED_DATA) + "/pcaps/dev/" + name);
-    EXPECT_TRUE(c.ok()) << c.status().message();
-    return std::move(*c);
-}
+Capture load(const char* name) { return load_dev_capture(name); }
 
 std::vector<TcpSegmentPlan> plan(std::vector<uint8_t> dirs, std::vector<uint8_t> flags) {
     return plan_tcp_flow(dirs, flags);

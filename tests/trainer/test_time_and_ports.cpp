@@ -7,6 +7,7 @@
 #include <set>
 
 #include "codec/capture_reader.h"
+#include "tests/trainer/dev_capture.h"
 #include "codec/fidelity/binning.h"
 #include "trainer/chunk_tokens.h"
 #include "trainer/pipeline_policy.h"
@@ -17,11 +18,7 @@ using namespace dgc::trainer;
 
 namespace {
 
-Capture load(const char* name) {
-    auto c = read_capture(std::string(DGC_SHARED_DATA) + "/pcaps/dev/" + name);
-    EXPECT_TRUE(c.ok()) << c.status().message();
-    return std::move(*c);
-}
+Capture load(const char* name) { return load_dev_capture(name); }
 
 FlowTokens flow(uint32_t packets, int cli_token, int srv_token) {
     FlowTokens f;

@@ -13,6 +13,7 @@
 #include "codec/fidelity/binning.h"
 #include "codec/frame_synth.h"
 #include "trainer/chunk_semantics.h"
+#include "trainer/flow_choices.h"
 #include "trainer/legacy/synth_records_v5.h"
 #include "trainer/tcp_plan.h"
 #include "trainer/rng.h"
@@ -221,9 +222,6 @@ int icmp_reply_of(uint8_t proto, uint8_t type) {
     if (proto == 1) return type == 8 ? 0 : type == 13 ? 14 : -1;
     return type == 128 ? 129 : type == 133 ? 134 : type == 135 ? 136 : -1;
 }
-bool icmp_is_reply(uint8_t proto, uint8_t type) {
-    return proto == 1 ? (type == 0 || type == 14) : (type == 129 || type == 134 || type == 136);
-}
 
 bool is_group(uint8_t v, const std::array<uint8_t, 16>& a) {
     const AddrClass c = classify_address(v, a.data());
@@ -359,156 +357,6 @@ std::vector<int64_t> flow_start_times(const ChunkSide& side, const std::vector<F
     return out;
 }
 
-namespace {
-// Index into side.icmp of each ICMP flow's kind (-1 for other flows).
-std::vector<int> assign_icmp_kinds(const ChunkSide& side, const std::vector<FlowTokens>& flows, uint64_t seed) {
-    std::vector<int> out(flows.size(), -1);
-    Rng rng(mix64(seed ^ 0x1C3BULL));
-    for (uint8_t proto : {uint8_t{1}, uint8_t{58}}) {
-        std::vector<size_t> fl;
-        for (size_t i = 0; i < flows.size(); ++i)
-            if (proto_of(side, flows[i]).proto == proto) fl.push_back(i);
-        // Kinds a flow can open with: requests and unsolicited messages; replies only when
-        // the chunk saw nothing else (a capture of one direction).
-        bool requests = false;
-        for (const auto& k : side.icmp) requests |= k.proto == proto && !icmp_is_reply(k.proto, k.type);
-        std::vector<double> cum;
-        std::vector<int> kind;
-        double total = 0;
-        for (size_t k = 0; k < side.icmp.size(); ++k) {
-            const auto& e = side.icmp[k];
-            if (e.proto != proto || (requests && icmp_is_reply(e.proto, e.type))) continue;
-            total += e.count;
-            cum.push_back(total);
-            kind.push_back(static_cast<int>(k));
-        }
-        if (fl.empty() || kind.empty()) continue;
-        // Stratified over the flows (largest first): every kind with a share of at least one
-        // flow gets one, in proportion to its packets.
-        std::stable_sort(fl.begin(), fl.end(), [&](size_t a, size_t b) { return flows[a].packets > flows[b].packets; });
-        const double offset = static_cast<double>(rng.below(1u << 20)) / (1u << 20);
-        for (size_t r = 0; r < fl.size(); ++r) {
-            const double u = total * (static_cast<double>(r) + offset) / static_cast<double>(fl.size());
-            const size_t k = static_cast<size_t>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin());
-            out[fl[r]] = kind[std::min(k, kind.size() - 1)];
-        }
-    }
-    return out;
-}
-// Hands out the chunk's count of mid-connection TCP flows with timestamps: flows whose two
-// stacks send them take a share while it lasts, then those with one, then the rest, so the
-// count comes out right in any order of flows (a share of what is left per score class).
-class MidstreamTimestamps {
-public:
-    MidstreamTimestamps(const ChunkSide& side, const std::vector<FlowTokens>& flows)
-        : left_(side.midstream_ts), flows_left_(0), exact_(side.format >= 6 && side.midstream_tcp > 0) {
-        for (const auto& f : flows) {
-            const ProtoEntry& pe = proto_of(side, f);
-            const uint8_t first = side.flags.empty() ? 0 : side.flags[std::min<size_t>(f.a[kAttrFirstFlag], side.flags.size() - 1)];
-            flows_left_ += pe.proto == 6 && pe.ports && !(first & kSyn);
-        }
-    }
-    // score: how many of the flow's two stacks send timestamps (0..2).
-    bool take(int score) {
-        if (!exact_) return score > 0;
-        const uint64_t n = flows_left_ ? flows_left_-- : 0;
-        // Keep at least what the lower scores cannot absorb; prefer higher scores.
-        const bool on = left_ > 0 && (score == 2 || left_ >= n || (score == 1 && 2 * left_ >= n));
-        if (on) --left_;
-        return on;
-    }
-
-private:
-    uint64_t left_, flows_left_;
-    bool exact_;
-};
-
-struct LossRates {
-    double gap = 0, retrans = 0, unseen = 0;
-};
-LossRates loss_rates(const TcpLoss& l) {
-    if (!l.segments) return {};
-    const double n = static_cast<double>(l.segments);
-    return {l.gaps / n, l.retrans / n, l.unseen / n};
-}
-
-// Which UDP flows of two or more packets are answered (1) or go one way (0), per size
-// group as many as the chunk had, those the packet model answered most first; -1 for
-// other flows (the model's directions stand).
-std::vector<int8_t> pick_udp_answers(const ChunkSide& side, const std::vector<FlowTokens>& flows,
-                                     const std::vector<PacketTokens>& packets) {
-    std::vector<int8_t> out(flows.size(), -1);
-    if (side.format < 6 || side.group_sizes.empty()) return out;
-    std::map<uint16_t, uint32_t> quota(side.answered_udp.begin(), side.answered_udp.end());
-    std::map<uint16_t, std::vector<std::pair<int64_t, size_t>>> cand;  // group -> (-replies, flow)
-    for (size_t i = 0; i < flows.size(); ++i) {
-        const FlowTokens& f = flows[i];
-        const ProtoEntry& pe = proto_of(side, f);
-        if (pe.proto != 17 || !pe.ports || f.packets < 2) continue;
-        int64_t replies = 0;
-        for (uint32_t j = 1; j < f.packets; ++j) replies += packets[f.first + j].dir & 1;
-        cand[size_group(f)].emplace_back(-replies, i);
-    }
-    for (auto& [group, c] : cand) {
-        std::stable_sort(c.begin(), c.end());
-        const uint32_t answered = quota.count(group) ? quota[group] : 0;
-        for (size_t k = 0; k < c.size(); ++k) out[c[k].second] = k < answered ? 1 : 0;
-    }
-    return out;
-}
-
-// Which SYN-opening flows get no answer: per size group, as many as the chunk had, those
-// the packet model gave the fewest segments from the responder.
-std::vector<char> pick_unanswered(const ChunkSide& side, const std::vector<FlowTokens>& flows,
-                                  const std::vector<PacketTokens>& packets) {
-    std::vector<char> out(flows.size(), 0);
-    for (auto [group, count] : side.unanswered_syns) {
-        std::vector<std::pair<uint32_t, size_t>> cand;  // (responder segments, flow)
-        for (size_t i = 0; i < flows.size(); ++i) {
-            const FlowTokens& f = flows[i];
-            if (size_group(f) != group || f.packets < 2) continue;
-            const uint8_t first = side.flags.empty() ? 0 : side.flags[std::min<size_t>(f.a[kAttrFirstFlag], side.flags.size() - 1)];
-            if ((first & (kSyn | kAck)) != kSyn) continue;
-            uint32_t replies = 0;
-            for (uint32_t j = 1; j < f.packets; ++j) replies += packets[f.first + j].dir & 1;
-            cand.emplace_back(replies, i);
-        }
-        std::stable_sort(cand.begin(), cand.end());
-        for (size_t k = 0; k < cand.size() && k < count; ++k) out[cand[k].second] = 1;
-    }
-    return out;
-}
-
-// How each TCP flow ends: per size group, as many FIN and RST endings as the chunk had,
-// on the flows whose packet model closed them so first; the rest are cut by the chunk.
-std::vector<TcpEnding> pick_endings(const ChunkSide& side, const std::vector<FlowTokens>& flows,
-                                    const std::vector<PacketTokens>& packets, const std::vector<char>& unanswered) {
-    std::vector<TcpEnding> out(flows.size(), TcpEnding::kModel);
-    if (side.endings.empty() && side.group_sizes.empty()) return out;
-    for (size_t i = 0; i < flows.size(); ++i) out[i] = TcpEnding::kNone;
-    for (const auto& e : side.endings) {
-        std::vector<std::tuple<int, int, size_t>> cand;  // (-model FIN, -model RST, flow)
-        for (size_t i = 0; i < flows.size(); ++i) {
-            const FlowTokens& f = flows[i];
-            if (size_group(f) != e.group || unanswered[i]) continue;
-            int fin = 0, rst = 0;
-            for (uint32_t j = 0; j < f.packets; ++j) {
-                const uint8_t fl = side.flags.empty() ? 0 : side.flags[std::min<size_t>(packets[f.first + j].flag, side.flags.size() - 1)];
-                fin |= (fl & kFin) != 0, rst |= (fl & kRst) != 0;
-            }
-            cand.emplace_back(-fin, -rst, i);
-        }
-        std::stable_sort(cand.begin(), cand.end());
-        size_t k = 0;
-        for (; k < cand.size() && k < e.fin; ++k) out[std::get<2>(cand[k])] = TcpEnding::kFin;
-        std::stable_sort(cand.begin() + static_cast<long>(k), cand.end(),
-                         [](const auto& a, const auto& b) { return std::get<1>(a) < std::get<1>(b); });
-        for (size_t m = 0; k < cand.size() && m < e.rst; ++k, ++m) out[std::get<2>(cand[k])] = TcpEnding::kRst;
-    }
-    return out;
-}
-
-}  // namespace
 
 void fix_duplicate_acks(std::vector<TcpSegmentPlan>& plan, const std::function<uint32_t(uint32_t, uint8_t)>& payload_of,
                         std::vector<uint32_t>& payloads) {

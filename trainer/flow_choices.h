@@ -1,0 +1,62 @@
+// Decisions the chunk's counts make for the flows the models drew (format 6); see the .cpp.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "trainer/chunk_tokens.h"
+#include "trainer/tcp_plan.h"
+
+namespace dgc::trainer {
+
+// Index into side.icmp of each ICMP flow's kind (-1 for other flows), stratified over the
+// chunk's mix, largest flows first.
+std::vector<int> assign_icmp_kinds(const ChunkSide& side, const std::vector<FlowTokens>& flows, uint64_t seed);
+
+// Which UDP flows of two or more packets are answered (1) or go one way (0); -1 for others.
+std::vector<int8_t> pick_udp_answers(const ChunkSide& side, const std::vector<FlowTokens>& flows,
+                                     const std::vector<PacketTokens>& packets);
+
+// Which SYN-opening flows get no answer.
+std::vector<char> pick_unanswered(const ChunkSide& side, const std::vector<FlowTokens>& flows,
+                                  const std::vector<PacketTokens>& packets);
+
+// How each TCP flow ends (kModel for sides without ending counts).
+std::vector<TcpEnding> pick_endings(const ChunkSide& side, const std::vector<FlowTokens>& flows,
+                                    const std::vector<PacketTokens>& packets, const std::vector<char>& unanswered);
+
+// The capture's loss, per TCP segment.
+struct LossRates {
+    double gap = 0, retrans = 0, unseen = 0;
+};
+LossRates loss_rates(const TcpLoss& l);
+
+// Hands out the chunk's count of mid-connection TCP flows with timestamps: flows whose two
+// stacks send them take a share while it lasts, then those with one, then the rest, so the
+// count comes out right in any order of flows (a share of what is left per score class).
+class MidstreamTimestamps {
+public:
+    MidstreamTimestamps(const ChunkSide& side, const std::vector<FlowTokens>& flows)
+        : left_(side.midstream_ts), flows_left_(0), exact_(side.format >= 6 && side.midstream_tcp > 0) {
+        for (const auto& f : flows) {
+            const ProtoEntry& pe = proto_of(side, f);
+            const uint8_t first = side.flags.empty() ? 0 : side.flags[std::min<size_t>(f.a[kAttrFirstFlag], side.flags.size() - 1)];
+            flows_left_ += pe.proto == 6 && pe.ports && !(first & kSyn);
+        }
+    }
+    // score: how many of the flow's two stacks send timestamps (0..2).
+    bool take(int score) {
+        if (!exact_) return score > 0;
+        const uint64_t n = flows_left_ ? flows_left_-- : 0;
+        // Keep at least what the lower scores cannot absorb; prefer higher scores.
+        const bool on = left_ > 0 && (score == 2 || left_ >= n || (score == 1 && 2 * left_ >= n));
+        if (on) --left_;
+        return on;
+    }
+
+private:
+    uint64_t left_, flows_left_;
+    bool exact_;
+};
+
+}  // namespace dgc::trainer

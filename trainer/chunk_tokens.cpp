@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <set>
 #include <unordered_map>
 
 #include "codec/fidelity/binning.h"
@@ -289,12 +290,21 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         if (answered) ++answered_udp[size_group(enc.flows[i])];
     }
     for (auto [g, n] : answered_udp) s.answered_udp.emplace_back(g, n);
-    for (const auto& f : flows) {
-        const auto& r0 = chunk[f.packets[0]];
-        if (r0.proto != 6 || !(r0.present & kHasTcp) || (r0.tcp_flags & 0x02)) continue;
+    std::set<std::string> seen_keys;
+    std::map<uint16_t, uint32_t> continued;
+    for (size_t i = 0; i < flows.size(); ++i) {
+        const auto& r0 = chunk[flows[i].packets[0]];
+        if (r0.proto != 6 || !(r0.present & kHasTcp)) continue;
+        std::string a = host_key(r0, true), b = host_key(r0, false);
+        a.push_back(static_cast<char>(r0.sport >> 8)), a.push_back(static_cast<char>(r0.sport));
+        b.push_back(static_cast<char>(r0.dport >> 8)), b.push_back(static_cast<char>(r0.dport));
+        const bool again = !seen_keys.insert(std::min(a, b) + std::max(a, b)).second;
+        if (r0.tcp_flags & 0x02) continue;
         ++s.midstream_tcp;
         s.midstream_ts += (r0.tcp_opts & kOptTimestamp) != 0;
+        if (again) ++continued[size_group(enc.flows[i])];
     }
+    for (auto [g, n] : continued) s.continued.emplace_back(g, n);
     std::map<uint16_t, std::vector<uint32_t>> groups;
     s.first_flag_flows.assign(s.flags.size(), 0);
     for (const auto& ft : enc.flows) {
@@ -392,6 +402,8 @@ void write_semantics(ByteWriter& w, const ChunkSide& s) {
     w.varint(s.answered_udp.size());
     for (auto [g, n] : s.answered_udp) w.varint(g), w.varint(n);
     w.varint(s.midstream_tcp), w.varint(s.midstream_ts);
+    w.varint(s.continued.size());
+    for (auto [g, n] : s.continued) w.varint(g), w.varint(n);
 }
 
 void read_semantics(ByteReader& r, ChunkSide& s) {
@@ -463,6 +475,8 @@ void read_semantics(ByteReader& r, ChunkSide& s) {
     for (auto& [g, n] : s.answered_udp) g = static_cast<uint16_t>(r.count(0xffff)), n = static_cast<uint32_t>(r.count(1ull << 32));
     s.midstream_tcp = static_cast<uint32_t>(r.count(1ull << 32));
     s.midstream_ts = static_cast<uint32_t>(r.count(s.midstream_tcp));
+    s.continued.resize(r.count(kProtoVocab * kFlagClasses));
+    for (auto& [g, n] : s.continued) g = static_cast<uint16_t>(r.count(0xffff)), n = static_cast<uint32_t>(r.count(1ull << 32));
 }
 
 }  // namespace

@@ -200,6 +200,9 @@ struct ChunkSide {
     std::vector<std::pair<uint16_t, uint32_t>> answered_udp;
     // TCP flows the chunk joined mid-connection, and how many of them carry timestamps.
     uint32_t midstream_tcp = 0, midstream_ts = 0;
+    // Per size group: TCP flows that go on with an earlier flow's connection (the same
+    // 4-tuple after more than 60 s of silence: an IoT device's keep-alives).
+    std::vector<std::pair<uint16_t, uint32_t>> continued;
 
     uint64_t flows() const;
 };

@@ -264,6 +264,18 @@ uint32_t icmp_min_len(uint8_t proto, uint8_t type) {
 
 constexpr std::array<uint8_t, 6> kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
+// A connection's hosts and server port, hashed (the client port aside).
+uint64_t conn_key(const Endpoint& client, const Endpoint& server) {
+    uint64_t h = server.port;
+    for (const auto* a : {&client.addr, &server.addr})
+        for (int i = 0; i < 16; i += 8) {
+            uint64_t w = 0;
+            for (int k = 0; k < 8; ++k) w = w << 8 | (*a)[i + k];
+            h = mix64(h ^ w);
+        }
+    return h;
+}
+
 // The spec's flow key (protocol and the unordered endpoint pair), hashed.
 uint64_t flow_key(uint8_t proto, const Endpoint& a, const Endpoint& b) {
     auto one = [](const Endpoint& e) {
@@ -478,6 +490,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         std::array<uint32_t, 2> next_seq{}, ts_base{};
     };
     std::unordered_map<uint64_t, KeyState> key_end;
+    std::map<uint16_t, uint32_t> continues_left(side.continued.begin(), side.continued.end());
+    std::unordered_map<uint64_t, std::pair<int64_t, uint16_t>> last_conn;  // hosts + server port -> (end, client port)
     for (size_t fi = 0; fi < flows.size(); ++fi) {
         const FlowTokens& f = flows[fi];
         Rng rng(mix64(seed ^ (fi * 0x9e3779b97f4a7c15ULL)));
@@ -566,6 +580,13 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             tcp ? plan_tcp_flow(dirs, model_flags, unanswered[fi], ending[fi]) : std::vector<TcpSegmentPlan>{};
         const bool opens = tcp && n && (plan[0].flags & kSyn) && !(plan[0].flags & kAck);
 
+        // A flow the chunk's counts make go on with an earlier connection between the same
+        // hosts and server port, silent for over 60 s, takes that connection's client port
+        // (and, below, its sequence numbers).
+        const uint64_t conn = conn_key(ep[0], ep[1]);
+        if (tcp && !opens && continues_left.count(size_group(f)) && continues_left[size_group(f)] > 0)
+            if (auto it = last_conn.find(conn); it != last_conn.end() && start > it->second.first + kMaxFlowGap)
+                ep[0].port = it->second.second, --continues_left[size_group(f)];
         // One connection per 5-tuple at a time: a flow whose key is still in use (or used
         // within the 60 s that would join the two) starts later when it still fits, and
         // otherwise takes a fresh client port; a connection that opens with SYN never
@@ -725,6 +746,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         }
         key_end[key] = {at(n ? n - 1 : 0), ep[0].addr, ep[0].port, {ep[0].next_seq, ep[1].next_seq},
                         {ep[0].ts_base, ep[1].ts_base}};
+        if (tcp) last_conn[conn] = {at(n ? n - 1 : 0), ep[0].port};
     }
 
     // Non-IP frames: exact count per time bucket, type/size drawn from the chunk's own mix;

@@ -14,94 +14,13 @@
 #include "codec/frame_synth.h"
 #include "trainer/chunk_semantics.h"
 #include "trainer/flow_choices.h"
+#include "trainer/flow_timing.h"
 #include "trainer/legacy/synth_records_v5.h"
 #include "trainer/tcp_plan.h"
 #include "trainer/rng.h"
 
 namespace dgc::trainer {
 
-int64_t sample_dt(int dt_class, uint64_t random) {
-    if (dt_class <= 0) return 0;
-    const auto& e = fidelity::dt_edges();
-    int idx = std::min(dt_class - 1, fidelity::kDtEdges - 1);
-    double lo = static_cast<double>(idx == 0 ? 1 : e[idx]);
-    double hi = static_cast<double>(idx + 1 < fidelity::kDtEdges ? e[idx + 1] : e[idx] * 10 / 8);
-    if (idx == 0) lo = static_cast<double>(e[0]);
-    double u = static_cast<double>(random >> 11) / 9007199254740992.0;  // [0,1)
-    auto v = static_cast<int64_t>(std::exp(std::log(lo) + u * (std::log(hi) - std::log(lo))));
-    return std::clamp<int64_t>(v, idx == 0 ? 1 : e[idx], idx + 1 < fidelity::kDtEdges ? e[idx + 1] - 1 : v);
-}
-
-std::pair<int64_t, int64_t> dt_class_bounds(int dt_class) {
-    if (dt_class <= 0) return {0, 0};
-    const auto& e = fidelity::dt_edges();
-    const int idx = std::min(dt_class - 1, fidelity::kDtEdges - 1);
-    return {idx == 0 ? 1 : e[idx], idx + 1 < fidelity::kDtEdges ? e[idx + 1] - 1 : std::numeric_limits<int64_t>::max() / 4};
-}
-
-void fit_gaps_to_duration(std::vector<int64_t>& gaps, int64_t lo, int64_t hi, int64_t cap) {
-    if (gaps.size() < 2) return;
-    int64_t total = 0;
-    for (size_t j = 1; j < gaps.size(); ++j) total += gaps[j];
-    if (total >= lo && total <= hi) return;
-    // Targets keep clear of the class edges: a capture written in microseconds rounds a
-    // time that sits on an edge into the neighbouring class.
-    const int64_t target = std::clamp(total, lo + (hi - lo) / 8, hi - (hi - lo) / 8);
-    // First within each gap's own dtbin class: the gap mix stays exactly as drawn.
-    std::vector<int64_t> room(gaps.size(), 0);
-    int64_t room_sum = 0;
-    for (size_t j = 1; j < gaps.size(); ++j) {
-        auto [glo, ghi] = dt_class_bounds(static_cast<int>(fidelity::dtbin_key(gaps[j])));
-        ghi = std::min(ghi, cap);
-        const int64_t margin = (ghi - glo) / 8;
-        room[j] = std::max<int64_t>(0, target > total ? ghi - margin - gaps[j] : gaps[j] - glo - margin);
-        room_sum += room[j];
-    }
-    if (room_sum > 0) {
-        const double frac = std::min(1.0, static_cast<double>(std::llabs(target - total)) / static_cast<double>(room_sum));
-        for (size_t j = 1; j < gaps.size(); ++j) {
-            const auto d = static_cast<int64_t>(static_cast<double>(room[j]) * frac);
-            gaps[j] += target > total ? d : -d;
-            total += target > total ? d : -d;
-        }
-    }
-    if (total == target) return;
-    // Then the largest gaps move: a longer flow stretches them (each up to `cap`), a
-    // shorter one levels them down to a common ceiling.
-    std::vector<size_t> order(gaps.size() - 1);
-    for (size_t j = 0; j < order.size(); ++j) order[j] = j + 1;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return gaps[a] > gaps[b]; });
-    if (target > total) {
-        int64_t need = target - total;
-        for (size_t j : order) {
-            const int64_t add = std::clamp<int64_t>(cap - gaps[j], 0, need);
-            gaps[j] += add, need -= add;
-            if (need == 0) break;
-        }
-    } else {
-        // The k largest gaps share what the smaller ones leave of the target; scanning k
-        // down from all of them, the first share no more than the k-th largest gap is it.
-        int64_t below = 0;  // sum of the gaps smaller than order[i]
-        for (size_t i = order.size(); i-- > 0;) {
-            const int64_t g = gaps[order[i]];
-            const int64_t left = target - below, k = static_cast<int64_t>(i + 1);
-            const int64_t share = left / k;
-            if (share <= g) {
-                const int64_t rem = left - share * k;
-                for (int64_t q = 0; q < k; ++q) gaps[order[q]] = share + (q < rem ? 1 : 0);
-                return;
-            }
-            below += g;
-        }
-    }
-}
-
-std::vector<uint8_t> start_buckets(const ChunkSide& side) {
-    std::vector<uint8_t> out;
-    for (int b = 0; b < static_cast<int>(side.flow_starts.size()); ++b)
-        out.insert(out.end(), side.flow_starts[b], static_cast<uint8_t>(b));
-    return out;
-}
 
 namespace {
 // Moves the earliest (or latest) IP (or non-IP) record to `t`, when `when`.
@@ -293,81 +212,6 @@ uint64_t flow_key(uint8_t proto, const Endpoint& a, const Endpoint& b) {
 
 }  // namespace
 
-std::vector<uint32_t> rate_matched_gaps(const std::vector<uint32_t>& hist, double mean_gap) {
-    constexpr double kScale = 1024;
-    std::vector<double> value(hist.size(), 0);
-    double n = 0, sum = 0;
-    for (size_t k = 1; k < hist.size(); ++k) {
-        auto [lo, hi] = dt_class_bounds(static_cast<int>(k));
-        const double l = static_cast<double>(lo), h = static_cast<double>(std::max(hi, lo + 1));
-        value[k] = (h - l) / std::log(h / l);  // mean of the log-uniform draw sample_dt makes
-    }
-    for (size_t k = 0; k < hist.size(); ++k) n += hist[k], sum += hist[k] * value[k];
-    std::vector<uint32_t> w(hist.size(), 0);
-    if (n == 0) return w;
-    // From the short end when the stretch is busier than the chunk, else from the long end;
-    // classes join until the running mean passes the target.
-    const bool busy = mean_gap <= sum / n;
-    double cn = 0, cs = 0;
-    for (size_t i = 0; i < hist.size(); ++i) {
-        const size_t k = busy ? i : hist.size() - 1 - i;
-        if (!hist[k]) continue;
-        const double nn = cn + hist[k], ns = cs + hist[k] * value[k];
-        const bool passes = busy ? ns / nn >= mean_gap : ns / nn <= mean_gap;
-        if (passes && cn > 0) {
-            // Part of this class: (cs + x·v) / (cn + x) = mean_gap.
-            const double x = std::clamp((mean_gap * cn - cs) / (value[k] - mean_gap), 0.0, double(hist[k]));
-            w[k] = static_cast<uint32_t>(std::lround(x * kScale));
-            break;
-        }
-        w[k] = static_cast<uint32_t>(hist[k] * kScale);
-        cn = nn, cs = ns;
-        if (passes) break;
-    }
-    return w;
-}
-
-std::vector<int64_t> flow_start_times(const ChunkSide& side, const std::vector<FlowTokens>& flows, uint64_t seed) {
-    std::vector<int64_t> out(flows.size(), side.ip_t0);
-    Rng rng(mix64(seed ^ 0x57A27ULL));
-    const bool have_gaps = std::any_of(side.start_gaps.begin(), side.start_gaps.end(), [](uint32_t c) { return c; });
-    auto starts_in = [&](int b) { return b >= 0 && b < kTimeBuckets ? side.flow_starts[b] : 0u; };
-    for (size_t i = 0; i < flows.size();) {
-        size_t j = i;
-        while (j < flows.size() && flows[j].bucket == flows[i].bucket) ++j;
-        const int b = flows[i].bucket;
-        const int64_t lo = bucket_first(b, side.ip_t0, side.ip_span);
-        const int64_t width = std::max<int64_t>(0, bucket_last(b, side.ip_t0, side.ip_span) - lo);
-        // A thin bucket between a silent one and a busier one is the edge of a burst: its
-        // flows keep to the busy side at the busy neighbour's rate instead of spreading into
-        // the silence. (A spike, busier than both neighbours, sits wherever it sits.) The
-        // chunk's first and last buckets lean on its first and last flow.
-        const uint32_t before = starts_in(b - 1), after = starts_in(b + 1);
-        const uint64_t here = j - i;
-        enum { kSpread, kAtStart, kAtEnd } lean = kSpread;
-        if (b == 0 || (!after && before >= here)) lean = kAtStart;
-        if (b == kTimeBuckets - 1 || (!before && after >= here)) lean = kAtEnd;
-        const uint64_t pace = std::max<uint64_t>(here, lean == kSpread ? 0 : std::max(before, after));
-        // Gaps drawn from the part of the chunk's start-gap histogram that matches that
-        // rate; the group keeps its natural spacing when it fits the bucket, and is
-        // compressed when not.
-        std::vector<int64_t> pos(j - i + 1, 0);
-        const std::vector<uint32_t> gaps =
-            have_gaps ? rate_matched_gaps(side.start_gaps, static_cast<double>(width) / static_cast<double>(pace))
-                      : std::vector<uint32_t>{};
-        for (size_t k = 1; k < pos.size(); ++k)
-            pos[k] = pos[k - 1] + (have_gaps ? sample_dt(static_cast<int>(rng.pick(gaps)), rng.next())
-                                             : width / static_cast<int64_t>(pos.size()));
-        const int64_t total = pos.back();
-        const double scale = total > width ? static_cast<double>(width) / static_cast<double>(total) : 1.0;
-        const int64_t room = std::max<int64_t>(0, width - total);
-        const int64_t offset = lean == kAtStart ? 0 : lean == kAtEnd ? room : rng.between(0, room);
-        for (size_t k = i; k < j; ++k)
-            out[k] = lo + offset + static_cast<int64_t>(std::llround(static_cast<double>(pos[k - i]) * scale));
-        i = j;
-    }
-    return out;
-}
 
 
 void fix_duplicate_acks(std::vector<TcpSegmentPlan>& plan, const std::function<uint32_t(uint32_t, uint8_t)>& payload_of,

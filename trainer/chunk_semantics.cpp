@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "codec/address_class.h"
+#include "codec/fidelity/semantics.h"
 
 namespace dgc::trainer {
 
@@ -188,6 +189,89 @@ void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std
         const auto share = static_cast<uint8_t>(std::clamp<uint64_t>((best * 15 + total / 2) / total, 1, 15));
         s.len_modes[c] = static_cast<uint8_t>(share << 4 | (value - static_cast<uint32_t>(c) * 16));
     }
+}
+
+namespace {
+
+// A flow's endpoint as a key: host_key and the port.
+std::string endpoint_key(const PacketRecord& r, bool src) {
+    std::string k = host_key(r, src);
+    const uint16_t port = src ? r.sport : r.dport;
+    k.push_back(static_cast<char>(port >> 8)), k.push_back(static_cast<char>(port));
+    return k;
+}
+
+// Whether any packet after a flow's first came from the other side.
+bool answered(const EncodedChunk& enc, size_t flow) {
+    const FlowTokens& f = enc.flows[flow];
+    for (uint32_t k = 1; k < f.packets; ++k)
+        if (enc.packets[f.first + k].dir != 0) return true;
+    return false;
+}
+
+template <typename K, typename V>
+std::vector<std::pair<K, V>> pairs_of(const std::map<K, V>& m) {
+    return {m.begin(), m.end()};
+}
+
+}  // namespace
+
+void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows, EncodedChunk& enc) {
+    ChunkSide& s = enc.side;
+    std::map<uint16_t, uint32_t> unanswered, answered_udp, continued;
+    std::map<uint16_t, std::pair<uint32_t, uint32_t>> ends;  // group -> (FIN, RST) endings
+    std::set<std::string> seen_keys;
+    for (size_t i = 0; i < flows.size(); ++i) {
+        const auto& r0 = chunk[flows[i].packets[0]];
+        const uint16_t group = size_group(enc.flows[i]);
+        const bool several = flows[i].packets.size() >= 2;
+        if (r0.proto == 17 && r0.has_ports() && several && answered(enc, i)) ++answered_udp[group];
+        if (r0.proto != 6 || !(r0.present & kHasTcp)) continue;
+        if ((r0.tcp_flags & 0x12) == 0x02 && several && !answered(enc, i)) ++unanswered[group];
+        bool fin = false, rst = false;
+        for (uint32_t idx : flows[i].packets) {
+            const auto& r = chunk[idx];
+            if (r.proto != 6 || !(r.present & kHasTcp)) break;
+            fin |= (r.tcp_flags & 0x01) != 0, rst |= (r.tcp_flags & 0x04) != 0;
+        }
+        if (fin) ++ends[group].first;
+        else if (rst) ++ends[group].second;
+        const std::string a = endpoint_key(r0, true), b = endpoint_key(r0, false);
+        const bool again = !seen_keys.insert(std::min(a, b) + std::max(a, b)).second;
+        if (r0.tcp_flags & 0x02) continue;
+        ++s.midstream_tcp;
+        s.midstream_ts += (r0.tcp_opts & kOptTimestamp) != 0;
+        if (again) ++continued[group];
+    }
+    s.unanswered_syns = pairs_of(unanswered);
+    s.answered_udp = pairs_of(answered_udp);
+    s.continued = pairs_of(continued);
+    for (auto [g, e] : ends) s.endings.push_back({g, e.first, e.second});
+
+    // An ACK of a segment the capture missed is flagged again on every ACK until the peer
+    // sends past it: what is counted is the misses, the first flagged ACK of each run.
+    const fidelity::TcpAnalysis ta = fidelity::analyze_tcp(chunk);
+    std::map<std::string, uint8_t> last_verdict;  // per direction
+    for (size_t i = 0; i < ta.verdict.size() && i < chunk.size(); ++i) {
+        const uint8_t v = ta.verdict[i];
+        if (v == fidelity::kSegNotTcp) continue;
+        uint8_t& last = last_verdict[endpoint_key(chunk[i], true) + endpoint_key(chunk[i], false)];
+        ++s.tcp_loss.segments;
+        s.tcp_loss.gaps += v == fidelity::kSegGap;
+        s.tcp_loss.retrans += v == fidelity::kSegRetrans || v == fidelity::kSegOutOfOrder;
+        s.tcp_loss.unseen += v == fidelity::kSegAckUnseen && last != fidelity::kSegAckUnseen;
+        last = v;
+    }
+
+    std::map<uint16_t, std::vector<uint32_t>> groups;
+    s.first_flag_flows.assign(s.flags.size(), 0);
+    for (const auto& ft : enc.flows) {
+        auto& g = groups[size_group(ft)];
+        g.resize(kPktClasses, 0);
+        ++g[ft.a[kAttrPkts]];
+        if (ft.a[kAttrFirstFlag] < s.first_flag_flows.size()) ++s.first_flag_flows[ft.a[kAttrFirstFlag]];
+    }
+    for (auto& [k, v] : groups) s.group_sizes.push_back({k, std::move(v)});
 }
 
 uint32_t exact_len(const ChunkSide& side, int c, uint64_t u1, uint64_t u2) {

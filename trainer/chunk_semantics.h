@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/flows.h"
 #include "codec/record.h"
 #include "trainer/chunk_tokens.h"
 
@@ -18,6 +19,11 @@ std::string host_key(const PacketRecord& r, bool src);
 // keys of `others`), gateway_macs, icmp and len_modes.
 void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std::string>& ranked,
                       const std::vector<std::string>& others, ChunkSide& side);
+
+// The per-flow counts of format 6 (side.unanswered_syns, endings, answered_udp, continued,
+// midstream_*, tcp_loss, first_flag_flows, group_sizes), once enc's flows and packet tokens
+// are encoded (`flows` are the chunk's, in enc.flows order).
+void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows, EncodedChunk& enc);
 
 // An exact ip_len for a packet of length class `c`: the class's most common value with its
 // share, else uniform over the class (`u1`, `u2`: uniform random words).

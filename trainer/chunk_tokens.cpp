@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
-#include <set>
 #include <unordered_map>
 
 #include "codec/fidelity/binning.h"
-#include "codec/fidelity/semantics.h"
 #include "codec/address_class.h"
 #include "codec/flows.h"
 #include "trainer/byte_io.h"
@@ -243,77 +241,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         }
         enc.flows.push_back(ft);
     }
-    std::map<uint16_t, uint32_t> unanswered;
-    for (size_t i = 0; i < flows.size(); ++i) {
-        const auto& r0 = chunk[flows[i].packets[0]];
-        if (r0.proto != 6 || !(r0.present & kHasTcp) || (r0.tcp_flags & 0x12) != 0x02 || flows[i].packets.size() < 2) continue;
-        bool answered = false;
-        for (size_t k = 1; k < flows[i].packets.size(); ++k) answered |= enc.packets[enc.flows[i].first + k].dir != 0;
-        if (!answered) ++unanswered[size_group(enc.flows[i])];
-    }
-    std::map<uint16_t, std::pair<uint32_t, uint32_t>> ends;
-    for (size_t i = 0; i < flows.size(); ++i) {
-        bool fin = false, rst = false;
-        for (uint32_t idx : flows[i].packets) {
-            const auto& r = chunk[idx];
-            if (r.proto != 6 || !(r.present & kHasTcp)) break;
-            fin |= (r.tcp_flags & 0x01) != 0, rst |= (r.tcp_flags & 0x04) != 0;
-        }
-        if (fin || rst) (fin ? ends[size_group(enc.flows[i])].first : ends[size_group(enc.flows[i])].second)++;
-    }
-    for (auto [g, e] : ends) s.endings.push_back({g, e.first, e.second});
-    // An ACK of a segment the capture missed is flagged again on every ACK until the peer
-    // sends past it: what is counted is the misses, the first flagged ACK of each run.
-    const fidelity::TcpAnalysis ta = fidelity::analyze_tcp(chunk);
-    std::map<std::string, uint8_t> last_verdict;  // per direction: src, sport, dst, dport
-    for (size_t i = 0; i < ta.verdict.size() && i < chunk.size(); ++i) {
-        const uint8_t v = ta.verdict[i];
-        if (v == fidelity::kSegNotTcp) continue;
-        const auto& r = chunk[i];
-        std::string dir = host_key(r, true) + host_key(r, false);
-        dir.push_back(static_cast<char>(r.sport >> 8)), dir.push_back(static_cast<char>(r.sport));
-        dir.push_back(static_cast<char>(r.dport >> 8)), dir.push_back(static_cast<char>(r.dport));
-        uint8_t& last = last_verdict[dir];
-        ++s.tcp_loss.segments;
-        s.tcp_loss.gaps += v == fidelity::kSegGap;
-        s.tcp_loss.retrans += v == fidelity::kSegRetrans || v == fidelity::kSegOutOfOrder;
-        s.tcp_loss.unseen += v == fidelity::kSegAckUnseen && last != fidelity::kSegAckUnseen;
-        last = v;
-    }
-    for (auto [g, n] : unanswered) s.unanswered_syns.emplace_back(g, n);
-    std::map<uint16_t, uint32_t> answered_udp;
-    for (size_t i = 0; i < flows.size(); ++i) {
-        const auto& r0 = chunk[flows[i].packets[0]];
-        if (r0.proto != 17 || !r0.has_ports() || flows[i].packets.size() < 2) continue;
-        bool answered = false;
-        for (size_t k = 1; k < flows[i].packets.size(); ++k) answered |= enc.packets[enc.flows[i].first + k].dir != 0;
-        if (answered) ++answered_udp[size_group(enc.flows[i])];
-    }
-    for (auto [g, n] : answered_udp) s.answered_udp.emplace_back(g, n);
-    std::set<std::string> seen_keys;
-    std::map<uint16_t, uint32_t> continued;
-    for (size_t i = 0; i < flows.size(); ++i) {
-        const auto& r0 = chunk[flows[i].packets[0]];
-        if (r0.proto != 6 || !(r0.present & kHasTcp)) continue;
-        std::string a = host_key(r0, true), b = host_key(r0, false);
-        a.push_back(static_cast<char>(r0.sport >> 8)), a.push_back(static_cast<char>(r0.sport));
-        b.push_back(static_cast<char>(r0.dport >> 8)), b.push_back(static_cast<char>(r0.dport));
-        const bool again = !seen_keys.insert(std::min(a, b) + std::max(a, b)).second;
-        if (r0.tcp_flags & 0x02) continue;
-        ++s.midstream_tcp;
-        s.midstream_ts += (r0.tcp_opts & kOptTimestamp) != 0;
-        if (again) ++continued[size_group(enc.flows[i])];
-    }
-    for (auto [g, n] : continued) s.continued.emplace_back(g, n);
-    std::map<uint16_t, std::vector<uint32_t>> groups;
-    s.first_flag_flows.assign(s.flags.size(), 0);
-    for (const auto& ft : enc.flows) {
-        auto& g = groups[size_group(ft)];
-        g.resize(kPktClasses, 0);
-        ++g[ft.a[kAttrPkts]];
-        if (ft.a[kAttrFirstFlag] < s.first_flag_flows.size()) ++s.first_flag_flows[ft.a[kAttrFirstFlag]];
-    }
-    for (auto& [k, v] : groups) s.group_sizes.push_back({k, std::move(v)});
+    count_flow_semantics(chunk, flows, enc);
     return enc;
 }
 

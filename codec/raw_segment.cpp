@@ -6,12 +6,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+
+#include "codec/crc32.h"
 
 namespace dgc {
 namespace {
-
-constexpr uint8_t kIndexVersion = 1;
 
 void put_le(std::string& out, uint64_t v, int bytes) {
     for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -38,27 +39,42 @@ Status write_all(int fd, const std::string& path, std::string_view data) {
 
 std::string encode_frame_index(const RawFrameIndex& index) {
     // Offsets are prefix sums of the sizes, so only sizes are stored.
+    const bool v2 = index.checksummed();
     std::string out;
-    out.reserve(1 + index.frames.size() * 8);
-    out.push_back(static_cast<char>(kIndexVersion));
+    out.reserve(1 + index.frames.size() * (v2 ? 12 : 8) + (v2 ? 4 : 0));
+    out.push_back(static_cast<char>(v2 ? kRawIndexVersion : 1));
     for (const auto& f : index.frames) {
         put_le(out, f.raw_size, 4);
         put_le(out, f.comp_size, 4);
+        if (v2) put_le(out, f.crc, 4);
     }
+    if (v2) put_le(out, crc32(out), 4);
     return out;
 }
 
 Result<RawFrameIndex> decode_frame_index(std::string_view bytes) {
-    if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != kIndexVersion)
-        return Status::corrupt("raw frame index: unknown version or empty");
-    if ((bytes.size() - 1) % 8 != 0)
-        return Status::corrupt("raw frame index: length " + std::to_string(bytes.size()) + " is not 1 + 8k");
+    if (bytes.empty()) return Status::corrupt("raw frame index: empty");
+    const uint8_t version = static_cast<uint8_t>(bytes[0]);
+    if (version == 0) return Status::corrupt("raw frame index: version 0 is not a version");
+    if (version > kRawIndexVersion)
+        return Status::unsupported("raw frame index version " + std::to_string(version) + " (this build reads 1 to " +
+                                   std::to_string(kRawIndexVersion) + ")");
+    const size_t per_frame = version == 1 ? 8 : 12, trailer = version == 1 ? 0 : 4;
+    if (bytes.size() < 1 + trailer || (bytes.size() - 1 - trailer) % per_frame != 0)
+        return Status::corrupt("raw frame index v" + std::to_string(version) + ": length " +
+                               std::to_string(bytes.size()) + " is not " + std::to_string(1 + trailer) + " + " +
+                               std::to_string(per_frame) + "k");
+    const size_t body = bytes.size() - trailer;
+    if (trailer && get_le(bytes.data() + body, 4) != crc32(bytes.substr(0, body)))
+        return Status::corrupt("raw frame index v2: checksum mismatch (the index is damaged)");
     RawFrameIndex idx;
+    idx.version = version;
     uint64_t raw = 0, comp = 0;
-    for (size_t p = 1; p < bytes.size(); p += 8) {
+    for (size_t p = 1; p < body; p += per_frame) {
         RawFrame f;
         f.raw_size = static_cast<uint32_t>(get_le(bytes.data() + p, 4));
         f.comp_size = static_cast<uint32_t>(get_le(bytes.data() + p + 4, 4));
+        if (version >= 2) f.crc = static_cast<uint32_t>(get_le(bytes.data() + p + 8, 4));
         f.raw_offset = raw;
         f.comp_offset = comp;
         raw += f.raw_size;
@@ -111,11 +127,61 @@ Result<RawFrameIndex> scan_frame_index(std::string_view segment) {
         unsigned long long rsize = ZSTD_getFrameContentSize(rest.data(), rest.size());
         if (rsize == ZSTD_CONTENTSIZE_ERROR || rsize == ZSTD_CONTENTSIZE_UNKNOWN)
             return Status::corrupt("raw segment: frame at byte " + std::to_string(comp) + " has no content size");
-        idx.frames.push_back({raw, comp, static_cast<uint32_t>(rsize), static_cast<uint32_t>(csize)});
+        idx.frames.push_back({raw, comp, static_cast<uint32_t>(rsize), static_cast<uint32_t>(csize),
+                              crc32(rest.substr(0, csize))});
         raw += rsize;
         comp += csize;
     }
     return idx;
+}
+
+namespace {
+
+std::string frame_name(size_t k, const RawFrame& f) {
+    return "frame " + std::to_string(k) + " (segment bytes " + std::to_string(f.comp_offset) + ".." +
+           std::to_string(f.comp_offset + f.comp_size) + ")";
+}
+
+}  // namespace
+
+std::vector<std::string> verify_segment(const RawFrameIndex& index, std::string_view segment) {
+    std::vector<std::string> out;
+    if (segment.size() != index.stored_size())
+        out.push_back("segment is " + std::to_string(segment.size()) + " bytes, index says " +
+                      std::to_string(index.stored_size()));
+    // The frame headers describe the file independently of the catalog: they must agree.
+    if (auto scanned = scan_frame_index(segment); !scanned) {
+        out.push_back(scanned.status().message());
+    } else if (scanned->frames.size() != index.frames.size()) {
+        out.push_back("segment holds " + std::to_string(scanned->frames.size()) + " frames, index says " +
+                      std::to_string(index.frames.size()));
+    } else {
+        for (size_t k = 0; k < index.frames.size(); ++k) {
+            const RawFrame &a = scanned->frames[k], &b = index.frames[k];
+            if (a.raw_size != b.raw_size || a.comp_size != b.comp_size)
+                out.push_back(frame_name(k, b) + ": its header says " + std::to_string(a.raw_size) + " bytes in " +
+                              std::to_string(a.comp_size) + ", index says " + std::to_string(b.raw_size) + " in " +
+                              std::to_string(b.comp_size));
+        }
+    }
+    for (size_t k = 0; k < index.frames.size(); ++k) {
+        const RawFrame& f = index.frames[k];
+        if (f.comp_offset + f.comp_size > segment.size()) {
+            out.push_back(frame_name(k, f) + ": past the end of the segment");
+            continue;
+        }
+        const std::string_view comp = segment.substr(f.comp_offset, f.comp_size);
+        if (index.checksummed()) {
+            if (uint32_t got = crc32(comp); got != f.crc) {
+                char buf[64];
+                std::snprintf(buf, sizeof buf, ": CRC-32 %08x, index says %08x", got, f.crc);
+                out.push_back(frame_name(k, f) + buf);
+                continue;
+            }
+        }
+        if (auto raw = decompress_frame(comp, f.raw_size); !raw) out.push_back(frame_name(k, f) + ": " + raw.status().message());
+    }
+    return out;
 }
 
 // --- writer ---
@@ -147,6 +213,7 @@ Status RawSegmentWriter::flush_frame() {
     f.comp_offset = index_.stored_size();
     f.raw_size = static_cast<uint32_t>(pending_.size());
     f.comp_size = static_cast<uint32_t>(comp.size());
+    f.crc = crc32(comp);
     if (auto st = write_all(fd_, path_, comp); !st) return st;
     index_.frames.push_back(f);
     pending_.clear();
@@ -206,6 +273,10 @@ Status RawSegmentReader::load_frame(size_t n) {
                                                                             : std::string(": file too short")));
         got += static_cast<size_t>(r);
     }
+    // Without this a damaged byte could still decompress: retention/ must read back exact or fail.
+    if (index_.checksummed() && crc32(comp) != f.crc)
+        return Status::corrupt(path_ + ": frame " + std::to_string(n) + " at byte " + std::to_string(f.comp_offset) +
+                               ": checksum mismatch (the raw segment is damaged)");
     auto raw = decompress_frame(comp, f.raw_size);
     if (!raw) return Status::corrupt(path_ + ": frame " + std::to_string(n) + ": " + raw.status().message());
     frame_ = std::move(raw.value());

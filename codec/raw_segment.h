@@ -19,11 +19,17 @@ struct RawFrame {
     uint64_t comp_offset = 0;  // where the compressed frame starts in the segment file
     uint32_t raw_size = 0;
     uint32_t comp_size = 0;
+    uint32_t crc = 0;          // CRC-32 of the compressed frame; 0 (meaningless) in a v1 index
     bool operator==(const RawFrame&) const = default;
 };
 
+// Version 2 stores a CRC-32 per frame and one over the index; version 1 (read only) has none.
+inline constexpr uint8_t kRawIndexVersion = 2;
+
 struct RawFrameIndex {
+    uint8_t version = kRawIndexVersion;  // as read; a writer's index is always the current version
     std::vector<RawFrame> frames;
+    bool checksummed() const { return version >= 2; }
     uint64_t raw_size() const { return frames.empty() ? 0 : frames.back().raw_offset + frames.back().raw_size; }
     uint64_t stored_size() const {
         return frames.empty() ? 0 : frames.back().comp_offset + frames.back().comp_size;
@@ -31,7 +37,9 @@ struct RawFrameIndex {
     bool operator==(const RawFrameIndex&) const = default;
 };
 
-// Compact little-endian encoding for the catalog (16 bytes per frame + a version byte).
+// The catalog's `frames` value (docs/format.md §5.2), little-endian, in the index's own
+// version: v2 = version byte, 12 bytes per frame (sizes, CRC), CRC-32 of all that; v1 =
+// version byte, 8 bytes per frame. Decoding refuses versions newer than this build.
 std::string encode_frame_index(const RawFrameIndex& index);
 Result<RawFrameIndex> decode_frame_index(std::string_view bytes);
 
@@ -44,8 +52,13 @@ std::string compress_frame(std::string_view raw, int level);
 Result<std::string> decompress_frame(std::string_view comp, uint32_t raw_size);
 
 // Rebuilds the index from a segment file's bytes alone (each frame carries its sizes),
-// for verification and recovery when a catalog row is suspect.
+// for verification and recovery when a catalog row is suspect. CRCs are of the bytes as found.
 Result<RawFrameIndex> scan_frame_index(std::string_view segment);
+
+// Every way `segment` disagrees with `index`, one line each naming the frame and its bytes:
+// total size, frame boundaries (against scan_frame_index), each frame's CRC (v2 only) and
+// that it decompresses to its recorded size. Empty when the segment is intact.
+std::vector<std::string> verify_segment(const RawFrameIndex& index, std::string_view segment);
 
 // Appends bytes, cutting a frame every `frame_size` bytes; finish() flushes the tail,
 // fsyncs the file and returns the index.

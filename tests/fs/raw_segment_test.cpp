@@ -1,5 +1,7 @@
 #include "codec/raw_segment.h"
 
+#include "codec/crc32.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -35,6 +37,127 @@ TEST(RawSegment, IndexEncodingRoundTrips) {
     EXPECT_EQ(dec->stored_size(), 99u);
     EXPECT_FALSE(decode_frame_index("").ok());
     EXPECT_FALSE(decode_frame_index(std::string("\x01\x02", 2)).ok());
+}
+
+std::string read_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+TEST(RawSegment, Crc32IsTheZlibOne) {
+    EXPECT_EQ(crc32("123456789"), 0xcbf43926u);  // the standard check value
+    EXPECT_EQ(crc32(""), 0u);
+    const std::string s = pseudo_random_bytes(1000, 5);
+    for (size_t cut : {0, 1, 7, 8, 9, 500, 999, 1000})
+        EXPECT_EQ(crc32_update(crc32(s.substr(0, cut)), s.substr(cut)), crc32(s)) << cut;
+}
+
+// Version 1 was written until v2 existed; its bytes stay readable forever (docs/format.md §5.2).
+TEST(RawSegment, IndexVersion1StillDecodes) {
+    const std::string v1("\x01" "\x64\x00\x00\x00" "\x28\x00\x00\x00" "\x07\x00\x00\x00" "\x09\x00\x00\x00", 17);
+    auto dec = decode_frame_index(v1);
+    ASSERT_TRUE(dec.ok()) << dec.status().message();
+    EXPECT_EQ(dec->version, 1);
+    EXPECT_FALSE(dec->checksummed());
+    ASSERT_EQ(dec->frames.size(), 2u);
+    EXPECT_EQ(dec->frames[1], (RawFrame{100, 40, 7, 9, 0}));
+    EXPECT_EQ(encode_frame_index(*dec), v1) << "a v1 index re-encodes as v1, never with invented CRCs";
+    EXPECT_FALSE(decode_frame_index(v1.substr(0, 16)).ok());
+}
+
+TEST(RawSegment, IndexVersion2BytesArePinned) {
+    RawFrameIndex idx;
+    idx.frames = {{0, 0, 100, 40, 0xdeadbeef}, {100, 40, 7, 9, 0x01020304}};
+    // Computed independently (Python: zlib.crc32 of the 25 bytes before it).
+    const std::string v2("\x02"
+                         "\x64\x00\x00\x00" "\x28\x00\x00\x00" "\xef\xbe\xad\xde"
+                         "\x07\x00\x00\x00" "\x09\x00\x00\x00" "\x04\x03\x02\x01"
+                         "\xa4\x0a\xae\xc2",
+                         29);
+    EXPECT_EQ(encode_frame_index(idx), v2);
+    auto dec = decode_frame_index(v2);
+    ASSERT_TRUE(dec.ok()) << dec.status().message();
+    EXPECT_EQ(*dec, idx);
+    EXPECT_TRUE(dec->checksummed());
+}
+
+TEST(RawSegment, IndexVersion2DetectsEveryFlippedByte) {
+    RawFrameIndex idx;
+    idx.frames = {{0, 0, 100, 40, 11}, {100, 40, 100, 50, 22}, {200, 90, 7, 9, 33}};
+    const std::string enc = encode_frame_index(idx);
+    for (size_t i = 0; i < enc.size(); ++i) {
+        std::string bad = enc;
+        bad[i] = static_cast<char>(bad[i] ^ 0x5a);
+        EXPECT_FALSE(decode_frame_index(bad).ok()) << "flip at byte " << i;
+    }
+    std::string newer = enc;
+    newer[0] = 3;
+    auto r = decode_frame_index(newer);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("version 3 (this build reads 1 to 2)"), std::string::npos)
+        << r.status().message();
+}
+
+TEST(RawSegment, VerifySegmentFindsEveryFlippedByteInItsFrame) {
+    TempDir dir;
+    auto src = (dir.p / "src").string(), seg = (dir.p / "seg").string();
+    std::ofstream(src, std::ios::binary) << pseudo_random_bytes(50'000, 3);
+    auto idx = write_raw_segment(src, seg, 16'384);
+    ASSERT_TRUE(idx.ok());
+    ASSERT_EQ(idx->frames.size(), 4u);
+    const std::string bytes = read_file(seg);
+    EXPECT_TRUE(verify_segment(*idx, bytes).empty());
+    for (size_t k = 0; k < idx->frames.size(); ++k) {
+        const RawFrame& f = idx->frames[k];
+        for (uint64_t at : {f.comp_offset, f.comp_offset + 1, f.comp_offset + 5, f.comp_offset + f.comp_size / 2,
+                            f.comp_offset + f.comp_size - 1}) {
+            std::string bad = bytes;
+            bad[at] = static_cast<char>(bad[at] ^ 0x01);
+            auto problems = verify_segment(*idx, bad);
+            ASSERT_FALSE(problems.empty()) << "flip at byte " << at;
+            bool named = false;
+            for (const auto& p : problems) named |= p.find("frame " + std::to_string(k) + " ") != std::string::npos;
+            EXPECT_TRUE(named) << "flip at byte " << at << " not blamed on frame " << k << ": " << problems[0];
+        }
+    }
+    EXPECT_FALSE(verify_segment(*idx, bytes.substr(0, bytes.size() - 1)).empty());
+    EXPECT_FALSE(verify_segment(*idx, bytes + "x").empty());
+}
+
+TEST(RawSegment, Version1SegmentsAreCheckedByDecompressionOnly) {
+    TempDir dir;
+    auto src = (dir.p / "src").string(), seg = (dir.p / "seg").string();
+    std::ofstream(src, std::ios::binary) << pseudo_random_bytes(40'000, 4);
+    auto idx = write_raw_segment(src, seg, 16'384);
+    ASSERT_TRUE(idx.ok());
+    RawFrameIndex v1 = *idx;
+    v1.version = 1;
+    for (auto& f : v1.frames) f.crc = 0;
+    auto dec = decode_frame_index(encode_frame_index(v1));
+    ASSERT_TRUE(dec.ok());
+    EXPECT_TRUE(verify_segment(*dec, read_file(seg)).empty()) << "no CRC to compare is not damage";
+    auto r = RawSegmentReader::open(seg, *dec);
+    ASSERT_TRUE(r.ok());
+    std::string out(40'000, '\0');
+    EXPECT_EQ(*r->read(0, out), 40'000u);
+    EXPECT_EQ(out, pseudo_random_bytes(40'000, 4));
+}
+
+TEST(RawSegment, ReaderRefusesAFrameWhoseChecksumDisagrees) {
+    TempDir dir;
+    auto src = (dir.p / "src").string(), seg = (dir.p / "seg").string();
+    std::ofstream(src, std::ios::binary) << pseudo_random_bytes(40'000, 6);
+    auto idx = write_raw_segment(src, seg, 16'384);
+    ASSERT_TRUE(idx.ok());
+    RawFrameIndex wrong = *idx;
+    wrong.frames[1].crc ^= 1;  // the bytes are fine, so only the CRC can refuse them
+    auto r = RawSegmentReader::open(seg, wrong);
+    ASSERT_TRUE(r.ok());
+    std::string out(100, '\0');
+    EXPECT_TRUE(r->read(0, out).ok());
+    auto n = r->read(wrong.frames[1].raw_offset, out);
+    ASSERT_FALSE(n.ok());
+    EXPECT_NE(n.status().message().find("checksum mismatch"), std::string::npos) << n.status().message();
 }
 
 TEST(RawSegment, FramesForRangeCoversExactlyTheTouchedFrames) {

@@ -2,7 +2,11 @@
 // ../shared/spec/fidelity.md and the traffic-semantics checks of docs/semantics.md. With
 // SYNTH, its 17 + 5 joint metrics and the semantics checks against REAL beside REAL's
 // floor; alone, REAL's floor.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -11,6 +15,8 @@
 #include "codec/fidelity/fidelity.h"
 #include "codec/fidelity/report_html.h"
 #include "codec/fidelity/report_json.h"
+#include "codec/fidelity/report_talkers.h"
+#include "codec/fidelity/report_verdict.h"
 #include "codec/fidelity/semantics.h"
 #include "codec/log.h"
 #include "command_registry.h"
@@ -95,7 +101,53 @@ void print_semantics(const SemanticSet* score, const SemanticSet& fl) {
     }
 }
 
-int run_eval(const std::string& real_path, const std::string& synth_path, bool json, const std::string& report) {
+// The overall verdict as one line (report_verdict.h), after the tables.
+void print_verdict(const fidelity::EvalVerdict& v) {
+    using fidelity::verdict_name;
+    std::cout << "\nverdict  " << (v.pass ? "PASS" : "FAIL") << " (17-mean " << verdict_name(v.average) << ", joint mean "
+              << verdict_name(v.joint_average) << ", semantics mean " << verdict_name(v.semantics_mean) << ", "
+              << fidelity::failures(v.semantics) << " semantics checks over floor+" << fidelity::kSemanticMargin << "; "
+              << fidelity::failures(v.metrics) << " of " << fidelity::kMetricCount << " metrics over floor+"
+              << fidelity::kMetricMargin << ", " << fidelity::failures(v.joint) << " of " << fidelity::kJointCount
+              << " joint over floor+" << fidelity::kJointMargin << ")\n";
+}
+
+std::optional<uint64_t> file_bytes(const std::string& path) {
+    std::error_code ec;
+    const auto n = std::filesystem::file_size(path, ec);
+    if (ec) return std::nullopt;
+    return static_cast<uint64_t>(n);
+}
+
+std::string utc_now_iso8601() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char b[32];
+    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return b;
+}
+
+constexpr size_t kTopTalkers = 10;
+
+struct EvalArgs {
+    std::string real, synth, report, model;
+    bool json = false;
+};
+
+int run_eval(const EvalArgs& a) {
+    const std::string& real_path = a.real;
+    const std::string& synth_path = a.synth;
+    const std::string& report = a.report;
+    // Opened before the work so that an unwritable report fails at once.
+    std::ofstream out;
+    if (!report.empty()) {
+        out.open(report, std::ios::binary | std::ios::trunc);
+        if (!out) {
+            std::cerr << "dgcctl eval: cannot write report " << report << ": " << std::strerror(errno) << "\n";
+            return 1;
+        }
+    }
     auto real = read_capture(real_path);
     if (!real) {
         std::cerr << "dgcctl eval: " << real.status().message() << "\n";
@@ -132,13 +184,17 @@ int run_eval(const std::string& real_path, const std::string& synth_path, bool j
     }
     const SemanticSet* sem = sem_score ? &*sem_score : nullptr;
 
-    if (json) {
+    std::optional<fidelity::EvalVerdict> verdict;
+    if (score) verdict = fidelity::judge(score->score, fl.score, sem, &sem_floor);
+    if (a.json) {
         auto j = score ? fidelity::eval_json(*score, fl) : fidelity::floor_json(fl, real_counts);
         j["semantics"] = fidelity::semantics_json(sem, sem_floor);
+        if (verdict) j["verdict"] = fidelity::verdict_json(*verdict);
         std::cout << j.dump(2) << "\n";
     } else {
         print_table(score ? &*score : nullptr, fl, real_counts);
         print_semantics(sem, sem_floor);
+        if (verdict) print_verdict(*verdict);
     }
 
     if (!report.empty()) {
@@ -146,7 +202,14 @@ int run_eval(const std::string& real_path, const std::string& synth_path, bool j
         in.floor = &fl;
         in.semantics_floor = &sem_floor;
         in.semantics = sem ? sem : &sem_floor;
+        in.meta.real = {real_path, file_bytes(real_path)};
+        in.meta.tool_version = std::string("dgcctl ") + DGC_PROJECT_VERSION;
+        in.meta.generated_utc = utc_now_iso8601();
         if (score) {
+            in.meta.synth = {synth_path, file_bytes(synth_path)};
+            if (!a.model.empty()) in.meta.model = fidelity::ReportFile{a.model, file_bytes(a.model)};
+            in.real_talkers = fidelity::top_talkers(real->records, kTopTalkers);
+            in.synth_talkers = fidelity::top_talkers(synth->records, kTopTalkers);
             in.title = "Fidelity of " + synth_path + " (synthetic) against " + real_path + " (real)";
             in.real_label = "real";
             in.synth_label = "synthetic";
@@ -161,12 +224,13 @@ int run_eval(const std::string& real_path, const std::string& synth_path, bool j
             in.synth = &half_b;
             in.score = &fl;
             in.floor_only = true;
+            in.real_talkers = fidelity::top_talkers(halves.first, kTopTalkers);
+            in.synth_talkers = fidelity::top_talkers(halves.second, kTopTalkers);
         }
-        std::ofstream out(report, std::ios::binary | std::ios::trunc);
         out << fidelity::render_html_report(in);
         out.close();
         if (!out) {
-            std::cerr << "dgcctl eval: cannot write report " << report << "\n";
+            std::cerr << "dgcctl eval: cannot write report " << report << ": " << std::strerror(errno) << "\n";
             return 1;
         }
         logger("fidelity")->info("report written to {}", report);
@@ -176,15 +240,14 @@ int run_eval(const std::string& real_path, const std::string& synth_path, bool j
 
 const RegisterCommand kEval{{40, [](CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("eval", "Fidelity of SYNTH against REAL (17 metrics, joint, semantics, floor); REAL alone: its floor");
-    auto real = std::make_shared<std::string>();
-    auto synth = std::make_shared<std::string>();
-    auto json = std::make_shared<bool>(false);
-    auto report = std::make_shared<std::string>();
-    cmd->add_option("REAL", *real, "the real capture")->required()->check(CLI::ExistingFile);
-    cmd->add_option("SYNTH", *synth, "the synthetic capture")->check(CLI::ExistingFile);
-    cmd->add_flag("--json", *json, "print one JSON object instead of the table");
-    cmd->add_option("--report", *report, "also write a self-contained HTML report to this file");
-    cmd->callback([=, &exit_code] { exit_code = run_eval(*real, *synth, *json, *report); });
+    auto a = std::make_shared<EvalArgs>();
+    cmd->add_option("REAL", a->real, "the real capture")->required()->check(CLI::ExistingFile);
+    cmd->add_option("SYNTH", a->synth, "the synthetic capture")->check(CLI::ExistingFile);
+    cmd->add_flag("--json", a->json, "print one JSON object instead of the table");
+    cmd->add_option("--report", a->report, "also write a self-contained HTML report to this file");
+    cmd->add_option("--model", a->model, "the .dgc or model file SYNTH was expanded from: its size goes in the report")
+        ->check(CLI::ExistingFile);
+    cmd->callback([a, &exit_code] { exit_code = run_eval(*a); });
 }}};
 
 }  // namespace

@@ -8,6 +8,8 @@
 
 #include "codec/fidelity/bin_labels.h"
 #include "codec/fidelity/binning.h"
+#include "codec/fidelity/report_glossary.h"
+#include "codec/fidelity/report_verdict.h"
 #include "codec/fidelity/svg_plot.h"
 
 namespace dgc::fidelity {
@@ -19,11 +21,22 @@ constexpr int kChartW = 640, kChartH = 250;
 constexpr size_t kMaxBars = 100;       // beyond this a categorical metric is drawn as a CDF
 constexpr size_t kJointTopBins = 30;   // joint metrics: the bins that carry most mass
 constexpr size_t kMaxSeriesPoints = 1500;
+constexpr const char* kPassColor = "#1a7f37";  // also the banner's, which the screenshot test looks for
+constexpr const char* kFailColor = "#b42318";
+constexpr const char* kNoneColor = "#8a8a8a";
+constexpr const char* kZoneColor = "#cdebd3";  // floor .. floor + tolerance
+constexpr double kBarW = 200;
 
 std::string value_text(const std::optional<double>& v) {
     if (!v) return "undefined";
     char b[32];
     std::snprintf(b, sizeof b, "%.3f", *v);
+    return b;
+}
+
+std::string margin_text(double m) {
+    char b[16];
+    std::snprintf(b, sizeof b, "%.2f", m);
     return b;
 }
 
@@ -111,94 +124,300 @@ std::string joint_chart(JointMetric m, const Histogram& a, const Histogram& b, c
     return svg_bar_chart(c, kChartW, kChartH);
 }
 
-// Per-second series from the trace's first window; long traces averaged into buckets.
+// Per-second series from each trace's first window, averaged into buckets of one width
+// for both traces so that the two lines share the x axis and the y scale.
 uint64_t span_seconds(const TraceProfile& p) {
     return p.seconds.empty() ? 0 : static_cast<uint64_t>(window_of(p.t1) - window_of(p.t0)) + 1;
 }
 
-// x_max: the longer trace's span, so that the two traces' panels share an axis.
-std::string series_chart(const TraceProfile& p, bool bytes, const std::string& name, const char* color, double x_max) {
-    LineChart c{"seconds since the first packet", bytes ? "bytes / s" : "packets / s", {}, false, x_max};
-    LineSeries s{name, color, {}, false};
-    if (!p.seconds.empty()) {
-        const int64_t w0 = window_of(p.t0);
-        const uint64_t span = span_seconds(p);
-        const uint64_t bucket = (std::max<uint64_t>(span, static_cast<uint64_t>(x_max)) + kMaxSeriesPoints - 1) /
-                                kMaxSeriesPoints;
-        std::vector<double> sum((span + bucket - 1) / bucket, 0.0);
-        for (const auto& sec : p.seconds)
-            sum[static_cast<uint64_t>(sec.window - w0) / bucket] += static_cast<double>(bytes ? sec.bytes : sec.packets);
-        for (size_t i = 0; i < sum.size(); ++i)
-            s.points.emplace_back(static_cast<double>(i * bucket), sum[i] / static_cast<double>(bucket));
-        if (bucket > 1) c.y_label += " (mean over " + std::to_string(bucket) + " s)";
+std::vector<std::pair<double, double>> per_second_points(const TraceProfile& p, bool bytes, uint64_t bucket) {
+    std::vector<std::pair<double, double>> pts;
+    if (p.seconds.empty()) return pts;
+    const int64_t w0 = window_of(p.t0);
+    const uint64_t span = span_seconds(p);
+    std::vector<double> sum((span + bucket - 1) / bucket, 0.0);
+    for (const auto& sec : p.seconds)
+        sum[static_cast<uint64_t>(sec.window - w0) / bucket] += static_cast<double>(bytes ? sec.bytes : sec.packets);
+    for (size_t i = 0; i < sum.size(); ++i)
+        pts.emplace_back(static_cast<double>(i * bucket), sum[i] / static_cast<double>(bucket));
+    return pts;
+}
+
+std::string series_chart(const TraceProfile& a, const TraceProfile& b, bool bytes, const Labels& l) {
+    const uint64_t span = std::max(span_seconds(a), span_seconds(b));
+    const uint64_t bucket = std::max<uint64_t>(1, (span + kMaxSeriesPoints - 1) / kMaxSeriesPoints);
+    LineChart c{"seconds since the trace's first packet", bytes ? "bytes / s" : "packets / s", {}, false,
+                static_cast<double>(span)};
+    c.series.push_back({l.real, kRealColor, per_second_points(a, bytes, bucket), false});
+    c.series.push_back({l.synth, kSynthColor, per_second_points(b, bytes, bucket), false});
+    if (bucket > 1) c.y_label += " (mean over " + std::to_string(bucket) + " s)";
+    return svg_line_chart(c, kChartW, kChartH);
+}
+
+const char* verdict_class(Verdict v) {
+    switch (v) {
+        case Verdict::kPass: return "pass";
+        case Verdict::kFail: return "fail";
+        default: return "na";
     }
-    c.series.push_back(std::move(s));
-    return svg_line_chart(c, kChartW, kChartH - 20);
 }
 
-// v: the score (nullptr in a floor-only report, where it is the floor itself).
-void card(std::ostringstream& o, const std::string& name, const std::optional<double>* v,
-          const std::optional<double>& fl, const std::string& svg) {
-    o << "<div class=\"card\"><h3>" << xml_escape(name) << " <span class=\"" << (v ? "v\">JSD " : "f\">")
-      << (v ? value_text(*v) + "</span> <span class=\"f\">" : std::string()) << "floor " << value_text(fl)
-      << "</span></h3>" << svg << "</div>\n";
+const char* verdict_color(Verdict v) {
+    switch (v) {
+        case Verdict::kPass: return kPassColor;
+        case Verdict::kFail: return kFailColor;
+        default: return kNoneColor;
+    }
 }
 
-// The JSD as a bar with the floor as a line, in one table cell.
-void bar_cell(std::ostringstream& o, const std::optional<double>& v, const std::optional<double>& fl, bool with_score) {
-    const double w = v ? *v * 160 : 0;
-    const double fw = fl ? *fl * 160 : 0;
-    o << "<td><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"170\" height=\"12\">"
-      << "<rect x=\"0\" y=\"1\" width=\"160\" height=\"10\" fill=\"#eee\"/>";
-    if (with_score) o << "<rect x=\"0\" y=\"1\" width=\"" << w << "\" height=\"10\" fill=\"#c0392b\"/>";
-    o << "<line x1=\"" << fw << "\" x2=\"" << fw << "\" y1=\"0\" y2=\"12\" stroke=\"#000\" stroke-width=\"2\"/>"
-      << "</svg></td>";
+std::string verdict_word(Verdict v) {
+    switch (v) {
+        case Verdict::kPass: return "pass";
+        case Verdict::kFail: return "FAIL";
+        default: return "-";
+    }
 }
 
-void summary_rows(std::ostringstream& o, const std::string& name, const std::optional<double>& v,
-                  const std::optional<double>& fl, bool with_score) {
-    o << "<tr><td>" << xml_escape(name) << "</td>";
-    if (with_score) o << "<td>" << value_text(v) << "</td>";
-    o << "<td>" << value_text(fl) << "</td>";
-    bar_cell(o, v, fl, with_score);
-    o << "</tr>\n";
+std::string limit_text(const std::optional<double>& fl, double margin) {
+    return fl ? "\u2264 " + value_text(*fl + margin) : std::string("-");
 }
 
-// The traffic-semantics checks: value, floor, pass (within floor + kSemanticMargin).
-void semantics_table(std::ostringstream& o, const SemanticSet& sc, const SemanticSet& fl, bool with_score) {
-    o << "<h2>Traffic semantics</h2>\n<p class=\"key\">Checks of docs/semantics.md (TCP connections, SYN payload, "
-         "header options, exact lengths, ICMP, UDP answers, address classes, MACs, TCP analysis), same JSD; a check "
-         "passes within its floor + "
-      << kSemanticMargin << ".</p>\n<table><tr><th>check</th>" << (with_score ? "<th>JSD</th>" : "")
-      << "<th>floor</th>" << (with_score ? "<th>pass</th>" : "") << "<th>"
-      << (with_score ? "JSD (bar), floor (line)" : "floor (line)") << "</th></tr>\n";
+// One line of a summary table. id: the row's anchor; glossary: the name has an entry.
+struct Row {
+    std::string id;
+    std::string name;
+    bool glossary = true;
+    std::optional<double> value, floor;
+    double margin = 0;
+    Verdict verdict = Verdict::kUndefined;
+};
+
+std::string name_cell(const std::string& name, bool glossary) {
+    return glossary ? "<a href=\"#g-" + name + "\">" + xml_escape(name) + "</a>" : xml_escape(name);
+}
+
+// The bars' common scale: the largest of every value and every pass limit in the table,
+// so that the bars use the width and a bar past the green zone is a failure at a glance.
+double bar_scale(const std::vector<Row>& rows, bool with_score) {
+    double s = 0;
+    for (const Row& r : rows) {
+        if (with_score && r.value) s = std::max(s, *r.value);
+        if (r.floor) s = std::max(s, *r.floor + (with_score ? r.margin : 0.0));
+    }
+    return s > 0 ? s : 1.0;
+}
+
+// Value as a bar in its verdict's colour, the floor as a line, the pass zone (floor to
+// floor + tolerance) in light green.
+std::string bar_svg(const Row& r, double scale, bool with_score) {
+    auto x = [&](double v) { return std::clamp(v / scale, 0.0, 1.0) * kBarW; };
+    std::ostringstream o;
+    o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kBarW + 4 << "\" height=\"14\">"
+      << "<rect x=\"0\" y=\"1\" width=\"" << kBarW << "\" height=\"12\" fill=\"#eee\"/>";
+    if (with_score && r.floor)
+        o << "<rect x=\"" << x(*r.floor) << "\" y=\"1\" width=\"" << x(*r.floor + r.margin) - x(*r.floor)
+          << "\" height=\"12\" fill=\"" << kZoneColor << "\"/>";
+    const std::optional<double>& bar = with_score ? r.value : r.floor;
+    if (bar)
+        o << "<rect class=\"bar\" x=\"0\" y=\"4\" width=\"" << x(*bar) << "\" height=\"6\" fill=\""
+          << (with_score ? verdict_color(r.verdict) : kNoneColor) << "\"/>";
+    if (with_score && r.floor)
+        o << "<line x1=\"" << x(*r.floor) << "\" x2=\"" << x(*r.floor) << "\" y1=\"0\" y2=\"14\" stroke=\"#000\" stroke-width=\"2\"/>";
+    o << "</svg>";
+    return o.str();
+}
+
+void summary_table(std::ostringstream& o, const std::string& id, const std::string& first, const std::vector<Row>& rows,
+                   bool with_score) {
+    const double scale = bar_scale(rows, with_score);
+    o << "<table id=\"" << id << "\"><tr><th>" << first << "</th>";
+    if (with_score) o << "<th>JSD</th>";
+    o << "<th>floor</th>";
+    if (with_score) o << "<th>pass if</th><th>verdict</th>";
+    o << "<th>" << (with_score ? "JSD (bar), floor (line), pass zone (green)" : "floor (bar)") << ", 0 to "
+      << value_text(scale) << "</th></tr>\n";
+    for (const Row& r : rows) {
+        o << "<tr id=\"row-" << r.id << "\"><td>" << name_cell(r.name, r.glossary) << "</td>";
+        if (with_score) o << "<td>" << value_text(r.value) << "</td>";
+        o << "<td>" << value_text(r.floor) << "</td>";
+        if (with_score)
+            o << "<td>" << limit_text(r.floor, r.margin) << "</td><td class=\"" << verdict_class(r.verdict) << "\">"
+              << verdict_word(r.verdict) << "</td>";
+        o << "<td>" << bar_svg(r, scale, with_score) << "</td></tr>\n";
+    }
+    o << "</table>\n";
+}
+
+std::vector<Row> metric_rows(const MetricSet& sc, const MetricSet& fl, const EvalVerdict& v) {
+    std::vector<Row> rows;
+    for (int i = 0; i < kMetricCount; ++i) {
+        const std::string n(kMetricNames[i]);
+        rows.push_back({n, n, true, sc.metrics[i], fl.metrics[i], kMetricMargin, v.metrics[i]});
+    }
+    rows.push_back({"mean-17", "mean of 17", false, sc.average, fl.average, kMetricMargin, v.average});
+    for (int i = 0; i < kJointCount; ++i) {
+        const std::string n(kJointNames[i]);
+        rows.push_back({n, n, true, sc.joint[i], fl.joint[i], kJointMargin, v.joint[i]});
+    }
+    rows.push_back({"mean-joint", "joint mean", false, sc.joint_average, fl.joint_average, kJointMargin, v.joint_average});
+    return rows;
+}
+
+std::vector<Row> semantic_rows(const SemanticSet& sc, const SemanticSet& fl, const EvalVerdict& v) {
+    std::vector<Row> rows;
     for (int i = 0; i < kSemanticCount; ++i) {
-        o << "<tr><td>" << kSemanticNames[i] << "</td>";
-        if (with_score) o << "<td>" << value_text(sc.checks[i]) << "</td>";
-        o << "<td>" << value_text(fl.checks[i]) << "</td>";
-        if (with_score) {
-            const std::optional<bool> pass = semantic_pass(sc.checks[i], fl.checks[i]);
-            o << "<td>" << (!pass ? "-" : *pass ? "ok" : "<b>FAIL</b>") << "</td>";
-        }
-        bar_cell(o, sc.checks[i], fl.checks[i], with_score);
-        o << "</tr>\n";
+        const std::string n(kSemanticNames[i]);
+        rows.push_back({n, n, true, sc.checks[i], fl.checks[i], kSemanticMargin, v.semantics[i]});
     }
-    o << "<tr><td>mean</td>";
-    if (with_score) o << "<td>" << value_text(sc.mean) << "</td>";
-    o << "<td>" << value_text(fl.mean) << "</td>";
-    if (with_score) o << "<td>" << semantic_failures(sc, fl) << " over</td>";
-    bar_cell(o, sc.mean, fl.mean, with_score);
-    o << "</tr>\n</table>\n";
+    rows.push_back({"mean-semantics", "mean", false, sc.mean, fl.mean, kSemanticMeanMargin, v.semantics_mean});
+    return rows;
+}
+
+std::string headline(const std::string& what, const std::optional<double>& value, const std::optional<double>& fl,
+                     double margin, Verdict v) {
+    return "<li>" + what + " " + value_text(value) + " against floor " + value_text(fl) + " + " + margin_text(margin) +
+           ": <b>" + (v == Verdict::kFail ? "fail" : v == Verdict::kPass ? "pass" : "undefined") + "</b></li>";
+}
+
+// " (a, b)": the names of the failing entries, "" when none fails.
+template <size_t N>
+std::string failing_names(const std::array<Verdict, N>& v, const std::array<std::string_view, N>& names) {
+    std::string list;
+    for (size_t i = 0; i < N; ++i)
+        if (v[i] == Verdict::kFail) list += (list.empty() ? "" : ", ") + std::string(names[i]);
+    return list.empty() ? list : " (" + list + ")";
+}
+
+void verdict_banner(std::ostringstream& o, const HtmlReportInput& in, const EvalVerdict* v) {
+    if (!v) {
+        o << "<div id=\"verdict\" class=\"verdict none\"><div class=\"big\">FLOOR</div><div>No synthetic trace: "
+             "the tables show how much the real trace differs from itself (its two flow-hash halves); there is "
+             "nothing to judge.</div></div>\n";
+        return;
+    }
+    const MetricSet& sc = in.score->score;
+    const MetricSet& fl = in.floor->score;
+    o << "<div id=\"verdict\" class=\"verdict " << (v->pass ? "pass" : "fail") << "\"><div class=\"big\">"
+      << (v->pass ? "PASS" : "FAIL") << "</div><div><ul>"
+      << headline("17-metric mean", sc.average, fl.average, kMetricMargin, v->average)
+      << headline("joint mean", sc.joint_average, fl.joint_average, kJointMargin, v->joint_average);
+    if (in.semantics && in.semantics_floor)
+        o << headline("semantics mean", in.semantics->mean, in.semantics_floor->mean, kSemanticMeanMargin,
+                      v->semantics_mean)
+          << "<li>semantics checks over floor + " << margin_text(kSemanticMargin) << ": <b>" << failures(v->semantics)
+          << " of " << kSemanticCount << "</b>" << failing_names(v->semantics, kSemanticNames) << "</li>";
+    o << "</ul><div class=\"small\">Shown, not part of the verdict: " << failures(v->metrics) << " of " << kMetricCount
+      << " metrics over floor + " << margin_text(kMetricMargin) << failing_names(v->metrics, kMetricNames) << ", "
+      << failures(v->joint) << " of " << kJointCount << " joint metrics over floor + " << margin_text(kJointMargin)
+      << failing_names(v->joint, kJointNames) << ".</div></div></div>\n";
+}
+
+std::string bytes_text(const std::optional<uint64_t>& b) {
+    return b ? format_si(static_cast<double>(*b)) + "B (" + std::to_string(*b) + " bytes)" : std::string("size unknown");
+}
+
+void metadata(std::ostringstream& o, const HtmlReportInput& in) {
+    const ReportMeta& m = in.meta;
+    o << "<table id=\"meta\" class=\"meta\">";
+    auto file_row = [&](const std::string& role, const ReportFile& f, const std::string& extra) {
+        o << "<tr><th>" << role << "</th><td>" << xml_escape(f.name) << "</td><td>" << bytes_text(f.bytes) << "</td><td>"
+          << extra << "</td></tr>";
+    };
+    auto packets = [](const PacketCounts& c) {
+        return std::to_string(c.ip) + " IP, " + std::to_string(c.nonip) + " non-IP packets";
+    };
+    const PacketCounts real_counts = in.floor_only
+        ? PacketCounts{in.score->real.ip + in.score->synthetic.ip, in.real->nonip_packets + in.synth->nonip_packets}
+        : in.score->real;
+    file_row("real", m.real, packets(real_counts) +
+                                 (in.floor_only ? " (halves: " + std::to_string(in.score->real.ip) + " / " +
+                                                      std::to_string(in.score->synthetic.ip) + " IP)"
+                                                : std::string()));
+    if (!in.floor_only) {
+        file_row("synthetic", m.synth, packets(in.score->synthetic));
+        if (m.model) {
+            std::string per;
+            if (m.model->bytes && real_counts.ip) {
+                char b[64];
+                std::snprintf(b, sizeof b, "%.3f bytes per real IP packet", static_cast<double>(*m.model->bytes) /
+                                                                              static_cast<double>(real_counts.ip));
+                per = b;
+            }
+            file_row("model", *m.model, per);
+        }
+        o << "<tr><th><a href=\"#g-replay\">replay</a></th><td colspan=\"3\">" << value_text(in.score->replay)
+          << "</td></tr>";
+    }
+    o << "<tr><th>tool</th><td colspan=\"3\">" << xml_escape(m.tool_version) << "</td></tr><tr><th>generated</th>"
+      << "<td colspan=\"3\">" << xml_escape(m.generated_utc) << "</td></tr></table>\n";
+}
+
+std::string percent(double share) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.1f %%", 100 * share);
+    return b;
+}
+
+// Protocol mix and top talkers, each a table with the two traces side by side.
+void mix_and_talkers(std::ostringstream& o, const HtmlReportInput& in, const Labels& l) {
+    o << "<h2>Protocol mix and top talkers</h2>\n<div class=\"grid\">\n<table id=\"proto-mix\"><tr><th>"
+         "<a href=\"#g-proto\">protocol</a></th><th>"
+      << xml_escape(l.real) << "</th><th>" << xml_escape(l.synth) << "</th></tr>\n";
+    for (const ProtoShare& p : protocol_mix(in.real->metrics[kProto], in.synth->metrics[kProto]))
+        o << "<tr><td>" << proto_label(p.proto) << "</td><td>" << percent(p.real) << "</td><td>" << percent(p.synth)
+          << "</td></tr>\n";
+    o << "</table>\n";
+    if (!in.real_talkers.empty() || !in.synth_talkers.empty()) {
+        o << "<table id=\"talkers\"><tr><th>rank</th><th>" << xml_escape(l.real) << " source</th><th>packets</th><th>"
+          << xml_escape(l.synth) << " source</th><th>packets</th></tr>\n";
+        auto cells = [](const std::vector<Talker>& t, size_t i, uint64_t total) {
+            if (i >= t.size()) return std::string("<td></td><td></td>");
+            return "<td>" + xml_escape(t[i].address) + "</td><td>" + std::to_string(t[i].packets) + " (" +
+                   percent(total ? static_cast<double>(t[i].packets) / static_cast<double>(total) : 0.0) + ")</td>";
+        };
+        for (size_t i = 0; i < std::max(in.real_talkers.size(), in.synth_talkers.size()); ++i)
+            o << "<tr><td>" << i + 1 << "</td>" << cells(in.real_talkers, i, in.real->ip_packets)
+              << cells(in.synth_talkers, i, in.synth->ip_packets) << "</tr>\n";
+        o << "</table>\n";
+    }
+    o << "</div>\n";
+}
+
+void glossary_section(std::ostringstream& o) {
+    o << "<h2 id=\"glossary\">Glossary</h2>\n<dl class=\"glossary\">\n";
+    for (const GlossaryEntry& e : glossary())
+        o << "<dt id=\"g-" << e.name << "\">" << e.name << "</dt><dd>" << xml_escape(e.meaning) << "</dd>\n";
+    o << "</dl>\n";
+}
+
+// A chart card. v: the score and its verdict (null in a floor-only report).
+void card(std::ostringstream& o, const std::string& name, const std::optional<double>* v, Verdict verdict,
+          const std::optional<double>& fl, double margin, const std::string& svg) {
+    o << "<div class=\"card\" id=\"card-" << name << "\"><h3>" << xml_escape(name) << " ";
+    if (v)
+        o << "<span class=\"" << verdict_class(verdict) << "\">JSD " << value_text(*v) << " " << verdict_word(verdict)
+          << "</span> <span class=\"f\">floor " << value_text(fl) << ", pass " << limit_text(fl, margin) << "</span>";
+    else
+        o << "<span class=\"f\">floor " << value_text(fl) << "</span>";
+    o << "</h3><p class=\"m\">" << xml_escape(meaning_of(name)) << "</p>" << svg << "</div>\n";
 }
 
 constexpr const char* kStyle =
     "body{font-family:sans-serif;margin:16px;color:#222}"
     "h1{font-size:22px}h2{font-size:18px;margin-top:28px}"
-    "table{border-collapse:collapse;font-size:13px}td,th{padding:2px 10px;text-align:left}"
+    "table{border-collapse:collapse;font-size:13px;align-self:flex-start}td,th{padding:2px 10px;text-align:left}"
     "tr:nth-child(even){background:#f3f3f3}"
+    ".meta th{text-align:right;color:#555}"
     ".grid{display:flex;flex-wrap:wrap;gap:12px}"
     ".card{border:1px solid #ccc;border-radius:4px;padding:4px 6px;width:646px}"
-    ".card h3{font-size:15px;margin:4px 0}.v{color:#c0392b;margin-left:12px}.f{color:#555;margin-left:12px}"
+    ".card h3{font-size:15px;margin:4px 0}.f{color:#555;margin-left:12px}.m{font-size:12px;color:#555;margin:0 0 2px}"
+    "td.pass,span.pass{color:#1a7f37;font-weight:bold}td.fail,span.fail{color:#b42318;font-weight:bold}"
+    "td.na,span.na{color:#888}span.pass,span.fail,span.na{margin-left:12px}"
+    ".verdict{display:flex;gap:28px;align-items:center;color:#fff;border-radius:6px;padding:8px 20px;margin:8px 0 14px}"
+    ".verdict.pass{background:#1a7f37}.verdict.fail{background:#b42318}.verdict.none{background:#666}"
+    ".verdict .big{font-size:40px;font-weight:bold;letter-spacing:2px}.verdict ul{margin:4px 0;padding-left:18px}"
+    ".verdict .small{font-size:12px;opacity:0.9}"
+    ".glossary dt{font-weight:bold;font-family:monospace;margin-top:4px}.glossary dd{margin-left:24px;font-size:13px}"
     ".key{font-size:13px;color:#444}";
 
 }  // namespace
@@ -207,43 +426,53 @@ std::string render_html_report(const HtmlReportInput& in) {
     const FidelityReport& sc = *in.score;
     const FidelityReport& fl = *in.floor;
     const Labels l{in.real_label, in.synth_label};
+    const bool with_sem = in.semantics && in.semantics_floor;
+    const std::optional<EvalVerdict> verdict =
+        in.floor_only ? std::nullopt
+                      : std::optional<EvalVerdict>(judge(sc.score, fl.score, with_sem ? in.semantics : nullptr,
+                                                         with_sem ? in.semantics_floor : nullptr));
+    const EvalVerdict none{};
+    const EvalVerdict& v = verdict ? *verdict : none;
     std::ostringstream o;
     o << "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><meta charset=\"utf-8\"/><title>"
       << xml_escape(in.title) << "</title><style>" << kStyle << "</style></head><body>\n";
-    o << "<h1>" << xml_escape(in.title) << "</h1>\n<p class=\"key\">Jensen\u2013Shannon divergence, log base 2: 0 = "
-      << "identical distributions, 1 = disjoint. The floor compares two halves of the real trace split by flow "
-         "key: what a perfect generator would score at half the volume.</p>\n";
+    o << "<h1>" << xml_escape(in.title) << "</h1>\n";
+    verdict_banner(o, in, verdict ? &*verdict : nullptr);
+    metadata(o, in);
+    o << "<p class=\"key\">Each metric is a Jensen\u2013Shannon divergence (JSD, log base 2) between the two traces' "
+         "histograms: 0 = identical distributions, 1 = disjoint. The floor compares two halves of the real trace "
+         "split by flow key: what a perfect generator would score at half the volume. A value passes when it is at "
+         "most its floor plus a tolerance: "
+      << margin_text(kMetricMargin) << " for the 17 metrics and their mean, " << margin_text(kJointMargin)
+      << " for the joint metrics, " << margin_text(kSemanticMargin) << " for each semantics check and "
+      << margin_text(kSemanticMeanMargin)
+      << " for their mean. The verdict takes the three means and every semantics check. Names link to the "
+         "<a href=\"#glossary\">glossary</a>.</p>\n";
 
-    o << "<table><tr><th>metric</th>" << (in.floor_only ? "" : "<th>JSD</th>")
-      << "<th>floor</th><th>" << (in.floor_only ? "floor (line)" : "JSD (bar), floor (line)") << "</th></tr>\n";
-    for (int i = 0; i < kMetricCount; ++i)
-        summary_rows(o, std::string(kMetricNames[i]), sc.score.metrics[i], fl.score.metrics[i], !in.floor_only);
-    summary_rows(o, "mean of 17", sc.score.average, fl.score.average, !in.floor_only);
-    for (int i = 0; i < kJointCount; ++i)
-        summary_rows(o, std::string(kJointNames[i]), sc.score.joint[i], fl.score.joint[i], !in.floor_only);
-    summary_rows(o, "joint mean", sc.score.joint_average, fl.score.joint_average, !in.floor_only);
-    o << "</table>\n<p>Packets: " << xml_escape(in.real_label) << " " << sc.real.ip << " IP, " << sc.real.nonip
-      << " non-IP; " << xml_escape(in.synth_label) << " " << sc.synthetic.ip << " IP, " << sc.synthetic.nonip
-      << " non-IP.";
-    if (!in.floor_only) o << " Replay (synthetic flows with a real flow's key): " << value_text(sc.replay) << ".";
-    o << "</p>\n";
-    if (in.semantics && in.semantics_floor) semantics_table(o, *in.semantics, *in.semantics_floor, !in.floor_only);
+    o << "<h2>Fidelity metrics</h2>\n";
+    summary_table(o, "metrics", "metric", metric_rows(sc.score, fl.score, v), !in.floor_only);
+    if (with_sem) {
+        o << "<h2>Traffic semantics</h2>\n<p class=\"key\">Checks of docs/semantics.md, same JSD: does the synthetic "
+             "trace look like the same kind of traffic to an analyst's tools.</p>\n";
+        summary_table(o, "semantics", "check", semantic_rows(*in.semantics, *in.semantics_floor, v), !in.floor_only);
+    }
+    mix_and_talkers(o, in, l);
+
+    o << "<h2>Per-second traffic</h2>\n<div class=\"grid\"><div class=\"card\"><h3>packets per second</h3>"
+      << series_chart(*in.real, *in.synth, false, l) << "</div><div class=\"card\"><h3>bytes per second</h3>"
+      << series_chart(*in.real, *in.synth, true, l) << "</div></div>\n";
 
     o << "<h2>The 17 metrics</h2>\n<div class=\"grid\">\n";
     for (int i = 0; i < kMetricCount; ++i)
-        card(o, std::string(kMetricNames[i]), in.floor_only ? nullptr : &sc.score.metrics[i], fl.score.metrics[i],
+        card(o, std::string(kMetricNames[i]), in.floor_only ? nullptr : &sc.score.metrics[i], v.metrics[i],
+             fl.score.metrics[i], kMetricMargin,
              metric_chart(static_cast<Metric>(i), in.real->metrics[i], in.synth->metrics[i], l));
     o << "</div>\n<h2>Joint structure</h2>\n<div class=\"grid\">\n";
     for (int i = 0; i < kJointCount; ++i)
-        card(o, std::string(kJointNames[i]), in.floor_only ? nullptr : &sc.score.joint[i], fl.score.joint[i],
-             joint_chart(static_cast<JointMetric>(i), in.real->joint[i], in.synth->joint[i], l));
-    const double x_max = static_cast<double>(std::max(span_seconds(*in.real), span_seconds(*in.synth)));
-    o << "</div>\n<h2>Per-second traffic</h2>\n";
-    for (auto [p, name, color] : {std::tuple{in.real, l.real, kRealColor}, std::tuple{in.synth, l.synth, kSynthColor}}) {
-        o << "<h3>" << xml_escape(name) << "</h3><div class=\"grid\"><div class=\"card\">"
-          << series_chart(*p, false, name, color, x_max) << "</div><div class=\"card\">" << series_chart(*p, true, name, color, x_max)
-          << "</div></div>\n";
-    }
+        card(o, std::string(kJointNames[i]), in.floor_only ? nullptr : &sc.score.joint[i], v.joint[i],
+             fl.score.joint[i], kJointMargin, joint_chart(static_cast<JointMetric>(i), in.real->joint[i], in.synth->joint[i], l));
+    o << "</div>\n";
+    glossary_section(o);
     o << "</body></html>\n";
     return o.str();
 }

@@ -1,0 +1,91 @@
+// `dgcctl eval --json --report --model` end to end: the JSON's "verdict" matches the
+// numbers printed beside it, the existing keys stay, the report carries the metadata, and
+// an unwritable report fails before any work with the reason.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "codec/fidelity/report_verdict.h"
+
+namespace dgc::fidelity {
+namespace {
+
+std::string dev(const std::string& name) { return std::string(DGC_SHARED_DATA) + "/pcaps/dev/" + name; }
+std::string dgcctl() { return std::string(DGC_BINARY_DIR) + "/tools/dgcctl"; }
+std::string slurp(const std::string& path) {
+    std::ifstream f(path);
+    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+std::optional<double> num(const nlohmann::json& v) {
+    return v.is_null() ? std::nullopt : std::optional<double>(v.get<double>());
+}
+std::string tmp(const std::string& name) { return ::testing::TempDir() + "/dgc_cli_" + std::to_string(::getpid()) + name; }
+
+TEST(ReportCli, JsonVerdictAndReportMetadata) {
+    const std::string real = dev("USTC-TFC2016__Tinba.pcap"), synth = dev("nDPI__gnutella.pcap");
+    const std::string model = dev("PcapPlusPlus__example.pcap");  // any file: the report shows its size
+    const std::string json = tmp(".json"), html = tmp(".html");
+    const std::string cmd = dgcctl() + " eval --json '" + real + "' '" + synth + "' --report '" + html + "' --model '" +
+                            model + "' > '" + json + "'";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    const nlohmann::json j = nlohmann::json::parse(slurp(json));
+    for (const char* key : {"metrics", "average", "floor", "floor_average", "packets", "replay", "joint", "joint_average",
+                            "joint_floor", "joint_floor_average", "semantics", "verdict"})
+        EXPECT_TRUE(j.contains(key)) << key;
+    const nlohmann::json& v = j["verdict"];
+    for (int i = 0; i < kMetricCount; ++i) {
+        const std::string n(kMetricNames[i]);
+        const Verdict want = verdict_of(num(j["metrics"][n]), num(j["floor"][n]), kMetricMargin);
+        EXPECT_EQ(v["metrics"][n].is_null() ? "undefined" : v["metrics"][n].get<std::string>(), verdict_name(want)) << n;
+    }
+    for (int i = 0; i < kJointCount; ++i) {
+        const std::string n(kJointNames[i]);
+        const Verdict want = verdict_of(num(j["joint"][n]), num(j["joint_floor"][n]), kJointMargin);
+        EXPECT_EQ(v["joint"][n].is_null() ? "undefined" : v["joint"][n].get<std::string>(), verdict_name(want)) << n;
+    }
+    for (int i = 0; i < kSemanticCount; ++i) {
+        const std::string n(kSemanticNames[i]);
+        const nlohmann::json& pass = j["semantics"]["checks"][n]["pass"];
+        EXPECT_EQ(v["semantics"][n], pass.is_null() ? nlohmann::json(nullptr) : nlohmann::json(pass.get<bool>() ? "pass" : "fail"))
+            << n;
+    }
+    EXPECT_EQ(v["overall"], "fail");  // a DNS trojan's trace is no gnutella
+    EXPECT_EQ(v["average"], "fail");
+
+    const std::string page = slurp(html);
+    EXPECT_NE(page.find("class=\"verdict fail\""), std::string::npos);
+    for (const std::string& f : {real, synth, model})
+        EXPECT_NE(page.find(std::to_string(std::filesystem::file_size(f)) + " bytes"), std::string::npos) << f;
+    EXPECT_NE(page.find(model), std::string::npos);
+    EXPECT_TRUE(std::regex_search(page, std::regex("<td colspan=\"3\">dgcctl [0-9]+\\.[0-9]+\\.[0-9]+</td>")));
+    EXPECT_TRUE(std::regex_search(page, std::regex("<td colspan=\"3\">20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z</td>")));
+}
+
+TEST(ReportCli, FloorOnlyJsonHasNoVerdict) {
+    const std::string json = tmp("_floor.json");
+    const std::string cmd = dgcctl() + " eval --json '" + dev("nDPI__gnutella.pcap") + "' > '" + json + "'";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    const nlohmann::json j = nlohmann::json::parse(slurp(json));
+    EXPECT_TRUE(j.contains("floor"));
+    EXPECT_FALSE(j.contains("verdict"));
+}
+
+TEST(ReportCli, UnwritableReportFailsFirstWithTheReason) {
+    const std::string out = tmp("_unwritable.out"), err = tmp("_unwritable.err");
+    const std::string cmd = dgcctl() + " eval '" + dev("USTC-TFC2016__Tinba.pcap") + "' '" + dev("nDPI__gnutella.pcap") +
+                            "' --report /nonexistent-dir/r.html > '" + out + "' 2> '" + err + "'";
+    const int rc = std::system(cmd.c_str());
+    ASSERT_TRUE(WIFEXITED(rc));
+    EXPECT_EQ(WEXITSTATUS(rc), 1);
+    EXPECT_NE(slurp(err).find("cannot write report /nonexistent-dir/r.html: No such file or directory"), std::string::npos)
+        << slurp(err);
+    EXPECT_EQ(slurp(out), "") << "no table: it failed before the work";
+}
+
+}  // namespace
+}  // namespace dgc::fidelity

@@ -44,6 +44,19 @@ std::string read_file(const std::filesystem::path& p) {
     return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
+// `bytes` pseudo-random bytes segmented into 16 KiB frames at dir/seg.
+struct TestSegment {
+    std::string path;
+    RawFrameIndex index;
+};
+TestSegment write_test_segment(const TempDir& dir, size_t bytes, uint32_t seed) {
+    auto src = (dir.p / "src").string(), seg = (dir.p / "seg").string();
+    std::ofstream(src, std::ios::binary) << pseudo_random_bytes(bytes, seed);
+    auto idx = write_raw_segment(src, seg, 16'384);
+    EXPECT_TRUE(idx.ok()) << idx.status().message();
+    return {seg, idx ? *idx : RawFrameIndex{}};
+}
+
 TEST(RawSegment, Crc32IsTheZlibOne) {
     EXPECT_EQ(crc32("123456789"), 0xcbf43926u);  // the standard check value
     EXPECT_EQ(crc32(""), 0u);
@@ -100,10 +113,8 @@ TEST(RawSegment, IndexVersion2DetectsEveryFlippedByte) {
 
 TEST(RawSegment, VerifySegmentFindsEveryFlippedByteInItsFrame) {
     TempDir dir;
-    auto src = (dir.p / "src").string(), seg = (dir.p / "seg").string();
-    std::ofstream(src, std::ios::binary) << pseudo_random_bytes(50'000, 3);
-    auto idx = write_raw_segment(src, seg, 16'384);
-    ASSERT_TRUE(idx.ok());
+    auto [seg, index] = write_test_segment(dir, 50'000, 3);
+    const RawFrameIndex* idx = &index;
     ASSERT_EQ(idx->frames.size(), 4u);
     const std::string bytes = read_file(seg);
     EXPECT_TRUE(verify_segment(*idx, bytes).empty());
@@ -126,11 +137,7 @@ TEST(RawSegment, VerifySegmentFindsEveryFlippedByteInItsFrame) {
 
 TEST(RawSegment, Version1SegmentsAreCheckedByDecompressionOnly) {
     TempDir dir;
-    auto src = (dir.p / "src").string(), seg = (dir.p / "seg").string();
-    std::ofstream(src, std::ios::binary) << pseudo_random_bytes(40'000, 4);
-    auto idx = write_raw_segment(src, seg, 16'384);
-    ASSERT_TRUE(idx.ok());
-    RawFrameIndex v1 = *idx;
+    auto [seg, v1] = write_test_segment(dir, 40'000, 4);
     v1.version = 1;
     for (auto& f : v1.frames) f.crc = 0;
     auto dec = decode_frame_index(encode_frame_index(v1));
@@ -145,11 +152,8 @@ TEST(RawSegment, Version1SegmentsAreCheckedByDecompressionOnly) {
 
 TEST(RawSegment, ReaderRefusesAFrameWhoseChecksumDisagrees) {
     TempDir dir;
-    auto src = (dir.p / "src").string(), seg = (dir.p / "seg").string();
-    std::ofstream(src, std::ios::binary) << pseudo_random_bytes(40'000, 6);
-    auto idx = write_raw_segment(src, seg, 16'384);
-    ASSERT_TRUE(idx.ok());
-    RawFrameIndex wrong = *idx;
+    auto [seg, wrong] = write_test_segment(dir, 40'000, 6);
+    ASSERT_EQ(wrong.frames.size(), 3u);
     wrong.frames[1].crc ^= 1;  // the bytes are fine, so only the CRC can refuse them
     auto r = RawSegmentReader::open(seg, wrong);
     ASSERT_TRUE(r.ok());

@@ -202,12 +202,12 @@ int run_eval(const EvalArgs& a) {
         in.floor = &fl;
         in.semantics_floor = &sem_floor;
         in.semantics = sem ? sem : &sem_floor;
-        in.meta.real = {real_path, file_bytes(real_path)};
+        in.meta.real = {real_path, file_bytes(real_path), real_counts};
         in.meta.tool_version = std::string("dgcctl ") + DGC_PROJECT_VERSION;
         in.meta.generated_utc = utc_now_iso8601();
         if (score) {
-            in.meta.synth = {synth_path, file_bytes(synth_path)};
-            if (!a.model.empty()) in.meta.model = fidelity::ReportFile{a.model, file_bytes(a.model)};
+            in.meta.synth = {synth_path, file_bytes(synth_path), score->synthetic};
+            if (!a.model.empty()) in.meta.model = fidelity::ReportFile{a.model, file_bytes(a.model), std::nullopt};
             in.real_talkers = fidelity::top_talkers(real->records, kTopTalkers);
             in.synth_talkers = fidelity::top_talkers(synth->records, kTopTalkers);
             in.title = "Fidelity of " + synth_path + " (synthetic) against " + real_path + " (real)";

@@ -248,27 +248,28 @@ void summary_table(std::ostringstream& o, const std::string& id, const std::stri
     o << "</table>\n";
 }
 
+// One row per name of a family (the 17, the joint metrics, the checks), each its own
+// glossary entry.
+template <size_t N>
+void add_named(std::vector<Row>& rows, const std::array<std::string_view, N>& names,
+               const std::array<std::optional<double>, N>& values, const std::array<std::optional<double>, N>& floors,
+               double margin, const std::array<Verdict, N>& verdicts) {
+    for (size_t i = 0; i < N; ++i)
+        rows.push_back({std::string(names[i]), std::string(names[i]), true, values[i], floors[i], margin, verdicts[i]});
+}
+
 std::vector<Row> metric_rows(const MetricSet& sc, const MetricSet& fl, const EvalVerdict& v) {
     std::vector<Row> rows;
-    for (int i = 0; i < kMetricCount; ++i) {
-        const std::string n(kMetricNames[i]);
-        rows.push_back({n, n, true, sc.metrics[i], fl.metrics[i], kMetricMargin, v.metrics[i]});
-    }
+    add_named(rows, kMetricNames, sc.metrics, fl.metrics, kMetricMargin, v.metrics);
     rows.push_back({"mean-17", "mean of 17", false, sc.average, fl.average, kMetricMargin, v.average});
-    for (int i = 0; i < kJointCount; ++i) {
-        const std::string n(kJointNames[i]);
-        rows.push_back({n, n, true, sc.joint[i], fl.joint[i], kJointMargin, v.joint[i]});
-    }
+    add_named(rows, kJointNames, sc.joint, fl.joint, kJointMargin, v.joint);
     rows.push_back({"mean-joint", "joint mean", false, sc.joint_average, fl.joint_average, kJointMargin, v.joint_average});
     return rows;
 }
 
 std::vector<Row> semantic_rows(const SemanticSet& sc, const SemanticSet& fl, const EvalVerdict& v) {
     std::vector<Row> rows;
-    for (int i = 0; i < kSemanticCount; ++i) {
-        const std::string n(kSemanticNames[i]);
-        rows.push_back({n, n, true, sc.checks[i], fl.checks[i], kSemanticMargin, v.semantics[i]});
-    }
+    add_named(rows, kSemanticNames, sc.checks, fl.checks, kSemanticMargin, v.semantics);
     rows.push_back({"mean-semantics", "mean", false, sc.mean, fl.mean, kSemanticMeanMargin, v.semantics_mean});
     return rows;
 }
@@ -326,15 +327,14 @@ void metadata(std::ostringstream& o, const HtmlReportInput& in) {
     auto packets = [](const PacketCounts& c) {
         return std::to_string(c.ip) + " IP, " + std::to_string(c.nonip) + " non-IP packets";
     };
-    const PacketCounts real_counts = in.floor_only
-        ? PacketCounts{in.score->real.ip + in.score->synthetic.ip, in.real->nonip_packets + in.synth->nonip_packets}
-        : in.score->real;
+    const PacketCounts real_counts = m.real.packets.value_or(
+        in.floor_only ? PacketCounts{in.score->real.ip + in.score->synthetic.ip, 0} : in.score->real);
     file_row("real", m.real, packets(real_counts) +
                                  (in.floor_only ? " (halves: " + std::to_string(in.score->real.ip) + " / " +
                                                       std::to_string(in.score->synthetic.ip) + " IP)"
                                                 : std::string()));
     if (!in.floor_only) {
-        file_row("synthetic", m.synth, packets(in.score->synthetic));
+        file_row("synthetic", m.synth, packets(m.synth.packets.value_or(in.score->synthetic)));
         if (m.model) {
             std::string per;
             if (m.model->bytes && real_counts.ip) {

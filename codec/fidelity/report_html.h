@@ -23,6 +23,9 @@ namespace dgc::fidelity {
 struct ReportFile {
     std::string name;               // as the caller named it (a path)
     std::optional<uint64_t> bytes;  // its size, when known
+    // Its IP and non-IP packets; when absent, the score's counts (a floor-only report's
+    // score holds the halves' IP packets only, so the caller gives REAL's there).
+    std::optional<PacketCounts> packets;
 };
 
 struct ReportMeta {

@@ -60,13 +60,27 @@ const Pair& tinba() {
     return p;
 }
 
+HtmlReportInput basic_input(std::string title, std::string real_label, std::string synth_label, const TraceProfile& rp,
+                            const TraceProfile& sp, const FidelityReport& score, const FidelityReport& fl, bool floor_only) {
+    HtmlReportInput in;
+    in.title = std::move(title);
+    in.real_label = std::move(real_label);
+    in.synth_label = std::move(synth_label);
+    in.real = &rp;
+    in.synth = &sp;
+    in.score = &score;
+    in.floor = &fl;
+    in.floor_only = floor_only;
+    return in;
+}
+
 HtmlReportInput input_for(const Pair& p, const FidelityReport& score) {
-    HtmlReportInput in{"Tinba <vs> perturbed & co", "real", "synthetic", &p.rp, &p.sp, &score, &p.fl, false};
+    HtmlReportInput in = basic_input("Tinba <vs> perturbed & co", "real", "synthetic", p.rp, p.sp, score, p.fl, false);
     in.semantics = &p.sem;
     in.semantics_floor = &p.sem_floor;
-    in.meta.real = {"/data/real.pcap", 1234567};
-    in.meta.synth = {"/tmp/syn <1>.pcap", 7654};
-    in.meta.model = ReportFile{"x.dgc", 4321};
+    in.meta.real = {"/data/real.pcap", 1234567, std::nullopt};  // counts from the score
+    in.meta.synth = {"/tmp/syn <1>.pcap", 7654, std::nullopt};
+    in.meta.model = ReportFile{"x.dgc", 4321, std::nullopt};
     in.meta.tool_version = "dgcctl 9.8.7";
     in.meta.generated_utc = "2026-12-01T08:40:00Z";
     in.real_talkers = top_talkers(p.real, 10);
@@ -76,7 +90,7 @@ HtmlReportInput input_for(const Pair& p, const FidelityReport& score) {
 
 TEST(HtmlReport, WellFormedWithAChartPerMetric) {
     const Pair& p = tinba();
-    HtmlReportInput in{"Tinba <vs> perturbed & co", "real", "synthetic", &p.rp, &p.sp, &p.score, &p.fl, false};
+    const HtmlReportInput in = basic_input("Tinba <vs> perturbed & co", "real", "synthetic", p.rp, p.sp, p.score, p.fl, false);
     const std::string html = render_html_report(in);
 
     for (auto name : kMetricNames) {
@@ -256,7 +270,7 @@ TEST(HtmlReport, FloorOnlyShowsTheHalvesAndNoScore) {
     const FlowHashSplit halves = split_by_flow_hash(cap->records);
     const TraceProfile a = profile_trace(halves.first), b = profile_trace(halves.second);
     const FidelityReport fl = evaluate(a, b);
-    HtmlReportInput in{"floor", "half A", "half B", &a, &b, &fl, &fl, true};
+    const HtmlReportInput in = basic_input("floor", "half A", "half B", a, b, fl, fl, true);
     const std::string html = render_html_report(in);
     EXPECT_EQ(html.find("JSD 0"), std::string::npos);  // the floor is not a score
     EXPECT_EQ(count(html, "floor 0.") + count(html, "floor 1.") + count(html, "floor undefined"), 22u);

@@ -66,13 +66,21 @@ TEST(ReportCli, JsonVerdictAndReportMetadata) {
     EXPECT_TRUE(std::regex_search(page, std::regex("<td colspan=\"3\">20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z</td>")));
 }
 
-TEST(ReportCli, FloorOnlyJsonHasNoVerdict) {
-    const std::string json = tmp("_floor.json");
-    const std::string cmd = dgcctl() + " eval --json '" + dev("nDPI__gnutella.pcap") + "' > '" + json + "'";
+// REAL alone: no verdict, and the report counts REAL's packets, not its halves' (which
+// hold no non-IP packets).
+TEST(ReportCli, FloorOnlyHasNoVerdictAndRealsCounts) {
+    const std::string json = tmp("_floor.json"), html = tmp("_floor.html");
+    const std::string cmd = dgcctl() + " eval --json '" + dev("nDPI__gnutella.pcap") + "' --report '" + html + "' > '" +
+                            json + "'";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     const nlohmann::json j = nlohmann::json::parse(slurp(json));
     EXPECT_TRUE(j.contains("floor"));
     EXPECT_FALSE(j.contains("verdict"));
+    const uint64_t ip = j["packets"]["real"]["ip"], nonip = j["packets"]["real"]["nonip"];
+    ASSERT_GT(nonip, 0u);
+    const std::string page = slurp(html);
+    EXPECT_NE(page.find(std::to_string(ip) + " IP, " + std::to_string(nonip) + " non-IP packets"), std::string::npos);
+    EXPECT_NE(page.find("class=\"verdict none\""), std::string::npos);
 }
 
 TEST(ReportCli, UnwritableReportFailsFirstWithTheReason) {

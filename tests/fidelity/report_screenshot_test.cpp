@@ -46,7 +46,16 @@ std::string screenshot(const std::string& chromium, const std::vector<PacketReco
     const TraceProfile rp = profile_trace(real), sp = profile_trace(synth);
     const FidelityReport score = evaluate(rp, sp), fl = floor(real);
     const SemanticSet sem = semantics(real, synth), sem_floor = semantics_floor(real);
-    HtmlReportInput in{"screenshot " + tag, "real", "synthetic", &rp, &sp, &score, &fl, false, &sem, &sem_floor};
+    HtmlReportInput in;
+    in.title = "screenshot " + tag;
+    in.real_label = "real";
+    in.synth_label = "synthetic";
+    in.real = &rp;
+    in.synth = &sp;
+    in.score = &score;
+    in.floor = &fl;
+    in.semantics = &sem;
+    in.semantics_floor = &sem_floor;
     in.meta.tool_version = "dgcctl test";
     in.meta.generated_utc = "2026-12-01T00:00:00Z";
     const std::string dir = ::testing::TempDir() + "/dgc_report_shot_" + std::to_string(::getpid()) + "_" + tag;

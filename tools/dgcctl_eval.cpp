@@ -34,30 +34,48 @@ std::string cell(const std::optional<double>& v) {
     return b;
 }
 
-void print_row(const std::string& name, const std::optional<double>* score, const std::optional<double>& fl) {
+std::string pass_mark(fidelity::Verdict v) {
+    switch (v) {
+        case fidelity::Verdict::kPass: return "ok";
+        case fidelity::Verdict::kFail: return "FAIL";
+        default: return "-";
+    }
+}
+
+// One line: name, JSD and pass mark (with SYNTH), floor.
+void print_row(const std::string& name, const std::optional<double>* score, const std::optional<double>& fl,
+               fidelity::Verdict v) {
     char b[128];
     if (score)
-        std::snprintf(b, sizeof b, "%-18s %8s %8s\n", name.c_str(), cell(*score).c_str(), cell(fl).c_str());
+        std::snprintf(b, sizeof b, "%-18s %8s %8s %6s\n", name.c_str(), cell(*score).c_str(), cell(fl).c_str(),
+                      pass_mark(v).c_str());
     else
         std::snprintf(b, sizeof b, "%-18s %8s\n", name.c_str(), cell(fl).c_str());
     std::cout << b;
 }
 
-void print_table(const FidelityReport* score, const FidelityReport& fl, const fidelity::PacketCounts& real) {
-    using fidelity::kMetricNames, fidelity::kJointNames;
+void print_header(const std::string& first, bool with_score) {
     char b[128];
-    if (score)
-        std::snprintf(b, sizeof b, "%-18s %8s %8s\n", "metric", "JSD", "floor");
+    if (with_score)
+        std::snprintf(b, sizeof b, "%-18s %8s %8s %6s\n", first.c_str(), "JSD", "floor", "pass");
     else
-        std::snprintf(b, sizeof b, "%-18s %8s\n", "metric", "floor");
+        std::snprintf(b, sizeof b, "%-18s %8s\n", first.c_str(), "floor");
     std::cout << b;
+}
+
+// v: the verdicts (all undefined without SYNTH).
+void print_table(const FidelityReport* score, const FidelityReport& fl, const fidelity::PacketCounts& real,
+                 const fidelity::EvalVerdict& v) {
+    using fidelity::kMetricNames, fidelity::kJointNames;
+    print_header("metric", score);
     for (int i = 0; i < fidelity::kMetricCount; ++i)
-        print_row(std::string(kMetricNames[i]), score ? &score->score.metrics[i] : nullptr, fl.score.metrics[i]);
-    print_row("mean (17)", score ? &score->score.average : nullptr, fl.score.average);
+        print_row(std::string(kMetricNames[i]), score ? &score->score.metrics[i] : nullptr, fl.score.metrics[i],
+                  v.metrics[i]);
+    print_row("mean (17)", score ? &score->score.average : nullptr, fl.score.average, v.average);
     std::cout << "\n";
     for (int i = 0; i < fidelity::kJointCount; ++i)
-        print_row(std::string(kJointNames[i]), score ? &score->score.joint[i] : nullptr, fl.score.joint[i]);
-    print_row("joint mean (5)", score ? &score->score.joint_average : nullptr, fl.score.joint_average);
+        print_row(std::string(kJointNames[i]), score ? &score->score.joint[i] : nullptr, fl.score.joint[i], v.joint[i]);
+    print_row("joint mean (5)", score ? &score->score.joint_average : nullptr, fl.score.joint_average, v.joint_average);
     std::cout << "\npackets  real: " << real.ip << " IP, " << real.nonip << " non-IP";
     if (score) {
         std::cout << "; synthetic: " << score->synthetic.ip << " IP, " << score->synthetic.nonip << " non-IP\n";
@@ -68,34 +86,19 @@ void print_table(const FidelityReport* score, const FidelityReport& fl, const fi
     }
 }
 
-std::string pass_mark(const std::optional<bool>& pass) {
-    if (!pass) return "-";
-    return *pass ? "ok" : "FAIL";
-}
-
 // The semantics section: each check beside REAL's floor and, with SYNTH, whether it is
-// within floor + kSemanticMargin.
-void print_semantics(const SemanticSet* score, const SemanticSet& fl) {
-    char b[128];
-    if (score)
-        std::snprintf(b, sizeof b, "\n%-18s %8s %8s %6s\n", "semantics", "JSD", "floor", "pass");
-    else
-        std::snprintf(b, sizeof b, "\n%-18s %8s\n", "semantics", "floor");
-    std::cout << b;
-    for (int i = 0; i < fidelity::kSemanticCount; ++i) {
-        const std::string name(fidelity::kSemanticNames[i]);
-        if (score)
-            std::snprintf(b, sizeof b, "%-18s %8s %8s %6s\n", name.c_str(), cell(score->checks[i]).c_str(),
-                          cell(fl.checks[i]).c_str(), pass_mark(fidelity::semantic_pass(score->checks[i], fl.checks[i])).c_str());
-        else
-            std::snprintf(b, sizeof b, "%-18s %8s\n", name.c_str(), cell(fl.checks[i]).c_str());
-        std::cout << b;
-    }
+// within floor + kSemanticMargin (the mean: floor + kSemanticMeanMargin).
+void print_semantics(const SemanticSet* score, const SemanticSet& fl, const fidelity::EvalVerdict& v) {
+    std::cout << "\n";
+    print_header("semantics", score);
+    for (int i = 0; i < fidelity::kSemanticCount; ++i)
+        print_row(std::string(fidelity::kSemanticNames[i]), score ? &score->checks[i] : nullptr, fl.checks[i],
+                  v.semantics[i]);
     const std::string mean_name = "mean (" + std::to_string(fidelity::kSemanticCount) + ")";
-    print_row(mean_name, score ? &score->mean : nullptr, fl.mean);
+    print_row(mean_name, score ? &score->mean : nullptr, fl.mean, v.semantics_mean);
     if (score) {
         int defined = 0;
-        for (const auto& v : score->checks) defined += v ? 1 : 0;
+        for (const auto& c : score->checks) defined += c ? 1 : 0;
         std::cout << "over floor+" << fidelity::kSemanticMargin << ": " << fidelity::semantic_failures(*score, fl) << " of "
                   << defined << " defined checks\n";
     }
@@ -192,8 +195,9 @@ int run_eval(const EvalArgs& a) {
         if (verdict) j["verdict"] = fidelity::verdict_json(*verdict);
         std::cout << j.dump(2) << "\n";
     } else {
-        print_table(score ? &*score : nullptr, fl, real_counts);
-        print_semantics(sem, sem_floor);
+        const fidelity::EvalVerdict none{};
+        print_table(score ? &*score : nullptr, fl, real_counts, verdict ? *verdict : none);
+        print_semantics(sem, sem_floor, verdict ? *verdict : none);
         if (verdict) print_verdict(*verdict);
     }
 

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <span>
 
 #include "codec/fidelity/report_verdict.h"
 
@@ -64,6 +65,28 @@ TEST(ReportCli, JsonVerdictAndReportMetadata) {
     EXPECT_NE(page.find(model), std::string::npos);
     EXPECT_TRUE(std::regex_search(page, std::regex("<td colspan=\"3\">dgcctl [0-9]+\\.[0-9]+\\.[0-9]+</td>")));
     EXPECT_TRUE(std::regex_search(page, std::regex("<td colspan=\"3\">20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z</td>")));
+}
+
+// The text table's pass column and verdict line say what --json says.
+TEST(ReportCli, TextTableMarksMatchTheJsonVerdict) {
+    const std::string real = dev("nDPI__gnutella.pcap"), synth = dev("USTC-TFC2016__Tinba.pcap");
+    const std::string json = tmp("_t.json"), text = tmp("_t.txt");
+    ASSERT_EQ(std::system((dgcctl() + " eval --json '" + real + "' '" + synth + "' > '" + json + "'").c_str()), 0);
+    ASSERT_EQ(std::system((dgcctl() + " eval '" + real + "' '" + synth + "' > '" + text + "'").c_str()), 0);
+    const nlohmann::json v = nlohmann::json::parse(slurp(json))["verdict"];
+    const std::string t = slurp(text);
+    auto mark = [](const nlohmann::json& x) { return x.is_null() ? std::string("-") : x == "pass" ? "ok" : "FAIL"; };
+    for (auto [family, names] : {std::pair{"metrics", std::span<const std::string_view>(kMetricNames)},
+                                 std::pair{"joint", std::span<const std::string_view>(kJointNames)},
+                                 std::pair{"semantics", std::span<const std::string_view>(kSemanticNames)}})
+        for (auto n : names) {
+            std::string pattern(1, '\n');
+            pattern.append(n).append(" +\\S+ +\\S+ +(\\S+)\n");
+            std::smatch m;
+            ASSERT_TRUE(std::regex_search(t, m, std::regex(pattern))) << n;
+            EXPECT_EQ(m[1], mark(v[family][std::string(n)])) << n;
+        }
+    EXPECT_NE(t.find(std::string("\nverdict  ") + (v["overall"] == "pass" ? "PASS" : "FAIL")), std::string::npos) << t;
 }
 
 // REAL alone: no verdict, and the report counts REAL's packets, not its halves' (which

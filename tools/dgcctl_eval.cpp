@@ -151,19 +151,25 @@ int run_eval(const EvalArgs& a) {
             return 1;
         }
     }
-    auto real = read_capture(real_path);
-    if (!real) {
-        std::cerr << "dgcctl eval: " << real.status().message() << "\n";
+    // An input that cannot be read leaves no empty report behind (a regular file only:
+    // never unlink what --report named outside, such as /dev/stdout).
+    auto input_failed = [&](const Status& st) {
+        std::cerr << "dgcctl eval: " << st.message() << "\n";
+        if (out.is_open()) {
+            out.close();
+            std::error_code ec;
+            if (std::filesystem::is_regular_file(report, ec) && std::filesystem::file_size(report, ec) == 0)
+                std::filesystem::remove(report, ec);
+        }
         return 1;
-    }
+    };
+    auto real = read_capture(real_path);
+    if (!real) return input_failed(real.status());
     if (!real->info.warning.empty()) logger("fidelity")->warn("{}: {}", real_path, real->info.warning);
     std::optional<Capture> synth;
     if (!synth_path.empty()) {
         auto s = read_capture(synth_path);
-        if (!s) {
-            std::cerr << "dgcctl eval: " << s.status().message() << "\n";
-            return 1;
-        }
+        if (!s) return input_failed(s.status());
         if (!s->info.warning.empty()) logger("fidelity")->warn("{}: {}", synth_path, s->info.warning);
         synth = std::move(*s);
     }

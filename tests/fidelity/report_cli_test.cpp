@@ -118,5 +118,15 @@ TEST(ReportCli, UnwritableReportFailsFirstWithTheReason) {
     EXPECT_EQ(slurp(out), "") << "no table: it failed before the work";
 }
 
+TEST(ReportCli, UnreadableInputLeavesNoReport) {
+    const std::string bad = tmp("_bad.pcap"), html = tmp("_bad.html"), err = tmp("_bad.err");
+    std::ofstream(bad) << "not a capture\n";
+    const int rc = std::system((dgcctl() + " eval '" + bad + "' --report '" + html + "' 2> '" + err + "'").c_str());
+    ASSERT_TRUE(WIFEXITED(rc));
+    EXPECT_EQ(WEXITSTATUS(rc), 1);
+    EXPECT_NE(slurp(err).find(bad), std::string::npos) << slurp(err);
+    EXPECT_FALSE(std::filesystem::exists(html));
+}
+
 }  // namespace
 }  // namespace dgc::fidelity

@@ -242,7 +242,7 @@ void summary_table(std::ostringstream& o, const std::string& id, const std::stri
         o << "<td>" << value_text(r.floor) << "</td>";
         if (with_score)
             o << "<td>" << limit_text(r.floor, r.margin) << "</td><td class=\"" << verdict_class(r.verdict) << "\">"
-              << verdict_word(r.verdict) << "</td>";
+              << (r.verdict == Verdict::kFail ? "<b>FAIL</b>" : verdict_word(r.verdict)) << "</td>";
         o << "<td>" << bar_svg(r, scale, with_score) << "</td></tr>\n";
     }
     o << "</table>\n";
@@ -383,11 +383,15 @@ void mix_and_talkers(std::ostringstream& o, const HtmlReportInput& in, const Lab
     o << "</div>\n";
 }
 
-void glossary_section(std::ostringstream& o) {
-    o << "<h2 id=\"glossary\">Glossary</h2>\n<dl class=\"glossary\">\n";
-    for (const GlossaryEntry& e : glossary())
-        o << "<dt id=\"g-" << e.name << "\">" << e.name << "</dt><dd>" << xml_escape(e.meaning) << "</dd>\n";
-    o << "</dl>\n";
+// Every name the page shows: the semantics checks only with their table.
+void glossary_section(std::ostringstream& o, bool with_semantics) {
+    o << "<h2 id=\"glossary\">Glossary</h2>\n<table class=\"glossary\">\n";
+    for (const GlossaryEntry& e : glossary()) {
+        const bool check = std::find(kSemanticNames.begin(), kSemanticNames.end(), e.name) != kSemanticNames.end();
+        if (check && !with_semantics) continue;
+        o << "<tr id=\"g-" << e.name << "\"><td>" << e.name << "</td><td>" << xml_escape(e.meaning) << "</td></tr>\n";
+    }
+    o << "</table>\n";
 }
 
 // A chart card. v: the score and its verdict (null in a floor-only report).
@@ -417,7 +421,7 @@ constexpr const char* kStyle =
     ".verdict.pass{background:#1a7f37}.verdict.fail{background:#b42318}.verdict.none{background:#666}"
     ".verdict .big{font-size:40px;font-weight:bold;letter-spacing:2px}.verdict ul{margin:4px 0;padding-left:18px}"
     ".verdict .small{font-size:12px;opacity:0.9}"
-    ".glossary dt{font-weight:bold;font-family:monospace;margin-top:4px}.glossary dd{margin-left:24px;font-size:13px}"
+    ".glossary td:first-child{font-weight:bold;font-family:monospace}"
     ".key{font-size:13px;color:#444}";
 
 }  // namespace
@@ -472,7 +476,7 @@ std::string render_html_report(const HtmlReportInput& in) {
         card(o, std::string(kJointNames[i]), in.floor_only ? nullptr : &sc.score.joint[i], v.joint[i],
              fl.score.joint[i], kJointMargin, joint_chart(static_cast<JointMetric>(i), in.real->joint[i], in.synth->joint[i], l));
     o << "</div>\n";
-    glossary_section(o);
+    glossary_section(o, with_sem);
     o << "</body></html>\n";
     return o.str();
 }

@@ -127,7 +127,7 @@ TEST(HtmlReport, VerdictCellsFollowFloorPlusTolerance) {
     auto row = [&](const std::string& id) { return element(html, "<tr id=\"row-" + id + "\"", "</tr>"); };
     EXPECT_NE(row("sa").find("<td class=\"pass\">pass</td>"), std::string::npos) << row("sa");
     EXPECT_NE(row("sa").find("fill=\"#1a7f37\""), std::string::npos) << "bar coloured by the verdict";
-    EXPECT_NE(row("da").find("<td class=\"fail\">FAIL</td>"), std::string::npos) << row("da");
+    EXPECT_NE(row("da").find("<td class=\"fail\"><b>FAIL</b></td>"), std::string::npos) << row("da");
     EXPECT_NE(row("da").find("fill=\"#b42318\""), std::string::npos);
     EXPECT_NE(row("tos").find("<td class=\"na\">-</td>"), std::string::npos) << row("tos");
     EXPECT_NE(row("j_svc_len").find("<td class=\"pass\">"), std::string::npos);
@@ -195,7 +195,7 @@ TEST(HtmlReport, GlossaryCoversEveryNameShown) {
     const Pair& p = tinba();
     const std::string html = render_html_report(input_for(p, p.score));
     std::set<std::string> entries;
-    const std::regex dt("<dt id=\"g-([a-z_0-9]+)\">([^<]*)</dt><dd>([^<]*)</dd>");
+    const std::regex dt("<tr id=\"g-([a-z_0-9]+)\"><td>([^<]*)</td><td>([^<]*)</td></tr>");
     for (std::sregex_iterator it(html.begin(), html.end(), dt), end; it != end; ++it) {
         EXPECT_EQ((*it)[1], (*it)[2]);
         EXPECT_GT((*it)[3].length(), 10u) << (*it)[1];
@@ -219,6 +219,13 @@ TEST(HtmlReport, GlossaryCoversEveryNameShown) {
     }
     EXPECT_TRUE(linked.count("replay"));
     EXPECT_EQ(glossary().size(), entries.size());
+
+    // Without the semantics table its checks are not shown, nor explained.
+    HtmlReportInput in = input_for(p, p.score);
+    in.semantics = in.semantics_floor = nullptr;
+    const std::string plain = render_html_report(in);
+    EXPECT_EQ(plain.find("id=\"g-tcp_completeness\""), std::string::npos);
+    EXPECT_NE(plain.find("id=\"g-tcp_flags\""), std::string::npos);
 }
 
 TEST(HtmlReport, PerSecondSeriesOfBothTracesShareOneAxis) {

@@ -353,6 +353,7 @@ void metadata(std::ostringstream& o, const HtmlReportInput& in) {
 }
 
 std::string percent(double share) {
+    if (share > 0 && share < 0.0005) return "&lt;0.1 %";  // present, though it rounds to nothing
     char b[32];
     std::snprintf(b, sizeof b, "%.1f %%", 100 * share);
     return b;

@@ -1,0 +1,167 @@
+// dgcctl export / import: a trace's archive/ file leaves the store as one .dgc that expands
+// byte-identically in an empty directory with no store, and comes back into another store's
+// archive/ byte-identically; the failures say what and why, with exit status 1 (2: usage).
+#include "tests/fs/mounted_volume.h"
+
+#include <cstdio>
+#include <map>
+
+namespace dgc::fs::test {
+namespace {
+
+struct Ran {
+    int code = -1;
+    std::string out;  // stdout and stderr together
+};
+
+Ran run(const std::string& cmd) {
+    Ran r;
+    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+    if (!p) return r;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    const int status = ::pclose(p);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+std::string dgcctl() { return std::string(DGC_BINARY_DIR) + "/tools/dgcctl"; }
+std::string q(const fsys::path& p) { return "'" + p.string() + "'"; }
+
+// The "second machine": a new empty directory holding only the .dgc, an empty environment,
+// and no store anywhere in reach of the command line.
+std::string expand_alone(const fsys::path& dgc, const fsys::path& scratch) {
+    fsys::remove_all(scratch);
+    fsys::create_directories(scratch);
+    fsys::copy_file(dgc, scratch / "trace.dgc");
+    Ran r = run("cd " + q(scratch) + " && env -i HOME=" + q(scratch) + " PATH=/usr/bin:/bin " + dgcctl() +
+                " expand trace.dgc -o out.pcap");
+    EXPECT_EQ(r.code, 0) << r.out;
+    std::string bytes = slurp(scratch / "out.pcap");
+    fsys::remove_all(scratch);
+    return bytes;
+}
+
+const std::vector<std::pair<std::string, std::string>> kTraces = {
+    {"dev/dnscap__dns.pcap", "site-a/dns.pcap"},          // Ethernet, the library's first keyframe
+    {"dev/NetShare__raw.pcap", "raw.pcap"},               // raw IP: archive/ link type 101
+    {"dev/PcapPlusPlus__example.pcap", "example.pcap"},   // 4631 packets: two chunks
+};
+
+TEST(Export, ArchiveLeavesAsDgcExpandsAloneAndImportsIntoAnotherStore) {
+    MountedVolume v("", "export");
+    v.start();
+    fsys::create_directories(v.retention() / "site-a");
+    v.cp_in(kTraces[0].first, kTraces[0].second);
+    ASSERT_TRUE(v.wait_archived(kTraces[0].second)) << v.daemon_log();  // later chunks may fine-tune its keyframe
+    for (size_t i = 1; i < kTraces.size(); ++i) v.cp_in(kTraces[i].first, kTraces[i].second);
+    for (const auto& [src, rel] : kTraces) ASSERT_TRUE(v.wait_archived(rel, 180)) << rel << "\n" << v.daemon_log();
+
+    const fsys::path work = v.store().parent_path() / "exports";
+    fsys::create_directories(work);
+    std::map<std::string, std::string> archived;
+    std::map<std::string, fsys::path> dgc;
+    for (const auto& [src, rel] : kTraces) {
+        archived[rel] = slurp(v.archive() / rel);
+        ASSERT_GT(archived[rel].size(), 24u);
+        dgc[rel] = work / (fsys::path(rel).filename().string() + ".dgc");
+        Ran r = run(dgcctl() + " export " + q(v.mnt()) + " " + rel + " -o " + q(dgc[rel]));
+        ASSERT_EQ(r.code, 0) << r.out;
+        EXPECT_EQ(expand_alone(dgc[rel], work / "alone"), archived[rel]) << rel << ": expand differs from archive/";
+    }
+    // The same bytes from the store directory, by trace id, and on standard output.
+    const std::string first = slurp(dgc["site-a/dns.pcap"]);
+    Ran by_store = run(dgcctl() + " export " + q(v.store()) + " /site-a/dns.pcap -o " + q(work / "s.dgc"));
+    ASSERT_EQ(by_store.code, 0) << by_store.out;
+    EXPECT_EQ(slurp(work / "s.dgc"), first);
+    Ran by_id = run(dgcctl() + " export " + q(v.store()) + " 1 -o - > " + q(work / "stdout.dgc"));
+    ASSERT_EQ(by_id.code, 0) << by_id.out;
+    EXPECT_EQ(slurp(work / "stdout.dgc"), first);
+
+    // Import needs the daemon stopped: a live volume is refused, its stopped store accepts.
+    MountedVolume w("", "import");
+    w.start();
+    Ran live = run(dgcctl() + " import " + q(w.mnt()) + " " + q(dgc["raw.pcap"]));
+    EXPECT_EQ(live.code, 1) << live.out;
+    EXPECT_NE(live.out.find("mounted dgcfs volume"), std::string::npos) << live.out;
+    Ran live_store = run(dgcctl() + " import " + q(w.store()) + " " + q(dgc["raw.pcap"]));
+    EXPECT_EQ(live_store.code, 1) << live_store.out;
+    w.stop();
+    for (const auto& [src, rel] : kTraces) {
+        Ran r = run(dgcctl() + " import " + q(w.store()) + " " + q(dgc[rel]));
+        ASSERT_EQ(r.code, 0) << r.out;
+        EXPECT_NE(r.out.find("archive/" + rel), std::string::npos) << r.out;
+    }
+    Ran again = run(dgcctl() + " import " + q(w.store()) + " " + q(dgc["site-a/dns.pcap"]));
+    EXPECT_EQ(again.code, 1) << again.out;
+    EXPECT_NE(again.out.find("site-a/dns.pcap: a trace already exists there"), std::string::npos) << again.out;
+    Ran as = run(dgcctl() + " import " + q(w.store()) + " " + q(dgc["site-a/dns.pcap"]) + " --as copies/dns-2.pcap");
+    ASSERT_EQ(as.code, 0) << as.out;
+
+    w.start();
+    for (const auto& [src, rel] : kTraces) {
+        EXPECT_EQ(slurp(w.archive() / rel), archived[rel]) << rel << ": imported archive/ differs";
+        EXPECT_EQ(fsys::file_size(w.archive() / rel), archived[rel].size());
+        EXPECT_FALSE(fsys::exists(w.retention() / rel)) << "an imported trace has no raw data";
+        EXPECT_EQ(w.xattr(w.archive() / rel, "state"), "raw-expired");
+    }
+    EXPECT_EQ(slurp(w.archive() / "copies/dns-2.pcap"), archived["site-a/dns.pcap"]);
+    // What the second store holds exports again to the same regeneration.
+    Ran round = run(dgcctl() + " export " + q(w.mnt()) + " raw.pcap -o " + q(work / "round.dgc"));
+    ASSERT_EQ(round.code, 0) << round.out;
+    EXPECT_EQ(expand_alone(work / "round.dgc", work / "alone"), archived["raw.pcap"]);
+}
+
+TEST(Export, FailuresNameTheTraceAndTheReason) {
+    MountedVolume v("", "exporterr");
+    v.start();
+    v.cp_in("dev/dnscap__dns.pcap", "dns.pcap");
+    std::ofstream(v.retention() / "junk.pcap") << "not a capture at all\n";
+    ASSERT_TRUE(v.wait_archived("dns.pcap")) << v.daemon_log();
+    ASSERT_TRUE(wait_until([&] { return v.xattr(v.retention() / "junk.pcap", "state").rfind("unmodelable", 0) == 0; }, 30));
+    const fsys::path out = v.store().parent_path() / "x.dgc";
+
+    Ran unknown = run(dgcctl() + " export " + q(v.mnt()) + " nosuch.pcap -o " + q(out));
+    EXPECT_EQ(unknown.code, 1);
+    EXPECT_NE(unknown.out.find("no trace 'nosuch.pcap'"), std::string::npos) << unknown.out;
+    Ran junk = run(dgcctl() + " export " + q(v.mnt()) + " junk.pcap -o " + q(out));
+    EXPECT_EQ(junk.code, 1);
+    EXPECT_NE(junk.out.find("junk.pcap: unmodelable"), std::string::npos) << junk.out;
+    Ran unwritable = run(dgcctl() + " export " + q(v.mnt()) + " dns.pcap -o /nonexistent-dir/x.dgc");
+    EXPECT_EQ(unwritable.code, 1);
+    EXPECT_NE(unwritable.out.find("/nonexistent-dir/x.dgc: cannot open for writing"), std::string::npos) << unwritable.out;
+    EXPECT_FALSE(fsys::exists(out)) << "a failed export left a file";
+    Ran usage = run(dgcctl() + " export " + q(v.mnt()) + " dns.pcap");
+    EXPECT_EQ(usage.code, 2) << usage.out;
+    Ran nostore = run(dgcctl() + " export " + q(v.store().parent_path()) + " dns.pcap -o " + q(out));
+    EXPECT_EQ(nostore.code, 1);
+    EXPECT_NE(nostore.out.find("neither a mounted dgcfs volume nor a store"), std::string::npos) << nostore.out;
+
+    // Seven chunks at a second of training each: caught while the queue still holds them.
+    v.cp_in("dev/IoT-Dataset__blink-cam-01.pcap", "cam.pcap");
+    ASSERT_TRUE(wait_until([&] {
+        auto s = v.xattr(v.retention() / "cam.pcap", "state");
+        return s.rfind("queued", 0) == 0 || s.rfind("training", 0) == 0;
+    }, 30));
+    Ran pending = run(dgcctl() + " export " + q(v.store()) + " cam.pcap -o " + q(out));
+    EXPECT_EQ(pending.code, 1);
+    EXPECT_NE(pending.out.find("cam.pcap: not fully modelled yet"), std::string::npos) << pending.out;
+
+    // A damaged .dgc is refused by import with the file's name and the reason.
+    Ran good = run(dgcctl() + " export " + q(v.mnt()) + " dns.pcap -o " + q(out));
+    ASSERT_EQ(good.code, 0) << good.out;
+    v.stop();
+    Ran badpath = run(dgcctl() + " import " + q(v.store()) + " " + q(out) + " --as ../up.pcap");
+    EXPECT_EQ(badpath.code, 1) << badpath.out;
+    EXPECT_NE(badpath.out.find("'../up.pcap': every path component must be a name"), std::string::npos) << badpath.out;
+    std::string bytes = slurp(out);
+    bytes[bytes.size() / 2] ^= 0x20;
+    std::ofstream(out, std::ios::binary | std::ios::trunc) << bytes;
+    Ran corrupt = run(dgcctl() + " import " + q(v.store()) + " " + q(out) + " --as dns-2.pcap");
+    EXPECT_EQ(corrupt.code, 1);
+    EXPECT_NE(corrupt.out.find(out.string() + ": checksum mismatch"), std::string::npos) << corrupt.out;
+}
+
+}  // namespace
+}  // namespace dgc::fs::test

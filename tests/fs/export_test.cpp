@@ -163,5 +163,56 @@ TEST(Export, FailuresNameTheTraceAndTheReason) {
     EXPECT_NE(corrupt.out.find(out.string() + ": checksum mismatch"), std::string::npos) << corrupt.out;
 }
 
+std::string sha256(const std::string& bytes, const fsys::path& scratch) {
+    fsys::create_directories(scratch);
+    std::ofstream(scratch / "bytes", std::ios::binary) << bytes;
+    Ran r = run("sha256sum " + q(scratch / "bytes"));
+    return r.out.substr(0, 64);
+}
+
+// Every released format: each trace of each golden store (tests/golden) exports to a .dgc
+// that expands alone to the archive/ bytes its SHA256SUMS pins, and comes back the same
+// after an import into another version's store (its parents renamed, its version kept).
+TEST(Export, EveryGoldenTraceExpandsAloneToItsPinnedArchiveBytes) {
+    const fsys::path work = fsys::temp_directory_path() / ("dgc-export-golden-" + std::to_string(::getpid()));
+    fsys::remove_all(work);
+    struct Exported {
+        std::string fixture, path, sha;
+        fsys::path dgc;
+    };
+    std::vector<Exported> all;
+    fsys::path last_store;
+    for (const auto& fixture : fsys::directory_iterator(DGC_GOLDEN_DIR)) {
+        if (!fsys::exists(fixture.path() / "store" / "catalog" / "data.mdb")) continue;
+        const std::string name = fixture.path().filename().string();
+        const fsys::path store = work / name / "store";
+        fsys::create_directories(store / "catalog");
+        fsys::copy_file(fixture.path() / "store" / "catalog" / "data.mdb", store / "catalog" / "data.mdb");
+        last_store = store;
+        std::ifstream sums(fixture.path() / "SHA256SUMS");
+        std::string sha, file;
+        while (sums >> sha >> file) {
+            if (file.rfind("archive/", 0) != 0) continue;
+            const std::string rel = file.substr(8);
+            const fsys::path dgc = work / name / (std::to_string(all.size()) + ".dgc");
+            Ran r = run(dgcctl() + " export " + q(store) + " " + q(rel) + " -o " + q(dgc));
+            ASSERT_EQ(r.code, 0) << name << " " << rel << ": " << r.out;
+            EXPECT_EQ(sha256(expand_alone(dgc, work / "alone"), work / "sum"), sha) << name << " " << rel;
+            all.push_back({name, rel, sha, dgc});
+        }
+    }
+    ASSERT_GE(all.size(), 4u) << "expected the archive/ files of at least two golden stores under " << DGC_GOLDEN_DIR;
+    for (const auto& e : all) {
+        const std::string as = "imported/" + e.fixture + "/" + e.path;
+        Ran in = run(dgcctl() + " import " + q(last_store) + " " + q(e.dgc) + " --as " + q(as));
+        ASSERT_EQ(in.code, 0) << in.out;
+        const fsys::path again = work / "again.dgc";
+        Ran out = run(dgcctl() + " export " + q(last_store) + " " + q(as) + " -o " + q(again));
+        ASSERT_EQ(out.code, 0) << out.out;
+        EXPECT_EQ(sha256(expand_alone(again, work / "alone"), work / "sum"), e.sha) << as;
+    }
+    if (!::testing::Test::HasFailure()) fsys::remove_all(work);
+}
+
 }  // namespace
 }  // namespace dgc::fs::test

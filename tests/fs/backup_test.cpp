@@ -2,8 +2,8 @@
 // elsewhere and reads every trace accepted before the backup began, byte for byte, in
 // retention/ (raw kept) and archive/ (modelled, raw expired or not).
 #include "tests/fs/mounted_volume.h"
+#include "tests/codec/codec_test_util.h"
 
-#include <cstdio>
 #include <map>
 #include <thread>
 
@@ -11,13 +11,9 @@ namespace dgc::fs::test {
 namespace {
 
 int run(const std::string& cmd, std::string* out) {
-    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-    if (!p) return -1;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-    const int status = ::pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    auto r = dgc::test::run_command(cmd);
+    *out = r.output;
+    return r.exit_code;
 }
 
 std::string q(const fsys::path& p) { return "'" + p.string() + "'"; }

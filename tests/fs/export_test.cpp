@@ -2,29 +2,15 @@
 // byte-identically in an empty directory with no store, and comes back into another store's
 // archive/ byte-identically; the failures say what and why, with exit status 1 (2: usage).
 #include "tests/fs/mounted_volume.h"
+#include "tests/codec/codec_test_util.h"
 
-#include <cstdio>
 #include <map>
 
 namespace dgc::fs::test {
 namespace {
 
-struct Ran {
-    int code = -1;
-    std::string out;  // stdout and stderr together
-};
-
-Ran run(const std::string& cmd) {
-    Ran r;
-    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    const int status = ::pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+using Ran = dgc::test::CommandResult;
+Ran run(const std::string& cmd) { return dgc::test::run_command(cmd); }
 
 std::string dgcctl() { return std::string(DGC_BINARY_DIR) + "/tools/dgcctl"; }
 std::string q(const fsys::path& p) { return "'" + p.string() + "'"; }
@@ -37,7 +23,7 @@ std::string expand_alone(const fsys::path& dgc, const fsys::path& scratch) {
     fsys::copy_file(dgc, scratch / "trace.dgc");
     Ran r = run("cd " + q(scratch) + " && env -i HOME=" + q(scratch) + " PATH=/usr/bin:/bin " + dgcctl() +
                 " expand trace.dgc -o out.pcap");
-    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(r.exit_code, 0) << r.output;
     std::string bytes = slurp(scratch / "out.pcap");
     fsys::remove_all(scratch);
     return bytes;
@@ -67,37 +53,37 @@ TEST(Export, ArchiveLeavesAsDgcExpandsAloneAndImportsIntoAnotherStore) {
         ASSERT_GT(archived[rel].size(), 24u);
         dgc[rel] = work / (fsys::path(rel).filename().string() + ".dgc");
         Ran r = run(dgcctl() + " export " + q(v.mnt()) + " " + rel + " -o " + q(dgc[rel]));
-        ASSERT_EQ(r.code, 0) << r.out;
+        ASSERT_EQ(r.exit_code, 0) << r.output;
         EXPECT_EQ(expand_alone(dgc[rel], work / "alone"), archived[rel]) << rel << ": expand differs from archive/";
     }
     // The same bytes from the store directory, by trace id, and on standard output.
     const std::string first = slurp(dgc["site-a/dns.pcap"]);
     Ran by_store = run(dgcctl() + " export " + q(v.store()) + " /site-a/dns.pcap -o " + q(work / "s.dgc"));
-    ASSERT_EQ(by_store.code, 0) << by_store.out;
+    ASSERT_EQ(by_store.exit_code, 0) << by_store.output;
     EXPECT_EQ(slurp(work / "s.dgc"), first);
     Ran by_id = run(dgcctl() + " export " + q(v.store()) + " 1 -o - > " + q(work / "stdout.dgc"));
-    ASSERT_EQ(by_id.code, 0) << by_id.out;
+    ASSERT_EQ(by_id.exit_code, 0) << by_id.output;
     EXPECT_EQ(slurp(work / "stdout.dgc"), first);
 
     // Import needs the daemon stopped: a live volume is refused, its stopped store accepts.
     MountedVolume w("", "import");
     w.start();
     Ran live = run(dgcctl() + " import " + q(w.mnt()) + " " + q(dgc["raw.pcap"]));
-    EXPECT_EQ(live.code, 1) << live.out;
-    EXPECT_NE(live.out.find("mounted dgcfs volume"), std::string::npos) << live.out;
+    EXPECT_EQ(live.exit_code, 1) << live.output;
+    EXPECT_NE(live.output.find("mounted dgcfs volume"), std::string::npos) << live.output;
     Ran live_store = run(dgcctl() + " import " + q(w.store()) + " " + q(dgc["raw.pcap"]));
-    EXPECT_EQ(live_store.code, 1) << live_store.out;
+    EXPECT_EQ(live_store.exit_code, 1) << live_store.output;
     w.stop();
     for (const auto& [src, rel] : kTraces) {
         Ran r = run(dgcctl() + " import " + q(w.store()) + " " + q(dgc[rel]));
-        ASSERT_EQ(r.code, 0) << r.out;
-        EXPECT_NE(r.out.find("archive/" + rel), std::string::npos) << r.out;
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+        EXPECT_NE(r.output.find("archive/" + rel), std::string::npos) << r.output;
     }
     Ran again = run(dgcctl() + " import " + q(w.store()) + " " + q(dgc["site-a/dns.pcap"]));
-    EXPECT_EQ(again.code, 1) << again.out;
-    EXPECT_NE(again.out.find("site-a/dns.pcap: a trace already exists there"), std::string::npos) << again.out;
+    EXPECT_EQ(again.exit_code, 1) << again.output;
+    EXPECT_NE(again.output.find("site-a/dns.pcap: a trace already exists there"), std::string::npos) << again.output;
     Ran as = run(dgcctl() + " import " + q(w.store()) + " " + q(dgc["site-a/dns.pcap"]) + " --as copies/dns-2.pcap");
-    ASSERT_EQ(as.code, 0) << as.out;
+    ASSERT_EQ(as.exit_code, 0) << as.output;
 
     w.start();
     for (const auto& [src, rel] : kTraces) {
@@ -109,7 +95,7 @@ TEST(Export, ArchiveLeavesAsDgcExpandsAloneAndImportsIntoAnotherStore) {
     EXPECT_EQ(slurp(w.archive() / "copies/dns-2.pcap"), archived["site-a/dns.pcap"]);
     // What the second store holds exports again to the same regeneration.
     Ran round = run(dgcctl() + " export " + q(w.mnt()) + " raw.pcap -o " + q(work / "round.dgc"));
-    ASSERT_EQ(round.code, 0) << round.out;
+    ASSERT_EQ(round.exit_code, 0) << round.output;
     EXPECT_EQ(expand_alone(work / "round.dgc", work / "alone"), archived["raw.pcap"]);
 }
 
@@ -123,20 +109,20 @@ TEST(Export, FailuresNameTheTraceAndTheReason) {
     const fsys::path out = v.store().parent_path() / "x.dgc";
 
     Ran unknown = run(dgcctl() + " export " + q(v.mnt()) + " nosuch.pcap -o " + q(out));
-    EXPECT_EQ(unknown.code, 1);
-    EXPECT_NE(unknown.out.find("no trace 'nosuch.pcap'"), std::string::npos) << unknown.out;
+    EXPECT_EQ(unknown.exit_code, 1);
+    EXPECT_NE(unknown.output.find("no trace 'nosuch.pcap'"), std::string::npos) << unknown.output;
     Ran junk = run(dgcctl() + " export " + q(v.mnt()) + " junk.pcap -o " + q(out));
-    EXPECT_EQ(junk.code, 1);
-    EXPECT_NE(junk.out.find("junk.pcap: unmodelable"), std::string::npos) << junk.out;
+    EXPECT_EQ(junk.exit_code, 1);
+    EXPECT_NE(junk.output.find("junk.pcap: unmodelable"), std::string::npos) << junk.output;
     Ran unwritable = run(dgcctl() + " export " + q(v.mnt()) + " dns.pcap -o /nonexistent-dir/x.dgc");
-    EXPECT_EQ(unwritable.code, 1);
-    EXPECT_NE(unwritable.out.find("/nonexistent-dir/x.dgc: cannot open for writing"), std::string::npos) << unwritable.out;
+    EXPECT_EQ(unwritable.exit_code, 1);
+    EXPECT_NE(unwritable.output.find("/nonexistent-dir/x.dgc: cannot open for writing"), std::string::npos) << unwritable.output;
     EXPECT_FALSE(fsys::exists(out)) << "a failed export left a file";
     Ran usage = run(dgcctl() + " export " + q(v.mnt()) + " dns.pcap");
-    EXPECT_EQ(usage.code, 2) << usage.out;
+    EXPECT_EQ(usage.exit_code, 2) << usage.output;
     Ran nostore = run(dgcctl() + " export " + q(v.store().parent_path()) + " dns.pcap -o " + q(out));
-    EXPECT_EQ(nostore.code, 1);
-    EXPECT_NE(nostore.out.find("neither a mounted dgcfs volume nor a store"), std::string::npos) << nostore.out;
+    EXPECT_EQ(nostore.exit_code, 1);
+    EXPECT_NE(nostore.output.find("neither a mounted dgcfs volume nor a store"), std::string::npos) << nostore.output;
 
     // Seven chunks at a second of training each: caught while the queue still holds them.
     v.cp_in("dev/IoT-Dataset__blink-cam-01.pcap", "cam.pcap");
@@ -145,29 +131,29 @@ TEST(Export, FailuresNameTheTraceAndTheReason) {
         return s.rfind("queued", 0) == 0 || s.rfind("training", 0) == 0;
     }, 30));
     Ran pending = run(dgcctl() + " export " + q(v.store()) + " cam.pcap -o " + q(out));
-    EXPECT_EQ(pending.code, 1);
-    EXPECT_NE(pending.out.find("cam.pcap: not fully modelled yet"), std::string::npos) << pending.out;
+    EXPECT_EQ(pending.exit_code, 1);
+    EXPECT_NE(pending.output.find("cam.pcap: not fully modelled yet"), std::string::npos) << pending.output;
 
     // A damaged .dgc is refused by import with the file's name and the reason.
     Ran good = run(dgcctl() + " export " + q(v.mnt()) + " dns.pcap -o " + q(out));
-    ASSERT_EQ(good.code, 0) << good.out;
+    ASSERT_EQ(good.exit_code, 0) << good.output;
     v.stop();
     Ran badpath = run(dgcctl() + " import " + q(v.store()) + " " + q(out) + " --as ../up.pcap");
-    EXPECT_EQ(badpath.code, 1) << badpath.out;
-    EXPECT_NE(badpath.out.find("'../up.pcap': every path component must be a name"), std::string::npos) << badpath.out;
+    EXPECT_EQ(badpath.exit_code, 1) << badpath.output;
+    EXPECT_NE(badpath.output.find("'../up.pcap': every path component must be a name"), std::string::npos) << badpath.output;
     std::string bytes = slurp(out);
     bytes[bytes.size() / 2] ^= 0x20;
     std::ofstream(out, std::ios::binary | std::ios::trunc) << bytes;
     Ran corrupt = run(dgcctl() + " import " + q(v.store()) + " " + q(out) + " --as dns-2.pcap");
-    EXPECT_EQ(corrupt.code, 1);
-    EXPECT_NE(corrupt.out.find(out.string() + ": checksum mismatch"), std::string::npos) << corrupt.out;
+    EXPECT_EQ(corrupt.exit_code, 1);
+    EXPECT_NE(corrupt.output.find(out.string() + ": checksum mismatch"), std::string::npos) << corrupt.output;
 }
 
 std::string sha256(const std::string& bytes, const fsys::path& scratch) {
     fsys::create_directories(scratch);
     std::ofstream(scratch / "bytes", std::ios::binary) << bytes;
     Ran r = run("sha256sum " + q(scratch / "bytes"));
-    return r.out.substr(0, 64);
+    return r.output.substr(0, 64);
 }
 
 // Every released format: each trace of each golden store (tests/golden) exports to a .dgc
@@ -196,7 +182,7 @@ TEST(Export, EveryGoldenTraceExpandsAloneToItsPinnedArchiveBytes) {
             const std::string rel = file.substr(8);
             const fsys::path dgc = work / name / (std::to_string(all.size()) + ".dgc");
             Ran r = run(dgcctl() + " export " + q(store) + " " + q(rel) + " -o " + q(dgc));
-            ASSERT_EQ(r.code, 0) << name << " " << rel << ": " << r.out;
+            ASSERT_EQ(r.exit_code, 0) << name << " " << rel << ": " << r.output;
             EXPECT_EQ(sha256(expand_alone(dgc, work / "alone"), work / "sum"), sha) << name << " " << rel;
             all.push_back({name, rel, sha, dgc});
         }
@@ -205,10 +191,10 @@ TEST(Export, EveryGoldenTraceExpandsAloneToItsPinnedArchiveBytes) {
     for (const auto& e : all) {
         const std::string as = "imported/" + e.fixture + "/" + e.path;
         Ran in = run(dgcctl() + " import " + q(last_store) + " " + q(e.dgc) + " --as " + q(as));
-        ASSERT_EQ(in.code, 0) << in.out;
+        ASSERT_EQ(in.exit_code, 0) << in.output;
         const fsys::path again = work / "again.dgc";
         Ran out = run(dgcctl() + " export " + q(last_store) + " " + q(as) + " -o " + q(again));
-        ASSERT_EQ(out.code, 0) << out.out;
+        ASSERT_EQ(out.exit_code, 0) << out.output;
         EXPECT_EQ(sha256(expand_alone(again, work / "alone"), work / "sum"), e.sha) << as;
     }
     if (!::testing::Test::HasFailure()) fsys::remove_all(work);

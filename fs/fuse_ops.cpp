@@ -9,6 +9,7 @@
 
 #include "codec/log.h"
 #include "fs/fuse_ops.h"
+#include "fs/names.h"
 #include "fs/fuse_passthrough.h"
 #include "fs/volume.h"
 
@@ -23,10 +24,10 @@ int guarded(const char* op, const char* path, F&& body) {
     try {
         return body();
     } catch (const std::exception& e) {
-        logger("fs")->error("{} {}: {}", op, path ? path : "", e.what());
+        logger("fs")->error("{} {}: {}", op, printable(path ? path : ""), printable(e.what()));
         return -EIO;
     } catch (...) {
-        logger("fs")->error("{} {}: unknown exception", op, path ? path : "");
+        logger("fs")->error("{} {}: unknown exception", op, printable(path ? path : ""));
         return -EIO;
     }
 }
@@ -53,8 +54,14 @@ void* op_init(struct fuse_conn_info* conn, struct fuse_config* cfg) {
     return fuse_get_context()->private_data;
 }
 
-int op_getattr(const char* path, struct stat* st, struct fuse_file_info*) {
-    return guarded("getattr", path, [&] { return vol().getattr(path, st); });
+int op_getattr(const char* path, struct stat* st, struct fuse_file_info* fi) {
+    return guarded("getattr", path, [&] {
+        int rc = path ? vol().getattr(path, st) : -ENOENT;
+        // The kernel revalidates an open file's size before reads (auto_inval_data): a file
+        // whose path went (raw expired, unlinked) must stay readable through its handle.
+        if (rc == -ENOENT && fi) rc = vol().fgetattr(fi->fh, st);
+        return rc;
+    });
 }
 
 int op_readdir(const char* path, void* buf, fuse_fill_dir_t filler, off_t, struct fuse_file_info*,

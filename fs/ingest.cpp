@@ -1,8 +1,13 @@
 #include "fs/ingest.h"
+#include "fs/names.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <set>
 
 #include "codec/linktype.h"
@@ -29,6 +34,35 @@ std::string unmodelable_reason(const CaptureInfo& info, size_t records) {
 
 uint32_t output_linktype(uint32_t input_linktype) {
     return input_linktype == static_cast<uint32_t>(LinkType::kEthernet) ? 1u : 101u;
+}
+
+Result<bool> same_bytes_as_raw(const Catalog& catalog, const StoreLayout& layout, const std::string& file,
+                               const TraceRow& t) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return Status::io(file + ": " + std::strerror(errno));
+    if (!t.raw_present || static_cast<uint64_t>(st.st_size) != t.raw_size) return false;
+    auto enc = catalog.frame_index(t.id);
+    if (!enc) return false;  // expired meanwhile: the bytes are new to the volume
+    auto idx = decode_frame_index(*enc);
+    if (!idx) return idx.status();
+    auto raw = RawSegmentReader::open(layout.raw_path(t.id), std::move(idx.value()));
+    if (!raw) return raw.status();
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status::io(file + ": " + std::strerror(errno));
+    std::string a(1 << 20, '\0'), b(1 << 20, '\0');
+    bool same = true;
+    for (uint64_t off = 0; same && off < t.raw_size;) {
+        auto n = raw->read(off, b);
+        if (!n || *n == 0) {
+            ::close(fd);
+            return n ? Status::io(layout.raw_path(t.id) + ": short raw segment") : n.status();
+        }
+        ssize_t got = ::pread(fd, a.data(), *n, static_cast<off_t>(off));
+        same = got == static_cast<ssize_t>(*n) && std::memcmp(a.data(), b.data(), *n) == 0;
+        off += *n;
+    }
+    ::close(fd);
+    return same;
 }
 
 Result<IngestOutcome> ingest_staging(Catalog& catalog, const StoreLayout& layout, const IngestRequest& req,
@@ -98,9 +132,9 @@ Result<IngestOutcome> ingest_staging(Catalog& catalog, const StoreLayout& layout
         return st;
     }
     if (t.unmodelable.empty())
-        log->info("accepted {}: {} bytes, {} packets, {} chunks queued", t.path, t.raw_size, t.packets, t.chunks);
+        log->info("accepted {}: {} bytes, {} packets, {} chunks queued", printable(t.path), t.raw_size, t.packets, t.chunks);
     else
-        log->warn("accepted {} raw only ({} bytes): unmodelable: {}", t.path, t.raw_size, t.unmodelable);
+        log->warn("accepted {} raw only ({} bytes): unmodelable: {}", printable(t.path), t.raw_size, t.unmodelable);
     return IngestOutcome{t.id, t.chunks, t.unmodelable};
 }
 

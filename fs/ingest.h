@@ -35,6 +35,12 @@ std::string unmodelable_reason(const CaptureInfo& info, size_t records);
 // The synthetic output's link type: Ethernet in, Ethernet out; raw IP for everything else.
 uint32_t output_linktype(uint32_t input_linktype);
 
+// True when `file` holds exactly the original bytes of `t` (whose raw must be present):
+// a writer that opened an accepted file and wrote nothing (touch), or wrote the same bytes
+// again. Such a close changes the file's metadata only, never its models.
+Result<bool> same_bytes_as_raw(const Catalog& catalog, const StoreLayout& layout, const std::string& file,
+                               const TraceRow& t);
+
 // `commit_guard` runs just before the catalog commit; returning false abandons the
 // ingest (the file was unlinked meanwhile) and removes the segment written so far.
 Result<IngestOutcome> ingest_staging(Catalog& catalog, const StoreLayout& layout, const IngestRequest& req,

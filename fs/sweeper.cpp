@@ -1,4 +1,5 @@
 #include "fs/sweeper.h"
+#include "fs/names.h"
 
 #include <unistd.h>
 
@@ -33,27 +34,33 @@ Result<std::vector<Decision>> Sweeper::sweep(const Policy& policy, int64_t now_n
     for (const auto& d : decisions) {
         switch (d.action) {
             case Action::kExpireRaw:
+                if (in_use_ && in_use_(d.id)) {
+                    const std::string why = "raw expires once its open readers close it";
+                    if (last_blocked_[d.id] != why) log->info("{}: {}", printable(d.path), why);
+                    last_blocked_[d.id] = why;
+                    continue;
+                }
                 // expire_raw re-checks invariant 2 inside its transaction; the file goes only after.
                 if (auto st = catalog_.expire_raw(d.id, now_ns); !st) {
-                    log->warn("raw of {} kept: {}", d.path, st.message());
+                    log->warn("raw of {} kept: {}", printable(d.path), printable(st.message()));
                     continue;
                 }
                 ::unlink(layout_.raw_path(d.id).c_str());
-                log->info("expired raw of {}: {}", d.path, d.reason);
+                log->info("expired raw of {}: {}", printable(d.path), printable(d.reason));
                 break;
             case Action::kDropTrace:
                 if (auto st = catalog_.delete_trace(d.id); !st) {
-                    log->error("could not drop {}: {}", d.path, st.message());
+                    log->error("could not drop {}: {}", printable(d.path), printable(st.message()));
                     if (events_) events_->add(d.path + ": " + st.message());
                     continue;
                 }
                 ::unlink(layout_.raw_path(d.id).c_str());
-                log->info("dropped {} from the archive: {}", d.path, d.reason);
+                log->info("dropped {} from the archive: {}", printable(d.path), printable(d.reason));
                 break;
             case Action::kBlocked:
                 if (last_blocked_[d.id] != d.reason) {
                     last_blocked_[d.id] = d.reason;
-                    log->info("{}: {}", d.path.empty() ? "volume" : d.path, d.reason);
+                    log->info("{}: {}", d.path.empty() ? "volume" : printable(d.path), printable(d.reason));
                 }
                 break;
         }

@@ -2,6 +2,7 @@
 // model TTL ran out, and log every decision (including the ones invariant 2 blocks).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -17,8 +18,11 @@ TraceFacts facts_of(const TraceRow& t);
 
 class Sweeper {
 public:
-    Sweeper(Catalog& catalog, StoreLayout layout, RecentEvents* events)
-        : catalog_(catalog), layout_(std::move(layout)), events_(events) {}
+    // `in_use(id)`: a reader holds the trace's raw segment open. Its expiry waits for the
+    // last reader to close (the file stays, like a busy file), so no stream is cut short.
+    Sweeper(Catalog& catalog, StoreLayout layout, RecentEvents* events,
+            std::function<bool(uint64_t)> in_use = nullptr)
+        : catalog_(catalog), layout_(std::move(layout)), events_(events), in_use_(std::move(in_use)) {}
     // dry_run: decide and return, change nothing (dgcctl expire --dry-run).
     Result<std::vector<Decision>> sweep(const Policy& policy, int64_t now_ns, bool dry_run);
 
@@ -26,6 +30,7 @@ private:
     Catalog& catalog_;
     StoreLayout layout_;
     RecentEvents* events_;
+    std::function<bool(uint64_t)> in_use_;
     std::map<uint64_t, std::string> last_blocked_;  // log a blocked trace once per reason
 };
 

@@ -13,6 +13,7 @@
 #include "codec/log.h"
 #include "fs/clock.h"
 #include "fs/ingest.h"
+#include "fs/names.h"
 #include "trainer/trace_codec.h"
 
 namespace dgc::fs {
@@ -37,11 +38,14 @@ Result<std::unique_ptr<Volume>> Volume::open(const VolumeOptions& opts) {
     }
     v->staging_ = std::make_unique<StagingArea>(*v->catalog_, v->layout_, v->opts_.sync_on_close);
     v->archive_ = std::make_unique<ArchiveCache>(*v->catalog_, v->library_, opts.cache_bytes);
-    v->sweeper_ = std::make_unique<Sweeper>(*v->catalog_, v->layout_, &v->events_);
+    Volume* self = v.get();
+    v->sweeper_ = std::make_unique<Sweeper>(*v->catalog_, v->layout_, &v->events_, [self](uint64_t id) {
+        std::lock_guard lk(self->raw_opens_mu_);
+        return self->raw_opens_.count(id) > 0;
+    });
     WorkerOptions wo;
     wo.workers = opts.workers;
     wo.device = opts.device;
-    Volume* self = v.get();
     wo.budget_seconds = [self] {
         return self->opts_.train_budget_s ? *self->opts_.train_budget_s : self->policy()->train_budget_s;
     };
@@ -64,18 +68,18 @@ Status Volume::recover() {
     for (const auto& r : *rows) {
         if (!r.closed) {
             // Its writer never closed it: never half-accept (invariant 1 covers closed files only).
-            log->warn("discarding {}: its writer had not closed it when the daemon stopped", r.path);
+            log->warn("discarding {}: its writer had not closed it when the daemon stopped", printable(r.path));
             (void)catalog_->drop_staging(r.id);
             continue;
         }
         auto f = staging_->adopt(r);
         if (!f) {
-            log->error("{}", f.status().message());
+            log->error("{}", printable(f.status().message()));
             events_.add(f.status().message());
             continue;
         }
         keep.insert(std::to_string(r.id));
-        log->info("re-ingesting {} (closed before the daemon stopped)", r.path);
+        log->info("re-ingesting {} (closed before the daemon stopped)", printable(r.path));
     }
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(layout_.staging_dir(), ec))
@@ -93,7 +97,7 @@ Status Volume::recover() {
         }
     for (const auto& t : *traces)
         if (t.raw_present && ::access(layout_.raw_path(t.id).c_str(), R_OK) != 0) {
-            log->error("raw segment of {} is missing: {}", t.path, layout_.raw_path(t.id));
+            log->error("raw segment of {} is missing: {}", printable(t.path), layout_.raw_path(t.id));
             events_.add(t.path + ": raw segment missing");
         }
     for (const auto& file : opts_.base_models) {
@@ -126,7 +130,7 @@ void Volume::reload_policy() {
     }
     auto p = load_policy(opts_.policy_file);
     if (!p) {
-        log->error("policy reload failed, the previous policy stays: {}", p.status().message());
+        log->error("policy reload failed, the previous policy stays: {}", printable(p.status().message()));
         events_.add(p.status().message());
         return;
     }
@@ -195,7 +199,10 @@ void Volume::run_ingest(const std::shared_ptr<StagingFile>& f) {
     req.chunk_seconds = pol->chunk_seconds;
     req.chunk_packets = pol->chunk_packets;
     std::optional<uint64_t> replaced;
-    if (auto old = catalog_->trace_at(req.path); old && old->has_value()) replaced = (*old)->id;
+    if (auto old = catalog_->trace_at(req.path); old && old->has_value()) {
+        replaced = (*old)->id;
+        if (keep_unchanged(f, req, **old)) return;
+    }
     auto out = ingest_staging(*catalog_, layout_, req, [&] {
         std::lock_guard lk(f->mu);
         return !f->gone;
@@ -207,7 +214,7 @@ void Volume::run_ingest(const std::shared_ptr<StagingFile>& f) {
     }
     if (!out) {
         if (out.status().code() != Status::Code::kNotFound) {
-            logger("ingest")->error("ingest of {} failed, staging kept for retry: {}", req.path, out.status().message());
+            logger("ingest")->error("ingest of {} failed, staging kept for retry: {}", printable(req.path), printable(out.status().message()));
             events_.add(req.path + ": " + out.status().message());
         }
         return;
@@ -217,6 +224,43 @@ void Volume::run_ingest(const std::shared_ptr<StagingFile>& f) {
     if (!out->unmodelable.empty()) events_.add(req.path + ": unmodelable: " + out->unmodelable);
     workers_->wake();
     sweep_requested_ = true;
+}
+
+bool Volume::keep_unchanged(const std::shared_ptr<StagingFile>& f, const IngestRequest& req, const TraceRow& t) {
+    auto same = same_bytes_as_raw(*catalog_, layout_, layout_.staging_path(f->id), t);
+    if (!same) logger("ingest")->warn("{}: cannot compare with its accepted bytes, ingesting it anew: {}",
+                                      printable(req.path), printable(same.status().message()));
+    if (!same || !*same) return false;
+    // Its writer wrote nothing new (touch, or the same bytes again): the trace, its models and
+    // its archive/ file stay; only the file's metadata changes.
+    bool kept = false;
+    auto st = catalog_->env().write([&](Txn& x) {
+        kept = false;
+        auto row = get_trace(x, t.id);
+        if (!row || !row->raw_present) return;
+        {
+            std::lock_guard lk(f->mu);
+            if (f->gone) return;
+        }
+        row->mode = req.mode;
+        row->mtime_ns = req.mtime_ns;
+        put_trace(x, *row);
+        x.del(db::kStaging, be64(req.staging_id));
+        kept = true;
+    });
+    if (st && !kept) return false;  // the trace went meanwhile: an ordinary ingest
+    {
+        std::lock_guard lk(f->mu);
+        f->ingesting = false;
+        if (!st && !f->gone) f->last_release_ns = wall_clock_ns() + 30'000'000'000;  // retry later
+    }
+    if (!st) {
+        logger("ingest")->error("{}: keeping the accepted trace failed, retrying: {}", printable(req.path), printable(st.message()));
+        return true;
+    }
+    staging_->forget(f);
+    logger("ingest")->info("{}: closed unchanged, the accepted trace and its models stay", printable(req.path));
+    return true;
 }
 
 void Volume::housekeeping_loop() {
@@ -233,7 +277,7 @@ void Volume::housekeeping_loop() {
         if (sweep_requested_.exchange(false) || now - last_sweep >= pol->sweep_interval_s * 1'000'000'000) {
             last_sweep = now;
             if (auto r = sweeper_->sweep(*pol, now, false); !r) {
-                logger("policy")->error("sweep failed: {}", r.status().message());
+                logger("policy")->error("sweep failed: {}", printable(r.status().message()));
                 events_.add("policy sweep: " + r.status().message());
             }
         }

@@ -21,6 +21,7 @@
 #include "fs/archive.h"
 #include "fs/catalog.h"
 #include "fs/events.h"
+#include "fs/ingest.h"
 #include "fs/library_holder.h"
 #include "fs/policy.h"
 #include "fs/staging.h"
@@ -63,6 +64,8 @@ public:
     void request_policy_reload() { reload_requested_ = true; }  // async-signal-safe
 
     int getattr(const std::string& path, struct stat* st);
+    // The attributes of what an open handle reads, whatever its path names now.
+    int fgetattr(uint64_t fh, struct stat* st);
     int readdir(const std::string& path, std::vector<DirEntry>& out);
     int mkdir(const std::string& path, mode_t mode);
     int rmdir(const std::string& path);
@@ -120,6 +123,7 @@ private:
     std::shared_ptr<StagingFile> settled_staging(const std::string& rel);  // waits out a running ingest
     std::optional<TraceRow> trace_at(const std::string& rel);
     void fill_trace_stat(const TraceRow& t, bool archive, struct stat* st) const;
+    int staging_stat(StagingFile& f, struct stat* st);
     int rename_trace(const TraceRow& t, const std::string& to);
     int update_retention_meta(const std::string& path,
                               const std::function<void(uint32_t& mode, int64_t& mtime_ns)>& set);
@@ -130,6 +134,8 @@ private:
     void ingest_loop();
     void housekeeping_loop();
     void run_ingest(const std::shared_ptr<StagingFile>& f);
+    // True when `f` turned out to hold `t`'s bytes unchanged and was settled without an ingest.
+    bool keep_unchanged(const std::shared_ptr<StagingFile>& f, const IngestRequest& req, const TraceRow& t);
     void write_status_file();
 
     VolumeOptions opts_;

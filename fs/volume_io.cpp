@@ -7,6 +7,7 @@
 
 #include "codec/log.h"
 #include "fs/clock.h"
+#include "fs/names.h"
 #include "codec/raw_segment.h"
 #include "fs/volume.h"
 
@@ -19,6 +20,10 @@ struct Handle {
     bool writer = false;
     bool direct = false;  // staging: reads and writes go straight to the staging file
     uint64_t trace = 0;   // raw: whose bytes, for raw_opens_
+    // raw and archive: the trace as opened. The handle keeps its segment fd (raw) and this
+    // row, so it reads on, and stats, after raw expires or the path goes (POSIX: an unlinked
+    // open file stays readable).
+    TraceRow row;
     std::shared_ptr<StagingFile> staging;
     std::mutex mu;  // the raw reader caches one frame and is not thread-safe
     std::optional<RawSegmentReader> raw;
@@ -51,14 +56,15 @@ uint64_t Volume::open_staging(const std::shared_ptr<StagingFile>& f, const std::
 
 int Volume::staging_from_trace(const TraceRow& t, bool copy_bytes, std::shared_ptr<StagingFile>& out) {
     // Writing to an accepted file: a new staging copy; its ingest replaces the old trace.
-    auto f = staging_->create(t.path, t.mode, wall_clock_ns());
+    // Opening is no write: mtime moves only when bytes do (or with O_TRUNC, which is one).
+    auto f = staging_->create(t.path, t.mode, copy_bytes ? t.mtime_ns : wall_clock_ns());
     if (!f) return -EIO;
     if (copy_bytes) {
         auto enc = catalog_->frame_index(t.id);
         auto idx = enc ? decode_frame_index(*enc) : Result<RawFrameIndex>(enc.status());
         auto r = idx ? RawSegmentReader::open(layout_.raw_path(t.id), *idx) : Result<RawSegmentReader>(idx.status());
         if (!r) {
-            logger("fs")->error("cannot copy {} for writing: {}", t.path, r.status().message());
+            logger("fs")->error("cannot copy {} for writing: {}", printable(t.path), printable(r.status().message()));
             (void)staging_->remove(t.path);
             return -EIO;
         }
@@ -71,6 +77,7 @@ int Volume::staging_from_trace(const TraceRow& t, bool copy_bytes, std::shared_p
             }
             off += *n;
         }
+        (*f)->settle_file_mtime();  // the copy is not a direct write of the caller's
     }
     out = *f;
     return 0;
@@ -101,7 +108,7 @@ int Volume::create(const std::string& path, mode_t mode, int flags, uint64_t* fh
     }
     auto f = staging_->create(w.rel, mode & 07777, wall_clock_ns());
     if (!f) {
-        logger("fs")->error("create {}: {}", w.rel, f.status().message());
+        logger("fs")->error("create {}: {}", printable(w.rel), printable(f.status().message()));
         return -EIO;
     }
     *fh = open_staging(*f, w.rel, true);
@@ -119,11 +126,12 @@ int Volume::open(const std::string& path, int flags, uint64_t* fh) {
         if (!t || !all_modelled(*t)) return archive_dir_exists(w.rel) ? -EISDIR : -ENOENT;
         auto f = archive_->open(t->id);
         if (!f) {
-            logger("fs")->error("archive open {}: {}", w.rel, f.status().message());
+            logger("fs")->error("archive open {}: {}", printable(w.rel), printable(f.status().message()));
             return -EIO;
         }
         auto* h = new Handle(Handle::Kind::kArchive);
         h->archive = *f;
+        h->row = *t;
         *fh = reinterpret_cast<uint64_t>(h);
         return 0;
     }
@@ -151,19 +159,33 @@ int Volume::open(const std::string& path, int flags, uint64_t* fh) {
     if (!enc) return -ENOENT;  // expired between lookup and open
     auto idx = decode_frame_index(*enc);
     if (!idx) return -EIO;
+    {
+        // Counted before the segment is opened, so the sweeper cannot expire it in between.
+        std::lock_guard lk(raw_opens_mu_);
+        ++raw_opens_[t->id];
+    }
     auto r = RawSegmentReader::open(layout_.raw_path(t->id), std::move(idx.value()));
     if (!r) {
-        logger("fs")->error("open {}: {}", w.rel, r.status().message());
+        {
+            std::lock_guard lk(raw_opens_mu_);
+            if (--raw_opens_[t->id] <= 0) raw_opens_.erase(t->id);
+        }
+        if (::access(layout_.raw_path(t->id).c_str(), F_OK) != 0) return -ENOENT;  // expired meanwhile
+        logger("fs")->error("open {}: {}", printable(w.rel), printable(r.status().message()));
         return -EIO;
     }
     auto* h = new Handle(Handle::Kind::kRaw);
     h->raw.emplace(std::move(r.value()));
     h->trace = t->id;
-    {
-        std::lock_guard lk(raw_opens_mu_);
-        ++raw_opens_[t->id];
-    }
+    h->row = *t;
     *fh = reinterpret_cast<uint64_t>(h);
+    return 0;
+}
+
+int Volume::fgetattr(uint64_t fh, struct stat* st) {
+    Handle* h = handle_of(fh);
+    if (h->kind == Handle::Kind::kStaging) return staging_stat(*h->staging, st);
+    fill_trace_stat(h->row, h->kind == Handle::Kind::kArchive, st);
     return 0;
 }
 
@@ -179,7 +201,7 @@ int Volume::read(uint64_t fh, char* buf, size_t size, off_t off) {
             std::lock_guard lk(h->mu);
             auto n = h->raw->read(static_cast<uint64_t>(off), std::span<char>(buf, size));
             if (!n) {
-                logger("fs")->error("raw read: {}", n.status().message());
+                logger("fs")->error("raw read: {}", printable(n.status().message()));
                 return -EIO;
             }
             return static_cast<int>(*n);
@@ -187,7 +209,7 @@ int Volume::read(uint64_t fh, char* buf, size_t size, off_t off) {
         case Handle::Kind::kArchive: {
             auto n = archive_->read(*h->archive, static_cast<uint64_t>(off), std::span<char>(buf, size));
             if (!n) {
-                logger("fs")->error("archive read: {}", n.status().message());
+                logger("fs")->error("archive read: {}", printable(n.status().message()));
                 events_.add("archive read: " + n.status().message());
                 return -EIO;
             }
@@ -246,7 +268,7 @@ int Volume::flush(uint64_t fh) {
     }
     auto st = staging_->mark_closed(*h->staging);
     if (!st) {
-        logger("fs")->error("close: {}", st.message());
+        logger("fs")->error("close: {}", printable(st.message()));
         events_.add(st.message());
         return -EIO;
     }
@@ -261,7 +283,10 @@ int Volume::release(uint64_t fh) {
         h->staging->last_release_ns = wall_clock_ns();
     } else if (h->kind == Handle::Kind::kRaw) {
         std::lock_guard lk(raw_opens_mu_);
-        if (--raw_opens_[h->trace] <= 0) raw_opens_.erase(h->trace);
+        if (--raw_opens_[h->trace] <= 0) {
+            raw_opens_.erase(h->trace);
+            sweep_requested_ = true;  // an expiry may have waited for this reader
+        }
     }
     delete h;
     return 0;

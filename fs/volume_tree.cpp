@@ -7,6 +7,7 @@
 
 #include "codec/log.h"
 #include "fs/clock.h"
+#include "fs/names.h"
 #include "fs/volume.h"
 
 namespace dgc::fs {
@@ -126,6 +127,22 @@ void Volume::fill_trace_stat(const TraceRow& t, bool archive, struct stat* st) c
     set_time(st, t.mtime_ns);
 }
 
+int Volume::staging_stat(StagingFile& f, struct stat* st) {
+    struct stat fst {};
+    if (int rc = f.catch_up_direct_writes(fst); rc != 0) return rc;
+    std::lock_guard lk(f.mu);
+    *st = {};
+    st->st_mode = S_IFREG | (f.mode & 07777);
+    st->st_nlink = 1;
+    st->st_uid = ::getuid();
+    st->st_gid = ::getgid();
+    st->st_size = fst.st_size;
+    st->st_blocks = fst.st_blocks;
+    st->st_blksize = kPreferredIo;
+    set_time(st, f.mtime_ns);
+    return 0;
+}
+
 int Volume::getattr(const std::string& path, struct stat* st) {
     auto w = where(path);
     switch (w.view) {
@@ -139,21 +156,7 @@ int Volume::getattr(const std::string& path, struct stat* st) {
         case View::kRetention: break;
     }
     if (w.rel.empty()) return dir_stat(st, 0755, started_ns_), 0;
-    if (auto f = staging_->find(w.rel)) {
-        struct stat fst {};
-        if (int rc = f->catch_up_direct_writes(fst); rc != 0) return rc;
-        std::lock_guard lk(f->mu);
-        *st = {};
-        st->st_mode = S_IFREG | (f->mode & 07777);
-        st->st_nlink = 1;
-        st->st_uid = ::getuid();
-        st->st_gid = ::getgid();
-        st->st_size = fst.st_size;
-        st->st_blocks = fst.st_blocks;
-        st->st_blksize = kPreferredIo;
-        set_time(st, f->mtime_ns);
-        return 0;
-    }
+    if (auto f = staging_->find(w.rel)) return staging_stat(*f, st);
     if (auto t = trace_at(w.rel); t && t->raw_present) return fill_trace_stat(*t, false, st), 0;
     std::optional<DirRow> d;
     auto s = catalog_->env().read([&](Txn& t) {
@@ -262,7 +265,7 @@ int Volume::unlink(const std::string& path) {
     // Deleting a file in retention/ is the operator's explicit choice: the trace goes entirely.
     if (!catalog_->delete_trace(t->id)) return -EIO;
     ::unlink(layout_.raw_path(t->id).c_str());
-    logger("fs")->info("deleted {} (unlink in retention/)", t->path);
+    logger("fs")->info("deleted {} (unlink in retention/)", printable(t->path));
     return 0;
 }
 

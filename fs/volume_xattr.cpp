@@ -6,6 +6,7 @@
 
 #include "codec/log.h"
 #include "fs/volume.h"
+#include "fs/names.h"
 
 namespace dgc::fs {
 namespace {
@@ -102,7 +103,7 @@ int Volume::setxattr(const std::string& path, const std::string& name, const std
     });
     if (!st) return -EIO;
     if (rc == 0) {
-        logger("policy")->info("{}: legal hold {}", w.rel, hold ? "set" : "released");
+        logger("policy")->info("{}: legal hold {}", printable(w.rel), hold ? "set" : "released");
         sweep_requested_ = true;
     }
     return rc;

@@ -1,4 +1,5 @@
 #include "fs/workers.h"
+#include "fs/names.h"
 
 #include <unistd.h>
 
@@ -151,7 +152,7 @@ void WorkerPool::process(int slot, const JobRow& job) {
     }
     auto fail = [&](const std::string& why) {
         const std::string reason = "chunk " + std::to_string(job.chunk) + ": " + why;
-        log->error("training {} failed, raw kept: {}", t.path, reason);
+        log->error("training {} failed, raw kept: {}", printable(t.path), printable(reason));
         events_.add(t.path + ": " + reason);
         (void)catalog_.mark_unmodelable(t.id, reason);
     };
@@ -174,7 +175,7 @@ void WorkerPool::process(int slot, const JobRow& job) {
         if (auto it = progress_.find(slot); it != progress_.end()) it->second.fraction = f;
     };
     auto lib = library_.snapshot();
-    log->info("training {} chunk {}/{} ({} packets)", t.path, job.chunk + 1, t.chunks, row.count);
+    log->info("training {} chunk {}/{} ({} packets)", printable(t.path), job.chunk + 1, t.chunks, row.count);
     auto model = trainer::train_chunk(fmt, span, *lib, opts);
     if (!model) return fail(model.status().message());
 
@@ -194,7 +195,7 @@ void WorkerPool::process(int slot, const JobRow& job) {
     mc.row.parent_id = model->parent_id;
     if (auto st = catalog_.commit_model(mc); !st) return fail(st.message());
     if (!mc.keyframe_id.empty()) library_.add(mc.keyframe_id, mc.blob);
-    log->info("modelled {} chunk {}/{}: {} bytes of model, mean JSD {:.4f}, {:.1f} s", t.path, job.chunk + 1,
+    log->info("modelled {} chunk {}/{}: {} bytes of model, mean JSD {:.4f}, {:.1f} s", printable(t.path), job.chunk + 1,
               t.chunks, mc.blob.size(), model->fidelity, model->train_seconds);
     if (opts_.on_committed) opts_.on_committed(t.id);
 }

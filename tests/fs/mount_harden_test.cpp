@@ -1,0 +1,106 @@
+// Hardening regressions (issue 15) through a real mount: metadata-only writers, readers
+// that outlive raw expiry, odd names, holds, ownership and unusual writers.
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include "tests/fs/mounted_volume.h"
+
+namespace dgc::fs::test {
+namespace {
+
+size_t count_of(const std::string& hay, const std::string& needle) {
+    size_t n = 0;
+    for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+    return n;
+}
+
+size_t staging_files(const MountedVolume& v) {
+    size_t n = 0;
+    for (const auto& e : fsys::directory_iterator(v.store() / "staging")) (void)e, ++n;
+    return n;
+}
+
+// Finding 4: touch (open for write, nothing written, then utimens) changes metadata only.
+TEST(MountHarden, TouchOfAnAcceptedFileKeepsItsModelsAndArchiveBytes) {
+    MountedVolume v("", "touch");
+    v.start();
+    v.cp_in("dev/dnscap__dns.pcap", "dns.pcap");
+    ASSERT_TRUE(v.wait_archived("dns.pcap")) << v.daemon_log();
+    const std::string archived = slurp(v.archive() / "dns.pcap");
+    ASSERT_FALSE(archived.empty());
+    struct stat before {};
+    ASSERT_EQ(::stat((v.retention() / "dns.pcap").c_str(), &before), 0);
+
+    ASSERT_EQ(sh("touch -d @1893553445 '" + (v.retention() / "dns.pcap").string() + "'"), 0);
+    // And a plain open for writing, closed without a write (what `touch` does first).
+    int fd = ::open((v.retention() / "dns.pcap").c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::close(fd), 0);
+    ASSERT_TRUE(wait_until([&] { return count_of(v.daemon_log(), "closed unchanged") >= 1 && staging_files(v) == 0; },
+                           20))
+        << v.daemon_log();
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // a re-ingest would have started by now
+
+    EXPECT_EQ(count_of(v.daemon_log(), "accepted dns.pcap"), 1u) << "touch re-ingested the file:\n" << v.daemon_log();
+    EXPECT_EQ(v.xattr(v.retention() / "dns.pcap", "state"), "modelled");
+    ASSERT_TRUE(fsys::exists(v.archive() / "dns.pcap")) << "archive file vanished after touch";
+    EXPECT_EQ(slurp(v.archive() / "dns.pcap"), archived) << "archive bytes changed after touch";
+    EXPECT_EQ(slurp(v.retention() / "dns.pcap"), slurp(data_path("dev/dnscap__dns.pcap")));
+    struct stat after {};
+    ASSERT_EQ(::stat((v.retention() / "dns.pcap").c_str(), &after), 0);
+    EXPECT_NE(after.st_mtime, before.st_mtime) << "touch -d did not set mtime";
+    EXPECT_EQ(after.st_mtime, 1893553445) << "mtime is not the one touch -d asked for";
+
+    // A real change still re-ingests.
+    ASSERT_EQ(sh("cp '" + data_path("dev/NetShare__raw.pcap") + "' '" + (v.retention() / "dns.pcap").string() + "'"), 0);
+    EXPECT_TRUE(wait_until([&] { return v.xattr(v.retention() / "dns.pcap", "packets") == "1000"; }, 30))
+        << v.daemon_log();
+}
+
+// Finding 5: raw expiring under an open reader must not cut its stream short.
+TEST(MountHarden, OpenRetentionReaderOutlivesRawExpiry) {
+    MountedVolume v("[defaults]\nraw_ttl = 0\n[volume]\nsweep_interval = 1\n", "expiry-reader");
+    v.start();
+    const fsys::path p = v.retention() / "caida.pcap";
+    v.cp_in("dev/NetShare__raw.pcap", "caida.pcap");
+    // Held while it trains, so raw is still there when the reader opens it.
+    ASSERT_TRUE(wait_until([&] { return !v.xattr(p, "packets").empty(); }, 20)) << v.daemon_log();
+    ASSERT_EQ(::setxattr(p.c_str(), "user.dgcfs.hold", "1", 1, 0), 0);
+    ASSERT_TRUE(v.wait_archived("caida.pcap")) << v.daemon_log();
+
+    const std::string original = slurp(data_path("dev/NetShare__raw.pcap"));
+    int fd = ::open(p.c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0);
+    std::string got(original.size(), '\0');
+    const size_t half = original.size() / 2;
+    ASSERT_EQ(::pread(fd, got.data(), half, 0), static_cast<ssize_t>(half));
+
+    ASSERT_EQ(::setxattr(p.c_str(), "user.dgcfs.hold", "0", 1, 0), 0);
+    // Expiry is due now, and waits for the reader.
+    const bool deferred = wait_until(
+        [&] { return v.daemon_log().find("caida.pcap: raw expires once its open readers close it") != std::string::npos; },
+        20);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past the kernel's attribute cache
+    struct stat st {};
+    const int fstat_rc = ::fstat(fd, &st);
+    size_t off = half;
+    while (off < original.size()) {
+        ssize_t n = ::pread(fd, got.data() + off, original.size() - off, static_cast<off_t>(off));
+        if (n <= 0) break;
+        off += static_cast<size_t>(n);
+    }
+    ::close(fd);  // before any assertion: an open file would keep the mount busy
+    EXPECT_TRUE(deferred) << v.daemon_log();
+    EXPECT_EQ(fstat_rc, 0) << std::strerror(errno);
+    EXPECT_EQ(static_cast<size_t>(st.st_size), original.size());
+    EXPECT_EQ(off, original.size()) << "read stopped early after raw became due to expire";
+    EXPECT_EQ(got, original) << "bytes read across the expiry differ from the capture";
+    // Once the reader is gone, raw expires.
+    EXPECT_TRUE(wait_until([&] { return !fsys::exists(p); }, 20)) << "raw never expired\n" << v.daemon_log();
+    EXPECT_TRUE(fsys::exists(v.archive() / "caida.pcap"));
+}
+
+}  // namespace
+}  // namespace dgc::fs::test

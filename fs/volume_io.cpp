@@ -87,6 +87,7 @@ int Volume::create(const std::string& path, mode_t mode, int flags, uint64_t* fh
     auto w = where(path);
     if (w.view == View::kArchive || w.view == View::kRoot) return -EROFS;
     if (w.view != View::kRetention || w.rel.empty()) return -EACCES;
+    if (int rc = name_error(w.rel); rc != 0) return rc;
     if (!parent_exists(w.rel)) return -ENOENT;
     if (auto t = trace_at(w.rel); t && t->raw_present) {
         if (flags & O_EXCL) return -EEXIST;

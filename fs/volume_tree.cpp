@@ -37,6 +37,14 @@ void dir_stat(struct stat* st, mode_t perm, int64_t mtime_ns) {
     set_time(st, mtime_ns);
 }
 
+// A lookup of a name that could never have been created: too long is the caller's answer
+// already (as on any local filesystem); a name that is not UTF-8 simply does not exist, so
+// that create() gets to say why it refuses one.
+int lookup_name_error(const std::string& rel) {
+    int rc = name_error(rel);
+    return rc == -EILSEQ ? -ENOENT : rc;
+}
+
 std::string parent_of(const std::string& rel) {
     auto pos = rel.rfind('/');
     return pos == std::string::npos ? "" : rel.substr(0, pos);
@@ -150,12 +158,14 @@ int Volume::getattr(const std::string& path, struct stat* st) {
         case View::kRoot: dir_stat(st, 0755, started_ns_); return 0;
         case View::kArchive:
             if (w.rel.empty()) return dir_stat(st, 0555, started_ns_), 0;
+            if (int rc = lookup_name_error(w.rel); rc != 0) return rc;
             if (auto t = trace_at(w.rel); t && all_modelled(*t)) return fill_trace_stat(*t, true, st), 0;
             if (archive_dir_exists(w.rel)) return dir_stat(st, 0555, started_ns_), 0;
             return -ENOENT;
         case View::kRetention: break;
     }
     if (w.rel.empty()) return dir_stat(st, 0755, started_ns_), 0;
+    if (int rc = lookup_name_error(w.rel); rc != 0) return rc;
     if (auto f = staging_->find(w.rel)) return staging_stat(*f, st);
     if (auto t = trace_at(w.rel); t && t->raw_present) return fill_trace_stat(*t, false, st), 0;
     std::optional<DirRow> d;
@@ -229,6 +239,7 @@ int Volume::mkdir(const std::string& path, mode_t mode) {
     auto w = where(path);
     if (w.view == View::kArchive || w.view == View::kRoot) return -EROFS;
     if (w.view != View::kRetention || w.rel.empty()) return -EEXIST;
+    if (int rc = name_error(w.rel); rc != 0) return rc;
     struct stat st {};
     if (getattr(path, &st) == 0) return -EEXIST;
     if (!parent_exists(w.rel)) return -ENOENT;
@@ -303,6 +314,7 @@ int Volume::rename(const std::string& from, const std::string& to, unsigned flag
     if (a.view != View::kRetention || b.view != View::kRetention || a.rel.empty() || b.rel.empty()) return -EBUSY;
     constexpr unsigned kNoReplace = 1, kExchange = 2;  // RENAME_NOREPLACE, RENAME_EXCHANGE
     if (flags & kExchange) return -EINVAL;
+    if (int rc = name_error(b.rel); rc != 0) return rc;
     struct stat src {}, dst {};
     if (int rc = getattr(from, &src); rc != 0) return rc;
     const bool dst_exists = getattr(to, &dst) == 0;

@@ -102,5 +102,53 @@ TEST(MountHarden, OpenRetentionReaderOutlivesRawExpiry) {
     EXPECT_TRUE(fsys::exists(v.archive() / "caida.pcap"));
 }
 
+// errno of creating `p` for writing (0 when it worked; the file is closed again).
+int create_errno(const fsys::path& p) {
+    int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return errno;
+    ::close(fd);
+    return 0;
+}
+
+// Finding 7: names are refused up front with the errno a local filesystem gives, never EIO,
+// and nothing is left in staging.
+TEST(MountHarden, OddNamesGetTheRightErrnoAndLeaveNothingInStaging) {
+    MountedVolume v("", "names");
+    v.start();
+    EXPECT_EQ(create_errno(v.retention() / std::string(256, 'n')), ENAMETOOLONG);
+    EXPECT_EQ(::mkdir((v.retention() / std::string(300, 'd')).c_str(), 0755), -1);
+    EXPECT_EQ(errno, ENAMETOOLONG);
+    EXPECT_NE(sh("cp '" + data_path("dev/dnscap__dns.pcap") + "' '" + (v.retention() / std::string(1000, 'c')).string() +
+                 "' 2>/dev/null"),
+              0)
+        << "cp of a 1000-byte name reported success";
+    EXPECT_EQ(create_errno(v.retention() / "bad\xFF\xFEname.pcap"), EILSEQ);
+
+    // Depth: every level works until the path no longer fits a catalog key, then ENAMETOOLONG.
+    fsys::path deep = v.retention();
+    int depth = 0, err = 0;
+    for (; depth < 400; ++depth) {
+        deep /= "d";
+        if (::mkdir(deep.c_str(), 0755) != 0) {
+            err = errno;
+            break;
+        }
+    }
+    EXPECT_GT(depth, 101);
+    EXPECT_EQ(err, ENAMETOOLONG) << "at depth " << depth << ": " << std::strerror(err);
+
+    // A name of exactly NAME_MAX bytes and one with a newline work.
+    const std::string longest(255, 'l');
+    v.cp_in("dev/dnscap__dns.pcap", longest);
+    v.cp_in("dev/dnscap__dns.pcap", "two\nlines.pcap");
+    EXPECT_TRUE(wait_until([&] { return v.xattr(v.retention() / longest, "packets") == "133"; }, 20)) << v.daemon_log();
+    EXPECT_TRUE(wait_until([&] { return v.xattr(v.retention() / "two\nlines.pcap", "packets") == "133"; }, 20));
+    EXPECT_EQ(staging_files(v), 0u) << "a refused name left a staging file behind";
+    const std::string log = v.daemon_log();
+    EXPECT_NE(log.find("accepted two\\nlines.pcap"), std::string::npos) << "newline not escaped in the log";
+    EXPECT_EQ(log.find("two\nlines"), std::string::npos) << "a raw newline from a file name reached the log";
+    EXPECT_EQ(log.find("Input/output error"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dgc::fs::test

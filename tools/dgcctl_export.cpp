@@ -1,6 +1,7 @@
 // `dgcctl export MOUNTPOINT|STORE TRACE -o OUT.dgc`: a trace's archive as one self-contained
 // .dgc that `dgcctl expand` regenerates byte-identically without the store. Reads the
 // catalog read-only, so a live volume keeps running.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -22,7 +23,12 @@ int run_export(const std::string& target, const std::string& trace, const std::s
     if (!store) return fail(store.status().message());
     auto cat = fs::Catalog::open(fs::StoreLayout{*store}.catalog_dir(), true);
     if (!cat) return fail(cat.status().message());
-    auto f = fs::export_trace(**cat, trace);
+    // A path through the mount point (MOUNTPOINT/archive/x.pcap) names the trace too.
+    std::string spec = trace;
+    std::string mount = std::filesystem::path(target).lexically_normal().string();
+    if (mount.empty() || mount.back() != '/') mount += '/';
+    if (spec.rfind(mount, 0) == 0) spec = spec.substr(mount.size());
+    auto f = fs::export_trace(**cat, spec);
     if (!f) return fail(f.status().message());
     uint64_t synth = 24;
     for (const auto& c : f->chunks) synth += c.model.synth_bytes;

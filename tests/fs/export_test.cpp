@@ -61,6 +61,10 @@ TEST(Export, ArchiveLeavesAsDgcExpandsAloneAndImportsIntoAnotherStore) {
     Ran by_store = run(dgcctl() + " export " + q(v.store()) + " /site-a/dns.pcap -o " + q(work / "s.dgc"));
     ASSERT_EQ(by_store.exit_code, 0) << by_store.output;
     EXPECT_EQ(slurp(work / "s.dgc"), first);
+    Ran through_mount = run(dgcctl() + " export " + q(v.mnt()) + " " + q(v.archive() / "site-a/dns.pcap") + " -o " +
+                            q(work / "m.dgc"));
+    ASSERT_EQ(through_mount.exit_code, 0) << through_mount.output;
+    EXPECT_EQ(slurp(work / "m.dgc"), first);
     Ran by_id = run(dgcctl() + " export " + q(v.store()) + " 1 -o - > " + q(work / "stdout.dgc"));
     ASSERT_EQ(by_id.exit_code, 0) << by_id.output;
     EXPECT_EQ(slurp(work / "stdout.dgc"), first);

@@ -1,9 +1,11 @@
 // libfuse session lifecycle for one volume: mount, signals, daemonize, multithreaded loop, unmount.
 #define FUSE_USE_VERSION 314
 #include <fuse3/fuse.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
+#include <iostream>
 
 #include "codec/log.h"
 #include "fs/fuse_ops.h"
@@ -19,6 +21,14 @@ void on_sighup(int) {
     if (Volume* v = g_volume.load()) v->request_policy_reload();
 }
 
+// Before the daemon detaches, stderr is the operator's terminal (or the mount(8) caller):
+// the reason goes there as well as to the log, which in the foreground is stderr already.
+int fail_before_detach(const MountOptions& opts, const std::string& message) {
+    logger("fs")->error("{}", message);
+    if (!opts.foreground && !opts.debug) std::cerr << "dgcfs: " << message << "\n";
+    return 1;
+}
+
 // Fails early, while the parent still has a terminal, on what would otherwise only show in the log.
 Status preflight(const VolumeOptions& v) {
     if (!v.policy_file.empty())
@@ -31,10 +41,7 @@ Status preflight(const VolumeOptions& v) {
 
 int run_mount(const MountOptions& opts) {
     auto log = logger("fs");
-    if (auto st = preflight(opts.volume); !st) {
-        log->error("cannot open the store: {}", st.message());
-        return 1;
-    }
+    if (auto st = preflight(opts.volume); !st) return fail_before_detach(opts, "cannot open the store: " + st.message());
     std::vector<std::string> args_s = {"dgcfs", "-o", "fsname=dgcfs,subtype=dgcfs,default_permissions"};
     if (opts.debug) args_s.push_back("-d");
     for (const auto& o : opts.fuse_options) {
@@ -47,20 +54,16 @@ int run_mount(const MountOptions& opts) {
 
     FuseContext ctx;
     struct fuse* f = fuse_new(&args, fuse_operations_table(), sizeof(struct fuse_operations), &ctx);
-    if (!f) {
-        log->error("fuse_new failed (bad -o option?)");
-        return 1;
-    }
+    if (!f) return fail_before_detach(opts, "cannot set up the FUSE session (bad -o option?)");
     if (fuse_mount(f, opts.mountpoint.c_str()) != 0) {
-        log->error("cannot mount on {} (does it exist, is /dev/fuse usable?)", opts.mountpoint);
         fuse_destroy(f);
-        return 1;
+        return fail_before_detach(opts, "cannot mount on " + opts.mountpoint + " (is /dev/fuse usable?)");
     }
     struct fuse_session* se = fuse_get_session(f);
     if (fuse_set_signal_handlers(se) != 0) {
         fuse_unmount(f);
         fuse_destroy(f);
-        return 1;
+        return fail_before_detach(opts, "cannot install the signal handlers");
     }
     // libfuse treats SIGHUP as "exit"; here it means "reload the policy".
     struct sigaction sa {};
@@ -84,7 +87,8 @@ int run_mount(const MountOptions& opts) {
     }
     g_volume = ctx.volume;
     (*vol)->start();
-    log->info("mounted {} on {} (store {})", "dgcfs", opts.mountpoint, opts.volume.store);
+    log->info("mounted {} on {} (store {}, pid {})", "dgcfs", opts.mountpoint, opts.volume.store, ::getpid());
+    if (opts.on_mounted) opts.on_mounted();
 
     struct fuse_loop_config* cfg = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(cfg, 16);
@@ -92,6 +96,7 @@ int run_mount(const MountOptions& opts) {
     fuse_loop_cfg_destroy(cfg);
 
     // Unmount first so the mount point is free while in-flight work finishes.
+    if (opts.on_stopping) opts.on_stopping();
     fuse_remove_signal_handlers(se);
     signal(SIGHUP, SIG_DFL);
     g_volume = nullptr;

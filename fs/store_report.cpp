@@ -2,8 +2,15 @@
 
 #include <sys/xattr.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+
+#include "fs/catalog.h"
+#include "fs/store_layout.h"
 
 namespace dgc::fs {
 
@@ -40,7 +47,10 @@ Result<std::string> resolve_store(const std::string& path) {
     char buf[4096];
     ssize_t n = ::getxattr(path.c_str(), "user.dgcfs.store", buf, sizeof buf);
     if (n > 0) return std::string(buf, static_cast<size_t>(n));
-    if (std::filesystem::exists(std::filesystem::path(path) / "catalog" / "data.mdb")) return path;
+    if (n < 0 && errno == ENOTCONN)
+        return Status::io(path + ": " + std::strerror(ENOTCONN) + " (its dgcfs died; fusermount3 -u it, then mount again)");
+    std::error_code ec;
+    if (std::filesystem::exists(std::filesystem::path(path) / "catalog" / "data.mdb", ec)) return path;
     return Status::not_found(path + ": neither a mounted dgcfs volume nor a store directory (no catalog/data.mdb)");
 }
 
@@ -55,6 +65,85 @@ std::string human_bytes(uint64_t b) {
     char out[32];
     std::snprintf(out, sizeof out, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
     return out;
+}
+
+Result<StoreStatus> read_store_status(const std::string& store, double now_s) {
+    StoreStatus out;
+    out.store = store;
+    StoreLayout layout{store};
+    auto cat = Catalog::open(layout.catalog_dir(), true);
+    if (!cat) return cat.status();
+    std::vector<ChunkRow> chunks;
+    auto st = (*cat)->env().read([&](Txn& t) {
+        out.traces.clear();
+        chunks.clear();
+        auto c = t.cursor(db::kTraces);
+        for (bool ok = c.first(); ok; ok = c.next())
+            if (auto r = decode_trace(c.value())) out.traces.push_back(*r);
+        auto k = t.cursor(db::kChunks);
+        for (bool ok = k.first(); ok; ok = k.next())
+            if (auto r = decode_chunk(k.value())) chunks.push_back(*r);
+        out.jobs = 0;
+        auto j = t.cursor(db::kJobs);
+        for (bool ok = j.first(); ok; ok = j.next()) ++out.jobs;
+        out.staging_rows = 0;
+        auto s = t.cursor(db::kStaging);
+        for (bool ok = s.first(); ok; ok = s.next()) ++out.staging_rows;
+    });
+    if (!st) return st;
+    out.summary = summarize(out.traces, chunks);
+    if (std::ifstream in(layout.status_path()); in) {
+        out.live = nlohmann::json::parse(in, nullptr, false);
+        if (!out.live.is_object()) out.live = nullptr;
+    }
+    // A daemon rewrites the file every second; one that stopped or died leaves it stale.
+    out.daemon_running = out.live.is_object() && out.live.value("running", false) &&
+                         now_s - double(out.live.value("updated_s", int64_t(0))) <= 5;
+    return out;
+}
+
+nlohmann::json status_json(const StoreStatus& s, double now_s) {
+    using nlohmann::json;
+    const auto& sum = s.summary;
+    const bool live = s.daemon_running;
+    json j;
+    j["schema"] = 1;
+    j["store"] = s.store;
+    json daemon = {{"running", live}, {"pid", nullptr}, {"mountpoint", nullptr}, {"started_s", nullptr},
+                   {"updated_s", nullptr}};
+    if (live)
+        for (const char* k : {"pid", "mountpoint", "started_s", "updated_s"}) daemon[k] = s.live.value(k, json());
+    j["daemon"] = daemon;
+    json by_state = {{"staging", live ? s.live.value("staging_files", s.staging_rows) : s.staging_rows}};
+    for (const char* state : {"queued", "training", "modelled", "raw-expired", "unmodelable"}) by_state[state] = 0;
+    for (const auto& [state, n] : sum.by_state) by_state[state] = n;
+    j["traces"] = {{"total", sum.traces}, {"by_state", by_state}};
+    const json running_jobs = live ? s.live.value("jobs", json::array()) : json::array();
+    json eta = nullptr;
+    if (s.jobs && sum.seconds_per_chunk() > 0)
+        eta = double(s.jobs) * sum.seconds_per_chunk() / double(std::max<size_t>(1, running_jobs.size()));
+    j["queue"] = {{"jobs", s.jobs}, {"chunks_total", sum.chunks_total}, {"chunks_done", sum.chunks_done}, {"eta_s", eta}};
+    json training = json::array();
+    for (const auto& r : running_jobs) {
+        const double frac = r.value("fraction", 0.0), elapsed = now_s - r.value("started_s", now_s);
+        training.push_back({{"path", r.value("path", "")},
+                            {"chunk", r.value("chunk", 0) + 1},
+                            {"chunks", r.value("chunks", 0)},
+                            {"fraction", frac},
+                            {"elapsed_s", elapsed},
+                            {"eta_s", frac > 0.01 ? json(elapsed / frac - elapsed) : json()}});
+    }
+    j["training"] = training;
+    j["bytes"] = {{"accepted", sum.original_bytes},
+                  {"raw", sum.raw_stored_bytes},
+                  {"models", sum.model_bytes},
+                  {"saving", sum.saving()}};
+    json unmodelable = json::array();
+    for (const auto& t : s.traces)
+        if (!t.unmodelable.empty()) unmodelable.push_back({{"path", t.path}, {"reason", t.unmodelable}});
+    j["unmodelable"] = unmodelable;
+    j["recent_errors"] = live ? s.live.value("recent_errors", json::array()) : json::array();
+    return j;
 }
 
 }  // namespace dgc::fs

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -32,5 +33,20 @@ StoreSummary summarize(const std::vector<TraceRow>& traces, const std::vector<Ch
 Result<std::string> resolve_store(const std::string& path);
 
 std::string human_bytes(uint64_t b);
+
+// Everything `dgcctl status` reports about one store, as read now: the catalog (opened
+// read-only) and, when it is fresh, the status file of a running daemon.
+struct StoreStatus {
+    std::string store;
+    std::vector<TraceRow> traces;
+    StoreSummary summary;
+    uint64_t jobs = 0, staging_rows = 0;
+    nlohmann::json live;        // STORE/status.json as the daemon wrote it (null when absent)
+    bool daemon_running = false; // status file says running and is at most 5 s old
+};
+Result<StoreStatus> read_store_status(const std::string& store, double now_s);
+
+// The documented `dgcctl status --json` object (schema 1, man dgcctl.1). Pure.
+nlohmann::json status_json(const StoreStatus& s, double now_s);
 
 }  // namespace dgc::fs

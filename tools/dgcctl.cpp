@@ -1,5 +1,6 @@
 // dgcctl: the operator's command line. Each subcommand lives in its own
 // dgcctl_<name>.cpp and registers itself (command_registry.h).
+#include "cli.h"
 #include "command_registry.h"
 #include "log_setup.h"
 
@@ -16,8 +17,13 @@ std::vector<CommandSpec>& command_registry() {
 int main(int argc, char** argv) {
     CLI::App app{"dgcctl — inspect, evaluate and drive dgcfs retention volumes"};
     app.require_subcommand(1);
+    dgc::tools::add_version_flag(app, "dgcctl");
     std::string log_level = "warn";
-    app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")->capture_default_str();
+    app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+        ->capture_default_str();
+    // Global options are accepted after the subcommand too: subcommands inherit this.
+    app.fallthrough();
 
     int exit_code = 0;
     auto& commands = dgc::tools::command_registry();
@@ -25,14 +31,14 @@ int main(int argc, char** argv) {
               [](const auto& a, const auto& b) { return a.order < b.order; });
     for (auto& c : commands) c.setup(app, exit_code);
 
-    app.parse_complete_callback([&] { dgc::tools::setup_logging(log_level, /*to_stderr=*/true); });
+    app.parse_complete_callback([&] { (void)dgc::tools::setup_logging(log_level, /*to_stderr=*/true); });
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        return dgc::tools::exit_for_parse_error(app, e);
     } catch (const std::exception& e) {
         std::cerr << "dgcctl: " << e.what() << "\n";
-        return 1;
+        return dgc::tools::kExitFailure;
     }
     return exit_code;
 }

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli.h"
 #include "codec/capture_reader.h"
 #include "codec/fidelity/fidelity.h"
 #include "codec/fidelity/report_html.h"
@@ -213,7 +214,7 @@ int run_eval(const EvalArgs& a) {
         in.semantics_floor = &sem_floor;
         in.semantics = sem ? sem : &sem_floor;
         in.meta.real = {real_path, file_bytes(real_path), real_counts};
-        in.meta.tool_version = std::string("dgcctl ") + DGC_PROJECT_VERSION;
+        in.meta.tool_version = std::string("dgcctl ") + version();
         in.meta.generated_utc = utc_now_iso8601();
         if (score) {
             in.meta.synth = {synth_path, file_bytes(synth_path), score->synthetic};

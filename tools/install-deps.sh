@@ -15,6 +15,7 @@ packages=(
   rsync attr xz-utils                  # integration tests and benchmarks
   tcptrace argus-client argus-server  # tools/analyst/compare.sh reads captures as an analyst does
   lmdb-utils                           # tests/golden/make-fixture.sh compacts a fixture's catalog (mdb_copy)
+  systemd                              # systemd-analyze verify of the packaged unit (tests/packaging)
 )
 missing=()
 for p in "${packages[@]}"; do

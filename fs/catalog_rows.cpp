@@ -134,7 +134,11 @@ std::optional<StagingRow> decode_staging(std::string_view s) {
     return r;
 }
 
-std::string encode(const DirRow& r) { return json{{"mode", r.mode}, {"mtime_ns", r.mtime_ns}}.dump(); }
+std::string encode(const DirRow& r) {
+    json j{{"mode", r.mode}, {"mtime_ns", r.mtime_ns}};
+    if (r.hold) j["hold"] = true;  // absent when false: rows of unheld directories stay as they were
+    return j.dump();
+}
 
 std::optional<DirRow> decode_dir(std::string_view s) {
     auto j = parse(s);
@@ -143,6 +147,7 @@ std::optional<DirRow> decode_dir(std::string_view s) {
     try {
         get(*j, "mode", r.mode);
         get(*j, "mtime_ns", r.mtime_ns);
+        get(*j, "hold", r.hold);
     } catch (const json::exception&) {
         return std::nullopt;
     }

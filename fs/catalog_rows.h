@@ -62,6 +62,7 @@ struct StagingRow {
 struct DirRow {
     uint32_t mode = 0755;
     int64_t mtime_ns = 0;
+    bool hold = false;           // legal hold by xattr on the directory: covers its subtree
 };
 
 struct JobRow {

@@ -18,6 +18,10 @@ namespace {
 
 FuseContext& ctx() { return *static_cast<FuseContext*>(fuse_get_context()->private_data); }
 Volume& vol() { return *ctx().volume; }
+Caller caller() {
+    const auto* c = fuse_get_context();
+    return Caller{static_cast<uint32_t>(c->uid), static_cast<uint32_t>(c->gid)};
+}
 
 template <typename F>
 int guarded(const char* op, const char* path, F&& body) {
@@ -174,7 +178,7 @@ int op_statfs(const char* path, struct statvfs* st) {
 }
 
 int op_setxattr(const char* path, const char* name, const char* value, size_t size, int) {
-    return guarded("setxattr", path, [&] { return vol().setxattr(path, name, std::string(value, size)); });
+    return guarded("setxattr", path, [&] { return vol().setxattr(path, name, std::string(value, size), caller()); });
 }
 
 int op_getxattr(const char* path, const char* name, char* value, size_t size) {
@@ -202,7 +206,7 @@ int op_listxattr(const char* path, char* list, size_t size) {
 }
 
 int op_removexattr(const char* path, const char* name) {
-    return guarded("removexattr", path, [&] { return vol().removexattr(path, name); });
+    return guarded("removexattr", path, [&] { return vol().removexattr(path, name, caller()); });
 }
 
 }  // namespace

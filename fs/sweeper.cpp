@@ -7,7 +7,27 @@
 
 namespace dgc::fs {
 
-TraceFacts facts_of(const TraceRow& t) {
+Result<std::set<std::string>> held_dirs(const Catalog& catalog) {
+    std::set<std::string> out;
+    auto st = catalog.env().read([&](Txn& x) {
+        out.clear();
+        auto c = x.cursor(db::kDirs);
+        for (bool ok = c.first(); ok; ok = c.next())
+            if (auto d = decode_dir(c.value()); d && d->hold) out.emplace(c.key());
+    });
+    if (!st) return st;
+    return out;
+}
+
+bool under_held_dir(std::string_view path, const std::set<std::string>& held) {
+    for (size_t end = 0; end != std::string_view::npos;) {
+        end = path.find('/', end + 1);
+        if (held.count(std::string(path.substr(0, end)))) return true;
+    }
+    return false;
+}
+
+TraceFacts facts_of(const TraceRow& t, bool dir_hold) {
     TraceFacts f;
     f.id = t.id;
     f.path = t.path;
@@ -18,7 +38,7 @@ TraceFacts facts_of(const TraceRow& t) {
     f.chunks_done = t.chunks_done;
     f.chunks = t.chunks;
     f.unmodelable = t.unmodelable;
-    f.xattr_hold = t.hold;
+    f.xattr_hold = t.hold || dir_hold;
     f.worst_fidelity = t.worst_fidelity;
     return f;
 }
@@ -27,8 +47,10 @@ Result<std::vector<Decision>> Sweeper::sweep(const Policy& policy, int64_t now_n
     auto log = logger("policy");
     auto traces = catalog_.traces();
     if (!traces) return traces.status();
+    auto held = held_dirs(catalog_);
+    if (!held) return held.status();
     std::vector<TraceFacts> facts;
-    for (const auto& t : *traces) facts.push_back(facts_of(t));
+    for (const auto& t : *traces) facts.push_back(facts_of(t, under_held_dir(t.path, *held)));
     auto decisions = decide(policy, facts, now_ns);
     if (dry_run) return decisions;
     for (const auto& d : decisions) {

@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <map>
+#include <set>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -14,7 +16,13 @@
 
 namespace dgc::fs {
 
-TraceFacts facts_of(const TraceRow& t);
+// `dir_hold`: a directory above the trace has a legal hold (held_dirs / under_held_dir).
+TraceFacts facts_of(const TraceRow& t, bool dir_hold = false);
+
+// Directories with a legal hold set by xattr; such a hold covers the directory's subtree.
+Result<std::set<std::string>> held_dirs(const Catalog& catalog);
+// Is `path` one of `held` or below one of them?
+bool under_held_dir(std::string_view path, const std::set<std::string>& held);
 
 class Sweeper {
 public:

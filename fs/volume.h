@@ -37,7 +37,7 @@ struct VolumeOptions {
     std::string mountpoint;                   // for the status file only
     int workers = 1;
     trainer::Device device = trainer::Device::kAuto;
-    std::optional<double> train_budget_s;     // overrides the policy's [training] budget_seconds
+    std::optional<int> train_steps;           // overrides the policy's [training] steps
     size_t cache_bytes = size_t(96) << 20;    // generated archive chunks kept in memory
     // close() of a written file waits for its bytes to reach the disk (power-loss safety
     // before fsync, at the price of a full flush per file). Off: like any local filesystem,
@@ -54,6 +54,12 @@ struct DirEntry {
 };
 
 struct Handle;
+
+// Who asks (fuse_get_context): holds are lifted by a file's owner or root only.
+struct Caller {
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+};
 
 class Volume {
 public:
@@ -97,9 +103,9 @@ public:
     int statfs(struct statvfs* st);
 
     int getxattr(const std::string& path, const std::string& name, std::string& value);
-    int setxattr(const std::string& path, const std::string& name, const std::string& value);
+    int setxattr(const std::string& path, const std::string& name, const std::string& value, const Caller& who);
     int listxattr(const std::string& path, std::vector<std::string>& names);
-    int removexattr(const std::string& path, const std::string& name);
+    int removexattr(const std::string& path, const std::string& name, const Caller& who);
 
     const StoreLayout& layout() const { return layout_; }
 
@@ -122,6 +128,10 @@ private:
     bool parent_exists(const std::string& rel);
     std::shared_ptr<StagingFile> settled_staging(const std::string& rel);  // waits out a running ingest
     std::optional<TraceRow> trace_at(const std::string& rel);
+    // A legal hold on the trace itself, on a directory above it (xattr) or by policy.
+    bool held(const TraceRow& t);
+    bool dir_held(const std::string& rel);  // rel or a directory above it has an xattr hold
+    int set_dir_hold(const std::string& rel, bool hold);
     void fill_trace_stat(const TraceRow& t, bool archive, struct stat* st) const;
     int staging_stat(StagingFile& f, struct stat* st);
     int rename_trace(const TraceRow& t, const std::string& to);

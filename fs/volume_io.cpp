@@ -91,7 +91,7 @@ int Volume::create(const std::string& path, mode_t mode, int flags, uint64_t* fh
     if (!parent_exists(w.rel)) return -ENOENT;
     if (auto t = trace_at(w.rel); t && t->raw_present) {
         if (flags & O_EXCL) return -EEXIST;
-        if (t->hold) return -EPERM;
+        if (held(*t)) return -EPERM;
     }
     if (auto f = settled_staging(w.rel)) {
         if (flags & O_EXCL) return -EEXIST;
@@ -150,7 +150,7 @@ int Volume::open(const std::string& path, int flags, uint64_t* fh) {
     auto t = trace_at(w.rel);
     if (!t || !t->raw_present) return retention_dir_exists(w.rel) ? -EISDIR : -ENOENT;
     if (writer) {
-        if (t->hold) return -EPERM;
+        if (held(*t)) return -EPERM;
         std::shared_ptr<StagingFile> copy;
         if (int rc = staging_from_trace(*t, !(flags & O_TRUNC), copy); rc != 0) return rc;
         *fh = open_staging(copy, w.rel, true);
@@ -315,7 +315,7 @@ int Volume::truncate(const std::string& path, off_t size, uint64_t fh) {
         if (!f) {
             auto t = trace_at(w.rel);
             if (!t || !t->raw_present) return -ENOENT;
-            if (t->hold) return -EPERM;
+            if (held(*t)) return -EPERM;
             if (int rc = staging_from_trace(*t, size > 0, f); rc != 0) return rc;
             // No handle holds it open: the truncate itself is the whole write, so it is closed now.
             if (::ftruncate(f->fd, size) != 0) return -errno;

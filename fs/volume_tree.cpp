@@ -8,6 +8,7 @@
 #include "codec/log.h"
 #include "fs/clock.h"
 #include "fs/names.h"
+#include "fs/sweeper.h"
 #include "fs/volume.h"
 
 namespace dgc::fs {
@@ -80,6 +81,16 @@ std::shared_ptr<StagingFile> Volume::settled_staging(const std::string& rel) {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+}
+
+bool Volume::dir_held(const std::string& rel) {
+    auto held = held_dirs(*catalog_);
+    if (!held) throw std::runtime_error(held.status().message());
+    return under_held_dir(rel, *held);
+}
+
+bool Volume::held(const TraceRow& t) {
+    return t.hold || policy()->effective(t.path).hold.value_or(false) || dir_held(t.path);
 }
 
 bool Volume::retention_dir_exists(const std::string& rel) {
@@ -253,6 +264,7 @@ int Volume::rmdir(const std::string& path) {
     std::vector<DirEntry> kids;
     if (int rc = readdir(path, kids); rc != 0) return rc;
     if (!kids.empty()) return -ENOTEMPTY;
+    if (dir_held(w.rel)) return -EPERM;
     bool had = false;
     auto s = catalog_->env().write([&](Txn& t) { had = t.del(db::kDirs, w.rel); });
     if (!s) return -EIO;
@@ -264,15 +276,15 @@ int Volume::unlink(const std::string& path) {
     if (w.view == View::kArchive) return -EROFS;
     if (w.view != View::kRetention || w.rel.empty()) return -EISDIR;
     auto t = trace_at(w.rel);
-    const bool held = t && (t->hold || policy()->effective(t->path).hold.value_or(false));
+    const bool is_held = t && held(*t);
     if (settled_staging(w.rel)) {
-        if (held) return -EPERM;
+        if (is_held) return -EPERM;
         if (!staging_->remove(w.rel)) return -EIO;
         // A staging copy shadows the accepted trace it would replace: both go.
         if (!t) return 0;
     }
     if (!t || !t->raw_present) return -ENOENT;
-    if (held) return -EPERM;
+    if (is_held) return -EPERM;
     // Deleting a file in retention/ is the operator's explicit choice: the trace goes entirely.
     if (!catalog_->delete_trace(t->id)) return -EIO;
     ::unlink(layout_.raw_path(t->id).c_str());
@@ -323,7 +335,9 @@ int Volume::rename(const std::string& from, const std::string& to, unsigned flag
     if (!parent_exists(b.rel)) return -ENOENT;
     // Directory renames would rewrite every key below them; tools fall back to copy + delete.
     if (S_ISDIR(src.st_mode)) return -EXDEV;
-    if (auto target = trace_at(b.rel); target && target->hold) return -EPERM;
+    // Neither a held file nor one under a held directory moves, and none is replaced.
+    if (auto target = trace_at(b.rel); target && held(*target)) return -EPERM;
+    if (auto source = trace_at(a.rel); source && held(*source)) return -EPERM;
     if (auto f = settled_staging(a.rel)) {
         settled_staging(b.rel);
         return staging_->rename(a.rel, b.rel) ? 0 : -EIO;

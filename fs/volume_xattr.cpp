@@ -5,6 +5,8 @@
 #include <ctime>
 
 #include "codec/log.h"
+#include "fs/clock.h"
+#include "fs/sweeper.h"
 #include "fs/volume.h"
 #include "fs/names.h"
 
@@ -46,8 +48,11 @@ int Volume::getxattr(const std::string& path, const std::string& name, std::stri
         }
     }
     auto t = trace_at(w.rel);
-    if (!t || (w.view == View::kRetention && !t->raw_present) || (w.view == View::kArchive && !all_modelled(*t)))
-        return -ENODATA;
+    if (!t || (w.view == View::kRetention && !t->raw_present) || (w.view == View::kArchive && !all_modelled(*t))) {
+        struct stat st {};
+        if (key != "hold" || getattr(path, &st) != 0 || !S_ISDIR(st.st_mode)) return -ENODATA;
+        return value = dir_held(w.rel) ? "1" : "0", 0;
+    }
     const bool modelled = all_modelled(*t);
     if (key == "state") {
         value = trace_state(*t, workers_->training(t->id));
@@ -67,7 +72,7 @@ int Volume::getxattr(const std::string& path, const std::string& name, std::stri
     } else if (key == "raw_expires") {
         if (!t->raw_present) return value = "expired " + iso_time(t->raw_expired_ns), 0;
         auto pol = policy();
-        auto facts = facts_of(*t);
+        auto facts = facts_of(*t, dir_held(t->path));
         std::string blocker = raw_expiry_blocker(pol->effective(t->path), facts);
         auto at = raw_expiry_ns(*pol, facts);
         if (!at) value = "never (no raw TTL)";
@@ -81,7 +86,18 @@ int Volume::getxattr(const std::string& path, const std::string& name, std::stri
     return 0;
 }
 
-int Volume::setxattr(const std::string& path, const std::string& name, const std::string& value) {
+int Volume::set_dir_hold(const std::string& rel, bool hold) {
+    auto st = catalog_->env().write([&](Txn& x) {
+        DirRow d{0755, wall_clock_ns()};
+        if (auto v = x.get(db::kDirs, rel)) d = decode_dir(*v).value_or(d);
+        d.hold = hold;
+        x.put(db::kDirs, rel, encode(d));
+    });
+    return st ? 0 : -EIO;
+}
+
+int Volume::setxattr(const std::string& path, const std::string& name, const std::string& value,
+                     const Caller& who) {
     if (name != std::string(kPrefix) + "hold") return name.rfind(kPrefix, 0) == 0 ? -EPERM : -ENOTSUP;
     bool hold;
     if (value == "1" || value == "true") hold = true;
@@ -89,21 +105,32 @@ int Volume::setxattr(const std::string& path, const std::string& name, const std
     else return -EINVAL;
     auto w = where(path);
     if (w.view != View::kRetention && w.view != View::kArchive) return -ENOTSUP;
+    if (w.rel.empty()) return -ENOTSUP;  // the view itself: a hold belongs on a directory in it
     if (staging_->find(w.rel)) return -EAGAIN;  // not accepted yet: nothing to hold
+    struct stat st {};
+    if (int rc = getattr(path, &st); rc != 0) return rc;
+    // Anyone who may write the file (the kernel checks) may hold it; lifting a hold is the
+    // owner's or root's act.
+    if (!hold && who.uid != 0 && who.uid != st.st_uid) return -EPERM;
     int rc = -ENOENT;
-    auto st = catalog_->env().write([&](Txn& x) {
-        rc = -ENOENT;
-        auto id = trace_id_at(x, w.rel);
-        if (!id) return;
-        auto t = get_trace(x, *id);
-        if (!t) return;
-        t->hold = hold;
-        put_trace(x, *t);
-        rc = 0;
-    });
-    if (!st) return -EIO;
+    if (S_ISDIR(st.st_mode)) {
+        rc = set_dir_hold(w.rel, hold);
+    } else {
+        auto s = catalog_->env().write([&](Txn& x) {
+            rc = -ENOENT;
+            auto id = trace_id_at(x, w.rel);
+            if (!id) return;
+            auto t = get_trace(x, *id);
+            if (!t) return;
+            t->hold = hold;
+            put_trace(x, *t);
+            rc = 0;
+        });
+        if (!s) return -EIO;
+    }
     if (rc == 0) {
-        logger("policy")->info("{}: legal hold {}", printable(w.rel), hold ? "set" : "released");
+        logger("policy")->info("{}{}: legal hold {} by uid {}", printable(w.rel), S_ISDIR(st.st_mode) ? "/ (and below)" : "",
+                               hold ? "set" : "released", who.uid);
         sweep_requested_ = true;
     }
     return rc;
@@ -117,7 +144,10 @@ int Volume::listxattr(const std::string& path, std::vector<std::string>& names) 
     }
     struct stat st {};
     if (int rc = getattr(path, &st); rc != 0) return rc;
-    if (S_ISDIR(st.st_mode)) return 0;
+    if (S_ISDIR(st.st_mode)) {
+        names.push_back(std::string(kPrefix) + "hold");
+        return 0;
+    }
     for (const auto& a : kTraceAttrs) {
         std::string v;
         if (getxattr(path, kPrefix + a, v) == 0) names.push_back(kPrefix + a);
@@ -125,8 +155,15 @@ int Volume::listxattr(const std::string& path, std::vector<std::string>& names) 
     return 0;
 }
 
-int Volume::removexattr(const std::string& path, const std::string& name) {
-    if (name == std::string(kPrefix) + "hold") return setxattr(path, name, "0");
+int Volume::removexattr(const std::string& path, const std::string& name, const Caller& who) {
+    if (name == std::string(kPrefix) + "hold") {
+        // Lifting a legal hold must be deliberate: `setfattr -x` (or a tool copying xattrs)
+        // does not do it by accident.
+        logger("policy")->warn("{}: removing user.dgcfs.hold refused (uid {}); lift a hold with "
+                               "setfattr -n user.dgcfs.hold -v 0",
+                               printable(where(path).rel), who.uid);
+        return -EPERM;
+    }
     return name.rfind(kPrefix, 0) == 0 ? -EPERM : -ENODATA;
 }
 

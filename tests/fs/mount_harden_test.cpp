@@ -150,5 +150,52 @@ TEST(MountHarden, OddNamesGetTheRightErrnoAndLeaveNothingInStaging) {
     EXPECT_EQ(log.find("Input/output error"), std::string::npos);
 }
 
+// Finding 8: a hold is lifted only by an explicit `user.dgcfs.hold=0`, and a hold on a
+// directory holds everything below it.
+TEST(MountHarden, HoldsLiftOnlyExplicitlyAndCoverDirectorySubtrees) {
+    MountedVolume v("[defaults]\nraw_ttl = 0\n[volume]\nsweep_interval = 1\n", "holds");
+    v.start();
+    ASSERT_EQ(::mkdir((v.retention() / "legal").c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir((v.retention() / "legal/sub").c_str(), 0755), 0);
+    const fsys::path dir = v.retention() / "legal";
+    ASSERT_EQ(::setxattr(dir.c_str(), "user.dgcfs.hold", "1", 1, 0), 0) << std::strerror(errno);
+    EXPECT_EQ(v.xattr(dir, "hold"), "1");
+    v.cp_in("dev/dnscap__dns.pcap", "legal/sub/dns.pcap");
+    v.cp_in("dev/dnscap__dns.pcap", "own.pcap");
+    const fsys::path own = v.retention() / "own.pcap";
+    ASSERT_TRUE(wait_until([&] { return !v.xattr(own, "packets").empty(); }, 20)) << v.daemon_log();
+    ASSERT_EQ(::setxattr(own.c_str(), "user.dgcfs.hold", "1", 1, 0), 0);
+    EXPECT_EQ(::removexattr(own.c_str(), "user.dgcfs.hold"), -1) << "setfattr -x lifted a hold";
+    EXPECT_EQ(errno, EPERM);
+    EXPECT_EQ(v.xattr(own, "hold"), "1");
+    EXPECT_EQ(::removexattr(dir.c_str(), "user.dgcfs.hold"), -1);
+    EXPECT_EQ(v.xattr(dir, "hold"), "1");
+
+    const fsys::path held = v.retention() / "legal/sub/dns.pcap";
+    for (const char* p : {"own.pcap", "legal/sub/dns.pcap"}) ASSERT_TRUE(v.wait_archived(p)) << p << v.daemon_log();
+    std::this_thread::sleep_for(std::chrono::seconds(3));  // several sweeps with raw_ttl = 0
+    const std::string original = slurp(data_path("dev/dnscap__dns.pcap"));
+    EXPECT_EQ(slurp(held), original) << "raw under a held directory expired";
+    EXPECT_EQ(slurp(own), original) << "raw of a held file expired";
+    EXPECT_NE(v.xattr(held, "raw_expires").find("hold"), std::string::npos) << v.xattr(held, "raw_expires");
+    EXPECT_EQ(::unlink(held.c_str()), -1);
+    EXPECT_EQ(errno, EPERM);
+    EXPECT_EQ(::rename(held.c_str(), (v.retention() / "moved.pcap").c_str()), -1);
+    EXPECT_EQ(errno, EPERM);
+    EXPECT_EQ(::open(held.c_str(), O_WRONLY | O_TRUNC), -1);
+    EXPECT_EQ(errno, EPERM);
+    EXPECT_EQ(::rmdir((v.retention() / "legal").c_str()), -1);
+
+    // The explicit release, logged, lets the TTL apply.
+    ASSERT_EQ(::setxattr(dir.c_str(), "user.dgcfs.hold", "0", 1, 0), 0);
+    ASSERT_EQ(::setxattr(own.c_str(), "user.dgcfs.hold", "0", 1, 0), 0);
+    EXPECT_TRUE(wait_until([&] { return !fsys::exists(held) && !fsys::exists(own); }, 20)) << v.daemon_log();
+    EXPECT_TRUE(fsys::exists(v.archive() / "legal/sub/dns.pcap"));
+    const std::string log = v.daemon_log();
+    EXPECT_NE(log.find("legal/ (and below): legal hold released by uid 0"), std::string::npos) << log;
+    EXPECT_NE(log.find("own.pcap: legal hold released by uid 0"), std::string::npos);
+    EXPECT_NE(log.find("removing user.dgcfs.hold refused"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dgc::fs::test

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "codec/log.h"
+
 namespace dgc::fs {
 namespace {
 
@@ -133,9 +135,14 @@ Result<Policy> parse_policy(const std::string& toml_text, const std::string& sou
             if (!t) return Status::invalid(source_name + ": [training] must be a table");
             p.chunk_seconds = (*t)["chunk_seconds"].value<double>().value_or(p.chunk_seconds);
             p.chunk_packets = uint64_t((*t)["chunk_packets"].value<int64_t>().value_or(int64_t(p.chunk_packets)));
-            p.train_budget_s = (*t)["budget_seconds"].value<double>().value_or(p.train_budget_s);
+            p.train_steps = int((*t)["steps"].value<int64_t>().value_or(p.train_steps));
+            // Budgets were seconds before they became steps: an old policy still loads.
+            if ((*t)["budget_seconds"])
+                logger("policy")->warn("{}: [training] budget_seconds is no longer used: budgets are optimizer "
+                                       "steps (steps = N), so the same traffic trains the same model",
+                                       source_name);
             p.quiet_ms = (*t)["quiet_ms"].value<int64_t>().value_or(p.quiet_ms);
-            if (p.chunk_seconds <= 0 || p.chunk_packets == 0 || p.train_budget_s < 0 || p.quiet_ms < 0)
+            if (p.chunk_seconds <= 0 || p.chunk_packets == 0 || p.train_steps < 0 || p.quiet_ms < 0)
                 return Status::invalid(source_name + ": [training] values must be positive");
         } else if (key == "rule") {
             const auto* arr = v.as_array();

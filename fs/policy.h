@@ -35,7 +35,7 @@ struct Policy {
     // each paying the fixed cost of a model.
     double chunk_seconds = 3600;
     uint64_t chunk_packets = 20000;
-    double train_budget_s = 0;              // per chunk; 0 = trainer default
+    int train_steps = 0;                    // optimizer steps per chunk; 0 = trainer default
     int64_t quiet_ms = 500;                 // after the last close before ingest starts
 
     PolicySettings effective(const std::string& path) const;

@@ -46,8 +46,8 @@ Result<std::unique_ptr<Volume>> Volume::open(const VolumeOptions& opts) {
     WorkerOptions wo;
     wo.workers = opts.workers;
     wo.device = opts.device;
-    wo.budget_seconds = [self] {
-        return self->opts_.train_budget_s ? *self->opts_.train_budget_s : self->policy()->train_budget_s;
+    wo.train_steps = [self] {
+        return self->opts_.train_steps ? *self->opts_.train_steps : self->policy()->train_steps;
     };
     wo.on_committed = [self](uint64_t) {
         self->sweep_requested_ = true;

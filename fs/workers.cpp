@@ -169,7 +169,7 @@ void WorkerPool::process(int slot, const JobRow& job) {
     fmt.nanosecond = t.nanosecond;
     trainer::TrainOptions opts;
     opts.device = opts_.device;
-    opts.budget_seconds = opts_.budget_seconds ? opts_.budget_seconds() : 0;
+    opts.steps = opts_.train_steps ? opts_.train_steps() : 0;
     opts.progress = [this, slot](double f) {
         std::lock_guard lk(mu_);
         if (auto it = progress_.find(slot); it != progress_.end()) it->second.fraction = f;

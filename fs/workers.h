@@ -35,7 +35,7 @@ struct WorkerProgress {
 struct WorkerOptions {
     int workers = 1;
     trainer::Device device = trainer::Device::kAuto;
-    std::function<double()> budget_seconds;  // read per job, so a policy reload applies
+    std::function<int()> train_steps;  // read per job, so a policy reload applies
     std::function<void(uint64_t trace)> on_committed;
 };
 

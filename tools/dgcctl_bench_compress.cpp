@@ -1,4 +1,4 @@
-// `dgcctl bench-compress FILE... [--base BASE.model] [--budget S] [--sweep F1,F2,...]`: the
+// `dgcctl bench-compress FILE... [--base BASE.model] [--steps N] [--sweep F1,F2,...]`: the
 // trainer's targets per trace: fidelity (17, joint and the traffic-semantics checks of
 // docs/semantics.md, beside floor and the naive reference),
 // bytes per packet (per chunk and all-in, beside xz -9 and zstd -19), training seconds per
@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +26,7 @@
 #include "codec/flows.h"
 #include "command_registry.h"
 #include "trainer/naive_reference.h"
+#include "trainer/pipeline_policy.h"
 #include "trainer/trace_codec.h"
 
 namespace dgc::tools {
@@ -32,7 +34,7 @@ namespace {
 
 struct BenchArgs {
     std::vector<std::string> files, base;
-    double budget = 0;
+    int steps = 0;
     std::vector<double> sweep;
     bool per_metric = false;
     double chunk_seconds = trainer::kDefaultChunkSeconds;
@@ -137,9 +139,8 @@ Result<TraceResult> bench_one(const std::string& path, const trainer::ModelLibra
     opts.chunk_packets = a.chunk_packets;
     opts.train.device = trainer::Device::kAuto;
     auto bounds = trainer::plan_chunks(cap->records, opts.chunk_seconds, opts.chunk_packets);
-    opts.train.budget_seconds = (a.budget == 0 && budget_scale == 1.0) ? 0.0
-                              : a.budget > 0 ? a.budget * budget_scale
-                                             : budget_scale * 0.12 * cap->records.size() / 1000.0 / bounds.size();
+    const int per_chunk = a.steps > 0 ? a.steps : trainer::default_train_steps(cap->records.size() / bounds.size());
+    opts.train.steps = std::max(1, static_cast<int>(std::lround(budget_scale * per_chunk)));
     auto f = trainer::compress_capture(*cap, base, opts, {});
     if (!f) return f.status();
     const double g0 = now(), c0 = cpu_now();
@@ -223,7 +224,7 @@ int run_bench(const BenchArgs& a) {
         }
     }
     if (!a.sweep.empty() && !a.files.empty()) {
-        std::printf("\nBudget sweep on %s (scale of the default budget):\n\n| scale | SPTP (s) | 17-mean | joint |\n|---|---|---|---|\n",
+        std::printf("\nStep-budget sweep on %s (scale of the default steps):\n\n| scale | SPTP (s) | 17-mean | joint |\n|---|---|---|---|\n",
                     std::filesystem::path(a.files[0]).filename().c_str());
         for (double s : a.sweep) {
             auto r = bench_one(a.files[0], base, base_bytes, a, s, false);
@@ -239,8 +240,8 @@ const RegisterCommand kBenchCompress{{91, [](CLI::App& app, int& exit_code) {
     auto a = std::make_shared<BenchArgs>();
     cmd->add_option("FILE", a->files, "captures")->required()->check(CLI::ExistingFile);
     cmd->add_option("--base", a->base, "base model(s) from `dgcctl warmup`")->check(CLI::ExistingFile);
-    cmd->add_option("--budget", a->budget, "training seconds per chunk (0: the default budget)");
-    cmd->add_option("--sweep", a->sweep, "budget scales for the sweep on the first FILE, e.g. 0.25,0.5,1,2")->delimiter(',');
+    cmd->add_option("--steps", a->steps, "optimizer steps per chunk (0: the default, 8 per 1000 packets, 16..240)");
+    cmd->add_option("--sweep", a->sweep, "step-budget scales for the sweep on the first FILE, e.g. 0.25,0.5,1,2")->delimiter(',');
     cmd->add_flag("--per-metric", a->per_metric, "after each trace's row, its metrics one by one: model, naive, floor");
     cmd->add_option("--chunk-seconds", a->chunk_seconds)->capture_default_str();
     cmd->add_option("--chunk-packets", a->chunk_packets)->capture_default_str();

@@ -83,7 +83,7 @@ struct Daemon {
             FILE* f = std::freopen(log.c_str(), "a", stderr);
             (void)f;
             ::execl(bin.c_str(), bin.c_str(), "-f", "--store", store.c_str(), "--policy", policy.c_str(),
-                    "--train-budget", "1", "--workers", "1", m.c_str(), static_cast<char*>(nullptr));
+                    "--train-steps", "40", "--workers", "1", m.c_str(), static_cast<char*>(nullptr));
             std::_Exit(127);
         }
         for (int i = 0; i < 300; ++i) {

@@ -1,5 +1,5 @@
 // `dgcctl compress IN.pcap -o OUT.dgc [--base BASE.model] [--chunk-seconds S]
-// [--chunk-packets N] [--budget SECONDS-PER-CHUNK] [--device auto|cpu|cuda] [--seed N]`:
+// [--chunk-packets N] [--steps N] [--device auto|cpu|cuda] [--seed N]`:
 // one small model per chunk (a delta against the best-fitting library keyframe).
 #include <unistd.h>
 
@@ -24,7 +24,7 @@ struct CompressArgs {
     std::vector<std::string> base;
     double chunk_seconds = trainer::kDefaultChunkSeconds;
     uint64_t chunk_packets = trainer::kDefaultChunkPackets;
-    double budget = 0;
+    int steps = 0;
     uint64_t seed = 1;
 };
 
@@ -55,7 +55,7 @@ int run_compress(const CompressArgs& a) {
     trainer::CompressOptions opts;
     opts.chunk_seconds = a.chunk_seconds;
     opts.chunk_packets = a.chunk_packets;
-    opts.train.budget_seconds = a.budget;
+    opts.train.steps = a.steps;
     opts.train.seed = a.seed;
     opts.train.device = a.device == "cuda" ? trainer::Device::kCuda
                         : a.device == "cpu" ? trainer::Device::kCpu
@@ -113,7 +113,8 @@ const RegisterCommand kCompress{{60, [](CLI::App& app, int& exit_code) {
     cmd->add_option("--base", a->base, "base model(s) from `dgcctl warmup` to fine-tune from")->check(CLI::ExistingFile);
     cmd->add_option("--chunk-seconds", a->chunk_seconds, "chunk time bound (0: none)")->capture_default_str();
     cmd->add_option("--chunk-packets", a->chunk_packets, "chunk packet bound (0: none)")->capture_default_str();
-    cmd->add_option("--budget", a->budget, "training seconds per chunk (0: 0.12 s per 1000 packets, at least 0.3)")
+    cmd->add_option("--steps", a->steps, "optimizer steps per chunk (0: 8 per 1000 packets, 16..240)")
+        ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
     cmd->add_option("--device", a->device, "auto|cpu|cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
     cmd->add_option("--seed", a->seed, "training and generation seed")->capture_default_str();

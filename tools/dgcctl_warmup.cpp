@@ -1,4 +1,4 @@
-// `dgcctl warmup HIST.pcap... -o BASE.model [--budget SECONDS] [--seed N]`: offline warm-up,
+// `dgcctl warmup HIST.pcap... -o BASE.model [--steps N] [--seed N]`: offline warm-up,
 // one keyframe trained over historical traces that chunk models later fine-tune from.
 #include <chrono>
 #include <cstdio>
@@ -13,12 +13,13 @@
 #include "trainer/chunk_tokens.h"
 #include "trainer/model.h"
 #include "trainer/model_blob.h"
+#include "trainer/pipeline_policy.h"
 #include "trainer/trace_codec.h"
 
 namespace dgc::tools {
 namespace {
 
-int run_warmup(const std::vector<std::string>& inputs, const std::string& out, double budget, uint64_t seed) {
+int run_warmup(const std::vector<std::string>& inputs, const std::string& out, int steps, uint64_t seed) {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<trainer::EncodedChunk> chunks;
     uint64_t packets = 0;
@@ -46,7 +47,7 @@ int run_warmup(const std::vector<std::string>& inputs, const std::string& out, d
     for (const auto& c : chunks) ptrs.push_back(&c);
     trainer::FitOptions fo;
     fo.seed = seed;
-    fo.budget_seconds = budget > 0 ? budget : std::clamp(0.5 * packets / 1000.0, 10.0, 120.0);
+    fo.steps = steps > 0 ? steps : trainer::default_warmup_steps(packets);
     fo.cuda = trainer::cuda_available();
     auto fit = trainer::fit_keyframe(ptrs, fo);
     trainer::ModelBlob blob;
@@ -71,13 +72,15 @@ const RegisterCommand kWarmup{{62, [](CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("warmup", "Train a base model over historical captures");
     auto in = std::make_shared<std::vector<std::string>>();
     auto out = std::make_shared<std::string>();
-    auto budget = std::make_shared<double>(0);
+    auto steps = std::make_shared<int>(0);
     auto seed = std::make_shared<uint64_t>(1);
     cmd->add_option("HIST", *in, "historical captures")->required()->check(CLI::ExistingFile);
     cmd->add_option("-o,--output", *out, "base model file to write")->required();
-    cmd->add_option("--budget", *budget, "training seconds (0: 0.5 s per 1000 packets, 10..120 s)")->capture_default_str();
+    cmd->add_option("--steps", *steps, "optimizer steps (0: 30 per 1000 packets, 600..6000)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     cmd->add_option("--seed", *seed, "training seed")->capture_default_str();
-    cmd->callback([=, &exit_code] { exit_code = run_warmup(*in, *out, *budget, *seed); });
+    cmd->callback([=, &exit_code] { exit_code = run_warmup(*in, *out, *steps, *seed); });
 }}};
 
 }  // namespace

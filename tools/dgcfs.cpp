@@ -30,7 +30,7 @@ constexpr const char* kDefaultConfig = "/etc/dgcfs/dgcfs.toml";
 
 // The long options that may also appear in a mount -o list or as keys of the config file.
 const std::set<std::string> kOwnOptions = {"store",    "mountpoint", "policy",     "device",     "workers",
-                                           "train-budget", "cache-mb", "base",     "sync-close", "no-passthrough",
+                                           "train-steps", "cache-mb", "base",     "sync-close", "no-passthrough",
                                            "log-level", "config",    "mkdir"};
 
 std::string errno_text(int err) { return std::strerror(err); }
@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
     dgc::fs::MountOptions m;
     std::string device = "auto", log_level = "info";
     std::vector<std::string> positionals;
-    double budget = -1;
+    int train_steps = -1;
     size_t cache_mb = 96;
     bool no_passthrough = false, mkdir_mountpoint = false;
     app.add_option("MOUNTPOINT", positionals,
@@ -118,7 +118,8 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
         ->capture_default_str();
     app.add_option("--workers", m.volume.workers, "Training workers")->check(CLI::Range(1, 64))->capture_default_str();
-    app.add_option("--train-budget", budget, "Seconds of training per chunk (overrides the policy)");
+    app.add_option("--train-steps", train_steps, "Optimizer steps per chunk (overrides the policy)")
+        ->check(CLI::NonNegativeNumber);
     app.add_option("--cache-mb", cache_mb, "Memory for generated archive chunks")->capture_default_str();
     app.add_option("--base", m.volume.base_models,
                    "Base model from `dgcctl warmup` to fine-tune chunks from (kept in the store; repeatable)")
@@ -174,7 +175,7 @@ int main(int argc, char** argv) {
     m.volume.device = device == "cpu"    ? dgc::trainer::Device::kCpu
                       : device == "cuda" ? dgc::trainer::Device::kCuda
                                          : dgc::trainer::Device::kAuto;
-    if (budget >= 0) m.volume.train_budget_s = budget;
+    if (train_steps >= 0) m.volume.train_steps = train_steps;
     m.volume.cache_bytes = cache_mb << 20;
     // The daemon chdirs to / when it detaches: make every path absolute first.
     m.volume.store = absolute(m.volume.store);

@@ -44,7 +44,7 @@ std::string serialize_dgc(const DgcFile& f) {
         p.varint(c.model.synth_bytes);
         put_double(p, c.model.fidelity);
         put_double(p, c.model.joint);
-        put_double(p, c.model.train_seconds);
+        put_double(p, 0.0);  // train_seconds: not recorded, so the same inputs give the same bytes
         p.varint(c.real_packets);
         p.svarint(c.real_t0);
         p.svarint(c.real_t1);

@@ -1,6 +1,5 @@
 // Training (keyframe or low-rank delta), scoring and sampling of chunk models.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <numeric>
 
@@ -42,7 +41,6 @@ FitResult run_fit(ChunkNet& net, const std::vector<const EncodedChunk*>& chunks,
     net.to(dev);
     net.train();
     Rng rng(mix64(o.seed ^ 0x7EA1ULL));
-    const auto t_start = std::chrono::steady_clock::now();
     {
         // Marginals first, in closed form, on a sample of the largest chunk.
         const size_t ci = static_cast<size_t>(std::max_element(weights.begin(), weights.end()) - weights.begin());
@@ -55,14 +53,11 @@ FitResult run_fit(ChunkNet& net, const std::vector<const EncodedChunk*>& chunks,
     }
     torch::optim::Adam opt(params, torch::optim::AdamOptions(lr));
     double ema = 0;
-    for (int step = 0; step < o.max_steps; ++step) {
-        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-        if (step >= 4 && elapsed >= o.budget_seconds) break;
-        // Cosine decay over the budget (time or steps, whichever runs out first): the
-        // weights stored are those of a settled run, not of one high-rate step in mid-swing.
-        const double frac = std::clamp(std::max(elapsed / std::max(1e-9, o.budget_seconds),
-                                                o.max_steps < (1 << 30) ? double(step) / o.max_steps : 0.0),
-                                       0.0, 1.0);
+    const int steps = std::max(1, o.steps);
+    for (int step = 0; step < steps; ++step) {
+        // Cosine decay over the step budget: the weights stored are those of a settled run,
+        // not of one high-rate step in mid-swing.
+        const double frac = double(step) / steps;
         for (auto& g : opt.param_groups())
             static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr * (0.05 + 0.95 * 0.5 * (1 + std::cos(M_PI * frac))));
         const size_t ci = rng.pick(weights);
@@ -81,8 +76,7 @@ FitResult run_fit(ChunkNet& net, const std::vector<const EncodedChunk*>& chunks,
         logger("trainer")->trace("step {} chunk {} loss {:.3f}", step, ci, l);
         ema = step == 0 ? l : 0.9 * ema + 0.1 * l;
         res.steps = step + 1;
-        if (o.progress) o.progress(std::min(1.0, o.max_steps < (1 << 30) ? double(step + 1) / o.max_steps
-                                                                        : elapsed / std::max(1e-9, o.budget_seconds)));
+        if (o.progress) o.progress(double(step + 1) / steps);
     }
     res.loss = ema;
     net.to(torch::kCPU);

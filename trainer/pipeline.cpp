@@ -92,7 +92,6 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     if (chunk.empty()) return Status::invalid("train_chunk: empty chunk");
 
     EncodedChunk enc = encode_chunk(chunk, fmt.linktype);
-    const double budget = opts.budget_seconds > 0 ? opts.budget_seconds : default_budget_seconds(chunk.size());
     const bool cuda = opts.device == Device::kCuda || (opts.device == Device::kAuto && cuda_available());
     if (opts.device == Device::kCuda && !cuda_available())
         return Status::unsupported("train_chunk: --device cuda requested but CUDA is not available");
@@ -117,7 +116,7 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     fo.seed = opts.seed;
     fo.cuda = cuda;
     fo.progress = opts.progress;
-    fo.budget_seconds = std::max(0.0, budget - elapsed());
+    fo.steps = opts.steps > 0 ? opts.steps : default_train_steps(chunk.size());
     if (!parent_id.empty() && best <= kParentMaxLoss) {
         fo.lora_rank = lora_rank_for(chunk.size(), zstd_compress(serialize_side(enc.side), 19).size());
         auto fit = fit_delta(parent, enc, fo);

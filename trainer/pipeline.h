@@ -43,7 +43,7 @@ enum class Device { kAuto, kCpu, kCuda };
 
 struct TrainOptions {
     Device device = Device::kAuto;
-    double budget_seconds = 0;  // per chunk; 0 = the default budget
+    int steps = 0;  // optimizer steps per chunk; 0 = default_train_steps(packets)
     uint64_t seed = 1;
     std::function<void(double fraction)> progress;  // 0..1 within this chunk; may be empty
 };
@@ -56,7 +56,7 @@ struct ChunkModel {
     uint64_t synth_bytes = 0;  // exact pcap_records_size() of those records
     double fidelity = 0;       // mean of the 17 spec metrics against the real chunk
     double joint = 0;          // mean of the 5 joint metrics
-    double train_seconds = 0;
+    double train_seconds = 0;  // wall-clock, for logs and the catalog only: never in a .dgc
 };
 
 // Keyframe models (base models from warm-up and promoted chunk models), by id.

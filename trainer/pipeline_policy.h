@@ -1,4 +1,4 @@
-// The knobs of train_chunk, as plain arithmetic (unit-tested): the default time budget,
+// The knobs of train_chunk, as plain arithmetic (unit-tested): the default step budget,
 // the adapter rank a chunk can afford within its byte budget, the parent-choice sample.
 #pragma once
 
@@ -7,10 +7,22 @@
 
 namespace dgc::trainer {
 
-// Default training time per chunk: 0.12 s per 1000 packets leaves room for encoding and
-// parent choice inside the 0.2 s/1000-packet target; never below 0.3 s.
-inline double default_budget_seconds(uint64_t packets) {
-    return std::max(0.3, 0.12 * static_cast<double>(packets) / 1000.0);
+// Default optimizer steps per chunk: 8 per 1000 packets (what the former 0.12 s per 1000
+// packets bought on a 2-core machine: 50-60 steps on 7K-packet chunks), at least 16, at
+// most 240. Each step draws a fixed-size batch of the chunk's flows, so the cap bounds a
+// chunk's training cost however large the chunk grows.
+inline constexpr int kMinTrainSteps = 16;
+inline constexpr int kMaxTrainSteps = 240;
+inline int default_train_steps(uint64_t packets) {
+    const double steps = 8.0 * static_cast<double>(packets) / 1000.0;
+    return static_cast<int>(std::clamp(steps, double(kMinTrainSteps), double(kMaxTrainSteps)));
+}
+
+// Default warm-up steps: 30 per 1000 packets of history, 600..6000 (the former 0.5 s per
+// 1000 packets, 10..120 s, at the ~55 keyframe steps/s measured on 2 cores).
+inline int default_warmup_steps(uint64_t packets) {
+    const double steps = 30.0 * static_cast<double>(packets) / 1000.0;
+    return static_cast<int>(std::clamp(steps, 600.0, 6000.0));
 }
 
 // Adapter rank: each rank cost about 1.5 kB stored at 8 bits (zstd over ~1,340 values,

@@ -63,7 +63,7 @@ public:
     // dgcfs in the background (no -f) with the test's usual settings.
     std::string dgcfs(const std::string& extra) const {
         return kBin + "dgcfs --store " + q(store()) + " --policy " + q(policy()) +
-               " --workers 1 --device cpu --train-budget 1 " + extra;
+               " --workers 1 --device cpu --train-steps 40 " + extra;
     }
     pid_t lock_pid() const {
         std::ifstream in(store() / "dgcfs.lock");
@@ -286,7 +286,7 @@ TEST(DaemonMount, MountHelperFormAndFstabOptions) {
     // What mount.fuse3 runs for `mount -t fuse.dgcfs STORE MNT -o ...` and for an fstab line.
     Scratch s;
     auto o = run(kBin + "dgcfs " + q(s.store()) + " " + q(s.mnt()) + " -o rw,nofail,_netdev,policy=" +
-                 s.policy().string() + ",workers=1,device=cpu,train_budget=1,log_level=warn");
+                 s.policy().string() + ",workers=1,device=cpu,train_steps=40,log_level=warn");
     ASSERT_EQ(o.code, 0) << o.err;
     ASSERT_TRUE(s.wait_mounted(s.mnt()));
     EXPECT_TRUE(wait_until([&] { return fsys::exists(s.store() / "status.json"); }, 5));
@@ -342,10 +342,10 @@ TEST(DaemonMount, ConfigFileAndReadinessNotification) {
 }
 
 TEST(MountArgs, SplitsOwnOptionsFromKernelOnes) {
-    const std::set<std::string> own = {"store", "policy", "train-budget", "sync-close"};
+    const std::set<std::string> own = {"store", "policy", "train-steps", "sync-close"};
     using V = std::vector<std::string>;
-    EXPECT_EQ(tools::translate_mount_args({"/s", "/m", "-o", "rw,policy=/p.toml,train_budget=2,allow_other,nofail"}, own),
-              (V{"/s", "/m", "--policy=/p.toml", "--train-budget=2", "-o", "rw,allow_other"}));
+    EXPECT_EQ(tools::translate_mount_args({"/s", "/m", "-o", "rw,policy=/p.toml,train_steps=2,allow_other,nofail"}, own),
+              (V{"/s", "/m", "--policy=/p.toml", "--train-steps=2", "-o", "rw,allow_other"}));
     EXPECT_EQ(tools::translate_mount_args({"-odefaults,_netdev,x-systemd.automount,sync_close", "/m"}, own),
               (V{"--sync-close", "/m"}));
     EXPECT_EQ(tools::translate_mount_args({"-o", "ro", "-f", "/m", "-o", "allow_other"}, own),

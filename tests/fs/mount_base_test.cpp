@@ -10,7 +10,7 @@ TEST(MountBase, FirstChunksFineTuneTheBaseInsteadOfTrainingAKeyframe) {
     // Trained here, on a different trace, like an operator's `dgcctl warmup` over old captures.
     const fsys::path base = v.store().parent_path() / "lan.model";
     const std::string dgcctl = std::string(DGC_BINARY_DIR) + "/tools/dgcctl";
-    ASSERT_EQ(sh(dgcctl + " warmup '" + data_path("dev/PcapPlusPlus__example.pcap") + "' --budget 3 -o '" +
+    ASSERT_EQ(sh(dgcctl + " warmup '" + data_path("dev/PcapPlusPlus__example.pcap") + "' --steps 160 -o '" +
                  base.string() + "' >/dev/null"),
               0);
     const auto base_bytes = fsys::file_size(base);
@@ -34,7 +34,7 @@ TEST(MountBase, ADifferentBaseUnderAKnownNameIsRefused) {
     const fsys::path base = v.store().parent_path() / "site.model";
     const std::string dgcctl = std::string(DGC_BINARY_DIR) + "/tools/dgcctl";
     auto warmup = [&](const std::string& trace, int seed) {
-        return sh(dgcctl + " warmup '" + data_path(trace) + "' --budget 1 --seed " + std::to_string(seed) + " -o '" +
+        return sh(dgcctl + " warmup '" + data_path(trace) + "' --steps 60 --seed " + std::to_string(seed) + " -o '" +
                   base.string() + "' >/dev/null");
     };
     ASSERT_EQ(warmup("dev/PcapPlusPlus__example.pcap", 1), 0);

@@ -97,7 +97,7 @@ public:
             (void)out;
             ::dup2(STDERR_FILENO, STDOUT_FILENO);
             std::vector<std::string> args = {bin,          "-f",      "--store", store().string(), "--policy",
-                                             (root_ / "policy.toml").string(), "--train-budget", "1",
+                                             (root_ / "policy.toml").string(), "--train-steps", "40",
                                              "--workers",  "1",       "--device", "cpu", "--log-level", "debug"};
             args.insert(args.end(), extra_args.begin(), extra_args.end());
             args.push_back(mnt().string());

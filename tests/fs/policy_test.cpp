@@ -35,7 +35,7 @@ raw_quota = "10M"
 sweep_interval = 5
 [training]
 chunk_packets = 500
-budget_seconds = 2.5
+steps = 40
 [[rule]]
 path = "legal/*"
 hold = true
@@ -48,7 +48,7 @@ raw_ttl = 0
     EXPECT_EQ(p.raw_quota, 10u << 20);
     EXPECT_EQ(p.sweep_interval_s, 5);
     EXPECT_EQ(p.chunk_packets, 500u);
-    EXPECT_DOUBLE_EQ(p.train_budget_s, 2.5);
+    EXPECT_EQ(p.train_steps, 40);
     EXPECT_TRUE(p.effective("legal/a/b.pcap").hold.value_or(false));  // '*' crosses '/'
     auto pub = p.effective("legal/public/x.pcap");
     EXPECT_FALSE(pub.hold.value_or(true));

@@ -20,10 +20,10 @@ sweep_interval = 1
 [training]
 chunk_packets = 1000
 chunk_seconds = 3600
-budget_seconds = 2
+steps = 120
 quiet_ms = 300
 TOML
-"$build/tools/dgcfs" -f --store "$work/store" --policy "$work/policy.toml" --train-budget 2 --workers 1 \
+"$build/tools/dgcfs" -f --store "$work/store" --policy "$work/policy.toml" --train-steps 120 --workers 1 \
     --device cpu "$work/mnt" > "$work/daemon.out" 2>&1 &
 for _ in $(seq 100); do mountpoint -q "$work/mnt" && break; sleep 0.1; done
 mkdir "$work/mnt/retention/site-a"

@@ -211,8 +211,13 @@ TEST(ChunkPolicy, RankAndBudgetGrowWithTheChunk) {
     EXPECT_EQ(lora_rank_for(6000, 700), 1);
     EXPECT_LE(lora_rank_for(10000, 1000), lora_rank_for(50000, 1000));
     EXPECT_EQ(lora_rank_for(1000000, 2000), 4);
-    EXPECT_DOUBLE_EQ(default_budget_seconds(100), 0.3);
-    EXPECT_NEAR(default_budget_seconds(50000), 6.0, 1e-9);
+    EXPECT_EQ(default_train_steps(100), kMinTrainSteps);
+    EXPECT_EQ(default_train_steps(7000), 56);
+    EXPECT_EQ(default_train_steps(20000), 160);
+    EXPECT_EQ(default_train_steps(10000000), kMaxTrainSteps);  // a chunk's cost is bounded
+    EXPECT_EQ(default_warmup_steps(1000), 600);
+    EXPECT_EQ(default_warmup_steps(100000), 3000);
+    EXPECT_EQ(default_warmup_steps(1000000000), 6000);
 }
 
 // A real host keeps one synthetic address across the chunks of a trace (the side carries a

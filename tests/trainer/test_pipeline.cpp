@@ -1,5 +1,5 @@
 // End to end on a slice of a real trace: compress -> .dgc bytes -> expand, and the
-// parent/delta mechanics. Small budgets: these run in seconds on CPU.
+// parent/delta mechanics. Small step budgets: these run in seconds on CPU.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -38,7 +38,7 @@ TEST(TrainerPipeline, CompressExpandIsFaithfulInCountSpanSizeAndDeterministic) {
     CompressOptions opts;
     opts.chunk_packets = 800;
     opts.chunk_seconds = 0;
-    opts.train.budget_seconds = 0.4;
+    opts.train.steps = 24;
     opts.train.device = Device::kCpu;
     auto f = compress_capture(cap, {}, opts, {});
     ASSERT_TRUE(f.ok()) << f.status().message();
@@ -81,10 +81,10 @@ TEST(TrainerPipeline, MissingParentIsAClearError) {
     base.params = fit_keyframe({}, FitOptions{}).params;  // no chunks: an untrained net
     ModelLibrary lib;
     TrainOptions to;
-    to.budget_seconds = 0.2;
+    to.steps = 10;
     auto enc = encode_chunk(cap.records, 1);
     FitOptions fo;
-    fo.max_steps = 2;
+    fo.steps = 2;
     base.params = fit_keyframe({&enc}, fo).params;
     lib.add("base:x", encode_blob(base));
     PcapFormat fmt;
@@ -107,12 +107,11 @@ TEST(TrainerPipeline, FineTuningFromAParentBeatsScratchForTheSameSteps) {
     Capture b = slice("nDPI__gnutella.pcap", 1500, 1500);
     EncodedChunk ea = encode_chunk(a.records, 1), eb = encode_chunk(b.records, 1);
     FitOptions fo;
-    fo.budget_seconds = 1e9;
     fo.seed = 3;
-    fo.max_steps = 60;
+    fo.steps = 60;
     ParamSet parent = fit_keyframe({&ea}, fo).params;
     ParamSet untrained = fit_keyframe({}, fo).params;
-    fo.max_steps = 10;
+    fo.steps = 10;
     fo.lora_rank = 2;
     auto from_parent = fit_delta(parent, eb, fo);
     auto from_scratch = fit_delta(untrained, eb, fo);
@@ -129,13 +128,13 @@ TEST(TrainerPipeline, DeltaChunksFillTheirByteBudgetWithExactPorts) {
     Capture cap = slice("nDPI__gnutella.pcap", 0, 3900);
     auto enc = encode_chunk(cap.records, 1);
     FitOptions fo;
-    fo.max_steps = 2;
+    fo.steps = 2;
     ModelBlob base;
     base.params = fit_keyframe({&enc}, fo).params;
     ModelLibrary lib;
     lib.add("base:x", encode_blob(base));
     TrainOptions to;
-    to.budget_seconds = 0.3;
+    to.steps = 16;
     PcapFormat fmt;
     auto m = train_chunk(fmt, cap.records, lib, to);
     ASSERT_TRUE(m.ok()) << m.status().message();
@@ -164,4 +163,33 @@ TEST(TrainerPipeline, DeltaChunksFillTheirByteBudgetWithExactPorts) {
     // Even a barely trained model (two steps) gives a good share of them a flow; random
     // ports inside the drawn buckets would hit well under 1 %.
     EXPECT_GT(used, side->pool.size() / 4);
+}
+
+// Budgets are optimizer steps, so the same inputs and build give the same bytes: the .dgc of
+// a two-chunk trace (a keyframe, then a delta chosen against it) and a warm-up model over
+// several chunks, each trained twice. A wall-clock budget fails this on a loaded machine.
+TEST(TrainerPipeline, StepBudgetsMakeTrainingReproducible) {
+    Capture cap = slice("nDPI__gnutella.pcap", 0, 1600);
+    CompressOptions opts;
+    opts.chunk_packets = 800;
+    opts.chunk_seconds = 0;
+    opts.train.steps = 12;
+    opts.train.device = Device::kCpu;
+    auto f1 = compress_capture(cap, {}, opts, {});
+    auto f2 = compress_capture(cap, {}, opts, {});
+    ASSERT_TRUE(f1.ok() && f2.ok());
+    EXPECT_EQ(serialize_dgc(*f1), serialize_dgc(*f2));
+    opts.train.steps = 13;  // and the budget is what decides: one step more, other weights
+    auto f3 = compress_capture(cap, {}, opts, {});
+    ASSERT_TRUE(f3.ok());
+    EXPECT_NE(f3->chunks[0].model.blob, f1->chunks[0].model.blob);
+
+    Capture other = slice("nDPI__gnutella.pcap", 1600, 800);
+    EncodedChunk a = encode_chunk(cap.records, 1), b = encode_chunk(other.records, 1);
+    FitOptions fo;
+    fo.steps = 8;
+    auto w1 = fit_keyframe({&a, &b}, fo), w2 = fit_keyframe({&a, &b}, fo);
+    ASSERT_EQ(w1.steps, 8);
+    ASSERT_EQ(w1.params.size(), w2.params.size());
+    for (size_t i = 0; i < w1.params.size(); ++i) EXPECT_EQ(w1.params[i].data, w2.params[i].data) << w1.params[i].name;
 }

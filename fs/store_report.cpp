@@ -8,8 +8,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "fs/catalog.h"
+#include "fs/policy.h"
 #include "fs/store_layout.h"
 
 namespace dgc::fs {
@@ -34,6 +36,8 @@ StoreSummary summarize(const std::vector<TraceRow>& traces, const std::vector<Ch
         if (t.raw_present) s.raw_stored_bytes += t.raw_stored;
         s.model_bytes += t.model_bytes;
         s.chunks_total += t.chunks;
+        s.packets += t.packets;
+        if (t.unmodelable.empty() && !all_modelled(t)) s.backlog_packets += t.packets;
     }
     for (const auto& c : chunks)
         if (c.done) {
@@ -99,6 +103,12 @@ Result<StoreStatus> read_store_status(const std::string& store, double now_s) {
     // A daemon rewrites the file every second; one that stopped or died leaves it stale.
     out.daemon_running = out.live.is_object() && out.live.value("running", false) &&
                          now_s - double(out.live.value("updated_s", int64_t(0))) <= 5;
+    const std::string policy_file = out.live.is_object() ? out.live.value("policy_file", "") : "";
+    if (!policy_file.empty())
+        if (auto policy = load_policy(policy_file))
+            for (const auto& t : out.traces)
+                if (auto gate = policy->effective(t.path).max_jsd; gate && all_modelled(t) && t.worst_fidelity > *gate)
+                    ++out.gate_failures;
     return out;
 }
 
@@ -117,12 +127,16 @@ nlohmann::json status_json(const StoreStatus& s, double now_s) {
     json by_state = {{"staging", live ? s.live.value("staging_files", s.staging_rows) : s.staging_rows}};
     for (const char* state : {"queued", "training", "modelled", "raw-expired", "unmodelable"}) by_state[state] = 0;
     for (const auto& [state, n] : sum.by_state) by_state[state] = n;
-    j["traces"] = {{"total", sum.traces}, {"by_state", by_state}};
+    j["traces"] = {{"total", sum.traces}, {"by_state", by_state}, {"gate_failed", s.gate_failures}};
     const json running_jobs = live ? s.live.value("jobs", json::array()) : json::array();
     json eta = nullptr;
     if (s.jobs && sum.seconds_per_chunk() > 0)
         eta = double(s.jobs) * sum.seconds_per_chunk() / double(std::max<size_t>(1, running_jobs.size()));
-    j["queue"] = {{"jobs", s.jobs}, {"chunks_total", sum.chunks_total}, {"chunks_done", sum.chunks_done}, {"eta_s", eta}};
+    j["queue"] = {{"jobs", s.jobs},
+                  {"chunks_total", sum.chunks_total},
+                  {"chunks_done", sum.chunks_done},
+                  {"backlog_packets", sum.backlog_packets},
+                  {"eta_s", eta}};
     json training = json::array();
     for (const auto& r : running_jobs) {
         const double frac = r.value("fraction", 0.0), elapsed = now_s - r.value("started_s", now_s);
@@ -134,6 +148,7 @@ nlohmann::json status_json(const StoreStatus& s, double now_s) {
                             {"eta_s", frac > 0.01 ? json(elapsed / frac - elapsed) : json()}});
     }
     j["training"] = training;
+    j["packets"] = sum.packets;
     j["bytes"] = {{"accepted", sum.original_bytes},
                   {"raw", sum.raw_stored_bytes},
                   {"models", sum.model_bytes},
@@ -144,6 +159,51 @@ nlohmann::json status_json(const StoreStatus& s, double now_s) {
     j["unmodelable"] = unmodelable;
     j["recent_errors"] = live ? s.live.value("recent_errors", json::array()) : json::array();
     return j;
+}
+
+namespace {
+
+// One metric family: HELP, TYPE, then its samples ("" labels: a single unlabelled sample).
+void family(std::ostringstream& os, const std::string& name, const char* type, const char* help,
+            const std::vector<std::pair<std::string, double>>& samples) {
+    os << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+    for (const auto& [labels, v] : samples) os << name << labels << " " << v << "\n";
+}
+
+double num(const nlohmann::json& v) { return v.is_number() ? v.get<double>() : 0.0; }
+
+}  // namespace
+
+std::string prometheus_metrics(const nlohmann::json& st) {
+    std::ostringstream os;
+    os.precision(17);
+    const auto& q = st["queue"];
+    const auto& b = st["bytes"];
+    family(os, "dgcfs_up", "gauge", "1 while a dgcfs daemon serves the store.",
+           {{"", st["daemon"]["running"].get<bool>() ? 1.0 : 0.0}});
+    std::vector<std::pair<std::string, double>> states;
+    for (const auto& [state, n] : st["traces"]["by_state"].items())
+        states.push_back({"{state=\"" + state + "\"}", num(n)});
+    family(os, "dgcfs_traces", "gauge", "Traces by state.", states);
+    family(os, "dgcfs_gate_failed_traces", "gauge",
+           "Modelled traces whose worst chunk misses the policy's fidelity gate (raw kept).",
+           {{"", num(st["traces"]["gate_failed"])}});
+    family(os, "dgcfs_accepted_bytes", "gauge", "Original bytes of every trace accepted.", {{"", num(b["accepted"])}});
+    family(os, "dgcfs_raw_bytes", "gauge", "Bytes of raw (zstd) segments on disk.", {{"", num(b["raw"])}});
+    family(os, "dgcfs_model_bytes", "gauge", "Bytes of chunk models.", {{"", num(b["models"])}});
+    family(os, "dgcfs_saving_ratio", "gauge", "1 - (raw + models) / accepted.", {{"", num(b["saving"])}});
+    family(os, "dgcfs_accepted_packets", "gauge", "Packets of every trace accepted; its rate is the ingest rate.",
+           {{"", num(st["packets"])}});
+    family(os, "dgcfs_backlog_packets", "gauge", "Packets of modelable traces not modelled yet.",
+           {{"", num(q["backlog_packets"])}});
+    family(os, "dgcfs_queue_jobs", "gauge", "Chunk training jobs waiting or running.", {{"", num(q["jobs"])}});
+    family(os, "dgcfs_chunks", "gauge", "Chunks of every trace.", {{"", num(q["chunks_total"])}});
+    family(os, "dgcfs_chunks_modelled", "gauge", "Chunks with a committed model; its rate is the modelling rate.",
+           {{"", num(q["chunks_done"])}});
+    family(os, "dgcfs_training_jobs", "gauge", "Training jobs running now.", {{"", double(st["training"].size())}});
+    family(os, "dgcfs_recent_errors", "gauge", "Errors the daemon reported recently (see dgcctl status).",
+           {{"", double(st["recent_errors"].size())}});
+    return os.str();
 }
 
 }  // namespace dgc::fs

@@ -19,6 +19,8 @@ struct StoreSummary {
     uint64_t raw_stored_bytes = 0; // zstd segments still on disk
     uint64_t model_bytes = 0;
     uint64_t chunks_total = 0, chunks_done = 0;
+    uint64_t packets = 0;          // in every accepted capture
+    uint64_t backlog_packets = 0;  // in modelable traces not modelled yet
     double train_seconds = 0;      // over done chunks, for the ETA
     // 1 - (what the store holds) / (what was accepted).
     double saving() const;
@@ -43,10 +45,17 @@ struct StoreStatus {
     uint64_t jobs = 0, staging_rows = 0;
     nlohmann::json live;        // STORE/status.json as the daemon wrote it (null when absent)
     bool daemon_running = false; // status file says running and is at most 5 s old
+    // Modelled traces whose worst chunk misses the fidelity gate (max_jsd) of the daemon's
+    // policy: their raw never expires. 0 when the policy sets no gate or cannot be read.
+    uint64_t gate_failures = 0;
 };
 Result<StoreStatus> read_store_status(const std::string& store, double now_s);
 
 // The documented `dgcctl status --json` object (schema 1, man dgcctl.1). Pure.
 nlohmann::json status_json(const StoreStatus& s, double now_s);
+
+// The same report in Prometheus' text format (for node_exporter's textfile collector),
+// metric names dgcfs_* as listed in dgcfs(8). Pure.
+std::string prometheus_metrics(const nlohmann::json& status);
 
 }  // namespace dgc::fs

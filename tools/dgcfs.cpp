@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "codec/log.h"
+#include "dgcfs_metrics.h"
 #include "fs/mount.h"
 #include "log_setup.h"
 #include "mount_args.h"
@@ -31,7 +32,7 @@ constexpr const char* kDefaultConfig = "/etc/dgcfs/dgcfs.toml";
 // The long options that may also appear in a mount -o list or as keys of the config file.
 const std::set<std::string> kOwnOptions = {"store",    "mountpoint", "policy",     "device",     "workers",
                                            "train-steps", "cache-mb", "base",     "sync-close", "no-passthrough",
-                                           "log-level", "config",    "mkdir"};
+                                           "log-level", "config",    "mkdir",      "metrics-file", "metrics-interval"};
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -129,6 +130,17 @@ int main(int argc, char** argv) {
     app.add_flag("--no-passthrough", no_passthrough,
                  "Send every write through the daemon, even where the kernel offers passthrough");
     app.add_flag("--mkdir", mkdir_mountpoint, "Create the mount point if it does not exist");
+    dgc::tools::MetricsOptions metrics;
+    app.add_option("--metrics-file", metrics.file,
+                   "Prometheus metrics rewritten while mounted, e.g. "
+                   "/var/lib/prometheus/node-exporter/dgcfs.prom (node_exporter's textfile collector)");
+    app.add_option("--metrics-interval", metrics.interval_s, "Seconds between metrics rewrites")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    std::string write_metrics;  // the metrics writer the daemon starts (dgcfs_metrics.h)
+    pid_t metrics_parent = 0;
+    app.add_option("--write-metrics", write_metrics)->group("");
+    app.add_option("--metrics-parent", metrics_parent)->group("");
     app.add_option("-o", m.fuse_options, "Mount options (comma separated), as for mount(8)")->allow_extra_args(false);
     app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
@@ -159,6 +171,11 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return dgc::tools::exit_for_parse_error(app, e);
     }
+    if (!write_metrics.empty()) {
+        metrics.file = write_metrics;
+        metrics.store = m.volume.store;
+        return dgc::tools::run_metrics_writer(metrics, metrics_parent);
+    }
     if (positionals.size() == 2) {
         // mount(8)'s SOURCE: the store when it is a path; a bare label ("dgcfs") names nothing.
         if (app.get_option("--store")->count() == 0 && positionals[0].find('/') != std::string::npos)
@@ -181,6 +198,8 @@ int main(int argc, char** argv) {
     m.volume.store = absolute(m.volume.store);
     m.volume.policy_file = absolute(m.volume.policy_file);
     for (auto& b : m.volume.base_models) b = absolute(b);
+    metrics.file = absolute(metrics.file);
+    metrics.store = m.volume.store;
     m.mountpoint = absolute(m.mountpoint);
     m.volume.mountpoint = m.mountpoint;
 
@@ -193,16 +212,24 @@ int main(int argc, char** argv) {
         if (auto st = check_readable("policy", m.volume.policy_file); !st) return fail(st);
     for (const auto& b : m.volume.base_models)
         if (auto st = check_readable("base model", b); !st) return fail(st);
+    if (!metrics.file.empty())
+        if (auto st = dgc::tools::check_metrics_file(metrics.file); !st) return fail(st);
     auto lock = prepare_store(m.volume.store);
     if (!lock) return fail(lock.status());
     if (auto st = dgc::tools::setup_logging(log_level, m.foreground || m.debug, m.volume.store + "/dgcfs.log"); !st)
         return fail(st);
 
     // The daemon's pid changes when it detaches; the lock (held by the inherited fd) stays.
-    m.on_mounted = [&lock] {
+    pid_t metrics_writer = -1;
+    m.on_mounted = [&] {
         lock->record_pid(::getpid());
+        if (!metrics.file.empty() && (metrics_writer = dgc::tools::start_metrics_writer(metrics)) < 0)
+            dgc::logger("fs")->error("metrics file {}: cannot start its writer", metrics.file);
         dgc::tools::sd_notify("READY=1\nMAINPID=" + std::to_string(::getpid()));
     };
-    m.on_stopping = [] { dgc::tools::sd_notify("STOPPING=1"); };
+    m.on_stopping = [&] {
+        dgc::tools::sd_notify("STOPPING=1");
+        dgc::tools::stop_metrics_writer(metrics_writer);
+    };
     return dgc::fs::run_mount(m);
 }

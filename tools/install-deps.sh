@@ -16,6 +16,7 @@ packages=(
   tcptrace argus-client argus-server  # tools/analyst/compare.sh reads captures as an analyst does
   lmdb-utils                           # tests/golden/make-fixture.sh compacts a fixture's catalog (mdb_copy)
   systemd                              # systemd-analyze verify of the packaged unit (tests/packaging)
+  prometheus-node-exporter curl        # tests/fs/daemon_test scrapes dgcfs --metrics-file through the real exporter
 )
 missing=()
 for p in "${packages[@]}"; do

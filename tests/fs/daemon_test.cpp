@@ -341,6 +341,47 @@ TEST(DaemonMount, ConfigFileAndReadinessNotification) {
     EXPECT_TRUE(s.stop(s.mnt()));
 }
 
+TEST(DaemonMetrics, NodeExporterServesTheMetricsFile) {
+    const std::string exporter = "/usr/bin/prometheus-node-exporter";
+    ASSERT_TRUE(fsys::exists(exporter)) << exporter << " is missing (tools/install-deps.sh installs it)";
+    Scratch s;
+    const fsys::path dir = s.root() / "textfile";
+    fsys::create_directories(dir);
+    auto o = run(s.dgcfs("--metrics-file " + q(dir / "dgcfs.prom") + " --metrics-interval 1 " + q(s.mnt())));
+    ASSERT_EQ(o.code, 0) << o.err;
+    ASSERT_TRUE(s.wait_mounted(s.mnt()));
+    ASSERT_EQ(sh("cp /etc/os-release " + q(s.mnt() / "retention" / "notes.txt")), 0);
+    ASSERT_TRUE(wait_until([&] { return contains(slurp(dir / "dgcfs.prom"), "dgcfs_traces{state=\"unmodelable\"} 1"); },
+                           30))
+        << slurp(dir / "dgcfs.prom");
+
+    // A real scrape: node_exporter's textfile collector parses the file and serves it.
+    const std::string port = std::to_string(20000 + ::getpid() % 20000);
+    ASSERT_EQ(sh(exporter + " --web.listen-address=127.0.0.1:" + port + " --collector.disable-defaults" +
+                 " --collector.textfile --collector.textfile.directory=" + q(dir) + " >" +
+                 q(s.root() / "exporter.log") + " 2>&1 & echo $! >" + q(s.root() / "exporter.pid")),
+              0);
+    std::string scraped;
+    wait_until([&] {
+        scraped = run("curl -sf http://127.0.0.1:" + port + "/metrics").out;
+        return contains(scraped, "dgcfs_up");
+    }, 20);
+    ::kill(std::stoi(slurp(s.root() / "exporter.pid")), SIGTERM);
+    EXPECT_TRUE(contains(scraped, "dgcfs_up 1")) << scraped << slurp(s.root() / "exporter.log");
+    EXPECT_TRUE(contains(scraped, "dgcfs_traces{state=\"unmodelable\"} 1")) << scraped;
+    EXPECT_TRUE(contains(scraped, "dgcfs_raw_bytes ")) << scraped;
+    EXPECT_TRUE(contains(scraped, "node_textfile_scrape_error 0")) << scraped;
+
+    // Unmounting leaves a last word: the daemon is down.
+    ASSERT_TRUE(s.stop(s.mnt()));
+    EXPECT_TRUE(contains(slurp(dir / "dgcfs.prom"), "dgcfs_up 0")) << slurp(dir / "dgcfs.prom");
+    EXPECT_EQ(std::distance(fsys::directory_iterator(dir), fsys::directory_iterator()), 1) << "temporary files left";
+
+    o = run(s.dgcfs("--metrics-file " + q(s.root() / "no-dir" / "dgcfs.prom") + " " + q(s.mnt())));
+    EXPECT_EQ(o.code, 1);
+    EXPECT_TRUE(contains(o.err, "metrics file " + (s.root() / "no-dir" / "dgcfs.prom").string() + ": ")) << o.err;
+}
+
 TEST(MountArgs, SplitsOwnOptionsFromKernelOnes) {
     const std::set<std::string> own = {"store", "policy", "train-steps", "sync-close"};
     using V = std::vector<std::string>;

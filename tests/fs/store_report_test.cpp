@@ -36,6 +36,38 @@ TEST(StoreReport, CountsStatesBytesAndSaving) {
     EXPECT_EQ(human_bytes(1536), "1.5 KiB");
 }
 
+TEST(StoreReport, BacklogCountsOnlyModelableTracesNotModelledYet) {
+    TraceRow waiting;
+    waiting.chunks = 2;
+    waiting.chunks_done = 1;
+    waiting.packets = 700;
+    TraceRow done = waiting;
+    done.chunks_done = 2;
+    TraceRow garbage = waiting;
+    garbage.unmodelable = "not a capture";
+    auto s = summarize({waiting, done, garbage}, {});
+    EXPECT_EQ(s.packets, 2100u);
+    EXPECT_EQ(s.backlog_packets, 700u);
+}
+
+TEST(StoreReport, PrometheusMetricsCarryTheStatusFigures) {
+    StoreStatus st;
+    st.store = "/s";
+    TraceRow t;
+    t.chunks = 1;
+    t.packets = 5;
+    t.raw_size = 1000;
+    t.raw_stored = 250;
+    st.traces = {t};
+    st.summary = summarize(st.traces, {});
+    st.jobs = 1;
+    const auto text = prometheus_metrics(status_json(st, 0));
+    for (const char* line : {"dgcfs_up 0\n", "dgcfs_traces{state=\"queued\"} 1\n", "dgcfs_traces{state=\"staging\"} 0\n",
+                             "dgcfs_raw_bytes 250\n", "dgcfs_accepted_bytes 1000\n", "dgcfs_backlog_packets 5\n",
+                             "dgcfs_queue_jobs 1\n", "dgcfs_saving_ratio 0.75\n", "# TYPE dgcfs_model_bytes gauge\n"})
+        EXPECT_NE(text.find(line), std::string::npos) << line << " missing from:\n" << text;
+}
+
 TEST(StoreReport, ResolveStoreRejectsPlainDirectories) {
     auto r = resolve_store("/tmp");
     ASSERT_FALSE(r.ok());

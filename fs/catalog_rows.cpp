@@ -14,6 +14,16 @@ void get(const json& j, const char* k, T& out) {
     if (auto it = j.find(k); it != j.end() && !it->is_null()) out = it->get<T>();
 }
 
+// Owners are written only when known, so rows of the daemon's own files stay as they were.
+void put_owner(json& j, int64_t uid, int64_t gid) {
+    if (uid >= 0) j["uid"] = uid;
+    if (gid >= 0) j["gid"] = gid;
+}
+void get_owner(const json& j, int64_t& uid, int64_t& gid) {
+    get(j, "uid", uid);
+    get(j, "gid", gid);
+}
+
 std::optional<json> parse(std::string_view s) {
     auto j = json::parse(s, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) return std::nullopt;
@@ -22,7 +32,7 @@ std::optional<json> parse(std::string_view s) {
 }  // namespace
 
 std::string encode(const TraceRow& r) {
-    return json{{"id", r.id},
+    json j{{"id", r.id},
                 {"path", r.path},
                 {"mode", r.mode},
                 {"mtime_ns", r.mtime_ns},
@@ -44,8 +54,9 @@ std::string encode(const TraceRow& r) {
                 {"synth_size", r.synth_size},
                 {"fidelity", r.fidelity},
                 {"worst_fidelity", r.worst_fidelity},
-                {"hold", r.hold}}
-        .dump();
+                {"hold", r.hold}};
+    put_owner(j, r.uid, r.gid);
+    return j.dump();
 }
 
 std::optional<TraceRow> decode_trace(std::string_view s) {
@@ -76,6 +87,7 @@ std::optional<TraceRow> decode_trace(std::string_view s) {
         get(*j, "fidelity", r.fidelity);
         get(*j, "worst_fidelity", r.worst_fidelity);
         get(*j, "hold", r.hold);
+        get_owner(*j, r.uid, r.gid);
     } catch (const json::exception&) {
         return std::nullopt;
     }
@@ -114,8 +126,9 @@ std::optional<ChunkRow> decode_chunk(std::string_view s) {
 }
 
 std::string encode(const StagingRow& r) {
-    return json{{"id", r.id}, {"path", r.path}, {"mode", r.mode}, {"mtime_ns", r.mtime_ns}, {"closed", r.closed}}
-        .dump();
+    json j{{"id", r.id}, {"path", r.path}, {"mode", r.mode}, {"mtime_ns", r.mtime_ns}, {"closed", r.closed}};
+    put_owner(j, r.uid, r.gid);
+    return j.dump();
 }
 
 std::optional<StagingRow> decode_staging(std::string_view s) {
@@ -128,6 +141,7 @@ std::optional<StagingRow> decode_staging(std::string_view s) {
         get(*j, "mode", r.mode);
         get(*j, "mtime_ns", r.mtime_ns);
         get(*j, "closed", r.closed);
+        get_owner(*j, r.uid, r.gid);
     } catch (const json::exception&) {
         return std::nullopt;
     }
@@ -137,6 +151,7 @@ std::optional<StagingRow> decode_staging(std::string_view s) {
 std::string encode(const DirRow& r) {
     json j{{"mode", r.mode}, {"mtime_ns", r.mtime_ns}};
     if (r.hold) j["hold"] = true;  // absent when false: rows of unheld directories stay as they were
+    put_owner(j, r.uid, r.gid);
     return j.dump();
 }
 
@@ -148,6 +163,7 @@ std::optional<DirRow> decode_dir(std::string_view s) {
         get(*j, "mode", r.mode);
         get(*j, "mtime_ns", r.mtime_ns);
         get(*j, "hold", r.hold);
+        get_owner(*j, r.uid, r.gid);
     } catch (const json::exception&) {
         return std::nullopt;
     }

@@ -32,6 +32,7 @@ struct TraceRow {
     double fidelity = 0;         // packet-weighted mean JSD over chunks
     double worst_fidelity = 0;   // the worst chunk; the gate compares this
     bool hold = false;           // legal hold by xattr
+    int64_t uid = -1, gid = -1;  // owner of the file as written; -1: the daemon's (older rows)
 };
 
 struct ChunkRow {
@@ -57,12 +58,14 @@ struct StagingRow {
     uint32_t mode = 0644;
     int64_t mtime_ns = 0;
     bool closed = false;
+    int64_t uid = -1, gid = -1;  // its creator, as in TraceRow
 };
 
 struct DirRow {
     uint32_t mode = 0755;
     int64_t mtime_ns = 0;
     bool hold = false;           // legal hold by xattr on the directory: covers its subtree
+    int64_t uid = -1, gid = -1;  // as in TraceRow
 };
 
 struct JobRow {

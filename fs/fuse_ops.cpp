@@ -82,7 +82,7 @@ int op_readdir(const char* path, void* buf, fuse_fill_dir_t filler, off_t, struc
 }
 
 int op_mkdir(const char* path, mode_t mode) {
-    return guarded("mkdir", path, [&] { return vol().mkdir(path, mode); });
+    return guarded("mkdir", path, [&] { return vol().mkdir(path, mode, caller()); });
 }
 
 int op_rmdir(const char* path) {
@@ -102,13 +102,10 @@ int op_chmod(const char* path, mode_t mode, struct fuse_file_info*) {
 }
 
 int op_chown(const char* path, uid_t uid, gid_t gid, struct fuse_file_info*) {
-    // Ownership is the daemon's; a chown to it (cp -p, rsync -a as that user) is a no-op.
+    // The kernel has checked who may (default_permissions): root anything, an owner its group.
     return guarded("chown", path, [&] {
-        struct stat st {};
-        if (int rc = vol().getattr(path, &st); rc != 0) return rc;
-        bool same_uid = uid == static_cast<uid_t>(-1) || uid == st.st_uid;
-        bool same_gid = gid == static_cast<gid_t>(-1) || gid == st.st_gid;
-        return same_uid && same_gid ? 0 : -EPERM;
+        auto id = [](auto v) { return v == static_cast<decltype(v)>(-1) ? int64_t(-1) : int64_t(v); };
+        return vol().chown(path, id(uid), id(gid));
     });
 }
 
@@ -121,7 +118,7 @@ int op_truncate(const char* path, off_t size, struct fuse_file_info* fi) {
 }
 
 int op_create(const char* path, mode_t mode, struct fuse_file_info* fi) {
-    return guarded("create", path, [&] { return vol().create(path, mode, fi->flags, &fi->fh); });
+    return guarded("create", path, [&] { return vol().create(path, mode, fi->flags, &fi->fh, caller()); });
 }
 
 int op_open(const char* path, struct fuse_file_info* fi) {

@@ -82,6 +82,8 @@ Result<IngestOutcome> ingest_staging(Catalog& catalog, const StoreLayout& layout
     t.path = req.path;
     t.mode = req.mode;
     t.mtime_ns = req.mtime_ns;
+    t.uid = req.uid;
+    t.gid = req.gid;
     t.accepted_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();

@@ -19,6 +19,7 @@ struct IngestRequest {
     std::string path;
     uint32_t mode = 0644;
     int64_t mtime_ns = 0;
+    int64_t uid = -1, gid = -1;
     double chunk_seconds = 60;
     uint64_t chunk_packets = 20000;
 };

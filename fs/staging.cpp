@@ -36,11 +36,12 @@ void StagingFile::settle_file_mtime() {
 
 namespace {
 StagingRow row_of(StagingFile& f) {
-    return StagingRow{f.id, f.path, f.mode, f.mtime_ns, f.closed_once};
+    return StagingRow{f.id, f.path, f.mode, f.mtime_ns, f.closed_once, f.uid, f.gid};
 }
 }  // namespace
 
-Result<std::shared_ptr<StagingFile>> StagingArea::create(const std::string& path, uint32_t mode, int64_t now_ns) {
+Result<std::shared_ptr<StagingFile>> StagingArea::create(const std::string& path, uint32_t mode, int64_t now_ns,
+                                                         int64_t uid, int64_t gid) {
     auto id = catalog_.allocate_id("staging");
     if (!id) return id.status();
     const std::string file = layout_.staging_path(*id);
@@ -50,6 +51,8 @@ Result<std::shared_ptr<StagingFile>> StagingArea::create(const std::string& path
     f->path = path;
     f->mode = mode;
     f->mtime_ns = now_ns;
+    f->uid = uid;
+    f->gid = gid;
     if (auto st = catalog_.put_staging(row_of(*f)); !st) {
         ::unlink(file.c_str());
         return st;
@@ -78,6 +81,8 @@ Result<std::shared_ptr<StagingFile>> StagingArea::adopt(const StagingRow& row) {
     f->mode = row.mode;
     f->mtime_ns = row.mtime_ns;
     f->closed_once = row.closed;
+    f->uid = row.uid;
+    f->gid = row.gid;
     std::lock_guard lk(mu_);
     by_path_[row.path] = f;
     return f;

@@ -28,6 +28,7 @@ struct StagingFile {
     std::string path;
     uint32_t mode = 0644;
     int64_t mtime_ns = 0;
+    int64_t uid = -1, gid = -1;      // owner (StagingRow); -1: the daemon's
     int opens = 0;                   // open handles (readers and writers)
     bool dirty = false;              // written since the last durable flush
     bool closed_once = false;        // catalog row says closed
@@ -53,7 +54,8 @@ public:
         : catalog_(catalog), layout_(std::move(layout)), sync_on_close_(sync_on_close) {}
 
     // New empty staging file at `path` (replacing any staging file there).
-    Result<std::shared_ptr<StagingFile>> create(const std::string& path, uint32_t mode, int64_t now_ns);
+    Result<std::shared_ptr<StagingFile>> create(const std::string& path, uint32_t mode, int64_t now_ns,
+                                                int64_t uid = -1, int64_t gid = -1);
     // Adopts a staging row found at startup (crash recovery).
     Result<std::shared_ptr<StagingFile>> adopt(const StagingRow& row);
 

@@ -1,6 +1,7 @@
 // Volume lifecycle: opening the store, crash recovery, and the background threads.
 #include "fs/volume.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -194,6 +195,8 @@ void Volume::run_ingest(const std::shared_ptr<StagingFile>& f) {
         req.path = f->path;
         req.mode = f->mode;
         req.mtime_ns = f->mtime_ns;
+        req.uid = f->uid;
+        req.gid = f->gid;
     }
     auto pol = policy();
     req.chunk_seconds = pol->chunk_seconds;
@@ -244,6 +247,8 @@ bool Volume::keep_unchanged(const std::shared_ptr<StagingFile>& f, const IngestR
         }
         row->mode = req.mode;
         row->mtime_ns = req.mtime_ns;
+        row->uid = req.uid;
+        row->gid = req.gid;
         put_trace(x, *row);
         x.del(db::kStaging, be64(req.staging_id));
         kept = true;
@@ -317,8 +322,14 @@ void Volume::write_status_file() {
     j["recent_errors"] = errs;
     const std::string tmp = layout_.status_path() + ".tmp";
     {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << j.dump(1) << "\n";
+        // It names the captures: readable by the daemon's user only, like the catalog.
+        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) return;
+        (void)::fchmod(fd, 0600);  // a .tmp left by an older daemon kept its mode
+        const std::string text = j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+        const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+        ::close(fd);
+        if (!ok) return;
     }
     std::error_code ec;
     std::filesystem::rename(tmp, layout_.status_path(), ec);

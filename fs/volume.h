@@ -73,15 +73,17 @@ public:
     // The attributes of what an open handle reads, whatever its path names now.
     int fgetattr(uint64_t fh, struct stat* st);
     int readdir(const std::string& path, std::vector<DirEntry>& out);
-    int mkdir(const std::string& path, mode_t mode);
+    int mkdir(const std::string& path, mode_t mode, const Caller& who);
     int rmdir(const std::string& path);
     int unlink(const std::string& path);
     int rename(const std::string& from, const std::string& to, unsigned flags);
     int chmod(const std::string& path, mode_t mode);
+    // uid/gid -1: unchanged. Who may chown is the kernel's check (default_permissions).
+    int chown(const std::string& path, int64_t uid, int64_t gid);
     int utimens(const std::string& path, const struct timespec tv[2]);
     int truncate(const std::string& path, off_t size, uint64_t fh);  // fh 0: by path
 
-    int create(const std::string& path, mode_t mode, int flags, uint64_t* fh);
+    int create(const std::string& path, mode_t mode, int flags, uint64_t* fh, const Caller& who);
     int open(const std::string& path, int flags, uint64_t* fh);
     int read(uint64_t fh, char* buf, size_t size, off_t off);
     int write(uint64_t fh, const char* buf, size_t size, off_t off);
@@ -135,8 +137,11 @@ private:
     void fill_trace_stat(const TraceRow& t, bool archive, struct stat* st) const;
     int staging_stat(StagingFile& f, struct stat* st);
     int rename_trace(const TraceRow& t, const std::string& to);
-    int update_retention_meta(const std::string& path,
-                              const std::function<void(uint32_t& mode, int64_t& mtime_ns)>& set);
+    struct Meta {
+        uint32_t mode;
+        int64_t mtime_ns, uid, gid;
+    };
+    int update_retention_meta(const std::string& path, const std::function<void(Meta&)>& set);
     int staging_from_trace(const TraceRow& t, bool copy_bytes, std::shared_ptr<StagingFile>& out);
     uint64_t open_staging(const std::shared_ptr<StagingFile>& f, const std::string& rel, bool writer);
 

@@ -57,7 +57,7 @@ uint64_t Volume::open_staging(const std::shared_ptr<StagingFile>& f, const std::
 int Volume::staging_from_trace(const TraceRow& t, bool copy_bytes, std::shared_ptr<StagingFile>& out) {
     // Writing to an accepted file: a new staging copy; its ingest replaces the old trace.
     // Opening is no write: mtime moves only when bytes do (or with O_TRUNC, which is one).
-    auto f = staging_->create(t.path, t.mode, copy_bytes ? t.mtime_ns : wall_clock_ns());
+    auto f = staging_->create(t.path, t.mode, copy_bytes ? t.mtime_ns : wall_clock_ns(), t.uid, t.gid);
     if (!f) return -EIO;
     if (copy_bytes) {
         auto enc = catalog_->frame_index(t.id);
@@ -83,7 +83,7 @@ int Volume::staging_from_trace(const TraceRow& t, bool copy_bytes, std::shared_p
     return 0;
 }
 
-int Volume::create(const std::string& path, mode_t mode, int flags, uint64_t* fh) {
+int Volume::create(const std::string& path, mode_t mode, int flags, uint64_t* fh, const Caller& who) {
     auto w = where(path);
     if (w.view == View::kArchive || w.view == View::kRoot) return -EROFS;
     if (w.view != View::kRetention || w.rel.empty()) return -EACCES;
@@ -107,7 +107,7 @@ int Volume::create(const std::string& path, mode_t mode, int flags, uint64_t* fh
         *fh = open_staging(existing, w.rel, true);
         return 0;
     }
-    auto f = staging_->create(w.rel, mode & 07777, wall_clock_ns());
+    auto f = staging_->create(w.rel, mode & 07777, wall_clock_ns(), who.uid, who.gid);
     if (!f) {
         logger("fs")->error("create {}: {}", printable(w.rel), printable(f.status().message()));
         return -EIO;

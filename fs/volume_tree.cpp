@@ -28,13 +28,18 @@ void set_time(struct stat* st, int64_t ns) {
     st->st_atim = st->st_mtim;
 }
 
-void dir_stat(struct stat* st, mode_t perm, int64_t mtime_ns) {
+// Rows written before owners were kept, and the daemon's own entries, carry -1.
+void set_owner(struct stat* st, int64_t uid, int64_t gid) {
+    st->st_uid = uid >= 0 ? static_cast<uid_t>(uid) : ::getuid();
+    st->st_gid = gid >= 0 ? static_cast<gid_t>(gid) : ::getgid();
+}
+
+void dir_stat(struct stat* st, mode_t perm, int64_t mtime_ns, int64_t uid = -1, int64_t gid = -1) {
     *st = {};
     st->st_mode = S_IFDIR | perm;
     st->st_nlink = 2;
     st->st_blksize = kPreferredIo;
-    st->st_uid = ::getuid();
-    st->st_gid = ::getgid();
+    set_owner(st, uid, gid);
     set_time(st, mtime_ns);
 }
 
@@ -136,10 +141,10 @@ bool Volume::parent_exists(const std::string& rel) { return retention_dir_exists
 
 void Volume::fill_trace_stat(const TraceRow& t, bool archive, struct stat* st) const {
     *st = {};
-    st->st_mode = S_IFREG | (archive ? 0444 : (t.mode & 07777));
+    // archive/ is the same file regenerated: its owner, and whoever could read it, no one else.
+    st->st_mode = S_IFREG | (archive ? (t.mode & 0444) : (t.mode & 07777));
     st->st_nlink = 1;
-    st->st_uid = ::getuid();
-    st->st_gid = ::getgid();
+    set_owner(st, t.uid, t.gid);
     st->st_size = static_cast<off_t>(archive ? t.synth_size : t.raw_size);
     st->st_blocks = static_cast<blkcnt_t>(((archive ? t.model_bytes : t.raw_stored) + 511) / 512);
     st->st_blksize = kPreferredIo;
@@ -153,8 +158,7 @@ int Volume::staging_stat(StagingFile& f, struct stat* st) {
     *st = {};
     st->st_mode = S_IFREG | (f.mode & 07777);
     st->st_nlink = 1;
-    st->st_uid = ::getuid();
-    st->st_gid = ::getgid();
+    set_owner(st, f.uid, f.gid);
     st->st_size = fst.st_size;
     st->st_blocks = fst.st_blocks;
     st->st_blksize = kPreferredIo;
@@ -184,7 +188,7 @@ int Volume::getattr(const std::string& path, struct stat* st) {
         if (auto v = t.get(db::kDirs, w.rel)) d = decode_dir(*v);
     });
     if (!s) throw std::runtime_error(s.message());
-    if (d) return dir_stat(st, d->mode & 07777, d->mtime_ns), 0;
+    if (d) return dir_stat(st, d->mode & 07777, d->mtime_ns, d->uid, d->gid), 0;
     if (retention_dir_exists(w.rel)) return dir_stat(st, 0755, started_ns_), 0;
     return -ENOENT;
 }
@@ -246,7 +250,7 @@ int Volume::readdir(const std::string& path, std::vector<DirEntry>& out) {
     return 0;
 }
 
-int Volume::mkdir(const std::string& path, mode_t mode) {
+int Volume::mkdir(const std::string& path, mode_t mode, const Caller& who) {
     auto w = where(path);
     if (w.view == View::kArchive || w.view == View::kRoot) return -EROFS;
     if (w.view != View::kRetention || w.rel.empty()) return -EEXIST;
@@ -254,7 +258,10 @@ int Volume::mkdir(const std::string& path, mode_t mode) {
     struct stat st {};
     if (getattr(path, &st) == 0) return -EEXIST;
     if (!parent_exists(w.rel)) return -ENOENT;
-    auto s = catalog_->env().write([&](Txn& t) { t.put(db::kDirs, w.rel, encode(DirRow{mode & 07777, wall_clock_ns()})); });
+    DirRow row{mode & 07777, wall_clock_ns()};
+    row.uid = who.uid;
+    row.gid = who.gid;
+    auto s = catalog_->env().write([&](Txn& t) { t.put(db::kDirs, w.rel, encode(row)); });
     return s ? 0 : -EIO;
 }
 
@@ -350,15 +357,19 @@ int Volume::rename(const std::string& from, const std::string& to, unsigned flag
 
 // The three kinds of retention entry that carry mode and mtime: a settled staging file, an
 // accepted trace whose raw bytes are still there, and an explicit directory row.
-int Volume::update_retention_meta(const std::string& path,
-                                  const std::function<void(uint32_t& mode, int64_t& mtime_ns)>& set) {
+int Volume::update_retention_meta(const std::string& path, const std::function<void(Meta&)>& set) {
     auto w = where(path);
     if (w.view == View::kArchive || w.view == View::kRoot) return -EROFS;
     if (w.view != View::kRetention || w.rel.empty()) return -ENOENT;
+    auto apply = [&](uint32_t& mode, int64_t& mtime_ns, int64_t& uid, int64_t& gid) {
+        Meta m{mode, mtime_ns, uid, gid};
+        set(m);
+        mode = m.mode, mtime_ns = m.mtime_ns, uid = m.uid, gid = m.gid;
+    };
     if (auto f = settled_staging(w.rel)) {
         f->settle_file_mtime();
         std::lock_guard lk(f->mu);
-        set(f->mode, f->mtime_ns);
+        apply(f->mode, f->mtime_ns, f->uid, f->gid);
         return staging_->persist(*f) ? 0 : -EIO;
     }
     int rc = -ENOENT;
@@ -367,32 +378,47 @@ int Volume::update_retention_meta(const std::string& path,
         if (auto id = trace_id_at(x, w.rel)) {
             auto t = get_trace(x, *id);
             if (t && t->raw_present) {
-                set(t->mode, t->mtime_ns);
+                apply(t->mode, t->mtime_ns, t->uid, t->gid);
                 put_trace(x, *t);
                 rc = 0;
             }
         } else if (auto v = x.get(db::kDirs, w.rel)) {
             auto d = decode_dir(*v).value_or(DirRow{});
-            set(d.mode, d.mtime_ns);
+            apply(d.mode, d.mtime_ns, d.uid, d.gid);
             x.put(db::kDirs, w.rel, encode(d));
             rc = 0;
         }
     });
     if (!s) return -EIO;
-    if (rc == -ENOENT && retention_dir_exists(w.rel)) return 0;  // implicit directory: nothing to keep
-    return rc;
+    if (rc != -ENOENT || !retention_dir_exists(w.rel)) return rc;
+    // An implicit directory (there because of its files' paths) gets a row once its mode or
+    // owner changes; a new mtime alone is not kept, as before.
+    DirRow d{0755, started_ns_};
+    apply(d.mode, d.mtime_ns, d.uid, d.gid);
+    if (d.mode == 0755 && d.uid < 0 && d.gid < 0) return 0;
+    s = catalog_->env().write([&](Txn& x) {
+        if (!x.get(db::kDirs, w.rel)) x.put(db::kDirs, w.rel, encode(d));
+    });
+    return s ? 0 : -EIO;
 }
 
 int Volume::chmod(const std::string& path, mode_t mode) {
-    return update_retention_meta(path, [&](uint32_t& m, int64_t&) { m = mode & 07777; });
+    return update_retention_meta(path, [&](Meta& m) { m.mode = mode & 07777; });
+}
+
+int Volume::chown(const std::string& path, int64_t uid, int64_t gid) {
+    return update_retention_meta(path, [&](Meta& m) {
+        if (uid >= 0) m.uid = uid;
+        if (gid >= 0) m.gid = gid;
+    });
 }
 
 int Volume::utimens(const std::string& path, const struct timespec tv[2]) {
     if (tv && tv[1].tv_nsec == UTIME_OMIT)  // still answers EROFS/ENOENT like any other update
-        return update_retention_meta(path, [](uint32_t&, int64_t&) {});
+        return update_retention_meta(path, [](Meta&) {});
     int64_t mtime = wall_clock_ns();
     if (tv && tv[1].tv_nsec != UTIME_NOW) mtime = int64_t(tv[1].tv_sec) * 1'000'000'000 + tv[1].tv_nsec;
-    return update_retention_meta(path, [&](uint32_t&, int64_t& t) { t = mtime; });
+    return update_retention_meta(path, [&](Meta& m) { m.mtime_ns = mtime; });
 }
 
 int Volume::statfs(struct statvfs* st) { return ::statvfs(layout_.root.c_str(), st) == 0 ? 0 : -errno; }

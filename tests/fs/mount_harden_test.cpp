@@ -197,5 +197,70 @@ TEST(MountHarden, HoldsLiftOnlyExplicitlyAndCoverDirectorySubtrees) {
     EXPECT_NE(log.find("removing user.dgcfs.hold refused"), std::string::npos);
 }
 
+// Runs `cmd` through sh as `uid`; returns its exit status (0 = success).
+int sh_as(uid_t uid, gid_t gid, const std::string& cmd) {
+    return sh("setpriv --reuid=" + std::to_string(uid) + " --regid=" + std::to_string(gid) + " --clear-groups -- sh -c '" +
+              cmd + "' 2>/dev/null");
+}
+
+// Finding 6: with allow_other, ownership and modes are the retention files' own, in both
+// views, and a user owns (chmod, delete) what they create. Needs root for a second user.
+TEST(MountHarden, OwnersAndModesIsolateUsersUnderAllowOther) {
+    if (::geteuid() != 0) GTEST_SKIP() << "SKIPPED LOUDLY: needs root to act as a second user (nobody) and allow_other";
+    const uid_t other = 65534;  // nobody
+    const gid_t other_gid = 65534;
+    MountedVolume v("", "owners");
+    v.start({"-o", "allow_other"});
+    const std::string src = data_path("dev/dnscap__dns.pcap");
+
+    // root's private capture: 0600 in retention/, 0400 in archive/, unreadable by the other user.
+    v.cp_in("dev/dnscap__dns.pcap", "secret.pcap");
+    ASSERT_EQ(::chmod((v.retention() / "secret.pcap").c_str(), 0600), 0);
+    ASSERT_TRUE(v.wait_archived("secret.pcap")) << v.daemon_log();
+    struct stat st {};
+    ASSERT_EQ(::stat((v.archive() / "secret.pcap").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0400u);
+    EXPECT_EQ(st.st_uid, 0u);
+    EXPECT_NE(sh_as(other, other_gid, "cat " + (v.archive() / "secret.pcap").string() + " >/dev/null"), 0)
+        << "another user read the regenerated copy of a 0600 capture";
+    EXPECT_NE(sh_as(other, other_gid, "cat " + (v.retention() / "secret.pcap").string() + " >/dev/null"), 0);
+
+    // A directory root hands to the user; what the user creates there is theirs.
+    const fsys::path home = v.retention() / "home";
+    ASSERT_EQ(::mkdir(home.c_str(), 0755), 0);
+    ASSERT_EQ(::chown(home.c_str(), other, other_gid), 0) << std::strerror(errno);
+    ASSERT_EQ(::stat(home.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, other);
+    const fsys::path mine = home / "mine.pcap";
+    ASSERT_EQ(sh_as(other, other_gid, "cp " + src + " " + mine.string()), 0) << "the user could not write in their directory";
+    ASSERT_EQ(::stat(mine.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, other) << "a user's file is owned by uid " << st.st_uid;
+    EXPECT_EQ(st.st_gid, other_gid);
+    ASSERT_TRUE(wait_until([&] { return v.xattr(mine, "packets") == "133"; }, 20)) << v.daemon_log();
+    ASSERT_EQ(::stat(mine.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, other) << "ownership lost at acceptance";
+    EXPECT_EQ(sh_as(other, other_gid, "chmod 600 " + mine.string()), 0) << "the owner could not chmod";
+    ASSERT_EQ(::stat(mine.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600u);
+
+    // Holds: the user may not lift root's hold; the owner may lift their own.
+    v.cp_in("dev/dnscap__dns.pcap", "home/roots.pcap");
+    ASSERT_TRUE(wait_until([&] { return !v.xattr(home / "roots.pcap", "packets").empty(); }, 20));
+    ASSERT_EQ(::chmod((home / "roots.pcap").c_str(), 0666), 0);
+    ASSERT_EQ(::setxattr((home / "roots.pcap").c_str(), "user.dgcfs.hold", "1", 1, 0), 0);
+    EXPECT_NE(sh_as(other, other_gid, "setfattr -n user.dgcfs.hold -v 0 " + (home / "roots.pcap").string()), 0)
+        << "a user lifted root's hold";
+    EXPECT_EQ(v.xattr(home / "roots.pcap", "hold"), "1");
+    EXPECT_EQ(sh_as(other, other_gid, "setfattr -n user.dgcfs.hold -v 1 " + mine.string()), 0);
+    EXPECT_EQ(sh_as(other, other_gid, "setfattr -n user.dgcfs.hold -v 0 " + mine.string()), 0);
+    EXPECT_EQ(sh_as(other, other_gid, "rm " + mine.string()), 0) << "the owner could not delete their file";
+    EXPECT_FALSE(fsys::exists(mine));
+
+    // The status file names captures: the daemon's user only.
+    ASSERT_TRUE(wait_until([&] { return fsys::exists(v.store() / "status.json"); }, 5));
+    ASSERT_EQ(::stat((v.store() / "status.json").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0077, 0u) << "status.json is readable by others";
+}
+
 }  // namespace
 }  // namespace dgc::fs::test

@@ -138,12 +138,23 @@ protected:
     }
 
     // A private copy of the built store.
-    fsys::path copy(const std::string& name) {
+    static fsys::path copy(const std::string& name) {
         const fsys::path dst = base_ / name;
         fsys::remove_all(dst);
         EXPECT_EQ(sh("cp -a '" + (base_ / "store").string() + "' '" + dst.string() + "'"), 0);
         return dst;
     }
+
+    // The checks; the tests below group them so ctest builds the store three times, not nine.
+    static void CleanStoreHasNoFindingsAndEveryTraceRegenerates();
+    static void LiveStoreIsScrubbedThroughItsMountPointAndRepairIsRefused();
+    static void UsageAndUnreadableStores();
+    static void EveryFlippedRawByteIsFound();
+    static void Version1FrameIndexIsANoteNotDamage();
+    static void EveryFlippedModelAndFrameIndexByteIsFound();
+    static void EveryRemovedCatalogRecordIsFound();
+    static void RepairMovesOrphansAsideRequeuesAndRestoresCopies();
+    static void ATraceWithoutItsRowIsSetAsideWhole();
 
     static fsys::path base_;
     static CliRun live_, live_repair_;
@@ -152,7 +163,7 @@ protected:
 fsys::path Scrub::base_;
 CliRun Scrub::live_, Scrub::live_repair_;
 
-TEST_F(Scrub, CleanStoreHasNoFindingsAndEveryTraceRegenerates) {
+void Scrub::CleanStoreHasNoFindingsAndEveryTraceRegenerates() {
     const fsys::path store = copy("clean");
     ScrubReport r = scrub(store, /*regenerate=*/true);
     EXPECT_TRUE(r.clean()) << describe(r);
@@ -187,14 +198,14 @@ TEST_F(Scrub, CleanStoreHasNoFindingsAndEveryTraceRegenerates) {
     EXPECT_EQ(all_rows(store), all_rows(base_ / "store")) << "a scrub without --repair changed the catalog";
 }
 
-TEST_F(Scrub, LiveStoreIsScrubbedThroughItsMountPointAndRepairIsRefused) {
+void Scrub::LiveStoreIsScrubbedThroughItsMountPointAndRepairIsRefused() {
     EXPECT_EQ(live_.rc, 0) << live_.out;
     EXPECT_NE(live_.out.find(": clean"), std::string::npos) << live_.out;
     EXPECT_EQ(live_repair_.rc, 2) << live_repair_.out;
     EXPECT_NE(live_repair_.out.find("needs the daemon stopped"), std::string::npos) << live_repair_.out;
 }
 
-TEST_F(Scrub, UsageAndUnreadableStores) {
+void Scrub::UsageAndUnreadableStores() {
     EXPECT_EQ(dgcctl("scrub").rc, 2);
     EXPECT_EQ(dgcctl("scrub --bogus '" + base_.string() + "'").rc, 2);
     auto missing = dgcctl("scrub '" + (base_ / "nowhere").string() + "'");
@@ -202,7 +213,7 @@ TEST_F(Scrub, UsageAndUnreadableStores) {
     EXPECT_NE(missing.out.find("nowhere"), std::string::npos) << missing.out;
 }
 
-TEST_F(Scrub, EveryFlippedRawByteIsFound) {
+void Scrub::EveryFlippedRawByteIsFound() {
     const fsys::path store = copy("rawflip");
     const Rows rows = all_rows(store);
     size_t flips = 0, found = 0;
@@ -240,7 +251,7 @@ TEST_F(Scrub, EveryFlippedRawByteIsFound) {
 }
 
 // Traces ingested before frame index v2 have no CRCs: a note, never damage.
-TEST_F(Scrub, Version1FrameIndexIsANoteNotDamage) {
+void Scrub::Version1FrameIndexIsANoteNotDamage() {
     const fsys::path store = copy("v1");
     const Rows rows = all_rows(store);
     const std::string id = rows.at({db::kPaths, "keep/teams.pcap"});
@@ -266,7 +277,7 @@ TEST_F(Scrub, Version1FrameIndexIsANoteNotDamage) {
     EXPECT_TRUE(damage(scrub(store))[from_be64(id)].count("raw-frame"));
 }
 
-TEST_F(Scrub, EveryFlippedModelAndFrameIndexByteIsFound) {
+void Scrub::EveryFlippedModelAndFrameIndexByteIsFound() {
     const fsys::path store = copy("modelflip");
     const Rows rows = all_rows(store);
     size_t flips = 0, found = 0;
@@ -299,7 +310,7 @@ TEST_F(Scrub, EveryFlippedModelAndFrameIndexByteIsFound) {
     EXPECT_TRUE(scrub(store).clean()) << "the flips were not all undone";
 }
 
-TEST_F(Scrub, EveryRemovedCatalogRecordIsFound) {
+void Scrub::EveryRemovedCatalogRecordIsFound() {
     const fsys::path store = copy("removed");
     const Rows rows = all_rows(store);
     std::map<std::string, size_t> removed, found;
@@ -324,7 +335,7 @@ TEST_F(Scrub, EveryRemovedCatalogRecordIsFound) {
     EXPECT_TRUE(scrub(store).clean());
 }
 
-TEST_F(Scrub, RepairMovesOrphansAsideRequeuesAndRestoresCopies) {
+void Scrub::RepairMovesOrphansAsideRequeuesAndRestoresCopies() {
     const fsys::path store = copy("repair");
     const Rows before = all_rows(store);
     const uint64_t queued = from_be64(before.at({db::kPaths, "queued/dns.pcap"}));
@@ -388,7 +399,7 @@ TEST_F(Scrub, RepairMovesOrphansAsideRequeuesAndRestoresCopies) {
     EXPECT_EQ(jobs, 1u) << "the queued trace's one chunk is queued again";
 }
 
-TEST_F(Scrub, ATraceWithoutItsRowIsSetAsideWhole) {
+void Scrub::ATraceWithoutItsRowIsSetAsideWhole() {
     const fsys::path store = copy("lost-trace");
     const Rows before = all_rows(store);
     const std::string id = before.at({db::kPaths, "keep/teams.pcap"});
@@ -406,6 +417,24 @@ TEST_F(Scrub, ATraceWithoutItsRowIsSetAsideWhole) {
     for (const auto& [key, v] : before)
         if ((key.first == db::kModels || key.first == db::kChunks) && key.second.substr(0, 8) == id)
             EXPECT_TRUE(slurp(lf / "catalog" / key.first / hex(key.second)) == v) << key.first << " " << hex(key.second);
+}
+
+TEST_F(Scrub, CleanStoreLiveStoreAndUsage) {
+    CleanStoreHasNoFindingsAndEveryTraceRegenerates();
+    LiveStoreIsScrubbedThroughItsMountPointAndRepairIsRefused();
+    UsageAndUnreadableStores();
+    Version1FrameIndexIsANoteNotDamage();
+}
+
+TEST_F(Scrub, EveryFlippedByteAndRemovedRecordIsFound) {
+    EveryFlippedRawByteIsFound();
+    EveryFlippedModelAndFrameIndexByteIsFound();
+    EveryRemovedCatalogRecordIsFound();
+}
+
+TEST_F(Scrub, RepairSetsAsideAndNeverDeletes) {
+    RepairMovesOrphansAsideRequeuesAndRestoresCopies();
+    ATraceWithoutItsRowIsSetAsideWhole();
 }
 
 }  // namespace

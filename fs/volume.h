@@ -143,7 +143,7 @@ private:
     };
     int update_retention_meta(const std::string& path, const std::function<void(Meta&)>& set);
     int staging_from_trace(const TraceRow& t, bool copy_bytes, std::shared_ptr<StagingFile>& out);
-    uint64_t open_staging(const std::shared_ptr<StagingFile>& f, const std::string& rel, bool writer);
+    uint64_t open_staging(const std::shared_ptr<StagingFile>& f, const std::string& rel, bool writer, int flags);
 
     // background (volume.cpp)
     void ingest_loop();

@@ -36,7 +36,7 @@ bool wants_write(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
 
 }  // namespace
 
-uint64_t Volume::open_staging(const std::shared_ptr<StagingFile>& f, const std::string& rel, bool writer) {
+uint64_t Volume::open_staging(const std::shared_ptr<StagingFile>& f, const std::string& rel, bool writer, int flags) {
     bool cached_readers = false;
     if (auto t = trace_at(rel)) {
         std::lock_guard lk(raw_opens_mu_);
@@ -48,7 +48,9 @@ uint64_t Volume::open_staging(const std::shared_ptr<StagingFile>& f, const std::
     std::lock_guard lk(f->mu);
     // The I/O mode is chosen by the first open and shared by all until the last closes.
     // Not during ingest: raw readers (page-cached) may open the committed trace any moment.
-    if (f->opens == 0) f->direct = !cached_readers && !f->ingesting;
+    // Not for O_DIRECT: passthrough would hand its unaligned tail to the staging file's own
+    // filesystem, which refuses it (EINVAL); through the daemon any size works.
+    if (f->opens == 0) f->direct = !cached_readers && !f->ingesting && !(flags & O_DIRECT);
     h->direct = f->direct;
     ++f->opens;
     return reinterpret_cast<uint64_t>(h);
@@ -104,7 +106,7 @@ int Volume::create(const std::string& path, mode_t mode, int flags, uint64_t* fh
     if (getattr(path, &st) == 0 && S_ISDIR(st.st_mode)) return -EISDIR;
     auto existing = staging_->find(w.rel);
     if (existing) {
-        *fh = open_staging(existing, w.rel, true);
+        *fh = open_staging(existing, w.rel, true, flags);
         return 0;
     }
     auto f = staging_->create(w.rel, mode & 07777, wall_clock_ns(), who.uid, who.gid);
@@ -112,7 +114,7 @@ int Volume::create(const std::string& path, mode_t mode, int flags, uint64_t* fh
         logger("fs")->error("create {}: {}", printable(w.rel), printable(f.status().message()));
         return -EIO;
     }
-    *fh = open_staging(*f, w.rel, true);
+    *fh = open_staging(*f, w.rel, true, flags);
     return 0;
 }
 
@@ -144,7 +146,7 @@ int Volume::open(const std::string& path, int flags, uint64_t* fh) {
             f->dirty = true;
             f->mtime_ns = wall_clock_ns();
         }
-        *fh = open_staging(f, w.rel, writer);
+        *fh = open_staging(f, w.rel, writer, flags);
         return 0;
     }
     auto t = trace_at(w.rel);
@@ -153,7 +155,7 @@ int Volume::open(const std::string& path, int flags, uint64_t* fh) {
         if (held(*t)) return -EPERM;
         std::shared_ptr<StagingFile> copy;
         if (int rc = staging_from_trace(*t, !(flags & O_TRUNC), copy); rc != 0) return rc;
-        *fh = open_staging(copy, w.rel, true);
+        *fh = open_staging(copy, w.rel, true, flags);
         return 0;
     }
     auto enc = catalog_->frame_index(t->id);

@@ -91,6 +91,14 @@ std::string describe(const ScrubReport& r) {
     return s.empty() ? "(no findings)" : s;
 }
 
+// Every damage tried was found, the corpus was as large as planned, and undoing it all left a clean store.
+void expect_all_found(const std::string& what, size_t found, size_t tried, size_t at_least, const fsys::path& store) {
+    EXPECT_GE(tried, at_least) << what;
+    EXPECT_EQ(found, tried) << what;
+    std::cout << "[ scrub    ] " << what << " detected: " << found << "/" << tried << "\n";
+    EXPECT_TRUE(scrub(store).clean()) << what << ": not all undone";
+}
+
 class Scrub : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
@@ -244,10 +252,7 @@ void Scrub::EveryFlippedRawByteIsFound() {
         }
         std::ofstream(seg, std::ios::binary | std::ios::trunc) << original;
     }
-    EXPECT_GE(flips, 5u * 12u);
-    EXPECT_EQ(found, flips);
-    std::cout << "[ scrub    ] raw byte flips detected: " << found << "/" << flips << "\n";
-    EXPECT_TRUE(scrub(store).clean()) << "the flips were not all undone";
+    expect_all_found("raw byte flips", found, flips, 5 * 12, store);
 }
 
 // Traces ingested before frame index v2 have no CRCs: a note, never damage.
@@ -304,10 +309,7 @@ void Scrub::EveryFlippedModelAndFrameIndexByteIsFound() {
         }
         put_row(store, d, k, value);
     }
-    EXPECT_GE(flips, 100u);
-    EXPECT_EQ(found, flips);
-    std::cout << "[ scrub    ] model and index byte flips detected: " << found << "/" << flips << "\n";
-    EXPECT_TRUE(scrub(store).clean()) << "the flips were not all undone";
+    expect_all_found("model and index byte flips", found, flips, 100, store);
 }
 
 void Scrub::EveryRemovedCatalogRecordIsFound() {

@@ -4,13 +4,10 @@
 // would not find the imported models until it remounts, and a second LMDB writer growing
 // the map under it fails its next write. So import takes the store lock a daemon holds
 // (STORE/dgcfs.lock) and also refuses while the status file says a daemon is running.
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/xattr.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstring>
+#include <cerrno>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -21,6 +18,7 @@
 #include "fs/store_export.h"
 #include "fs/store_layout.h"
 #include "fs/store_report.h"
+#include "store_lock.h"
 
 namespace dgc::tools {
 namespace {
@@ -29,14 +27,13 @@ int64_t now_s() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// "" when no daemon serves the store, else why the import is refused.
-std::string daemon_in_the_way(const std::string& target, const fs::StoreLayout& layout, int lock_fd) {
+// "" when no daemon serves the store as far as files tell, else why the import is refused.
+std::string daemon_in_the_way(const std::string& target, const fs::StoreLayout& layout) {
     char buf[16];
     if (::getxattr(target.c_str(), "user.dgcfs.store", buf, sizeof buf) >= 0 || errno == ERANGE)
         return target + " is a mounted dgcfs volume: unmount it (fusermount3 -u " + target + "), then import into its store " +
                layout.root;
-    if (lock_fd >= 0 && ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0)
-        return layout.root + "/dgcfs.lock is held: a dgcfs daemon serves " + layout.root + "; stop it first";
+    // Daemons older than the store lock only rewrite status.json every second.
     std::ifstream in(layout.status_path());
     auto live = nlohmann::json::parse(in, nullptr, false);
     if (live.is_object() && live.value("running", false) && now_s() - live.value("updated_s", int64_t(0)) <= 5)
@@ -53,9 +50,10 @@ int run_import(const std::string& target, const std::string& file, const std::st
     auto store = fs::resolve_store(target);
     if (!store) return fail(store.status().message());
     const fs::StoreLayout layout{*store};
-    // Held until exit: a daemon that starts meanwhile finds the store locked.
-    const int lock_fd = ::open((layout.root + "/dgcfs.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (auto why = daemon_in_the_way(target, layout, lock_fd); !why.empty()) return fail(why);
+    if (auto why = daemon_in_the_way(target, layout); !why.empty()) return fail(why);
+    // The lock a daemon holds for its life; held here until exit, so none mounts the store meanwhile.
+    auto lock = StoreLock::acquire(layout.root);
+    if (!lock) return fail(lock.status().message() + "; stop it first");
     auto dgc = trainer::read_dgc(file);
     if (!dgc) return fail(dgc.status().message());
     const std::string path = as.empty() ? dgc->source : as;

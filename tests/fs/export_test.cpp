@@ -4,6 +4,9 @@
 #include "tests/fs/mounted_volume.h"
 #include "tests/codec/codec_test_util.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+
 #include <map>
 
 namespace dgc::fs::test {
@@ -142,6 +145,16 @@ TEST(Export, FailuresNameTheTraceAndTheReason) {
     Ran good = run(dgcctl() + " export " + q(v.mnt()) + " dns.pcap -o " + q(out));
     ASSERT_EQ(good.exit_code, 0) << good.output;
     v.stop();
+    {
+        // Whoever holds the store lock (a daemon does, for its life) keeps import out.
+        const int fd = ::open((v.store() / "dgcfs.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        ASSERT_GE(fd, 0);
+        ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+        Ran locked = run(dgcctl() + " import " + q(v.store()) + " " + q(out) + " --as dns-2.pcap");
+        ::close(fd);
+        EXPECT_EQ(locked.exit_code, 1);
+        EXPECT_NE(locked.output.find("dgcfs.lock is locked"), std::string::npos) << locked.output;
+    }
     Ran badpath = run(dgcctl() + " import " + q(v.store()) + " " + q(out) + " --as ../up.pcap");
     EXPECT_EQ(badpath.exit_code, 1) << badpath.output;
     EXPECT_NE(badpath.output.find("'../up.pcap': every path component must be a name"), std::string::npos) << badpath.output;

@@ -1,6 +1,9 @@
 // Training (keyframe or low-rank delta), scoring and sampling of chunk models.
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <numeric>
 
 #include "codec/log.h"
@@ -103,11 +106,29 @@ std::vector<torch::Tensor> trainable_delta(ChunkNet& net, uint64_t seed) {
     return out;
 }
 
+// One intra-op thread for every model computation. Float sums split over threads round
+// differently with the thread count, so a model trained with 2 threads differs from one
+// trained with 16: one thread makes training reproducible across machines. It is also
+// faster for nets this small: on the 2-core machine with other work running, compressing
+// Tinba took 4-6 s with one thread and 150-190 s with two (OpenMP threads waiting on a
+// busy core). Parallelism comes from chunk jobs (dgcfs --workers) instead.
+// OpenBLAS (Debian's libopenblas0-pthread) keeps its own thread pool, which
+// torch::set_num_threads does not reach; it is looked up at run time because the BLAS
+// behind libtorch is whichever the system's alternatives select.
+void use_one_thread() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        torch::set_num_threads(1);
+        if (auto* set = reinterpret_cast<void (*)(int)>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+    });
+}
+
 }  // namespace
 
 bool cuda_available() { return torch::cuda::is_available(); }
 
 FitResult fit_keyframe(const std::vector<const EncodedChunk*>& chunks, const FitOptions& o) {
+    use_one_thread();
     torch::manual_seed(o.seed);
     ChunkNet net(0);
     auto res = run_fit(net, chunks, o, net.parameters(), 5e-3);
@@ -116,6 +137,7 @@ FitResult fit_keyframe(const std::vector<const EncodedChunk*>& chunks, const Fit
 }
 
 FitResult fit_delta(const ParamSet& keyframe, const EncodedChunk& c, const FitOptions& o) {
+    use_one_thread();
     torch::manual_seed(o.seed);
     ChunkNet net(o.lora_rank);
     load_params(net, keyframe);
@@ -134,6 +156,7 @@ FitResult fit_delta(const ParamSet& keyframe, const EncodedChunk& c, const FitOp
 double model_loss(const ParamSet& keyframe, const ParamSet* delta, int rank, const EncodedChunk& c, size_t max_flows,
                   uint64_t seed) {
     if (c.flows.empty()) return 0;
+    use_one_thread();
     ChunkNet net(delta ? rank : 0);
     load_params(net, keyframe);
     if (delta) add_delta(net, *delta);
@@ -322,6 +345,7 @@ void sample_packets(ChunkNet& net, const ChunkSide& side, const std::vector<Flow
 SampledTokens sample_tokens(const ParamSet& keyframe, const ParamSet* delta, int rank, const ChunkSide& side,
                             uint64_t seed) {
     SampledTokens out;
+    use_one_thread();
     ChunkNet net(delta ? rank : 0);
     load_params(net, keyframe);
     if (delta) add_delta(net, *delta);

@@ -86,7 +86,11 @@ Status copy_catalog(const std::string& from, const std::string& to) {
     mdb_env_set_maxdbs(env, 16);
     mdb_env_set_maxreaders(env, 256);
     int rc = mdb_env_open(env, from.c_str(), MDB_RDONLY | MDB_NOTLS, 0600);
-    for (int attempt = 0; rc == 0 && attempt < 5; ++attempt) {
+    if (rc != 0) {
+        mdb_env_close(env);
+        return Status::io(from + ": cannot open the catalog: " + mdb_strerror(rc));
+    }
+    for (int attempt = 0; attempt < 5; ++attempt) {
         rc = mdb_env_copy2(env, to.c_str(), MDB_CP_COMPACT);
         if (rc != MDB_MAP_RESIZED) break;
         // The daemon grew the map since we opened it: adopt the new size and start over.

@@ -195,8 +195,10 @@ void WorkerPool::process(int slot, const JobRow& job) {
     mc.row.parent_id = model->parent_id;
     if (auto st = catalog_.commit_model(mc); !st) return fail(st.message());
     if (!mc.keyframe_id.empty()) library_.add(mc.keyframe_id, mc.blob);
-    log->info("modelled {} chunk {}/{}: {} bytes of model, mean JSD {:.4f}, {:.1f} s", printable(t.path), job.chunk + 1,
-              t.chunks, mc.blob.size(), model->fidelity, model->train_seconds);
+    log->info("modelled {} chunk {}/{}: {} bytes of model ({}), mean JSD {:.4f}, {:.1f} s", printable(t.path),
+              job.chunk + 1, t.chunks, mc.blob.size(),
+              model->parent_id.empty() ? std::string("keyframe") : "delta of " + model->parent_id, model->fidelity,
+              model->train_seconds);
     if (opts_.on_committed) opts_.on_committed(t.id);
 }
 

@@ -149,6 +149,7 @@ int main(int argc, char** argv) {
                                   "Settings file (TOML, keys are the long option names); without a mount point, " +
                                       std::string(kDefaultConfig));
 
+    app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key is not silently ignored
     std::vector<std::string> raw(argv + 1, argv + argc);
     std::vector<std::string> args = dgc::tools::translate_mount_args(raw, kOwnOptions);
     auto parse = [&](const std::vector<std::string>& a) {
@@ -161,12 +162,17 @@ int main(int argc, char** argv) {
     try {
         parse(args);
         // The service form: everything from the config file.
-        if (positionals.empty() && m.mountpoint.empty() && config->count() == 0 && fsys::exists(kDefaultConfig)) {
+        if (positionals.empty() && m.mountpoint.empty() && write_metrics.empty() && config->count() == 0 &&
+            fsys::exists(kDefaultConfig)) {
             args.insert(args.end(), {"--config", kDefaultConfig});
             parse(args);
         }
     } catch (const CLI::FileError& e) {
         std::cerr << "dgcfs: " << e.what() << "\n";
+        return dgc::tools::kExitFailure;
+    } catch (const CLI::ConfigError& e) {
+        // A settings file that does not parse stops a start like a bad policy does.
+        std::cerr << "dgcfs: config " << config->as<std::string>() << ": " << e.what() << "\n";
         return dgc::tools::kExitFailure;
     } catch (const CLI::ParseError& e) {
         return dgc::tools::exit_for_parse_error(app, e);

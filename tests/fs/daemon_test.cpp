@@ -213,6 +213,11 @@ TEST(DaemonStartup, UsageErrorsExitTwoAndVersionIsTheProjects) {
     o = run(kBin + "dgcfs --config " + q(s.root() / "absent.toml"));
     EXPECT_EQ(o.code, 1) << o.err;
     EXPECT_TRUE(contains(o.err, "absent.toml")) << o.err;
+    std::ofstream(s.root() / "bad.toml") << "store = \"/tmp/x\"\nno_such_setting = 3\n";
+    o = run(kBin + "dgcfs --config " + q(s.root() / "bad.toml"));
+    EXPECT_EQ(o.code, 1) << o.err;
+    EXPECT_TRUE(contains(o.err, "dgcfs: config " + (s.root() / "bad.toml").string() + ": ")) << o.err;
+    EXPECT_TRUE(contains(o.err, "no_such_setting")) << o.err;
     if (!fsys::exists("/etc/dgcfs/dgcfs.toml")) {
         o = run(kBin + "dgcfs");
         EXPECT_EQ(o.code, 2) << o.err;

@@ -43,6 +43,32 @@ TraceFacts facts_of(const TraceRow& t, bool dir_hold) {
     return f;
 }
 
+std::string Sweeper::regen_failure(uint64_t id) const {
+    std::lock_guard lk(regen_mu_);
+    auto it = regen_failures_.find(id);
+    return it == regen_failures_.end() ? "" : it->second;
+}
+
+bool Sweeper::regenerates(const Decision& d) {
+    if (!regenerates_ || regenerated_.count(d.id)) return true;
+    auto st = regenerates_(d.id);
+    if (st) {
+        regenerated_.insert(d.id);
+        std::lock_guard lk(regen_mu_);
+        regen_failures_.erase(d.id);
+        return true;
+    }
+    const std::string why = "raw kept: its models do not regenerate with this build: " + st.message();
+    if (last_blocked_[d.id] != why) {
+        logger("policy")->error("{}: {}", printable(d.path), printable(why));
+        if (events_) events_->add(d.path + ": " + why);
+    }
+    last_blocked_[d.id] = why;
+    std::lock_guard lk(regen_mu_);
+    regen_failures_[d.id] = st.message();
+    return false;
+}
+
 Result<std::vector<Decision>> Sweeper::sweep(const Policy& policy, int64_t now_ns, bool dry_run) {
     auto log = logger("policy");
     auto traces = catalog_.traces();
@@ -56,6 +82,7 @@ Result<std::vector<Decision>> Sweeper::sweep(const Policy& policy, int64_t now_n
     for (const auto& d : decisions) {
         switch (d.action) {
             case Action::kExpireRaw:
+                if (!regenerates(d)) continue;
                 if (in_use_ && in_use_(d.id)) {
                     const std::string why = "raw expires once its open readers close it";
                     if (last_blocked_[d.id] != why) log->info("{}: {}", printable(d.path), why);

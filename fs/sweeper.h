@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string_view>
 #include <string>
@@ -28,17 +29,31 @@ class Sweeper {
 public:
     // `in_use(id)`: a reader holds the trace's raw segment open. Its expiry waits for the
     // last reader to close (the file stays, like a busy file), so no stream is cut short.
+    // `regenerates(id)`: "modelled" must mean "regenerates": every chunk of the trace decodes
+    // and generates with this build, to the size the catalog promises. Checked once before
+    // raw may go; a trace that fails keeps its raw and says why (regen_failure).
     Sweeper(Catalog& catalog, StoreLayout layout, RecentEvents* events,
-            std::function<bool(uint64_t)> in_use = nullptr)
-        : catalog_(catalog), layout_(std::move(layout)), events_(events), in_use_(std::move(in_use)) {}
+            std::function<bool(uint64_t)> in_use = nullptr, std::function<Status(uint64_t)> regenerates = nullptr)
+        : catalog_(catalog),
+          layout_(std::move(layout)),
+          events_(events),
+          in_use_(std::move(in_use)),
+          regenerates_(std::move(regenerates)) {}
+    // Why the trace's models did not regenerate when raw was due to expire, or "".
+    std::string regen_failure(uint64_t id) const;
     // dry_run: decide and return, change nothing (dgcctl expire --dry-run).
     Result<std::vector<Decision>> sweep(const Policy& policy, int64_t now_ns, bool dry_run);
 
 private:
+    bool regenerates(const Decision& d);  // logs and records a failure
     Catalog& catalog_;
     StoreLayout layout_;
     RecentEvents* events_;
     std::function<bool(uint64_t)> in_use_;
+    std::function<Status(uint64_t)> regenerates_;
+    std::set<uint64_t> regenerated_;  // checked: raw may go
+    mutable std::mutex regen_mu_;
+    std::map<uint64_t, std::string> regen_failures_;
     std::map<uint64_t, std::string> last_blocked_;  // log a blocked trace once per reason
 };
 

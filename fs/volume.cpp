@@ -40,10 +40,12 @@ Result<std::unique_ptr<Volume>> Volume::open(const VolumeOptions& opts) {
     v->staging_ = std::make_unique<StagingArea>(*v->catalog_, v->layout_, v->opts_.sync_on_close);
     v->archive_ = std::make_unique<ArchiveCache>(*v->catalog_, v->library_, opts.cache_bytes);
     Volume* self = v.get();
-    v->sweeper_ = std::make_unique<Sweeper>(*v->catalog_, v->layout_, &v->events_, [self](uint64_t id) {
+    auto in_use = [self](uint64_t id) {
         std::lock_guard lk(self->raw_opens_mu_);
         return self->raw_opens_.count(id) > 0;
-    });
+    };
+    v->sweeper_ = std::make_unique<Sweeper>(*v->catalog_, v->layout_, &v->events_, in_use,
+                                            [self](uint64_t id) { return self->regenerates(id); });
     WorkerOptions wo;
     wo.workers = opts.workers;
     wo.device = opts.device;
@@ -227,6 +229,34 @@ void Volume::run_ingest(const std::shared_ptr<StagingFile>& f) {
     if (!out->unmodelable.empty()) events_.add(req.path + ": unmodelable: " + out->unmodelable);
     workers_->wake();
     sweep_requested_ = true;
+}
+
+Status Volume::regenerates(uint64_t id) {
+    try {
+        return generate_all(id);
+    } catch (const std::exception& e) {  // a model this build cannot take apart must not stop the sweeper
+        return Status::corrupt("trace " + std::to_string(id) + ": generation threw: " + e.what());
+    }
+}
+
+Status Volume::generate_all(uint64_t id) {
+    auto t = catalog_->trace(id);
+    if (!t) return t.status();
+    if (!*t) return Status::not_found("trace " + std::to_string(id) + " is gone");
+    auto f = archive_->open(id);
+    if (!f) return f.status();
+    std::string buf(1 << 20, '\0');
+    uint64_t total = 0;
+    for (;;) {
+        auto n = archive_->read(**f, total, buf);
+        if (!n) return n.status();
+        if (*n == 0) break;
+        total += *n;
+    }
+    if (total != (*t)->synth_size)
+        return Status::corrupt("archive/" + (*t)->path + " regenerates " + std::to_string(total) +
+                               " bytes where the catalog promises " + std::to_string((*t)->synth_size));
+    return {};
 }
 
 bool Volume::keep_unchanged(const std::shared_ptr<StagingFile>& f, const IngestRequest& req, const TraceRow& t) {

@@ -149,6 +149,9 @@ private:
     void ingest_loop();
     void housekeeping_loop();
     void run_ingest(const std::shared_ptr<StagingFile>& f);
+    // Every chunk of the trace generates, to the promised size (the sweeper asks before expiry).
+    Status regenerates(uint64_t id);
+    Status generate_all(uint64_t id);
     // True when `f` turned out to hold `t`'s bytes unchanged and was settled without an ingest.
     bool keep_unchanged(const std::shared_ptr<StagingFile>& f, const IngestRequest& req, const TraceRow& t);
     void write_status_file();

@@ -54,8 +54,9 @@ int Volume::getxattr(const std::string& path, const std::string& name, std::stri
         return value = dir_held(w.rel) ? "1" : "0", 0;
     }
     const bool modelled = all_modelled(*t);
+    const std::string regen = sweeper_->regen_failure(t->id);
     if (key == "state") {
-        value = trace_state(*t, workers_->training(t->id));
+        value = regen.empty() ? trace_state(*t, workers_->training(t->id)) : "does not regenerate: " + regen;
     } else if (key == "packets") {
         value = std::to_string(t->packets);
     } else if (key == "chunks") {
@@ -77,6 +78,7 @@ int Volume::getxattr(const std::string& path, const std::string& name, std::stri
         auto at = raw_expiry_ns(*pol, facts);
         if (!at) value = "never (no raw TTL)";
         else if (!t->unmodelable.empty()) value = "never (unmodelable)";
+        else if (!regen.empty()) value = "never while its models do not regenerate (" + regen + ")";
         else value = iso_time(*at) + (blocker.empty() ? "" : " (not before: " + blocker + ")");
     } else if (key == "hold") {
         value = t->hold ? "1" : "0";

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "fs/catalog.h"
 #include "tests/fs/mounted_volume.h"
 
 namespace dgc::fs::test {
@@ -293,6 +294,38 @@ TEST(MountHarden, TcpdumpAsRootAndDirectIoWritersWork) {
         EXPECT_TRUE(wait_until([&] { return v.xattr(p, "packets") == "133"; }, 20)) << p << "\n" << v.daemon_log();
         EXPECT_EQ(slurp(p), original) << p << " differs from what was written";
     }
+}
+
+// Finding 2: "modelled" means "regenerates". A trace whose model this build cannot decode
+// keeps its raw data although the policy would expire it, and says why.
+TEST(MountHarden, RawOfATraceThatDoesNotRegenerateNeverExpires) {
+    MountedVolume v("[defaults]\nraw_ttl = 0\n[volume]\nsweep_interval = 1\n", "regen");
+    v.start();
+    const fsys::path p = v.retention() / "dns.pcap";
+    v.cp_in("dev/dnscap__dns.pcap", "dns.pcap");
+    ASSERT_TRUE(wait_until([&] { return !v.xattr(p, "packets").empty(); }, 20)) << v.daemon_log();
+    ASSERT_EQ(::setxattr(p.c_str(), "user.dgcfs.hold", "1", 1, 0), 0);
+    ASSERT_TRUE(v.wait_archived("dns.pcap")) << v.daemon_log();
+    v.stop();
+    {
+        // What an incompatible build would meet: the committed model no longer decodes.
+        auto cat = Catalog::open((v.store() / "catalog").string(), false);
+        ASSERT_TRUE(cat) << cat.status().message();
+        auto t = (*cat)->trace_at("dns.pcap");
+        ASSERT_TRUE(t && t->has_value());
+        auto st = (*cat)->env().write(
+            [&](Txn& x) { x.put(db::kModels, chunk_key((*t)->id, 0), std::string("not a model blob at all")); });
+        ASSERT_TRUE(st) << st.message();
+    }
+    v.start();
+    ASSERT_EQ(::setxattr(p.c_str(), "user.dgcfs.hold", "0", 1, 0), 0);
+    EXPECT_TRUE(wait_until([&] { return v.daemon_log().find("do not regenerate with this build") != std::string::npos; },
+                           20))
+        << v.daemon_log();
+    std::this_thread::sleep_for(std::chrono::seconds(3));  // several sweeps with raw_ttl = 0
+    EXPECT_EQ(slurp(p), slurp(data_path("dev/dnscap__dns.pcap"))) << "raw expired although nothing regenerates it";
+    EXPECT_EQ(v.xattr(p, "state").rfind("does not regenerate", 0), 0u) << v.xattr(p, "state");
+    EXPECT_NE(v.xattr(p, "raw_expires").find("do not regenerate"), std::string::npos) << v.xattr(p, "raw_expires");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "codec/capture_reader.h"
 #include "codec/log.h"
 #include "command_registry.h"
+#include "output_file.h"
 #include "trainer/model.h"
 #include "trainer/trace_codec.h"
 
@@ -38,7 +39,11 @@ void draw_bar(double x) {
 
 int run_compress(const CompressArgs& a) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto cap = read_capture(a.in);
+    if (auto st = check_writable(a.out); !st) {
+        std::cerr << "dgcctl compress: " << st.message() << "\n";
+        return 1;
+    }
+    auto cap = read_capture(input_path(a.in));
     if (!cap) {
         std::cerr << "dgcctl compress: " << cap.status().message() << "\n";
         return 1;
@@ -77,7 +82,7 @@ int run_compress(const CompressArgs& a) {
         std::cerr << "dgcctl compress: " << f.status().message() << "\n";
         return 1;
     }
-    if (auto s = trainer::write_dgc(a.out, *f); !s) {
+    if (auto s = write_output(a.out, trainer::serialize_dgc(*f)); !s) {
         std::cerr << "dgcctl compress: " << s.message() << "\n";
         return 1;
     }
@@ -92,15 +97,17 @@ int run_compress(const CompressArgs& a) {
     for (const auto& [id, blob] : f->keyframes) key_bytes += blob.size();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const bool cuda = opts.train.device != trainer::Device::kCpu && trainer::cuda_available();
-    std::printf("packets        %llu\nchunks         %zu\n", static_cast<unsigned long long>(packets), f->chunks.size());
-    std::printf("bytes stored   %llu per-chunk (deltas + side info), %llu keyframes, %llu all-in\n",
+    // With the .dgc on standard output, the summary goes to standard error.
+    FILE* summary = is_stdio(a.out) ? stderr : stdout;
+    std::fprintf(summary, "packets        %llu\nchunks         %zu\n", static_cast<unsigned long long>(packets), f->chunks.size());
+    std::fprintf(summary, "bytes stored   %llu per-chunk (deltas + side info), %llu keyframes, %llu all-in\n",
                 static_cast<unsigned long long>(delta_bytes), static_cast<unsigned long long>(key_bytes),
                 static_cast<unsigned long long>(delta_bytes + key_bytes));
-    std::printf("bytes/packet   %.3f per-chunk, %.3f all-in\n", double(delta_bytes) / packets,
+    std::fprintf(summary, "bytes/packet   %.3f per-chunk, %.3f all-in\n", double(delta_bytes) / packets,
                 double(delta_bytes + key_bytes) / packets);
-    std::printf("fidelity       %.3f mean of 17, %.3f joint mean (packet-weighted over chunks)\n", fid / packets,
+    std::fprintf(summary, "fidelity       %.3f mean of 17, %.3f joint mean (packet-weighted over chunks)\n", fid / packets,
                 joint / packets);
-    std::printf("time           %.1f s (training %.1f s, %.3f s per 1000 packets)\ndevice         %s\n", secs, train,
+    std::fprintf(summary, "time           %.1f s (training %.1f s, %.3f s per 1000 packets)\ndevice         %s\n", secs, train,
                 1000 * train / packets, cuda ? "cuda" : "cpu");
     return 0;
 }
@@ -108,8 +115,10 @@ int run_compress(const CompressArgs& a) {
 const RegisterCommand kCompress{{60, [](CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("compress", "Train one small generative model per chunk of a capture into a .dgc file");
     auto a = std::make_shared<CompressArgs>();
-    cmd->add_option("IN", a->in, "input capture (pcap/pcapng)")->required()->check(CLI::ExistingFile);
-    cmd->add_option("-o,--output", a->out, "output .dgc file")->required();
+    cmd->add_option("IN", a->in, "input capture (pcap/pcapng; '-': standard input)")
+        ->required()
+        ->check(CLI::ExistingFile | CLI::IsMember({"-"}));
+    cmd->add_option("-o,--output", a->out, "output .dgc file ('-': standard output)")->required();
     cmd->add_option("--base", a->base, "base model(s) from `dgcctl warmup` to fine-tune from")->check(CLI::ExistingFile);
     cmd->add_option("--chunk-seconds", a->chunk_seconds, "chunk time bound (0: none)")->capture_default_str();
     cmd->add_option("--chunk-packets", a->chunk_packets, "chunk packet bound (0: none)")->capture_default_str();

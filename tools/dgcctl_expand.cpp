@@ -1,19 +1,23 @@
 // `dgcctl expand OUT.dgc -o SYNTH.pcap [--chunks A..B]`: regenerate chunks into a pcap,
 // byte-identical on every run, each chunk exactly the size recorded at compress time.
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "command_registry.h"
+#include "output_file.h"
 #include "trainer/trace_codec.h"
 
 namespace dgc::tools {
 namespace {
 
 int run_expand(const std::string& in, const std::string& out, const std::string& chunks) {
-    auto f = trainer::read_dgc(in);
+    if (auto st = check_writable(out); !st) {
+        std::cerr << "dgcctl expand: " << st.message() << "\n";
+        return 1;
+    }
+    auto f = trainer::read_dgc(input_path(in));
     if (!f) {
         std::cerr << "dgcctl expand: " << f.status().message() << "\n";
         return 1;
@@ -28,14 +32,13 @@ int run_expand(const std::string& in, const std::string& out, const std::string&
         std::cerr << "dgcctl expand: " << in << ": " << bytes.status().message() << "\n";
         return 1;
     }
-    std::ofstream o(out, std::ios::binary | std::ios::trunc);
-    o.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
-    o.close();
-    if (!o) {
-        std::cerr << "dgcctl expand: cannot write " << out << "\n";
+    if (auto st = write_output(out, *bytes); !st) {
+        std::cerr << "dgcctl expand: " << st.message() << "\n";
         return 1;
     }
-    std::printf("%s: chunks %zu..%zu, %zu bytes\n", out.c_str(), range->first, range->second, bytes->size());
+    // With the capture on standard output, the summary goes to standard error.
+    std::fprintf(is_stdio(out) ? stderr : stdout, "%s: chunks %zu..%zu, %zu bytes\n", out.c_str(), range->first,
+                 range->second, bytes->size());
     return 0;
 }
 
@@ -44,8 +47,10 @@ const RegisterCommand kExpand{{61, [](CLI::App& app, int& exit_code) {
     auto in = std::make_shared<std::string>();
     auto out = std::make_shared<std::string>();
     auto chunks = std::make_shared<std::string>();
-    cmd->add_option("IN", *in, "the .dgc file")->required()->check(CLI::ExistingFile);
-    cmd->add_option("-o,--output", *out, "synthetic pcap to write")->required();
+    cmd->add_option("IN", *in, "the .dgc file ('-': standard input)")
+        ->required()
+        ->check(CLI::ExistingFile | CLI::IsMember({"-"}));
+    cmd->add_option("-o,--output", *out, "synthetic pcap to write ('-': standard output)")->required();
     cmd->add_option("--chunks", *chunks, "chunk range A..B (0-based, inclusive; default all)");
     cmd->callback([=, &exit_code] { exit_code = run_expand(*in, *out, *chunks); });
 }}};

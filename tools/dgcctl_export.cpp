@@ -1,47 +1,20 @@
 // `dgcctl export MOUNTPOINT|STORE TRACE -o OUT.dgc`: a trace's archive as one self-contained
 // .dgc that `dgcctl expand` regenerates byte-identically without the store. Reads the
 // catalog read-only, so a live volume keeps running.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "command_registry.h"
+#include "output_file.h"
 #include "fs/store_export.h"
 #include "fs/store_layout.h"
 #include "fs/store_report.h"
 
 namespace dgc::tools {
 namespace {
-
-// A file is written beside OUT, synced, then renamed over it: a full disk or a crash never
-// leaves a truncated .dgc under the name asked for. A device or pipe is written in place.
-Status write_whole(const std::string& out, const std::string& bytes) {
-    struct stat st {};
-    const bool plain = ::stat(out.c_str(), &st) != 0 || S_ISREG(st.st_mode);
-    const std::string tmp = plain ? out + ".tmp" : out;
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::io(out + ": cannot open for writing: " + std::strerror(errno));
-    size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
-        done += static_cast<size_t>(n);
-    }
-    const int err = done < bytes.size() ? errno : plain && ::fsync(fd) != 0 ? errno : 0;
-    ::close(fd);
-    if (err == 0 && (!plain || ::rename(tmp.c_str(), out.c_str()) == 0)) return Status::ok();
-    const int why = err ? err : errno;
-    if (plain) ::unlink(tmp.c_str());
-    return Status::io(out + ": write failed: " + std::strerror(why));
-}
 
 int run_export(const std::string& target, const std::string& trace, const std::string& out) {
     auto fail = [](const std::string& m) {
@@ -61,14 +34,8 @@ int run_export(const std::string& target, const std::string& trace, const std::s
     if (!f) return fail(f.status().message());
     uint64_t synth = 24;
     for (const auto& c : f->chunks) synth += c.model.synth_bytes;
-    if (out == "-") {
-        const std::string bytes = trainer::serialize_dgc(*f);
-        std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        std::cout.flush();
-        if (!std::cout) return fail("cannot write to standard output");
-        return 0;
-    }
-    if (auto st = write_whole(out, trainer::serialize_dgc(*f)); !st) return fail(st.message());
+    if (auto st = write_output(out, trainer::serialize_dgc(*f)); !st) return fail(st.message());
+    if (is_stdio(out)) return 0;
     std::cout << out << ": " << f->source << ", " << f->chunks.size() << " chunks, " << f->keyframes.size()
               << " library models carried, expands to " << synth << " bytes\n";
     return 0;

@@ -2,7 +2,6 @@
 // one keyframe trained over historical traces that chunk models later fine-tune from.
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -10,6 +9,7 @@
 
 #include "codec/capture_reader.h"
 #include "command_registry.h"
+#include "output_file.h"
 #include "trainer/chunk_tokens.h"
 #include "trainer/model.h"
 #include "trainer/model_blob.h"
@@ -21,6 +21,10 @@ namespace {
 
 int run_warmup(const std::vector<std::string>& inputs, const std::string& out, int steps, uint64_t seed) {
     const auto t0 = std::chrono::steady_clock::now();
+    if (auto st = check_writable(out); !st) {
+        std::cerr << "dgcctl warmup: " << st.message() << "\n";
+        return 1;
+    }
     std::vector<trainer::EncodedChunk> chunks;
     uint64_t packets = 0;
     for (const auto& path : inputs) {
@@ -55,15 +59,12 @@ int run_warmup(const std::vector<std::string>& inputs, const std::string& out, i
     blob.seed = seed;
     blob.params = std::move(fit.params);
     std::string bytes = trainer::encode_blob(blob);
-    std::ofstream o(out, std::ios::binary | std::ios::trunc);
-    o.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    o.close();
-    if (!o) {
-        std::cerr << "dgcctl warmup: cannot write " << out << "\n";
+    if (auto st = write_output(out, bytes); !st) {
+        std::cerr << "dgcctl warmup: " << st.message() << "\n";
         return 1;
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("%s: %zu bytes, %zu chunks, %llu packets, %d steps, loss %.3f, %.1f s\n", out.c_str(), bytes.size(),
+    std::fprintf(is_stdio(out) ? stderr : stdout, "%s: %zu bytes, %zu chunks, %llu packets, %d steps, loss %.3f, %.1f s\n", out.c_str(), bytes.size(),
                 chunks.size(), static_cast<unsigned long long>(packets), fit.steps, fit.loss, secs);
     return 0;
 }

@@ -1,6 +1,7 @@
 #include "fs/catalog.h"
 
 #include <algorithm>
+#include <set>
 
 #include "codec/log.h"
 
@@ -215,6 +216,23 @@ Result<std::vector<TraceRow>> Catalog::traces() const {
     });
     if (!st) return st;
     return out;
+}
+
+Result<uint64_t> Catalog::shared_model_bytes(uint64_t trace) const {
+    uint64_t bytes = 0;
+    auto st = env_->read([&](Txn& t) {
+        bytes = 0;
+        std::set<std::string> own, parents;
+        for (const auto& c : get_chunks(t, trace)) {
+            if (c.parent_id.empty()) own.insert("t" + std::to_string(trace) + "c" + std::to_string(c.index));
+            else parents.insert(c.parent_id);
+        }
+        for (const auto& p : parents)
+            if (!own.count(p))
+                if (auto blob = t.get(db::kLibrary, p)) bytes += blob->size();
+    });
+    if (!st) return st;
+    return bytes;
 }
 
 Result<std::vector<JobRow>> Catalog::jobs() const {

@@ -81,6 +81,10 @@ public:
     Result<std::string> model_blob(uint64_t trace, uint32_t chunk) const;
     Result<std::string> frame_index(uint64_t trace) const;
     Result<std::vector<std::pair<std::string, std::string>>> library() const;
+    // Bytes of the library models a trace's chunk deltas decode against but that the trace
+    // does not hold itself (base models, other traces' keyframes): shared, so not counted in
+    // its own model_bytes.
+    Result<uint64_t> shared_model_bytes(uint64_t trace) const;
     // A base model joins the library for good (chunk deltas will name it as their parent).
     // The same id with other weights is refused: those deltas would decode against the wrong model.
     Status add_base_model(const std::string& id, const std::string& blob);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "fs/catalog.h"
@@ -18,7 +19,7 @@ namespace dgc::fs {
 
 double StoreSummary::saving() const {
     if (original_bytes == 0) return 0;
-    return 1.0 - double(raw_stored_bytes + model_bytes) / double(original_bytes);
+    return 1.0 - double(raw_stored_bytes + model_bytes + shared_model_bytes) / double(original_bytes);
 }
 
 std::string state_bucket(const TraceRow& t) {
@@ -45,6 +46,17 @@ StoreSummary summarize(const std::vector<TraceRow>& traces, const std::vector<Ch
             s.train_seconds += c.train_seconds;
         }
     return s;
+}
+
+uint64_t shared_library_bytes(const std::vector<std::pair<std::string, uint64_t>>& library,
+                              const std::vector<ChunkRow>& chunks) {
+    std::set<std::string> held;  // a keyframe chunk's blob is also its library entry
+    for (const auto& c : chunks)
+        if (c.done && c.parent_id.empty()) held.insert("t" + std::to_string(c.trace) + "c" + std::to_string(c.index));
+    uint64_t bytes = 0;
+    for (const auto& [id, size] : library)
+        if (!held.count(id)) bytes += size;
+    return bytes;
 }
 
 Result<std::string> resolve_store(const std::string& path) {
@@ -78,6 +90,7 @@ Result<StoreStatus> read_store_status(const std::string& store, double now_s) {
     auto cat = Catalog::open(layout.catalog_dir(), true);
     if (!cat) return cat.status();
     std::vector<ChunkRow> chunks;
+    std::vector<std::pair<std::string, uint64_t>> library;
     auto st = (*cat)->env().read([&](Txn& t) {
         out.traces.clear();
         chunks.clear();
@@ -93,9 +106,13 @@ Result<StoreStatus> read_store_status(const std::string& store, double now_s) {
         out.staging_rows = 0;
         auto s = t.cursor(db::kStaging);
         for (bool ok = s.first(); ok; ok = s.next()) ++out.staging_rows;
+        library.clear();
+        auto l = t.cursor(db::kLibrary);
+        for (bool ok = l.first(); ok; ok = l.next()) library.emplace_back(std::string(l.key()), l.value().size());
     });
     if (!st) return st;
     out.summary = summarize(out.traces, chunks);
+    out.summary.shared_model_bytes = shared_library_bytes(library, chunks);
     if (std::ifstream in(layout.status_path()); in) {
         out.live = nlohmann::json::parse(in, nullptr, false);
         if (!out.live.is_object()) out.live = nullptr;
@@ -152,6 +169,7 @@ nlohmann::json status_json(const StoreStatus& s, double now_s) {
     j["bytes"] = {{"accepted", sum.original_bytes},
                   {"raw", sum.raw_stored_bytes},
                   {"models", sum.model_bytes},
+                  {"shared_models", sum.shared_model_bytes},
                   {"saving", sum.saving()}};
     json unmodelable = json::array();
     for (const auto& t : s.traces)
@@ -191,7 +209,9 @@ std::string prometheus_metrics(const nlohmann::json& st) {
     family(os, "dgcfs_accepted_bytes", "gauge", "Original bytes of every trace accepted.", {{"", num(b["accepted"])}});
     family(os, "dgcfs_raw_bytes", "gauge", "Bytes of raw (zstd) segments on disk.", {{"", num(b["raw"])}});
     family(os, "dgcfs_model_bytes", "gauge", "Bytes of chunk models.", {{"", num(b["models"])}});
-    family(os, "dgcfs_saving_ratio", "gauge", "1 - (raw + models) / accepted.", {{"", num(b["saving"])}});
+    family(os, "dgcfs_shared_model_bytes", "gauge", "Bytes of library models no trace holds as a chunk (base models).",
+           {{"", num(b["shared_models"])}});
+    family(os, "dgcfs_saving_ratio", "gauge", "1 - (raw + models + shared models) / accepted.", {{"", num(b["saving"])}});
     family(os, "dgcfs_accepted_packets", "gauge", "Packets of every trace accepted; its rate is the ingest rate.",
            {{"", num(st["packets"])}});
     family(os, "dgcfs_backlog_packets", "gauge", "Packets of modelable traces not modelled yet.",

@@ -17,7 +17,9 @@ struct StoreSummary {
     uint64_t traces = 0;
     uint64_t original_bytes = 0;   // everything ever accepted, uncompressed
     uint64_t raw_stored_bytes = 0; // zstd segments still on disk
-    uint64_t model_bytes = 0;
+    uint64_t model_bytes = 0;         // the traces' own chunk models
+    uint64_t shared_model_bytes = 0;  // library models no trace holds as a chunk: base models,
+                                      // keyframes carried in by import
     uint64_t chunks_total = 0, chunks_done = 0;
     uint64_t packets = 0;          // in every accepted capture
     uint64_t backlog_packets = 0;  // in modelable traces not modelled yet
@@ -30,6 +32,9 @@ struct StoreSummary {
 // State bucket of one trace: the first word of trace_state().
 std::string state_bucket(const TraceRow& t);
 StoreSummary summarize(const std::vector<TraceRow>& traces, const std::vector<ChunkRow>& chunks);
+// Bytes of library models (id, size) that no chunk holds as its own keyframe.
+uint64_t shared_library_bytes(const std::vector<std::pair<std::string, uint64_t>>& library,
+                              const std::vector<ChunkRow>& chunks);
 
 // MOUNTPOINT (asks the volume's root xattr user.dgcfs.store) or STORE (has catalog/).
 Result<std::string> resolve_store(const std::string& path);

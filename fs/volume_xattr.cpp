@@ -14,8 +14,8 @@ namespace dgc::fs {
 namespace {
 
 constexpr const char* kPrefix = "user.dgcfs.";
-const std::vector<std::string> kTraceAttrs = {"state",       "packets",  "chunks",      "raw_bytes",
-                                              "model_bytes", "fidelity", "raw_expires", "hold"};
+const std::vector<std::string> kTraceAttrs = {"state",    "packets",     "chunks",      "raw_bytes", "model_bytes",
+                                              "shared_model_bytes", "fidelity", "raw_expires", "hold"};
 
 std::string iso_time(int64_t ns) {
     std::time_t s = ns / 1'000'000'000;
@@ -65,6 +65,10 @@ int Volume::getxattr(const std::string& path, const std::string& name, std::stri
         value = std::to_string(t->raw_present ? t->raw_stored : 0);
     } else if (key == "model_bytes") {
         value = std::to_string(t->model_bytes);
+    } else if (key == "shared_model_bytes") {
+        auto shared = catalog_->shared_model_bytes(t->id);
+        if (!shared) return -EIO;
+        value = std::to_string(*shared);
     } else if (key == "fidelity") {
         if (!modelled) return -ENODATA;
         char buf[32];

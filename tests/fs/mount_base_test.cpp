@@ -19,6 +19,12 @@ TEST(MountBase, FirstChunksFineTuneTheBaseInsteadOfTrainingAKeyframe) {
     ASSERT_TRUE(v.wait_archived("dns.pcap")) << v.daemon_log();
     const uint64_t model_bytes = std::stoull(v.xattr(v.retention() / "dns.pcap", "model_bytes"));
     EXPECT_LT(model_bytes, base_bytes / 4) << "the chunk trained a keyframe instead of a delta on the base";
+    // The base is shared, not the trace's own: counted apart (issue 14's accounting).
+    EXPECT_EQ(std::stoull(v.xattr(v.retention() / "dns.pcap", "shared_model_bytes")), base_bytes);
+    const fsys::path status_file = v.store().parent_path() / "status.out";
+    sh(dgcctl + " status --json '" + v.mnt().string() + "' >'" + status_file.string() + "'");
+    const std::string status = slurp(status_file);
+    EXPECT_NE(status.find("\"shared_models\": " + std::to_string(base_bytes)), std::string::npos) << status;
     EXPECT_NE(v.daemon_log().find("in the library as base:lan"), std::string::npos) << v.daemon_log();
 
     // Without --base the next mount still generates: the store kept the base model.

@@ -36,6 +36,23 @@ TEST(StoreReport, CountsStatesBytesAndSaving) {
     EXPECT_EQ(human_bytes(1536), "1.5 KiB");
 }
 
+// A keyframe chunk's blob is also its library entry, so it counts once, as the trace's own;
+// a base model and a keyframe whose chunk is still training count as shared.
+TEST(StoreReport, SharedModelsAreLibraryEntriesNoDoneChunkHolds) {
+    ChunkRow keyframe;
+    keyframe.trace = 7, keyframe.index = 1, keyframe.done = true;
+    ChunkRow delta = keyframe;
+    delta.index = 2, delta.parent_id = "base:site";
+    ChunkRow pending;
+    pending.trace = 8, pending.index = 0;
+    const std::vector<std::pair<std::string, uint64_t>> library = {{"base:site", 1000}, {"t7c1", 300}, {"t8c0", 40}};
+    EXPECT_EQ(shared_library_bytes(library, {keyframe, delta, pending}), 1040u);
+    EXPECT_EQ(shared_library_bytes(library, {}), 1340u);
+    auto s = summarize({}, {});
+    s.original_bytes = 10000, s.model_bytes = 300, s.shared_model_bytes = 1040;
+    EXPECT_NEAR(s.saving(), 1.0 - 1340.0 / 10000.0, 1e-12);  // the store holds the shared models too
+}
+
 TEST(StoreReport, BacklogCountsOnlyModelableTracesNotModelledYet) {
     TraceRow waiting;
     waiting.chunks = 2;

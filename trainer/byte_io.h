@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "codec/crc32.h"
+
 #include "codec/status.h"
 
 namespace dgc::trainer {
@@ -65,6 +67,6 @@ std::string zstd_compress(std::string_view in, int level);
 // `what` names the object in the error message.
 Result<std::string> zstd_decompress(std::string_view in, const std::string& what);
 
-uint32_t crc32(std::string_view data);
+using dgc::crc32;  // the one CRC-32 of docs/format.md §2 (codec/crc32.h)
 
 }  // namespace dgc::trainer

@@ -3,70 +3,55 @@
 // reason, before any training.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
-#include <unistd.h>
 
-namespace fsys = std::filesystem;
+#include "tests/codec/codec_test_util.h"
 
 namespace {
 
-std::string slurp(const fsys::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using dgc::test::read_file;
+using dgc::test::run_command;
+using dgc::test::temp_dir;
 
 const std::string kDgcctl = std::string(DGC_BINARY_DIR) + "/tools/dgcctl";
 const std::string kTrace = std::string(DGC_SHARED_DATA) + "/pcaps/dev/nDPI__gnutella.pcap";
 
-class CliIo : public ::testing::Test {
-protected:
-    void SetUp() override {
-        dir_ = fsys::temp_directory_path() / ("dgc-cli-io-" + std::to_string(::getpid()));
-        fsys::create_directories(dir_);
-    }
-    void TearDown() override { fsys::remove_all(dir_); }
-    // Exit status of a shell command whose stderr goes to dir_/err.
-    int sh(const std::string& cmd) {
-        const int rc = std::system(("(" + cmd + ") 2>'" + (dir_ / "err").string() + "'").c_str());
-        return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    }
-    std::string err() { return slurp(dir_ / "err"); }
-    std::string at(const char* name) { return "'" + (dir_ / name).string() + "'"; }
-    fsys::path dir_;
-};
+std::string at(const char* name) { return "'" + temp_dir() + "/" + name + "'"; }
+// The command's exit status and its standard error (its stdout is redirected by `cmd`).
+dgc::test::CommandResult sh(const std::string& cmd) { return run_command("(" + cmd + ")"); }
 
-TEST_F(CliIo, DashIsStandardInputAndOutput) {
-    ASSERT_EQ(sh("cat '" + kTrace + "' | '" + kDgcctl + "' compress - -o - --steps 16 >" + at("piped.dgc")), 0) << err();
-    EXPECT_NE(err().find("bytes/packet"), std::string::npos) << "the summary goes to stderr: " << err();
-    ASSERT_EQ(sh("'" + kDgcctl + "' expand " + at("piped.dgc") + " -o " + at("file.pcap") + " >/dev/null"), 0) << err();
-    ASSERT_EQ(sh("cat " + at("piped.dgc") + " | '" + kDgcctl + "' expand - -o - >" + at("piped.pcap")), 0) << err();
-    const std::string file = slurp(dir_ / "file.pcap");
+TEST(CliIo, DashIsStandardInputAndOutput) {
+    auto r = sh("cat '" + kTrace + "' | '" + kDgcctl + "' compress - -o - --steps 16 >" + at("piped.dgc"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("bytes/packet"), std::string::npos) << "the summary goes to stderr: " << r.output;
+    r = sh("'" + kDgcctl + "' expand " + at("piped.dgc") + " -o " + at("file.pcap") + " >/dev/null");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    r = sh("cat " + at("piped.dgc") + " | '" + kDgcctl + "' expand - -o - >" + at("piped.pcap"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const std::string file = read_file(temp_dir() + "/file.pcap");
     EXPECT_GT(file.size(), 24u);
-    EXPECT_TRUE(file == slurp(dir_ / "piped.pcap")) << "expand to stdout gives the file's bytes";
-    EXPECT_FALSE(fsys::exists(fsys::current_path() / "-")) << "no file named '-'";
+    EXPECT_TRUE(file == read_file(temp_dir() + "/piped.pcap")) << "expand to stdout gives the file's bytes";
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::current_path() / "-")) << "no file named '-'";
 }
 
-TEST_F(CliIo, UnwritableOutputsFailBeforeAnyWork) {
-    const std::string missing = (dir_ / "no-such-dir" / "x").string();
+TEST(CliIo, UnwritableOutputsFailBeforeAnyWork) {
+    const std::string missing = temp_dir() + "/no-such-dir/x";
     struct Case {
         std::string cmd, what;
     };
     for (const auto& c : {Case{"compress '" + kTrace + "' -o '" + missing + ".dgc'", "compress"},
                           Case{"warmup '" + kTrace + "' -o '" + missing + ".model'", "warmup"},
                           Case{"expand '" + kTrace + "' -o '" + missing + ".pcap'", "expand"}}) {
-        EXPECT_EQ(sh("'" + kDgcctl + "' " + c.cmd), 1) << c.cmd;
-        EXPECT_NE(err().find("dgcctl " + c.what + ": " + missing), std::string::npos) << err();
-        EXPECT_NE(err().find("No such file or directory"), std::string::npos) << err();
-        EXPECT_EQ(err().find("chunk"), std::string::npos) << "failed before training: " << err();
+        const auto r = sh("'" + kDgcctl + "' " + c.cmd);
+        EXPECT_EQ(r.exit_code, 1) << c.cmd;
+        EXPECT_NE(r.output.find("dgcctl " + c.what + ": " + missing), std::string::npos) << r.output;
+        EXPECT_NE(r.output.find("No such file or directory"), std::string::npos) << r.output;
+        EXPECT_EQ(r.output.find("chunk"), std::string::npos) << "failed before training: " << r.output;
     }
-    EXPECT_EQ(sh("'" + kDgcctl + "' compress '" + kTrace + "' -o '" + dir_.string() + "'"), 1);
-    EXPECT_NE(err().find(dir_.string() + ": is a directory"), std::string::npos) << err();
+    const auto r = sh("'" + kDgcctl + "' compress '" + kTrace + "' -o '" + temp_dir() + "'");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.output.find(temp_dir() + ": is a directory"), std::string::npos) << r.output;
 }
 
 }  // namespace

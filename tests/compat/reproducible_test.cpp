@@ -5,60 +5,41 @@
 // round differently); regeneration is, and compat_golden_test checks that.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
-#include <unistd.h>
 
-namespace fsys = std::filesystem;
+#include "tests/codec/codec_test_util.h"
 
 namespace {
 
-std::string slurp(const fsys::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using dgc::test::read_file;
+using dgc::test::run_command;
+using dgc::test::temp_dir;
 
-std::string dgcctl() { return std::string(DGC_BINARY_DIR) + "/tools/dgcctl"; }
+const std::string kDgcctl = std::string(DGC_BINARY_DIR) + "/tools/dgcctl";
 std::string dev(const char* name) { return std::string(DGC_SHARED_DATA) + "/pcaps/dev/" + name; }
 
-class Reproducible : public ::testing::Test {
-protected:
-    void SetUp() override {
-        dir_ = fsys::temp_directory_path() / ("dgc-repro-" + std::to_string(::getpid()));
-        fsys::create_directories(dir_);
-    }
-    void TearDown() override { fsys::remove_all(dir_); }
+// Output bytes of one dgcctl run under `env`, or a failure naming the command.
+std::string run(const std::string& env, const std::string& args, const std::string& out) {
+    const std::string path = temp_dir() + "/" + out;
+    const std::string cmd = "env " + env + " '" + kDgcctl + "' " + args + " -o '" + path + "' >/dev/null";
+    const auto r = run_command(cmd);
+    EXPECT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
+    std::string bytes = read_file(path);
+    EXPECT_FALSE(bytes.empty()) << cmd;
+    return bytes;
+}
 
-    // Output bytes of one dgcctl run under `env`, or a failure naming the command.
-    std::string run(const std::string& env, const std::string& args, const std::string& out) {
-        const fsys::path o = dir_ / out;
-        const std::string cmd = "env " + env + " '" + dgcctl() + "' " + args + " -o '" + o.string() + "' >'" +
-                                (dir_ / "log").string() + "' 2>&1";
-        const int rc = std::system(cmd.c_str());
-        EXPECT_EQ(rc, 0) << cmd << "\n" << slurp(dir_ / "log");
-        std::string bytes = slurp(o);
-        EXPECT_FALSE(bytes.empty()) << cmd;
-        return bytes;
-    }
-    fsys::path dir_;
-};
-
-TEST_F(Reproducible, CompressGivesTheSameBytesWhateverTheThreadCount) {
+TEST(Reproducible, CompressGivesTheSameBytesWhateverTheThreadCount) {
     const std::string args = "compress '" + dev("nDPI__gnutella.pcap") + "' --chunk-packets 1000 --steps 20";
     const std::string first = run("OMP_NUM_THREADS=1", args, "a.dgc");
     EXPECT_TRUE(run("OMP_NUM_THREADS=1", args, "b.dgc") == first) << "twice";
     EXPECT_TRUE(run("OMP_NUM_THREADS=2", args, "c.dgc") == first) << "two threads";
     // The budget decides the bytes, not the machine's load: another budget, another file.
     EXPECT_FALSE(run("OMP_NUM_THREADS=2", "compress '" + dev("nDPI__gnutella.pcap") + "' --chunk-packets 1000 --steps 21",
-                  "e.dgc") == first);
+                     "e.dgc") == first);
 }
 
-TEST_F(Reproducible, WarmupGivesTheSameModelTwice) {
+TEST(Reproducible, WarmupGivesTheSameModelTwice) {
     const std::string args = "warmup '" + dev("nDPI__gnutella.pcap") + "' '" + dev("dnscap__dns.pcap") + "' --steps 40";
     const std::string first = run("OMP_NUM_THREADS=2", args, "a.model");
     EXPECT_TRUE(run("OMP_NUM_THREADS=1", args, "b.model") == first);

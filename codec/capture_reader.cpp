@@ -149,7 +149,9 @@ Result<CaptureInfo> drain(Result<std::unique_ptr<CaptureReader>> opened,
         auto more = r.next(rec);
         if (!more.ok()) {
             CaptureInfo info = r.info();
-            info.warning = more.status().message();
+            // Damage resynchronised past earlier has its own words already.
+            const std::string& tail = more.status().message();
+            info.warning = info.warning.empty() ? tail : info.warning + "; " + tail;
             logger("codec")->debug("{}", info.warning);
             return info;
         }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "codec/record.h"
+#include "codec/skipped_range.h"
 #include "codec/status.h"
 
 namespace dgc {
@@ -37,6 +38,9 @@ struct CaptureInfo {
     int64_t first_ns = 0;         // earliest and latest frame timestamp (0 when no frames)
     int64_t last_ns = 0;
     std::string warning;          // e.g. "file ends mid-record at byte 8812 (record 41)"; empty if clean
+    // Bytes no record was read from: damage the reader resynchronised past, or a damaged
+    // tail. Records on both sides of a range are read (classic pcap; pcapng stops at damage).
+    std::vector<SkippedRange> skipped;
 };
 
 class CaptureReader {

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <optional>
 
 #include "codec/byte_order.h"
 #include "codec/capture_source.h"
 #include "codec/frame_parse.h"
 #include "codec/linktype.h"
+#include "codec/pcap_resync.h"
 #include "codec/timestamp.h"
 
 namespace dgc {
@@ -31,53 +33,89 @@ std::string hex32(uint32_t v) {
 class ClassicPcapReader final : public CaptureReader {
 public:
     ClassicPcapReader(ByteSource src, CaptureInfo info, size_t record_header)
-        : src_(std::move(src)),
-          info_(std::move(info)),
-          record_header_(record_header),
-          max_caplen_(std::max(kMaxCaplen, info_.snaplen)) {}
+        : src_(std::move(src)), info_(std::move(info)) {
+        layout_.big_endian = info_.big_endian;
+        layout_.nanosecond = info_.nanosecond;
+        layout_.header_bytes = record_header;
+        layout_.snaplen = info_.snaplen;
+        layout_.max_caplen = std::max(kMaxCaplen, info_.snaplen);  // a file whose snaplen says more is believed
+    }
 
     const CaptureInfo& info() const override { return info_; }
 
     Result<bool> next(PacketRecord& out) override {
-        const size_t left = src_.size - pos_;
-        if (left == 0) return false;
-        const uint64_t index = info_.packets;
-        if (left < record_header_) {
-            return Status::corrupt(src_.name + ": file ends mid-record at byte " + std::to_string(pos_) +
-                                   " (record " + std::to_string(index) + "): record header has " +
-                                   std::to_string(left) + " of " + std::to_string(record_header_) + " bytes");
+        while (pos_ < src_.size) {
+            const std::string damage = damage_at(pos_);
+            if (damage.empty()) {
+                const PcapRecordHeader h = load_record_header(src_.data + pos_, layout_);
+                const uint8_t* frame = src_.data + pos_ + layout_.header_bytes;
+                pos_ += layout_.header_bytes + h.caplen;
+                prev_ns_ = record_time_ns(h, layout_);
+                account_frame(info_, info_.linktype, *prev_ns_, frame, h.caplen, h.wirelen, out);
+                return true;
+            }
+            // Past damage, records resume where headers chain again (pcapfix's rule); the
+            // bytes between are skipped and reported, never dropped silently.
+            const size_t from = pos_;
+            const auto resume = find_resync(src_.data, src_.size, pos_ + 1, layout_);
+            pos_ = resume.value_or(src_.size);
+            info_.skipped.push_back({from, pos_});
+            if (!resume) return Status::corrupt(damage);
+            note_resync(damage, from);
         }
-        const uint8_t* h = src_.data + pos_;
-        const bool be = info_.big_endian;
-        const uint32_t sec = load32(h, be);
-        const uint32_t frac = load32(h + 4, be);
-        const uint32_t caplen = load32(h + 8, be);
-        const uint32_t wirelen = load32(h + 12, be);
-        if (caplen > max_caplen_) {
-            return Status::corrupt(src_.name + ": record " + std::to_string(index) + " at byte " +
-                                   std::to_string(pos_) + ": caplen " + std::to_string(caplen) +
-                                   " exceeds the maximum " + std::to_string(max_caplen_) +
-                                   " (corrupt record header)");
-        }
-        if (left - record_header_ < caplen) {
-            return Status::corrupt(src_.name + ": file ends mid-record at byte " + std::to_string(src_.size) +
-                                   " (record " + std::to_string(index) + " at byte " + std::to_string(pos_) +
-                                   "): caplen " + std::to_string(caplen) + " but only " +
-                                   std::to_string(left - record_header_) + " bytes left");
-        }
-        const uint8_t* frame = h + record_header_;
-        pos_ += record_header_ + caplen;
-        account_frame(info_, info_.linktype, pcap_ts_to_ns(sec, frac, info_.nanosecond), frame, caplen, wirelen,
-                      out);
-        return true;
+        return false;
     }
 
 private:
+    // Why the record at `pos` is not read ("" when it is). A header that is merely odd
+    // (a clock jump, caplen above the snaplen) is read when the records after it chain,
+    // so every file read whole before resynchronisation existed reads the same now,
+    // except for all-zero record headers, which are taken for a zero-filled block.
+    std::string damage_at(size_t pos) const {
+        const size_t left = src_.size - pos;
+        const std::string index = std::to_string(info_.packets);
+        const std::string where = src_.name + ": record " + index + " at byte " + std::to_string(pos) + ": ";
+        if (left < layout_.header_bytes) {
+            return src_.name + ": file ends mid-record at byte " + std::to_string(pos) + " (record " + index +
+                   "): record header has " + std::to_string(left) + " of " +
+                   std::to_string(layout_.header_bytes) + " bytes";
+        }
+        const PcapRecordHeader h = load_record_header(src_.data + pos, layout_);
+        if (unreadable_header(h, layout_)) {
+            return where + "caplen " + std::to_string(h.caplen) + " exceeds the maximum " +
+                   std::to_string(layout_.max_caplen) + " (corrupt record header)";
+        }
+        if (left - layout_.header_bytes < h.caplen) {
+            return src_.name + ": file ends mid-record at byte " + std::to_string(src_.size) + " (record " + index +
+                   " at byte " + std::to_string(pos) + "): caplen " + std::to_string(h.caplen) + " but only " +
+                   std::to_string(left - layout_.header_bytes) + " bytes left";
+        }
+        const std::string odd = implausible_header(h, layout_, prev_ns_);
+        if (odd.empty() ||
+            chain_holds(chain_at(src_.data, src_.size, pos, layout_, kResyncChain, false), kResyncChain))
+            return {};
+        return where + odd + " and the records after it do not chain (corrupt record header)";
+    }
+
+    void note_resync(const std::string& damage, size_t from) {
+        ++resyncs_;
+        if (resyncs_ == 1) {
+            first_damage_ = damage + "; skipped " + std::to_string(pos_ - from) + " bytes to byte " +
+                            std::to_string(pos_) + ", where records chain again";
+        }
+        info_.warning = first_damage_;
+        if (resyncs_ > 1)
+            info_.warning += " (" + std::to_string(resyncs_) + " damaged ranges, " +
+                             std::to_string(skipped_bytes(info_.skipped)) + " bytes skipped in all)";
+    }
+
     ByteSource src_;
     CaptureInfo info_;
-    size_t record_header_;
-    uint32_t max_caplen_;  // a file whose snaplen says more is believed
+    PcapRecordLayout layout_;
     size_t pos_ = kFileHeader;
+    std::optional<int64_t> prev_ns_;
+    size_t resyncs_ = 0;
+    std::string first_damage_;
 };
 
 }  // namespace

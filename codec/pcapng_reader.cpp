@@ -55,11 +55,12 @@ public:
         return Status::ok();
     }
 
+    // pcapng is not resynchronised: damage ends the records, and the rest is reported skipped.
     Result<bool> next(PacketRecord& out) override {
         auto r = advance_to_packet();
-        if (!r.ok()) return r.status();
-        if (!*r) return false;
-        return emit_packet(out);
+        if (r.ok() && *r) r = emit_packet(out);
+        if (!r.ok() && info_.skipped.empty()) info_.skipped.push_back({pos_, src_.size});
+        return r;
     }
 
 private:

@@ -1,5 +1,6 @@
 #include "fs/ingest.h"
 #include "fs/names.h"
+#include "fs/retry.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -75,7 +76,12 @@ Result<IngestOutcome> ingest_staging(Catalog& catalog, const StoreLayout& layout
 
     // Raw first: whatever the parser thinks of the bytes, they are kept (invariants 2 and 5).
     auto index = write_raw_segment(staging, segment);
-    if (!index) return index.status();
+    if (!index) {
+        // A full disk must not keep a partial segment until the next mount: it is freed now,
+        // and the staging file stays for the retry.
+        ::unlink(segment.c_str());
+        return index.status();
+    }
 
     TraceRow t;
     t.id = *id;
@@ -100,6 +106,10 @@ Result<IngestOutcome> ingest_staging(Catalog& catalog, const StoreLayout& layout
         planner.add(r.t_ns);
         ++records;
     });
+    if (!info && transient(info.status())) {
+        ::unlink(segment.c_str());  // an I/O fault reading the staging file is no verdict on the capture
+        return info.status();
+    }
     if (!info) {
         t.unmodelable = info.status().message();
     } else {

@@ -15,6 +15,7 @@
 #include "fs/clock.h"
 #include "fs/ingest.h"
 #include "fs/names.h"
+#include "fs/retry.h"
 #include "trainer/trace_codec.h"
 
 namespace dgc::fs {
@@ -212,18 +213,24 @@ void Volume::run_ingest(const std::shared_ptr<StagingFile>& f) {
         std::lock_guard lk(f->mu);
         return !f->gone;
     });
+    // A closed file is never given up on: it waits in staging, retried ever less often.
+    const int failures = out ? 0 : ++ingest_failures_[f->id];
+    const int64_t wait_ms = out ? 0 : backoff_ms(Backoff{1000, 30000, 0}, failures);
     {
         std::lock_guard lk(f->mu);
         f->ingesting = false;
-        if (!out && !f->gone) f->last_release_ns = wall_clock_ns() + 30'000'000'000;  // retry later
+        if (!out && !f->gone) f->last_release_ns = wall_clock_ns() + wait_ms * 1'000'000;
     }
     if (!out) {
         if (out.status().code() != Status::Code::kNotFound) {
-            logger("ingest")->error("ingest of {} failed, staging kept for retry: {}", printable(req.path), printable(out.status().message()));
+            logger("ingest")->error("ingest of {} failed (attempt {}), staging kept, retrying in {:.1f} s: {}",
+                                    printable(req.path), failures, double(wait_ms) / 1000,
+                                    printable(out.status().message()));
             events_.add(req.path + ": " + out.status().message());
         }
         return;
     }
+    ingest_failures_.erase(f->id);
     staging_->forget(f);
     if (replaced && *replaced != out->trace) ::unlink(layout_.raw_path(*replaced).c_str());
     if (!out->unmodelable.empty()) events_.add(req.path + ": unmodelable: " + out->unmodelable);
@@ -357,9 +364,13 @@ void Volume::write_status_file() {
         if (fd < 0) return;
         (void)::fchmod(fd, 0600);  // a .tmp left by an older daemon kept its mode
         const std::string text = j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-        const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-        ::close(fd);
-        if (!ok) return;
+        // On a full disk the old status stays: an empty or torn one would read as "not running".
+        bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+        ok = ::close(fd) == 0 && ok;
+        if (!ok) {
+            ::unlink(tmp.c_str());
+            return;
+        }
     }
     std::error_code ec;
     std::filesystem::rename(tmp, layout_.status_path(), ec);

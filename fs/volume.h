@@ -176,6 +176,8 @@ private:
     std::mutex raw_opens_mu_;
     std::map<uint64_t, int> raw_opens_;
 
+    std::map<uint64_t, int> ingest_failures_;  // by staging id; only the ingest thread (or shutdown after it) touches it
+
     std::mutex bg_mu_;
     std::condition_variable bg_cv_;
     bool stopping_ = false;

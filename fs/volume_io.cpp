@@ -10,6 +10,7 @@
 #include "fs/names.h"
 #include "codec/raw_segment.h"
 #include "fs/volume.h"
+#include "fs/retry.h"
 
 namespace dgc::fs {
 
@@ -273,7 +274,7 @@ int Volume::flush(uint64_t fh) {
     if (!st) {
         logger("fs")->error("close: {}", printable(st.message()));
         events_.add(st.message());
-        return -EIO;
+        return -errno_of(st);
     }
     return 0;
 }

@@ -1,9 +1,12 @@
 #include "fs/workers.h"
 #include "fs/names.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "codec/log.h"
 #include "fs/clock.h"
@@ -55,9 +58,13 @@ bool WorkerPool::claim(JobRow& job) {
         logger("fs")->error("job queue unreadable: {}", jobs.status().message());
         return false;
     }
+    const int64_t now = wall_clock_ns();
     std::lock_guard lk(mu_);
     for (const auto& j : *jobs) {
         if (claimed_.count({j.trace, j.chunk})) continue;
+        if (auto r = retries_.find({j.trace, j.chunk});
+            r != retries_.end() && (r->second.failures >= opts_.retry.max_attempts || r->second.next_ns > now))
+            continue;
         claimed_.insert({j.trace, j.chunk});
         job = j;
         return true;
@@ -95,20 +102,33 @@ Result<std::unique_ptr<CaptureReader>> WorkerPool::open_trace(const TraceRow& t,
     const std::string scratch =
         layout_.staging_dir() + "/train-" + std::to_string(t.id) + "-" + std::to_string(slot) + ".pcap";
     {
-        FILE* out = std::fopen(scratch.c_str(), "wb");
-        if (!out) return Status::io(scratch + ": cannot create scratch copy for training");
+        // Every write is checked: a full disk must fail the job as an I/O fault, not leave
+        // a short scratch copy that would read as an invalid capture.
+        int out = ::open(scratch.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (out < 0) return Status::io(scratch + ": cannot create scratch copy for training: " + std::strerror(errno));
+        auto failed = [&](Status st) {
+            ::close(out);
+            ::unlink(scratch.c_str());
+            return st;
+        };
         std::string buf(1 << 20, '\0');
         for (uint64_t off = 0; off < reader->size();) {
             auto n = reader->read(off, buf);
-            if (!n || *n == 0) {
-                std::fclose(out);
-                ::unlink(scratch.c_str());
-                return n ? Status::corrupt(t.path + ": raw segment shorter than its index") : n.status();
+            if (!n || *n == 0)
+                return failed(n ? Status::corrupt(t.path + ": raw segment shorter than its index") : n.status());
+            for (size_t done = 0; done < *n;) {
+                ssize_t w = ::write(out, buf.data() + done, *n - done);
+                if (w < 0 && errno == EINTR) continue;
+                if (w < 0) return failed(Status::io(scratch + ": write failed: " + std::strerror(errno)));
+                done += static_cast<size_t>(w);
             }
-            std::fwrite(buf.data(), 1, *n, out);
             off += *n;
         }
-        std::fclose(out);
+        if (::close(out) != 0) {
+            const int e = errno;
+            ::unlink(scratch.c_str());
+            return Status::io(scratch + ": close failed: " + std::strerror(e));
+        }
     }
     // The reader maps the file: unlinked now, its blocks are freed when the reader goes.
     auto records = CaptureReader::open(scratch);
@@ -144,24 +164,30 @@ Result<std::vector<PacketRecord>> WorkerPool::chunk_records(int slot, const Trac
 void WorkerPool::process(int slot, const JobRow& job) {
     auto log = logger("fs");
     auto tr = catalog_.trace(job.trace);
-    if (!tr || !tr->has_value()) return;  // deleted meanwhile; its jobs went with it
+    if (!tr) {
+        TraceRow unknown;
+        unknown.id = job.trace;
+        return retry_later(unknown, job, tr.status());
+    }
+    if (!tr->has_value()) return;  // deleted meanwhile; its jobs went with it
     const TraceRow t = **tr;
     {
         std::lock_guard lk(mu_);
         progress_[slot] = WorkerProgress{t.id, t.path, job.chunk, t.chunks, 0, wall_clock_ns()};
     }
-    auto fail = [&](const std::string& why) {
-        const std::string reason = "chunk " + std::to_string(job.chunk) + ": " + why;
+    auto fail = [&](const Status& st) {
+        if (transient(st)) return retry_later(t, job, st);
+        const std::string reason = "chunk " + std::to_string(job.chunk) + ": " + st.message();
         log->error("training {} failed, raw kept: {}", printable(t.path), printable(reason));
         events_.add(t.path + ": " + reason);
         (void)catalog_.mark_unmodelable(t.id, reason);
     };
     std::vector<ChunkRow> chunks;
-    if (auto st = catalog_.env().read([&](Txn& x) { chunks = get_chunks(x, t.id); }); !st) return fail(st.message());
-    if (job.chunk >= chunks.size()) return fail("chunk row missing");
+    if (auto st = catalog_.env().read([&](Txn& x) { chunks = get_chunks(x, t.id); }); !st) return fail(st);
+    if (job.chunk >= chunks.size()) return fail(Status::corrupt("chunk row missing"));
     const ChunkRow& row = chunks[job.chunk];
     auto recs = chunk_records(slot, t, row);
-    if (!recs) return fail(recs.status().message());
+    if (!recs) return fail(recs.status());
     std::span<const PacketRecord> span(*recs);
 
     PcapFormat fmt;
@@ -177,7 +203,7 @@ void WorkerPool::process(int slot, const JobRow& job) {
     auto lib = library_.snapshot();
     log->info("training {} chunk {}/{} ({} packets)", printable(t.path), job.chunk + 1, t.chunks, row.count);
     auto model = trainer::train_chunk(fmt, span, *lib, opts);
-    if (!model) return fail(model.status().message());
+    if (!model) return fail(model.status());
 
     ModelCommit mc;
     mc.trace = t.id;
@@ -193,13 +219,40 @@ void WorkerPool::process(int slot, const JobRow& job) {
     mc.row.joint = model->joint;
     mc.row.train_seconds = model->train_seconds;
     mc.row.parent_id = model->parent_id;
-    if (auto st = catalog_.commit_model(mc); !st) return fail(st.message());
+    // A commit that fails is the catalog's disk, never the data's fault.
+    if (auto st = catalog_.commit_model(mc); !st) return retry_later(t, job, Status::io(st.message()));
+    {
+        std::lock_guard lk(mu_);
+        retries_.erase({job.trace, job.chunk});
+    }
     if (!mc.keyframe_id.empty()) library_.add(mc.keyframe_id, mc.blob);
     log->info("modelled {} chunk {}/{}: {} bytes of model ({}), mean JSD {:.4f}, {:.1f} s", printable(t.path),
               job.chunk + 1, t.chunks, mc.blob.size(),
               model->parent_id.empty() ? std::string("keyframe") : "delta of " + model->parent_id, model->fidelity,
               model->train_seconds);
     if (opts_.on_committed) opts_.on_committed(t.id);
+}
+
+void WorkerPool::retry_later(const TraceRow& t, const JobRow& job, const Status& why) {
+    int failures = 0;
+    int64_t wait_ms = 0;
+    {
+        std::lock_guard lk(mu_);
+        RetryState& r = retries_[{job.trace, job.chunk}];
+        failures = ++r.failures;
+        wait_ms = backoff_ms(opts_.retry, failures);
+        r.next_ns = wall_clock_ns() + wait_ms * 1'000'000;
+    }
+    const std::string name = t.path.empty() ? "trace " + std::to_string(t.id) : printable(t.path);
+    auto log = logger("fs");
+    if (failures < opts_.retry.max_attempts) {
+        log->warn("training {} chunk {} hit an I/O fault (attempt {}/{}), retrying in {:.1f} s: {}", name,
+                  job.chunk + 1, failures, opts_.retry.max_attempts, double(wait_ms) / 1000, printable(why.message()));
+        return;
+    }
+    log->error("training {} chunk {} hit an I/O fault {} times, the job stays queued for the next mount: {}", name,
+               job.chunk + 1, failures, printable(why.message()));
+    events_.add(t.path + ": chunk " + std::to_string(job.chunk) + " waits for the next mount: " + why.message());
 }
 
 }  // namespace dgc::fs

@@ -18,6 +18,7 @@
 #include "fs/catalog.h"
 #include "fs/events.h"
 #include "fs/library_holder.h"
+#include "fs/retry.h"
 #include "fs/store_layout.h"
 #include "trainer/pipeline.h"
 
@@ -37,6 +38,7 @@ struct WorkerOptions {
     trainer::Device device = trainer::Device::kAuto;
     std::function<int()> train_steps;  // read per job, so a policy reload applies
     std::function<void(uint64_t trace)> on_committed;
+    Backoff retry;  // a job that fails on an I/O fault waits, then runs again
 };
 
 class WorkerPool {
@@ -55,6 +57,9 @@ private:
     void run(int slot);
     bool claim(JobRow& job);
     void process(int slot, const JobRow& job);
+    // An I/O fault: the job stays queued and runs again after a backoff (or after the next
+    // mount once its attempts are spent); the trace's other chunks go on meanwhile.
+    void retry_later(const TraceRow& t, const JobRow& job, const Status& why);
     Result<std::unique_ptr<CaptureReader>> open_trace(const TraceRow& t, int slot);
     Result<std::vector<PacketRecord>> chunk_records(int slot, const TraceRow& t, const ChunkRow& row);
 
@@ -68,6 +73,11 @@ private:
     std::condition_variable cv_;
     bool stopping_ = false;
     std::set<std::pair<uint64_t, uint32_t>> claimed_;
+    struct RetryState {
+        int failures = 0;
+        int64_t next_ns = 0;
+    };
+    std::map<std::pair<uint64_t, uint32_t>, RetryState> retries_;  // jobs that hit an I/O fault
     std::map<int, WorkerProgress> progress_;
     // Per worker, a reader over its last trace's records: jobs are claimed in chunk order,
     // so one pass over the raw bytes serves all the chunks a worker gets, and memory holds

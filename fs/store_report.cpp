@@ -17,6 +17,16 @@
 
 namespace dgc::fs {
 
+namespace {
+// Is `pid` a running dgcfs? Its name is checked too, since a dead daemon's pid may be reused.
+bool dgcfs_alive(int64_t pid) {
+    if (pid <= 0) return false;
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    return std::getline(comm, name) && name == "dgcfs";
+}
+}  // namespace
+
 double StoreSummary::saving() const {
     if (original_bytes == 0) return 0;
     return 1.0 - double(raw_stored_bytes + model_bytes + shared_model_bytes) / double(original_bytes);
@@ -117,9 +127,11 @@ Result<StoreStatus> read_store_status(const std::string& store, double now_s) {
         out.live = nlohmann::json::parse(in, nullptr, false);
         if (!out.live.is_object()) out.live = nullptr;
     }
-    // A daemon rewrites the file every second; one that stopped or died leaves it stale.
+    // A daemon rewrites the file every second; one that stopped or died leaves it stale. A
+    // stale file whose daemon still lives is a full disk, not a stopped daemon.
     out.daemon_running = out.live.is_object() && out.live.value("running", false) &&
-                         now_s - double(out.live.value("updated_s", int64_t(0))) <= 5;
+                         (now_s - double(out.live.value("updated_s", int64_t(0))) <= 5 ||
+                          dgcfs_alive(out.live.value("pid", int64_t(0))));
     const std::string policy_file = out.live.is_object() ? out.live.value("policy_file", "") : "";
     if (!policy_file.empty())
         if (auto policy = load_policy(policy_file))

@@ -49,7 +49,7 @@ struct StoreStatus {
     StoreSummary summary;
     uint64_t jobs = 0, staging_rows = 0;
     nlohmann::json live;        // STORE/status.json as the daemon wrote it (null when absent)
-    bool daemon_running = false; // status file says running and is at most 5 s old
+    bool daemon_running = false; // status file says running and is at most 5 s old (or its dgcfs still lives)
     // Modelled traces whose worst chunk misses the fidelity gate (max_jsd) of the daemon's
     // policy: their raw never expires. 0 when the policy sets no gate or cannot be read.
     uint64_t gate_failures = 0;

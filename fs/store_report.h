@@ -23,6 +23,8 @@ struct StoreSummary {
     uint64_t chunks_total = 0, chunks_done = 0;
     uint64_t packets = 0;          // in every accepted capture
     uint64_t backlog_packets = 0;  // in modelable traces not modelled yet
+    // What the workers have left: chunks not modelled yet of modelable traces, their packets.
+    uint64_t backlog_chunk_packets = 0, backlog_chunks = 0, backlog_traces = 0;
     double train_seconds = 0;      // over done chunks, for the ETA
     // 1 - (what the store holds) / (what was accepted).
     double saving() const;
@@ -53,6 +55,8 @@ struct StoreStatus {
     // Modelled traces whose worst chunk misses the fidelity gate (max_jsd) of the daemon's
     // policy: their raw never expires. 0 when the policy sets no gate or cannot be read.
     uint64_t gate_failures = 0;
+    // Traces whose raw TTL under that policy has elapsed but that wait to be modelled: raw kept.
+    uint64_t raw_overdue = 0;
 };
 Result<StoreStatus> read_store_status(const std::string& store, double now_s);
 

@@ -53,7 +53,8 @@ Result<std::unique_ptr<Volume>> Volume::open(const VolumeOptions& opts) {
     wo.train_steps = [self] {
         return self->opts_.train_steps ? *self->opts_.train_steps : self->policy()->train_steps;
     };
-    wo.on_committed = [self](uint64_t) {
+    wo.on_committed = [self](uint64_t, uint64_t packets) {
+        self->throughput_.modelled(packets);
         self->sweep_requested_ = true;
         self->bg_cv_.notify_all();
     };
@@ -232,6 +233,7 @@ void Volume::run_ingest(const std::shared_ptr<StagingFile>& f) {
     }
     ingest_failures_.erase(f->id);
     staging_->forget(f);
+    if (auto t = catalog_->trace(out->trace); t && *t) throughput_.accepted((*t)->packets, (*t)->raw_size);
     if (replaced && *replaced != out->trace) ::unlink(layout_.raw_path(*replaced).c_str());
     if (!out->unmodelable.empty()) events_.add(req.path + ": unmodelable: " + out->unmodelable);
     workers_->wake();
@@ -345,8 +347,11 @@ void Volume::write_status_file() {
     }
     j["staging_files"] = staging_->size();
     j["cache_bytes"] = archive_->cached_bytes();
+    const auto running = workers_->progress();
+    throughput_.tick(!running.empty());
+    j["rates"] = throughput_.json();
     json jobs = json::array();
-    for (const auto& p : workers_->progress())
+    for (const auto& p : running)
         jobs.push_back({{"trace", p.trace},
                         {"path", p.path},
                         {"chunk", p.chunk},

@@ -20,10 +20,12 @@
 
 #include "fs/archive.h"
 #include "fs/catalog.h"
+#include "fs/clock.h"
 #include "fs/events.h"
 #include "fs/ingest.h"
 #include "fs/library_holder.h"
 #include "fs/policy.h"
+#include "fs/backpressure.h"
 #include "fs/staging.h"
 #include "fs/store_layout.h"
 #include "fs/sweeper.h"
@@ -165,6 +167,7 @@ private:
     std::unique_ptr<Sweeper> sweeper_;
     LibraryHolder library_;
     RecentEvents events_;
+    Throughput throughput_{steady_clock_ns};  // ingest against modelling, for status.json
 
     mutable std::mutex policy_mu_;
     std::shared_ptr<const Policy> policy_;

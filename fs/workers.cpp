@@ -230,7 +230,7 @@ void WorkerPool::process(int slot, const JobRow& job) {
               job.chunk + 1, t.chunks, mc.blob.size(),
               model->parent_id.empty() ? std::string("keyframe") : "delta of " + model->parent_id, model->fidelity,
               model->train_seconds);
-    if (opts_.on_committed) opts_.on_committed(t.id);
+    if (opts_.on_committed) opts_.on_committed(t.id, row.count);
 }
 
 void WorkerPool::retry_later(const TraceRow& t, const JobRow& job, const Status& why) {

@@ -24,6 +24,24 @@ void get_owner(const json& j, int64_t& uid, int64_t& gid) {
     get(j, "gid", gid);
 }
 
+// Written only when there are ranges, so rows of undamaged traces stay as they were.
+void put_skipped(json& j, const std::vector<SkippedRange>& ranges) {
+    if (ranges.empty()) return;
+    json a = json::array();
+    for (const auto& r : ranges) a.push_back({r.begin, r.end});
+    j["skipped"] = std::move(a);
+}
+// A malformed entry is left out rather than making the whole row unreadable.
+void get_skipped(const json& j, std::vector<SkippedRange>& out) {
+    auto it = j.find("skipped");
+    if (it == j.end() || !it->is_array()) return;
+    for (const auto& r : *it) {
+        if (r.is_array() && r.size() == 2 && r[0].is_number_unsigned() && r[1].is_number_unsigned() &&
+            r[0].get<uint64_t>() <= r[1].get<uint64_t>())
+            out.push_back({r[0].get<uint64_t>(), r[1].get<uint64_t>()});
+    }
+}
+
 std::optional<json> parse(std::string_view s) {
     auto j = json::parse(s, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) return std::nullopt;
@@ -56,6 +74,7 @@ std::string encode(const TraceRow& r) {
                 {"worst_fidelity", r.worst_fidelity},
                 {"hold", r.hold}};
     put_owner(j, r.uid, r.gid);
+    put_skipped(j, r.skipped);
     return j.dump();
 }
 
@@ -88,6 +107,7 @@ std::optional<TraceRow> decode_trace(std::string_view s) {
         get(*j, "worst_fidelity", r.worst_fidelity);
         get(*j, "hold", r.hold);
         get_owner(*j, r.uid, r.gid);
+        get_skipped(*j, r.skipped);
     } catch (const json::exception&) {
         return std::nullopt;
     }

@@ -5,6 +5,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "codec/skipped_range.h"
 
 namespace dgc::fs {
 
@@ -19,7 +22,8 @@ struct TraceRow {
     bool raw_present = true;
     int64_t raw_expired_ns = 0;
     std::string unmodelable;     // reason; empty when modelable
-    std::string warning;         // reader's warning about a damaged tail, if any
+    std::string warning;         // reader's warning about damage it skipped or a damaged tail, if any
+    std::vector<SkippedRange> skipped;  // byte ranges of the original no record was modelled from
     std::string format;          // "pcap" / "pcapng" / "" when unparseable
     uint32_t linktype = 0;       // of the input
     uint32_t out_linktype = 1;   // of the synthetic output

@@ -119,6 +119,7 @@ Result<IngestOutcome> ingest_staging(Catalog& catalog, const StoreLayout& layout
         t.nanosecond = info->nanosecond;
         t.packets = records;
         t.warning = info->warning;
+        t.skipped = info->skipped;
         t.unmodelable = unmodelable_reason(*info, records);
         if (t.unmodelable.empty()) {
             const auto& plan = planner.chunks();
@@ -143,6 +144,9 @@ Result<IngestOutcome> ingest_staging(Catalog& catalog, const StoreLayout& layout
         ::unlink(segment.c_str());
         return st;
     }
+    if (!t.skipped.empty())  // the model leaves these bytes out; raw keeps them while it lasts
+        log->warn("accepted {}: skipped damaged bytes, {}; {} valid records kept: {}", printable(t.path),
+                  describe_skipped(t.skipped), t.packets, printable(t.warning));
     if (t.unmodelable.empty())
         log->info("accepted {}: {} bytes, {} packets, {} chunks queued", printable(t.path), t.raw_size, t.packets, t.chunks);
     else

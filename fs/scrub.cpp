@@ -225,6 +225,11 @@ private:
             add(ti, "path-conflict", "trace " + std::to_string(t.id) + ": \"" + t.path + "\" names trace " +
                                          std::to_string(p->second));
         }
+        if (!t.skipped.empty())  // known at ingest, not damage to the store: a note
+            add(ti, "input-skipped",
+                t.path + ": the capture as written had damaged bytes its models leave out: " +
+                    describe_skipped(t.skipped) + (t.raw_present ? " (raw still holds them)" : " (raw has expired)"),
+                false);
         check_raw(ti, t);
         bool models_ok = check_chunks(ti, t);
         if (opts_.regenerate && models_ok && all_modelled(t)) regenerate(ti, t);

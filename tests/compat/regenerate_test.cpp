@@ -165,10 +165,17 @@ TEST(Regenerate, V5StoreUpgradesOfflineThenMountsAndScrubsClean) {
     EXPECT_NE(dry.output.find("dry run: nothing written"), std::string::npos) << dry.output;
     EXPECT_EQ(store_files(v.store()), pristine) << "listing or --dry-run changed the store";
 
-    Ran up = run(dgcctl() + " regenerate --upgrade --store " + S);
-    ASSERT_EQ(up.exit_code, 0) << up.output;
-    EXPECT_EQ(count(up.output, ": format 5 -> " + now_format), 3u) << up.output;
-    EXPECT_NE(up.output.find("2 upgraded"), std::string::npos) << up.output;
+    // One trace by name, then the rest: the netflix deltas keep decoding against the dns
+    // trace's old keyframe, which stays in the library while anything names it.
+    Ran one = run(dgcctl() + " regenerate --upgrade --store " + S + " nDPI__netflix.pcap");
+    ASSERT_EQ(one.exit_code, 0) << one.output;
+    EXPECT_EQ(count(one.output, ": format 5 -> " + now_format), 2u) << one.output;
+    EXPECT_EQ(one.output.find("dnscap__dns"), std::string::npos) << one.output;
+    Ran rest = run(dgcctl() + " regenerate --upgrade --store " + S);
+    ASSERT_EQ(rest.exit_code, 0) << rest.output;
+    EXPECT_EQ(count(rest.output, ": format 5 -> " + now_format), 1u) << rest.output;
+    EXPECT_NE(rest.output.find("site-a/dnscap__dns.pcap (trace 1)"), std::string::npos) << rest.output;
+    EXPECT_NE(rest.output.find("1 upgraded"), std::string::npos) << rest.output;
     Ran scrub = run(dgcctl() + " scrub " + S);
     EXPECT_EQ(scrub.exit_code, 0) << scrub.output;
     Ran noop = run(dgcctl() + " regenerate --upgrade --store " + S);
@@ -188,6 +195,13 @@ TEST(Regenerate, V5StoreUpgradesOfflineThenMountsAndScrubsClean) {
         std::string err;
         EXPECT_GT(pcap_count(p.string(), &err), 0) << t << ": " << err;
         EXPECT_EQ(v.xattr(p, "state"), "raw-expired") << t;
+        // The repointed models export as one .dgc that expands to the same bytes.
+        const fsys::path dgc = v.store().parent_path() / "exported.dgc";
+        Ran ex = run(dgcctl() + " export " + q(v.mnt()) + " " + t + " -o " + q(dgc));
+        ASSERT_EQ(ex.exit_code, 0) << ex.output;
+        Ran xp = run(dgcctl() + " expand " + q(dgc) + " -o " + q(dgc.string() + ".pcap"));
+        ASSERT_EQ(xp.exit_code, 0) << xp.output;
+        EXPECT_EQ(slurp(dgc.string() + ".pcap"), now) << t << ": export of the upgraded trace expands differently";
     }
     v.stop();
     Ran scrub_after = run(dgcctl() + " scrub " + S);

@@ -11,11 +11,22 @@
 #include <set>
 #include <sstream>
 
+#include "fs/backpressure.h"
 #include "fs/catalog.h"
 #include "fs/policy.h"
 #include "fs/store_layout.h"
 
 namespace dgc::fs {
+
+namespace {
+// Is `pid` a running dgcfs? Its name is checked too, since a dead daemon's pid may be reused.
+bool dgcfs_alive(int64_t pid) {
+    if (pid <= 0) return false;
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    return std::getline(comm, name) && name == "dgcfs";
+}
+}  // namespace
 
 double StoreSummary::saving() const {
     if (original_bytes == 0) return 0;
@@ -30,6 +41,7 @@ std::string state_bucket(const TraceRow& t) {
 
 StoreSummary summarize(const std::vector<TraceRow>& traces, const std::vector<ChunkRow>& chunks) {
     StoreSummary s;
+    std::set<uint64_t> waiting;
     for (const auto& t : traces) {
         ++s.traces;
         ++s.by_state[state_bucket(t)];
@@ -39,12 +51,19 @@ StoreSummary summarize(const std::vector<TraceRow>& traces, const std::vector<Ch
         s.chunks_total += t.chunks;
         s.packets += t.packets;
         if (!t.skipped.empty()) ++s.skipped_traces;
-        if (t.unmodelable.empty() && !all_modelled(t)) s.backlog_packets += t.packets;
+        if (t.unmodelable.empty() && !all_modelled(t)) {
+            s.backlog_packets += t.packets;
+            ++s.backlog_traces;
+            waiting.insert(t.id);
+        }
     }
     for (const auto& c : chunks)
         if (c.done) {
             ++s.chunks_done;
             s.train_seconds += c.train_seconds;
+        } else if (waiting.count(c.trace)) {
+            ++s.backlog_chunks;
+            s.backlog_chunk_packets += c.count;
         }
     return s;
 }
@@ -118,15 +137,19 @@ Result<StoreStatus> read_store_status(const std::string& store, double now_s) {
         out.live = nlohmann::json::parse(in, nullptr, false);
         if (!out.live.is_object()) out.live = nullptr;
     }
-    // A daemon rewrites the file every second; one that stopped or died leaves it stale.
+    // A daemon rewrites the file every second; one that stopped or died leaves it stale. A
+    // stale file whose daemon still lives is a full disk, not a stopped daemon.
     out.daemon_running = out.live.is_object() && out.live.value("running", false) &&
-                         now_s - double(out.live.value("updated_s", int64_t(0))) <= 5;
+                         (now_s - double(out.live.value("updated_s", int64_t(0))) <= 5 ||
+                          dgcfs_alive(out.live.value("pid", int64_t(0))));
     const std::string policy_file = out.live.is_object() ? out.live.value("policy_file", "") : "";
     if (!policy_file.empty())
         if (auto policy = load_policy(policy_file))
-            for (const auto& t : out.traces)
+            for (const auto& t : out.traces) {
                 if (auto gate = policy->effective(t.path).max_jsd; gate && all_modelled(t) && t.worst_fidelity > *gate)
                     ++out.gate_failures;
+                if (raw_waits_for_models(*policy, t, now_s)) ++out.raw_overdue;
+            }
     return out;
 }
 
@@ -188,6 +211,8 @@ nlohmann::json status_json(const StoreStatus& s, double now_s) {
                                {"summary", describe_skipped(t.skipped)}});
     j["skipped"] = skipped;
     j["recent_errors"] = live ? s.live.value("recent_errors", json::array()) : json::array();
+    j["backlog"] = backlog_json({sum.backlog_chunk_packets, sum.backlog_chunks, sum.backlog_traces, s.raw_overdue},
+                                live ? s.live.value("rates", json()) : json());
     return j;
 }
 
@@ -201,6 +226,20 @@ void family(std::ostringstream& os, const std::string& name, const char* type, c
 }
 
 double num(const nlohmann::json& v) { return v.is_number() ? v.get<double>() : 0.0; }
+
+// A rate's {"1m", "15m"} as samples labelled by window; none while no daemon runs.
+std::vector<std::pair<std::string, double>> by_window(const nlohmann::json& rate) {
+    std::vector<std::pair<std::string, double>> out;
+    if (rate.is_object())
+        for (const char* w : {"1m", "15m"}) out.push_back({std::string("{window=\"") + w + "\"}", num(rate[w])});
+    return out;
+}
+
+// A sample only when the value is known.
+std::vector<std::pair<std::string, double>> if_known(const nlohmann::json& v) {
+    if (!v.is_number()) return {};
+    return {{"", num(v)}};
+}
 
 }  // namespace
 
@@ -231,6 +270,25 @@ std::string prometheus_metrics(const nlohmann::json& st) {
            {{"", num(st["packets"])}});
     family(os, "dgcfs_backlog_packets", "gauge", "Packets of modelable traces not modelled yet.",
            {{"", num(q["backlog_packets"])}});
+    const auto& bl = st["backlog"];
+    family(os, "dgcfs_backlog_unmodelled_packets", "gauge",
+           "Packets of the chunks not modelled yet (modelable traces): what the backlog ETA divides.",
+           {{"", num(bl["packets"])}});
+    family(os, "dgcfs_backlog_chunks", "gauge", "Chunks not modelled yet.", {{"", num(bl["chunks"])}});
+    family(os, "dgcfs_raw_overdue_traces", "gauge", "Traces past their raw TTL whose raw stays until they are modelled.",
+           {{"", num(bl["raw_overdue_traces"])}});
+    family(os, "dgcfs_ingest_packets_per_second", "gauge", "Packets accepted per second, averaged over the window.",
+           by_window(bl["ingest_packets_per_s"]));
+    family(os, "dgcfs_ingest_bytes_per_second", "gauge", "Bytes accepted per second, averaged over the window.",
+           by_window(bl["ingest_bytes_per_s"]));
+    family(os, "dgcfs_modelling_packets_per_second", "gauge",
+           "Packets modelled per second while there is work, averaged over the window.",
+           by_window(bl["modelling_packets_per_s"]));
+    family(os, "dgcfs_backlog_eta_seconds", "gauge", "Seconds to model the backlog at the 15-minute modelling rate.",
+           if_known(bl["eta_s"]));
+    family(os, "dgcfs_backlog_growth_packets_per_second", "gauge",
+           "15-minute ingest rate minus modelling rate when ingest is faster, else 0.",
+           if_known(bl["growth_packets_per_s"]));
     family(os, "dgcfs_queue_jobs", "gauge", "Chunk training jobs waiting or running.", {{"", num(q["jobs"])}});
     family(os, "dgcfs_chunks", "gauge", "Chunks of every trace.", {{"", num(q["chunks_total"])}});
     family(os, "dgcfs_chunks_modelled", "gauge", "Chunks with a committed model; its rate is the modelling rate.",

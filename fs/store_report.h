@@ -24,6 +24,8 @@ struct StoreSummary {
     uint64_t packets = 0;          // in every accepted capture
     uint64_t skipped_traces = 0;   // traces with damaged byte ranges their models leave out
     uint64_t backlog_packets = 0;  // in modelable traces not modelled yet
+    // What the workers have left: chunks not modelled yet of modelable traces, their packets.
+    uint64_t backlog_chunk_packets = 0, backlog_chunks = 0, backlog_traces = 0;
     double train_seconds = 0;      // over done chunks, for the ETA
     // 1 - (what the store holds) / (what was accepted).
     double saving() const;
@@ -50,10 +52,12 @@ struct StoreStatus {
     StoreSummary summary;
     uint64_t jobs = 0, staging_rows = 0;
     nlohmann::json live;        // STORE/status.json as the daemon wrote it (null when absent)
-    bool daemon_running = false; // status file says running and is at most 5 s old
+    bool daemon_running = false; // status file says running and is at most 5 s old (or its dgcfs still lives)
     // Modelled traces whose worst chunk misses the fidelity gate (max_jsd) of the daemon's
     // policy: their raw never expires. 0 when the policy sets no gate or cannot be read.
     uint64_t gate_failures = 0;
+    // Traces whose raw TTL under that policy has elapsed but that wait to be modelled: raw kept.
+    uint64_t raw_overdue = 0;
 };
 Result<StoreStatus> read_store_status(const std::string& store, double now_s);
 

@@ -1,6 +1,7 @@
-// dgcctl info FILE...: what the codec makes of each capture: container, link types,
+// dgcctl info FILE... [--json]: what the codec makes of each capture: container, link types,
 // timestamp resolution, packet counts by kind, time span, whether it can be modelled.
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
@@ -9,6 +10,7 @@
 #include "codec/capture_reader.h"
 #include "codec/linktype.h"
 #include "command_registry.h"
+#include "output_file.h"
 
 namespace dgc::tools {
 namespace {
@@ -66,20 +68,53 @@ void print_info(std::ostream& os, const CaptureInfo& info) {
     if (!info.skipped.empty()) os << "  skipped:     " << describe_skipped(info.skipped) << "\n";
 }
 
+// Schema 1 of `info --json` (dgcctl(1)): one object per file; a file that could not be
+// read has only "path" and "error", so one bad file never hides the others.
+nlohmann::json info_json(const CaptureInfo& info) {
+    nlohmann::json j;
+    j["path"] = info.path;
+    j["format"] = info.format;
+    j["big_endian"] = info.format == "pcap" ? nlohmann::json(info.big_endian) : nlohmann::json(nullptr);
+    j["interfaces"] = nlohmann::json::array();
+    for (const auto& i : info.interfaces)
+        j["interfaces"].push_back({{"linktype", i.linktype},
+                                   {"linktype_name", linktype_name(i.linktype)},
+                                   {"snaplen", i.snaplen},
+                                   {"ticks_per_sec", i.ticks_per_sec}});
+    j["packets"] = {{"total", info.packets},
+                    {"ip", info.ip_packets},
+                    {"nonip", info.nonip_packets},
+                    {"truncated", info.truncated_packets}};
+    j["first_ns"] = info.packets > 0 ? nlohmann::json(info.first_ns) : nlohmann::json(nullptr);
+    j["last_ns"] = info.packets > 0 ? nlohmann::json(info.last_ns) : nlohmann::json(nullptr);
+    j["modelable"] = info.modelable;
+    j["not_modelable_reason"] = info.modelable ? nlohmann::json(nullptr) : nlohmann::json(not_modelable_reason(info));
+    j["warning"] = info.warning.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.warning);
+    j["skipped"] = nlohmann::json::array();
+    for (const auto& r : info.skipped) j["skipped"].push_back({{"begin", r.begin}, {"end", r.end}});
+    return j;
+}
+
 const RegisterCommand kInfo{{20, [](CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("info", "Describe capture files: format, link types, packet counts, modelability");
     auto files = std::make_shared<std::vector<std::string>>();
-    cmd->add_option("FILE", *files, "pcap or pcapng files")->required();
-    cmd->callback([files, &exit_code] {
+    auto as_json = std::make_shared<bool>(false);
+    cmd->add_option("FILE", *files, "pcap or pcapng files ('-': standard input)")->required();
+    cmd->add_flag("--json", *as_json, "One JSON object (schema in dgcctl(1))");
+    cmd->callback([files, as_json, &exit_code] {
+        nlohmann::json all = {{"schema", 1}, {"files", nlohmann::json::array()}};
         for (const auto& f : *files) {
-            auto cap = read_capture(f);
+            auto cap = read_capture(input_path(f));
             if (!cap.ok()) {
                 std::cerr << "dgcctl info: " << cap.status().message() << "\n";
+                all["files"].push_back({{"path", f}, {"error", cap.status().message()}});
                 exit_code = 1;
                 continue;
             }
-            print_info(std::cout, cap->info);
+            if (*as_json) all["files"].push_back(info_json(cap->info));
+            else print_info(std::cout, cap->info);
         }
+        if (*as_json) std::cout << all.dump(2) << "\n";
     });
 }}};
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <iomanip>
 #include <iostream>
@@ -33,6 +34,36 @@ std::string duration_text(const json& seconds) {
     return os.str();
 }
 
+std::string rate_text(double v) {
+    char out[32];
+    if (v >= 1e6) std::snprintf(out, sizeof out, "%.2fM", v / 1e6);
+    else if (v >= 1e4) std::snprintf(out, sizeof out, "%.1fK", v / 1e3);
+    else std::snprintf(out, sizeof out, v >= 10 ? "%.0f" : "%.1f", v);
+    return out;
+}
+
+std::string per_s(const json& rate, const char* window) { return rate_text(rate.is_object() ? rate.value(window, 0.0) : 0.0); }
+
+// What the workers have left, how fast traffic comes and goes, and when the backlog is done.
+void print_backlog(const json& b, std::ostream& os) {
+    os << "backlog:    " << b["packets"] << " packets in " << b["chunks"] << " chunks of " << b["traces"] << " traces";
+    if (b["keeping_up"].is_boolean() && !b["keeping_up"].get<bool>())
+        os << "; not keeping up: backlog grows by " << rate_text(b["growth_packets_per_s"].get<double>())
+           << " packets/s";
+    if (b["packets"].get<uint64_t>() > 0)
+        os << "; ETA " << (b["eta_s"].is_number() ? duration_text(b["eta_s"]) : std::string("unknown until a chunk is modelled"));
+    os << "\n";
+    if (b["ingest_packets_per_s"].is_object()) {
+        const json& in = b["ingest_packets_per_s"];
+        const json& model = b["modelling_packets_per_s"];
+        os << "rates:      ingest " << per_s(in, "1m") << " packets/s, "
+           << fs::human_bytes(uint64_t(b["ingest_bytes_per_s"].value("1m", 0.0))) << "/s (15 min: " << per_s(in, "15m")
+           << "); modelling " << per_s(model, "1m") << " packets/s (15 min: " << per_s(model, "15m") << ")\n";
+    }
+    if (b["raw_overdue_traces"].get<uint64_t>() > 0)
+        os << "raw kept:   " << b["raw_overdue_traces"] << " traces past their raw TTL wait for their models\n";
+}
+
 void print_text(const json& j, std::ostream& os) {
     const json& d = j["daemon"];
     os << "store:      " << j["store"].get<std::string>() << "\n";
@@ -49,6 +80,7 @@ void print_text(const json& j, std::ostream& os) {
        << " chunks modelled";
     if (q["eta_s"].is_number()) os << ", ETA " << duration_text(q["eta_s"]);
     os << ")\n";
+    print_backlog(j["backlog"], os);
     for (const auto& t : j["training"])
         os << "training:   " << t["path"].get<std::string>() << " chunk " << t["chunk"] << "/" << t["chunks"] << "  "
            << std::fixed << std::setprecision(0) << t["fraction"].get<double>() * 100 << "%  elapsed "

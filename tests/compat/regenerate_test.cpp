@@ -8,6 +8,7 @@
 
 #include <map>
 
+#include "fs/catalog.h"
 #include "trainer/chunk_upgrade.h"
 #include "trainer/dgc_container.h"
 
@@ -206,6 +207,80 @@ TEST(Regenerate, V5StoreUpgradesOfflineThenMountsAndScrubsClean) {
     v.stop();
     Ran scrub_after = run(dgcctl() + " scrub " + S);
     EXPECT_EQ(scrub_after.exit_code, 0) << scrub_after.output;
+}
+
+// A store written since format 5 keeps raw data until policy expires it, so a v5 model may
+// sit beside its raw records. No build writes v5 any more: this one puts the v5 fixture's
+// dns model (a keyframe, trace 1 chunk 0 there too) over a fresh store's model of the same
+// capture, with its rows, then upgrades from the raw records.
+Status plant_v5_model(const fsys::path& store, const fsys::path& fixture_copy) {
+    auto old = Catalog::open((fixture_copy / "catalog").string(), true);
+    if (!old) return old.status();
+    auto blob = (*old)->model_blob(1, 0);
+    if (!blob) return blob.status();
+    std::vector<ChunkRow> old_rows;
+    if (auto st = (*old)->env().read([&](Txn& x) { old_rows = get_chunks(x, 1); }); !st) return st;
+    if (old_rows.size() != 1) return Status::invalid("fixture trace 1 has " + std::to_string(old_rows.size()) + " chunks");
+    auto cat = Catalog::open((store / "catalog").string(), false);
+    if (!cat) return cat.status();
+    bool fits = false;
+    auto st = (*cat)->env().write([&](Txn& x) {
+        auto t = get_trace(x, 1);
+        auto rows = get_chunks(x, 1);
+        fits = t && rows.size() == 1 && rows[0].parent_id.empty();
+        if (!fits) return;
+        ChunkRow r = rows[0];
+        r.packets = old_rows[0].packets;
+        r.synth_bytes = old_rows[0].synth_bytes;
+        r.model_bytes = blob->size();
+        x.put(db::kModels, chunk_key(1, 0), *blob);
+        x.put(db::kLibrary, "t1c0", *blob);
+        x.put(db::kChunks, chunk_key(1, 0), encode(r));
+        t->model_bytes = r.model_bytes;
+        t->synth_size = 24 + r.synth_bytes;
+        put_trace(x, *t);
+    });
+    if (st && !fits) return Status::invalid("the fresh store's trace 1 is not one keyframe chunk");
+    return st;
+}
+
+TEST(Regenerate, V5ModelBesideItsRawRetrainsFromTheRawRecords) {
+    MountedVolume v("", "regenerate-raw");
+    const fsys::path fixture_copy = v.store().parent_path() / "fixture-store";
+    fsys::copy(kFixture / "store", fixture_copy, fsys::copy_options::recursive);
+    for (const auto& e : fsys::recursive_directory_iterator(fixture_copy))
+        fsys::permissions(e.path(), fsys::perms::owner_write, fsys::perm_options::add);
+    v.start();
+    if (HasFatalFailure()) return;
+    v.cp_in("dev/dnscap__dns.pcap", "dns.pcap");
+    ASSERT_TRUE(v.wait_archived("dns.pcap")) << v.daemon_log();
+    v.stop();
+    auto planted = plant_v5_model(v.store(), fixture_copy);
+    ASSERT_TRUE(planted) << planted.message();
+    const std::string S = q(v.store());
+    Ran clean = run(dgcctl() + " scrub " + S);
+    ASSERT_EQ(clean.exit_code, 0) << "the planted v5 model left the store inconsistent:\n" << clean.output;
+
+    v.start();
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(v.wait_archived("dns.pcap", 30)) << v.daemon_log();
+    const std::string v5 = slurp(v.archive() / "dns.pcap");
+    v.stop();
+    Ran up = run(dgcctl() + " regenerate --upgrade --store " + S + " dns.pcap");
+    ASSERT_EQ(up.exit_code, 0) << up.output;
+    EXPECT_EQ(count(up.output, ": format 5 -> " + std::to_string(trainer::writer_format())), 1u) << up.output;
+    EXPECT_NE(up.output.find("new regeneration against the raw records: 17-mean 0."), std::string::npos) << up.output;
+    Ran scrub = run(dgcctl() + " scrub " + S);
+    EXPECT_EQ(scrub.exit_code, 0) << scrub.output;
+
+    v.start();
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(v.wait_archived("dns.pcap", 30)) << v.daemon_log();
+    const std::string now = slurp(v.archive() / "dns.pcap");
+    EXPECT_GT(now.size(), 24u);
+    EXPECT_NE(now, v5) << "archive/ still reads the format-5 regeneration";
+    EXPECT_EQ(slurp(v.retention() / "dns.pcap"), slurp(data_path("dev/dnscap__dns.pcap"))) << "raw must stay as it was";
+    v.stop();
 }
 
 }  // namespace

@@ -159,7 +159,11 @@ public:
     ScrubReport run() {
         report_.store = layout_.root;
         check_library();
-        for (const auto& [id, t] : s_.traces) check_trace(t);
+        size_t done = 0;
+        for (const auto& [id, t] : s_.traces) {
+            if (opts_.progress) opts_.progress(done++, s_.traces.size(), t.path);
+            check_trace(t);
+        }
         check_orphan_rows();
         check_raw_dir();
         check_jobs_and_counters();

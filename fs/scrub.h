@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,8 @@ struct ScrubOptions {
     bool repair = false;      // the caller makes sure no daemon runs (dgcctl holds the store lock)
     bool regenerate = true;   // synthesize every fully modelled trace (the slow part)
     bool daemon_live = false; // raw files without a trace may be ingests in progress: notes, not damage
+    // Hears of each trace before it is checked: (index 0.., traces, its path). May be empty.
+    std::function<void(size_t, size_t, const std::string&)> progress;
 };
 
 Result<ScrubReport> scrub_store(const StoreLayout& layout, const ScrubOptions& opts);

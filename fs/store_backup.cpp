@@ -190,7 +190,7 @@ void empty_target(const std::string& dir) {
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) std::filesystem::remove_all(e.path(), ec);
 }
 
-Result<BackupReport> backup_once(const StoreLayout& src, const StoreLayout& dst) {
+Result<BackupReport> backup_once(const StoreLayout& src, const StoreLayout& dst, const BackupProgress& progress) {
     for (const auto& d : {dst.catalog_dir(), dst.raw_dir(), dst.staging_dir()})
         if (auto st = make_dir(d); !st) return st;
     Pinned pinned;
@@ -203,7 +203,12 @@ Result<BackupReport> backup_once(const StoreLayout& src, const StoreLayout& dst)
     BackupReport rep;
     rep.traces = need->traces;
     rep.catalog_bytes = std::filesystem::file_size(dst.catalog_dir() + "/data.mdb");
+    const uint64_t files = need->raw.size() + need->staging.size();
+    auto copied = [&] {
+        if (progress) progress(rep.raw_files + rep.staging_files, files);
+    };
     for (const auto& [id, stored] : need->raw) {
+        copied();
         auto n = copy_file(src.raw_path(id), pinned, dst.raw_path(id));
         if (!n) return n.status();
         if (*n != stored)
@@ -213,6 +218,7 @@ Result<BackupReport> backup_once(const StoreLayout& src, const StoreLayout& dst)
         ++rep.raw_files;
     }
     for (uint64_t id : need->staging) {
+        copied();
         auto n = copy_file(src.staging_path(id), pinned, dst.staging_path(id));
         if (!n) return n.status();
         rep.file_bytes += *n;
@@ -225,7 +231,7 @@ Result<BackupReport> backup_once(const StoreLayout& src, const StoreLayout& dst)
 
 }  // namespace
 
-Result<BackupReport> backup_store(const std::string& store, const std::string& dir) {
+Result<BackupReport> backup_store(const std::string& store, const std::string& dir, const BackupProgress& progress) {
     const StoreLayout src{store}, dst{dir};
     if (!std::filesystem::exists(src.catalog_dir() + "/data.mdb"))
         return Status::not_found(store + ": not a store (no catalog/data.mdb)");
@@ -233,7 +239,7 @@ Result<BackupReport> backup_store(const std::string& store, const std::string& d
     raise_fd_limit();
     Status last;
     for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-        auto rep = backup_once(src, dst);
+        auto rep = backup_once(src, dst, progress);
         if (rep) {
             rep->attempts = attempt;
             if (auto parent = std::filesystem::absolute(dir).parent_path(); !parent.empty()) (void)fsync_path(parent);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "codec/status.h"
@@ -28,7 +29,10 @@ struct BackupReport {
     int attempts = 0;
 };
 
+// Hears of the files copied so far against those the snapshot names (raw and staging).
+using BackupProgress = std::function<void(uint64_t files_done, uint64_t files)>;
+
 // DIR must not exist or be an empty directory. Everything written is fsynced.
-Result<BackupReport> backup_store(const std::string& store, const std::string& dir);
+Result<BackupReport> backup_store(const std::string& store, const std::string& dir, const BackupProgress& progress = {});
 
 }  // namespace dgc::fs

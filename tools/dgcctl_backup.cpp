@@ -6,6 +6,7 @@
 #include <string>
 
 #include "command_registry.h"
+#include "progress.h"
 #include "fs/store_backup.h"
 #include "fs/store_report.h"
 
@@ -19,7 +20,11 @@ int run_backup(const std::string& target, const std::string& dir) {
         return 1;
     }
     const auto t0 = std::chrono::steady_clock::now();
-    auto rep = fs::backup_store(*store, dir);
+    Progress shown("backup");
+    auto rep = fs::backup_store(*store, dir, [&](uint64_t done, uint64_t files) {
+        shown.update(files ? double(done) / files : 0, "file " + std::to_string(done + 1) + "/" + std::to_string(files));
+    });
+    shown.finish();
     if (!rep) {
         std::cerr << "dgcctl backup: " << rep.status().message() << "\n";
         return 1;

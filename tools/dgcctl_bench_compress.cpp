@@ -25,6 +25,7 @@
 #include "codec/fidelity/semantics.h"
 #include "codec/flows.h"
 #include "command_registry.h"
+#include "progress.h"
 #include "trainer/naive_reference.h"
 #include "trainer/pipeline_policy.h"
 #include "trainer/trace_codec.h"
@@ -141,8 +142,14 @@ Result<TraceResult> bench_one(const std::string& path, const trainer::ModelLibra
     auto bounds = trainer::plan_chunks(cap->records, opts.chunk_seconds, opts.chunk_packets);
     const int per_chunk = a.steps > 0 ? a.steps : trainer::default_train_steps(cap->records.size() / bounds.size());
     opts.train.steps = std::max(1, static_cast<int>(std::lround(budget_scale * per_chunk)));
-    auto f = trainer::compress_capture(*cap, base, opts, {});
+    // Training is most of a trace's time; the shares of the rest are rough.
+    Progress shown("bench-compress");
+    const std::string file = std::filesystem::path(path).filename().string();
+    trainer::CompressProgress progress;
+    progress.fraction = [&](double x) { shown.update(0.7 * x, file + ": training"); };
+    auto f = trainer::compress_capture(*cap, base, opts, progress);
     if (!f) return f.status();
+    shown.update(0.7, file + ": regenerating");
     const double g0 = now(), c0 = cpu_now();
     auto bytes = trainer::expand_dgc(*f, 0, f->chunks.size() - 1);
     const double gen_s = now() - g0, gen_cpu = cpu_now() - c0;
@@ -163,6 +170,7 @@ Result<TraceResult> bench_one(const std::string& path, const trainer::ModelLibra
     tr.sptp = 1000 * train / n;
     if (!full) return tr;
 
+    shown.update(0.75, file + ": floor, naive reference, semantics");
     auto fl = fidelity::floor(cap->records);
     std::vector<PacketRecord> naive;
     for (const auto& b : bounds) {
@@ -184,6 +192,7 @@ Result<TraceResult> bench_one(const std::string& path, const trainer::ModelLibra
     auto [ss, st] = syn_open(synth->records);
     const uint64_t xz = file_bytes_compressed(path, true), zs = file_bytes_compressed(path, false);
     std::string name = std::filesystem::path(path).stem().string();
+    shown.finish();
     std::printf("| %s | %zu | %zu | %s / %s | %s / %s | %s / %s | %d | %s / %s | %s | %s | %s | %s | %s | %.0f / %.0f | %llu | %s / %s | %s |\n",
                 name.c_str(), cap->records.size(), f->chunks.size(), f3(tr.fid).c_str(),
                 f3(fl.score.average.value_or(0)).c_str(), f3(tr.joint).c_str(),

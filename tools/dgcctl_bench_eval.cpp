@@ -9,6 +9,7 @@
 #include "codec/capture_reader.h"
 #include "codec/fidelity/fidelity.h"
 #include "command_registry.h"
+#include "progress.h"
 
 namespace dgc::tools {
 namespace {
@@ -47,7 +48,10 @@ int run_bench(const std::vector<std::string>& files) {
     uint64_t total_packets = 0;
     double total_eval = 0, total_with_floor = 0;
     std::printf("%-52s %9s %14s %18s\n", "trace", "packets", "eval pkt/s", "eval+floor pkt/s");
-    for (const auto& f : files) {
+    Progress shown("bench-eval");
+    for (size_t i = 0; i < files.size(); ++i) {
+        const std::string& f = files[i];
+        shown.update(double(i) / files.size(), f);
         auto cap = read_capture(f);
         if (!cap) {
             std::cerr << "dgcctl bench-eval: " << cap.status().message() << "\n";
@@ -60,6 +64,7 @@ int run_bench(const std::vector<std::string>& files) {
         const double t_eval = seconds_per_run([&] { sink += fidelity::evaluate(real, synth).score.average.value_or(0); });
         const double t_floor = seconds_per_run([&] { sink += fidelity::floor(real).score.average.value_or(0); });
         const std::string name = f.substr(f.find_last_of('/') + 1);
+        shown.finish();
         std::printf("%-52s %9zu %14.3g %18.3g\n", name.c_str(), real.size(), n / t_eval,
                     n / (t_eval + t_floor));
         if (sink < 0) std::printf("impossible\n");  // keeps the timed calls observable

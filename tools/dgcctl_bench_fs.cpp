@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "command_registry.h"
+#include "progress.h"
 
 namespace dgc::tools {
 namespace {
@@ -131,7 +132,10 @@ int run_bench(const std::string& pcap, uint64_t size_mb, int rounds, std::string
     // cp to ext4 uses copy_file_range (an in-kernel copy); cat shows what a read/write copy
     // through user space, the only kind a FUSE destination allows, costs on the same disk.
     std::vector<double> plain_s, fuse_s, cat_s;
+    // Phase 1 is about a third of the run; phase 2 waits for training and reads.
+    Progress shown("bench-fs");
     for (int r = 0; r < rounds; ++r) {
+        shown.update(0.3 * r / rounds, "cp round " + std::to_string(r + 1) + "/" + std::to_string(rounds));
         const std::string pdst = (root / "plain" / ("r" + std::to_string(r) + ".pcap")).string();
         const std::string fdst = (root / "mnt" / "retention" / ("r" + std::to_string(r) + ".pcap")).string();
         int rc1 = 0, rc2 = 0;
@@ -151,6 +155,7 @@ int run_bench(const std::string& pcap, uint64_t size_mb, int rounds, std::string
     std::sort(plain_s.begin(), plain_s.end());
     std::sort(fuse_s.begin(), fuse_s.end());
     std::sort(cat_s.begin(), cat_s.end());
+    shown.finish();
     const double cat_mbs = big_mb / cat_s[cat_s.size() / 2];
     const double plain_mbs = big_mb / plain_s[plain_s.size() / 2], fuse_mbs = big_mb / fuse_s[fuse_s.size() / 2];
     std::printf("bench-fs (%s, %.0f MiB large file, %d rounds, median)\n", pcap.c_str(), big_mb, rounds);
@@ -174,6 +179,7 @@ int run_bench(const std::string& pcap, uint64_t size_mb, int rounds, std::string
     long train_rss = 0;
     auto t0 = Clock::now();
     while (!fsys::exists(arch) && Clock::now() - t0 < std::chrono::minutes(10)) {
+        shown.update(-1, "waiting for the model of bench.pcap");
         train_rss = std::max(train_rss, rss_kib(d.pid));
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
@@ -183,6 +189,7 @@ int run_bench(const std::string& pcap, uint64_t size_mb, int rounds, std::string
         return 1;
     }
     const double train_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    shown.update(-1, "tcpdump -r archive/");
     const long packets = count_packets(arch.string());
     sh("echo 1 > /proc/sys/vm/drop_caches 2>/dev/null");
     const std::string tcpdump = "tcpdump -r '" + arch.string() + "' -w /dev/null 2>/dev/null";
@@ -192,6 +199,7 @@ int run_bench(const std::string& pcap, uint64_t size_mb, int rounds, std::string
     const long idle_rss_after = rss_kib(d.pid);
     d.stop();
     fsys::remove_all(root);
+    shown.finish();
 
     std::printf("  modelled %ld packets in %.1f s (1 s budget per chunk)\n", packets, train_s);
     std::printf("  tcpdump -r archive/, first read (generates)  %10.0f packets/s\n", double(packets) / cold);

@@ -12,6 +12,7 @@
 
 #include "codec/capture_reader.h"
 #include "command_registry.h"
+#include "progress.h"
 
 namespace dgc::tools {
 namespace {
@@ -55,7 +56,9 @@ int run(const std::vector<std::string>& args, int rounds) {
     std::vector<PacketRecord> records;
     double best = 1e300;
     uint64_t packets = 0;
+    Progress shown("bench-parse");
     for (int round = 0; round < rounds; ++round) {
+        shown.update(double(round) / rounds, "round " + std::to_string(round + 1) + "/" + std::to_string(rounds));
         // Copies are made before the clock starts: open_memory takes ownership.
         std::vector<std::string> copies;
         for (const auto& b : blobs) copies.push_back(b.second);
@@ -78,6 +81,7 @@ int run(const std::vector<std::string>& args, int rounds) {
         }
         best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
     }
+    shown.finish();
     std::printf("files: %zu, bytes: %llu, packets: %llu\n", files.size(), static_cast<unsigned long long>(bytes),
                 static_cast<unsigned long long>(packets));
     std::printf("file read: %.3f s (%.1f MB/s, excluded below)\n", read_s, bytes / 1e6 / std::max(read_s, 1e-9));

@@ -1,8 +1,6 @@
 // `dgcctl compress IN.pcap -o OUT.dgc [--base BASE.model] [--chunk-seconds S]
 // [--chunk-packets N] [--steps N] [--device auto|cpu|cuda] [--seed N]`:
 // one small model per chunk (a delta against the best-fitting library keyframe).
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -14,6 +12,7 @@
 #include "codec/log.h"
 #include "command_registry.h"
 #include "output_file.h"
+#include "progress.h"
 #include "trainer/model.h"
 #include "trainer/trace_codec.h"
 
@@ -28,14 +27,6 @@ struct CompressArgs {
     int steps = 0;
     uint64_t seed = 1;
 };
-
-void draw_bar(double x) {
-    const int width = 40;
-    int fill = static_cast<int>(x * width + 0.5);
-    std::fprintf(stderr, "\r[%s%s] %5.1f%%", std::string(fill, '#').c_str(), std::string(width - fill, ' ').c_str(),
-                 100 * x);
-    std::fflush(stderr);
-}
 
 int run_compress(const CompressArgs& a) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -65,19 +56,23 @@ int run_compress(const CompressArgs& a) {
     opts.train.device = a.device == "cuda" ? trainer::Device::kCuda
                         : a.device == "cpu" ? trainer::Device::kCpu
                                             : trainer::Device::kAuto;
-    const bool tty = isatty(fileno(stderr));
+    Progress shown("compress");
+    size_t chunks_done = 0, chunks = 0;
     trainer::CompressProgress progress;
-    if (tty) progress.fraction = draw_bar;
+    progress.fraction = [&](double x) {
+        shown.update(x, chunks ? "chunk " + std::to_string(chunks_done + 1) + "/" + std::to_string(chunks) : "");
+    };
     progress.chunk_done = [&](size_t i, size_t n, const trainer::ChunkModel& m) {
-        if (tty) draw_bar(double(i + 1) / n);
-        else
-            std::fprintf(stderr, "chunk %zu/%zu: %llu packets, %zu bytes (%s), fidelity %.3f, joint %.3f, %.2f s\n", i + 1,
-                         n, static_cast<unsigned long long>(m.packets), m.blob.size(),
-                         m.parent_id.empty() ? "keyframe" : ("delta vs " + m.parent_id).c_str(), m.fidelity, m.joint,
-                         m.train_seconds);
+        chunks_done = i + 1, chunks = n;
+        char line[256];
+        std::snprintf(line, sizeof line, "chunk %zu/%zu: %llu packets, %zu bytes (%s), fidelity %.3f, joint %.3f, %.2f s",
+                      i + 1, n, static_cast<unsigned long long>(m.packets), m.blob.size(),
+                      m.parent_id.empty() ? "keyframe" : ("delta vs " + m.parent_id).c_str(), m.fidelity, m.joint,
+                      m.train_seconds);
+        shown.note(line);
     };
     auto f = trainer::compress_capture(*cap, base, opts, progress);
-    if (tty) std::fprintf(stderr, "\n");
+    shown.finish();
     if (!f) {
         std::cerr << "dgcctl compress: " << f.status().message() << "\n";
         return 1;

@@ -21,6 +21,7 @@
 #include "codec/fidelity/semantics.h"
 #include "codec/log.h"
 #include "command_registry.h"
+#include "progress.h"
 
 namespace dgc::tools {
 namespace {
@@ -164,17 +165,21 @@ int run_eval(const EvalArgs& a) {
         }
         return 1;
     };
+    // Stages by their usual share of the time: the profiles and the semantics dominate.
+    Progress shown("eval");
     auto real = read_capture(real_path);
     if (!real) return input_failed(real.status());
     if (!real->info.warning.empty()) logger("fidelity")->warn("{}: {}", real_path, real->info.warning);
     std::optional<Capture> synth;
     if (!synth_path.empty()) {
+        shown.update(0.1, "reading " + synth_path);
         auto s = read_capture(synth_path);
         if (!s) return input_failed(s.status());
         if (!s->info.warning.empty()) logger("fidelity")->warn("{}: {}", synth_path, s->info.warning);
         synth = std::move(*s);
     }
 
+    shown.update(0.2, "floor of " + real_path);
     const fidelity::TraceProfile real_profile = fidelity::profile_trace(real->records);
     const fidelity::PacketCounts real_counts{real_profile.ip_packets, real_profile.nonip_packets};
     const fidelity::FlowHashSplit halves = fidelity::split_by_flow_hash(real->records);
@@ -188,10 +193,13 @@ int run_eval(const EvalArgs& a) {
     std::optional<FidelityReport> score;
     std::optional<SemanticSet> sem_score;
     if (synth) {
+        shown.update(0.6, "metrics of " + synth_path);
         synth_profile = fidelity::profile_trace(synth->records);
         score = fidelity::evaluate(real_profile, *synth_profile);
+        shown.update(0.8, "semantics of " + synth_path);
         sem_score = fidelity::semantics(real->records, synth->records);
     }
+    shown.finish();
     const SemanticSet* sem = sem_score ? &*sem_score : nullptr;
 
     std::optional<fidelity::EvalVerdict> verdict;

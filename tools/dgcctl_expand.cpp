@@ -7,6 +7,7 @@
 
 #include "command_registry.h"
 #include "output_file.h"
+#include "progress.h"
 #include "trainer/trace_codec.h"
 
 namespace dgc::tools {
@@ -27,7 +28,11 @@ int run_expand(const std::string& in, const std::string& out, const std::string&
         std::cerr << "dgcctl expand: " << in << ": " << range.status().message() << "\n";
         return 1;
     }
-    auto bytes = trainer::expand_dgc(*f, range->first, range->second);
+    Progress shown("expand");
+    auto bytes = trainer::expand_dgc(*f, range->first, range->second, [&](size_t done, size_t of) {
+        shown.update(double(done) / of, "chunk " + std::to_string(done) + "/" + std::to_string(of));
+    });
+    shown.finish();
     if (!bytes) {
         std::cerr << "dgcctl expand: " << in << ": " << bytes.status().message() << "\n";
         return 1;

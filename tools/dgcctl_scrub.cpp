@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command_registry.h"
+#include "progress.h"
 #include "fs/scrub.h"
 #include "fs/store_report.h"
 
@@ -141,7 +142,12 @@ const RegisterCommand kScrub{{33, [](CLI::App& app, int& exit_code) {
         opts.repair = *repair;
         opts.regenerate = !*no_regen;
         opts.daemon_live = live;
+        Progress shown("scrub");
+        opts.progress = [&](size_t i, size_t n, const std::string& path) {
+            shown.update(double(i) / n, "trace " + std::to_string(i + 1) + "/" + std::to_string(n) + " " + path);
+        };
         auto report = fs::scrub_store(layout, opts);
+        shown.finish();
         if (lock_fd >= 0) ::close(lock_fd);
         if (!report) {
             std::cerr << "dgcctl scrub: " << *store << ": " << report.status().message() << "\n";

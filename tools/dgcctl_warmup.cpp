@@ -1,6 +1,7 @@
 // `dgcctl warmup HIST.pcap... -o BASE.model [--steps N] [--seed N]`: offline warm-up,
 // one keyframe trained over historical traces that chunk models later fine-tune from.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -10,6 +11,7 @@
 #include "codec/capture_reader.h"
 #include "command_registry.h"
 #include "output_file.h"
+#include "progress.h"
 #include "trainer/chunk_tokens.h"
 #include "trainer/model.h"
 #include "trainer/model_blob.h"
@@ -53,7 +55,12 @@ int run_warmup(const std::vector<std::string>& inputs, const std::string& out, i
     fo.seed = seed;
     fo.steps = steps > 0 ? steps : trainer::default_warmup_steps(packets);
     fo.cuda = trainer::cuda_available();
+    Progress shown("warmup");
+    fo.progress = [&](double x) {
+        shown.update(x, "step " + std::to_string(std::lround(x * fo.steps)) + "/" + std::to_string(fo.steps));
+    };
     auto fit = trainer::fit_keyframe(ptrs, fo);
+    shown.finish();
     trainer::ModelBlob blob;
     blob.kind = trainer::BlobKind::kKeyframe;
     blob.seed = seed;

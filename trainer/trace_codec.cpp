@@ -57,7 +57,8 @@ Result<DgcFile> compress_capture(const Capture& cap, const ModelLibrary& base, c
     return f;
 }
 
-Result<std::string> expand_dgc(const DgcFile& f, size_t first, size_t last) {
+Result<std::string> expand_dgc(const DgcFile& f, size_t first, size_t last,
+                               const std::function<void(size_t, size_t)>& chunk_done) {
     ModelLibrary lib = f.library();
     std::string out = pcap_file_header(f.format);
     for (size_t i = first; i <= last && i < f.chunks.size(); ++i) {
@@ -69,6 +70,7 @@ Result<std::string> expand_dgc(const DgcFile& f, size_t first, size_t last) {
             return Status::internal("chunk " + std::to_string(i) + ": regenerated " + std::to_string(out.size() - before) +
                                     " bytes, recorded " + std::to_string(f.chunks[i].model.synth_bytes) +
                                     " (different build or machine?)");
+        if (chunk_done) chunk_done(i - first + 1, std::min(last, f.chunks.size() - 1) - first + 1);
     }
     return out;
 }

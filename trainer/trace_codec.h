@@ -36,8 +36,10 @@ Result<PcapFormat> output_format(const CaptureInfo& info);
 Result<DgcFile> compress_capture(const Capture& cap, const ModelLibrary& base, const CompressOptions& opts,
                                  const CompressProgress& progress);
 
-// Chunks [first, last] (inclusive) regenerated into one pcap (file header included).
-Result<std::string> expand_dgc(const DgcFile& f, size_t first, size_t last);
+// Chunks [first, last] (inclusive) regenerated into one pcap (file header included);
+// `chunk_done` (may be empty) hears of each chunk as it is regenerated: (done, of).
+Result<std::string> expand_dgc(const DgcFile& f, size_t first, size_t last,
+                               const std::function<void(size_t, size_t)>& chunk_done = {});
 
 // Reads a base model file written by `dgcctl warmup` into a library under "base:<stem>".
 Status load_base_model(const std::string& path, ModelLibrary& lib, std::vector<std::pair<std::string, std::string>>* keep);

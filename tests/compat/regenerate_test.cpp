@@ -179,6 +179,19 @@ TEST(Regenerate, V5StoreUpgradesOfflineThenMountsAndScrubsClean) {
     EXPECT_NE(rest.output.find("1 upgraded"), std::string::npos) << rest.output;
     Ran scrub = run(dgcctl() + " scrub " + S);
     EXPECT_EQ(scrub.exit_code, 0) << scrub.output;
+    // The same steps on a second copy give the same models (compared as exported .dgc files).
+    const fsys::path twin = v.store().parent_path() / "twin";
+    fsys::copy(kFixture / "store", twin, fsys::copy_options::recursive);
+    for (const auto& e : fsys::recursive_directory_iterator(twin))
+        fsys::permissions(e.path(), fsys::perms::owner_write, fsys::perm_options::add);
+    EXPECT_EQ(run(dgcctl() + " regenerate --upgrade --store " + q(twin) + " nDPI__netflix.pcap").exit_code, 0);
+    EXPECT_EQ(run(dgcctl() + " regenerate --upgrade --store " + q(twin)).exit_code, 0);
+    for (const auto& t : traces) {
+        const fsys::path a = twin.parent_path() / "a.dgc", b = twin.parent_path() / "b.dgc";
+        ASSERT_EQ(run(dgcctl() + " export " + S + " " + t + " -o " + q(a)).exit_code, 0);
+        ASSERT_EQ(run(dgcctl() + " export " + q(twin) + " " + t + " -o " + q(b)).exit_code, 0);
+        EXPECT_EQ(slurp(a), slurp(b)) << t << ": two upgrades of the same store differ";
+    }
     Ran noop = run(dgcctl() + " regenerate --upgrade --store " + S);
     EXPECT_EQ(noop.exit_code, 0) << noop.output;
     EXPECT_NE(noop.output.find("2 traces, 0 with models older than format " + now_format), std::string::npos) << noop.output;

@@ -21,6 +21,7 @@
 #include "codec/fidelity/semantics.h"
 #include "codec/log.h"
 #include "command_registry.h"
+#include "output_file.h"
 #include "progress.h"
 
 namespace dgc::tools {
@@ -144,6 +145,10 @@ int run_eval(const EvalArgs& a) {
     const std::string& real_path = a.real;
     const std::string& synth_path = a.synth;
     const std::string& report = a.report;
+    if (is_stdio(real_path) && is_stdio(synth_path)) {
+        std::cerr << "dgcctl eval: only one of REAL and SYNTH can be '-' (standard input)\n";
+        return kExitUsage;
+    }
     // Opened before the work so that an unwritable report fails at once.
     std::ofstream out;
     if (!report.empty()) {
@@ -167,13 +172,13 @@ int run_eval(const EvalArgs& a) {
     };
     // Stages by their usual share of the time: the profiles and the semantics dominate.
     Progress shown("eval");
-    auto real = read_capture(real_path);
+    auto real = read_capture(input_path(real_path));
     if (!real) return input_failed(real.status());
     if (!real->info.warning.empty()) logger("fidelity")->warn("{}: {}", real_path, real->info.warning);
     std::optional<Capture> synth;
     if (!synth_path.empty()) {
         shown.update(0.1, "reading " + synth_path);
-        auto s = read_capture(synth_path);
+        auto s = read_capture(input_path(synth_path));
         if (!s) return input_failed(s.status());
         if (!s->info.warning.empty()) logger("fidelity")->warn("{}: {}", synth_path, s->info.warning);
         synth = std::move(*s);
@@ -260,8 +265,11 @@ int run_eval(const EvalArgs& a) {
 const RegisterCommand kEval{{40, [](CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("eval", "Fidelity of SYNTH against REAL (17 metrics, joint, semantics, floor); REAL alone: its floor");
     auto a = std::make_shared<EvalArgs>();
-    cmd->add_option("REAL", a->real, "the real capture")->required()->check(CLI::ExistingFile);
-    cmd->add_option("SYNTH", a->synth, "the synthetic capture")->check(CLI::ExistingFile);
+    cmd->add_option("REAL", a->real, "the real capture ('-': standard input)")
+        ->required()
+        ->check(CLI::ExistingFile | CLI::IsMember({"-"}));
+    cmd->add_option("SYNTH", a->synth, "the synthetic capture ('-': standard input)")
+        ->check(CLI::ExistingFile | CLI::IsMember({"-"}));
     cmd->add_flag("--json", a->json, "print one JSON object instead of the table");
     cmd->add_option("--report", a->report, "also write a self-contained HTML report to this file");
     cmd->add_option("--model", a->model, "the .dgc or model file SYNTH was expanded from: its size goes in the report")

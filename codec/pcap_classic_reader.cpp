@@ -90,11 +90,11 @@ private:
                    " at byte " + std::to_string(pos) + "): caplen " + std::to_string(h.caplen) + " but only " +
                    std::to_string(left - layout_.header_bytes) + " bytes left";
         }
-        const std::string odd = implausible_header(h, layout_, prev_ns_);
-        if (odd.empty() ||
+        if (header_fault(h, layout_, prev_ns_) == HeaderFault::kNone ||
             chain_holds(chain_at(src_.data, src_.size, pos, layout_, kResyncChain, false), kResyncChain))
             return {};
-        return where + odd + " and the records after it do not chain (corrupt record header)";
+        return where + implausible_header(h, layout_, prev_ns_) +
+               " and the records after it do not chain (corrupt record header)";
     }
 
     void note_resync(const std::string& damage, size_t from) {

@@ -14,24 +14,36 @@ int64_t record_time_ns(const PcapRecordHeader& h, const PcapRecordLayout& l) {
     return pcap_ts_to_ns(h.sec, h.frac, l.nanosecond);
 }
 
-std::string implausible_header(const PcapRecordHeader& h, const PcapRecordLayout& l,
-                               std::optional<int64_t> prev_ns) {
-    if (h.caplen > l.max_caplen)
-        return "caplen " + std::to_string(h.caplen) + " exceeds the maximum " + std::to_string(l.max_caplen);
-    if (l.snaplen != 0 && h.caplen > l.snaplen)
-        return "caplen " + std::to_string(h.caplen) + " exceeds the snaplen " + std::to_string(l.snaplen);
-    if (h.caplen > h.wirelen)
-        return "caplen " + std::to_string(h.caplen) + " exceeds the length on the wire " + std::to_string(h.wirelen);
-    if (h.wirelen == 0) return "empty record (length 0)";
-    if (h.wirelen > kMaxWirelen)
-        return "length on the wire " + std::to_string(h.wirelen) + " exceeds " + std::to_string(kMaxWirelen);
-    const uint32_t ticks = l.nanosecond ? 1'000'000'000u : 1'000'000u;
-    if (h.frac >= ticks)
-        return "fraction of a second " + std::to_string(h.frac) + " is not below " + std::to_string(ticks);
+HeaderFault header_fault(const PcapRecordHeader& h, const PcapRecordLayout& l, std::optional<int64_t> prev_ns) {
+    if (h.caplen > l.max_caplen) return HeaderFault::kCaplenOverMax;
+    if (l.snaplen != 0 && h.caplen > l.snaplen) return HeaderFault::kCaplenOverSnaplen;
+    if (h.caplen > h.wirelen) return HeaderFault::kCaplenOverWirelen;
+    if (h.wirelen == 0) return HeaderFault::kEmpty;
+    if (h.wirelen > kMaxWirelen) return HeaderFault::kWirelenOverMax;
+    if (h.frac >= (l.nanosecond ? 1'000'000'000u : 1'000'000u)) return HeaderFault::kFraction;
     if (prev_ns) {
         const int64_t t = record_time_ns(h, l);
-        const int64_t gap = t > *prev_ns ? t - *prev_ns : *prev_ns - t;
-        if (gap > kMaxRecordGapNs)
+        if ((t > *prev_ns ? t - *prev_ns : *prev_ns - t) > kMaxRecordGapNs) return HeaderFault::kTimeJump;
+    }
+    return HeaderFault::kNone;
+}
+
+std::string implausible_header(const PcapRecordHeader& h, const PcapRecordLayout& l,
+                               std::optional<int64_t> prev_ns) {
+    const std::string caplen = "caplen " + std::to_string(h.caplen);
+    switch (header_fault(h, l, prev_ns)) {
+        case HeaderFault::kNone: return {};
+        case HeaderFault::kCaplenOverMax: return caplen + " exceeds the maximum " + std::to_string(l.max_caplen);
+        case HeaderFault::kCaplenOverSnaplen: return caplen + " exceeds the snaplen " + std::to_string(l.snaplen);
+        case HeaderFault::kCaplenOverWirelen:
+            return caplen + " exceeds the length on the wire " + std::to_string(h.wirelen);
+        case HeaderFault::kEmpty: return "empty record (length 0)";
+        case HeaderFault::kWirelenOverMax:
+            return "length on the wire " + std::to_string(h.wirelen) + " exceeds " + std::to_string(kMaxWirelen);
+        case HeaderFault::kFraction:
+            return "fraction of a second " + std::to_string(h.frac) + " is not below " +
+                   (l.nanosecond ? "1000000000" : "1000000");
+        case HeaderFault::kTimeJump:
             return "timestamp " + std::to_string(h.sec) + " s is more than a day from the record before it";
     }
     return {};
@@ -43,7 +55,7 @@ RecordChain chain_at(const uint8_t* data, size_t size, size_t pos, const PcapRec
     std::optional<int64_t> prev;
     while (c.records < want && pos <= size && size - pos >= l.header_bytes) {
         const PcapRecordHeader h = load_record_header(data + pos, l);
-        if (strict ? !implausible_header(h, l, prev).empty() : unreadable_header(h, l) || zero_header(h)) break;
+        if (strict ? header_fault(h, l, prev) != HeaderFault::kNone : unreadable_header(h, l) || zero_header(h)) break;
         if (size - pos - l.header_bytes < h.caplen) break;
         pos += l.header_bytes + h.caplen;
         prev = record_time_ns(h, l);

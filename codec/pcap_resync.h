@@ -39,6 +39,20 @@ PcapRecordHeader load_record_header(const uint8_t* p, const PcapRecordLayout& l)
 
 int64_t record_time_ns(const PcapRecordHeader& h, const PcapRecordLayout& l);
 
+// What is wrong with a record header, first fault first. The scan past damage asks this
+// at every byte offset, so it builds no strings.
+enum class HeaderFault {
+    kNone,
+    kCaplenOverMax,
+    kCaplenOverSnaplen,
+    kCaplenOverWirelen,
+    kEmpty,
+    kWirelenOverMax,
+    kFraction,
+    kTimeJump,
+};
+HeaderFault header_fault(const PcapRecordHeader& h, const PcapRecordLayout& l, std::optional<int64_t> prev_ns);
+
 // Why `h` does not look like a record header ("" when it does). `prev_ns` is the time of
 // the record before it, when there is one.
 std::string implausible_header(const PcapRecordHeader& h, const PcapRecordLayout& l,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "codec/capture_reader.h"
@@ -158,55 +159,61 @@ private:
         return std::any_of(u_.changes.begin(), u_.changes.end(), [&](const auto& c) { return c.index == chunk; });
     }
 
+    // The records chunk i is retrained on: its range of the raw records while raw is kept,
+    // else what its old model regenerates.
+    Result<std::vector<PacketRecord>> source_of(uint32_t i, const std::string& name) {
+        if (!t_.raw_present) {
+            auto g = trainer::generate_chunk(fmt_, s_.blobs[i], old_library_);
+            if (!g) return in_context(g.status(), name);
+            return g;
+        }
+        if (!raw_) {
+            auto r = raw_records(catalog_, layout_, t_);
+            if (!r) return r.status();
+            raw_ = std::move(*r);
+        }
+        const ChunkRow& row = s_.rows[i];
+        if (row.first + row.count > raw_->size())
+            return Status::corrupt(name + ": ends past the " + std::to_string(raw_->size()) + " records of its raw segment");
+        return std::vector<PacketRecord>(raw_->begin() + long(row.first), raw_->begin() + long(row.first + row.count));
+    }
+
+    // A new keyframe of chunk i takes the library id t<trace>c<i>; false, and the trace is
+    // refused, where another chunk still decodes against the model under that id.
+    bool take_keyframe_id(uint32_t i, const std::string& blob) {
+        const std::string id = keyframe_id(t_.id, i);
+        if (library_.find(id)) {
+            if (Refs r = users(id); !r.empty()) {
+                u_.left_as_is = "chunk " + std::to_string(i) + " retrains as a keyframe, which must take library id " + id +
+                                ", but " + describe(r) + " decode against the model stored there; replacing it would "
+                                "change what they regenerate";
+                u_.refused = true;
+                return false;
+            }
+        }
+        library_.add(id, blob);
+        u_.library_added.push_back(id);
+        return true;
+    }
+
     Status retrain() {
         auto lib = catalog_.library();
         if (!lib) return lib.status();
         for (auto& [id, blob] : *lib) library_.add(id, std::move(blob));
-        const trainer::ModelLibrary old_library = library_;
-        PcapFormat fmt;
-        fmt.linktype = t_.out_linktype;
-        fmt.nanosecond = t_.nanosecond;
-        std::vector<PacketRecord> raw;
-        if (t_.raw_present) {
-            auto r = raw_records(catalog_, layout_, t_);
-            if (!r) return r.status();
-            raw = std::move(*r);
-        }
+        old_library_ = library_;
+        fmt_.linktype = t_.out_linktype;
+        fmt_.nanosecond = t_.nanosecond;
         for (auto& change : u_.changes) {
             const uint32_t i = static_cast<uint32_t>(change.index);
-            const ChunkRow& row = s_.rows[i];
             const std::string name = t_.path + " chunk " + std::to_string(i);
-            std::vector<PacketRecord> regenerated;
-            std::span<const PacketRecord> source;
-            if (t_.raw_present) {
-                if (row.first + row.count > raw.size())
-                    return Status::corrupt(name + ": ends past the " + std::to_string(raw.size()) + " records of its raw segment");
-                source = std::span<const PacketRecord>(raw.data() + row.first, row.count);
-            } else {
-                auto g = trainer::generate_chunk(fmt, s_.blobs[i], old_library);
-                if (!g) return in_context(g.status(), name);
-                regenerated = std::move(*g);
-                source = regenerated;
-            }
-            if (source.empty()) return Status::invalid(name + ": no records to train on");
+            auto source = source_of(i, name);
+            if (!source) return source.status();
+            if (source->empty()) return Status::invalid(name + ": no records to train on");
             auto seed = trainer::blob_seed(s_.blobs[i], name);
             if (!seed) return seed.status();
-            auto m = trainer::retrain_chunk(fmt, source, library_, *seed, opts_.train.steps, opts_.train.device, change);
+            auto m = trainer::retrain_chunk(fmt_, *source, library_, *seed, opts_.train.steps, opts_.train.device, change);
             if (!m) return in_context(m.status(), name);
-            if (m->parent_id.empty()) {
-                const std::string id = keyframe_id(t_.id, i);
-                if (library_.find(id)) {
-                    if (Refs r = users(id); !r.empty()) {
-                        u_.left_as_is = "chunk " + std::to_string(i) + " retrains as a keyframe, which must take library id " + id +
-                                        ", but " + describe(r) + " decode against the model stored there; replacing it "
-                                        "would change what they regenerate";
-                        u_.refused = true;
-                        return Status::ok();
-                    }
-                }
-                library_.add(id, m->blob);
-                u_.library_added.push_back(id);
-            }
+            if (m->parent_id.empty() && !take_keyframe_id(i, m->blob)) return Status::ok();
             new_models_.emplace(i, std::move(*m));
         }
         // An old keyframe of this trace stays while anything names it.
@@ -262,7 +269,10 @@ private:
     const TraceRow t_;
     TraceUpgrade u_;
     StoredTrace s_;
-    trainer::ModelLibrary library_;
+    PcapFormat fmt_;
+    trainer::ModelLibrary library_;      // parent candidates, with this trace's new keyframes
+    trainer::ModelLibrary old_library_;  // as the store holds it: what the old models decode against
+    std::optional<std::vector<PacketRecord>> raw_;
     std::map<uint32_t, trainer::ChunkModel> new_models_;
 };
 

@@ -104,7 +104,10 @@ int run_mount(const MountOptions& opts) {
     (*vol)->shutdown();
     vol->reset();
     fuse_destroy(f);
-    return rc == 0 ? 0 : 1;
+    // libfuse's loop returns the number of the signal that ended it. SIGTERM and SIGINT are
+    // how a service manager or an operator stops the daemon, and the shutdown above is the
+    // clean one, so they exit 0 (systemd would otherwise mark every `systemctl stop` failed).
+    return rc == 0 || rc == SIGTERM || rc == SIGINT ? 0 : 1;
 }
 
 }  // namespace dgc::fs

@@ -45,8 +45,8 @@ public:
 
     Result<bool> next(PacketRecord& out) override {
         while (pos_ < src_.size) {
-            const std::string damage = damage_at(pos_);
-            if (damage.empty()) {
+            const Damage d = damage_at(pos_);
+            if (d == Damage::kNone) {
                 const PcapRecordHeader h = load_record_header(src_.data + pos_, layout_);
                 const uint8_t* frame = src_.data + pos_ + layout_.header_bytes;
                 pos_ += layout_.header_bytes + h.caplen;
@@ -56,6 +56,7 @@ public:
             }
             // Past damage, records resume where headers chain again (pcapfix's rule); the
             // bytes between are skipped and reported, never dropped silently.
+            const std::string damage = describe(d, pos_);
             const size_t from = pos_;
             const auto resume = find_resync(src_.data, src_.size, pos_ + 1, layout_);
             pos_ = resume.value_or(src_.size);
@@ -67,32 +68,44 @@ public:
     }
 
 private:
-    // Why the record at `pos` is not read ("" when it is). A header that is merely odd
-    // (a clock jump, caplen above the snaplen) is read when the records after it chain,
-    // so every file read whole before resynchronisation existed reads the same now,
-    // except for all-zero record headers, which are taken for a zero-filled block.
-    std::string damage_at(size_t pos) const {
+    enum class Damage { kNone, kHeaderCut, kUnreadable, kPastEnd, kNoChain };
+
+    // Whether the record at `pos` is read, without building a string (it runs per record).
+    // A header that is merely odd (a clock jump, caplen above the snaplen) is read when the
+    // records after it chain, so every file read whole before resynchronisation existed
+    // reads the same now, except for all-zero record headers, taken for a zero-filled block.
+    Damage damage_at(size_t pos) const {
+        const size_t left = src_.size - pos;
+        if (left < layout_.header_bytes) return Damage::kHeaderCut;
+        const PcapRecordHeader h = load_record_header(src_.data + pos, layout_);
+        if (unreadable_header(h, layout_)) return Damage::kUnreadable;
+        if (left - layout_.header_bytes < h.caplen) return Damage::kPastEnd;
+        if (header_fault(h, layout_, prev_ns_) == HeaderFault::kNone ||
+            chain_holds(chain_at(src_.data, src_.size, pos, layout_, kResyncChain, false), kResyncChain))
+            return Damage::kNone;
+        return Damage::kNoChain;
+    }
+
+    // The message for damage_at(pos) != kNone: file, record, byte offset and reason.
+    std::string describe(Damage d, size_t pos) const {
         const size_t left = src_.size - pos;
         const std::string index = std::to_string(info_.packets);
-        const std::string where = src_.name + ": record " + index + " at byte " + std::to_string(pos) + ": ";
-        if (left < layout_.header_bytes) {
+        if (d == Damage::kHeaderCut) {
             return src_.name + ": file ends mid-record at byte " + std::to_string(pos) + " (record " + index +
                    "): record header has " + std::to_string(left) + " of " +
                    std::to_string(layout_.header_bytes) + " bytes";
         }
         const PcapRecordHeader h = load_record_header(src_.data + pos, layout_);
-        if (unreadable_header(h, layout_)) {
-            return where + "caplen " + std::to_string(h.caplen) + " exceeds the maximum " +
-                   std::to_string(layout_.max_caplen) + " (corrupt record header)";
-        }
-        if (left - layout_.header_bytes < h.caplen) {
+        if (d == Damage::kPastEnd) {
             return src_.name + ": file ends mid-record at byte " + std::to_string(src_.size) + " (record " + index +
                    " at byte " + std::to_string(pos) + "): caplen " + std::to_string(h.caplen) + " but only " +
                    std::to_string(left - layout_.header_bytes) + " bytes left";
         }
-        if (header_fault(h, layout_, prev_ns_) == HeaderFault::kNone ||
-            chain_holds(chain_at(src_.data, src_.size, pos, layout_, kResyncChain, false), kResyncChain))
-            return {};
+        const std::string where = src_.name + ": record " + index + " at byte " + std::to_string(pos) + ": ";
+        if (d == Damage::kUnreadable) {
+            return where + "caplen " + std::to_string(h.caplen) + " exceeds the maximum " +
+                   std::to_string(layout_.max_caplen) + " (corrupt record header)";
+        }
         return where + implausible_header(h, layout_, prev_ns_) +
                " and the records after it do not chain (corrupt record header)";
     }

@@ -122,6 +122,13 @@ TEST(Regenerate, V5DgcUpgradesToTheCurrentFormatOnceAndTheSameWayTwice) {
     if (!HasFailure()) fsys::remove_all(dir);
 }
 
+// A writable copy of the fixture's store in `dst` (which may exist, empty); the fixture stays as it is.
+void copy_fixture_store(const fsys::path& dst) {
+    fsys::copy(kFixture / "store", dst, fsys::copy_options::recursive | fsys::copy_options::overwrite_existing);
+    for (const auto& e : fsys::recursive_directory_iterator(dst))
+        fsys::permissions(e.path(), fsys::perms::owner_write, fsys::perm_options::add);
+}
+
 std::map<std::string, std::string> store_files(const fsys::path& store) {
     std::map<std::string, std::string> out;
     for (const auto& e : fsys::recursive_directory_iterator(store))
@@ -133,9 +140,7 @@ std::map<std::string, std::string> store_files(const fsys::path& store) {
 TEST(Regenerate, V5StoreUpgradesOfflineThenMountsAndScrubsClean) {
     const std::vector<std::string> traces = {"nDPI__netflix.pcap", "site-a/dnscap__dns.pcap"};
     MountedVolume v("", "regenerate");
-    fsys::copy(kFixture / "store", v.store(), fsys::copy_options::recursive | fsys::copy_options::overwrite_existing);
-    for (const auto& e : fsys::recursive_directory_iterator(v.store()))
-        fsys::permissions(e.path(), fsys::perms::owner_write, fsys::perm_options::add);
+    copy_fixture_store(v.store());
     const std::string S = q(v.store());
     const std::string now_format = std::to_string(trainer::writer_format());
 
@@ -181,9 +186,7 @@ TEST(Regenerate, V5StoreUpgradesOfflineThenMountsAndScrubsClean) {
     EXPECT_EQ(scrub.exit_code, 0) << scrub.output;
     // The same steps on a second copy give the same models (compared as exported .dgc files).
     const fsys::path twin = v.store().parent_path() / "twin";
-    fsys::copy(kFixture / "store", twin, fsys::copy_options::recursive);
-    for (const auto& e : fsys::recursive_directory_iterator(twin))
-        fsys::permissions(e.path(), fsys::perms::owner_write, fsys::perm_options::add);
+    copy_fixture_store(twin);
     EXPECT_EQ(run(dgcctl() + " regenerate --upgrade --store " + q(twin) + " nDPI__netflix.pcap").exit_code, 0);
     EXPECT_EQ(run(dgcctl() + " regenerate --upgrade --store " + q(twin)).exit_code, 0);
     for (const auto& t : traces) {
@@ -260,9 +263,7 @@ Status plant_v5_model(const fsys::path& store, const fsys::path& fixture_copy) {
 TEST(Regenerate, V5ModelBesideItsRawRetrainsFromTheRawRecords) {
     MountedVolume v("", "regenerate-raw");
     const fsys::path fixture_copy = v.store().parent_path() / "fixture-store";
-    fsys::copy(kFixture / "store", fixture_copy, fsys::copy_options::recursive);
-    for (const auto& e : fsys::recursive_directory_iterator(fixture_copy))
-        fsys::permissions(e.path(), fsys::perms::owner_write, fsys::perm_options::add);
+    copy_fixture_store(fixture_copy);
     v.start();
     if (HasFatalFailure()) return;
     v.cp_in("dev/dnscap__dns.pcap", "dns.pcap");

@@ -178,7 +178,8 @@ std::string path_conflict(const Txn& x, const std::string& path) {
 
 }  // namespace
 
-Result<ImportOutcome> import_dgc(Catalog& catalog, const trainer::DgcFile& f, const std::string& path_in, int64_t now_ns) {
+Result<ImportOutcome> import_dgc(Catalog& catalog, const trainer::DgcFile& f, const std::string& path_in, int64_t now_ns,
+                                 const std::function<void(size_t, size_t)>& chunk_checked) {
     auto path = import_path(path_in);
     if (!path) return path.status();
     if (f.chunks.empty()) return Status::invalid("the .dgc holds no chunks");
@@ -262,6 +263,7 @@ Result<ImportOutcome> import_dgc(Catalog& catalog, const trainer::DgcFile& f, co
         if (bytes.size() != c.model.synth_bytes)
             return Status::invalid(what + ": regenerates " + std::to_string(bytes.size()) + " bytes on this build, the .dgc "
                                    "records " + std::to_string(c.model.synth_bytes) + " (written by a different build?)");
+        if (chunk_checked) chunk_checked(i + 1, f.chunks.size());
         ChunkRow r;
         r.trace = *id;
         r.index = static_cast<uint32_t>(i);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,8 @@ Result<std::string> import_path(const std::string& path);
 // the library under ids no other trace or import uses. Every chunk is regenerated once first,
 // so a .dgc this build cannot reproduce at its recorded sizes is refused, not stored. The
 // catalog must not be served by a daemon (see dgcctl import).
-Result<ImportOutcome> import_dgc(Catalog& catalog, const trainer::DgcFile& f, const std::string& path, int64_t now_ns);
+// `chunk_checked` (may be empty) hears of each chunk once it has regenerated: (done, of).
+Result<ImportOutcome> import_dgc(Catalog& catalog, const trainer::DgcFile& f, const std::string& path, int64_t now_ns,
+                                 const std::function<void(size_t, size_t)>& chunk_checked = {});
 
 }  // namespace dgc::fs

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "command_registry.h"
+#include "progress.h"
 #include "fs/store_export.h"
 #include "fs/store_layout.h"
 #include "fs/store_report.h"
@@ -60,7 +61,11 @@ int run_import(const std::string& target, const std::string& file, const std::st
     if (path.empty()) return fail(file + ": names no source file; give the path with --as");
     auto cat = fs::Catalog::open(layout.catalog_dir(), false);
     if (!cat) return fail(cat.status().message());
-    auto done = fs::import_dgc(**cat, *dgc, path, now_s() * 1'000'000'000);
+    Progress shown("import");
+    auto done = fs::import_dgc(**cat, *dgc, path, now_s() * 1'000'000'000, [&](size_t n, size_t of) {
+        shown.update(double(n) / of, "chunk " + std::to_string(n) + "/" + std::to_string(of) + " regenerated");
+    });
+    shown.finish();
     if (!done) return fail(file + ": " + done.status().message());
     std::cout << file << ": imported as archive/" << done->path << " (trace " << done->trace << ", " << dgc->chunks.size()
               << " chunks, " << done->library_ids.size() << " library models added)\n";

@@ -34,6 +34,8 @@ std::string eth_ipv4_tcp_frame(uint8_t tcp_opt_len = 0);
 const std::string& temp_dir();
 std::string write_temp(const std::string& name, const std::string& bytes);
 std::string read_file(const std::string& path);
+// Deterministic pseudo-random bytes: the garbage of damaged-capture tests.
+std::string random_bytes(size_t n, uint32_t seed);
 
 struct CommandResult {
     int exit_code = -1;

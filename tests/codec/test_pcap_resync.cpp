@@ -4,7 +4,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <random>
 
 #include "codec/capture_reader.h"
 #include "codec/pcap_resync.h"
@@ -36,13 +35,6 @@ std::string records(const Variant& v, int first, int n) {
     return s;
 }
 
-std::string garbage(size_t n, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::string g(n, '\0');
-    for (char& c : g) c = static_cast<char>(rng());
-    return g;
-}
-
 Capture read_ok(const std::string& name, const std::string& bytes) {
     auto cap = read_capture(test::write_temp(name, bytes));
     EXPECT_TRUE(cap.ok()) << cap.status().message();
@@ -62,7 +54,7 @@ class Resync : public ::testing::TestWithParam<Variant> {};
 TEST_P(Resync, GarbageInTheMiddleSkipsOnlyTheGarbage) {
     const Variant v = GetParam();
     const std::string before = pcap_header(1, v.nanosecond, v.big_endian) + records(v, 0, 40);
-    const std::string bad = garbage(4096, 7);
+    const std::string bad = test::random_bytes(4096, 7);
     const std::string bytes = before + bad + records(v, 40, 40);
     const Capture cap = read_ok("mid.pcap", bytes);
     ASSERT_EQ(cap.records.size(), 80u);
@@ -78,7 +70,7 @@ TEST_P(Resync, GarbageInTheMiddleSkipsOnlyTheGarbage) {
 TEST_P(Resync, GarbageToTheEndKeepsWhatCameBefore) {
     const Variant v = GetParam();
     const std::string before = pcap_header(1, v.nanosecond, v.big_endian) + records(v, 0, 25);
-    const std::string bytes = before + garbage(4096, 11);
+    const std::string bytes = before + test::random_bytes(4096, 11);
     const Capture cap = read_ok("tail.pcap", bytes);
     EXPECT_EQ(cap.records.size(), 25u);
     ASSERT_EQ(cap.info.skipped.size(), 1u);
@@ -124,7 +116,7 @@ TEST_P(Resync, TwoDamagedRangesBothReported) {
     const Variant v = GetParam();
     const std::string a = pcap_header(1, v.nanosecond, v.big_endian) + records(v, 0, 10);
     const std::string b = records(v, 10, 10);
-    const std::string bytes = a + garbage(100, 1) + b + garbage(333, 2) + records(v, 20, 10);
+    const std::string bytes = a + test::random_bytes(100, 1) + b + test::random_bytes(333, 2) + records(v, 20, 10);
     const Capture cap = read_ok("two.pcap", bytes);
     EXPECT_EQ(cap.records.size(), 30u);
     ASSERT_EQ(cap.info.skipped.size(), 2u);
@@ -191,7 +183,7 @@ TEST(ResyncPure, PlausibleHeaderThatDoesNotChainIsPassedOver) {
     // Inside the garbage, a header that is plausible on its own but whose record is
     // followed by more garbage: the scan must not resume there.
     std::string lone = pcap_record(kT0, 0, std::string(40, 'x'));
-    std::string junk = garbage(64, 3) + lone + garbage(64, 4);
+    std::string junk = test::random_bytes(64, 3) + lone + test::random_bytes(64, 4);
     const std::string good = records(v, 0, 5);
     const std::string bytes = junk + good;
     const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
@@ -207,7 +199,7 @@ TEST(ResyncPure, SuspectRecordInsideGarbageIsNotRead) {
     // The damage starts with a readable header (timestamp far off) followed by garbage:
     // it is not taken for a record.
     const std::string before = pcap_header(1) + records(v, 0, 10);
-    const std::string bad = pcap_record(12345, 0, std::string(40, 'x')) + garbage(500, 9);
+    const std::string bad = pcap_record(12345, 0, std::string(40, 'x')) + test::random_bytes(500, 9);
     const Capture cap = read_ok("suspect.pcap", before + bad + records(v, 10, 10));
     EXPECT_EQ(cap.records.size(), 20u);
     ASSERT_EQ(cap.info.skipped.size(), 1u);

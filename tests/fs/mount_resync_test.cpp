@@ -6,9 +6,9 @@
 
 #include <cstdio>
 #include <cstring>
-#include <random>
 #include <set>
 
+#include "tests/codec/codec_test_util.h"
 #include "tests/fs/mounted_volume.h"
 
 namespace dgc::fs::test {
@@ -18,19 +18,8 @@ using nlohmann::json;
 
 constexpr size_t kGarbage = 4096;
 
-std::string output_of(const std::string& cmd) {
-    std::string out;
-    if (FILE* p = ::popen(cmd.c_str(), "r")) {
-        char buf[4096];
-        size_t n;
-        while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-        ::pclose(p);
-    }
-    return out;
-}
-
 std::string dgcctl(const std::string& args) {
-    return output_of(std::string(DGC_BINARY_DIR) + "/tools/dgcctl " + args + " 2>&1");
+    return dgc::test::run_command(std::string(DGC_BINARY_DIR) + "/tools/dgcctl " + args).output;
 }
 
 // Byte offsets of each record of a little-endian classic pcap, and the record count.
@@ -45,13 +34,6 @@ std::vector<size_t> record_offsets(const std::string& pcap) {
     return at;
 }
 
-std::string garbage(size_t n, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::string g(n, '\0');
-    for (char& c : g) c = static_cast<char>(rng());
-    return g;
-}
-
 std::string hex(size_t v) {
     char b[32];
     std::snprintf(b, sizeof b, "0x%zx", v);
@@ -64,8 +46,8 @@ TEST(MountResync, DamagedCaptureIsModelledWholeAndTheSkipIsShown) {
     const auto offsets = record_offsets(original);
     ASSERT_EQ(offsets.size(), 1942u);
     const size_t cut = offsets[971];
-    const std::string middle = original.substr(0, cut) + garbage(kGarbage, 15) + original.substr(cut);
-    const std::string tail = original.substr(0, cut) + garbage(kGarbage, 16);
+    const std::string middle = original.substr(0, cut) + dgc::test::random_bytes(kGarbage, 15) + original.substr(cut);
+    const std::string tail = original.substr(0, cut) + dgc::test::random_bytes(kGarbage, 16);
 
     MountedVolume v("", "resync");
     v.start();

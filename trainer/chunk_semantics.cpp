@@ -9,6 +9,7 @@
 
 #include "codec/address_class.h"
 #include "codec/fidelity/semantics.h"
+#include "trainer/tcp_plan.h"
 
 namespace dgc::trainer {
 
@@ -216,6 +217,33 @@ std::vector<std::pair<K, V>> pairs_of(const std::map<K, V>& m) {
 
 }  // namespace
 
+std::vector<std::pair<uint8_t, uint8_t>> udp_port_partners(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows,
+                                                           const std::vector<uint16_t>& ports) {
+    // Per ranked port, the ports its UDP flows had at their other end (by flow).
+    std::map<int, std::map<int, uint32_t>> peers;
+    for (const auto& f : flows) {
+        const auto& r = chunk[f.packets[0]];
+        if (r.proto != 17 || !r.has_ports()) continue;
+        const int a = port_token(r.sport, ports), b = port_token(r.dport, ports);
+        if (a < kPortRanks) ++peers[a][b];
+        if (b < kPortRanks && b != a) ++peers[b][a];
+    }
+    std::vector<std::pair<uint8_t, uint8_t>> out;
+    for (const auto& [p, m] : peers) {
+        uint32_t total = 0, best = 0;
+        int q = kPortRanks;
+        for (auto [k, n] : m) {
+            total += n;
+            if (n > best) best = n, q = k;
+        }
+        // Three flows or more, nine in ten to one ranked port: a fixed pair, not a service
+        // that ephemeral clients happen to reach from one port.
+        if (q < kPortRanks && total >= 3 && best * 10 >= total * 9)
+            out.push_back({static_cast<uint8_t>(p), static_cast<uint8_t>(q)});
+    }
+    return out;
+}
+
 void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows, EncodedChunk& enc) {
     ChunkSide& s = enc.side;
     std::map<uint16_t, uint32_t> unanswered, answered_udp, continued;
@@ -243,6 +271,7 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         s.midstream_ts += (r0.tcp_opts & kOptTimestamp) != 0;
         if (again) ++continued[group];
     }
+    s.port_partners = udp_port_partners(chunk, flows, s.ports);
     s.unanswered_syns = pairs_of(unanswered);
     s.answered_udp = pairs_of(answered_udp);
     s.continued = pairs_of(continued);
@@ -257,6 +286,11 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         if (v == fidelity::kSegNotTcp) continue;
         uint8_t& last = last_verdict[endpoint_key(chunk[i], true) + endpoint_key(chunk[i], false)];
         ++s.tcp_loss.segments;
+        const uint8_t f = chunk[i].tcp_flags;
+        const bool data = fidelity::tcp_payload_bytes(chunk[i]) > 0;
+        s.pure_acks += (f & (kSyn | kFin | kRst | kAck)) == kAck && !data;
+        s.fins += (f & kFin) != 0;
+        s.data_fins += (f & kFin) && data;
         s.tcp_loss.gaps += v == fidelity::kSegGap;
         s.tcp_loss.retrans += v == fidelity::kSegRetrans || v == fidelity::kSegOutOfOrder;
         s.tcp_loss.unseen += v == fidelity::kSegAckUnseen && last != fidelity::kSegAckUnseen;

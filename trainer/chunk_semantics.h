@@ -25,6 +25,11 @@ void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std
 // are encoded (`flows` are the chunk's, in enc.flows order).
 void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows, EncodedChunk& enc);
 
+// Format 7's side.port_partners: ranked ports whose UDP flows (three or more) had one ranked
+// port at their other end nine times in ten, as (rank, partner rank).
+std::vector<std::pair<uint8_t, uint8_t>> udp_port_partners(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows,
+                                                           const std::vector<uint16_t>& ports);
+
 // An exact ip_len for a packet of length class `c`: the class's most common value with its
 // share, else uniform over the class (`u1`, `u2`: uniform random words).
 uint32_t exact_len(const ChunkSide& side, int c, uint64_t u1, uint64_t u2);

@@ -448,6 +448,11 @@ std::string serialize_side(const ChunkSide& s) {
     for (size_t i = 0; i < s.pool.size(); ++i) w.varint(s.pool[i].port - (i ? s.pool[i - 1].port : 0));
     for (const auto& p : s.pool) w.u8(static_cast<uint8_t>((p.server ? 0x80 : 0) | (p.mass_class & 0x7f)));
     if (s.format >= 6) write_semantics(w, s);
+    if (s.format >= 7) {
+        w.varint(s.pure_acks), w.varint(s.fins), w.varint(s.data_fins);
+        w.varint(s.port_partners.size());
+        for (auto [p, q] : s.port_partners) w.u8(p), w.u8(q);
+    }
     return std::move(w.data());
 }
 
@@ -513,6 +518,15 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     }
     s.format = format;
     if (format >= 6) read_semantics(r, s);
+    if (format >= 7) {
+        s.pure_acks = static_cast<uint32_t>(r.count(uint64_t{s.tcp_loss.segments} + 1));
+        s.fins = static_cast<uint32_t>(r.count(uint64_t{s.tcp_loss.segments} + 1));
+        s.data_fins = static_cast<uint32_t>(r.count(uint64_t{s.fins} + 1));
+        s.port_partners.resize(r.count(s.ports.size()));
+        for (auto& [p, q] : s.port_partners) p = r.u8(), q = r.u8();
+        for (auto [p, q] : s.port_partners)
+            if (p >= s.ports.size() || q >= s.ports.size()) return Status::corrupt(what + ": UDP port partner outside the ranked ports");
+    }
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

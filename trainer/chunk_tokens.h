@@ -67,8 +67,10 @@ struct NonIpType {
 };
 
 // Side information formats: 5 is the layout through 2e332fa; 6 appends the traffic
-// semantics below. parse_side reads both; serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 6;
+// semantics below; 7 appends segment shape counts (pure ACKs, FINs with data) and UDP port
+// partners.
+// parse_side reads all three; serialize_side writes side.format.
+inline constexpr uint8_t kSideFormat = 7;
 inline constexpr int kStackSlots = 16;
 inline constexpr int kIcmpKinds = 16;
 inline constexpr int kGatewaySlots = 8;
@@ -203,6 +205,13 @@ struct ChunkSide {
     // Per size group: TCP flows that go on with an earlier flow's connection (the same
     // 4-tuple after more than 60 s of silence: an IoT device's keep-alives).
     std::vector<std::pair<uint16_t, uint32_t>> continued;
+    // Format 7: TCP segments that are pure ACKs (ACK, no SYN/FIN/RST, no payload; of
+    // tcp_loss.segments), FIN segments, and FIN segments that carry data. A capture that
+    // holds only data segments (pure ACKs filtered out) has 0 pure ACKs.
+    uint32_t pure_acks = 0, fins = 0, data_fins = 0;
+    // Format 7: ranked UDP ports that talk to one ranked port only (DHCP's 68 to 67, NTP's
+    // 123 to 123), as (rank, partner rank): a flow on one gets the other as its peer port.
+    std::vector<std::pair<uint8_t, uint8_t>> port_partners;
 
     uint64_t flows() const;
 };
@@ -260,7 +269,7 @@ const ProtoEntry& proto_of(const ChunkSide& side, const FlowTokens& f);
 std::vector<PoolPort> pool_of(const std::vector<TailPort>& tail_ports, size_t count);
 
 std::string serialize_side(const ChunkSide& side);
-// `format` is the side's (the model blob's) version: 5 or 6 (kSideFormat).
+// `format` is the side's (the model blob's) version: 5, 6 or 7 (kSideFormat).
 Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, uint8_t format = kSideFormat);
 
 // Gives the sampled flows the chunk's exact size classes, in the order of their sampled

@@ -60,27 +60,58 @@ LossRates loss_rates(const TcpLoss& l) {
     return {l.gaps / n, l.retrans / n, l.unseen / n};
 }
 
+void pair_udp_ports(const ChunkSide& side, uint16_t& cli, uint16_t& srv) {
+    auto partner = [&](uint16_t port) -> int {
+        const int t = port_token(port, side.ports);
+        for (auto [p, q] : side.port_partners)
+            if (p == t) return side.ports[q];
+        return -1;
+    };
+    if (const int p = partner(srv); p >= 0) {
+        cli = static_cast<uint16_t>(p);
+    } else if (const int q = partner(cli); q >= 0) {
+        srv = static_cast<uint16_t>(q);
+    }
+}
+
+namespace {
+// Format 7: where a UDP flow's first packet goes, from its port tokens (an unranked port as
+// its bucket's middle, none as ephemeral): 0 a client asking a service (higher port to
+// lower), 1 equal ports, 2 the service port speaking first.
+int port_relation(const ChunkSide& side, const FlowTokens& f) {
+    auto approx = [&](int t) -> uint16_t {
+        if (t < kPortRanks && t < static_cast<int>(side.ports.size())) return side.ports[t];
+        if (t >= kPortRanks && t < kPortNone) return static_cast<uint16_t>(((t - kPortRanks) << 12) + 2048);
+        return 49152;
+    };
+    uint16_t cli = approx(f.a[kAttrCliPort]), srv = approx(f.a[kAttrSrvPort]);
+    pair_udp_ports(side, cli, srv);
+    return cli > srv ? 0 : cli == srv ? 1 : 2;
+}
+}  // namespace
+
 // Which UDP flows of two or more packets are answered (1) or go one way (0), per size
-// group as many as the chunk had, those the packet model answered most first; -1 for
-// other flows (the model's directions stand).
+// group as many as the chunk had, those the packet model answered most first (format 7:
+// requests to a service first, a service speaking first last); -1 for other flows (the
+// model's directions stand).
 std::vector<int8_t> pick_udp_answers(const ChunkSide& side, const std::vector<FlowTokens>& flows,
                                      const std::vector<PacketTokens>& packets) {
     std::vector<int8_t> out(flows.size(), -1);
     if (side.format < 6 || side.group_sizes.empty()) return out;
     std::map<uint16_t, uint32_t> quota(side.answered_udp.begin(), side.answered_udp.end());
-    std::map<uint16_t, std::vector<std::pair<int64_t, size_t>>> cand;  // group -> (-replies, flow)
+    std::map<uint16_t, std::vector<std::tuple<int, int64_t, size_t>>> cand;  // group -> (relation, -replies, flow)
     for (size_t i = 0; i < flows.size(); ++i) {
         const FlowTokens& f = flows[i];
         const ProtoEntry& pe = proto_of(side, f);
         if (pe.proto != 17 || !pe.ports || f.packets < 2) continue;
         int64_t replies = 0;
         for (uint32_t j = 1; j < f.packets; ++j) replies += packets[f.first + j].dir & 1;
-        cand[size_group(f)].emplace_back(-replies, i);
+        cand[size_group(f)].emplace_back(side.format >= 7 ? port_relation(side, f) : 0, -replies, i);
     }
     for (auto& [group, c] : cand) {
         std::stable_sort(c.begin(), c.end());
         const uint32_t answered = quota.count(group) ? quota[group] : 0;
-        for (size_t k = 0; k < c.size(); ++k) out[c[k].second] = k < answered ? 1 : 0;
+        for (size_t k = 0; k < c.size(); ++k) out[std::get<2>(c[k])] = k < answered ? 1 : 0;
     }
     return out;
 }

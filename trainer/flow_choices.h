@@ -31,6 +31,29 @@ struct LossRates {
 };
 LossRates loss_rates(const TcpLoss& l);
 
+// Format 7: a UDP flow on a port the chunk saw talk to one partner port only gets that
+// partner at its other end (the server's partner first: a DHCP server's client is 68).
+void pair_udp_ports(const ChunkSide& side, uint16_t& cli, uint16_t& srv);
+
+// Spreads a share the chunk had (k of n) over candidates in the order the generator makes
+// them: a candidate that asks is granted while the grants stay below k/n of the candidates
+// seen, so any order of flows comes out at the chunk's share. Off (every ask granted) where
+// the chunk had no candidates to measure.
+class ShareQuota {
+public:
+    ShareQuota(uint64_t k, uint64_t n, bool on) : k_(k), n_(n), on_(on && n > 0) {}
+    bool grant(bool asks) {
+        ++seen_;
+        if (!asks || (on_ && taken_ * n_ >= k_ * seen_)) return false;
+        ++taken_;
+        return true;
+    }
+
+private:
+    uint64_t k_, n_, seen_ = 0, taken_ = 0;
+    bool on_;
+};
+
 // Hands out the chunk's count of mid-connection TCP flows with timestamps: flows whose two
 // stacks send them take a share while it lasts, then those with one, then the rest, so the
 // count comes out right in any order of flows (a share of what is left per score class).

@@ -183,6 +183,17 @@ uint32_t icmp_min_len(uint8_t proto, uint8_t type) {
 
 constexpr std::array<uint8_t, 6> kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
+// An address as one word, hashed.
+uint64_t addr_word(const std::array<uint8_t, 16>& a) {
+    uint64_t h = 0;
+    for (int i = 0; i < 16; i += 8) {
+        uint64_t w = 0;
+        for (int k = 0; k < 8; ++k) w = w << 8 | a[i + k];
+        h = mix64(h ^ w);
+    }
+    return h;
+}
+
 // A connection's hosts and server port, hashed (the client port aside).
 uint64_t conn_key(const Endpoint& client, const Endpoint& server) {
     uint64_t h = server.port;
@@ -214,8 +225,19 @@ uint64_t flow_key(uint8_t proto, const Endpoint& a, const Endpoint& b) {
 
 
 
+void shape_teardown(std::vector<TcpSegmentPlan>& plan, ShareQuota& data_fins, bool no_pure_acks) {
+    for (auto& sp : plan)
+        if ((sp.flags & kFin) && data_fins.grant(true)) sp.control = false, sp.flags |= kPsh;
+    const size_t n = plan.size();
+    if (!no_pure_acks || n < 3) return;
+    const TcpSegmentPlan first = plan[n - 3], second = plan[n - 2];
+    if (!(first.flags & kFin) || !(second.flags & kFin) || plan[n - 1].flags != kAck) return;
+    plan[n - 3] = {first.dir, static_cast<uint8_t>(kAck | kPsh), false, false};
+    plan[n - 2] = first, plan[n - 1] = second;
+}
+
 void fix_duplicate_acks(std::vector<TcpSegmentPlan>& plan, const std::function<uint32_t(uint32_t, uint8_t)>& payload_of,
-                        std::vector<uint32_t>& payloads) {
+                        std::vector<uint32_t>& payloads, ShareQuota* pure_acks, uint32_t min_data) {
     bool unacked[2] = {false, false};  // a side sent sequence space the other has not acknowledged
     bool acked[2] = {false, false};    // a side has sent an ACK
     uint32_t last_data[2] = {0, 0};    // the last payload each side sent
@@ -223,6 +245,7 @@ void fix_duplicate_acks(std::vector<TcpSegmentPlan>& plan, const std::function<u
         auto& sp = plan[j];
         payloads[j] = payload_of(j, sp.dir);
         const bool pure = !sp.control && payloads[j] == 0 && !(sp.flags & (kSyn | kFin | kRst));
+        const auto data_like = [&](uint8_t d) { return last_data[d] ? last_data[d] : last_data[d ^ 1] ? last_data[d ^ 1] : min_data; };
         if (pure && acked[sp.dir] && !unacked[sp.dir ^ 1]) {
             if (unacked[sp.dir]) {
                 sp.dir ^= 1;
@@ -232,7 +255,14 @@ void fix_duplicate_acks(std::vector<TcpSegmentPlan>& plan, const std::function<u
                 // much as its side sent last (a side that never sent data stays a pure ACK,
                 // as on a one-way path).
                 payloads[j] = last_data[sp.dir];
+            } else if (pure_acks) {
+                payloads[j] = data_like(sp.dir);
             }
+        }
+        if (pure_acks) {
+            const bool now_pure = (sp.flags & (kSyn | kFin | kRst | kAck)) == kAck && payloads[j] == 0;
+            if (!pure_acks->grant(now_pure) && now_pure && !sp.control) payloads[j] = data_like(sp.dir);
+            if ((sp.flags & kFin) && !sp.control && payloads[j] == 0) payloads[j] = data_like(sp.dir);
         }
         if (payloads[j]) last_data[sp.dir] = payloads[j];
         const uint8_t x = sp.dir;
@@ -255,6 +285,9 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     for (const auto& t : side.stacks) stack_w.push_back(t.count);
     const auto opening_it = std::find_if(side.stacks.begin(), side.stacks.end(), [](const TcpStack& t) { return t.opens; });
     const TcpStack* opening_stack = opening_it == side.stacks.end() ? nullptr : &*opening_it;
+    std::vector<uint32_t> opening_w;  // format 7: stacks a host without an opening stack of its own draws from
+    for (const auto& t : side.stacks) opening_w.push_back(t.opens ? t.count : 0);
+    const bool draw_opening = side.format >= 7 && opening_stack;
     std::vector<uint32_t> gateway_w;
     for (const auto& g : side.gateway_macs) gateway_w.push_back(g.hosts);
 
@@ -325,6 +358,9 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     const std::vector<char> unanswered = pick_unanswered(side, flows, packets);
     const std::vector<int8_t> udp_answer = pick_udp_answers(side, flows, packets);
     const std::vector<TcpEnding> ending = pick_endings(side, flows, packets, unanswered);
+    // Format 7: pure ACKs and FINs with data at the chunk's own shares.
+    const bool shaped = side.format >= 7;
+    ShareQuota pure_acks(side.pure_acks, side.tcp_loss.segments, shaped), data_fins(side.data_fins, side.fins, shaped);
     // Per flow key: when its last flow ended, and where that flow's connection stood (a long
     // connection the spec's 60 s rule cuts into several flows goes on from there).
     struct KeyState {
@@ -360,9 +396,11 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             } else {
                 other_host(ranked ? mix64(0xD0A1ULL ^ slot) : other_index(), pe.ip_version, ep[d]);
             }
-            // A stack seen only mid-connection opens as the chunk's commonest opening stack.
+            // A stack seen only mid-connection opens as the chunk's commonest opening stack
+            // (format 7: as one of its opening stacks, by hosts, the same for one address).
             if (!ep[d].stack.opens && opening_stack) {
-                const TcpStack& o = *opening_stack;
+                Rng host_rng(mix64(seed ^ addr_word(ep[d].addr) ^ 0x57ACULL));
+                const TcpStack& o = draw_opening ? side.stacks[host_rng.pick(opening_w)] : *opening_stack;
                 ep[d].stack.opens = true;
                 ep[d].stack.syn_opts = o.syn_opts, ep[d].stack.syn_len = o.syn_len;
                 ep[d].stack.mss = o.mss, ep[d].stack.wscale = o.wscale;
@@ -383,6 +421,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 ep[0].addr = slot_addr[alt], ep[0].mac = slot_mac[alt];
             }
         }
+        if (udp && shaped) pair_udp_ports(side, ep[0].port, ep[1].port);
         if (ep[0].addr == ep[1].addr && ep[0].port == ep[1].port) ep[1].addr[15 - (pe.ip_version == 4 ? 12 : 0)] ^= 1;
 
         // Timing as in format 5: gaps from the packet model, fitted to the flow model's
@@ -423,6 +462,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         std::vector<TcpSegmentPlan> plan =
             tcp ? plan_tcp_flow(dirs, model_flags, unanswered[fi], ending[fi]) : std::vector<TcpSegmentPlan>{};
         const bool opens = tcp && n && (plan[0].flags & kSyn) && !(plan[0].flags & kAck);
+        if (tcp && shaped) shape_teardown(plan, data_fins, side.pure_acks == 0 && side.tcp_loss.segments > 0);
 
         // A flow the chunk's counts make go on with an earlier connection between the same
         // hosts and server port, silent for over 60 s, takes that connection's client port
@@ -490,7 +530,15 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 if (plan[j].control || len <= hdr || (!(model_flags[j] & kPsh) && len < hdr + 16)) return 0;
                 return std::min<uint32_t>(len - hdr, 65535 - hdr);
             };
-            fix_duplicate_acks(plan, payload_of, payloads);
+            if (shaped) {
+                // A segment that must carry data where the model sized none: at least the
+                // smallest length class above its header.
+                const uint32_t hdr = ip_hdr + 20 + (ts_conn ? 12 : 0);
+                const uint32_t above = exact_len(side, len_class(hdr) + 1, rng.next(), rng.next());
+                fix_duplicate_acks(plan, payload_of, payloads, &pure_acks, above > hdr ? above - hdr : 1);
+            } else {
+                fix_duplicate_acks(plan, payload_of, payloads);
+            }
         }
         for (uint32_t j = 0; j < n; ++j) {
             const uint8_t dir = tcp ? plan[j].dir : dirs[j];

@@ -5,7 +5,8 @@
 //     ACTION OPS PATH-SUBSTRING [AFTER-SUBSTRING]   e.g.  ENOSPC write,fsync /store/raw/
 //
 // ACTION: ENOSPC, EIO (the call fails with that errno) or KILL (the process gets SIGKILL
-// at that call: kill -9 at an exact stage). OPS: a comma list of write (write, pwrite,
+// at that call: kill -9 at an exact stage); ENOSPC:N or EIO:N fails only the first N
+// matching calls (a fault that clears by itself, before the daemon's next write). OPS: a comma list of write (write, pwrite,
 // writev, pwritev), fsync (fsync, fdatasync), rename, unlink, create (open with O_CREAT)
 // or all. A rule applies to calls whose path (for fds, /proc/self/fd's link) contains
 // PATH-SUBSTRING; with AFTER-SUBSTRING, only once some intercepted call (of any kind) has
@@ -37,6 +38,7 @@ struct rule {
     char path[256];
     char after[256];  // "" or the path that arms the rule
     int armed;
+    int left;  // faults still to inject; -1: no limit
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -86,6 +88,9 @@ static void load_rules(const char* file) {
         struct rule* r = &rules[nrules];
         snprintf(r->after, sizeof r->after, "%s", after);
         r->armed = after[0] == '\0';
+        char* limit = strchr(action, ':');
+        r->left = limit ? atoi(limit + 1) : -1;
+        if (limit) *limit = '\0';
         r->action = !strcmp(action, "KILL") ? -1 : !strcmp(action, "ENOSPC") ? ENOSPC : !strcmp(action, "EIO") ? EIO : 0;
         r->ops = parse_ops(ops);
         snprintf(r->path, sizeof r->path, "%s", path);
@@ -122,7 +127,10 @@ static int fault_for(int op, const char* opname, const char* path) {
             rules[i].armed = strstr(path, rules[i].after) != NULL;
             continue;  // the arming call itself goes through
         }
-        if ((rules[i].ops & op) && strstr(path, rules[i].path)) err = rules[i].action;
+        if ((rules[i].ops & op) && rules[i].left != 0 && strstr(path, rules[i].path)) {
+            err = rules[i].action;
+            if (rules[i].left > 0) --rules[i].left;
+        }
     }
     pthread_mutex_unlock(&mu);
     if (!err) return 0;

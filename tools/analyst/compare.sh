@@ -19,6 +19,7 @@ tcptrace_shares() {
          END {printf "tcptrace %d conns: complete %.1f%% reset %.1f%% other %.1f%%\n", n, n?100*c/n:0, n?100*r/n:0, n?100*u/n:0}'
 }
 argus_states() {
+  rm -f "$work/a.argus"  # argus -w appends: the second trace's counts would include the first's
   argus -r "$1" -w "$work/a.argus" 2>/dev/null || { echo "argus failed"; return; }
   racluster -r "$work/a.argus" -n -s proto state 2>/dev/null | sort | uniq -c | sort -rn | head -12 | tr '\n' ';'
   echo

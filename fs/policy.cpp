@@ -29,6 +29,14 @@ Result<std::optional<int64_t>> duration_node(const toml::node& n, const std::str
     return Status::invalid(where + ": expected seconds or a string like \"30d\"");
 }
 
+// The storage knob, refused outside (0, 4] so a typo cannot silently starve or bloat models.
+Status knob_node(const toml::node& n, const std::string& where, double& out) {
+    auto x = n.value<double>();
+    if (!x || !(*x > 0) || *x > 4) return Status::invalid(where + ": expected a number of model bytes per packet in (0, 4]");
+    out = *x;
+    return {};
+}
+
 Status read_settings(const toml::table& t, const std::string& where, PolicySettings& s) {
     for (auto&& [k, v] : t) {
         const std::string key(k.str());
@@ -45,6 +53,10 @@ Status read_settings(const toml::table& t, const std::string& where, PolicySetti
             auto b = v.value<bool>();
             if (!b) return Status::invalid(at + ": expected true or false");
             s.hold = *b;
+        } else if (key == "bytes_per_packet") {
+            double x = 0;
+            if (auto st = knob_node(v, at, x); !st) return st;
+            s.bytes_per_packet = x;
         } else if (key != "path") {
             return Status::invalid(at + ": unknown setting");
         }
@@ -57,6 +69,7 @@ void overlay(PolicySettings& base, const PolicySettings& top) {
     if (top.model_ttl_s) base.model_ttl_s = top.model_ttl_s;
     if (top.max_jsd) base.max_jsd = top.max_jsd;
     if (top.hold) base.hold = top.hold;
+    if (top.bytes_per_packet) base.bytes_per_packet = top.bytes_per_packet;
 }
 
 std::string fmt_double(double v) {
@@ -72,6 +85,10 @@ PolicySettings Policy::effective(const std::string& path) const {
     for (const auto& r : rules)
         if (fnmatch(r.glob.c_str(), path.c_str(), 0) == 0) overlay(s, r.settings);
     return s;
+}
+
+double Policy::bytes_per_packet_for(const std::string& path, double global_default) const {
+    return effective(path).bytes_per_packet.value_or(global_default);
 }
 
 Result<std::optional<int64_t>> parse_duration(const std::string& text) {
@@ -142,6 +159,9 @@ Result<Policy> parse_policy(const std::string& toml_text, const std::string& sou
                                        "steps (steps = N), so the same traffic trains the same model",
                                        source_name);
             p.quiet_ms = (*t)["quiet_ms"].value<int64_t>().value_or(p.quiet_ms);
+            if (auto k = (*t)["bytes_per_packet"])
+                if (auto st = knob_node(*k.node(), source_name + ": training.bytes_per_packet", p.bytes_per_packet); !st)
+                    return st;
             if (p.chunk_seconds <= 0 || p.chunk_packets == 0 || p.train_steps < 0 || p.quiet_ms < 0)
                 return Status::invalid(source_name + ": [training] values must be positive");
         } else if (key == "rule") {

@@ -18,6 +18,7 @@ struct PolicySettings {
     std::optional<int64_t> model_ttl_s;  // the whole trace is dropped this long after acceptance (raw gone first)
     std::optional<double> max_jsd;       // fidelity gate: worst chunk's mean JSD must be <= this
     std::optional<bool> hold;            // legal hold: nothing expires
+    std::optional<double> bytes_per_packet;  // storage knob for the subtree's chunk models
 };
 
 struct PolicyRule {
@@ -36,9 +37,12 @@ struct Policy {
     double chunk_seconds = 3600;
     uint64_t chunk_packets = 20000;
     int train_steps = 0;                    // optimizer steps per chunk; 0 = trainer default
+    double bytes_per_packet = 0.1;          // [training] storage knob (trainer::kDefaultBytesPerPacket), (0, 4]; rules override it
     int64_t quiet_ms = 500;                 // after the last close before ingest starts
 
     PolicySettings effective(const std::string& path) const;
+    // The storage knob for a trace: the last matching rule's, else `global_default`.
+    double bytes_per_packet_for(const std::string& path, double global_default) const;
 };
 
 // "30d", "12h", "15m", "10s", "forever" or a plain integer of seconds.

@@ -53,6 +53,10 @@ Result<std::unique_ptr<Volume>> Volume::open(const VolumeOptions& opts) {
     wo.train_steps = [self] {
         return self->opts_.train_steps ? *self->opts_.train_steps : self->policy()->train_steps;
     };
+    wo.bytes_per_packet = [self](const std::string& path) {
+        auto p = self->policy();
+        return p->bytes_per_packet_for(path, self->opts_.bytes_per_packet.value_or(p->bytes_per_packet));
+    };
     wo.on_committed = [self](uint64_t, uint64_t packets) {
         self->throughput_.modelled(packets);
         self->sweep_requested_ = true;

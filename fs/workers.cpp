@@ -196,6 +196,7 @@ void WorkerPool::process(int slot, const JobRow& job) {
     trainer::TrainOptions opts;
     opts.device = opts_.device;
     opts.steps = opts_.train_steps ? opts_.train_steps() : 0;
+    if (opts_.bytes_per_packet) opts.bytes_per_packet = opts_.bytes_per_packet(t.path);
     opts.progress = [this, slot](double f) {
         std::lock_guard lk(mu_);
         if (auto it = progress_.find(slot); it != progress_.end()) it->second.fraction = f;

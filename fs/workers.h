@@ -37,6 +37,7 @@ struct WorkerOptions {
     int workers = 1;
     trainer::Device device = trainer::Device::kAuto;
     std::function<int()> train_steps;  // read per job, so a policy reload applies
+    std::function<double(const std::string& path)> bytes_per_packet;  // the storage knob for a trace, per job
     std::function<void(uint64_t trace, uint64_t packets)> on_committed;  // packets: the chunk's real ones
     Backoff retry;  // a job that fails on an I/O fault waits, then runs again
 };

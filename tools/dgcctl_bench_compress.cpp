@@ -1,4 +1,4 @@
-// `dgcctl bench-compress FILE... [--base BASE.model] [--steps N] [--sweep F1,F2,...]`: the
+// `dgcctl bench-compress FILE... [--base BASE.model] [--steps N] [--bytes-per-packet X] [--sweep F1,F2,...]`: the
 // trainer's targets per trace: fidelity (17, joint and the traffic-semantics checks of
 // docs/semantics.md, beside floor and the naive reference),
 // bytes per packet (per chunk and all-in, beside xz -9 and zstd -19), training seconds per
@@ -36,6 +36,7 @@ namespace {
 struct BenchArgs {
     std::vector<std::string> files, base;
     int steps = 0;
+    double bytes_per_packet = trainer::kDefaultBytesPerPacket;
     std::vector<double> sweep;
     bool per_metric = false;
     double chunk_seconds = trainer::kDefaultChunkSeconds;
@@ -139,6 +140,7 @@ Result<TraceResult> bench_one(const std::string& path, const trainer::ModelLibra
     opts.chunk_seconds = a.chunk_seconds;
     opts.chunk_packets = a.chunk_packets;
     opts.train.device = trainer::Device::kAuto;
+    opts.train.bytes_per_packet = a.bytes_per_packet;
     auto bounds = trainer::plan_chunks(cap->records, opts.chunk_seconds, opts.chunk_packets);
     const int per_chunk = a.steps > 0 ? a.steps : trainer::default_train_steps(cap->records.size() / bounds.size());
     opts.train.steps = std::max(1, static_cast<int>(std::lround(budget_scale * per_chunk)));
@@ -250,6 +252,9 @@ const RegisterCommand kBenchCompress{{91, [](CLI::App& app, int& exit_code) {
     cmd->add_option("FILE", a->files, "captures")->required()->check(CLI::ExistingFile);
     cmd->add_option("--base", a->base, "base model(s) from `dgcctl warmup`")->check(CLI::ExistingFile);
     cmd->add_option("--steps", a->steps, "optimizer steps per chunk (0: the default, 8 per 1000 packets, 16..240)");
+    cmd->add_option("--bytes-per-packet", a->bytes_per_packet, "the storage knob: model bytes per packet per chunk (0 < X <= 4)")
+        ->check(CLI::Range(1e-9, trainer::kMaxBytesPerPacket))
+        ->capture_default_str();
     cmd->add_option("--sweep", a->sweep, "step-budget scales for the sweep on the first FILE, e.g. 0.25,0.5,1,2")->delimiter(',');
     cmd->add_flag("--per-metric", a->per_metric, "after each trace's row, its metrics one by one: model, naive, floor");
     cmd->add_option("--chunk-seconds", a->chunk_seconds)->capture_default_str();

@@ -1,5 +1,5 @@
 // `dgcctl compress IN.pcap -o OUT.dgc [--base BASE.model] [--chunk-seconds S]
-// [--chunk-packets N] [--steps N] [--device auto|cpu|cuda] [--seed N]`:
+// [--chunk-packets N] [--steps N] [--bytes-per-packet X] [--device auto|cpu|cuda] [--seed N]`:
 // one small model per chunk (a delta against the best-fitting library keyframe).
 #include <chrono>
 #include <cstdio>
@@ -25,8 +25,17 @@ struct CompressArgs {
     double chunk_seconds = trainer::kDefaultChunkSeconds;
     uint64_t chunk_packets = trainer::kDefaultChunkPackets;
     int steps = 0;
+    double bytes_per_packet = trainer::kDefaultBytesPerPacket;
     uint64_t seed = 1;
 };
+
+// Why a chunk got no adapter ranks and no port pool, when the knob is the reason.
+std::string side_over_knob(const trainer::ChunkModel& m, double knob) {
+    if (m.side_bytes <= m.budget_bytes) return "";
+    char note[96];
+    std::snprintf(note, sizeof note, "; side alone %.2f B/packet > knob %.2f", knob * m.side_bytes / m.budget_bytes, knob);
+    return note;
+}
 
 int run_compress(const CompressArgs& a) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -52,6 +61,7 @@ int run_compress(const CompressArgs& a) {
     opts.chunk_seconds = a.chunk_seconds;
     opts.chunk_packets = a.chunk_packets;
     opts.train.steps = a.steps;
+    opts.train.bytes_per_packet = a.bytes_per_packet;
     opts.train.seed = a.seed;
     opts.train.device = a.device == "cuda" ? trainer::Device::kCuda
                         : a.device == "cpu" ? trainer::Device::kCpu
@@ -64,11 +74,15 @@ int run_compress(const CompressArgs& a) {
     };
     progress.chunk_done = [&](size_t i, size_t n, const trainer::ChunkModel& m) {
         chunks_done = i + 1, chunks = n;
-        char line[256];
-        std::snprintf(line, sizeof line, "chunk %zu/%zu: %llu packets, %zu bytes (%s), fidelity %.3f, joint %.3f, %.2f s",
+        char line[320];
+        std::snprintf(line, sizeof line,
+                      "chunk %zu/%zu: %llu packets, %zu bytes (%s, rank %d, side %llu of budget %llu), fidelity %.3f, "
+                      "joint %.3f, %.2f s%s",
                       i + 1, n, static_cast<unsigned long long>(m.packets), m.blob.size(),
-                      m.parent_id.empty() ? "keyframe" : ("delta vs " + m.parent_id).c_str(), m.fidelity, m.joint,
-                      m.train_seconds);
+                      m.parent_id.empty() ? "keyframe" : ("delta vs " + m.parent_id).c_str(), m.lora_rank,
+                      static_cast<unsigned long long>(m.side_bytes), static_cast<unsigned long long>(m.budget_bytes),
+                      m.fidelity, m.joint, m.train_seconds,
+                      side_over_knob(m, a.bytes_per_packet).c_str());
         shown.note(line);
     };
     auto f = trainer::compress_capture(*cap, base, opts, progress);
@@ -119,6 +133,10 @@ const RegisterCommand kCompress{{60, [](CLI::App& app, int& exit_code) {
     cmd->add_option("--chunk-packets", a->chunk_packets, "chunk packet bound (0: none)")->capture_default_str();
     cmd->add_option("--steps", a->steps, "optimizer steps per chunk (0: 8 per 1000 packets, 16..240)")
         ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    cmd->add_option("--bytes-per-packet", a->bytes_per_packet,
+                    "model bytes per packet each chunk may spend, side information included (0 < X <= 4)")
+        ->check(CLI::Range(1e-9, trainer::kMaxBytesPerPacket))
         ->capture_default_str();
     cmd->add_option("--device", a->device, "auto|cpu|cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
     cmd->add_option("--seed", a->seed, "training and generation seed")->capture_default_str();

@@ -31,7 +31,7 @@ constexpr const char* kDefaultConfig = "/etc/dgcfs/dgcfs.toml";
 
 // The long options that may also appear in a mount -o list or as keys of the config file.
 const std::set<std::string> kOwnOptions = {"store",    "mountpoint", "policy",     "device",     "workers",
-                                           "train-steps", "cache-mb", "base",     "sync-close", "no-passthrough",
+                                           "train-steps", "cache-mb", "base",     "sync-close", "no-passthrough", "bytes-per-packet",
                                            "log-level", "config",    "mkdir",      "metrics-file", "metrics-interval"};
 
 std::string errno_text(int err) { return std::strerror(err); }
@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
     std::string device = "auto", log_level = "info";
     std::vector<std::string> positionals;
     int train_steps = -1;
+    double bytes_per_packet = 0;
     size_t cache_mb = 96;
     bool no_passthrough = false, mkdir_mountpoint = false;
     app.add_option("MOUNTPOINT", positionals,
@@ -121,6 +122,10 @@ int main(int argc, char** argv) {
     app.add_option("--workers", m.volume.workers, "Training workers")->check(CLI::Range(1, 64))->capture_default_str();
     app.add_option("--train-steps", train_steps, "Optimizer steps per chunk (overrides the policy)")
         ->check(CLI::NonNegativeNumber);
+    app.add_option("--bytes-per-packet", bytes_per_packet,
+                   "Model bytes per packet a chunk may spend (0 < X <= 4; overrides the policy's [training] value, "
+                   "not its rules)")
+        ->check(CLI::Range(1e-9, 4.0));
     app.add_option("--cache-mb", cache_mb, "Memory for generated archive chunks")->capture_default_str();
     app.add_option("--base", m.volume.base_models,
                    "Base model from `dgcctl warmup` to fine-tune chunks from (kept in the store; repeatable)")
@@ -199,6 +204,7 @@ int main(int argc, char** argv) {
                       : device == "cuda" ? dgc::trainer::Device::kCuda
                                          : dgc::trainer::Device::kAuto;
     if (train_steps >= 0) m.volume.train_steps = train_steps;
+    if (bytes_per_packet > 0) m.volume.bytes_per_packet = bytes_per_packet;
     m.volume.cache_bytes = cache_mb << 20;
     // The daemon chdirs to / when it detaches: make every path absolute first.
     m.volume.store = absolute(m.volume.store);

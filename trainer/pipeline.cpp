@@ -90,6 +90,9 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     const auto t_start = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(); };
     if (chunk.empty()) return Status::invalid("train_chunk: empty chunk");
+    if (!valid_bytes_per_packet(opts.bytes_per_packet))
+        return Status::invalid("train_chunk: bytes per packet " + std::to_string(opts.bytes_per_packet) +
+                               " is outside (0, 4]");
 
     EncodedChunk enc = encode_chunk(chunk, fmt.linktype);
     const bool cuda = opts.device == Device::kCuda || (opts.device == Device::kAuto && cuda_available());
@@ -117,8 +120,9 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     fo.cuda = cuda;
     fo.progress = opts.progress;
     fo.steps = opts.steps > 0 ? opts.steps : default_train_steps(chunk.size());
+    const uint64_t side_bytes = zstd_compress(serialize_side(enc.side), 19).size();
     if (!parent_id.empty() && best <= kParentMaxLoss) {
-        fo.lora_rank = lora_rank_for(chunk.size(), zstd_compress(serialize_side(enc.side), 19).size());
+        fo.lora_rank = lora_rank_for(chunk.size(), side_bytes, opts.bytes_per_packet);
         auto fit = fit_delta(parent, enc, fo);
         blob.kind = BlobKind::kDelta;
         blob.parent_id = parent_id;
@@ -135,9 +139,12 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     }
     ChunkModel m;
     size_t pool = 0;
-    std::tie(m.blob, pool) = encode_with_pool(std::move(blob), enc, pool_fill_bytes(chunk.size()));
+    std::tie(m.blob, pool) = encode_with_pool(std::move(blob), enc, pool_fill_bytes(chunk.size(), opts.bytes_per_packet));
     log->debug("blob {} bytes, {} of {} tail ports exact", m.blob.size(), pool, enc.tail_ports.size());
     m.parent_id = parent_id;
+    m.side_bytes = side_bytes;
+    m.budget_bytes = pool_fill_bytes(chunk.size(), opts.bytes_per_packet);
+    m.lora_rank = parent_id.empty() ? 0 : fo.lora_rank;
     m.train_seconds = elapsed();
 
     // Generate once from the stored bytes (dequantised), exactly as a reader later will.

@@ -12,6 +12,7 @@
 #include "codec/capture_writer.h"
 #include "codec/record.h"
 #include "codec/status.h"
+#include "trainer/pipeline_policy.h"
 
 namespace dgc::trainer {
 
@@ -44,6 +45,7 @@ enum class Device { kAuto, kCpu, kCuda };
 struct TrainOptions {
     Device device = Device::kAuto;
     int steps = 0;  // optimizer steps per chunk; 0 = default_train_steps(packets)
+    double bytes_per_packet = kDefaultBytesPerPacket;  // the storage knob: model bytes per packet, side included (0, 4]
     uint64_t seed = 1;
     std::function<void(double fraction)> progress;  // 0..1 within this chunk; may be empty
 };
@@ -57,6 +59,9 @@ struct ChunkModel {
     double fidelity = 0;       // mean of the 17 spec metrics against the real chunk
     double joint = 0;          // mean of the 5 joint metrics
     double train_seconds = 0;  // wall-clock, for logs and the catalog only: never in a .dgc
+    uint64_t side_bytes = 0;   // the chunk's side information, zstd-compressed, as the knob counts it
+    uint64_t budget_bytes = 0; // what the knob allows this chunk (pool_fill_bytes)
+    int lora_rank = 0;         // adapter rank the knob left (0 for a keyframe)
 };
 
 // Keyframe models (base models from warm-up and promoted chunk models), by id.

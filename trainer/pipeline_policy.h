@@ -25,28 +25,44 @@ inline int default_warmup_steps(uint64_t packets) {
     return static_cast<int>(std::clamp(steps, 600.0, 6000.0));
 }
 
+// The storage knob (issue 12): model bytes per packet a chunk may spend, its side
+// information included. 0.1 by default; 0.49 reproduces the former fixed budget, under the
+// 0.5 B/packet target with room for the container's own framing. A policy or command line
+// outside (0, 4] is refused before any training.
+inline constexpr double kDefaultBytesPerPacket = 0.1;
+inline constexpr double kMaxBytesPerPacket = 4.0;
+inline bool valid_bytes_per_packet(double knob) { return knob > 0 && knob <= kMaxBytesPerPacket; }
+
+// The chunk's whole byte budget at `knob` B/packet.
+inline double chunk_budget_bytes(uint64_t packets, double knob) { return knob * static_cast<double>(packets); }
+
+// True when the chunk's side information alone (zstd-compressed) takes more than the knob:
+// it then gets no adapter ranks and no port pool, and says so, but still trains.
+inline bool side_exceeds_budget(uint64_t packets, uint64_t side_bytes, double knob) {
+    return static_cast<double>(side_bytes) > chunk_budget_bytes(packets, knob);
+}
+
 // Adapter rank: each rank cost about 1.5 kB stored at 8 bits (zstd over ~1,340 values,
-// measured); the chunk may spend about 0.4 B/packet on weights after ~0.7 kB of head
-// biases. Deltas are now stored at 5 bits and the port pool takes what that saves; taking
+// measured); the chunk may spend what is left on weights after ~0.7 kB of head biases.
+// Deltas are now stored at 5 bits and the port pool takes what that saves; taking
 // ranks away for the pool as well measured worse (isp-fragtest 17-mean 0.060 against 0.027
 // with the ranks kept).
 // Below one full rank, a rank-1 adapter on the packet model's gap, length and direction
 // heads alone (kTimeSizeOnly + 1 in torch_nets.h; 424 values) when that fits.
 // The weights get what the chunk's side information (`side_bytes`, zstd-compressed)
-// leaves of 0.49 B/packet: format 6's semantics cost a small chunk about 0.1 B/packet,
-// and the chunk must stay within 0.5 B/packet.
+// leaves of the knob's budget: format 6's semantics cost a small chunk about 0.1 B/packet.
 inline constexpr int kTimeSizeOnlyRank1 = 17;
-inline int lora_rank_for(uint64_t packets, uint64_t side_bytes) {
-    const double bytes = 0.49 * static_cast<double>(packets) - static_cast<double>(side_bytes) - 700.0;
+inline constexpr double kHeadBiasBytes = 700.0;
+inline int lora_rank_for(uint64_t packets, uint64_t side_bytes, double knob) {
+    const double bytes = chunk_budget_bytes(packets, knob) - static_cast<double>(side_bytes) - kHeadBiasBytes;
     if (bytes >= 400.0 && bytes < 1500.0) return kTimeSizeOnlyRank1;
     return std::clamp(static_cast<int>(bytes / 1500.0), 0, 4);
 }
 
-// What a chunk's blob may grow to with its port pool (exact tail port values), per packet:
-// under the 0.5 B/packet target with room for the container's own framing.
-inline constexpr double kPoolFillBytesPerPacket = 0.49;
-inline uint64_t pool_fill_bytes(uint64_t packets) {
-    return static_cast<uint64_t>(kPoolFillBytesPerPacket * static_cast<double>(packets));
+// What a chunk's blob may grow to with its port pool (exact tail port values): the knob's
+// budget (no pool when the model alone fills it).
+inline uint64_t pool_fill_bytes(uint64_t packets, double knob) {
+    return static_cast<uint64_t>(chunk_budget_bytes(packets, knob));
 }
 
 inline constexpr size_t kParentSampleFlows = 256;

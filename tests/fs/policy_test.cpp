@@ -69,6 +69,44 @@ TEST(Policy, RejectsMistakesWithTheLocation) {
     EXPECT_EQ(*parse_size("4k"), 4096u);
 }
 
+// The storage knob (issue 12 item 3): [training] sets it for the volume, the last matching
+// rule for its subtree; anything outside (0, 4] is refused naming the file and the key.
+TEST(Policy, BytesPerPacketGlobalAndPerRule) {
+    EXPECT_DOUBLE_EQ(Policy{}.bytes_per_packet, 0.1);
+    auto p = parse(R"(
+[training]
+bytes_per_packet = 0.05
+[[rule]]
+path = "core/*"
+bytes_per_packet = 0.5
+[[rule]]
+path = "core/edge/*"
+bytes_per_packet = 1
+[[rule]]
+path = "core/*.pcapng"
+raw_ttl = "1d"
+)");
+    EXPECT_DOUBLE_EQ(p.bytes_per_packet, 0.05);
+    EXPECT_DOUBLE_EQ(p.bytes_per_packet_for("/iot/a.pcap", p.bytes_per_packet), 0.05);
+    EXPECT_DOUBLE_EQ(p.bytes_per_packet_for("/iot/a.pcap", 0.2), 0.2);  // dgcfs --bytes-per-packet
+    EXPECT_DOUBLE_EQ(p.bytes_per_packet_for("core/a.pcap", 0.2), 0.5);  // a rule beats the global value
+    EXPECT_DOUBLE_EQ(p.bytes_per_packet_for("core/edge/b.pcap", 0.2), 1.0);
+    EXPECT_DOUBLE_EQ(p.bytes_per_packet_for("core/c.pcapng", 0.2), 0.5);  // a rule without the knob keeps it
+}
+
+TEST(Policy, BytesPerPacketOutOfRangeIsRefused) {
+    for (const char* v : {"0", "-0.1", "4.5", "\"lots\"", "nan"}) {
+        auto g = parse_policy(std::string("[training]\nbytes_per_packet = ") + v + "\n", "p.toml");
+        ASSERT_FALSE(g.ok()) << v;
+        EXPECT_NE(g.status().message().find("p.toml: training.bytes_per_packet"), std::string::npos) << g.status().message();
+        EXPECT_NE(g.status().message().find("(0, 4]"), std::string::npos) << g.status().message();
+        auto r = parse_policy(std::string("[[rule]]\npath = \"x/*\"\nbytes_per_packet = ") + v + "\n", "q.toml");
+        ASSERT_FALSE(r.ok()) << v;
+        EXPECT_NE(r.status().message().find("q.toml: rule 1.bytes_per_packet"), std::string::npos) << r.status().message();
+    }
+    EXPECT_TRUE(parse_policy("[training]\nbytes_per_packet = 4\n", "p.toml").ok());
+}
+
 TEST(Policy, TtlExpiresOnlyModelledUnheldTracesThatPassTheGate) {
     auto p = parse("[defaults]\nraw_ttl = 60\nmax_jsd = 0.2\n");
     std::vector<TraceFacts> ts = {modelled(1, "ok.pcap", 0), modelled(2, "young.pcap", 50),

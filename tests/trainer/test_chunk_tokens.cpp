@@ -205,12 +205,12 @@ TEST(ChunkPlan, BoundsByCountAndTime) {
 }
 
 TEST(ChunkPolicy, RankAndBudgetGrowWithTheChunk) {
-    EXPECT_EQ(lora_rank_for(1000, 300), 0);
-    EXPECT_EQ(lora_rank_for(3905, 580), kTimeSizeOnlyRank1);  // gnutella: gap/length/direction heads only
-    EXPECT_EQ(lora_rank_for(3905, 1000), 0);                  // its format-6 side leaves head biases
-    EXPECT_EQ(lora_rank_for(6000, 700), 1);
-    EXPECT_LE(lora_rank_for(10000, 1000), lora_rank_for(50000, 1000));
-    EXPECT_EQ(lora_rank_for(1000000, 2000), 4);
+    EXPECT_EQ(lora_rank_for(1000, 300, 0.49), 0);
+    EXPECT_EQ(lora_rank_for(3905, 580, 0.49), kTimeSizeOnlyRank1);  // gnutella: gap/length/direction heads only
+    EXPECT_EQ(lora_rank_for(3905, 1000, 0.49), 0);                  // its format-6 side leaves head biases
+    EXPECT_EQ(lora_rank_for(6000, 700, 0.49), 1);
+    EXPECT_LE(lora_rank_for(10000, 1000, 0.49), lora_rank_for(50000, 1000, 0.49));
+    EXPECT_EQ(lora_rank_for(1000000, 2000, 0.49), 4);
     EXPECT_EQ(default_train_steps(100), kMinTrainSteps);
     EXPECT_EQ(default_train_steps(7000), 56);
     EXPECT_EQ(default_train_steps(20000), 160);

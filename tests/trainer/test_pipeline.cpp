@@ -135,18 +135,19 @@ TEST(TrainerPipeline, DeltaChunksFillTheirByteBudgetWithExactPorts) {
     lib.add("base:x", encode_blob(base));
     TrainOptions to;
     to.steps = 16;
+    to.bytes_per_packet = 0.49;
     PcapFormat fmt;
     auto m = train_chunk(fmt, cap.records, lib, to);
     ASSERT_TRUE(m.ok()) << m.status().message();
     ASSERT_EQ(m->parent_id, "base:x");
-    EXPECT_LE(m->blob.size(), pool_fill_bytes(cap.records.size()));
+    EXPECT_LE(m->blob.size(), pool_fill_bytes(cap.records.size(), to.bytes_per_packet));
     auto blob = decode_blob(m->blob, "chunk");
     ASSERT_TRUE(blob.ok());
     auto side = parse_side(blob->side, "chunk");
     ASSERT_TRUE(side.ok()) << side.status().message();
     ASSERT_GT(side->pool.size(), 20u);
     // The pool is what was left: one port more would not have fitted.
-    EXPECT_GT(m->blob.size() + 8, pool_fill_bytes(cap.records.size()));
+    EXPECT_GT(m->blob.size() + 8, pool_fill_bytes(cap.records.size(), to.bytes_per_packet));
 
     auto gen = generate_chunk(fmt, m->blob, lib);
     ASSERT_TRUE(gen.ok()) << gen.status().message();

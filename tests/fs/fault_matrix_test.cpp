@@ -134,6 +134,16 @@ public:
         v_.stop();
         start();
     }
+    // The fault cleared: a killed daemon is reaped and started again, a live one remounted.
+    void recover(bool killed, std::vector<std::string>& seen) {
+        if (killed) {
+            reap(seen);
+            start();
+        } else {
+            clear();
+            remount();
+        }
+    }
     int cp(const std::string& rel) { return sh("cp '" + data_path(kCapture) + "' '" + (v_.retention() / rel).string() + "' 2>/dev/null"); }
 
 private:
@@ -172,13 +182,7 @@ TEST_P(FaultMatrix, InvariantsHoldAfterTheFaultAndARemount) {
             fired();
             EXPECT_NE(rc, 0) << "the writer must hear of the failed " << stage_name(stage);
             seen.push_back("cp failed");
-            if (kill) {
-                c.reap(seen);
-                c.start();
-            } else {
-                c.clear();
-                c.remount();
-            }
+            c.recover(kill, seen);
             ASSERT_EQ(c.cp(kName), 0) << "the writer's retry after the fault must succeed\n" << v.daemon_log();
             seen.push_back("retry ok");
             break;
@@ -256,13 +260,7 @@ TEST_P(FaultMatrix, InvariantsHoldAfterTheFaultAndARemount) {
                 EXPECT_TRUE(slurp(v.archive() / kName) == first) << "reads need no writes: a full disk must not change them";
                 seen.push_back("reads unchanged");
             }
-            if (kill) {
-                c.reap(seen);
-                c.start();
-            } else {
-                c.clear();
-                c.remount();
-            }
+            c.recover(kill, seen);
             EXPECT_TRUE(slurp(v.archive() / kName) == first) << "archive/ changed across the fault and remount";
             break;
         }

@@ -168,6 +168,30 @@ Status Catalog::mark_unmodelable(uint64_t trace, const std::string& reason) {
     });
 }
 
+Result<std::vector<std::string>> Catalog::requeue_unmodelable(const std::function<bool(const std::string&)>& wrong) {
+    std::vector<std::string> paths;
+    auto st = env_->write([&](Txn& t) {
+        paths.clear();
+        std::vector<TraceRow> rows;
+        {
+            auto c = t.cursor(db::kTraces);
+            for (bool ok = c.first(); ok; ok = c.next())
+                if (auto r = decode_trace(c.value()); r && !r->unmodelable.empty() && r->raw_present && wrong(r->unmodelable))
+                    rows.push_back(*r);
+        }
+        for (auto& tr : rows) {
+            tr.unmodelable.clear();
+            put_trace(t, tr);
+            drop_jobs_of(t, tr.id);
+            for (const auto& ch : get_chunks(t, tr.id))
+                if (!ch.done) t.put(db::kJobs, be64(next_counter(t, "job")), encode(JobRow{ch.trace, ch.index}));
+            paths.push_back(tr.path);
+        }
+    });
+    if (!st) return st;
+    return paths;
+}
+
 Status Catalog::expire_raw(uint64_t trace, int64_t now_ns) {
     Status refused;
     auto st = env_->write([&](Txn& t) {

@@ -70,6 +70,10 @@ public:
     Status commit_ingest(const IngestCommit& c);
     Status commit_model(const ModelCommit& c);
     Status mark_unmodelable(uint64_t trace, const std::string& reason);
+    // Traces whose unmodelable reason `wrong(reason)` says was no verdict on the data (an
+    // older build made I/O faults permanent) and that still hold their raw data: the
+    // verdict is cleared and their unmodelled chunks queued again. Returns their paths.
+    Result<std::vector<std::string>> requeue_unmodelable(const std::function<bool(const std::string&)>& wrong);
     // Flags raw as expired; the caller then deletes the segment file.
     Status expire_raw(uint64_t trace, int64_t now_ns);
     Status delete_trace(uint64_t trace);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "codec/status.h"
 
@@ -20,6 +21,11 @@ int64_t backoff_ms(const Backoff& b, int failures);
 
 // True when `st` is a fault of the store's disk or catalog rather than of the data.
 bool transient(const Status& st);
+
+// True when an unmodelable reason written by an older build names a fault of the disk or
+// catalog (strerror's EIO or ENOSPC text, LMDB's map or commit errors, a training scratch
+// file left empty by a full disk) rather than the data.
+bool io_fault_reason(const std::string& reason);
 
 // The errno a caller should see for a failed store operation: ENOSPC (or EDQUOT) when the
 // disk is full, so a writer's close() says so; EIO otherwise. Status carries no errno, but

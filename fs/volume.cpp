@@ -121,6 +121,9 @@ Status Volume::recover() {
     auto lib = catalog_->library();
     if (!lib) return lib.status();
     for (auto& [id, blob] : *lib) library_.add(id, std::move(blob));
+    // Older builds made I/O faults permanent verdicts (issue 15): those traces train again.
+    if (auto again = catalog_->requeue_unmodelable(io_fault_reason); again)
+        for (const auto& p : *again) log->warn("{}: marked unmodelable by an I/O fault, not by its data; its chunks are queued again", p);
     auto jobs = catalog_->jobs();
     if (jobs && !jobs->empty()) log->info("{} training jobs resume from the queue", jobs->size());
     return {};

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 namespace dgc::fs {
 namespace {
@@ -119,6 +120,32 @@ TEST(Catalog, UnmodelableDropsJobsAndReplacementDropsTheOldTrace) {
     ASSERT_TRUE(c->delete_trace(2));
     EXPECT_TRUE(c->traces()->empty());
     EXPECT_TRUE(c->jobs()->empty());
+}
+
+TEST(Catalog, VerdictsOfIoFaultsAreRequeuedDataVerdictsStay) {
+    TempDir d;
+    auto c = std::move(Catalog::open(d.p.string(), false).value());
+    ASSERT_TRUE(c->commit_ingest(ingest_of(1, "io.pcap", 3, 1)));
+    ASSERT_TRUE(c->commit_ingest(ingest_of(2, "wifi.pcap", 1, 2)));
+    ASSERT_TRUE(c->commit_model(model_of(1, 0, 0.1)));
+    ASSERT_TRUE(c->mark_unmodelable(1, "chunk 1: mdb_txn_commit: Input/output error"));
+    ASSERT_TRUE(c->mark_unmodelable(2, "linktype 105 (ieee802_11) is not modelled"));
+    ASSERT_TRUE(c->jobs()->empty());
+    auto again = c->requeue_unmodelable([](const std::string& r) { return r.find("Input/output error") != std::string::npos; });
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, std::vector<std::string>{"io.pcap"});
+    EXPECT_TRUE((*c->trace(1))->unmodelable.empty());
+    EXPECT_EQ((*c->trace(2))->unmodelable, "linktype 105 (ieee802_11) is not modelled");
+    // Only the chunks not yet modelled are queued again, once each.
+    std::set<uint32_t> queued;
+    const auto jobs = c->jobs();
+    ASSERT_TRUE(jobs.ok());
+    for (const auto& j : *jobs) {
+        EXPECT_EQ(j.trace, 1u);
+        EXPECT_TRUE(queued.insert(j.chunk).second);
+    }
+    EXPECT_EQ(queued, (std::set<uint32_t>{1, 2}));
+    EXPECT_TRUE(c->requeue_unmodelable([](const std::string&) { return true; })->size() == 1);  // wifi.pcap only now
 }
 
 TEST(Catalog, MapGrowsWhenFull) {

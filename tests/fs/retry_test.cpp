@@ -35,5 +35,17 @@ TEST(Retry, AFullDiskReachesTheCallerAsEnospc) {
     EXPECT_EQ(errno_of(Status::corrupt("row damaged")), EIO);
 }
 
+TEST(Retry, OlderBuildsIoVerdictsAreToldFromDataVerdicts) {
+    // The reasons the issue saw older builds write after a full disk or an I/O error.
+    EXPECT_TRUE(io_fault_reason("chunk 0: /s/catalog: mdb_txn_commit: Input/output error"));
+    EXPECT_TRUE(io_fault_reason("chunk 3: /s/staging/train-3-0.pcap: empty file"));
+    EXPECT_TRUE(io_fault_reason("chunk 1: write /s/raw/7.zst: No space left on device"));
+    EXPECT_TRUE(io_fault_reason("chunk 2: MDB_MAP_FULL: Environment mapsize limit reached"));
+    // Verdicts on the data stay.
+    EXPECT_FALSE(io_fault_reason("linktype 105 (ieee802_11) is not modelled"));
+    EXPECT_FALSE(io_fault_reason("x.pcap: empty file"));
+    EXPECT_FALSE(io_fault_reason("not a pcap or pcapng file: unknown magic 4447434d at byte 0"));
+}
+
 }  // namespace
 }  // namespace dgc::fs

@@ -149,8 +149,7 @@ int op_write_buf(const char* path, struct fuse_bufvec* buf, off_t off, struct fu
         dst.buf[0].fd = fd;
         dst.buf[0].pos = off;
         ssize_t n = fuse_buf_copy(&dst, buf, FUSE_BUF_SPLICE_NONBLOCK);
-        if (n < 0) return static_cast<int>(n);
-        vol().note_written(fi->fh);
+        vol().note_written(fi->fh, n);
         return static_cast<int>(n);
     });
 }

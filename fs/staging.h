@@ -35,6 +35,9 @@ struct StagingFile {
     int64_t last_release_ns = 0;
     bool ingesting = false;
     bool gone = false;               // unlinked or replaced: ingest must not commit it
+    // errno of a write that failed (0: none). Under the kernel's write-back cache the writer's
+    // write(2) had already returned; its close(2) hears this and the file is not accepted.
+    int write_errno = 0;
     // Direct I/O (kernel passthrough): while any handle is open, all of them read and write
     // the staging file itself, never through Volume::read/write, so the kernel sees one
     // consistent I/O mode for the inode.

@@ -93,7 +93,9 @@ public:
     // Zero-copy writes: the staging fd a write handle targets (or -errno), and the
     // bookkeeping every write needs afterwards.
     int write_fd(uint64_t fh);
-    void note_written(uint64_t fh);
+    // `result`: what the write returned (bytes, or -errno: a failed write keeps the file from
+    // being accepted at close).
+    void note_written(uint64_t fh, ssize_t result);
     // The plain file behind a handle when its reads and writes may skip read()/write()
     // entirely (kernel passthrough): a staging file, named by a key that is the same for
     // every handle on it. Nothing for raw and archive handles, whose bytes are computed.

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "codec/log.h"
 #include "fs/clock.h"
@@ -230,8 +231,11 @@ int Volume::write(uint64_t fh, const char* buf, size_t size, off_t off) {
     while (done < size) {
         ssize_t n = ::pwrite(h->staging->fd, buf + done, size - done, off + static_cast<off_t>(done));
         if (n < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
+            const int err = errno;
+            if (err == EINTR) continue;
+            std::lock_guard lk(h->staging->mu);
+            if (!h->staging->write_errno) h->staging->write_errno = err;
+            return -err;
         }
         done += static_cast<size_t>(n);
     }
@@ -247,9 +251,13 @@ int Volume::write_fd(uint64_t fh) {
     return h->staging->fd;
 }
 
-void Volume::note_written(uint64_t fh) {
+void Volume::note_written(uint64_t fh, ssize_t result) {
     Handle* h = handle_of(fh);
     std::lock_guard lk(h->staging->mu);
+    if (result < 0) {
+        if (!h->staging->write_errno) h->staging->write_errno = static_cast<int>(-result);
+        return;
+    }
     h->staging->dirty = true;
     h->staging->mtime_ns = wall_clock_ns();
 }
@@ -263,6 +271,20 @@ std::optional<Volume::BackingFile> Volume::backing_file(uint64_t fh) {
 int Volume::flush(uint64_t fh) {
     Handle* h = handle_of(fh);
     if (h->kind != Handle::Kind::kStaging || !h->writer) return 0;
+    int failed = 0;
+    std::string path;
+    {
+        std::lock_guard lk(h->staging->mu);
+        failed = h->staging->write_errno, path = h->staging->path;
+    }
+    if (failed) {
+        // A capture with a hole where a write failed is not the writer's file: it is dropped,
+        // never accepted (the write-back cache had told the writer its write succeeded).
+        logger("fs")->error("close of {}: a write failed ({}); the file is not accepted", printable(path), std::strerror(failed));
+        events_.add(path + ": a write failed (" + std::strerror(failed) + "); not accepted");
+        (void)staging_->remove(path);
+        return -failed;
+    }
     if (h->direct) {
         // Its writes never passed through write(): assume there were some.
         struct stat st {};

@@ -307,6 +307,25 @@ INSTANTIATE_TEST_SUITE_P(Cells, FaultMatrix,
                          cell_name);
 
 // A harness that cannot see a violation proves nothing: plant some and expect each found.
+// A writer that never checks close(2), as a shell redirect or tcpdump -w: a staging write
+// failed under the write-back cache after its write(2) had returned. The soak found such
+// files accepted as empty captures; the file must not be accepted at all.
+TEST(FaultMatrixHarness, AFileWithAFailedWriteIsNeverAccepted) {
+    Cell c("");
+    c.start();
+    MountedVolume& v = c.v();
+    c.arm(Fault::kEnospc, "write", "staging/");
+    sh("sh -c \"cat '" + data_path(kCapture) + "' > '" + (v.retention() / "redirect.pcap").string() + "'\" 2>/dev/null");
+    ASSERT_TRUE(c.wait_hit()) << "the fault never fired\n" << v.daemon_log();
+    c.clear();
+    std::this_thread::sleep_for(std::chrono::seconds(3));  // past the quiet time that would accept it
+    const auto got = v.retention() / "redirect.pcap";
+    if (fsys::exists(got)) {
+        EXPECT_TRUE(slurp(got) == slurp(data_path(kCapture))) << "a file with a failed write was accepted with other bytes\n" << v.daemon_log();
+    }
+    EXPECT_EQ(v.daemon_log().find("empty file"), std::string::npos) << v.daemon_log();
+}
+
 TEST(FaultMatrixHarness, DetectsPlantedViolations) {
     Cell c("");
     c.start();

@@ -37,7 +37,7 @@ struct Policy {
     double chunk_seconds = 3600;
     uint64_t chunk_packets = 20000;
     int train_steps = 0;                    // optimizer steps per chunk; 0 = trainer default
-    double bytes_per_packet = 0.1;          // [training] storage knob (trainer::kDefaultBytesPerPacket), (0, 4]; rules override it
+    double bytes_per_packet = 0.49;         // [training] storage knob (trainer::kDefaultBytesPerPacket), (0, 4]; rules override it
     int64_t quiet_ms = 500;                 // after the last close before ingest starts
 
     PolicySettings effective(const std::string& path) const;

@@ -72,7 +72,7 @@ TEST(Policy, RejectsMistakesWithTheLocation) {
 // The storage knob (issue 12 item 3): [training] sets it for the volume, the last matching
 // rule for its subtree; anything outside (0, 4] is refused naming the file and the key.
 TEST(Policy, BytesPerPacketGlobalAndPerRule) {
-    EXPECT_DOUBLE_EQ(Policy{}.bytes_per_packet, 0.1);
+    EXPECT_DOUBLE_EQ(Policy{}.bytes_per_packet, 0.49);
     auto p = parse(R"(
 [training]
 bytes_per_packet = 0.05

@@ -41,13 +41,14 @@ TEST(StorageKnob, RankAndPoolGrowWithTheKnob) {
                     << p << " packets, side " << s << ", knob " << kKnobs[i];
                 EXPECT_LE(pool_fill_bytes(p, kKnobs[i - 1]), pool_fill_bytes(p, kKnobs[i]));
             }
-    // At the default a 20K-packet chunk with a 600-byte side affords the gap/length/direction
-    // adapter only, 40K one full rank, 10K head biases alone; 0.49 gave the 20K chunk four.
-    EXPECT_EQ(lora_rank_for(20000, 600, kDefaultBytesPerPacket), kTimeSizeOnlyRank1);
-    EXPECT_EQ(lora_rank_for(10000, 600, kDefaultBytesPerPacket), 0);
-    EXPECT_EQ(lora_rank_for(40000, 600, kDefaultBytesPerPacket), 1);
-    EXPECT_EQ(lora_rank_for(20000, 600, 0.49), 4);
-    EXPECT_EQ(pool_fill_bytes(20000, kDefaultBytesPerPacket), 2000u);
+    // At 0.1 a 20K-packet chunk with a 600-byte side affords the gap/length/direction
+    // adapter only, 40K one full rank, 10K head biases alone; the default 0.49 gives the 20K
+    // chunk four.
+    EXPECT_EQ(lora_rank_for(20000, 600, 0.1), kTimeSizeOnlyRank1);
+    EXPECT_EQ(lora_rank_for(10000, 600, 0.1), 0);
+    EXPECT_EQ(lora_rank_for(40000, 600, 0.1), 1);
+    EXPECT_EQ(lora_rank_for(20000, 600, kDefaultBytesPerPacket), 4);
+    EXPECT_EQ(pool_fill_bytes(20000, 0.1), 2000u);
 }
 
 TEST(StorageKnob, ASideOverTheKnobGetsNoRankAndNoPool) {

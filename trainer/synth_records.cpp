@@ -399,8 +399,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             // A stack seen only mid-connection opens as the chunk's commonest opening stack
             // (format 7: as one of its opening stacks, by hosts, the same for one address).
             if (!ep[d].stack.opens && opening_stack) {
-                Rng host_rng(mix64(seed ^ addr_word(ep[d].addr) ^ 0x57ACULL));
-                const TcpStack& o = draw_opening ? side.stacks[host_rng.pick(opening_w)] : *opening_stack;
+                const TcpStack& o =
+                    draw_opening ? side.stacks[Rng(mix64(seed ^ addr_word(ep[d].addr) ^ 0x57ACULL)).pick(opening_w)] : *opening_stack;
                 ep[d].stack.opens = true;
                 ep[d].stack.syn_opts = o.syn_opts, ep[d].stack.syn_len = o.syn_len;
                 ep[d].stack.mss = o.mss, ep[d].stack.wscale = o.wscale;

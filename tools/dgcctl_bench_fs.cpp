@@ -2,9 +2,6 @@
 //  1. cp of a large pcap into retention/ vs cp to the store's own filesystem, pair-wise per round;
 //  2. tcpdump -r archive/... -w /dev/null in packets/s (first read generates, second is cached);
 //  3. the daemon's RSS idle after mount, while training, and idle after reads.
-#include <pcap/pcap.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,11 +9,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iostream>
 #include <sstream>
 #include <thread>
 
+#include "bench_mount.h"
 #include "command_registry.h"
 #include "progress.h"
 
@@ -25,35 +22,7 @@ namespace {
 
 namespace fsys = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-double seconds_of(const std::function<int()>& f, int* rc = nullptr) {
-    auto t0 = Clock::now();
-    int r = f();
-    if (rc) *rc = r;
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-int sh(const std::string& cmd) { return std::system(cmd.c_str()); }
-
-long rss_kib(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-    return -1;
-}
-
-long count_packets(const std::string& path) {
-    char eb[PCAP_ERRBUF_SIZE];
-    pcap_t* p = pcap_open_offline(path.c_str(), eb);
-    if (!p) return -1;
-    long n = 0;
-    struct pcap_pkthdr* h;
-    const u_char* d;
-    while (pcap_next_ex(p, &h, &d) == 1) ++n;
-    pcap_close(p);
-    return n;
-}
+const std::vector<std::string> kTrainArgs = {"--train-steps", "40", "--workers", "1"};
 
 // A large classic pcap: the source's header, then its records repeated until `bytes`.
 bool make_big_pcap(const std::string& src, const std::string& out, uint64_t bytes) {
@@ -73,36 +42,8 @@ bool make_big_pcap(const std::string& src, const std::string& out, uint64_t byte
     return bool(o);
 }
 
-struct Daemon {
-    pid_t pid = -1;
-    std::string mnt;
-    bool start(const std::string& bin, const std::string& store, const std::string& policy, const std::string& m,
-               const std::string& log) {
-        mnt = m;
-        pid = ::fork();
-        if (pid == 0) {
-            FILE* f = std::freopen(log.c_str(), "a", stderr);
-            (void)f;
-            ::execl(bin.c_str(), bin.c_str(), "-f", "--store", store.c_str(), "--policy", policy.c_str(),
-                    "--train-steps", "40", "--workers", "1", m.c_str(), static_cast<char*>(nullptr));
-            std::_Exit(127);
-        }
-        for (int i = 0; i < 300; ++i) {
-            if (fsys::exists(fsys::path(m) / "retention")) return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        return false;
-    }
-    void stop() {
-        if (pid <= 0) return;
-        sh("fusermount3 -u '" + mnt + "'");
-        ::waitpid(pid, nullptr, 0);
-        pid = -1;
-    }
-};
-
 int run_bench(const std::string& pcap, uint64_t size_mb, int rounds, std::string dir, std::string bin) {
-    if (bin.empty()) bin = (fsys::read_symlink("/proc/self/exe").parent_path() / "dgcfs").string();
+    bin = dgcfs_binary(bin);
     if (!fsys::exists(bin)) {
         std::cerr << "bench-fs: " << bin << " not found (--dgcfs)\n";
         return 1;
@@ -123,7 +64,7 @@ int run_bench(const std::string& pcap, uint64_t size_mb, int rounds, std::string
     // Phase 1: ingest throughput. A long quiet period keeps background ingest out of the timings.
     std::ofstream(root / "quiet.toml") << "[training]\nquiet_ms = 3600000\n";
     Daemon d;
-    if (!d.start(bin, (root / "store1").string(), (root / "quiet.toml").string(), (root / "mnt").string(), log)) {
+    if (!d.start(bin, (root / "store1").string(), (root / "quiet.toml").string(), (root / "mnt").string(), log, kTrainArgs)) {
         std::cerr << "bench-fs: dgcfs did not mount; see " << log << "\n";
         return 1;
     }
@@ -170,7 +111,7 @@ int run_bench(const std::string& pcap, uint64_t size_mb, int rounds, std::string
     // Phase 2: archive read speed and memory while training.
     // One chunk per 20000 packets whatever the capture's time span, so the read test has few chunks.
     std::ofstream(root / "normal.toml") << "[training]\nquiet_ms = 300\nchunk_seconds = 1e9\nchunk_packets = 20000\n";
-    if (!d.start(bin, (root / "store2").string(), (root / "normal.toml").string(), (root / "mnt").string(), log)) {
+    if (!d.start(bin, (root / "store2").string(), (root / "normal.toml").string(), (root / "mnt").string(), log, kTrainArgs)) {
         std::cerr << "bench-fs: dgcfs did not mount; see " << log << "\n";
         return 1;
     }

@@ -7,7 +7,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <cerrno>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -221,6 +221,7 @@ void print_text(const IngestArgs& a, const IngestResult& r) {
 
 void print_json(const IngestArgs& a, const IngestResult& r) {
     nlohmann::json j = {
+        {"schema", 1},
         {"variant", a.variant},
         {"hours", a.hours},
         {"traces", r.traces},
@@ -285,9 +286,18 @@ int run_ingest(const IngestArgs& a) {
     traces->clear();
     picks->clear();
 
-    shown.update(0.05, "xz -6 -T2");
+    // xz runs on its own thread so the progress line keeps moving through its minute or two.
     int xz_rc = 0;
-    r.xz_s = seconds_of([&] { return sh("xz -6 -T2 -c '" + capture.string() + "' > /dev/null"); }, &xz_rc);
+    std::atomic<bool> xz_done = false;
+    std::thread xz([&] {
+        r.xz_s = seconds_of([&] { return sh("xz -6 -T2 -c '" + capture.string() + "' > /dev/null"); }, &xz_rc);
+        xz_done = true;
+    });
+    while (!xz_done) {
+        shown.update(0.05, "xz -6 -T2 on the capture");
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    xz.join();
     Status st = xz_rc == 0 ? run_volume(a, root, capture, r, shown)
                            : Status::io("bench-ingest: xz -6 -T2 " + capture.string() + " failed");
     shown.finish();
@@ -324,7 +334,7 @@ const RegisterCommand kBenchIngest{{94, [](CLI::App& app, int& exit_code) {
         ->capture_default_str();
     cmd->add_option("--keep", a->keep, "Work in DIR and keep the capture, store and daemon log there");
     cmd->add_option("--dgcfs", a->dgcfs, "dgcfs binary (default: next to dgcctl)");
-    cmd->add_flag("--json", a->json, "One JSON object instead of the table");
+    cmd->add_flag("--json", a->json, "One JSON object (schema in dgcctl(1)) instead of the table");
     cmd->callback([a, &exit_code] { exit_code = run_ingest(*a); });
 }}};
 

@@ -37,6 +37,7 @@ TEST(BenchIngest, OneHourIsModelledAndReadBackWhole) {
     ASSERT_TRUE(kept.ok()) << kept.status().message();
     EXPECT_EQ(kept->records.size(), picks->size());
 
+    EXPECT_EQ(j["schema"].get<int>(), 1);
     EXPECT_EQ(j["packets"].get<uint64_t>(), picks->size());
     EXPECT_EQ(j["modelled_packets"].get<uint64_t>(), picks->size());
     EXPECT_EQ(j["archive_packets"].get<uint64_t>(), picks->size());

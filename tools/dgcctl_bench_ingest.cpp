@@ -294,7 +294,7 @@ int run_ingest(const IngestArgs& a) {
         xz_done = true;
     });
     while (!xz_done) {
-        shown.update(0.05, "xz -6 -T2 on the capture");
+        shown.update(-1, "xz -6 -T2 on the capture");
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     xz.join();

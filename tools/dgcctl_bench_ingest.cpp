@@ -117,44 +117,46 @@ Status fail(const std::string& why, Daemon& d) {
     return Status::io(why);
 }
 
-// Copies the capture in, waits until it is modelled, then remounts cold and reads archive/.
-Status run_volume(const IngestArgs& a, const fsys::path& root, const fsys::path& capture, IngestResult& r,
-                  Progress& shown) {
-    const std::string bin = dgcfs_binary(a.dgcfs);
-    if (!fsys::exists(bin)) return Status::not_found("bench-ingest: " + bin + " not found (--dgcfs)");
-    // One chunk per hour of capture: the hours are the unit the recipe varies.
-    std::ofstream(root / "policy.toml") << "[training]\nchunk_seconds = 3600\nchunk_packets = 1000000\n";
+// The fresh volume of one run: where its store, mount point and log are, and how dgcfs starts.
+struct Bench {
+    std::string bin, store, policy, mnt, log;
     std::vector<std::string> args;
-    if (a.train_steps > 0) args.insert(args.end(), {"--train-steps", std::to_string(a.train_steps)});
-    if (a.workers > 0) args.insert(args.end(), {"--workers", std::to_string(a.workers)});
-    if (!a.base.empty()) args.insert(args.end(), {"--base", a.base});
-    const std::string store = (root / "store").string(), policy = (root / "policy.toml").string();
-    const std::string mnt = (root / "mnt").string(), log = (root / "daemon.log").string();
-    fsys::create_directories(mnt);
-    Daemon d;
-    if (!d.start(bin, store, policy, mnt, log, args)) return fail("bench-ingest: dgcfs did not mount; see " + log, d);
+    bool start(Daemon& d) const { return d.start(bin, store, policy, mnt, log, args); }
+};
 
-    const fsys::path in_retention = fsys::path(mnt) / "retention" / capture.filename();
+Bench bench_volume(const IngestArgs& a, const fsys::path& root) {
+    Bench b{dgcfs_binary(a.dgcfs), (root / "store").string(), (root / "policy.toml").string(),
+            (root / "mnt").string(), (root / "daemon.log").string(), {}};
+    if (a.train_steps > 0) b.args.insert(b.args.end(), {"--train-steps", std::to_string(a.train_steps)});
+    if (a.workers > 0) b.args.insert(b.args.end(), {"--workers", std::to_string(a.workers)});
+    if (!a.base.empty()) b.args.insert(b.args.end(), {"--base", a.base});
+    return b;
+}
+
+// cp into retention/, then polls the state until "modelled", sampling the daemon's RSS.
+Status model_capture(const IngestArgs& a, const Bench& b, const fsys::path& capture, IngestResult& r,
+                     Progress& shown) {
+    Daemon d;
+    if (!b.start(d)) return fail("bench-ingest: dgcfs did not mount; see " + b.log, d);
+    const fsys::path in_retention = fsys::path(b.mnt) / "retention" / capture.filename();
     const auto t0 = Clock::now();
     shown.update(0.1, "cp into retention/");
     if (sh("cp '" + capture.string() + "' '" + in_retention.string() + "'") != 0)
         return fail("bench-ingest: cp " + capture.string() + " into " + in_retention.string() + " failed", d);
-    std::string state;
-    while (true) {
+    for (std::string state; state != "modelled";) {
         state = xattr(in_retention, "state").value_or("");
         const long rss = rss_kib(d.pid);
-        if (rss < 0) return fail("bench-ingest: dgcfs exited while modelling; see " + log, d);
+        if (rss < 0) return fail("bench-ingest: dgcfs exited while modelling; see " + b.log, d);
         r.peak_rss_kib = std::max(r.peak_rss_kib, rss);
-        if (state == "modelled") break;
         if (state.rfind("unmodelable", 0) == 0 || state.rfind("does not regenerate", 0) == 0)
             return fail("bench-ingest: " + in_retention.string() + ": " + state, d);
         if (Clock::now() - t0 > std::chrono::minutes(a.timeout_min))
             return fail("bench-ingest: " + in_retention.string() + " not modelled within " +
-                            std::to_string(a.timeout_min) + " minutes (" + state + "); see " + log,
+                            std::to_string(a.timeout_min) + " minutes (" + state + "); see " + b.log,
                         d);
         const double f = training_fraction(state);
         shown.update(f < 0 ? -1 : 0.1 + 0.6 * f, "modelling: " + (state.empty() ? "copying" : state));
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (state != "modelled") std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     r.model_s = std::chrono::duration<double>(Clock::now() - t0).count();
     r.modelled_packets = static_cast<long>(xattr_u64(in_retention, "packets").value_or(0));
@@ -163,18 +165,36 @@ Status run_volume(const IngestArgs& a, const fsys::path& root, const fsys::path&
     r.shared_model_bytes = xattr_u64(in_retention, "shared_model_bytes");
     r.decisions = xattr(in_retention, "decisions").value_or("");
     d.stop();
+    return Status::ok();
+}
 
-    // Cold: a new daemon has generated nothing yet, and unmounting dropped the kernel's pages.
+// A new daemon has generated nothing yet, and unmounting dropped the kernel's pages: the
+// timed read is cold. The archive's records come back for the fidelity score.
+Result<Capture> read_archive_cold(const Bench& b, const fsys::path& capture, IngestResult& r, Progress& shown) {
     shown.update(0.75, "cold read of archive/");
     sh("sync; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null");
-    if (!d.start(bin, store, policy, mnt, log, args)) return fail("bench-ingest: dgcfs did not remount; see " + log, d);
-    const std::string archived = (fsys::path(mnt) / "archive" / capture.filename()).string();
+    Daemon d;
+    if (!b.start(d)) return fail("bench-ingest: dgcfs did not remount; see " + b.log, d);
+    const std::string archived = (fsys::path(b.mnt) / "archive" / capture.filename()).string();
     r.read_s = seconds_of([&] { return static_cast<int>(r.archive_packets = count_packets(archived)); });
     if (r.archive_packets < 0) return fail("bench-ingest: " + archived + ": libpcap cannot read it", d);
-
     shown.update(0.8, "fidelity of the whole capture");
     auto synth = read_capture(archived);
     d.stop();
+    return synth;
+}
+
+// Copies the capture into a fresh volume, waits until it is modelled, then remounts cold,
+// reads archive/ and scores the whole capture as `dgcctl eval` does.
+Status run_volume(const IngestArgs& a, const fsys::path& root, const fsys::path& capture, IngestResult& r,
+                  Progress& shown) {
+    const Bench b = bench_volume(a, root);
+    if (!fsys::exists(b.bin)) return Status::not_found("bench-ingest: " + b.bin + " not found (--dgcfs)");
+    // One chunk per hour of capture: the hours are the unit the recipe varies.
+    std::ofstream(b.policy) << "[training]\nchunk_seconds = 3600\nchunk_packets = 1000000\n";
+    fsys::create_directories(b.mnt);
+    if (Status st = model_capture(a, b, capture, r, shown); !st) return st;
+    auto synth = read_archive_cold(b, capture, r, shown);
     if (!synth) return synth.status();
     auto real = read_capture(capture.string());
     if (!real) return real.status();

@@ -7,7 +7,8 @@
 //  steady:   that hour repeated; hour h keeps 3 of every 4 flows, chosen by a hash of the
 //            flow key keyed with h, and is shifted by h hours.
 //  changing: hour h is its own hour built from the traces pool[(h + 7j) mod n], j = 0, 1, 2,
-//            every flow kept, so no two of the first n hours mix the same traces.
+//            every flow kept; with the default pool of 20, no two of the first 20 hours mix
+//            the same traces.
 #pragma once
 
 #include <cstdint>

@@ -54,7 +54,7 @@ Result<std::shared_ptr<StagingFile>> StagingArea::create(const std::string& path
     f->uid = uid;
     f->gid = gid;
     if (auto st = catalog_.put_staging(row_of(*f)); !st) {
-        ::unlink(file.c_str());
+        unlink_file(file);
         return st;
     }
     std::shared_ptr<StagingFile> replaced;
@@ -67,7 +67,7 @@ Result<std::shared_ptr<StagingFile>> StagingArea::create(const std::string& path
         std::lock_guard lk(replaced->mu);
         replaced->gone = true;
         (void)catalog_.drop_staging(replaced->id);
-        ::unlink(layout_.staging_path(replaced->id).c_str());
+        unlink_file(layout_.staging_path(replaced->id));
     }
     return f;
 }
@@ -146,7 +146,7 @@ Status StagingArea::rename(const std::string& from, const std::string& to) {
         std::lock_guard lk(displaced->mu);
         displaced->gone = true;
         (void)catalog_.drop_staging(displaced->id);
-        ::unlink(layout_.staging_path(displaced->id).c_str());
+        unlink_file(layout_.staging_path(displaced->id));
     }
     std::lock_guard lk(f->mu);
     f->path = to;
@@ -164,7 +164,7 @@ Status StagingArea::remove(const std::string& path) {
     }
     std::lock_guard lk(f->mu);
     f->gone = true;
-    ::unlink(layout_.staging_path(f->id).c_str());
+    unlink_file(layout_.staging_path(f->id));
     return catalog_.drop_staging(f->id);
 }
 
@@ -174,7 +174,28 @@ void StagingArea::forget(const std::shared_ptr<StagingFile>& f) {
         auto it = by_path_.find(f->path);
         if (it != by_path_.end() && it->second == f) by_path_.erase(it);
     }
-    ::unlink(layout_.staging_path(f->id).c_str());
+    unlink_file(layout_.staging_path(f->id));
+}
+
+void StagingArea::unlink_file(const std::string& file) {
+    if (::unlink(file.c_str()) == 0 || errno == ENOENT) return;
+    // Its row is gone already, so nothing would ever delete it before the next mount.
+    logger("fs")->warn("{}: cannot delete staging file ({}); retrying", file, std::strerror(errno));
+    std::lock_guard lk(mu_);
+    undeleted_.push_back(file);
+}
+
+void StagingArea::retry_unlinks() {
+    std::vector<std::string> files;
+    {
+        std::lock_guard lk(mu_);
+        files.swap(undeleted_);
+    }
+    for (const auto& f : files)
+        if (::unlink(f.c_str()) != 0 && errno != ENOENT) {
+            std::lock_guard lk(mu_);
+            undeleted_.push_back(f);
+        }
 }
 
 std::vector<std::shared_ptr<StagingFile>> StagingArea::ready_for_ingest(int64_t now_ns, int64_t quiet_ns) {

@@ -81,13 +81,19 @@ public:
     // Files whose last handle closed at least quiet_ns ago and that nobody is ingesting.
     std::vector<std::shared_ptr<StagingFile>> ready_for_ingest(int64_t now_ns, int64_t quiet_ns);
     size_t size() const;
+    // Deletes again the staging files whose unlink failed (a disk fault), so a dropped file
+    // does not linger until the next mount's recovery.
+    void retry_unlinks();
 
 private:
+    void unlink_file(const std::string& file);  // a failure is remembered for retry_unlinks()
+
     Catalog& catalog_;
     StoreLayout layout_;
     const bool sync_on_close_;
     mutable std::mutex mu_;
     std::map<std::string, std::shared_ptr<StagingFile>> by_path_;
+    std::vector<std::string> undeleted_;  // guarded by mu_
 };
 
 }  // namespace dgc::fs

@@ -189,6 +189,7 @@ void Volume::ingest_loop() {
             bg_cv_.wait_for(lk, std::chrono::milliseconds(100), [&] { return stopping_; });
             if (stopping_) return;
         }
+        staging_->retry_unlinks();
         const int64_t quiet = policy()->quiet_ms * 1'000'000;
         for (auto& f : staging_->ready_for_ingest(wall_clock_ns(), quiet)) run_ingest(f);
     }

@@ -326,6 +326,22 @@ TEST(FaultMatrixHarness, AFileWithAFailedWriteIsNeverAccepted) {
     EXPECT_EQ(v.daemon_log().find("empty file"), std::string::npos) << v.daemon_log();
 }
 
+// The soak found a dropped file whose staging copy could not be deleted (the disk fault hit
+// unlink too) lingering until the next mount. It goes once the disk recovers, without one.
+TEST(FaultMatrixHarness, AStagingFileWhoseDeleteFailedGoesOnceTheDiskRecovers) {
+    Cell c("");
+    c.start();
+    MountedVolume& v = c.v();
+    c.arm(Fault::kEnospc, "write,unlink", "staging/");
+    sh("sh -c \"cat '" + data_path(kCapture) + "' > '" + (v.retention() / "redirect.pcap").string() + "'\" 2>/dev/null");
+    ASSERT_TRUE(c.wait_hit("unlink")) << "the unlink fault never fired\n" << v.daemon_log();
+    auto staged = [&] { return std::distance(fsys::directory_iterator(v.store() / "staging"), fsys::directory_iterator{}); };
+    EXPECT_GT(staged(), 0) << "the fault did not leave the file behind: this test tests nothing";
+    c.clear();
+    EXPECT_TRUE(wait_until([&] { return staged() == 0; }, 10)) << "staging file still there\n" << v.daemon_log();
+    EXPECT_FALSE(fsys::exists(v.retention() / "redirect.pcap"));
+}
+
 TEST(FaultMatrixHarness, DetectsPlantedViolations) {
     Cell c("");
     c.start();

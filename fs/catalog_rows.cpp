@@ -1,5 +1,7 @@
 #include "fs/catalog_rows.h"
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "fs/lmdb.h"
@@ -118,7 +120,8 @@ std::string encode(const ChunkRow& r) {
     return json{{"trace", r.trace},           {"index", r.index},         {"first", r.first},
                 {"count", r.count},           {"done", r.done},           {"packets", r.packets},
                 {"synth_bytes", r.synth_bytes}, {"model_bytes", r.model_bytes}, {"fidelity", r.fidelity},
-                {"joint", r.joint},           {"train_seconds", r.train_seconds}, {"parent_id", r.parent_id}}
+                {"joint", r.joint},           {"train_seconds", r.train_seconds}, {"parent_id", r.parent_id},
+                {"decision", r.decision},     {"why", r.why}}
         .dump();
 }
 
@@ -139,10 +142,26 @@ std::optional<ChunkRow> decode_chunk(std::string_view s) {
         get(*j, "joint", r.joint);
         get(*j, "train_seconds", r.train_seconds);
         get(*j, "parent_id", r.parent_id);
+        get(*j, "decision", r.decision);
+        get(*j, "why", r.why);
     } catch (const json::exception&) {
         return std::nullopt;
     }
     return r;
+}
+
+std::string chunk_decision(const ChunkRow& r) {
+    if (!r.decision.empty()) return r.decision;
+    return r.parent_id.empty() ? "keyframe" : "delta";
+}
+
+std::string describe_decisions(const std::vector<ChunkRow>& chunks) {
+    std::map<std::string, size_t> n;
+    for (const auto& c : chunks) ++n[c.done ? chunk_decision(c) : "queued"];
+    std::string out = "reused " + std::to_string(n["reused"]) + ", delta " + std::to_string(n["delta"]) + ", keyframe " +
+                      std::to_string(n["keyframe"]);
+    if (n["queued"]) out += ", queued " + std::to_string(n["queued"]);
+    return out;
 }
 
 std::string encode(const StagingRow& r) {

@@ -52,7 +52,16 @@ struct ChunkRow {
     double joint = 0;
     double train_seconds = 0;
     std::string parent_id;
+    std::string decision;        // "reused", "delta", "keyframe"; "" in rows written before issue 12's reuse
+    std::string why;             // the trainer's one-line reason for it
 };
+
+// A committed chunk's decision; for rows written before decisions were recorded, what its
+// parent says ("keyframe" without one, else "delta").
+std::string chunk_decision(const ChunkRow& r);
+// "reused R, delta D, keyframe K" over a trace's committed chunks, then ", queued Q" for
+// those still to train (xattr user.dgcfs.decisions).
+std::string describe_decisions(const std::vector<ChunkRow>& chunks);
 
 // A file being written in retention/. `closed` turns true when a writer's close()
 // (FUSE flush) has made its bytes durable: such files are accepted after a crash.

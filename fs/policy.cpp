@@ -162,6 +162,10 @@ Result<Policy> parse_policy(const std::string& toml_text, const std::string& sou
             if (auto k = (*t)["bytes_per_packet"])
                 if (auto st = knob_node(*k.node(), source_name + ": training.bytes_per_packet", p.bytes_per_packet); !st)
                     return st;
+            if (auto r = (*t)["reuse"]) {
+                if (!r.is_boolean()) return Status::invalid(source_name + ": training.reuse must be true or false");
+                p.reuse = r.value<bool>().value_or(true);
+            }
             if (p.chunk_seconds <= 0 || p.chunk_packets == 0 || p.train_steps < 0 || p.quiet_ms < 0)
                 return Status::invalid(source_name + ": [training] values must be positive");
         } else if (key == "rule") {

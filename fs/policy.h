@@ -39,6 +39,7 @@ struct Policy {
     int train_steps = 0;                    // optimizer steps per chunk; 0 = trainer default
     double bytes_per_packet = 0.49;         // [training] storage knob (trainer::kDefaultBytesPerPacket), (0, 4]; rules override it
     int64_t quiet_ms = 500;                 // after the last close before ingest starts
+    bool reuse = true;                      // [training] reuse: a chunk may point at its parent with no weights of its own
 
     PolicySettings effective(const std::string& path) const;
     // The storage knob for a trace: the last matching rule's, else `global_default`.

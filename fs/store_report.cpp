@@ -60,6 +60,7 @@ StoreSummary summarize(const std::vector<TraceRow>& traces, const std::vector<Ch
     for (const auto& c : chunks)
         if (c.done) {
             ++s.chunks_done;
+            ++s.decisions[chunk_decision(c)];
             s.train_seconds += c.train_seconds;
         } else if (waiting.count(c.trace)) {
             ++s.backlog_chunks;
@@ -176,9 +177,12 @@ nlohmann::json status_json(const StoreStatus& s, double now_s) {
     json eta = nullptr;
     if (s.jobs && sum.seconds_per_chunk() > 0)
         eta = double(s.jobs) * sum.seconds_per_chunk() / double(std::max<size_t>(1, running_jobs.size()));
+    json decisions = {{"reused", 0}, {"delta", 0}, {"keyframe", 0}};
+    for (const auto& [d, n] : sum.decisions) decisions[d] = n;
     j["queue"] = {{"jobs", s.jobs},
                   {"chunks_total", sum.chunks_total},
                   {"chunks_done", sum.chunks_done},
+                  {"decisions", decisions},
                   {"backlog_packets", sum.backlog_packets},
                   {"eta_s", eta}};
     json training = json::array();

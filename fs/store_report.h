@@ -21,6 +21,7 @@ struct StoreSummary {
     uint64_t shared_model_bytes = 0;  // library models no trace holds as a chunk: base models,
                                       // keyframes carried in by import
     uint64_t chunks_total = 0, chunks_done = 0;
+    std::map<std::string, uint64_t> decisions;  // committed chunks by chunk_decision(): "reused", "delta", "keyframe"
     uint64_t packets = 0;          // in every accepted capture
     uint64_t skipped_traces = 0;   // traces with damaged byte ranges their models leave out
     uint64_t backlog_packets = 0;  // in modelable traces not modelled yet

@@ -57,6 +57,8 @@ Result<std::unique_ptr<Volume>> Volume::open(const VolumeOptions& opts) {
         auto p = self->policy();
         return p->bytes_per_packet_for(path, self->opts_.bytes_per_packet.value_or(p->bytes_per_packet));
     };
+    wo.reuse = [self] { return self->policy()->reuse; };
+    wo.max_jsd = [self](const std::string& path) { return self->policy()->effective(path).max_jsd; };
     wo.on_committed = [self](uint64_t, uint64_t packets) {
         self->throughput_.modelled(packets);
         self->sweep_requested_ = true;

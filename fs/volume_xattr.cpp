@@ -15,7 +15,7 @@ namespace {
 
 constexpr const char* kPrefix = "user.dgcfs.";
 const std::vector<std::string> kTraceAttrs = {"state",    "packets",     "chunks",      "raw_bytes", "model_bytes",
-                                              "shared_model_bytes", "fidelity", "raw_expires", "skipped", "hold"};
+                                              "shared_model_bytes", "fidelity", "raw_expires", "skipped", "decisions", "hold"};
 
 std::string iso_time(int64_t ns) {
     std::time_t s = ns / 1'000'000'000;
@@ -86,6 +86,10 @@ int Volume::getxattr(const std::string& path, const std::string& name, std::stri
         else value = iso_time(*at) + (blocker.empty() ? "" : " (not before: " + blocker + ")");
     } else if (key == "skipped") {
         value = describe_skipped(t->skipped);
+    } else if (key == "decisions") {
+        std::vector<ChunkRow> chunks;
+        if (!catalog_->env().read([&](Txn& x) { chunks = get_chunks(x, t->id); })) return -EIO;
+        value = describe_decisions(chunks);
     } else if (key == "hold") {
         value = t->hold ? "1" : "0";
     } else {

@@ -197,6 +197,8 @@ void WorkerPool::process(int slot, const JobRow& job) {
     opts.device = opts_.device;
     opts.steps = opts_.train_steps ? opts_.train_steps() : 0;
     if (opts_.bytes_per_packet) opts.bytes_per_packet = opts_.bytes_per_packet(t.path);
+    if (opts_.reuse) opts.reuse = opts_.reuse();
+    if (opts_.max_jsd) opts.max_jsd = opts_.max_jsd(t.path);
     opts.progress = [this, slot](double f) {
         std::lock_guard lk(mu_);
         if (auto it = progress_.find(slot); it != progress_.end()) it->second.fraction = f;
@@ -220,6 +222,8 @@ void WorkerPool::process(int slot, const JobRow& job) {
     mc.row.joint = model->joint;
     mc.row.train_seconds = model->train_seconds;
     mc.row.parent_id = model->parent_id;
+    mc.row.decision = trainer::decision_name(model->decision);
+    mc.row.why = model->why;
     // A commit that fails is the catalog's disk, never the data's fault.
     if (auto st = catalog_.commit_model(mc); !st) return retry_later(t, job, Status::io(st.message()));
     {
@@ -227,10 +231,8 @@ void WorkerPool::process(int slot, const JobRow& job) {
         retries_.erase({job.trace, job.chunk});
     }
     if (!mc.keyframe_id.empty()) library_.add(mc.keyframe_id, mc.blob);
-    log->info("modelled {} chunk {}/{}: {} bytes of model ({}), mean JSD {:.4f}, {:.1f} s", printable(t.path),
-              job.chunk + 1, t.chunks, mc.blob.size(),
-              model->parent_id.empty() ? std::string("keyframe") : "delta of " + model->parent_id, model->fidelity,
-              model->train_seconds);
+    log->info("modelled {} chunk {}/{}: {} bytes of model, mean JSD {:.4f}, {:.1f} s; {}", printable(t.path),
+              job.chunk + 1, t.chunks, mc.blob.size(), model->fidelity, model->train_seconds, model->why);
     if (opts_.on_committed) opts_.on_committed(t.id, row.count);
 }
 

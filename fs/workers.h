@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -38,6 +39,8 @@ struct WorkerOptions {
     trainer::Device device = trainer::Device::kAuto;
     std::function<int()> train_steps;  // read per job, so a policy reload applies
     std::function<double(const std::string& path)> bytes_per_packet;  // the storage knob for a trace, per job
+    std::function<bool()> reuse;  // drift-aware reuse allowed (policy [training] reuse), per job
+    std::function<std::optional<double>(const std::string& path)> max_jsd;  // the trace's fidelity gate, if any
     std::function<void(uint64_t trace, uint64_t packets)> on_committed;  // packets: the chunk's real ones
     Backoff retry;  // a job that fails on an I/O fault waits, then runs again
 };

@@ -37,6 +37,7 @@ struct BenchArgs {
     std::vector<std::string> files, base;
     int steps = 0;
     double bytes_per_packet = trainer::kDefaultBytesPerPacket;
+    bool no_reuse = false;
     std::vector<double> sweep;
     bool per_metric = false;
     double chunk_seconds = trainer::kDefaultChunkSeconds;
@@ -141,6 +142,7 @@ Result<TraceResult> bench_one(const std::string& path, const trainer::ModelLibra
     opts.chunk_packets = a.chunk_packets;
     opts.train.device = trainer::Device::kAuto;
     opts.train.bytes_per_packet = a.bytes_per_packet;
+    opts.train.reuse = !a.no_reuse;
     auto bounds = trainer::plan_chunks(cap->records, opts.chunk_seconds, opts.chunk_packets);
     const int per_chunk = a.steps > 0 ? a.steps : trainer::default_train_steps(cap->records.size() / bounds.size());
     opts.train.steps = std::max(1, static_cast<int>(std::lround(budget_scale * per_chunk)));
@@ -255,6 +257,7 @@ const RegisterCommand kBenchCompress{{91, [](CLI::App& app, int& exit_code) {
     cmd->add_option("--bytes-per-packet", a->bytes_per_packet, "the storage knob: model bytes per packet per chunk (0 < X <= 4)")
         ->check(CLI::Range(1e-9, trainer::kMaxBytesPerPacket))
         ->capture_default_str();
+    cmd->add_flag("--no-reuse", a->no_reuse, "fine-tune every chunk, even when its parent alone regenerates it within the gate");
     cmd->add_option("--sweep", a->sweep, "step-budget scales for the sweep on the first FILE, e.g. 0.25,0.5,1,2")->delimiter(',');
     cmd->add_flag("--per-metric", a->per_metric, "after each trace's row, its metrics one by one: model, naive, floor");
     cmd->add_option("--chunk-seconds", a->chunk_seconds)->capture_default_str();

@@ -26,6 +26,7 @@ struct CompressArgs {
     uint64_t chunk_packets = trainer::kDefaultChunkPackets;
     int steps = 0;
     double bytes_per_packet = trainer::kDefaultBytesPerPacket;
+    bool no_reuse = false;
     uint64_t seed = 1;
 };
 
@@ -35,6 +36,12 @@ std::string side_over_knob(const trainer::ChunkModel& m, double knob) {
     char note[96];
     std::snprintf(note, sizeof note, "; side alone %.2f B/packet > knob %.2f", knob * m.side_bytes / m.budget_bytes, knob);
     return note;
+}
+
+// "keyframe", "delta vs <parent>" or "reused <parent>".
+std::string chunk_label(const trainer::ChunkModel& m) {
+    if (m.decision == trainer::ChunkDecision::kKeyframe) return "keyframe";
+    return (m.decision == trainer::ChunkDecision::kReused ? "reused " : "delta vs ") + m.parent_id;
 }
 
 int run_compress(const CompressArgs& a) {
@@ -62,6 +69,7 @@ int run_compress(const CompressArgs& a) {
     opts.chunk_packets = a.chunk_packets;
     opts.train.steps = a.steps;
     opts.train.bytes_per_packet = a.bytes_per_packet;
+    opts.train.reuse = !a.no_reuse;
     opts.train.seed = a.seed;
     opts.train.device = a.device == "cuda" ? trainer::Device::kCuda
                         : a.device == "cpu" ? trainer::Device::kCpu
@@ -78,12 +86,11 @@ int run_compress(const CompressArgs& a) {
         std::snprintf(line, sizeof line,
                       "chunk %zu/%zu: %llu packets, %zu bytes (%s, rank %d, side %llu of budget %llu), fidelity %.3f, "
                       "joint %.3f, %.2f s%s",
-                      i + 1, n, static_cast<unsigned long long>(m.packets), m.blob.size(),
-                      m.parent_id.empty() ? "keyframe" : ("delta vs " + m.parent_id).c_str(), m.lora_rank,
-                      static_cast<unsigned long long>(m.side_bytes), static_cast<unsigned long long>(m.budget_bytes),
-                      m.fidelity, m.joint, m.train_seconds,
+                      i + 1, n, static_cast<unsigned long long>(m.packets), m.blob.size(), chunk_label(m).c_str(),
+                      m.lora_rank, static_cast<unsigned long long>(m.side_bytes),
+                      static_cast<unsigned long long>(m.budget_bytes), m.fidelity, m.joint, m.train_seconds,
                       side_over_knob(m, a.bytes_per_packet).c_str());
-        shown.note(line);
+        shown.note(line + std::string("\n  ") + m.why);
     };
     auto f = trainer::compress_capture(*cap, base, opts, progress);
     shown.finish();
@@ -138,6 +145,7 @@ const RegisterCommand kCompress{{60, [](CLI::App& app, int& exit_code) {
                     "model bytes per packet each chunk may spend, side information included (0 < X <= 4)")
         ->check(CLI::Range(1e-9, trainer::kMaxBytesPerPacket))
         ->capture_default_str();
+    cmd->add_flag("--no-reuse", a->no_reuse, "fine-tune every chunk, even when its parent alone regenerates it within the gate");
     cmd->add_option("--device", a->device, "auto|cpu|cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
     cmd->add_option("--seed", a->seed, "training and generation seed")->capture_default_str();
     cmd->callback([a, &exit_code] { exit_code = run_compress(*a); });

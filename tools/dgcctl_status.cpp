@@ -80,6 +80,9 @@ void print_text(const json& j, std::ostream& os) {
        << " chunks modelled";
     if (q["eta_s"].is_number()) os << ", ETA " << duration_text(q["eta_s"]);
     os << ")\n";
+    if (const json& d = q["decisions"]; d.is_object())
+        os << "models:     " << d.value("reused", 0) << " chunks reused a parent, " << d.value("delta", 0)
+           << " fine-tuned a delta, " << d.value("keyframe", 0) << " trained a keyframe\n";
     print_backlog(j["backlog"], os);
     for (const auto& t : j["training"])
         os << "training:   " << t["path"].get<std::string>() << " chunk " << t["chunk"] << "/" << t["chunks"] << "  "

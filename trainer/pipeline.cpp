@@ -1,8 +1,10 @@
-// train_chunk / generate_chunk: encoding, parent choice, fitting, the stored blob and the
-// one generation that records a chunk's fidelity and exact synthetic size.
+// train_chunk / generate_chunk: encoding, parent choice, reuse or fitting, the stored blob and
+// the one generation that records a chunk's fidelity and exact synthetic size.
 #include "trainer/pipeline.h"
 
 #include <chrono>
+#include <cstdio>
+#include <optional>
 #include <cmath>
 #include <limits>
 #include <tuple>
@@ -18,6 +20,15 @@
 #include "trainer/synth_records.h"
 
 namespace dgc::trainer {
+
+const char* decision_name(ChunkDecision d) {
+    switch (d) {
+        case ChunkDecision::kKeyframe: return "keyframe";
+        case ChunkDecision::kDelta: return "delta";
+        case ChunkDecision::kReused: return "reused";
+    }
+    return "unknown";
+}
 
 ChunkPlanner::ChunkPlanner(double chunk_seconds, uint64_t chunk_packets)
     : limit_ns_(chunk_seconds > 0 ? static_cast<int64_t>(chunk_seconds * 1e9) : 0), max_packets_(chunk_packets) {}
@@ -82,6 +93,61 @@ std::pair<std::string, size_t> encode_with_pool(ModelBlob blob, const EncodedChu
     return {std::move(best), lo};
 }
 
+// Generates the stored bytes once, exactly as a reader later will (dequantised), and records
+// what they regenerate: packet count, exact size, fidelity against the real chunk. `parent`:
+// the parent's weights, for a delta.
+Status measure(const PcapFormat& fmt, std::span<const PacketRecord> chunk, const ParamSet* parent, ChunkModel& m) {
+    auto decoded = decode_blob(m.blob, "new chunk model");
+    if (!decoded) return decoded.status();
+    const bool delta = decoded->kind == BlobKind::kDelta;
+    auto synth = generate_from(fmt, *decoded, delta ? *parent : decoded->params, "new chunk model");
+    if (!synth) return synth.status();
+    m.packets = synth->size();
+    m.synth_bytes = pcap_records_size(fmt, *synth);
+    auto report = fidelity::evaluate(chunk, *synth);
+    m.fidelity = report.score.average.value_or(0.0);
+    m.joint = report.score.joint_average.value_or(0.0);
+    return Status::ok();
+}
+
+// Drift-aware reuse: the parent's weights as they are (a delta with no tensors, so every
+// reader since format 5 regenerates it) and the chunk's own side information, first without
+// a port pool, then with the pool the knob allows. The first that passes the gate is the
+// chunk's model; nullopt (and `why` says by how much it missed) when neither does.
+Result<std::optional<ChunkModel>> try_reuse(const PcapFormat& fmt, std::span<const PacketRecord> chunk,
+                                            const EncodedChunk& enc, const std::string& parent_id, const ParamSet& parent,
+                                            const TrainOptions& opts, uint64_t budget, std::string& why) {
+    const auto fl = fidelity::floor(chunk);
+    const ReuseGate gate =
+        reuse_gate(fl.score.average.value_or(0.0), fl.score.joint_average.value_or(0.0), opts.max_jsd);
+    ModelBlob b;
+    b.kind = BlobKind::kDelta;
+    b.parent_id = parent_id;
+    b.seed = opts.seed;
+    std::vector<uint64_t> limits{0};
+    if (!enc.tail_ports.empty()) limits.push_back(budget);
+    char line[200];
+    for (uint64_t limit : limits) {
+        ChunkModel m;
+        size_t pool = 0;
+        std::tie(m.blob, pool) = encode_with_pool(b, enc, limit);
+        if (limit > 0 && pool == 0) break;  // the same blob as the first try
+        m.parent_id = parent_id;
+        m.decision = ChunkDecision::kReused;
+        if (auto st = measure(fmt, chunk, &parent, m); !st) return st;
+        const bool ok = passes(gate, m.fidelity, m.joint);
+        std::snprintf(line, sizeof line, "%s %s: 17-mean %.3f %s gate %.3f, joint %.3f %s %.3f (%zu pool ports)",
+                      ok ? "reused" : "reuse of", parent_id.c_str(), m.fidelity, m.fidelity <= gate.mean ? "<=" : ">",
+                      gate.mean, m.joint, m.joint <= gate.joint ? "<=" : ">", gate.joint, pool);
+        if (ok) {
+            m.why = line;
+            return std::optional<ChunkModel>(std::move(m));
+        }
+        why = line;
+    }
+    return std::optional<ChunkModel>();
+}
+
 }  // namespace
 
 Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketRecord> chunk, const ModelLibrary& library,
@@ -112,6 +178,24 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
             if (std::isfinite(loss) && loss < best) best = loss, parent_id = id, parent = std::move(kb->params);
         }
     }
+    const bool has_parent = !parent_id.empty() && best <= kParentMaxLoss;
+    const uint64_t budget = pool_fill_bytes(chunk.size(), opts.bytes_per_packet);
+    const uint64_t side_bytes = zstd_compress(serialize_side(enc.side), 19).size();
+    std::string why;
+    if (has_parent && opts.reuse) {
+        auto reused = try_reuse(fmt, chunk, enc, parent_id, parent, opts, budget, why);
+        if (!reused) return reused.status();
+        if (reused->has_value()) {
+            ChunkModel& m = **reused;
+            m.side_bytes = side_bytes;
+            m.budget_bytes = budget;
+            m.train_seconds = elapsed();
+            log->debug("{}", m.why);
+            return std::move(m);
+        }
+    } else if (has_parent) {
+        why = "reuse off";
+    }
 
     ModelBlob blob;
     blob.seed = opts.seed;
@@ -120,49 +204,43 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     fo.cuda = cuda;
     fo.progress = opts.progress;
     fo.steps = opts.steps > 0 ? opts.steps : default_train_steps(chunk.size());
-    const uint64_t side_bytes = zstd_compress(serialize_side(enc.side), 19).size();
-    if (!parent_id.empty() && best <= kParentMaxLoss) {
+    ChunkModel m;
+    char loss_note[96];
+    if (has_parent) {
         fo.lora_rank = lora_rank_for(chunk.size(), side_bytes, opts.bytes_per_packet);
         auto fit = fit_delta(parent, enc, fo);
         blob.kind = BlobKind::kDelta;
         blob.parent_id = parent_id;
         blob.lora_rank = fo.lora_rank;
         blob.params = std::move(fit.params);
-        log->debug("delta vs {}: {} steps, loss {:.3f} (parent {:.3f})", parent_id, fit.steps, fit.loss, best);
+        m.decision = ChunkDecision::kDelta;
+        std::snprintf(loss_note, sizeof loss_note, "delta of %s (parent loss %.3f, %d steps to %.3f)", parent_id.c_str(),
+                      best, fit.steps, fit.loss);
+        m.why = loss_note + (why.empty() ? std::string() : ": " + why);
     } else {
+        if (parent_id.empty()) {
+            m.why = library.all().empty() ? "keyframe: the library is empty" : "keyframe: no parent scores this chunk";
+        } else {
+            std::snprintf(loss_note, sizeof loss_note, "keyframe: best parent %s has loss %.3f > %.0f (strong drift)",
+                          parent_id.c_str(), best, kParentMaxLoss);
+            m.why = loss_note;
+        }
         parent_id.clear();
         auto fit = fit_keyframe({&enc}, fo);
         blob.kind = BlobKind::kKeyframe;
         blob.params = std::move(fit.params);
-        parent = blob.params;
-        log->debug("keyframe: {} steps, loss {:.3f}", fit.steps, fit.loss);
+        m.decision = ChunkDecision::kKeyframe;
     }
-    ChunkModel m;
+    log->debug("{}", m.why);
     size_t pool = 0;
-    std::tie(m.blob, pool) = encode_with_pool(std::move(blob), enc, pool_fill_bytes(chunk.size(), opts.bytes_per_packet));
+    std::tie(m.blob, pool) = encode_with_pool(std::move(blob), enc, budget);
     log->debug("blob {} bytes, {} of {} tail ports exact", m.blob.size(), pool, enc.tail_ports.size());
     m.parent_id = parent_id;
     m.side_bytes = side_bytes;
-    m.budget_bytes = pool_fill_bytes(chunk.size(), opts.bytes_per_packet);
+    m.budget_bytes = budget;
     m.lora_rank = parent_id.empty() ? 0 : fo.lora_rank;
+    if (auto st = measure(fmt, chunk, &parent, m); !st) return st;
     m.train_seconds = elapsed();
-
-    // Generate once from the stored bytes (dequantised), exactly as a reader later will.
-    auto decoded = decode_blob(m.blob, "new chunk model");
-    if (!decoded) return decoded.status();
-    ParamSet kf;
-    if (decoded->kind == BlobKind::kDelta) {
-        auto pb = decode_blob(*library.find(parent_id), "library model " + parent_id);
-        if (!pb) return pb.status();
-        kf = std::move(pb->params);
-    }
-    auto synth = generate_from(fmt, *decoded, decoded->kind == BlobKind::kDelta ? kf : decoded->params, "new chunk model");
-    if (!synth) return synth.status();
-    m.packets = synth->size();
-    m.synth_bytes = pcap_records_size(fmt, *synth);
-    auto report = fidelity::evaluate(chunk, *synth);
-    m.fidelity = report.score.average.value_or(0.0);
-    m.joint = report.score.joint_average.value_or(0.0);
     return m;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -47,8 +48,16 @@ struct TrainOptions {
     int steps = 0;  // optimizer steps per chunk; 0 = default_train_steps(packets)
     double bytes_per_packet = kDefaultBytesPerPacket;  // the storage knob: model bytes per packet, side included (0, 4]
     uint64_t seed = 1;
+    // Drift-aware reuse (issue 12): store no weights when the best parent alone, with the
+    // chunk's own side information, regenerates the chunk within the gate (reuse_gate()).
+    bool reuse = true;
+    std::optional<double> max_jsd;  // the volume's fidelity gate for this chunk (policy max_jsd), if any
     std::function<void(double fraction)> progress;  // 0..1 within this chunk; may be empty
 };
+
+// What train_chunk stored, and why (catalog, xattr, status, log).
+enum class ChunkDecision { kKeyframe, kDelta, kReused };
+const char* decision_name(ChunkDecision d);  // "keyframe", "delta", "reused"
 
 // One trained chunk: the value stored in LMDB and in a .dgc container.
 struct ChunkModel {
@@ -62,6 +71,8 @@ struct ChunkModel {
     uint64_t side_bytes = 0;   // the chunk's side information, zstd-compressed, as the knob counts it
     uint64_t budget_bytes = 0; // what the knob allows this chunk (pool_fill_bytes)
     int lora_rank = 0;         // adapter rank the knob left (0 for a keyframe)
+    ChunkDecision decision = ChunkDecision::kKeyframe;
+    std::string why;           // one line: the parent's loss, the reuse candidate's fidelity against the gate
 };
 
 // Keyframe models (base models from warm-up and promoted chunk models), by id.

@@ -1,7 +1,8 @@
 // The storage knob's effect through the real binary (issue 12 item 3): `dgcctl compress`
 // of a real dev trace at 0.05 and 0.5 B/packet stores chunk models ordered accordingly,
 // each within the knob's budget or, where the side information and the head biases every
-// delta carries are over it, within those; and bad knob values are usage errors.
+// delta carries are over it, within those; and bad knob values are usage errors. Reuse is
+// off: a reused chunk stores no weights whatever the knob.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -36,7 +37,7 @@ Compressed compress(double knob) {
     char k[32];
     std::snprintf(k, sizeof k, "%g", knob);
     const std::string cmd = "'" + kDgcctl + "' compress '" + kTinba + "' -o '" + temp_dir() + "/t" + k +
-                            ".dgc' --chunk-packets 5000 --steps 16 --bytes-per-packet " + k;
+                            ".dgc' --chunk-packets 5000 --steps 16 --no-reuse --bytes-per-packet " + k;
     const auto r = run_command(cmd);
     EXPECT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
     Compressed c;

@@ -174,5 +174,24 @@ TEST(Catalog, ReadOnlyOpenSeesCommittedRowsAndRefusesWrites) {
     EXPECT_FALSE((*r)->put_staging({1, "y", 0644, 0, false}));
 }
 
+// Each committed chunk records its decision (issue 12 item 1); rows written before that key
+// existed read as what their parent says.
+TEST(Catalog, ChunkDecisionsAreRecordedAndOldRowsReadByTheirParent) {
+    ChunkRow r{1, 0, 0, 10, true, 10, 1000, 600, 0.02, 0.1, 0.1, "t1c0", "reused", "reused t1c0: 17-mean 0.020"};
+    auto back = decode_chunk(encode(r));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->decision, "reused");
+    EXPECT_EQ(back->why, r.why);
+    // As a build before issue 12's reuse wrote them: no decision key.
+    auto old_delta = decode_chunk(R"({"done":true,"index":1,"parent_id":"t1c0","trace":1})");
+    auto old_key = decode_chunk(R"({"done":true,"index":0,"parent_id":"","trace":1})");
+    ASSERT_TRUE(old_delta && old_key);
+    EXPECT_EQ(chunk_decision(*old_delta), "delta");
+    EXPECT_EQ(chunk_decision(*old_key), "keyframe");
+    ChunkRow queued{1, 3, 30, 10};
+    EXPECT_EQ(describe_decisions({*old_key, *old_delta, r, r, queued}), "reused 2, delta 1, keyframe 1, queued 1");
+    EXPECT_EQ(describe_decisions({r}), "reused 1, delta 0, keyframe 0");
+}
+
 }  // namespace
 }  // namespace dgc::fs

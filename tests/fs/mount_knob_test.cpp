@@ -1,13 +1,19 @@
 // The storage knob through a real mount (issue 12 item 3): dgcfs --bytes-per-packet (in
 // place of the policy's [training] value) applies to every trace, a policy rule's to its
-// subtree; the same traffic copied under each stores models sized by its knob.
+// subtree; the same traffic copied under each stores models sized by its knob. And drift-aware
+// reuse (item 1): traffic the volume has seen is stored without weights, each chunk's
+// decision shown in xattrs, status and the log.
+#include <cstdio>
+
 #include "tests/fs/mounted_volume.h"
 
 namespace dgc::fs::test {
 namespace {
 
 TEST(MountKnob, ARuleKnobOverridesTheGlobalOneForItsSubtree) {
-    MountedVolume v("[[rule]]\npath = \"fine/*\"\nbytes_per_packet = 0.5\n", "knob");
+    // Reuse off: the later copies repeat the seed's traffic, which reuse would store with no
+    // weights at all, whatever the knob (ReuseStoresRepeatedTrafficWithoutWeights below).
+    MountedVolume v("reuse = false\n[[rule]]\npath = \"fine/*\"\nbytes_per_packet = 0.5\n", "knob");
     v.start({"--bytes-per-packet", "0.05"});
     // The first copy trains the keyframe the later copies' chunks fine-tune.
     v.cp_in("dev/USTC-TFC2016__Tinba.pcap", "seed.pcap");
@@ -25,6 +31,34 @@ TEST(MountKnob, ARuleKnobOverridesTheGlobalOneForItsSubtree) {
     // biases only, 0.5 adapters and exact ports, within its budget.
     EXPECT_LT(2 * coarse, fine) << "coarse " << coarse << " B, fine " << fine << " B";
     EXPECT_LE(fine, packets / 2);
+}
+
+TEST(MountKnob, ReuseStoresRepeatedTrafficWithoutWeights) {
+    MountedVolume v("", "reuse");
+    v.start();
+    v.cp_in("dev/USTC-TFC2016__Tinba.pcap", "monday.pcap");
+    ASSERT_TRUE(v.wait_archived("monday.pcap", 180)) << v.daemon_log();
+    v.cp_in("dev/USTC-TFC2016__Tinba.pcap", "tuesday.pcap");
+    ASSERT_TRUE(v.wait_archived("tuesday.pcap", 180)) << v.daemon_log();
+    int reused[2] = {0, 0}, delta[2] = {0, 0}, key[2] = {0, 0};
+    const char* names[2] = {"monday.pcap", "tuesday.pcap"};
+    for (int i = 0; i < 2; ++i) {
+        const std::string d = v.xattr(v.archive() / names[i], "decisions");
+        ASSERT_EQ(std::sscanf(d.c_str(), "reused %d, delta %d, keyframe %d", &reused[i], &delta[i], &key[i]), 3) << d;
+        EXPECT_EQ(reused[i] + delta[i] + key[i], 6) << names[i] << ": " << d;  // 22,000 packets in 4,000-packet chunks
+    }
+    // A fresh volume's first chunk is a keyframe. The repeat needs none: each of its chunks
+    // decides as Monday's did against the same library, and its first reuses the keyframe
+    // trained on the same records.
+    EXPECT_EQ(key[0], 1);
+    EXPECT_EQ(key[1], 0);
+    EXPECT_EQ(reused[1], reused[0] + 1);
+    EXPECT_LT(std::stoull(v.xattr(v.archive() / "tuesday.pcap", "model_bytes")),
+              std::stoull(v.xattr(v.archive() / "monday.pcap", "model_bytes")));
+    // What a reused chunk stores regenerates: the archive file reads whole.
+    EXPECT_EQ(pcap_count((v.archive() / "tuesday.pcap").string()), 22000);
+    const std::string log = v.daemon_log();
+    EXPECT_NE(log.find("; reused t1c0: 17-mean"), std::string::npos) << log;
 }
 
 }  // namespace

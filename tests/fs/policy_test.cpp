@@ -171,5 +171,18 @@ TEST(Policy, RawExpiryTimeFollowsTheRule) {
     EXPECT_EQ(raw_expiry_ns(p, modelled(1, "fast/x", 10)), 10 * kS);
 }
 
+// Drift-aware reuse (issue 12 item 1) is on unless [training] reuse = false; anything but a
+// boolean is refused naming the key.
+TEST(Policy, ReuseSwitch) {
+    EXPECT_TRUE(Policy{}.reuse);
+    EXPECT_TRUE(parse("[training]\nsteps = 10\n").reuse);
+    EXPECT_FALSE(parse("[training]\nreuse = false\n").reuse);
+    EXPECT_TRUE(parse("[training]\nreuse = true\n").reuse);
+    auto bad = parse_policy("[training]\nreuse = \"no\"\n", "p.toml");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.status().message().find("p.toml: training.reuse"), std::string::npos) << bad.status().message();
+}
+
 }  // namespace
 }  // namespace dgc::fs
+

@@ -136,6 +136,7 @@ TEST(TrainerPipeline, DeltaChunksFillTheirByteBudgetWithExactPorts) {
     TrainOptions to;
     to.steps = 16;
     to.bytes_per_packet = 0.49;
+    to.reuse = false;  // the chunk's own traffic: its parent alone might do (test_reuse.cpp)
     PcapFormat fmt;
     auto m = train_chunk(fmt, cap.records, lib, to);
     ASSERT_TRUE(m.ok()) << m.status().message();

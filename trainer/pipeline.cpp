@@ -10,6 +10,8 @@
 #include <tuple>
 
 #include "codec/fidelity/fidelity.h"
+#include "codec/fidelity/report_verdict.h"
+#include "codec/fidelity/semantics.h"
 #include "codec/log.h"
 #include "trainer/byte_io.h"
 #include "trainer/chunk_tokens.h"
@@ -95,38 +97,41 @@ std::pair<std::string, size_t> encode_with_pool(ModelBlob blob, const EncodedChu
 
 // Generates the stored bytes once, exactly as a reader later will (dequantised), and records
 // what they regenerate: packet count, exact size, fidelity against the real chunk. `parent`:
-// the parent's weights, for a delta.
-Status measure(const PcapFormat& fmt, std::span<const PacketRecord> chunk, const ParamSet* parent, ChunkModel& m) {
+// the parent's weights, for a delta. Returns the fidelity report; the records go to `synth`
+// when given.
+Result<fidelity::FidelityReport> measure(const PcapFormat& fmt, std::span<const PacketRecord> chunk,
+                                         const ParamSet* parent, ChunkModel& m,
+                                         std::vector<PacketRecord>* synth = nullptr) {
     auto decoded = decode_blob(m.blob, "new chunk model");
     if (!decoded) return decoded.status();
     const bool delta = decoded->kind == BlobKind::kDelta;
-    auto synth = generate_from(fmt, *decoded, delta ? *parent : decoded->params, "new chunk model");
-    if (!synth) return synth.status();
-    m.packets = synth->size();
-    m.synth_bytes = pcap_records_size(fmt, *synth);
-    auto report = fidelity::evaluate(chunk, *synth);
+    auto recs = generate_from(fmt, *decoded, delta ? *parent : decoded->params, "new chunk model");
+    if (!recs) return recs.status();
+    m.packets = recs->size();
+    m.synth_bytes = pcap_records_size(fmt, *recs);
+    auto report = fidelity::evaluate(chunk, *recs);
     m.fidelity = report.score.average.value_or(0.0);
     m.joint = report.score.joint_average.value_or(0.0);
-    return Status::ok();
+    if (synth) *synth = std::move(*recs);
+    return report;
 }
 
 // Drift-aware reuse: the parent's weights as they are (a delta with no tensors, so every
 // reader since format 5 regenerates it) and the chunk's own side information, first without
-// a port pool, then with the pool the knob allows. The first that passes the gate is the
-// chunk's model; nullopt (and `why` says by how much it missed) when neither does.
+// a port pool, then with the pool the knob allows. The first whose regeneration passes
+// `dgcctl eval`'s verdict against the chunk's own floor (and the volume's max_jsd) is the
+// chunk's model; nullopt (and `why` says what missed) when neither does.
 Result<std::optional<ChunkModel>> try_reuse(const PcapFormat& fmt, std::span<const PacketRecord> chunk,
                                             const EncodedChunk& enc, const std::string& parent_id, const ParamSet& parent,
                                             const TrainOptions& opts, uint64_t budget, std::string& why) {
-    const auto fl = fidelity::floor(chunk);
-    const ReuseGate gate =
-        reuse_gate(fl.score.average.value_or(0.0), fl.score.joint_average.value_or(0.0), opts.max_jsd);
+    const auto floor = fidelity::floor(chunk);
+    const auto sem_floor = fidelity::semantics_floor(chunk);
     ModelBlob b;
     b.kind = BlobKind::kDelta;
     b.parent_id = parent_id;
     b.seed = opts.seed;
     std::vector<uint64_t> limits{0};
     if (!enc.tail_ports.empty()) limits.push_back(budget);
-    char line[200];
     for (uint64_t limit : limits) {
         ChunkModel m;
         size_t pool = 0;
@@ -134,11 +139,25 @@ Result<std::optional<ChunkModel>> try_reuse(const PcapFormat& fmt, std::span<con
         if (limit > 0 && pool == 0) break;  // the same blob as the first try
         m.parent_id = parent_id;
         m.decision = ChunkDecision::kReused;
-        if (auto st = measure(fmt, chunk, &parent, m); !st) return st;
-        const bool ok = passes(gate, m.fidelity, m.joint);
-        std::snprintf(line, sizeof line, "%s %s: 17-mean %.3f %s gate %.3f, joint %.3f %s %.3f (%zu pool ports)",
-                      ok ? "reused" : "reuse of", parent_id.c_str(), m.fidelity, m.fidelity <= gate.mean ? "<=" : ">",
-                      gate.mean, m.joint, m.joint <= gate.joint ? "<=" : ">", gate.joint, pool);
+        std::vector<PacketRecord> synth;
+        auto report = measure(fmt, chunk, &parent, m, &synth);
+        if (!report) return report.status();
+        const auto sem = fidelity::semantics(chunk, synth);
+        const auto verdict = fidelity::judge(report->score, floor.score, &sem, &sem_floor);
+        const bool ok = reuse_passes(verdict.pass, m.fidelity, opts.max_jsd);
+        std::string over;  // the semantics checks over their floor + margin, by name
+        for (int c = 0; c < fidelity::kSemanticCount; ++c)
+            if (verdict.semantics[c] == fidelity::Verdict::kFail)
+                over += std::string(over.empty() ? " (" : ", ") + std::string(fidelity::kSemanticNames[c]);
+        if (!over.empty()) over += ")";
+        char line[320];
+        std::snprintf(line, sizeof line,
+                      "%s %s: 17-mean %.3f (floor %.3f), joint %.3f (floor %.3f), semantics %.3f (floor %.3f), "
+                      "%d semantics checks over floor+%.2f%s, %zu pool ports%s",
+                      ok ? "reused" : "reuse of", parent_id.c_str(), m.fidelity, floor.score.average.value_or(0.0),
+                      m.joint, floor.score.joint_average.value_or(0.0), sem.mean.value_or(0.0),
+                      sem_floor.mean.value_or(0.0), fidelity::failures(verdict.semantics), fidelity::kSemanticMargin,
+                      over.c_str(), pool, ok ? "" : verdict.pass ? ": over the volume's max_jsd" : ": eval verdict fails");
         if (ok) {
             m.why = line;
             return std::optional<ChunkModel>(std::move(m));
@@ -239,7 +258,7 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     m.side_bytes = side_bytes;
     m.budget_bytes = budget;
     m.lora_rank = parent_id.empty() ? 0 : fo.lora_rank;
-    if (auto st = measure(fmt, chunk, &parent, m); !st) return st;
+    if (auto report = measure(fmt, chunk, &parent, m); !report) return report.status();
     m.train_seconds = elapsed();
     return m;
 }

@@ -69,21 +69,13 @@ inline uint64_t pool_fill_bytes(uint64_t packets, double knob) {
 }
 
 // Drift-aware reuse (issue 12): a chunk stores no weights of its own when its best parent,
-// with the chunk's side information, regenerates it within issue 4's targets measured
-// against the chunk's own floor (17-mean <= floor + 0.05, joint <= floor + 0.10), and within
-// the volume's fidelity gate (policy max_jsd) where one is set.
-struct ReuseGate {
-    double mean = 0;   // the 17-metric mean may be at most this
-    double joint = 0;  // the joint mean may be at most this
-};
-inline constexpr double kReuseMeanMargin = 0.05;
-inline constexpr double kReuseJointMargin = 0.10;
-inline ReuseGate reuse_gate(double floor_mean, double floor_joint, std::optional<double> max_jsd) {
-    ReuseGate g{floor_mean + kReuseMeanMargin, floor_joint + kReuseJointMargin};
-    if (max_jsd) g.mean = std::min(g.mean, *max_jsd);
-    return g;
+// with the chunk's side information, regenerates it so that `dgcctl eval`'s verdict against
+// the chunk's own floor passes (issue 4's 17-mean and joint targets, issue 11's semantics
+// mean and every semantics check: `eval_pass`), and within the volume's fidelity gate
+// (policy max_jsd on the 17-metric mean) where one is set.
+inline bool reuse_passes(bool eval_pass, double mean, std::optional<double> max_jsd) {
+    return eval_pass && (!max_jsd || mean <= *max_jsd);
 }
-inline bool passes(const ReuseGate& g, double mean, double joint) { return mean <= g.mean && joint <= g.joint; }
 
 inline constexpr size_t kParentSampleFlows = 256;
 // A parent whose loss is this far off (nats per packet) teaches nothing: train from scratch.

@@ -69,7 +69,9 @@ TEST(StorageKnob, CompressSpendsWhatTheKnobAllows) {
             EXPECT_EQ(d.says_side_over, d.side > d.budget);
             // Side information and head biases are every delta's floor; the knob bounds the rest.
             EXPECT_LE(d.bytes, std::max<double>(d.budget, d.side + dgc::trainer::kHeadBiasBytes));
-            if (d.side > d.budget) EXPECT_EQ(d.rank, 0);  // no adapter and no pool
+            if (d.side > d.budget) {
+                EXPECT_EQ(d.rank, 0);  // no adapter and no pool
+            }
             if (d.rank > 0) EXPECT_LE(d.bytes, d.budget);
         }
     }

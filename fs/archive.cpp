@@ -1,11 +1,33 @@
 #include "fs/archive.h"
 
 #include <cstring>
+#include <tuple>
 
 #include "codec/log.h"
 #include "trainer/pipeline.h"
 
 namespace dgc::fs {
+
+std::vector<uint32_t> chunks_ahead(uint32_t current, size_t chunks, unsigned ahead) {
+    std::vector<uint32_t> out;
+    for (uint64_t c = uint64_t(current) + 1; c < chunks && out.size() < ahead; ++c) out.push_back(uint32_t(c));
+    return out;
+}
+
+ArchiveCache::ArchiveCache(Catalog& catalog, LibraryHolder& library, size_t max_bytes, unsigned ahead)
+    : catalog_(catalog), library_(library), max_bytes_(max_bytes), ahead_(ahead) {
+    for (unsigned i = 0; i < ahead_; ++i) threads_.emplace_back([this] { read_ahead_loop(); });
+}
+
+ArchiveCache::~ArchiveCache() {
+    {
+        std::lock_guard lk(mu_);
+        stopping_ = true;
+        queue_.clear();
+    }
+    queue_cv_.notify_all();
+    for (auto& t : threads_) t.join();
+}
 
 Result<std::shared_ptr<const ArchiveFile>> ArchiveCache::open(uint64_t trace) {
     std::optional<TraceRow> t;
@@ -29,19 +51,57 @@ Result<std::shared_ptr<const ArchiveFile>> ArchiveCache::open(uint64_t trace) {
     return std::shared_ptr<const ArchiveFile>(std::move(f));
 }
 
-Result<size_t> ArchiveCache::read(const ArchiveFile& f, uint64_t offset, std::span<char> out) {
+Result<size_t> ArchiveCache::read(const std::shared_ptr<const ArchiveFile>& f, uint64_t offset, std::span<char> out) {
     size_t done = 0;
-    for (const auto& s : f.map.slices(offset, out.size())) {
+    for (const auto& s : f->map.slices(offset, out.size())) {
         if (s.chunk == ChunkSlice::kHeader) {
-            std::memcpy(out.data() + s.out_offset, f.header.data() + s.offset, s.length);
+            std::memcpy(out.data() + s.out_offset, f->header.data() + s.offset, s.length);
         } else {
-            auto bytes = chunk_bytes(f, s.chunk);
+            schedule_ahead(f, s.chunk);
+            auto bytes = chunk_bytes(*f, s.chunk);
             if (!bytes) return bytes.status();
             std::memcpy(out.data() + s.out_offset, (*bytes)->data() + s.offset, s.length);
         }
         done = s.out_offset + s.length;
     }
     return done;
+}
+
+void ArchiveCache::schedule_ahead(const std::shared_ptr<const ArchiveFile>& f, uint32_t current) {
+    if (ahead_ == 0) return;
+    {
+        std::lock_guard lk(mu_);
+        for (uint32_t c : chunks_ahead(current, f->chunk_sizes.size(), ahead_)) {
+            const Key k{f->trace, c};
+            if (index_.count(k) || inflight_.count(k)) continue;
+            bool queued = false;
+            for (const auto& [qf, qc] : queue_) queued = queued || (qf->trace == f->trace && qc == c);
+            if (!queued) queue_.emplace_back(f, c);
+        }
+        // A reader that jumped elsewhere leaves stale work: keep the newest only.
+        while (queue_.size() > 2 * size_t(ahead_)) queue_.pop_front();
+    }
+    queue_cv_.notify_all();
+}
+
+void ArchiveCache::read_ahead_loop() {
+    for (;;) {
+        std::shared_ptr<const ArchiveFile> f;
+        uint32_t chunk = 0;
+        {
+            std::unique_lock lk(mu_);
+            queue_cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+            if (stopping_) return;
+            std::tie(f, chunk) = queue_.front();
+            queue_.pop_front();
+        }
+        try {
+            // A failure is not cached: the reader that needs the chunk meets it itself.
+            (void)chunk_bytes(*f, chunk);
+        } catch (const std::exception& e) {
+            logger("fs")->warn("read-ahead of trace {} chunk {}: {}", f->trace, chunk, e.what());
+        }
+    }
 }
 
 Result<ArchiveCache::Bytes> ArchiveCache::chunk_bytes(const ArchiveFile& f, uint32_t chunk) {

@@ -1,9 +1,13 @@
 // archive/ reads: map an offset to the chunks it touches, generate only those, and keep
 // recently generated chunk bytes in an LRU cache. Generation is deterministic, so the
 // cache is only a speed-up: evicting and regenerating yields the same bytes (invariant 3).
+// Read-ahead threads generate the chunks after the one a reader is in, each on its own
+// core, so a sequential reader waits on several generations at once instead of one by one.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <future>
 #include <list>
 #include <map>
@@ -11,6 +15,8 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "codec/capture_writer.h"
 #include "fs/catalog.h"
@@ -27,14 +33,19 @@ struct ArchiveFile {
     std::vector<uint64_t> chunk_sizes;
 };
 
+// The chunks to generate ahead of a reader in chunk `current`: the next `ahead`, within the
+// file's `chunks`.
+std::vector<uint32_t> chunks_ahead(uint32_t current, size_t chunks, unsigned ahead);
+
 class ArchiveCache {
 public:
-    ArchiveCache(Catalog& catalog, LibraryHolder& library, size_t max_bytes)
-        : catalog_(catalog), library_(library), max_bytes_(max_bytes) {}
+    // `ahead`: chunks generated ahead of a reader, on as many threads (0: none).
+    ArchiveCache(Catalog& catalog, LibraryHolder& library, size_t max_bytes, unsigned ahead = 0);
+    ~ArchiveCache();
 
     // Fails unless every chunk of the trace has a committed model.
     Result<std::shared_ptr<const ArchiveFile>> open(uint64_t trace);
-    Result<size_t> read(const ArchiveFile& f, uint64_t offset, std::span<char> out);
+    Result<size_t> read(const std::shared_ptr<const ArchiveFile>& f, uint64_t offset, std::span<char> out);
     size_t cached_bytes() const;
 
 private:
@@ -43,6 +54,8 @@ private:
     Result<Bytes> chunk_bytes(const ArchiveFile& f, uint32_t chunk);
     Result<Bytes> generate(const ArchiveFile& f, uint32_t chunk);
     void insert(const Key& k, Bytes b);
+    void schedule_ahead(const std::shared_ptr<const ArchiveFile>& f, uint32_t current);
+    void read_ahead_loop();
 
     Catalog& catalog_;
     LibraryHolder& library_;
@@ -52,6 +65,12 @@ private:
     std::map<Key, std::list<std::pair<Key, Bytes>>::iterator> index_;
     std::map<Key, std::shared_future<Result<Bytes>>> inflight_;  // one generation per chunk at a time
     size_t bytes_ = 0;
+    // Read-ahead: chunks waiting for a thread (guarded by mu_), the threads.
+    const unsigned ahead_;
+    std::deque<std::pair<std::shared_ptr<const ArchiveFile>, uint32_t>> queue_;
+    std::condition_variable queue_cv_;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
 };
 
 }  // namespace dgc::fs

@@ -405,7 +405,7 @@ private:
         uint64_t offset = (*file)->header.size();
         for (uint32_t k = 0; k < (*file)->chunk_sizes.size(); ++k) {
             std::string buf((*file)->chunk_sizes[k], '\0');
-            auto n = cache.read(**file, offset, buf);
+            auto n = cache.read(*file, offset, buf);
             if (!n) {
                 if (!changed_meanwhile(t)) add(ti, "regenerate", t.path + ": " + n.status().message());
                 return;

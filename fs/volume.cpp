@@ -39,7 +39,7 @@ Result<std::unique_ptr<Volume>> Volume::open(const VolumeOptions& opts) {
         v->policy_ = std::make_shared<const Policy>();
     }
     v->staging_ = std::make_unique<StagingArea>(*v->catalog_, v->layout_, v->opts_.sync_on_close);
-    v->archive_ = std::make_unique<ArchiveCache>(*v->catalog_, v->library_, opts.cache_bytes);
+    v->archive_ = std::make_unique<ArchiveCache>(*v->catalog_, v->library_, opts.cache_bytes, opts.read_ahead);
     Volume* self = v.get();
     auto in_use = [self](uint64_t id) {
         std::lock_guard lk(self->raw_opens_mu_);
@@ -69,7 +69,10 @@ Result<std::unique_ptr<Volume>> Volume::open(const VolumeOptions& opts) {
     return v;
 }
 
-Volume::~Volume() { shutdown(); }
+Volume::~Volume() {
+    shutdown();
+    archive_.reset();  // joins its read-ahead threads while the library they read is still here
+}
 
 Status Volume::recover() {
     auto log = logger("fs");
@@ -267,7 +270,7 @@ Status Volume::generate_all(uint64_t id) {
     std::string buf(1 << 20, '\0');
     uint64_t total = 0;
     for (;;) {
-        auto n = archive_->read(**f, total, buf);
+        auto n = archive_->read(*f, total, buf);
         if (!n) return n.status();
         if (*n == 0) break;
         total += *n;

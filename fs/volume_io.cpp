@@ -212,7 +212,7 @@ int Volume::read(uint64_t fh, char* buf, size_t size, off_t off) {
             return static_cast<int>(*n);
         }
         case Handle::Kind::kArchive: {
-            auto n = archive_->read(*h->archive, static_cast<uint64_t>(off), std::span<char>(buf, size));
+            auto n = archive_->read(h->archive, static_cast<uint64_t>(off), std::span<char>(buf, size));
             if (!n) {
                 logger("fs")->error("archive read: {}", printable(n.status().message()));
                 events_.add("archive read: " + n.status().message());

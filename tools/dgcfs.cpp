@@ -31,7 +31,7 @@ constexpr const char* kDefaultConfig = "/etc/dgcfs/dgcfs.toml";
 
 // The long options that may also appear in a mount -o list or as keys of the config file.
 const std::set<std::string> kOwnOptions = {"store",    "mountpoint", "policy",     "device",     "workers",
-                                           "train-steps", "cache-mb", "base",     "sync-close", "no-passthrough", "bytes-per-packet",
+                                           "train-steps", "cache-mb", "read-ahead", "base",     "sync-close", "no-passthrough", "bytes-per-packet",
                                            "log-level", "config",    "mkdir",      "metrics-file", "metrics-interval"};
 
 std::string errno_text(int err) { return std::strerror(err); }
@@ -127,6 +127,10 @@ int main(int argc, char** argv) {
                    "not its rules)")
         ->check(CLI::Range(1e-9, 4.0));
     app.add_option("--cache-mb", cache_mb, "Memory for generated archive chunks")->capture_default_str();
+    app.add_option("--read-ahead", m.volume.read_ahead,
+                   "archive/ chunks generated ahead of a reader, one thread each (0: none)")
+        ->check(CLI::Range(0, 16))
+        ->capture_default_str();
     app.add_option("--base", m.volume.base_models,
                    "Base model from `dgcctl warmup` to fine-tune chunks from (kept in the store; repeatable)")
         ->allow_extra_args(false);  // one file per --base: the mount point follows

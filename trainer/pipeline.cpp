@@ -201,7 +201,10 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     const uint64_t budget = pool_fill_bytes(chunk.size(), opts.bytes_per_packet);
     const uint64_t side_bytes = zstd_compress(serialize_side(enc.side), 19).size();
     std::string why;
-    if (has_parent && opts.reuse) {
+    if (has_parent && opts.reuse && !reuse_considered(chunk.size())) {
+        why = "too small to judge reuse by (" + std::to_string(chunk.size()) + " < " +
+              std::to_string(kMinReusePackets) + " packets)";
+    } else if (has_parent && opts.reuse) {
         auto reused = try_reuse(fmt, chunk, enc, parent_id, parent, opts, budget, why);
         if (!reused) return reused.status();
         if (reused->has_value()) {

@@ -73,6 +73,12 @@ inline uint64_t pool_fill_bytes(uint64_t packets, double knob) {
 // the chunk's own floor passes (issue 4's 17-mean and joint targets, issue 11's semantics
 // mean and every semantics check: `eval_pass`), and within the volume's fidelity gate
 // (policy max_jsd on the 17-metric mean) where one is set.
+// Only chunks of at least kMinReusePackets are considered: the floor of a smaller chunk (its
+// two flow-hash halves) is too noisy to judge by. ultraloq in hourly chunks of ~280 packets
+// passed it chunk by chunk with another trace's keyframe, and the whole regenerated week
+// then failed badly (17-mean 0.160 against 0.024 fine-tuned, pkt_len 0.511; BENCHMARKS.md).
+inline constexpr uint64_t kMinReusePackets = 2000;
+inline bool reuse_considered(uint64_t packets) { return packets >= kMinReusePackets; }
 inline bool reuse_passes(bool eval_pass, double mean, std::optional<double> max_jsd) {
     return eval_pass && (!max_jsd || mean <= *max_jsd);
 }

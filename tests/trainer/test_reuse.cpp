@@ -45,6 +45,8 @@ struct HubLibrary {
 }  // namespace
 
 TEST(ChunkReuse, GateIsTheEvalVerdictAndThePolicyGate) {
+    EXPECT_FALSE(reuse_considered(kMinReusePackets - 1));
+    EXPECT_TRUE(reuse_considered(kMinReusePackets));
     EXPECT_TRUE(reuse_passes(true, 0.07, std::nullopt));
     EXPECT_FALSE(reuse_passes(false, 0.01, std::nullopt));  // the verdict decides first
     EXPECT_TRUE(reuse_passes(true, 0.03, 0.03));

@@ -3,10 +3,10 @@
 #include "trainer/pipeline.h"
 
 #include <chrono>
-#include <cstdio>
-#include <optional>
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <optional>
 #include <tuple>
 
 #include "codec/fidelity/fidelity.h"

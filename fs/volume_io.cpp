@@ -304,9 +304,24 @@ int Volume::flush(uint64_t fh) {
 int Volume::release(uint64_t fh) {
     Handle* h = handle_of(fh);
     if (h->kind == Handle::Kind::kStaging) {
-        std::lock_guard lk(h->staging->mu);
-        --h->staging->opens;
-        h->staging->last_release_ns = wall_clock_ns();
+        bool abandoned = false;
+        std::string path;
+        {
+            std::lock_guard lk(h->staging->mu);
+            --h->staging->opens;
+            h->staging->last_release_ns = wall_clock_ns();
+            abandoned = h->writer && h->staging->opens == 0 && !h->staging->closed_once && !h->staging->gone;
+            path = h->staging->path;
+        }
+        if (abandoned) {
+            // Its writer's close failed before a close was recorded (the catalog could not
+            // record it, or the kernel's writeback of its pages failed and no flush came), and
+            // close(2) told the writer so. Nothing will ever close it: drop it, as a failed write is.
+            logger("fs")->error("{}: its writer's close failed before it was recorded; the file is not accepted",
+                                printable(path));
+            events_.add(path + ": the writer's close failed; not accepted");
+            (void)staging_->remove(path);
+        }
     } else if (h->kind == Handle::Kind::kRaw) {
         std::lock_guard lk(raw_opens_mu_);
         if (--raw_opens_[h->trace] <= 0) {

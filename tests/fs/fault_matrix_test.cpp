@@ -342,6 +342,28 @@ TEST(FaultMatrixHarness, AStagingFileWhoseDeleteFailedGoesOnceTheDiskRecovers) {
     EXPECT_FALSE(fsys::exists(v.retention() / "redirect.pcap"));
 }
 
+// The second soak found a file left in staging for good: its close failed (the catalog could
+// not record it) and so it was never marked closed, while nobody held it any more.
+TEST(FaultMatrixHarness, AFileWhoseCloseFailedIsNotLeftInStaging) {
+    Cell c("");
+    c.start();
+    MountedVolume& v = c.v();
+    const std::string data = slurp(data_path(kCapture));
+    const auto path = v.retention() / "closing.pcap";
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+    c.arm(Fault::kEio, "write,fsync", "catalog/");
+    const int rc = ::close(fd);
+    ASSERT_TRUE(c.wait_hit("catalog", 5)) << "the fault never fired\n" << v.daemon_log();
+    c.clear();
+    EXPECT_NE(rc, 0) << "the writer must hear that its close failed";
+    auto staged = [&] { return std::distance(fsys::directory_iterator(v.store() / "staging"), fsys::directory_iterator{}); };
+    EXPECT_TRUE(wait_until([&] { return staged() == 0; }, 10)) << "still in staging\n" << v.daemon_log();
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    EXPECT_FALSE(fsys::exists(path)) << "a file whose close failed was accepted\n" << v.daemon_log();
+}
+
 TEST(FaultMatrixHarness, DetectsPlantedViolations) {
     Cell c("");
     c.start();

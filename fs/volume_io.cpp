@@ -294,8 +294,8 @@ int Volume::flush(uint64_t fh) {
     }
     auto st = staging_->mark_closed(*h->staging);
     if (!st) {
-        logger("fs")->error("close: {}", printable(st.message()));
-        events_.add(st.message());
+        logger("fs")->error("close of {}: {}", printable(path), printable(st.message()));
+        events_.add(path + ": close: " + st.message());
         return -errno_of(st);
     }
     return 0;

@@ -161,6 +161,8 @@ private:
     // True when `f` turned out to hold `t`'s bytes unchanged and was settled without an ingest.
     bool keep_unchanged(const std::shared_ptr<StagingFile>& f, const IngestRequest& req, const TraceRow& t);
     void write_status_file();
+    // A staging file its writer was told failed (a write or its close): dropped, logged, never accepted.
+    void refuse_staging(const std::string& path, const std::string& why);
 
     VolumeOptions opts_;
     StoreLayout layout_;

@@ -268,6 +268,12 @@ std::optional<Volume::BackingFile> Volume::backing_file(uint64_t fh) {
     return BackingFile{h->staging->id, h->staging->fd};
 }
 
+void Volume::refuse_staging(const std::string& path, const std::string& why) {
+    logger("fs")->error("close of {}: {}; the file is not accepted", printable(path), printable(why));
+    events_.add(path + ": " + why + "; not accepted");
+    (void)staging_->remove(path);
+}
+
 int Volume::flush(uint64_t fh) {
     Handle* h = handle_of(fh);
     if (h->kind != Handle::Kind::kStaging || !h->writer) return 0;
@@ -280,9 +286,7 @@ int Volume::flush(uint64_t fh) {
     if (failed) {
         // A capture with a hole where a write failed is not the writer's file: it is dropped,
         // never accepted (the write-back cache had told the writer its write succeeded).
-        logger("fs")->error("close of {}: a write failed ({}); the file is not accepted", printable(path), std::strerror(failed));
-        events_.add(path + ": a write failed (" + std::strerror(failed) + "); not accepted");
-        (void)staging_->remove(path);
+        refuse_staging(path, std::string("a write failed (") + std::strerror(failed) + ")");
         return -failed;
     }
     if (h->direct) {
@@ -317,10 +321,7 @@ int Volume::release(uint64_t fh) {
             // Its writer's close failed before a close was recorded (the catalog could not
             // record it, or the kernel's writeback of its pages failed and no flush came), and
             // close(2) told the writer so. Nothing will ever close it: drop it, as a failed write is.
-            logger("fs")->error("{}: its writer's close failed before it was recorded; the file is not accepted",
-                                printable(path));
-            events_.add(path + ": the writer's close failed; not accepted");
-            (void)staging_->remove(path);
+            refuse_staging(path, "its writer's close failed before it was recorded");
         }
     } else if (h->kind == Handle::Kind::kRaw) {
         std::lock_guard lk(raw_opens_mu_);

@@ -96,10 +96,10 @@ std::pair<std::string, size_t> encode_with_pool(ModelBlob blob, const EncodedChu
 }
 
 // Generates the stored bytes once, exactly as a reader later will (dequantised), and records
-// what they regenerate: packet count, exact size, fidelity against the real chunk. `parent`:
-// the parent's weights, for a delta. Returns the fidelity report; the records go to `synth`
-// when given.
-Result<fidelity::FidelityReport> measure(const PcapFormat& fmt, std::span<const PacketRecord> chunk,
+// what they regenerate: packet count, exact size, fidelity against the real chunk (`real`, its
+// profile). `parent`: the parent's weights, for a delta. Returns the fidelity report; the
+// records go to `synth` when given.
+Result<fidelity::FidelityReport> measure(const PcapFormat& fmt, const fidelity::TraceProfile& real,
                                          const ParamSet* parent, ChunkModel& m,
                                          std::vector<PacketRecord>* synth = nullptr) {
     auto decoded = decode_blob(m.blob, "new chunk model");
@@ -109,7 +109,7 @@ Result<fidelity::FidelityReport> measure(const PcapFormat& fmt, std::span<const 
     if (!recs) return recs.status();
     m.packets = recs->size();
     m.synth_bytes = pcap_records_size(fmt, *recs);
-    auto report = fidelity::evaluate(chunk, *recs);
+    auto report = fidelity::evaluate(real, fidelity::profile_trace(*recs));
     m.fidelity = report.score.average.value_or(0.0);
     m.joint = report.score.joint_average.value_or(0.0);
     if (synth) *synth = std::move(*recs);
@@ -126,6 +126,9 @@ Result<std::optional<ChunkModel>> try_reuse(const PcapFormat& fmt, std::span<con
                                             const TrainOptions& opts, uint64_t budget, std::string& why) {
     const auto floor = fidelity::floor(chunk);
     const auto sem_floor = fidelity::semantics_floor(chunk);
+    // The real chunk's profiles, once for every candidate.
+    const auto real = fidelity::profile_trace(chunk);
+    const auto real_sem = fidelity::profile_semantics(chunk);
     ModelBlob b;
     b.kind = BlobKind::kDelta;
     b.parent_id = parent_id;
@@ -140,9 +143,9 @@ Result<std::optional<ChunkModel>> try_reuse(const PcapFormat& fmt, std::span<con
         m.parent_id = parent_id;
         m.decision = ChunkDecision::kReused;
         std::vector<PacketRecord> synth;
-        auto report = measure(fmt, chunk, &parent, m, &synth);
+        auto report = measure(fmt, real, &parent, m, &synth);
         if (!report) return report.status();
-        const auto sem = fidelity::semantics(chunk, synth);
+        const auto sem = fidelity::compare_semantics(real_sem, fidelity::profile_semantics(synth));
         const auto verdict = fidelity::judge(report->score, floor.score, &sem, &sem_floor);
         const bool ok = reuse_passes(verdict.pass, m.fidelity, opts.max_jsd);
         std::string over;  // the semantics checks over their floor + margin, by name
@@ -261,7 +264,7 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     m.side_bytes = side_bytes;
     m.budget_bytes = budget;
     m.lora_rank = parent_id.empty() ? 0 : fo.lora_rank;
-    if (auto report = measure(fmt, chunk, &parent, m); !report) return report.status();
+    if (auto report = measure(fmt, fidelity::profile_trace(chunk), &parent, m); !report) return report.status();
     m.train_seconds = elapsed();
     return m;
 }

@@ -306,7 +306,15 @@ INSTANTIATE_TEST_SUITE_P(Cells, FaultMatrix,
                                             ::testing::Values(Fault::kKill, Fault::kEnospc, Fault::kEio)),
                          cell_name);
 
-// A harness that cannot see a violation proves nothing: plant some and expect each found.
+// A writer that never checks close(2), as the soak's did: a shell redirect into retention/.
+void redirect_into(const MountedVolume& v, const std::string& name) {
+    sh("sh -c \"cat '" + data_path(kCapture) + "' > '" + (v.retention() / name).string() + "'\" 2>/dev/null");
+}
+
+long staging_files(const MountedVolume& v) {
+    return std::distance(fsys::directory_iterator(v.store() / "staging"), fsys::directory_iterator{});
+}
+
 // A writer that never checks close(2), as a shell redirect or tcpdump -w: a staging write
 // failed under the write-back cache after its write(2) had returned. The soak found such
 // files accepted as empty captures; the file must not be accepted at all.
@@ -315,7 +323,7 @@ TEST(FaultMatrixHarness, AFileWithAFailedWriteIsNeverAccepted) {
     c.start();
     MountedVolume& v = c.v();
     c.arm(Fault::kEnospc, "write", "staging/");
-    sh("sh -c \"cat '" + data_path(kCapture) + "' > '" + (v.retention() / "redirect.pcap").string() + "'\" 2>/dev/null");
+    redirect_into(v, "redirect.pcap");
     ASSERT_TRUE(c.wait_hit()) << "the fault never fired\n" << v.daemon_log();
     c.clear();
     std::this_thread::sleep_for(std::chrono::seconds(3));  // past the quiet time that would accept it
@@ -333,12 +341,11 @@ TEST(FaultMatrixHarness, AStagingFileWhoseDeleteFailedGoesOnceTheDiskRecovers) {
     c.start();
     MountedVolume& v = c.v();
     c.arm(Fault::kEnospc, "write,unlink", "staging/");
-    sh("sh -c \"cat '" + data_path(kCapture) + "' > '" + (v.retention() / "redirect.pcap").string() + "'\" 2>/dev/null");
+    redirect_into(v, "redirect.pcap");
     ASSERT_TRUE(c.wait_hit("unlink")) << "the unlink fault never fired\n" << v.daemon_log();
-    auto staged = [&] { return std::distance(fsys::directory_iterator(v.store() / "staging"), fsys::directory_iterator{}); };
-    EXPECT_GT(staged(), 0) << "the fault did not leave the file behind: this test tests nothing";
+    EXPECT_GT(staging_files(v), 0) << "the fault did not leave the file behind: this test tests nothing";
     c.clear();
-    EXPECT_TRUE(wait_until([&] { return staged() == 0; }, 10)) << "staging file still there\n" << v.daemon_log();
+    EXPECT_TRUE(wait_until([&] { return staging_files(v) == 0; }, 10)) << "staging file still there\n" << v.daemon_log();
     EXPECT_FALSE(fsys::exists(v.retention() / "redirect.pcap"));
 }
 
@@ -358,12 +365,12 @@ TEST(FaultMatrixHarness, AFileWhoseCloseFailedIsNotLeftInStaging) {
     ASSERT_TRUE(c.wait_hit("catalog", 5)) << "the fault never fired\n" << v.daemon_log();
     c.clear();
     EXPECT_NE(rc, 0) << "the writer must hear that its close failed";
-    auto staged = [&] { return std::distance(fsys::directory_iterator(v.store() / "staging"), fsys::directory_iterator{}); };
-    EXPECT_TRUE(wait_until([&] { return staged() == 0; }, 10)) << "still in staging\n" << v.daemon_log();
+    EXPECT_TRUE(wait_until([&] { return staging_files(v) == 0; }, 10)) << "still in staging\n" << v.daemon_log();
     std::this_thread::sleep_for(std::chrono::seconds(2));
     EXPECT_FALSE(fsys::exists(path)) << "a file whose close failed was accepted\n" << v.daemon_log();
 }
 
+// A harness that cannot see a violation proves nothing: plant some and expect each found.
 TEST(FaultMatrixHarness, DetectsPlantedViolations) {
     Cell c("");
     c.start();

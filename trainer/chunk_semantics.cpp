@@ -177,19 +177,30 @@ void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std
     s.icmp = std::move(iv);
 
     s.len_modes.assign(kLenClasses, 0);
+    s.len_modes2.assign(kLenClasses, 0);
     for (int c = 0; c < kLenClasses - 1; ++c) {
-        uint64_t total = 0, best = 0;
-        uint32_t value = 0;
-        for (auto [v, n] : lens[c]) {
-            total += n;
-            if (n > best) best = n, value = v;
-        }
-        // Only a value that stands out is worth its byte: a third of its class, seen more
-        // than a few times (fixed-size packets: bare ACKs, a protocol's fixed messages).
-        if (best < kLenModeMinPackets || best * 3 < total) continue;
-        const auto share = static_cast<uint8_t>(std::clamp<uint64_t>((best * 15 + total / 2) / total, 1, 15));
-        s.len_modes[c] = static_cast<uint8_t>(share << 4 | (value - static_cast<uint32_t>(c) * 16));
+        auto counts = lens[c];
+        const uint8_t first = len_mode(counts, static_cast<uint32_t>(c) * 16);
+        if (!first) continue;
+        s.len_modes[c] = first;
+        // Format 8: the next value that stands out among the rest of the class.
+        counts.erase(static_cast<uint32_t>(c) * 16 + (first & 15));
+        s.len_modes2[c] = len_mode(counts, static_cast<uint32_t>(c) * 16);
     }
+}
+
+uint8_t len_mode(const std::map<uint32_t, uint64_t>& counts, uint32_t base) {
+    uint64_t total = 0, best = 0;
+    uint32_t value = 0;
+    for (auto [v, n] : counts) {
+        total += n;
+        if (n > best) best = n, value = v;
+    }
+    // Only a value that stands out is worth its byte: a third of its class, seen more
+    // than a few times (fixed-size packets: bare ACKs, a protocol's fixed messages).
+    if (best < kLenModeMinPackets || best * 3 < total) return 0;
+    const auto share = static_cast<uint8_t>(std::clamp<uint64_t>((best * 15 + total / 2) / total, 1, 15));
+    return static_cast<uint8_t>(share << 4 | (value - base));
 }
 
 namespace {
@@ -208,6 +219,16 @@ bool answered(const EncodedChunk& enc, size_t flow) {
     for (uint32_t k = 1; k < f.packets; ++k)
         if (enc.packets[f.first + k].dir != 0) return true;
     return false;
+}
+
+// A SYN the responder refused: everything it sent carries RST, none a SYN-ACK.
+bool refused_syn(std::span<const PacketRecord> chunk, const Flow& flow, uint32_t first, const EncodedChunk& enc) {
+    for (size_t k = 1; k < flow.packets.size(); ++k) {
+        if (enc.packets[first + k].dir == 0) continue;
+        const auto& r = chunk[flow.packets[k]];
+        if (!(r.present & kHasTcp) || !(r.tcp_flags & 0x04) || (r.tcp_flags & 0x02)) return false;
+    }
+    return true;
 }
 
 template <typename K, typename V>
@@ -246,16 +267,23 @@ std::vector<std::pair<uint8_t, uint8_t>> udp_port_partners(std::span<const Packe
 
 void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows, EncodedChunk& enc) {
     ChunkSide& s = enc.side;
-    std::map<uint16_t, uint32_t> unanswered, answered_udp, continued;
+    std::map<uint16_t, uint32_t> unanswered, answered_udp, continued, udp_repeats;
     std::map<uint16_t, std::pair<uint32_t, uint32_t>> ends;  // group -> (FIN, RST) endings
-    std::set<std::string> seen_keys;
+    std::map<std::pair<uint16_t, uint8_t>, ChunkSide::TcpFates> fates;  // by (group, size class)
+    std::set<std::string> seen_keys, seen_udp;
     for (size_t i = 0; i < flows.size(); ++i) {
         const auto& r0 = chunk[flows[i].packets[0]];
         const uint16_t group = size_group(enc.flows[i]);
         const bool several = flows[i].packets.size() >= 2;
         if (r0.proto == 17 && r0.has_ports() && several && answered(enc, i)) ++answered_udp[group];
+        if (r0.proto == 17 && r0.has_ports()) {
+            const std::string a = endpoint_key(r0, true), b = endpoint_key(r0, false);
+            if (!seen_udp.insert(std::min(a, b) + std::max(a, b)).second) ++udp_repeats[group];
+        }
         if (r0.proto != 6 || !(r0.present & kHasTcp)) continue;
-        if ((r0.tcp_flags & 0x12) == 0x02 && several && !answered(enc, i)) ++unanswered[group];
+        const bool syn = (r0.tcp_flags & 0x12) == 0x02 && several;
+        const bool silent = syn && !answered(enc, i), refused = syn && !silent && refused_syn(chunk, flows[i], enc.flows[i].first, enc);
+        if (silent) ++unanswered[group];
         bool fin = false, rst = false;
         for (uint32_t idx : flows[i].packets) {
             const auto& r = chunk[idx];
@@ -264,6 +292,10 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         }
         if (fin) ++ends[group].first;
         else if (rst) ++ends[group].second;
+        if (silent || refused || fin || rst) {
+            auto& o = fates[{group, enc.flows[i].a[kAttrPkts]}];
+            o.unanswered += silent, o.refused += refused, o.fin += fin, o.rst += !fin && rst && !refused;
+        }
         const std::string a = endpoint_key(r0, true), b = endpoint_key(r0, false);
         const bool again = !seen_keys.insert(std::min(a, b) + std::max(a, b)).second;
         if (r0.tcp_flags & 0x02) continue;
@@ -273,8 +305,13 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
     }
     s.port_partners = udp_port_partners(chunk, flows, s.ports);
     s.unanswered_syns = pairs_of(unanswered);
+    for (auto [k, o] : fates) {
+        o.group = k.first, o.size_class = k.second;
+        s.tcp_fates.push_back(o);
+    }
     s.answered_udp = pairs_of(answered_udp);
     s.continued = pairs_of(continued);
+    s.udp_repeats = pairs_of(udp_repeats);
     for (auto [g, e] : ends) s.endings.push_back({g, e.first, e.second});
 
     // An ACK of a segment the capture missed is flagged again on every ACK until the peer
@@ -312,6 +349,10 @@ uint32_t exact_len(const ChunkSide& side, int c, uint64_t u1, uint64_t u2) {
     const uint32_t base = static_cast<uint32_t>(c) * 16;
     const uint8_t m = c >= 0 && c < static_cast<int>(side.len_modes.size()) ? side.len_modes[c] : 0;
     if (m >> 4 && u1 % 15 < (m >> 4)) return base + (m & 15);
+    if (side.format >= 8 && c >= 0 && c < static_cast<int>(side.len_modes2.size())) {
+        const uint8_t m2 = side.len_modes2[c];
+        if (m2 >> 4 && (u1 / 15) % 15 < (m2 >> 4)) return base + (m2 & 15);
+    }
     return base + static_cast<uint32_t>(u2 % 16);
 }
 

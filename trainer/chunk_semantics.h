@@ -2,6 +2,7 @@
 // (see ChunkSide), measured from its records. Torch-free.
 #pragma once
 
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -16,12 +17,12 @@ namespace dgc::trainer {
 std::string host_key(const PacketRecord& r, bool src);
 
 // Fills side.host_sem (one per key of `ranked`, in order), stacks, other_classes (from the
-// keys of `others`), gateway_macs, icmp and len_modes.
+// keys of `others`), gateway_macs, icmp, len_modes and (format 8) len_modes2.
 void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std::string>& ranked,
                       const std::vector<std::string>& others, ChunkSide& side);
 
 // The per-flow counts of format 6 (side.unanswered_syns, endings, answered_udp, continued,
-// midstream_*, tcp_loss, first_flag_flows, group_sizes), once enc's flows and packet tokens
+// midstream_*, tcp_loss, first_flag_flows, group_sizes) and format 8 (tcp_fates), once enc's flows and packet tokens
 // are encoded (`flows` are the chunk's, in enc.flows order).
 void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows, EncodedChunk& enc);
 
@@ -30,8 +31,14 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
 std::vector<std::pair<uint8_t, uint8_t>> udp_port_partners(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows,
                                                            const std::vector<uint16_t>& ports);
 
+// The byte len_modes keeps for one length class from its exact values' counts (`base`: the
+// class's first length): the commonest value's offset and its share in 15ths, or 0 when no
+// value holds a third of the class and a few packets.
+uint8_t len_mode(const std::map<uint32_t, uint64_t>& counts, uint32_t base);
+
 // An exact ip_len for a packet of length class `c`: the class's most common value with its
-// share, else uniform over the class (`u1`, `u2`: uniform random words).
+// share, (format 8) else its second value with its share of the rest, else uniform over the
+// class (`u1`, `u2`: uniform random words).
 uint32_t exact_len(const ChunkSide& side, int c, uint64_t u1, uint64_t u2);
 
 }  // namespace dgc::trainer

@@ -123,6 +123,11 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
             ++s.nonip_packets;
             ++s.nonip_per_bucket[time_bucket(r.t_ns, t0, s.span)];
             ++nonip[{r.ethertype, r.wirelen, r.caplen, r.arp_op}];
+            if (r.ethertype == 0x0806 && r.arp_op == 1) {
+                const bool probe = r.src[0] == 0 && r.src[1] == 0 && r.src[2] == 0 && r.src[3] == 0;
+                s.arp_probes += probe;
+                s.arp_gratuitous += !probe && std::equal(r.src.begin(), r.src.begin() + 4, r.dst.begin());
+            }
             continue;
         }
         ++s.ip_packets;
@@ -407,6 +412,36 @@ void read_semantics(ByteReader& r, ChunkSide& s) {
     for (auto& [g, n] : s.continued) g = static_cast<uint16_t>(r.count(0xffff)), n = static_cast<uint32_t>(r.count(1ull << 32));
 }
 
+// Format 8's block, after format 7's.
+void write_format8(ByteWriter& w, const ChunkSide& s) {
+    w.varint(s.tcp_fates.size());
+    for (const auto& o : s.tcp_fates)
+        w.varint(o.group), w.varint(o.size_class), w.varint(o.unanswered), w.varint(o.refused), w.varint(o.fin), w.varint(o.rst);
+    std::vector<uint32_t> modes(s.len_modes2.begin(), s.len_modes2.end());
+    modes.resize(kLenClasses, 0);
+    write_sparse(w, modes);
+    w.varint(s.udp_repeats.size());
+    for (auto [g, n] : s.udp_repeats) w.varint(g), w.varint(n);
+    w.varint(s.arp_gratuitous), w.varint(s.arp_probes);
+}
+
+void read_format8(ByteReader& r, ChunkSide& s) {
+    s.tcp_fates.resize(r.count(kProtoVocab * kFlagClasses * kPktClasses));
+    for (auto& o : s.tcp_fates) {
+        o.group = static_cast<uint16_t>(r.count(0xffff));
+        o.size_class = static_cast<uint8_t>(r.count(kPktClasses - 1));
+        for (uint32_t* n : {&o.unanswered, &o.refused, &o.fin, &o.rst}) *n = static_cast<uint32_t>(r.count(1ull << 32));
+    }
+    std::vector<uint32_t> modes;
+    read_sparse(r, modes, kLenClasses);
+    s.len_modes2.resize(kLenClasses);
+    for (int c = 0; c < kLenClasses; ++c) s.len_modes2[c] = static_cast<uint8_t>(std::min<uint32_t>(modes[c], 0xff));
+    s.udp_repeats.resize(r.count(kProtoVocab * kFlagClasses));
+    for (auto& [g, n] : s.udp_repeats) g = static_cast<uint16_t>(r.count(0xffff)), n = static_cast<uint32_t>(r.count(1ull << 32));
+    s.arp_gratuitous = static_cast<uint32_t>(r.count(s.nonip_packets));
+    s.arp_probes = static_cast<uint32_t>(r.count(s.nonip_packets - s.arp_gratuitous));
+}
+
 }  // namespace
 
 std::string serialize_side(const ChunkSide& s) {
@@ -453,6 +488,7 @@ std::string serialize_side(const ChunkSide& s) {
         w.varint(s.port_partners.size());
         for (auto [p, q] : s.port_partners) w.u8(p), w.u8(q);
     }
+    if (s.format >= 8) write_format8(w, s);
     return std::move(w.data());
 }
 
@@ -527,6 +563,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
         for (auto [p, q] : s.port_partners)
             if (p >= s.ports.size() || q >= s.ports.size()) return Status::corrupt(what + ": UDP port partner outside the ranked ports");
     }
+    if (format >= 8) read_format8(r, s);
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

@@ -68,9 +68,10 @@ struct NonIpType {
 
 // Side information formats: 5 is the layout through 2e332fa; 6 appends the traffic
 // semantics below; 7 appends segment shape counts (pure ACKs, FINs with data) and UDP port
-// partners.
-// parse_side reads all three; serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 7;
+// partners; 8 appends how TCP flows fare per size class (unanswered, refused, FIN, RST),
+// a second exact length per length class, repeated UDP 5-tuples and ARP request kinds.
+// parse_side reads all four; serialize_side writes side.format.
+inline constexpr uint8_t kSideFormat = 8;
 inline constexpr int kStackSlots = 16;
 inline constexpr int kIcmpKinds = 16;
 inline constexpr int kGatewaySlots = 8;
@@ -212,6 +213,29 @@ struct ChunkSide {
     // Format 7: ranked UDP ports that talk to one ranked port only (DHCP's 68 to 67, NTP's
     // 123 to 123), as (rank, partner rank): a flow on one gets the other as its peer port.
     std::vector<std::pair<uint8_t, uint8_t>> port_partners;
+    // Format 8: per size group and flow size class, how its TCP flows fared: SYN-opening
+    // flows of two or more packets that got no answer, that were refused (every answer a
+    // RST, no SYN-ACK), and flows that end with a FIN exchange or (not refused) a reset.
+    // Per group alone (format 6) the generator gave a 13-packet flow the silence of a
+    // 3-packet SYN retry, and a 6-packet handshake the FIN exchange of a 10-packet request.
+    struct TcpFates {
+        uint16_t group = 0;
+        uint8_t size_class = 0;
+        uint32_t unanswered = 0, refused = 0, fin = 0, rst = 0;
+    };
+    std::vector<TcpFates> tcp_fates;
+    // Format 8: per length class, the second most common exact ip_len (low 4 bits) and its
+    // share of the class's packets that are not the first one (high 4 bits, in 15ths; 0:
+    // none kept). A class holding two fixed sizes (gnutella's 66- and 70-byte UDP) keeps both.
+    std::vector<uint8_t> len_modes2;
+    // Format 8: per size group, UDP flows whose 5-tuple an earlier flow of the chunk used (a
+    // resolver asking from one port again later); every other UDP flow from an ephemeral
+    // port takes a 5-tuple of its own, as DNS clients' random source ports do.
+    std::vector<std::pair<uint16_t, uint32_t>> udp_repeats;
+    // Format 8: ARP requests that announce their sender's own address (gratuitous: sender is
+    // the target) and that probe for one (sender 0.0.0.0). An IoT device's ARP is mostly
+    // its own announcements, not queries between random hosts.
+    uint32_t arp_gratuitous = 0, arp_probes = 0;
 
     uint64_t flows() const;
 };
@@ -269,7 +293,7 @@ const ProtoEntry& proto_of(const ChunkSide& side, const FlowTokens& f);
 std::vector<PoolPort> pool_of(const std::vector<TailPort>& tail_ports, size_t count);
 
 std::string serialize_side(const ChunkSide& side);
-// `format` is the side's (the model blob's) version: 5, 6 or 7 (kSideFormat).
+// `format` is the side's (the model blob's) version: 5 to 8 (kSideFormat).
 Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, uint8_t format = kSideFormat);
 
 // Gives the sampled flows the chunk's exact size classes, in the order of their sampled

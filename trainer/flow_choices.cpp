@@ -116,8 +116,31 @@ std::vector<int8_t> pick_udp_answers(const ChunkSide& side, const std::vector<Fl
     return out;
 }
 
-// Which SYN-opening flows get no answer: per size group, as many as the chunk had, those
-// the packet model gave the fewest segments from the responder.
+namespace {
+
+uint8_t first_flag(const ChunkSide& side, const FlowTokens& f) {
+    return side.flags.empty() ? 0 : side.flags[std::min<size_t>(f.a[kAttrFirstFlag], side.flags.size() - 1)];
+}
+
+// Segments the packet model sent from the responder (after the first).
+uint32_t replies_of(const FlowTokens& f, const std::vector<PacketTokens>& packets) {
+    uint32_t replies = 0;
+    for (uint32_t j = 1; j < f.packets; ++j) replies += packets[f.first + j].dir & 1;
+    return replies;
+}
+
+// Whether the packet model put a FIN / a RST anywhere in the flow.
+std::pair<bool, bool> model_closes(const ChunkSide& side, const FlowTokens& f, const std::vector<PacketTokens>& packets) {
+    bool fin = false, rst = false;
+    for (uint32_t j = 0; j < f.packets; ++j) {
+        const uint8_t fl = side.flags.empty() ? 0 : side.flags[std::min<size_t>(packets[f.first + j].flag, side.flags.size() - 1)];
+        fin |= (fl & kFin) != 0, rst |= (fl & kRst) != 0;
+    }
+    return {fin, rst};
+}
+
+// Formats 6 and 7: which SYN-opening flows get no answer, per size group as many as the
+// chunk had, those the packet model gave the fewest segments from the responder.
 std::vector<char> pick_unanswered(const ChunkSide& side, const std::vector<FlowTokens>& flows,
                                   const std::vector<PacketTokens>& packets) {
     std::vector<char> out(flows.size(), 0);
@@ -126,11 +149,8 @@ std::vector<char> pick_unanswered(const ChunkSide& side, const std::vector<FlowT
         for (size_t i = 0; i < flows.size(); ++i) {
             const FlowTokens& f = flows[i];
             if (size_group(f) != group || f.packets < 2) continue;
-            const uint8_t first = side.flags.empty() ? 0 : side.flags[std::min<size_t>(f.a[kAttrFirstFlag], side.flags.size() - 1)];
-            if ((first & (kSyn | kAck)) != kSyn) continue;
-            uint32_t replies = 0;
-            for (uint32_t j = 1; j < f.packets; ++j) replies += packets[f.first + j].dir & 1;
-            cand.emplace_back(replies, i);
+            if ((first_flag(side, f) & (kSyn | kAck)) != kSyn) continue;
+            cand.emplace_back(replies_of(f, packets), i);
         }
         std::stable_sort(cand.begin(), cand.end());
         for (size_t k = 0; k < cand.size() && k < count; ++k) out[cand[k].second] = 1;
@@ -138,10 +158,55 @@ std::vector<char> pick_unanswered(const ChunkSide& side, const std::vector<FlowT
     return out;
 }
 
-// How each TCP flow ends: per size group, as many FIN and RST endings as the chunk had,
-// on the flows whose packet model closed them so first; the rest are cut by the chunk.
-std::vector<TcpEnding> pick_endings(const ChunkSide& side, const std::vector<FlowTokens>& flows,
-                                    const std::vector<PacketTokens>& packets, const std::vector<char>& unanswered) {
+// Format 8: per (size group, size class), the chunk's own counts. The silent SYNs go to
+// the flows the packet model answered least, the refused ones to those it answered with a
+// RST first, the FIN exchanges and resets to those it closed so; every other SYN flow is
+// accepted and every other flow is cut by the chunk.
+void pick_fates(const ChunkSide& side, const std::vector<FlowTokens>& flows, const std::vector<PacketTokens>& packets,
+                std::vector<TcpOpening>& opening, std::vector<TcpEnding>& ending) {
+    for (size_t i = 0; i < flows.size(); ++i) {
+        const ProtoEntry& pe = proto_of(side, flows[i]);
+        if (pe.proto != 6 || !pe.ports) continue;
+        ending[i] = TcpEnding::kNone;
+        if ((first_flag(side, flows[i]) & (kSyn | kAck)) == kSyn) opening[i] = TcpOpening::kAccepted;
+    }
+    std::map<std::pair<uint16_t, uint8_t>, std::vector<size_t>> members;
+    for (size_t i = 0; i < flows.size(); ++i) members[{size_group(flows[i]), flows[i].a[kAttrPkts]}].push_back(i);
+    for (const auto& fate : side.tcp_fates) {
+        auto it = members.find({fate.group, fate.size_class});
+        if (it == members.end()) continue;
+        std::vector<size_t> left;
+        auto take = [&](uint32_t count, auto key, auto apply) {
+            std::vector<std::pair<int64_t, size_t>> cand;
+            for (size_t i : left) cand.emplace_back(key(i), i);
+            std::stable_sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+            left.clear();
+            for (size_t k = 0; k < cand.size(); ++k) (k < count ? apply(cand[k].second) : left.push_back(cand[k].second));
+        };
+        std::vector<size_t> syn;
+        for (size_t i : it->second) (opening[i] == TcpOpening::kAccepted && flows[i].packets >= 2 ? syn : left).push_back(i);
+        std::vector<size_t> others = std::move(left);
+        left = std::move(syn);
+        take(fate.unanswered, [&](size_t i) { return int64_t{replies_of(flows[i], packets)}; },
+             [&](size_t i) { opening[i] = TcpOpening::kUnanswered; });
+        take(fate.refused,
+             [&](size_t i) {
+                 const uint8_t second = side.flags.empty() ? 0 : side.flags[std::min<size_t>(packets[flows[i].first + 1].flag, side.flags.size() - 1)];
+                 return int64_t{(second & kRst) ? 0 : 1};
+             },
+             [&](size_t i) { opening[i] = TcpOpening::kRefused; });
+        left.insert(left.end(), others.begin(), others.end());
+        take(fate.fin, [&](size_t i) { return int64_t{model_closes(side, flows[i], packets).first ? 0 : 1}; },
+             [&](size_t i) { ending[i] = TcpEnding::kFin; });
+        take(fate.rst, [&](size_t i) { return int64_t{model_closes(side, flows[i], packets).second ? 0 : 1}; },
+             [&](size_t i) { ending[i] = TcpEnding::kRst; });
+    }
+}
+
+// Formats 6 and 7: per size group, as many FIN and RST endings as the chunk had, on the
+// flows whose packet model closed them so first; the rest are cut by the chunk.
+std::vector<TcpEnding> pick_group_endings(const ChunkSide& side, const std::vector<FlowTokens>& flows,
+                                          const std::vector<PacketTokens>& packets, const std::vector<char>& unanswered) {
     std::vector<TcpEnding> out(flows.size(), TcpEnding::kModel);
     if (side.endings.empty() && side.group_sizes.empty()) return out;
     for (size_t i = 0; i < flows.size(); ++i) out[i] = TcpEnding::kNone;
@@ -150,12 +215,8 @@ std::vector<TcpEnding> pick_endings(const ChunkSide& side, const std::vector<Flo
         for (size_t i = 0; i < flows.size(); ++i) {
             const FlowTokens& f = flows[i];
             if (size_group(f) != e.group || unanswered[i]) continue;
-            int fin = 0, rst = 0;
-            for (uint32_t j = 0; j < f.packets; ++j) {
-                const uint8_t fl = side.flags.empty() ? 0 : side.flags[std::min<size_t>(packets[f.first + j].flag, side.flags.size() - 1)];
-                fin |= (fl & kFin) != 0, rst |= (fl & kRst) != 0;
-            }
-            cand.emplace_back(-fin, -rst, i);
+            const auto [fin, rst] = model_closes(side, f, packets);
+            cand.emplace_back(-int{fin}, -int{rst}, i);
         }
         std::stable_sort(cand.begin(), cand.end());
         size_t k = 0;
@@ -164,6 +225,24 @@ std::vector<TcpEnding> pick_endings(const ChunkSide& side, const std::vector<Flo
                          [](const auto& a, const auto& b) { return std::get<1>(a) < std::get<1>(b); });
         for (size_t m = 0; k < cand.size() && m < e.rst; ++k, ++m) out[std::get<2>(cand[k])] = TcpEnding::kRst;
     }
+    return out;
+}
+
+}  // namespace
+
+TcpFlowFates pick_tcp_fates(const ChunkSide& side, const std::vector<FlowTokens>& flows,
+                            const std::vector<PacketTokens>& packets) {
+    TcpFlowFates out;
+    out.opening.assign(flows.size(), TcpOpening::kModel);
+    if (side.format >= 8) {
+        out.ending.assign(flows.size(), TcpEnding::kModel);
+        pick_fates(side, flows, packets, out.opening, out.ending);
+        return out;
+    }
+    const std::vector<char> unanswered = pick_unanswered(side, flows, packets);
+    for (size_t i = 0; i < flows.size(); ++i)
+        if (unanswered[i]) out.opening[i] = TcpOpening::kUnanswered;
+    out.ending = pick_group_endings(side, flows, packets, unanswered);
     return out;
 }
 

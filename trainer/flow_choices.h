@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "trainer/chunk_tokens.h"
@@ -17,13 +18,15 @@ std::vector<int> assign_icmp_kinds(const ChunkSide& side, const std::vector<Flow
 std::vector<int8_t> pick_udp_answers(const ChunkSide& side, const std::vector<FlowTokens>& flows,
                                      const std::vector<PacketTokens>& packets);
 
-// Which SYN-opening flows get no answer.
-std::vector<char> pick_unanswered(const ChunkSide& side, const std::vector<FlowTokens>& flows,
-                                  const std::vector<PacketTokens>& packets);
-
-// How each TCP flow ends (kModel for sides without ending counts).
-std::vector<TcpEnding> pick_endings(const ChunkSide& side, const std::vector<FlowTokens>& flows,
-                                    const std::vector<PacketTokens>& packets, const std::vector<char>& unanswered);
+// How each TCP flow opens and ends. Formats 6 and 7: per size group, the chunk's unanswered
+// SYN flows and FIN / RST endings (other openings as the model's flags say). Format 8: per
+// size group and size class, its unanswered, refused, FIN and RST flows (side.tcp_fates).
+struct TcpFlowFates {
+    std::vector<TcpOpening> opening;
+    std::vector<TcpEnding> ending;  // kModel for sides without ending counts
+};
+TcpFlowFates pick_tcp_fates(const ChunkSide& side, const std::vector<FlowTokens>& flows,
+                            const std::vector<PacketTokens>& packets);
 
 // The capture's loss, per TCP segment.
 struct LossRates {
@@ -51,6 +54,25 @@ public:
 
 private:
     uint64_t k_, n_, seen_ = 0, taken_ = 0;
+    bool on_;
+};
+
+// A per-size-group count the chunk had, handed out while it lasts. Off (unlimited) for
+// sides of formats that did not count it.
+class GroupQuota {
+public:
+    GroupQuota(const std::vector<std::pair<uint16_t, uint32_t>>& counts, bool on) : left_(counts.begin(), counts.end()), on_(on) {}
+    bool left(uint16_t group) const {
+        if (!on_) return true;
+        auto it = left_.find(group);
+        return it != left_.end() && it->second > 0;
+    }
+    void take(uint16_t group) {
+        if (auto it = left_.find(group); on_ && it != left_.end() && it->second > 0) --it->second;
+    }
+
+private:
+    std::map<uint16_t, uint32_t> left_;
     bool on_;
 };
 

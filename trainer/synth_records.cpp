@@ -221,6 +221,35 @@ uint64_t flow_key(uint8_t proto, const Endpoint& a, const Endpoint& b) {
     return mix64(std::min(x, y) ^ mix64(std::max(x, y) ^ proto));
 }
 
+// Which ranked hosts ARP frames are between. Formats 6 and 7: every IPv4 host of a class
+// that is not exact, equally. Format 8: the on-link ones only (no public address is ARPed
+// for on a LAN whose hosts are private), busier hosts more often (a device announces
+// itself; weights 1/(position+1) in rank order), and the chunk's request kinds.
+struct ArpPlan {
+    std::vector<size_t> hosts;
+    std::vector<uint32_t> weights;
+    bool weighted = false;
+    uint64_t requests = 0;  // ARP request frames of the chunk (format 8; 0: no kinds to draw)
+};
+
+ArpPlan plan_arp(const ChunkSide& side) {
+    ArpPlan p;
+    std::vector<size_t> local;
+    for (size_t k = 0; k < side.hosts.size() && k < side.host_sem.size(); ++k) {
+        const auto c = static_cast<AddrClass>(side.host_sem[k].addr_class);
+        if (class_version(c) != 4 || addr_class_is_exact(c)) continue;
+        p.hosts.push_back(k);
+        if (c != AddrClass::kPublic4) local.push_back(k);
+    }
+    if (side.format < 8) return p;
+    if (!local.empty()) p.hosts = std::move(local);
+    p.weighted = true;
+    for (size_t i = 0; i < p.hosts.size(); ++i) p.weights.push_back(static_cast<uint32_t>(720720 / (i + 1)));
+    for (const auto& t : side.nonip_types)
+        if (t.ethertype == 0x0806 && t.arp_op == 1) p.requests += t.count;
+    return p;
+}
+
 }  // namespace
 
 
@@ -355,9 +384,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     const std::vector<int> icmp_kind = assign_icmp_kinds(side, flows, seed);
     const LossRates loss = loss_rates(side.tcp_loss);
     MidstreamTimestamps ts_quota(side, flows);
-    const std::vector<char> unanswered = pick_unanswered(side, flows, packets);
+    const TcpFlowFates fates = pick_tcp_fates(side, flows, packets);
     const std::vector<int8_t> udp_answer = pick_udp_answers(side, flows, packets);
-    const std::vector<TcpEnding> ending = pick_endings(side, flows, packets, unanswered);
     // Format 7: pure ACKs and FINs with data at the chunk's own shares.
     const bool shaped = side.format >= 7;
     ShareQuota pure_acks(side.pure_acks, side.tcp_loss.segments, shaped), data_fins(side.data_fins, side.fins, shaped);
@@ -371,6 +399,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     };
     std::unordered_map<uint64_t, KeyState> key_end;
     std::map<uint16_t, uint32_t> continues_left(side.continued.begin(), side.continued.end());
+    GroupQuota udp_repeats(side.udp_repeats, side.format >= 8);
     std::unordered_map<uint64_t, std::pair<int64_t, uint16_t>> last_conn;  // hosts + server port -> (end, client port)
     for (size_t fi = 0; fi < flows.size(); ++fi) {
         const FlowTokens& f = flows[fi];
@@ -460,7 +489,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         if (udp_answer[fi] == 1 && !replied && !to_group)
             for (uint32_t j = 1; j < n; ++j) dirs[j] = j & 1;
         std::vector<TcpSegmentPlan> plan =
-            tcp ? plan_tcp_flow(dirs, model_flags, unanswered[fi], ending[fi]) : std::vector<TcpSegmentPlan>{};
+            tcp ? plan_tcp_flow(dirs, model_flags, fates.opening[fi], fates.ending[fi]) : std::vector<TcpSegmentPlan>{};
         const bool opens = tcp && n && (plan[0].flags & kSyn) && !(plan[0].flags & kAck);
         if (tcp && shaped) shape_teardown(plan, data_fins, side.pure_acks == 0 && side.tcp_loss.segments > 0);
 
@@ -475,12 +504,20 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         // within the 60 s that would join the two) starts later when it still fits, and
         // otherwise takes a fresh client port; a connection that opens with SYN never
         // reuses a 4-tuple of this chunk (stacks pick a new ephemeral port).
+        // Format 8: a UDP flow from an ephemeral port repeats an earlier 5-tuple only while the
+        // chunk's count of such repeats lasts.
+        const bool fresh_udp = udp && ep[0].port >= 1024 && !udp_repeats.left(size_group(f));
         for (int attempt = 0; attempt < 8; ++attempt) {
             auto it = key_end.find(flow_key(pe.proto, ep[0], ep[1]));
-            if (it == key_end.end() || (!opens && start > it->second.end + kMaxFlowGap)) break;
+            if (it == key_end.end()) break;
+            if (!opens && !fresh_udp && start > it->second.end + kMaxFlowGap) {
+                udp_repeats.take(size_group(f));
+                break;
+            }
             const int64_t later = it->second.end + kMaxFlowGap + 1 + rng.between(0, kMaxFlowGap / 4);
-            if (!opens && scale == 1.0 && attempt == 0 && later + total <= ip_end) {
+            if (!opens && !fresh_udp && scale == 1.0 && attempt == 0 && later + total <= ip_end) {
                 start = later;
+                udp_repeats.take(size_group(f));
                 break;
             }
             // Only an ephemeral client port is the stack's to change (a DHCP client keeps 68).
@@ -647,11 +684,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         Rng rng(mix64(seed ^ 0x4E4F4E4950ULL));
         std::vector<uint32_t> w;
         for (const auto& t : side.nonip_types) w.push_back(t.count);
-        std::vector<size_t> arp_hosts;
-        for (size_t k = 0; k < side.hosts.size(); ++k)
-            if (k < side.host_sem.size() && class_version(static_cast<AddrClass>(side.host_sem[k].addr_class)) == 4 &&
-                !addr_class_is_exact(static_cast<AddrClass>(side.host_sem[k].addr_class)))
-                arp_hosts.push_back(k);
+        const ArpPlan arp = plan_arp(side);
         for (int b = 0; b < kTimeBuckets; ++b) {
             const int64_t lo = bucket_first(b, side.t0, side.span);
             const int64_t hi = std::max(lo, bucket_last(b, side.t0, side.span));
@@ -663,12 +696,19 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 r.ethertype = t.ethertype;
                 r.wirelen = t.wirelen;
                 r.caplen = t.caplen;
-                if (t.ethertype == 0x0806 && t.arp_op && ethernet && !arp_hosts.empty()) {
-                    const size_t a = arp_hosts[rng.below(arp_hosts.size())], c = arp_hosts[rng.below(arp_hosts.size())];
+                if (t.ethertype == 0x0806 && t.arp_op && ethernet && !arp.hosts.empty()) {
+                    const size_t a = arp.hosts[arp.weighted ? rng.pick(arp.weights) : rng.below(arp.hosts.size())];
+                    const size_t c = arp.hosts[arp.weighted ? rng.pick(arp.weights) : rng.below(arp.hosts.size())];
                     r.arp_op = t.arp_op;
                     r.src = slot_addr[a], r.dst = slot_addr[c];
                     r.eth_src = slot_mac[a];
                     r.eth_dst = t.arp_op == 1 ? kBroadcastMac : slot_mac[c];
+                    if (t.arp_op == 1 && arp.requests) {
+                        // Format 8: announcements and probes at the chunk's shares.
+                        const uint64_t u = rng.below(arp.requests);
+                        if (u < side.arp_gratuitous) r.dst = r.src;
+                        else if (u < uint64_t{side.arp_gratuitous} + side.arp_probes) r.src = {};
+                    }
                 }
                 out.push_back(r);
             }

@@ -9,7 +9,7 @@ bool bare_syn(uint8_t f) { return (f & kSyn) && !(f & kAck); }
 }  // namespace
 
 std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::span<const uint8_t> flags,
-                                          bool unanswered, TcpEnding ending) {
+                                          TcpOpening opening, TcpEnding ending) {
     const size_t n = std::min(dirs.size(), flags.size());
     std::vector<TcpSegmentPlan> out(n);
     if (n == 0) return out;
@@ -18,8 +18,8 @@ std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::sp
         out[0] = {0, kSyn, true, false};
         // Unanswered: every segment a SYN from the initiator (repeats retransmit it), as the
         // model's flags say whatever direction it guessed for them.
-        bool syn_only = unanswered;
-        if (!syn_only) {
+        bool syn_only = opening == TcpOpening::kUnanswered;
+        if (opening == TcpOpening::kModel) {
             syn_only = true;
             for (size_t k = 1; k < n; ++k) syn_only &= bare_syn(flags[k]);
         }
@@ -28,7 +28,8 @@ std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::sp
             return out;
         }
         i = 1;
-        if (n > 1 && (flags[1] & kRst)) {
+        const bool refused = opening == TcpOpening::kModel ? n > 1 && (flags[1] & kRst) : opening == TcpOpening::kRefused;
+        if (n > 1 && refused) {
             // Refused: RST/ACK answers, the client retries its SYN.
             for (size_t k = 1; k < n; ++k)
                 out[k] = k % 2 ? TcpSegmentPlan{1, kRst | kAck, true, false} : TcpSegmentPlan{0, kSyn, true, true};

@@ -21,10 +21,14 @@ struct TcpSegmentPlan {
 
 // How a connection ends: as the model's flags say, or as the chunk's counts decided.
 enum class TcpEnding : uint8_t { kModel, kNone, kFin, kRst };
+// How a flow that opens with SYN fares: as the model's flags say (a SYN in every segment
+// is unanswered, a RST second is refused), or as the chunk's counts decided: no answer
+// (every segment a SYN retry), refused (RST answers, the client retries), or accepted
+// (a handshake, whatever the model's flags).
+enum class TcpOpening : uint8_t { kModel, kUnanswered, kRefused, kAccepted };
 
-// `dirs` and `flags` are the model's, one per segment (dirs[0] is 0). `unanswered`: a flow
-// that opens with SYN gets no answer (every segment a SYN retry).
+// `dirs` and `flags` are the model's, one per segment (dirs[0] is 0).
 std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::span<const uint8_t> flags,
-                                          bool unanswered = false, TcpEnding ending = TcpEnding::kModel);
+                                          TcpOpening opening = TcpOpening::kModel, TcpEnding ending = TcpEnding::kModel);
 
 }  // namespace dgc::trainer

@@ -57,18 +57,18 @@ TEST(TcpPlan, HandshakeDataAndFinTeardown) {
 TEST(TcpPlan, DecidedEndingsAndUnansweredSyns) {
     // The chunk's counts close a flow the model left open, and cut one it closed.
     auto fin = plan_tcp_flow(std::vector<uint8_t>{0, 1, 0, 1, 0, 1}, std::vector<uint8_t>{0x02, 0x12, 0x10, 0x18, 0x10, 0x18},
-                             false, TcpEnding::kFin);
+                             TcpOpening::kModel, TcpEnding::kFin);
     EXPECT_EQ(fin[3].flags, kFin | kAck);
     EXPECT_EQ(fin[4].flags, kFin | kAck);
     EXPECT_NE(fin[3].dir, fin[4].dir);
     EXPECT_EQ(fin[5].flags, kAck);
-    auto cut = plan_tcp_flow(std::vector<uint8_t>{0, 1, 0, 1, 0}, std::vector<uint8_t>{0x02, 0x12, 0x10, 0x11, 0x11}, false,
-                             TcpEnding::kNone);
+    auto cut = plan_tcp_flow(std::vector<uint8_t>{0, 1, 0, 1, 0}, std::vector<uint8_t>{0x02, 0x12, 0x10, 0x11, 0x11},
+                             TcpOpening::kModel, TcpEnding::kNone);
     for (const auto& s : cut) EXPECT_FALSE(s.flags & (kFin | kRst));
-    auto rst = plan_tcp_flow(std::vector<uint8_t>{0, 1, 0, 1}, std::vector<uint8_t>{0x02, 0x12, 0x10, 0x18}, false,
-                             TcpEnding::kRst);
+    auto rst = plan_tcp_flow(std::vector<uint8_t>{0, 1, 0, 1}, std::vector<uint8_t>{0x02, 0x12, 0x10, 0x18},
+                             TcpOpening::kModel, TcpEnding::kRst);
     EXPECT_TRUE(rst[3].flags & kRst);
-    auto silent = plan_tcp_flow(std::vector<uint8_t>{0, 1, 1}, std::vector<uint8_t>{0x02, 0x12, 0x10}, true);
+    auto silent = plan_tcp_flow(std::vector<uint8_t>{0, 1, 1}, std::vector<uint8_t>{0x02, 0x12, 0x10}, TcpOpening::kUnanswered);
     for (const auto& s : silent) EXPECT_EQ(s.flags, kSyn);
     EXPECT_TRUE(silent[2].retransmit);
 }

@@ -146,7 +146,8 @@ TEST(SegmentShape, SideRoundTripsAndRejectsAPartnerOutsideTheRanks) {
     Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap");
     cap.records.resize(std::min<size_t>(cap.records.size(), 6000));
     EncodedChunk enc = encode_chunk(cap.records, 1);
-    ASSERT_EQ(enc.side.format, 7);
+    ASSERT_GE(enc.side.format, 7);
+    enc.side.format = 7;  // this test is about format 7's block; format 8 appends its own
     EXPECT_GT(enc.side.pure_acks, 0u);
     EXPECT_FALSE(enc.side.port_partners.empty());  // DHCP
     const std::string bytes = serialize_side(enc.side);

@@ -2,6 +2,7 @@
 #include "fs/names.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -85,6 +86,9 @@ void WorkerPool::run(int slot) {
             continue;
         }
         process(slot, job);
+        // A chunk's encoding, training and reuse check free hundreds of MB that glibc keeps
+        // in the heap; hand them back so the daemon's footprint between jobs is its own.
+        ::malloc_trim(0);
         std::lock_guard lk(mu_);
         claimed_.erase({job.trace, job.chunk});
         progress_.erase(slot);

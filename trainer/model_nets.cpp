@@ -297,7 +297,7 @@ int draw(const float* probs, int n, Rng& rng) {
     uint64_t total = 0;
     uint64_t w[256];
     for (int i = 0; i < n; ++i) {
-        w[i] = static_cast<uint64_t>(std::llround(static_cast<double>(probs[i]) * (1 << 24)));
+        w[i] = draw_weight(probs[i]);
         total += w[i];
     }
     if (total == 0) return 0;

@@ -314,17 +314,17 @@ void sample_packets(ChunkNet& net, const ChunkSide& side, const std::vector<Flow
             }
             pv[4] = segs[s].offset == 0 ? 0 : kPosClasses - 1;
         }
-        auto c = pn.condition(torch::tensor(cond, torch::kLong).reshape({S, 4}));
+        auto c = pn.condition(torch::tensor(cond, torch::kLong).reshape({S, 4})).contiguous();
         auto h = pn.initial_state(c).contiguous();
+        auto x = torch::empty({S, 1, 2 * kEmb}, torch::kFloat);
         if (!carried.empty())
             h.index_copy_(1, torch::tensor(carried, torch::kLong), torch::stack(carried_h).unsqueeze(0));
         for (int t = 0; t < kSegment; ++t) {
             int64_t active = 0;
             while (active < S && segs[active].length > static_cast<uint32_t>(t)) ++active;
             if (active == 0) break;
-            auto pv = torch::from_blob(prev.data(), {active, 1, 5}, torch::kLong);
-            auto x = pn.step_input(pv, c.slice(0, 0, active));
-            auto [out, hn] = pn.gru(x, h.slice(1, 0, active));
+            pn.step_input_rows(prev.data(), c.data_ptr<float>(), active, x.data_ptr<float>());
+            auto [out, hn] = pn.gru(x.slice(0, 0, active), h.slice(1, 0, active));
             h.slice(1, 0, active).copy_(hn);
             auto hs = pn.heads_of(out.squeeze(1));
             std::vector<torch::Tensor> probs;

@@ -61,6 +61,9 @@ struct PacketNetImpl : torch::nn::Module {
     torch::Tensor initial_state(const torch::Tensor& c);          // [1, S, H] from the condition
     torch::Tensor batch_state(const PacketBatch& b, const torch::Tensor& c);  // with burn-in
     torch::Tensor step_input(const torch::Tensor& prev, const torch::Tensor& c);  // [S, L, 2E]
+    // step_input for one step (L = 1), bit for bit, without tensor ops: prev [rows, 5],
+    // c [rows, E] contiguous rows, out [rows, 2E].
+    void step_input_rows(const int64_t* prev, const float* c, int64_t rows, float* out);
     std::vector<torch::Tensor> heads_of(const torch::Tensor& h);  // 4 x [S, L, V]
     std::vector<torch::Tensor> logits(const PacketBatch& b);
     torch::Tensor loss(const PacketBatch& b);                      // NLL per packet

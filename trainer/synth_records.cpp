@@ -511,13 +511,13 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             auto it = key_end.find(flow_key(pe.proto, ep[0], ep[1]));
             if (it == key_end.end()) break;
             if (!opens && !fresh_udp && start > it->second.end + kMaxFlowGap) {
-                udp_repeats.take(size_group(f));
+                if (udp) udp_repeats.take(size_group(f));
                 break;
             }
             const int64_t later = it->second.end + kMaxFlowGap + 1 + rng.between(0, kMaxFlowGap / 4);
             if (!opens && !fresh_udp && scale == 1.0 && attempt == 0 && later + total <= ip_end) {
                 start = later;
-                udp_repeats.take(size_group(f));
+                if (udp) udp_repeats.take(size_group(f));
                 break;
             }
             // Only an ephemeral client port is the stack's to change (a DHCP client keeps 68).

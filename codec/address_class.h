@@ -32,6 +32,8 @@ enum class AddrClass : uint8_t {
 
 std::string_view addr_class_name(AddrClass c);
 AddrClass classify_address(uint8_t ip_version, const uint8_t* addr);
+// The IP version of a class's addresses (IPv6 classes follow the IPv4 ones).
+inline uint8_t class_version(AddrClass c) { return c >= AddrClass::kGlobal6 ? 6 : 4; }
 
 // Addresses that name a group or a role rather than a host (multicast, broadcast, loopback,
 // unspecified): the generator keeps these exact; they reveal no host.

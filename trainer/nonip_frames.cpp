@@ -1,0 +1,85 @@
+#include "trainer/nonip_frames.h"
+
+#include <algorithm>
+
+#include "codec/address_class.h"
+#include "trainer/rng.h"
+
+namespace dgc::trainer {
+
+namespace {
+
+constexpr std::array<uint8_t, 6> kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+// Which ranked hosts ARP frames are between. Formats 6 and 7: every IPv4 host of a class
+// that is not exact, equally. Format 8: the on-link ones only (no public address is ARPed
+// for on a LAN whose hosts are private), busier hosts more often (a device announces
+// itself; weights 1/(position+1) in rank order), and the chunk's request kinds.
+struct ArpPlan {
+    std::vector<size_t> hosts;
+    std::vector<uint32_t> weights;
+    bool weighted = false;
+    uint64_t requests = 0;  // ARP request frames of the chunk (format 8; 0: no kinds to draw)
+};
+
+ArpPlan plan_arp(const ChunkSide& side) {
+    ArpPlan p;
+    std::vector<size_t> local;
+    for (size_t k = 0; k < side.hosts.size() && k < side.host_sem.size(); ++k) {
+        const auto c = static_cast<AddrClass>(side.host_sem[k].addr_class);
+        if (class_version(c) != 4 || addr_class_is_exact(c)) continue;
+        p.hosts.push_back(k);
+        if (c != AddrClass::kPublic4) local.push_back(k);
+    }
+    if (side.format < 8) return p;
+    if (!local.empty()) p.hosts = std::move(local);
+    p.weighted = true;
+    for (size_t i = 0; i < p.hosts.size(); ++i) p.weights.push_back(static_cast<uint32_t>(720720 / (i + 1)));
+    for (const auto& t : side.nonip_types)
+        if (t.ethertype == 0x0806 && t.arp_op == 1) p.requests += t.count;
+    return p;
+}
+
+}  // namespace
+
+void append_nonip_frames(const ChunkSide& side, std::span<const std::array<uint8_t, 16>> slot_addr,
+                         std::span<const std::array<uint8_t, 6>> slot_mac, uint64_t seed, std::vector<PacketRecord>& out) {
+    const int64_t t_end = side.t0 + side.span;
+    const bool ethernet = side.linktype == 1;
+    if (side.nonip_packets && !side.nonip_types.empty()) {
+        Rng rng(mix64(seed ^ 0x4E4F4E4950ULL));
+        std::vector<uint32_t> w;
+        for (const auto& t : side.nonip_types) w.push_back(t.count);
+        const ArpPlan arp = plan_arp(side);
+        for (int b = 0; b < kTimeBuckets; ++b) {
+            const int64_t lo = bucket_first(b, side.t0, side.span);
+            const int64_t hi = std::max(lo, bucket_last(b, side.t0, side.span));
+            for (uint32_t k = 0; k < side.nonip_per_bucket[b]; ++k) {
+                const auto& t = side.nonip_types[rng.pick(w)];
+                PacketRecord r;
+                r.t_ns = std::min(rng.between(lo, hi), t_end);
+                r.linktype = static_cast<uint16_t>(side.linktype);
+                r.ethertype = t.ethertype;
+                r.wirelen = t.wirelen;
+                r.caplen = t.caplen;
+                if (t.ethertype == 0x0806 && t.arp_op && ethernet && !arp.hosts.empty()) {
+                    const size_t a = arp.hosts[arp.weighted ? rng.pick(arp.weights) : rng.below(arp.hosts.size())];
+                    const size_t c = arp.hosts[arp.weighted ? rng.pick(arp.weights) : rng.below(arp.hosts.size())];
+                    r.arp_op = t.arp_op;
+                    r.src = slot_addr[a], r.dst = slot_addr[c];
+                    r.eth_src = slot_mac[a];
+                    r.eth_dst = t.arp_op == 1 ? kBroadcastMac : slot_mac[c];
+                    if (t.arp_op == 1 && arp.requests) {
+                        // Format 8: announcements and probes at the chunk's shares.
+                        const uint64_t u = rng.below(arp.requests);
+                        if (u < side.arp_gratuitous) r.dst = r.src;
+                        else if (u < uint64_t{side.arp_gratuitous} + side.arp_probes) r.src = {};
+                    }
+                }
+                out.push_back(r);
+            }
+        }
+    }
+}
+
+}  // namespace dgc::trainer

@@ -275,11 +275,9 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         const auto& r0 = chunk[flows[i].packets[0]];
         const uint16_t group = size_group(enc.flows[i]);
         const bool several = flows[i].packets.size() >= 2;
+        const std::string a = endpoint_key(r0, true), b = endpoint_key(r0, false), pair = std::min(a, b) + std::max(a, b);
         if (r0.proto == 17 && r0.has_ports() && several && answered(enc, i)) ++answered_udp[group];
-        if (r0.proto == 17 && r0.has_ports()) {
-            const std::string a = endpoint_key(r0, true), b = endpoint_key(r0, false);
-            if (!seen_udp.insert(std::min(a, b) + std::max(a, b)).second) ++udp_repeats[group];
-        }
+        if (r0.proto == 17 && r0.has_ports() && !seen_udp.insert(pair).second) ++udp_repeats[group];
         if (r0.proto != 6 || !(r0.present & kHasTcp)) continue;
         const bool syn = (r0.tcp_flags & 0x12) == 0x02 && several;
         const bool silent = syn && !answered(enc, i), refused = syn && !silent && refused_syn(chunk, flows[i], enc.flows[i].first, enc);
@@ -296,8 +294,7 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
             auto& o = fates[{group, enc.flows[i].a[kAttrPkts]}];
             o.unanswered += silent, o.refused += refused, o.fin += fin, o.rst += !fin && rst && !refused;
         }
-        const std::string a = endpoint_key(r0, true), b = endpoint_key(r0, false);
-        const bool again = !seen_keys.insert(std::min(a, b) + std::max(a, b)).second;
+        const bool again = !seen_keys.insert(pair).second;
         if (r0.tcp_flags & 0x02) continue;
         ++s.midstream_tcp;
         s.midstream_ts += (r0.tcp_opts & kOptTimestamp) != 0;

@@ -282,6 +282,29 @@ void read_sparse(ByteReader& r, std::vector<uint32_t>& v, size_t classes) {
     }
 }
 
+// Per size group counts (group, n), as format 6 and later store several of them.
+void write_group_counts(ByteWriter& w, const std::vector<std::pair<uint16_t, uint32_t>>& v) {
+    w.varint(v.size());
+    for (auto [g, n] : v) w.varint(g), w.varint(n);
+}
+void read_group_counts(ByteReader& r, std::vector<std::pair<uint16_t, uint32_t>>& v) {
+    v.resize(r.count(kProtoVocab * kFlagClasses));
+    for (auto& [g, n] : v) g = static_cast<uint16_t>(r.count(0xffff)), n = static_cast<uint32_t>(r.count(1ull << 32));
+}
+
+// A byte per length class (len_modes, len_modes2), stored sparse.
+void write_len_modes(ByteWriter& w, const std::vector<uint8_t>& m) {
+    std::vector<uint32_t> modes(m.begin(), m.end());
+    modes.resize(kLenClasses, 0);
+    write_sparse(w, modes);
+}
+void read_len_modes(ByteReader& r, std::vector<uint8_t>& m) {
+    std::vector<uint32_t> modes;
+    read_sparse(r, modes, kLenClasses);
+    m.resize(kLenClasses);
+    for (int c = 0; c < kLenClasses; ++c) m[c] = static_cast<uint8_t>(std::min<uint32_t>(modes[c], 0xff));
+}
+
 // Format 6's block, after everything format 5 has: the same bytes mean the same things in
 // both, and a format-5 side simply ends before it.
 void write_semantics(ByteWriter& w, const ChunkSide& s) {
@@ -317,9 +340,7 @@ void write_semantics(ByteWriter& w, const ChunkSide& s) {
     for (const auto& g : s.gateway_macs) w.u16(g.mac), w.varint(g.hosts);
     w.varint(s.icmp.size());
     for (const auto& i : s.icmp) w.u8(i.proto), w.u8(i.type), w.u8(i.code), w.varint(i.count);
-    std::vector<uint32_t> modes(s.len_modes.begin(), s.len_modes.end());
-    modes.resize(kLenClasses, 0);
-    write_sparse(w, modes);
+    write_len_modes(w, s.len_modes);
     w.varint(s.first_flag_flows.size());
     for (uint32_t n : s.first_flag_flows) w.varint(n);
     w.varint(s.group_sizes.size());
@@ -327,16 +348,13 @@ void write_semantics(ByteWriter& w, const ChunkSide& s) {
         w.varint(g.group);
         write_sparse(w, g.classes);
     }
-    w.varint(s.unanswered_syns.size());
-    for (auto [g, n] : s.unanswered_syns) w.varint(g), w.varint(n);
+    write_group_counts(w, s.unanswered_syns);
     w.varint(s.endings.size());
     for (const auto& e : s.endings) w.varint(e.group), w.varint(e.fin), w.varint(e.rst);
     w.varint(s.tcp_loss.segments), w.varint(s.tcp_loss.gaps), w.varint(s.tcp_loss.retrans), w.varint(s.tcp_loss.unseen);
-    w.varint(s.answered_udp.size());
-    for (auto [g, n] : s.answered_udp) w.varint(g), w.varint(n);
+    write_group_counts(w, s.answered_udp);
     w.varint(s.midstream_tcp), w.varint(s.midstream_ts);
-    w.varint(s.continued.size());
-    for (auto [g, n] : s.continued) w.varint(g), w.varint(n);
+    write_group_counts(w, s.continued);
 }
 
 void read_semantics(ByteReader& r, ChunkSide& s) {
@@ -380,10 +398,7 @@ void read_semantics(ByteReader& r, ChunkSide& s) {
     for (auto& g : s.gateway_macs) g.mac = r.u16(), g.hosts = static_cast<uint32_t>(r.count(1ull << 32));
     s.icmp.resize(r.count(kIcmpKinds));
     for (auto& i : s.icmp) i.proto = r.u8(), i.type = r.u8(), i.code = r.u8(), i.count = static_cast<uint32_t>(r.count(1ull << 32));
-    std::vector<uint32_t> modes;
-    read_sparse(r, modes, kLenClasses);
-    s.len_modes.resize(kLenClasses);
-    for (int c = 0; c < kLenClasses; ++c) s.len_modes[c] = static_cast<uint8_t>(std::min<uint32_t>(modes[c], 0xff));
+    read_len_modes(r, s.len_modes);
     s.first_flag_flows.resize(r.count(kFlagClasses));
     for (auto& n : s.first_flag_flows) n = static_cast<uint32_t>(r.count(1ull << 32));
     s.group_sizes.resize(r.count(kProtoVocab * kFlagClasses));
@@ -391,8 +406,7 @@ void read_semantics(ByteReader& r, ChunkSide& s) {
         g.group = static_cast<uint16_t>(r.count(0xffff));
         read_sparse(r, g.classes, kPktClasses);
     }
-    s.unanswered_syns.resize(r.count(kProtoVocab * kFlagClasses));
-    for (auto& [g, n] : s.unanswered_syns) g = static_cast<uint16_t>(r.count(0xffff)), n = static_cast<uint32_t>(r.count(1ull << 32));
+    read_group_counts(r, s.unanswered_syns);
     s.endings.resize(r.count(kProtoVocab * kFlagClasses));
     for (auto& e : s.endings) {
         e.group = static_cast<uint16_t>(r.count(0xffff));
@@ -404,12 +418,10 @@ void read_semantics(ByteReader& r, ChunkSide& s) {
     l.gaps = static_cast<uint32_t>(r.count(l.segments));
     l.retrans = static_cast<uint32_t>(r.count(l.segments));
     l.unseen = static_cast<uint32_t>(r.count(l.segments));
-    s.answered_udp.resize(r.count(kProtoVocab * kFlagClasses));
-    for (auto& [g, n] : s.answered_udp) g = static_cast<uint16_t>(r.count(0xffff)), n = static_cast<uint32_t>(r.count(1ull << 32));
+    read_group_counts(r, s.answered_udp);
     s.midstream_tcp = static_cast<uint32_t>(r.count(1ull << 32));
     s.midstream_ts = static_cast<uint32_t>(r.count(s.midstream_tcp));
-    s.continued.resize(r.count(kProtoVocab * kFlagClasses));
-    for (auto& [g, n] : s.continued) g = static_cast<uint16_t>(r.count(0xffff)), n = static_cast<uint32_t>(r.count(1ull << 32));
+    read_group_counts(r, s.continued);
 }
 
 // Format 8's block, after format 7's.
@@ -417,11 +429,8 @@ void write_format8(ByteWriter& w, const ChunkSide& s) {
     w.varint(s.tcp_fates.size());
     for (const auto& o : s.tcp_fates)
         w.varint(o.group), w.varint(o.size_class), w.varint(o.unanswered), w.varint(o.refused), w.varint(o.fin), w.varint(o.rst);
-    std::vector<uint32_t> modes(s.len_modes2.begin(), s.len_modes2.end());
-    modes.resize(kLenClasses, 0);
-    write_sparse(w, modes);
-    w.varint(s.udp_repeats.size());
-    for (auto [g, n] : s.udp_repeats) w.varint(g), w.varint(n);
+    write_len_modes(w, s.len_modes2);
+    write_group_counts(w, s.udp_repeats);
     w.varint(s.arp_gratuitous), w.varint(s.arp_probes);
 }
 
@@ -432,12 +441,8 @@ void read_format8(ByteReader& r, ChunkSide& s) {
         o.size_class = static_cast<uint8_t>(r.count(kPktClasses - 1));
         for (uint32_t* n : {&o.unanswered, &o.refused, &o.fin, &o.rst}) *n = static_cast<uint32_t>(r.count(1ull << 32));
     }
-    std::vector<uint32_t> modes;
-    read_sparse(r, modes, kLenClasses);
-    s.len_modes2.resize(kLenClasses);
-    for (int c = 0; c < kLenClasses; ++c) s.len_modes2[c] = static_cast<uint8_t>(std::min<uint32_t>(modes[c], 0xff));
-    s.udp_repeats.resize(r.count(kProtoVocab * kFlagClasses));
-    for (auto& [g, n] : s.udp_repeats) g = static_cast<uint16_t>(r.count(0xffff)), n = static_cast<uint32_t>(r.count(1ull << 32));
+    read_len_modes(r, s.len_modes2);
+    read_group_counts(r, s.udp_repeats);
     s.arp_gratuitous = static_cast<uint32_t>(r.count(s.nonip_packets));
     s.arp_probes = static_cast<uint32_t>(r.count(s.nonip_packets - s.arp_gratuitous));
 }

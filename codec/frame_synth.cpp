@@ -160,7 +160,14 @@ void write_tcp_options(const PacketRecord& r, uint8_t* o, uint32_t room) {
     if ((k & kOptSack) && r.tcp_sack_blocks) {
         const uint8_t blocks = std::min<uint8_t>(r.tcp_sack_blocks, 3);
         put({1, 1, 5, static_cast<uint8_t>(2 + 8 * blocks)});
-        i += 8u * blocks;  // edges left zero: a generator that sends SACKs fills them in
+        uint32_t edge = r.ack;
+        for (uint8_t b = 0; b < blocks && i + 8 <= room; ++b, i += 8) {
+            if (!r.tcp_sack_len) continue;  // edges left zero
+            edge += r.tcp_sack_hole;
+            store_be32(o + i, edge);
+            edge += r.tcp_sack_len;
+            store_be32(o + i + 4, edge);
+        }
     }
 }
 

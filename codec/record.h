@@ -83,6 +83,10 @@ struct PacketRecord {
     uint8_t tcp_opts = 0;
     uint8_t tcp_wscale = 0;
     uint8_t tcp_sack_blocks = 0;  // SACK blocks carried (kOptSack)
+    // A synthesized SACK's blocks: each `tcp_sack_len` bytes, after a hole of `tcp_sack_hole`
+    // bytes above the ACK (or the previous block). 0: the edges are written as zeros (parsed
+    // records do not keep them).
+    uint16_t tcp_sack_hole = 0, tcp_sack_len = 0;
     uint16_t tcp_mss = 0;
     uint32_t tcp_tsval = 0;
     uint32_t tcp_tsecr = 0;

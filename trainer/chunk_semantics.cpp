@@ -270,7 +270,9 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
     std::map<uint16_t, uint32_t> unanswered, answered_udp, continued, udp_repeats;
     std::map<uint16_t, std::pair<uint32_t, uint32_t>> ends;  // group -> (FIN, RST) endings
     std::map<std::pair<uint16_t, uint8_t>, ChunkSide::TcpFates> fates;  // by (group, size class)
-    std::set<std::string> seen_keys, seen_udp;
+    std::set<std::string> seen_udp;
+    std::map<std::string, int64_t> last_seen;  // TCP 4-tuple -> its latest flow's last packet
+    s.cont_gaps.assign(kContGapClasses, 0);
     for (size_t i = 0; i < flows.size(); ++i) {
         const auto& r0 = chunk[flows[i].packets[0]];
         const uint16_t group = size_group(enc.flows[i]);
@@ -293,12 +295,18 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         if (silent || refused || fin || rst) {
             auto& o = fates[{group, enc.flows[i].a[kAttrPkts]}];
             o.unanswered += silent, o.refused += refused, o.fin += fin, o.rst += !fin && rst && !refused;
+            o.fin_rst += fin && rst;
         }
-        const bool again = !seen_keys.insert(pair).second;
+        const auto prev = last_seen.find(pair);
+        const bool again = prev != last_seen.end();
+        const int64_t prev_end = again ? prev->second : 0;
+        last_seen[pair] = chunk[flows[i].packets.back()].t_ns;
         if (r0.tcp_flags & 0x02) continue;
         ++s.midstream_tcp;
         s.midstream_ts += (r0.tcp_opts & kOptTimestamp) != 0;
-        if (again) ++continued[group];
+        if (!again) continue;
+        ++continued[group];
+        ++s.cont_gaps[cont_gap_class(r0.t_ns - prev_end - kFlowIdleTimeoutNs)];
     }
     s.port_partners = udp_port_partners(chunk, flows, s.ports);
     s.unanswered_syns = pairs_of(unanswered);
@@ -325,6 +333,8 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         s.pure_acks += (f & (kSyn | kFin | kRst | kAck)) == kAck && !data;
         s.fins += (f & kFin) != 0;
         s.data_fins += (f & kFin) && data;
+        if ((chunk[i].tcp_opts & kOptSack) && chunk[i].tcp_sack_blocks && !(f & kSyn))
+            ++s.sack_segments[std::min<uint8_t>(chunk[i].tcp_sack_blocks, 3) - 1];
         s.tcp_loss.gaps += v == fidelity::kSegGap;
         s.tcp_loss.retrans += v == fidelity::kSegRetrans || v == fidelity::kSegOutOfOrder;
         s.tcp_loss.unseen += v == fidelity::kSegAckUnseen && last != fidelity::kSegAckUnseen;

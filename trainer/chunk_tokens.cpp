@@ -32,6 +32,21 @@ std::pair<uint64_t, uint64_t> pkts_class_range(int c) {
 
 int len_class(uint32_t ip_len) { return static_cast<int>(std::min<uint32_t>(ip_len / 16, kLenClasses - 1)); }
 
+namespace {
+constexpr int64_t kContGapUnit = 16'000'000;  // 16 ms
+}
+
+int cont_gap_class(int64_t excess_ns) {
+    if (excess_ns < kContGapUnit) return 0;
+    const int k = 64 - __builtin_clzll(static_cast<uint64_t>(excess_ns / kContGapUnit));
+    return std::min(k, kContGapClasses - 1);
+}
+
+std::pair<int64_t, int64_t> cont_gap_class_range(int c) {
+    if (c <= 0) return {0, kContGapUnit - 1};
+    return {kContGapUnit << (c - 1), (kContGapUnit << c) - 1};
+}
+
 int time_bucket(int64_t t, int64_t t0, int64_t span) {
     static_assert(kTimeBuckets == 100, "the time buckets are the spec's flow_start bins");
     return span <= 0 ? 0 : static_cast<int>(fidelity::flow_start_bin(t, t0, t0 + span));
@@ -447,6 +462,20 @@ void read_format8(ByteReader& r, ChunkSide& s) {
     s.arp_probes = static_cast<uint32_t>(r.count(s.nonip_packets - s.arp_gratuitous));
 }
 
+// Format 9's block, after format 8's: one FIN-then-RST count per TCP fate entry (in its
+// order), the continued connections' silences, then segments with 1, 2 and 3+ SACK blocks.
+void write_format9(ByteWriter& w, const ChunkSide& s) {
+    for (const auto& o : s.tcp_fates) w.varint(o.fin_rst);
+    write_sparse(w, s.cont_gaps);
+    for (uint32_t n : s.sack_segments) w.varint(n);
+}
+
+void read_format9(ByteReader& r, ChunkSide& s) {
+    for (auto& o : s.tcp_fates) o.fin_rst = static_cast<uint32_t>(r.count(o.fin));
+    read_sparse(r, s.cont_gaps, kContGapClasses);
+    for (auto& n : s.sack_segments) n = static_cast<uint32_t>(r.count(s.tcp_loss.segments));
+}
+
 }  // namespace
 
 std::string serialize_side(const ChunkSide& s) {
@@ -494,6 +523,7 @@ std::string serialize_side(const ChunkSide& s) {
         for (auto [p, q] : s.port_partners) w.u8(p), w.u8(q);
     }
     if (s.format >= 8) write_format8(w, s);
+    if (s.format >= 9) write_format9(w, s);
     return std::move(w.data());
 }
 
@@ -569,6 +599,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
             if (p >= s.ports.size() || q >= s.ports.size()) return Status::corrupt(what + ": UDP port partner outside the ranked ports");
     }
     if (format >= 8) read_format8(r, s);
+    if (format >= 9) read_format9(r, s);
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

@@ -5,7 +5,9 @@
 #include "trainer/flow_choices.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "trainer/rng.h"
@@ -158,12 +160,31 @@ std::vector<char> pick_unanswered(const ChunkSide& side, const std::vector<FlowT
     return out;
 }
 
+// Format 9: TCP flows that a later flow of the same hosts and server port (as the flow
+// model drew them) may go on from, because that later flow does not open with SYN.
+std::vector<char> continued_later(const ChunkSide& side, const std::vector<FlowTokens>& flows) {
+    std::vector<char> out(flows.size(), 0);
+    std::set<std::array<uint8_t, 3>> ahead;
+    for (size_t i = flows.size(); i-- > 0;) {
+        const FlowTokens& f = flows[i];
+        const ProtoEntry& pe = proto_of(side, f);
+        if (pe.proto != 6 || !pe.ports) continue;
+        const std::array<uint8_t, 3> conn{f.a[kAttrCliHost], f.a[kAttrSrvHost], f.a[kAttrSrvPort]};
+        out[i] = ahead.count(conn) != 0;
+        if ((first_flag(side, f) & (kSyn | kAck)) != kSyn) ahead.insert(conn);
+    }
+    return out;
+}
+
 // Format 8: per (size group, size class), the chunk's own counts. The silent SYNs go to
 // the flows the packet model answered least, the refused ones to those it answered with a
 // RST first, the FIN exchanges and resets to those it closed so; every other SYN flow is
-// accepted and every other flow is cut by the chunk.
+// accepted and every other flow is cut by the chunk. Format 9: a connection is closed on
+// the last flow of its hosts and server port first (a FIN in a flow that goes on later
+// ends what the real device kept open), and `fin_rst` of the FIN closes end in a reset.
 void pick_fates(const ChunkSide& side, const std::vector<FlowTokens>& flows, const std::vector<PacketTokens>& packets,
                 std::vector<TcpOpening>& opening, std::vector<TcpEnding>& ending) {
+    const std::vector<char> goes_on = side.format >= 9 ? continued_later(side, flows) : std::vector<char>(flows.size(), 0);
     for (size_t i = 0; i < flows.size(); ++i) {
         const ProtoEntry& pe = proto_of(side, flows[i]);
         if (pe.proto != 6 || !pe.ports) continue;
@@ -196,10 +217,14 @@ void pick_fates(const ChunkSide& side, const std::vector<FlowTokens>& flows, con
              },
              [&](size_t i) { opening[i] = TcpOpening::kRefused; });
         left.insert(left.end(), others.begin(), others.end());
-        take(fate.fin, [&](size_t i) { return int64_t{model_closes(side, flows[i], packets).first ? 0 : 1}; },
-             [&](size_t i) { ending[i] = TcpEnding::kFin; });
-        take(fate.rst, [&](size_t i) { return int64_t{model_closes(side, flows[i], packets).second ? 0 : 1}; },
+        std::vector<size_t> fins;
+        take(fate.fin, [&](size_t i) { return int64_t{goes_on[i]} * 2 + (model_closes(side, flows[i], packets).first ? 0 : 1); },
+             [&](size_t i) { ending[i] = TcpEnding::kFin, fins.push_back(i); });
+        take(fate.rst, [&](size_t i) { return int64_t{goes_on[i]} * 2 + (model_closes(side, flows[i], packets).second ? 0 : 1); },
              [&](size_t i) { ending[i] = TcpEnding::kRst; });
+        std::swap(left, fins);
+        take(side.format >= 9 ? fate.fin_rst : 0, [&](size_t i) { return int64_t{model_closes(side, flows[i], packets).second ? 0 : 1}; },
+             [&](size_t i) { ending[i] = TcpEnding::kFinRst; });
     }
 }
 

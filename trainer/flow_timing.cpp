@@ -172,4 +172,15 @@ std::vector<int64_t> flow_start_times(const ChunkSide& side, const std::vector<F
     return out;
 }
 
+int pick_continued(std::span<const int64_t> ends, int64_t latest, int64_t split) {
+    int best = -1;
+    for (size_t k = 0; k < ends.size(); ++k)
+        if (ends[k] + split < latest && (best < 0 || ends[k] > ends[best])) best = static_cast<int>(k);
+    return best;
+}
+
+int64_t continued_start(int64_t prev_end, int64_t split, int64_t excess, int64_t start, int64_t earliest, int64_t latest) {
+    return std::clamp(prev_end + split + 1 + excess, earliest, std::max(start, latest));
+}
+
 }  // namespace dgc::trainer

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,17 @@ std::vector<uint32_t> rate_matched_gaps(const std::vector<uint32_t>& hist, doubl
 // the chunk's start-gap histogram that matches the bucket's own rate (a flood ramping up is
 // not one rate), kept when the group fits the bucket and compressed when it does not.
 std::vector<int64_t> flow_start_times(const ChunkSide& side, const std::vector<FlowTokens>& flows, uint64_t seed);
+
+// Format 9: which of a client's open connections to one server port (their last segments'
+// times) a flow going on with one of them continues: the one active last whose `split` of
+// silence runs out before `latest` (a device's keep-alives go on with the connection it
+// used last). -1: none.
+int pick_continued(std::span<const int64_t> ends, int64_t latest, int64_t split);
+
+// Format 9: when that flow starts: `excess` after the connection's `split` of silence ran
+// out, kept within [earliest, max(start, latest)] (its own start bucket, so the chunk's
+// flow starts per bucket stand).
+int64_t continued_start(int64_t prev_end, int64_t split, int64_t excess, int64_t start, int64_t earliest, int64_t latest);
 
 // Flow start buckets in order, expanded from the per-bucket counts.
 std::vector<uint8_t> start_buckets(const ChunkSide& side);

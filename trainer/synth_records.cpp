@@ -141,6 +141,11 @@ int icmp_reply_of(uint8_t proto, uint8_t type) {
     return type == 128 ? 129 : type == 133 ? 134 : type == 135 ? 136 : -1;
 }
 
+bool unspecified(uint8_t v, const std::array<uint8_t, 16>& a) {
+    const AddrClass c = classify_address(v, a.data());
+    return c == AddrClass::kUnspecified4 || c == AddrClass::kUnspecified6;
+}
+
 bool is_group(uint8_t v, const std::array<uint8_t, 16>& a) {
     const AddrClass c = classify_address(v, a.data());
     return c == AddrClass::kMulticast4 || c == AddrClass::kMulticast6 || c == AddrClass::kBroadcast4 ||
@@ -201,6 +206,20 @@ uint64_t conn_key(const Endpoint& client, const Endpoint& server) {
             h = mix64(h ^ w);
         }
     return h;
+}
+
+// A client host and a server host, hashed (the ports aside).
+uint64_t host_pair_key(const Endpoint& client, const Endpoint& server) {
+    Endpoint c = client, sv = server;
+    c.port = sv.port = 0;
+    return conn_key(c, sv);
+}
+
+// A client host and the server port it talks to, hashed.
+uint64_t client_key(const Endpoint& client, uint16_t server_port) {
+    Endpoint any_server;
+    any_server.port = server_port;
+    return conn_key(client, any_server);
 }
 
 // The spec's flow key (protocol and the unordered endpoint pair), hashed.
@@ -347,6 +366,14 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         if (!side.stacks.empty()) e.stack = side.stacks[r.pick(stack_w)];
     };
 
+    // A ranked host's address, link address, TTL/TOS and TCP stack, for an endpoint.
+    auto use_slot = [&](Endpoint& e, int slot) {
+        const HostSemantics hs = slot < static_cast<int>(side.host_sem.size()) ? side.host_sem[slot] : HostSemantics{};
+        e.addr = slot_addr[slot], e.mac = slot_mac[slot];
+        e.ttl = side.hosts[slot].ttl, e.tos = side.hosts[slot].tos;
+        if (hs.stack < side.stacks.size()) e.stack = side.stacks[hs.stack];
+    };
+    const bool v9 = side.format >= 9;
     const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
     const std::vector<std::array<int32_t, 2>> pool_pick = assign_pool_ports(side, flows);
     const std::vector<int> icmp_kind = assign_icmp_kinds(side, flows, seed);
@@ -357,6 +384,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     // Format 7: pure ACKs and FINs with data at the chunk's own shares.
     const bool shaped = side.format >= 7;
     ShareQuota pure_acks(side.pure_acks, side.tcp_loss.segments, shaped), data_fins(side.data_fins, side.fins, shaped);
+    const uint64_t sack_total = v9 ? uint64_t{side.sack_segments[0]} + side.sack_segments[1] + side.sack_segments[2] : 0;
+    ShareQuota sacks(sack_total, side.tcp_loss.segments, true);
     // Per flow key: when its last flow ended, and where that flow's connection stood (a long
     // connection the spec's 60 s rule cuts into several flows goes on from there).
     struct KeyState {
@@ -364,11 +393,26 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         std::array<uint8_t, 16> addr0{};
         uint16_t port0 = 0;
         std::array<uint32_t, 2> next_seq{}, ts_base{};
+        bool closed = false;  // its connection sent a FIN or RST (format 9: nothing goes on from it)
     };
     std::unordered_map<uint64_t, KeyState> key_end;
     std::map<uint16_t, uint32_t> continues_left(side.continued.begin(), side.continued.end());
     GroupQuota udp_repeats(side.udp_repeats, side.format >= 8);
-    std::unordered_map<uint64_t, std::pair<int64_t, uint16_t>> last_conn;  // hosts + server port -> (end, client port)
+    struct ConnState {
+        int64_t end = 0;
+        uint16_t client_port = 0;
+        bool closed = false;
+        Endpoint server;
+    };
+    std::unordered_map<uint64_t, ConnState> last_conn;  // hosts + server port -> its latest connection
+    std::unordered_map<uint64_t, std::vector<uint64_t>> conns_of_client;  // format 9: client + server port -> conns
+    const std::vector<uint32_t> cont_w(side.cont_gaps.begin(), side.cont_gaps.end());
+    struct UdpTuple {
+        int64_t end = 0;
+        std::array<uint16_t, 2> ports{};  // client, server
+    };
+    constexpr size_t kUdpTuplesKept = 16;  // per host pair, the latest
+    std::unordered_map<uint64_t, std::vector<UdpTuple>> udp_tuples;  // format 9: client + server host -> tuples
     for (size_t fi = 0; fi < flows.size(); ++fi) {
         const FlowTokens& f = flows[fi];
         Rng rng(mix64(seed ^ (fi * 0x9e3779b97f4a7c15ULL)));
@@ -381,18 +425,18 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             const bool ranked = slot < static_cast<int>(side.hosts.size());
             const HostSemantics hs = ranked && slot < static_cast<int>(side.host_sem.size()) ? side.host_sem[slot] : HostSemantics{};
             if (ranked && class_version(static_cast<AddrClass>(hs.addr_class)) == pe.ip_version) {
-                ep[d].addr = slot_addr[slot], ep[d].mac = slot_mac[slot];
-                ep[d].ttl = side.hosts[slot].ttl, ep[d].tos = side.hosts[slot].tos;
-                if (hs.stack < side.stacks.size()) ep[d].stack = side.stacks[hs.stack];
+                use_slot(ep[d], slot);
             } else if (const int alt = ranked ? same_version_slot(side, slot, pe.ip_version) : -1; alt >= 0) {
                 // The model put a ranked host in a flow of the other IP version: the next
                 // ranked host of that version stands in (a dual-stack host's other address).
-                ep[d].addr = slot_addr[alt], ep[d].mac = slot_mac[alt];
-                ep[d].ttl = side.hosts[alt].ttl, ep[d].tos = side.hosts[alt].tos;
-                if (side.host_sem[alt].stack < side.stacks.size()) ep[d].stack = side.stacks[side.host_sem[alt].stack];
+                use_slot(ep[d], alt);
             } else {
                 other_host(ranked ? mix64(0xD0A1ULL ^ slot) : other_index(), pe.ip_version, ep[d]);
             }
+            // Format 9: the unspecified address sends DHCP requests and ARP probes, never a
+            // TCP segment; a connection the model gave it goes to the busiest unicast host.
+            if (v9 && tcp && unspecified(pe.ip_version, ep[d].addr))
+                if (const int alt = unicast_slot(side, pe.ip_version); alt >= 0) use_slot(ep[d], alt);
             // A stack seen only mid-connection opens as the chunk's commonest opening stack
             // (format 7: as one of its opening stacks, by hosts, the same for one address).
             if (!ep[d].stack.opens && opening_stack) {
@@ -464,26 +508,70 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         // A flow the chunk's counts make go on with an earlier connection between the same
         // hosts and server port, silent for over 60 s, takes that connection's client port
         // (and, below, its sequence numbers).
-        const uint64_t conn = conn_key(ep[0], ep[1]);
-        if (tcp && !opens && continues_left.count(size_group(f)) && continues_left[size_group(f)] > 0)
-            if (auto it = last_conn.find(conn); it != last_conn.end() && start > it->second.first + kMaxFlowGap)
-                ep[0].port = it->second.second, --continues_left[size_group(f)];
+        // A flow the chunk's counts make go on with an earlier connection between the same
+        // hosts and server port, silent for over 60 s, takes that connection's client port
+        // (and, below, its sequence numbers). Format 9: with whichever open connection of
+        // its client to that server port the chunk's silences fit (the flow model does not
+        // know which server a device's next keep-alive goes to), the one active last,
+        // starting as long after it as they say; a closed connection never goes on.
+        uint64_t conn = conn_key(ep[0], ep[1]);
+        const uint16_t group = size_group(f);
+        if (tcp && !opens && continues_left.count(group) && continues_left[group] > 0) {
+            if (!v9) {
+                if (auto it = last_conn.find(conn); it != last_conn.end() && start > it->second.end + kMaxFlowGap)
+                    ep[0].port = it->second.client_port, --continues_left[group];
+            } else if (scale == 1.0) {
+                auto& open = conns_of_client[client_key(ep[0], ep[1].port)];
+                std::erase_if(open, [&](uint64_t c) { return last_conn[c].closed; });
+                std::vector<int64_t> ends;
+                for (uint64_t c : open) ends.push_back(last_conn[c].end);
+                const int64_t first = bucket_first(f.bucket, side.ip_t0, side.ip_span), last = bucket_last(f.bucket, side.ip_t0, side.ip_span);
+                if (const int k = pick_continued(ends, std::max(start, last), kMaxFlowGap); k >= 0) {
+                    const ConnState& c = last_conn[open[k]];
+                    Rng gr(mix64(seed ^ mix64(fi ^ 0xC0A7ULL)));
+                    const auto [lo, hi] = cont_gap_class_range(static_cast<int>(gr.pick(cont_w)));
+                    const int64_t moved = continued_start(c.end, kMaxFlowGap, gr.between(lo, hi), start, first, last);
+                    if (moved > c.end + kMaxFlowGap && moved + total <= ip_end) {
+                        start = moved;
+                        ep[1] = c.server, ep[0].port = c.client_port, --continues_left[group];
+                        conn = open[k];
+                    }
+                }
+            }
+        }
         // One connection per 5-tuple at a time: a flow whose key is still in use (or used
         // within the 60 s that would join the two) starts later when it still fits, and
         // otherwise takes a fresh client port; a connection that opens with SYN never
         // reuses a 4-tuple of this chunk (stacks pick a new ephemeral port).
         // Format 8: a UDP flow from an ephemeral port repeats an earlier 5-tuple only while the
         // chunk's count of such repeats lasts.
-        const bool fresh_udp = udp && ep[0].port >= 1024 && !udp_repeats.left(size_group(f));
+        // Format 9: while the count lasts, a UDP flow repeats the latest 5-tuple its two
+        // hosts used that has been silent over 60 s (peers that talk between fixed ports;
+        // drawing the ports anew made gnutella 824 5-tuples out of the real 613).
+        if (v9 && udp && udp_repeats.left(group))
+            if (auto it = udp_tuples.find(host_pair_key(ep[0], ep[1])); it != udp_tuples.end()) {
+                // Of the same port relation (client above, below or equal to the server) as
+                // the drawn ports: udp_pairing and the packet model's directions depend on it.
+                const auto relation = [](uint16_t c, uint16_t s) { return (c > s) - (c < s); };
+                const int want = relation(ep[0].port, ep[1].port);
+                const UdpTuple* best = nullptr;
+                for (const UdpTuple& u : it->second)
+                    if (u.end + kMaxFlowGap < start && relation(u.ports[0], u.ports[1]) == want && (!best || u.end > best->end))
+                        best = &u;
+                if (best) ep[0].port = best->ports[0], ep[1].port = best->ports[1];
+            }
+        const bool fresh_udp = udp && ep[0].port >= 1024 && !udp_repeats.left(group);
         for (int attempt = 0; attempt < 8; ++attempt) {
             auto it = key_end.find(flow_key(pe.proto, ep[0], ep[1]));
             if (it == key_end.end()) break;
-            if (!opens && !fresh_udp && start > it->second.end + kMaxFlowGap) {
+            // Format 9: nothing goes on from a connection that sent a FIN or RST.
+            const bool open = !(v9 && tcp && it->second.closed);
+            if (!opens && !fresh_udp && open && start > it->second.end + kMaxFlowGap) {
                 if (udp) udp_repeats.take(size_group(f));
                 break;
             }
             const int64_t later = it->second.end + kMaxFlowGap + 1 + rng.between(0, kMaxFlowGap / 4);
-            if (!opens && !fresh_udp && scale == 1.0 && attempt == 0 && later + total <= ip_end) {
+            if (!opens && !fresh_udp && open && scale == 1.0 && attempt == 0 && later + total <= ip_end) {
                 start = later;
                 if (udp) udp_repeats.take(size_group(f));
                 break;
@@ -513,6 +601,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         // stacks were seen sending them first.
         const int ts_score = ((ep[0].stack.data_opts & kOptTimestamp) ? 1 : 0) + ((ep[1].stack.data_opts & kOptTimestamp) ? 1 : 0);
         const bool ts_conn = opens ? ts_both : ts_quota.take(ts_score);
+        const bool sack_ok = !opens || (cli_syn & srv_syn & kOptSackPerm);
         // ICMP: the flow's kind from the chunk's type mix; a request type answers in the
         // reverse direction with its reply.
         const IcmpKind ik = icmp_kind[fi] >= 0 ? side.icmp[icmp_kind[fi]]
@@ -593,7 +682,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                     r.tcp_tsecr = (syn && !(sp.flags & kAck)) ? 0 : s.ts_seen;
                     d.ts_seen = r.tcp_tsval;
                 }
-                const uint32_t hdr = ip_hdr + 20 + r.tcp_opt_len;
+                uint32_t hdr = ip_hdr + 20 + r.tcp_opt_len;
                 uint32_t payload = payloads[j];
                 // Capture loss and retransmissions at the chunk's own rates: a data segment
                 // repeats its side's last one, or follows sequence space the capture missed;
@@ -610,6 +699,20 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                     }
                 }
                 if (!payload) r.tcp_flags &= static_cast<uint8_t>(~kPsh);
+                // Format 9: duplicate ACKs with SACK blocks at the chunk's share of segments,
+                // on pure ACKs of connections that allow SACK, covering the peer's segments
+                // above a one-segment hole.
+                if (sack_total && !syn) {
+                    const bool pure = !payload && !sp.control && (r.tcp_flags & (kFin | kRst)) == 0;
+                    if (sacks.grant(pure && sack_ok && d.last_payload)) {
+                        r.tcp_opts |= kOptSack;
+                        r.tcp_sack_blocks = static_cast<uint8_t>(1 + rng.pick(side.sack_segments));
+                        r.tcp_sack_hole = static_cast<uint16_t>(std::min<uint32_t>(d.last_payload, 65535));
+                        r.tcp_sack_len = static_cast<uint16_t>(std::min<uint32_t>(d.last_payload * (1 + rng.below(4)), 65535));
+                        r.tcp_opt_len = static_cast<uint8_t>(tcp_options_len(r.tcp_opts, r.tcp_sack_blocks));
+                        hdr = ip_hdr + 20 + r.tcp_opt_len;
+                    }
+                }
                 r.ip_len = std::min<uint32_t>(hdr + payload, 65535);
                 r.window = syn ? static_cast<uint16_t>(s.window | 0x8000) : s.window;
                 if (payload && !resend) s.last_seq = s.next_seq, s.last_payload = payload;
@@ -641,9 +744,18 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             r.caplen = r.wirelen;
             out.push_back(r);
         }
+        const bool closed = tcp && std::any_of(plan.begin(), plan.end(), [](const TcpSegmentPlan& sp) { return sp.flags & (kFin | kRst); });
         key_end[key] = {at(n ? n - 1 : 0), ep[0].addr, ep[0].port, {ep[0].next_seq, ep[1].next_seq},
-                        {ep[0].ts_base, ep[1].ts_base}};
-        if (tcp) last_conn[conn] = {at(n ? n - 1 : 0), ep[0].port};
+                        {ep[0].ts_base, ep[1].ts_base}, closed};
+        if (tcp && last_conn.insert_or_assign(conn, ConnState{at(n ? n - 1 : 0), ep[0].port, closed, ep[1]}).second && v9)
+            conns_of_client[client_key(ep[0], ep[1].port)].push_back(conn);
+        if (v9 && udp) {
+            auto& tuples = udp_tuples[host_pair_key(ep[0], ep[1])];
+            const std::array<uint16_t, 2> ports{ep[0].port, ep[1].port};
+            std::erase_if(tuples, [&](const UdpTuple& u) { return u.ports == ports; });
+            if (tuples.size() == kUdpTuplesKept) tuples.erase(tuples.begin());
+            tuples.push_back({at(n ? n - 1 : 0), ports});
+        }
     }
 
     append_nonip_frames(side, slot_addr, slot_mac, seed, out);

@@ -55,8 +55,9 @@ std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::sp
     // from the side the model reset with (else the responder).
     if (ending == TcpEnding::kNone || ending == TcpEnding::kRst) first_fin = n;
     if (ending == TcpEnding::kNone || ending == TcpEnding::kFin) last_rst = n;
-    if (ending == TcpEnding::kFin && first_fin == n && i < n) first_fin = i;
+    if ((ending == TcpEnding::kFin || ending == TcpEnding::kFinRst) && first_fin == n && i < n) first_fin = i;
     if (ending == TcpEnding::kRst && last_rst == n && i < n) last_rst = n - 1;
+
     const auto rst_flags = [&](size_t k) {
         return static_cast<uint8_t>((flags[k] & kRst) ? flags[k] & (kRst | kAck) : kRst | kAck);
     };
@@ -65,6 +66,8 @@ std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::sp
         tail.push_back({a, kFin | kAck, true, false});
         if (last_rst < n && last_rst > first_fin) {
             tail.push_back({b, rst_flags(last_rst), true, false});
+        } else if (ending == TcpEnding::kFinRst) {
+            tail.push_back({b, kRst | kAck, true, false});
         } else {
             tail.push_back({b, kFin | kAck, true, false});
             tail.push_back({a, kAck, true, false});

@@ -19,8 +19,9 @@ struct TcpSegmentPlan {
     bool retransmit = false;  // a repeated SYN: the same sequence number as the first
 };
 
-// How a connection ends: as the model's flags say, or as the chunk's counts decided.
-enum class TcpEnding : uint8_t { kModel, kNone, kFin, kRst };
+// How a connection ends: as the model's flags say, or as the chunk's counts decided
+// (kFinRst, format 9: one side's FIN answered by the other's RST).
+enum class TcpEnding : uint8_t { kModel, kNone, kFin, kRst, kFinRst };
 // How a flow that opens with SYN fares: as the model's flags say (a SYN in every segment
 // is unanswered, a RST second is refused), or as the chunk's counts decided: no answer
 // (every segment a SYN retry), refused (RST answers, the client retries), or accepted

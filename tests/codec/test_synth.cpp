@@ -187,6 +187,29 @@ TEST(Synth, TcpOptionsAreNops) {
     for (int i = 20; i < 32; ++i) EXPECT_EQ(t[i], 1);
 }
 
+TEST(Synth, SackBlocksSitAboveTheAck) {
+    PacketRecord r;
+    r.ack = 0xFFFFFF00u;  // the edges wrap as sequence numbers do
+    r.tcp_opts = kOptTimestamp | kOptSack;
+    r.tcp_sack_blocks = 2;
+    r.tcp_sack_hole = 0x100, r.tcp_sack_len = 0x50;
+    const uint32_t len = tcp_options_len(r.tcp_opts, r.tcp_sack_blocks);
+    ASSERT_EQ(len, 12u + 4 + 16);
+    std::vector<uint8_t> o(len);
+    write_tcp_options(r, o.data(), len);
+    const uint8_t* s = o.data() + 12;
+    EXPECT_EQ(s[2], 5);
+    EXPECT_EQ(s[3], 18);
+    EXPECT_EQ(load_be32(s + 4), 0x00000000u);
+    EXPECT_EQ(load_be32(s + 8), 0x00000050u);
+    EXPECT_EQ(load_be32(s + 12), 0x00000150u);
+    EXPECT_EQ(load_be32(s + 16), 0x000001A0u);
+    // Without a span (a parsed record) the edges stay zero.
+    r.tcp_sack_len = 0;
+    write_tcp_options(r, o.data(), len);
+    for (uint32_t i = 4; i < 20; ++i) EXPECT_EQ(s[i], 0) << i;
+}
+
 TEST(Synth, IcmpErrorStopsAfterIcmpHeader) {
     const SynthLayout L = synth_layout(icmp(base_v4(1), 11, 0), 1);
     EXPECT_TRUE(L.icmp_error);

@@ -89,7 +89,7 @@ TEST(ModelBlob, OlderBaseModelsAreReadOlderChunkModelsRefused) {
     auto r = decode_blob(chunk, "chunk 7");
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.status().message().find("compress the trace again"), std::string::npos) << r.status().message();
-    chunk[4] = 9;
+    chunk[4] = static_cast<char>(kBlobVersion + 1);  // a format from a later build
     EXPECT_FALSE(decode_blob(chunk, "chunk 7").ok());
 }
 

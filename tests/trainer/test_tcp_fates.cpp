@@ -85,9 +85,9 @@ TEST(TcpFates, SecondLengthModeComesBackOnlyFromFormat8) {
 TEST(TcpFates, SideRoundTrips) {
     Capture cap = load_dev_capture("nDPI__gnutella.pcap");
     EncodedChunk enc = encode_chunk(cap.records, 1);
-    ASSERT_EQ(enc.side.format, 8);
+    ASSERT_EQ(enc.side.format, kSideFormat);
     ASSERT_FALSE(enc.side.tcp_fates.empty());
-    auto back = parse_side(serialize_side(enc.side), "chunk", 8);
+    auto back = parse_side(serialize_side(enc.side), "chunk", kSideFormat);
     ASSERT_TRUE(back.ok()) << back.status().message();
     ASSERT_EQ(back->tcp_fates.size(), enc.side.tcp_fates.size());
     for (size_t i = 0; i < back->tcp_fates.size(); ++i) {
@@ -224,7 +224,7 @@ TEST(TcpFates, ArpIsBetweenOnLinkHostsAndKeepsItsKinds) {
     cap.records.resize(std::min<size_t>(cap.records.size(), 6000));
     EncodedChunk enc = encode_chunk(cap.records, 1);
     ASSERT_GT(enc.side.arp_gratuitous, 0u);
-    auto back = parse_side(serialize_side(enc.side), "chunk", 8);
+    auto back = parse_side(serialize_side(enc.side), "chunk", kSideFormat);
     ASSERT_TRUE(back.ok()) << back.status().message();
     EXPECT_EQ(back->arp_gratuitous, enc.side.arp_gratuitous);
     EXPECT_EQ(back->arp_probes, enc.side.arp_probes);

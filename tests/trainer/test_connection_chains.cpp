@@ -10,6 +10,7 @@
 
 #include "codec/address_class.h"
 #include "codec/flows.h"
+#include "tests/trainer/chunk_test_util.h"
 #include "tests/trainer/dev_capture.h"
 #include "trainer/chunk_tokens.h"
 #include "trainer/flow_timing.h"
@@ -133,19 +134,11 @@ TEST(ConnectionChains, KeepAlivesStayOneConnection) {
 
     // The flow model does not know which server a keep-alive went to next: its server
     // tokens, rotated among the chunk's TCP flows, stand for that.
-    std::vector<size_t> tcp_flows;
-    for (size_t i = 0; i < enc.flows.size(); ++i)
-        if (proto_of(enc.side, enc.flows[i]).proto == 6) tcp_flows.push_back(i);
-    ASSERT_GT(tcp_flows.size(), 100u);
-    std::vector<uint8_t> servers;
-    for (size_t i : tcp_flows) servers.push_back(enc.flows[i].a[kAttrSrvHost]);
-    for (size_t k = 0; k < tcp_flows.size(); ++k) enc.flows[tcp_flows[k]].a[kAttrSrvHost] = servers[(k + 7) % servers.size()];
+    ASSERT_GT(rotate_attr(enc, 6, kAttrSrvHost, 7), 100u);
 
     const ChainStats real = chain_stats(cap.records);
-    const ChainStats synth = chain_stats(synthesize_records(enc.side, enc.flows, enc.packets, 3));
-    ChunkSide v8 = enc.side;
-    v8.format = 8;
-    const ChainStats old = chain_stats(synthesize_records(v8, enc.flows, enc.packets, 3));
+    const ChainStats synth = chain_stats(regenerate_as(enc, kSideFormat));
+    const ChainStats old = chain_stats(regenerate_as(enc, 8));
     // Real: 1,193 silences of 60–61 s in these 20,000 packets; format 9: 1,113; format 8: 66.
     EXPECT_GT(real.keep_alives, 1000);
     EXPECT_GT(synth.keep_alives, real.keep_alives * 85 / 100) << "format 8: " << old.keep_alives;
@@ -176,29 +169,14 @@ TEST(ConnectionChains, FinThenResetKeepsItsCount) {
     ASSERT_NE(ack, enc.side.flags.end());
     for (const auto& f : enc.flows)
         for (uint32_t j = 1; j < f.packets; ++j) enc.packets[f.first + j].flag = static_cast<uint8_t>(ack - enc.side.flags.begin());
-    ChunkSide v8 = enc.side;
-    v8.format = 8;
     const int real = fin_and_rst_flows(cap.records);
-    const int synth = fin_and_rst_flows(synthesize_records(enc.side, enc.flows, enc.packets, 3));
-    const int old = fin_and_rst_flows(synthesize_records(v8, enc.flows, enc.packets, 3));
+    const int synth = fin_and_rst_flows(regenerate_as(enc, kSideFormat));
+    const int old = fin_and_rst_flows(regenerate_as(enc, 8));
     EXPECT_EQ(real, static_cast<int>(fin_rst));
     EXPECT_NEAR(synth, real, 1) << "format 8: " << old;
     EXPECT_LT(old, synth);
 }
 
-namespace {
-// Distinct unordered UDP 5-tuples of a trace.
-size_t udp_5tuples(std::span<const PacketRecord> recs) {
-    std::set<std::string> keys;
-    for (const auto& r : recs) {
-        if (r.proto != 17 || !(r.present & kHasPorts)) continue;
-        std::string a(r.src.begin(), r.src.end()), b(r.dst.begin(), r.dst.end());
-        a += std::to_string(r.sport), b += std::to_string(r.dport);
-        keys.insert(std::min(a, b) + "|" + std::max(a, b));
-    }
-    return keys.size();
-}
-}  // namespace
 
 TEST(ConnectionChains, PeersRepeatTheirFiveTuples) {
     // gnutella's UDP peers talk between fixed ports: 897 flows on 613 5-tuples. A flow model
@@ -206,18 +184,10 @@ TEST(ConnectionChains, PeersRepeatTheirFiveTuples) {
     // made 824 of them in format 8 (argus: 766 one-way flows against 504).
     Capture cap = load_dev_capture("nDPI__gnutella.pcap");
     EncodedChunk enc = encode_chunk(cap.records, 1);
-    std::vector<size_t> udp;
-    for (size_t i = 0; i < enc.flows.size(); ++i)
-        if (proto_of(enc.side, enc.flows[i]).proto == 17) udp.push_back(i);
-    ASSERT_GT(udp.size(), 500u);
-    std::vector<uint8_t> ports;
-    for (size_t i : udp) ports.push_back(enc.flows[i].a[kAttrCliPort]);
-    for (size_t k = 0; k < udp.size(); ++k) enc.flows[udp[k]].a[kAttrCliPort] = ports[(k + 11) % ports.size()];
-    ChunkSide v8 = enc.side;
-    v8.format = 8;
+    ASSERT_GT(rotate_attr(enc, 17, kAttrCliPort, 11), 500u);
     const double real = static_cast<double>(udp_5tuples(cap.records));
-    const double synth = static_cast<double>(udp_5tuples(synthesize_records(enc.side, enc.flows, enc.packets, 3)));
-    const double old = static_cast<double>(udp_5tuples(synthesize_records(v8, enc.flows, enc.packets, 3)));
+    const double synth = static_cast<double>(udp_5tuples(regenerate_as(enc, kSideFormat)));
+    const double old = static_cast<double>(udp_5tuples(regenerate_as(enc, 8)));
     // Format 9: 751 (a repeat keeps the drawn ports' relation, client port above, below or
     // equal to the server's, and rotated tokens often change it); format 8: 865. Never
     // fewer than the real ones: the count bounds the repeats.
@@ -244,10 +214,8 @@ TEST(ConnectionChains, DuplicateAcksCarrySack) {
     uint32_t real_pure = 0, synth_pure = 0, old_pure = 0;
     EXPECT_EQ(sacks(cap.records, real_pure), stored);
     ASSERT_GT(stored, 300u);
-    ChunkSide v8 = enc.side;
-    v8.format = 8;
-    const uint32_t synth = sacks(synthesize_records(enc.side, enc.flows, enc.packets, 3), synth_pure);
-    EXPECT_EQ(sacks(synthesize_records(v8, enc.flows, enc.packets, 3), old_pure), 0u);
+    const uint32_t synth = sacks(regenerate_as(enc, kSideFormat), synth_pure);
+    EXPECT_EQ(sacks(regenerate_as(enc, 8), old_pure), 0u);
     EXPECT_NEAR(synth, stored, stored * 0.15);
     EXPECT_EQ(synth_pure, synth);  // every one a pure ACK with its blocks above the ACK
 }

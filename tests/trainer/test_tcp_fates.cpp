@@ -7,6 +7,7 @@
 #include <set>
 
 #include "codec/fidelity/semantics.h"
+#include "tests/trainer/chunk_test_util.h"
 #include "tests/trainer/dev_capture.h"
 #include "trainer/chunk_semantics.h"
 #include "trainer/chunk_tokens.h"
@@ -187,19 +188,6 @@ TEST(TcpFates, GroupQuotaHandsOutACountOrEverythingWhenOff) {
     EXPECT_TRUE(off.left(7));
 }
 
-namespace {
-// Distinct unordered UDP 5-tuples of a trace.
-size_t udp_tuples(std::span<const PacketRecord> recs) {
-    std::set<std::string> keys;
-    for (const auto& r : recs) {
-        if (r.proto != 17 || !(r.present & kHasPorts)) continue;
-        std::string a(r.src.begin(), r.src.end()), b(r.dst.begin(), r.dst.end());
-        a += std::to_string(r.sport), b += std::to_string(r.dport);
-        keys.insert(std::min(a, b) + "|" + std::max(a, b));
-    }
-    return keys.size();
-}
-}  // namespace
 
 TEST(TcpFates, DnsClientsTakeFreshPortsAsOftenAsTheRealOnes) {
     // Tinba's DNS queries come from a new source port nearly every time; argus counts each
@@ -213,7 +201,7 @@ TEST(TcpFates, DnsClientsTakeFreshPortsAsOftenAsTheRealOnes) {
     ASSERT_NE(eph, enc.side.ports.end());
     for (auto& f : enc.flows) f.a[kAttrCliPort] = static_cast<uint8_t>(eph - enc.side.ports.begin());
     const auto recs = synthesize_records(enc.side, enc.flows, enc.packets, 3);
-    const double real = static_cast<double>(udp_tuples(cap.records)), synth = static_cast<double>(udp_tuples(recs));
+    const double real = static_cast<double>(udp_5tuples(cap.records)), synth = static_cast<double>(udp_5tuples(recs));
     // Format 8 comes out exact here (8,504); format 7 merged 108 of them (8,396).
     EXPECT_NEAR(synth, real, real * 0.002) << real << " real 5-tuples, " << synth << " synthetic";
 }

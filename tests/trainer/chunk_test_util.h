@@ -1,0 +1,42 @@
+// What the trainer's tests do to a real chunk's own tokens and count in the records that
+// come back.
+#pragma once
+
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "trainer/chunk_tokens.h"
+#include "trainer/synth_records.h"
+
+// The chunk regenerated from its tokens as a side of `format` would regenerate it.
+inline std::vector<dgc::PacketRecord> regenerate_as(const dgc::trainer::EncodedChunk& enc, uint8_t format, uint64_t seed = 3) {
+    dgc::trainer::ChunkSide side = enc.side;
+    side.format = format;
+    return dgc::trainer::synthesize_records(side, enc.flows, enc.packets, seed);
+}
+
+// Rotates one flow attribute by `by` places among the flows of IP protocol `proto`: a flow
+// model that draws it right overall but not for the right flow. Returns how many flows.
+inline size_t rotate_attr(dgc::trainer::EncodedChunk& enc, uint8_t proto, int attr, size_t by) {
+    std::vector<size_t> of;
+    for (size_t i = 0; i < enc.flows.size(); ++i)
+        if (dgc::trainer::proto_of(enc.side, enc.flows[i]).proto == proto) of.push_back(i);
+    std::vector<uint8_t> values;
+    for (size_t i : of) values.push_back(enc.flows[i].a[attr]);
+    for (size_t k = 0; k < of.size(); ++k) enc.flows[of[k]].a[attr] = values[(k + by) % values.size()];
+    return of.size();
+}
+
+// Distinct unordered UDP 5-tuples of a trace.
+inline size_t udp_5tuples(std::span<const dgc::PacketRecord> recs) {
+    std::set<std::string> keys;
+    for (const auto& r : recs) {
+        if (r.proto != 17 || !(r.present & dgc::kHasPorts)) continue;
+        std::string a(r.src.begin(), r.src.end()), b(r.dst.begin(), r.dst.end());
+        a += std::to_string(r.sport), b += std::to_string(r.dport);
+        keys.insert(std::min(a, b) + "|" + std::max(a, b));
+    }
+    return keys.size();
+}

@@ -507,9 +507,6 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
 
         // A flow the chunk's counts make go on with an earlier connection between the same
         // hosts and server port, silent for over 60 s, takes that connection's client port
-        // (and, below, its sequence numbers).
-        // A flow the chunk's counts make go on with an earlier connection between the same
-        // hosts and server port, silent for over 60 s, takes that connection's client port
         // (and, below, its sequence numbers). Format 9: with whichever open connection of
         // its client to that server port the chunk's silences fit (the flow model does not
         // know which server a device's next keep-alive goes to), the one active last,

@@ -133,5 +133,36 @@ TEST(ReportCli, UnreadableInputLeavesNoReport) {
     EXPECT_FALSE(std::filesystem::exists(html));
 }
 
+TEST(SeriesCli, ATraceAgainstItselfAndAgainstAnother) {
+    // A capture against itself: every series correlates 1. Against another week-long
+    // capture on its own clock, the grid spans both and nothing follows (r below 0.5).
+    const std::string real = dev("IoT-Dataset__ultraloq-hub-01.pcap"), other = dev("IoT-Dataset__blink-cam-02.pcap");
+    const std::string same = tmp("_series_same.json"), diff = tmp("_series_diff.json");
+    ASSERT_EQ(std::system((dgcctl() + " series --json '" + real + "' '" + real + "' > '" + same + "'").c_str()), 0);
+    ASSERT_EQ(std::system((dgcctl() + " series --json --epoch 3600 '" + real + "' '" + other + "' > '" + diff + "'").c_str()), 0);
+    const nlohmann::json a = nlohmann::json::parse(slurp(same)), b = nlohmann::json::parse(slurp(diff));
+    EXPECT_EQ(a["schema"], 1);
+    ASSERT_EQ(a["epochs"].size(), 2u);
+    EXPECT_EQ(a["epochs"][0]["seconds"], 3600.0);
+    EXPECT_EQ(a["epochs"][1]["seconds"], 600.0);
+    EXPECT_GT(a["epochs"][1]["count"].get<int>(), 1000);  // a week in 10-minute epochs
+    for (const auto& e : a["epochs"])
+        for (const char* k : {"packets", "bytes", "sources", "pairs"}) EXPECT_NEAR(e["pearson"][k].get<double>(), 1.0, 1e-9) << k;
+    ASSERT_EQ(b["epochs"].size(), 1u);
+    for (const char* k : {"packets", "bytes", "sources", "pairs"}) {
+        const auto& r = b["epochs"][0]["pearson"][k];
+        if (!r.is_null()) EXPECT_LT(r.get<double>(), 0.5) << k;
+    }
+}
+
+TEST(SeriesCli, EmptyOrUnreadableCaptureFails) {
+    const std::string bad = tmp("_series_bad.pcap"), err = tmp("_series_bad.err");
+    std::ofstream(bad) << "not a capture\n";
+    const int rc = std::system((dgcctl() + " series '" + bad + "' '" + dev("nDPI__gnutella.pcap") + "' 2> '" + err + "'").c_str());
+    ASSERT_TRUE(WIFEXITED(rc));
+    EXPECT_EQ(WEXITSTATUS(rc), 1);
+    EXPECT_NE(slurp(err).find(bad), std::string::npos) << slurp(err);
+}
+
 }  // namespace
 }  // namespace dgc::fidelity

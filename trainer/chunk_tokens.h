@@ -71,8 +71,9 @@ struct NonIpType {
 // partners; 8 appends how TCP flows fare per size class (unanswered, refused, FIN, RST),
 // a second exact length per length class, repeated UDP 5-tuples and ARP request kinds;
 // 9 appends how long a connection the 60 s rule cut stayed silent, FIN-then-RST closes
-// and SACK-carrying segments. parse_side reads all five; serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 9;
+// and SACK-carrying segments; 10 has format 9's bytes and one more generator rule (no TCP
+// client on a UDP partner port). parse_side reads all six; serialize_side writes side.format.
+inline constexpr uint8_t kSideFormat = 10;
 // Format 9: classes of a continued connection's silence beyond the 60 s that split it.
 inline constexpr int kContGapClasses = 24;
 inline constexpr int kStackSlots = 16;
@@ -309,7 +310,7 @@ const ProtoEntry& proto_of(const ChunkSide& side, const FlowTokens& f);
 std::vector<PoolPort> pool_of(const std::vector<TailPort>& tail_ports, size_t count);
 
 std::string serialize_side(const ChunkSide& side);
-// `format` is the side's (the model blob's) version: 5 to 9 (kSideFormat).
+// `format` is the side's (the model blob's) version: 5 to 10 (kSideFormat).
 Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, uint8_t format = kSideFormat);
 
 // Gives the sampled flows the chunk's exact size classes, in the order of their sampled

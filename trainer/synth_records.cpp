@@ -141,6 +141,14 @@ int icmp_reply_of(uint8_t proto, uint8_t type) {
     return type == 128 ? 129 : type == 133 ? 134 : type == 135 ? 136 : -1;
 }
 
+// A ranked port of one of the chunk's fixed UDP pairings (format 7's port_partners).
+bool udp_partner_port(const ChunkSide& side, uint16_t port) {
+    for (auto [p, q] : side.port_partners)
+        for (uint8_t rank : {p, q})
+            if (rank < side.ports.size() && side.ports[rank] == port) return true;
+    return false;
+}
+
 bool unspecified(uint8_t v, const std::array<uint8_t, 16>& a) {
     const AddrClass c = classify_address(v, a.data());
     return c == AddrClass::kUnspecified4 || c == AddrClass::kUnspecified6;
@@ -463,6 +471,11 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             }
         }
         if (udp && shaped) pair_udp_ports(side, ep[0].port, ep[1].port);
+        // Format 10: a TCP client does not send from a port the chunk saw only in a fixed UDP
+        // pairing (DHCP's 68, NTP's 123): the flow model drew it for the flow's size and
+        // timing, not its protocol, and a chain kept it (ultraloq: 2,745 TCP packets from 68).
+        if (side.format >= 10 && tcp && udp_partner_port(side, ep[0].port))
+            ep[0].port = static_cast<uint16_t>(49152 + rng.below(16384));
         if (ep[0].addr == ep[1].addr && ep[0].port == ep[1].port) ep[1].addr[15 - (pe.ip_version == 4 ? 12 : 0)] ^= 1;
 
         // Timing as in format 5: gaps from the packet model, fitted to the flow model's

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -30,12 +31,6 @@ struct SeriesRow {
 };
 constexpr const char* kSeriesNames[4] = {"packets", "bytes", "sources", "pairs"};
 
-std::pair<int64_t, int64_t> time_span(const std::vector<PacketRecord>& recs) {
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
-    for (const auto& r : recs) lo = std::min(lo, r.t_ns), hi = std::max(hi, r.t_ns);
-    return {lo, hi};
-}
-
 std::string cell(const std::optional<double>& r) {
     if (!r) return "-";
     std::ostringstream o;
@@ -51,9 +46,8 @@ int run_series(const SeriesArgs& a) {
     if (real->records.empty() || synth->records.empty())
         return std::cerr << "dgcctl series: " << (real->records.empty() ? a.real : a.synth) << ": no packets\n", 1;
     // One grid for both, from the earlier first packet to the later last one.
-    const auto [r0, r1] = time_span(real->records);
-    const auto [s0, s1] = time_span(synth->records);
-    const int64_t t0 = std::min(r0, s0), t1 = std::max(r1, s1);
+    const int64_t t0 = std::min(real->info.first_ns, synth->info.first_ns);
+    const int64_t t1 = std::max(real->info.last_ns, synth->info.last_ns);
     std::vector<SeriesRow> rows;
     for (double sec : a.epochs) {
         const auto ns = static_cast<int64_t>(sec * 1e9);

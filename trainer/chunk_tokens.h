@@ -309,6 +309,7 @@ const ProtoEntry& proto_of(const ChunkSide& side, const FlowTokens& f);
 // The `count` heaviest tail ports as a pool, sorted by port (the stored order).
 std::vector<PoolPort> pool_of(const std::vector<TailPort>& tail_ports, size_t count);
 
+// The side's bytes (trainer/side_io.cpp).
 std::string serialize_side(const ChunkSide& side);
 // `format` is the side's (the model blob's) version: 5 to 10 (kSideFormat).
 Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, uint8_t format = kSideFormat);

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <map>
+#include <queue>
 #include <set>
 #include <tuple>
 
@@ -269,6 +271,47 @@ TcpFlowFates pick_tcp_fates(const ChunkSide& side, const std::vector<FlowTokens>
         if (unanswered[i]) out.opening[i] = TcpOpening::kUnanswered;
     out.ending = pick_group_endings(side, flows, packets, unanswered);
     return out;
+}
+
+std::vector<std::array<int32_t, 2>> assign_pool_ports(const ChunkSide& side, const std::vector<FlowTokens>& flows) {
+    std::vector<std::array<int32_t, 2>> pick(flows.size(), {-1, -1});
+    if (side.pool.empty()) return pick;
+    // Middle of each port's mass class: what is left to hand out, per pool port.
+    std::vector<double> left(side.pool.size());
+    using Entry = std::pair<double, int32_t>;  // (left, -index): ties go to the lower port
+    std::array<std::array<std::priority_queue<Entry>, kPortBuckets>, 2> heap;  // [server][bucket]
+    for (size_t i = 0; i < side.pool.size(); ++i) {
+        const int c = side.pool[i].mass_class;
+        left[i] = c <= 1 ? c : (std::ldexp(1.0, c - 1) + std::ldexp(1.0, c) - 1) / 2;
+        heap[side.pool[i].server][side.pool[i].port >> 12].push({left[i], -static_cast<int32_t>(i)});
+    }
+    std::vector<std::pair<size_t, int>> ends;  // (flow, side)
+    for (size_t fi = 0; fi < flows.size(); ++fi) {
+        if (!proto_of(side, flows[fi]).ports) continue;
+        for (int d = 0; d < 2; ++d) {
+            const int tok = flows[fi].a[d == 0 ? kAttrCliPort : kAttrSrvPort];
+            if (tok >= kPortRanks && tok < kPortNone) ends.emplace_back(fi, d);
+        }
+    }
+    std::stable_sort(ends.begin(), ends.end(),
+                     [&](const auto& x, const auto& y) { return flows[x.first].packets > flows[y.first].packets; });
+    for (auto [fi, d] : ends) {
+        const double n = flows[fi].packets;
+        auto fits = [&](const std::priority_queue<Entry>& h) { return !h.empty() && h.top().first >= n / 2; };
+        // The bucket the model drew first; when that has nothing left, the same side's
+        // fullest port anywhere (the bucket token is the model's guess, the pool is exact).
+        auto* h = &heap[d][flows[fi].a[d == 0 ? kAttrCliPort : kAttrSrvPort] - kPortRanks];
+        if (!fits(*h))
+            for (auto& o : heap[d])
+                if (fits(o) && (!fits(*h) || o.top() > h->top())) h = &o;
+        if (!fits(*h)) continue;
+        const int32_t i = -h->top().second;
+        h->pop();
+        pick[fi][d] = i;
+        left[i] -= n;
+        if (left[i] >= 0.5) h->push({left[i], -i});
+    }
+    return pick;
 }
 
 }  // namespace dgc::trainer

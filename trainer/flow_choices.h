@@ -1,6 +1,7 @@
 // Decisions the chunk's counts make for the flows the models drew (format 6); see the .cpp.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <vector>
@@ -9,6 +10,12 @@
 #include "trainer/tcp_plan.h"
 
 namespace dgc::trainer {
+
+// The pool port (index into side.pool, or -1) each flow's client [0] and server [1] endpoint
+// takes. Endpoints whose token is a port bucket go largest flow first, each to the pool port
+// of its bucket with the most traffic still unclaimed, while that is at least half the flow:
+// heavy tail ports land on big flows, single-packet ones on single packets.
+std::vector<std::array<int32_t, 2>> assign_pool_ports(const ChunkSide& side, const std::vector<FlowTokens>& flows);
 
 // Index into side.icmp of each ICMP flow's kind (-1 for other flows), stratified over the
 // chunk's mix, largest flows first.

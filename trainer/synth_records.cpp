@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <map>
-#include <queue>
 #include <set>
 #include <unordered_map>
 
@@ -22,7 +20,6 @@
 
 namespace dgc::trainer {
 
-
 namespace {
 // Moves the earliest (or latest) IP (or non-IP) record to `t`, when `when`.
 void pin_extreme(std::vector<PacketRecord>& out, bool ip, bool latest, int64_t t, bool when) {
@@ -32,51 +29,6 @@ void pin_extreme(std::vector<PacketRecord>& out, bool ip, bool latest, int64_t t
         if (r.is_ip() == ip && (!pick || (latest ? r.t_ns > pick->t_ns : r.t_ns < pick->t_ns))) pick = &r;
     if (pick) pick->t_ns = t;
 }
-
-}  // namespace
-
-std::vector<std::array<int32_t, 2>> assign_pool_ports(const ChunkSide& side, const std::vector<FlowTokens>& flows) {
-    std::vector<std::array<int32_t, 2>> pick(flows.size(), {-1, -1});
-    if (side.pool.empty()) return pick;
-    // Middle of each port's mass class: what is left to hand out, per pool port.
-    std::vector<double> left(side.pool.size());
-    using Entry = std::pair<double, int32_t>;  // (left, -index): ties go to the lower port
-    std::array<std::array<std::priority_queue<Entry>, kPortBuckets>, 2> heap;  // [server][bucket]
-    for (size_t i = 0; i < side.pool.size(); ++i) {
-        const int c = side.pool[i].mass_class;
-        left[i] = c <= 1 ? c : (std::ldexp(1.0, c - 1) + std::ldexp(1.0, c) - 1) / 2;
-        heap[side.pool[i].server][side.pool[i].port >> 12].push({left[i], -static_cast<int32_t>(i)});
-    }
-    std::vector<std::pair<size_t, int>> ends;  // (flow, side)
-    for (size_t fi = 0; fi < flows.size(); ++fi) {
-        if (!proto_of(side, flows[fi]).ports) continue;
-        for (int d = 0; d < 2; ++d) {
-            const int tok = flows[fi].a[d == 0 ? kAttrCliPort : kAttrSrvPort];
-            if (tok >= kPortRanks && tok < kPortNone) ends.emplace_back(fi, d);
-        }
-    }
-    std::stable_sort(ends.begin(), ends.end(),
-                     [&](const auto& x, const auto& y) { return flows[x.first].packets > flows[y.first].packets; });
-    for (auto [fi, d] : ends) {
-        const double n = flows[fi].packets;
-        auto fits = [&](const std::priority_queue<Entry>& h) { return !h.empty() && h.top().first >= n / 2; };
-        // The bucket the model drew first; when that has nothing left, the same side's
-        // fullest port anywhere (the bucket token is the model's guess, the pool is exact).
-        auto* h = &heap[d][flows[fi].a[d == 0 ? kAttrCliPort : kAttrSrvPort] - kPortRanks];
-        if (!fits(*h))
-            for (auto& o : heap[d])
-                if (fits(o) && (!fits(*h) || o.top() > h->top())) h = &o;
-        if (!fits(*h)) continue;
-        const int32_t i = -h->top().second;
-        h->pop();
-        pick[fi][d] = i;
-        left[i] -= n;
-        if (left[i] >= 0.5) h->push({left[i], -i});
-    }
-    return pick;
-}
-
-namespace {
 
 constexpr uint64_t kSlotSalt = 0x51075107ULL;
 // The spec ends a flow at a gap of more than 60 s; generated in-flow gaps stay at or below it.
@@ -246,54 +198,6 @@ uint64_t flow_key(uint8_t proto, const Endpoint& a, const Endpoint& b) {
 }
 
 }  // namespace
-
-
-
-void shape_teardown(std::vector<TcpSegmentPlan>& plan, ShareQuota& data_fins, bool no_pure_acks) {
-    for (auto& sp : plan)
-        if ((sp.flags & kFin) && data_fins.grant(true)) sp.control = false, sp.flags |= kPsh;
-    const size_t n = plan.size();
-    if (!no_pure_acks || n < 3) return;
-    const TcpSegmentPlan first = plan[n - 3], second = plan[n - 2];
-    if (!(first.flags & kFin) || !(second.flags & kFin) || plan[n - 1].flags != kAck) return;
-    plan[n - 3] = {first.dir, static_cast<uint8_t>(kAck | kPsh), false, false};
-    plan[n - 2] = first, plan[n - 1] = second;
-}
-
-void fix_duplicate_acks(std::vector<TcpSegmentPlan>& plan, const std::function<uint32_t(uint32_t, uint8_t)>& payload_of,
-                        std::vector<uint32_t>& payloads, ShareQuota* pure_acks, uint32_t min_data) {
-    bool unacked[2] = {false, false};  // a side sent sequence space the other has not acknowledged
-    bool acked[2] = {false, false};    // a side has sent an ACK
-    uint32_t last_data[2] = {0, 0};    // the last payload each side sent
-    for (uint32_t j = 0; j < plan.size(); ++j) {
-        auto& sp = plan[j];
-        payloads[j] = payload_of(j, sp.dir);
-        const bool pure = !sp.control && payloads[j] == 0 && !(sp.flags & (kSyn | kFin | kRst));
-        const auto data_like = [&](uint8_t d) { return last_data[d] ? last_data[d] : last_data[d ^ 1] ? last_data[d ^ 1] : min_data; };
-        if (pure && acked[sp.dir] && !unacked[sp.dir ^ 1]) {
-            if (unacked[sp.dir]) {
-                sp.dir ^= 1;
-                payloads[j] = payload_of(j, sp.dir);
-            } else if (last_data[sp.dir]) {
-                // Neither side has anything to acknowledge: the segment carries data, as
-                // much as its side sent last (a side that never sent data stays a pure ACK,
-                // as on a one-way path).
-                payloads[j] = last_data[sp.dir];
-            } else if (pure_acks) {
-                payloads[j] = data_like(sp.dir);
-            }
-        }
-        if (pure_acks) {
-            const bool now_pure = (sp.flags & (kSyn | kFin | kRst | kAck)) == kAck && payloads[j] == 0;
-            if (!pure_acks->grant(now_pure) && now_pure && !sp.control) payloads[j] = data_like(sp.dir);
-            if ((sp.flags & kFin) && !sp.control && payloads[j] == 0) payloads[j] = data_like(sp.dir);
-        }
-        if (payloads[j]) last_data[sp.dir] = payloads[j];
-        const uint8_t x = sp.dir;
-        if (payloads[j] || (sp.flags & (kSyn | kFin))) unacked[x] = true;
-        if (sp.flags & kAck) unacked[x ^ 1] = false, acked[x] = true;
-    }
-}
 
 std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::vector<FlowTokens>& flows,
                                              const std::vector<PacketTokens>& packets, uint64_t seed) {

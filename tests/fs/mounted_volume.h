@@ -79,6 +79,9 @@ public:
         if (!::testing::Test::HasFailure()) fsys::remove_all(root_);
     }
 
+    // Before start(): a test that must watch training in progress gives it longer to run.
+    void set_train_steps(int steps) { train_steps_ = std::to_string(steps); }
+
     fsys::path mnt() const { return root_ / "mnt"; }
     fsys::path store() const { return root_ / "store"; }
     fsys::path retention() const { return mnt() / "retention"; }
@@ -97,7 +100,7 @@ public:
             (void)out;
             ::dup2(STDERR_FILENO, STDOUT_FILENO);
             std::vector<std::string> args = {bin,          "-f",      "--store", store().string(), "--policy",
-                                             (root_ / "policy.toml").string(), "--train-steps", "40",
+                                             (root_ / "policy.toml").string(), "--train-steps", train_steps_,
                                              "--workers",  "1",       "--device", "cpu", "--log-level", "debug"};
             args.insert(args.end(), extra_args.begin(), extra_args.end());
             args.push_back(mnt().string());
@@ -165,6 +168,7 @@ private:
     }
     fsys::path root_;
     pid_t pid_ = -1;
+    std::string train_steps_ = "40";
 };
 
 }  // namespace dgc::fs::test

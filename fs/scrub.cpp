@@ -218,7 +218,9 @@ private:
 
     // --- one trace ---
     void check_trace(const TraceRow& t) {
-        report_.traces.push_back({t.id, t.path, trace_state(t, false)});
+        TraceScrub row;
+        row.id = t.id, row.path = t.path, row.state = trace_state(t, false);
+        report_.traces.push_back(std::move(row));
         const long ti = long(report_.traces.size() - 1);
         auto p = s_.paths.find(t.path);
         if (p == s_.paths.end()) {

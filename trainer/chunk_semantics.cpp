@@ -281,6 +281,7 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         if (r0.proto == 17 && r0.has_ports() && several && answered(enc, i)) ++answered_udp[group];
         if (r0.proto == 17 && r0.has_ports() && !seen_udp.insert(pair).second) ++udp_repeats[group];
         if (r0.proto != 6 || !(r0.present & kHasTcp)) continue;
+        s.tcp_low_port_flows += r0.has_ports() && r0.sport < 1024 && r0.dport < 1024;
         const bool syn = (r0.tcp_flags & 0x12) == 0x02 && several;
         const bool silent = syn && !answered(enc, i), refused = syn && !silent && refused_syn(chunk, flows[i], enc.flows[i].first, enc);
         if (silent) ++unanswered[group];

@@ -72,8 +72,10 @@ struct NonIpType {
 // a second exact length per length class, repeated UDP 5-tuples and ARP request kinds;
 // 9 appends how long a connection the 60 s rule cut stayed silent, FIN-then-RST closes
 // and SACK-carrying segments; 10 has format 9's bytes and one more generator rule (no TCP
-// client on a UDP partner port). parse_side reads all six; serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 10;
+// client on a UDP partner port); 11 appends the TCP flows between two well-known ports and
+// adds generator rules (TCP only between two distinct unicast hosts). parse_side reads all
+// seven; serialize_side writes side.format.
+inline constexpr uint8_t kSideFormat = 11;
 // Format 9: classes of a continued connection's silence beyond the 60 s that split it.
 inline constexpr int kContGapClasses = 24;
 inline constexpr int kStackSlots = 16;
@@ -249,6 +251,10 @@ struct ChunkSide {
     // Format 9: TCP segments (not SYN) carrying 1, 2 and 3 or more SACK blocks: the
     // duplicate ACKs a receiver sends after a loss (isp-fragtest: 466 of 7,652 segments).
     std::array<uint32_t, 3> sack_segments{};
+    // Format 11: TCP flows whose two ports are both below 1024 (BGP's 179 to 179). Stacks
+    // open connections from ephemeral ports; the flow model, drawing ports by rank, put
+    // isp-fragtest's commonest port at both ends (405 packets from 80 to 80, real 0).
+    uint32_t tcp_low_port_flows = 0;
 
     uint64_t flows() const;
 };
@@ -311,7 +317,7 @@ std::vector<PoolPort> pool_of(const std::vector<TailPort>& tail_ports, size_t co
 
 // The side's bytes (trainer/side_io.cpp).
 std::string serialize_side(const ChunkSide& side);
-// `format` is the side's (the model blob's) version: 5 to 10 (kSideFormat).
+// `format` is the side's (the model blob's) version: 5 to 11 (kSideFormat).
 Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, uint8_t format = kSideFormat);
 
 // Gives the sampled flows the chunk's exact size classes, in the order of their sampled

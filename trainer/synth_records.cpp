@@ -112,9 +112,9 @@ bool is_group(uint8_t v, const std::array<uint8_t, 16>& a) {
            host_kind_of(v, a.data()) == HostKind::kSubnetBroadcast;
 }
 
-// The busiest ranked unicast host of IP version `v`, or -1.
-int unicast_slot(const ChunkSide& side, uint8_t v) {
-    for (size_t s = 0; s < std::min(side.hosts.size(), side.host_sem.size()); ++s) {
+// The busiest ranked unicast host of IP version `v` ranked after slot `after`, or -1.
+int unicast_slot(const ChunkSide& side, uint8_t v, int after = -1) {
+    for (size_t s = static_cast<size_t>(after + 1); s < std::min(side.hosts.size(), side.host_sem.size()); ++s) {
         const auto c = static_cast<AddrClass>(side.host_sem[s].addr_class);
         if (class_version(c) == v && !addr_class_is_exact(c) && side.host_sem[s].host_kind == 0) return static_cast<int>(s);
     }
@@ -285,7 +285,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         e.ttl = side.hosts[slot].ttl, e.tos = side.hosts[slot].tos;
         if (hs.stack < side.stacks.size()) e.stack = side.stacks[hs.stack];
     };
-    const bool v9 = side.format >= 9;
+    const bool v9 = side.format >= 9, v11 = side.format >= 11;
+    uint32_t low_port_flows_left = side.tcp_low_port_flows;
     const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
     const std::vector<std::array<int32_t, 2>> pool_pick = assign_pool_ports(side, flows);
     const std::vector<int> icmp_kind = assign_icmp_kinds(side, flows, seed);
@@ -380,6 +381,19 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         // timing, not its protocol, and a chain kept it (ultraloq: 2,745 TCP packets from 68).
         if (side.format >= 10 && tcp && udp_partner_port(side, ep[0].port))
             ep[0].port = static_cast<uint16_t>(49152 + rng.below(16384));
+        // Format 11: TCP is a conversation between two unicast hosts. A server the model put
+        // on a group address or on the client itself (ultraloq: SYNs to 255.255.255.255,
+        // 490 packets from a host to itself) is the chunk's busiest unicast host but the
+        // client; two ports below 1024 only as often as the chunk had them.
+        if (v11 && tcp && (is_group(pe.ip_version, ep[1].addr) || ep[1].addr == ep[0].addr)) {
+            int alt = unicast_slot(side, pe.ip_version);
+            if (alt >= 0 && slot_addr[alt] == ep[0].addr) alt = unicast_slot(side, pe.ip_version, alt);
+            if (alt >= 0) use_slot(ep[1], alt);
+        }
+        if (v11 && tcp && ep[0].port < 1024 && ep[1].port < 1024) {
+            if (low_port_flows_left > 0) --low_port_flows_left;
+            else ep[0].port = static_cast<uint16_t>(49152 + rng.below(16384));
+        }
         if (ep[0].addr == ep[1].addr && ep[0].port == ep[1].port) ep[1].addr[15 - (pe.ip_version == 4 ? 12 : 0)] ^= 1;
 
         // Timing as in format 5: gaps from the packet model, fitted to the flow model's

@@ -33,7 +33,9 @@ TEST(ConnectionChains, SilenceClassesDouble) {
         const auto [lo, hi] = cont_gap_class_range(c);
         EXPECT_EQ(cont_gap_class(lo), c);
         EXPECT_EQ(cont_gap_class(hi), c);
-        if (c + 1 < kContGapClasses) EXPECT_EQ(cont_gap_class_range(c + 1).first, hi + 1);
+        if (c + 1 < kContGapClasses) {
+            EXPECT_EQ(cont_gap_class_range(c + 1).first, hi + 1);
+        }
     }
 }
 

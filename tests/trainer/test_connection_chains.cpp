@@ -123,8 +123,7 @@ TEST(ConnectionChains, KeepAlivesStayOneConnection) {
     // Regenerated from the chunk's tokens, those flows follow one another as closely
     // (format 8 put them at the flow model's starts, up to hours apart: tcptrace counted
     // 1,701 connections against 54) and none goes on after its connection closed.
-    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap");
-    cap.records.resize(std::min<size_t>(cap.records.size(), 20000));
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
     EncodedChunk enc = encode_chunk(cap.records, 1);
     ASSERT_EQ(enc.side.format, kSideFormat);
     uint32_t continued = 0;
@@ -225,8 +224,7 @@ TEST(ConnectionChains, DuplicateAcksCarrySack) {
 TEST(ConnectionChains, TcpClientsKeepOffUdpPartnerPorts) {
     // A flow model that puts DHCP's client port on TCP flows (format 9 kept it for a whole
     // chain: 2,745 of ultraloq's TCP packets came from port 68).
-    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap");
-    cap.records.resize(std::min<size_t>(cap.records.size(), 20000));
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
     EncodedChunk enc = encode_chunk(cap.records, 1);
     ASSERT_FALSE(enc.side.port_partners.empty());
     const uint8_t rank = enc.side.port_partners[0].first;

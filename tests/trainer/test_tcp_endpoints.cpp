@@ -42,8 +42,7 @@ size_t low_port_tcp(std::span<const PacketRecord> recs) {
 }  // namespace
 
 TEST(TcpEndpoints, ServersOnAGroupAddressMoveToAUnicastHost) {
-    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap");
-    cap.records.resize(std::min<size_t>(cap.records.size(), 20000));
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
     EncodedChunk enc = encode_chunk(cap.records, 1);
     const int slot = group_slot(enc.side);
     ASSERT_GE(slot, 0) << "the chunk has no ranked group address";

@@ -271,6 +271,7 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
     std::map<uint16_t, std::pair<uint32_t, uint32_t>> ends;  // group -> (FIN, RST) endings
     std::map<std::pair<uint16_t, uint8_t>, ChunkSide::TcpFates> fates;  // by (group, size class)
     std::set<std::string> seen_udp;
+    std::map<std::string, bool> udp_answered_last;  // UDP 5-tuple -> whether its latest flow was answered
     std::map<std::string, int64_t> last_seen;  // TCP 4-tuple -> its latest flow's last packet
     s.cont_gaps.assign(kContGapClasses, 0);
     for (size_t i = 0; i < flows.size(); ++i) {
@@ -280,6 +281,13 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         const std::string a = endpoint_key(r0, true), b = endpoint_key(r0, false), pair = std::min(a, b) + std::max(a, b);
         if (r0.proto == 17 && r0.has_ports() && several && answered(enc, i)) ++answered_udp[group];
         if (r0.proto == 17 && r0.has_ports() && !seen_udp.insert(pair).second) ++udp_repeats[group];
+        if (r0.proto == 17 && r0.has_ports()) {
+            const bool now = several && answered(enc, i);
+            if (auto [it, fresh] = udp_answered_last.try_emplace(pair, now); !fresh) {
+                s.udp_lone_repeats += !several && it->second;
+                it->second = now;
+            }
+        }
         if (r0.proto != 6 || !(r0.present & kHasTcp)) continue;
         s.tcp_low_port_flows += r0.has_ports() && r0.sport < 1024 && r0.dport < 1024;
         const bool syn = (r0.tcp_flags & 0x12) == 0x02 && several;

@@ -74,8 +74,9 @@ struct NonIpType {
 // and SACK-carrying segments; 10 has format 9's bytes and one more generator rule (no TCP
 // client on a UDP partner port); 11 appends the TCP flows between two well-known ports and
 // adds generator rules (TCP only between two distinct unicast hosts). parse_side reads all
-// seven; serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 11;
+// seven; 12 appends lone UDP datagrams that repeat an answered 5-tuple. serialize_side
+// writes side.format.
+inline constexpr uint8_t kSideFormat = 12;
 // Format 9: classes of a continued connection's silence beyond the 60 s that split it.
 inline constexpr int kContGapClasses = 24;
 inline constexpr int kStackSlots = 16;
@@ -255,6 +256,11 @@ struct ChunkSide {
     // open connections from ephemeral ports; the flow model, drawing ports by rank, put
     // isp-fragtest's commonest port at both ends (405 packets from 80 to 80, real 0).
     uint32_t tcp_low_port_flows = 0;
+    // Format 12: single-datagram UDP flows whose 5-tuple's previous flow was answered (a
+    // question asked again from a port that got its last answer). Tinba's resolver mostly
+    // asks from a new port: format 11 put lone queries on answered 5-tuples freely, and
+    // argus saw 671 one-way DNS flows against 800.
+    uint32_t udp_lone_repeats = 0;
 
     uint64_t flows() const;
 };
@@ -317,7 +323,7 @@ std::vector<PoolPort> pool_of(const std::vector<TailPort>& tail_ports, size_t co
 
 // The side's bytes (trainer/side_io.cpp).
 std::string serialize_side(const ChunkSide& side);
-// `format` is the side's (the model blob's) version: 5 to 11 (kSideFormat).
+// `format` is the side's (the model blob's) version: 5 to 12 (kSideFormat).
 Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, uint8_t format = kSideFormat);
 
 // Gives the sampled flows the chunk's exact size classes, in the order of their sampled

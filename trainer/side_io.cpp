@@ -211,6 +211,11 @@ void write_format11(ByteWriter& w, const ChunkSide& s) { w.varint(s.tcp_low_port
 
 void read_format11(ByteReader& r, ChunkSide& s) { s.tcp_low_port_flows = static_cast<uint32_t>(r.count(1ull << 32)); }
 
+// Format 12's block, after format 11's: lone UDP datagrams on a 5-tuple answered last.
+void write_format12(ByteWriter& w, const ChunkSide& s) { w.varint(s.udp_lone_repeats); }
+
+void read_format12(ByteReader& r, ChunkSide& s) { s.udp_lone_repeats = static_cast<uint32_t>(r.count(1ull << 32)); }
+
 }  // namespace
 
 std::string serialize_side(const ChunkSide& s) {
@@ -260,6 +265,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 8) write_format8(w, s);
     if (s.format >= 9) write_format9(w, s);
     if (s.format >= 11) write_format11(w, s);
+    if (s.format >= 12) write_format12(w, s);
     return std::move(w.data());
 }
 
@@ -337,6 +343,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (format >= 8) read_format8(r, s);
     if (format >= 9) read_format9(r, s);
     if (format >= 11) read_format11(r, s);
+    if (format >= 12) read_format12(r, s);
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

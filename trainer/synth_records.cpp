@@ -285,8 +285,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         e.ttl = side.hosts[slot].ttl, e.tos = side.hosts[slot].tos;
         if (hs.stack < side.stacks.size()) e.stack = side.stacks[hs.stack];
     };
-    const bool v9 = side.format >= 9, v11 = side.format >= 11;
-    uint32_t low_port_flows_left = side.tcp_low_port_flows;
+    const bool v9 = side.format >= 9, v11 = side.format >= 11, v12 = side.format >= 12;
+    uint32_t low_port_flows_left = side.tcp_low_port_flows, lone_repeats_left = side.udp_lone_repeats;
     const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
     const std::vector<std::array<int32_t, 2>> pool_pick = assign_pool_ports(side, flows);
     const std::vector<int> icmp_kind = assign_icmp_kinds(side, flows, seed);
@@ -307,6 +307,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         uint16_t port0 = 0;
         std::array<uint32_t, 2> next_seq{}, ts_base{};
         bool closed = false;  // its connection sent a FIN or RST (format 9: nothing goes on from it)
+        bool answered = false;  // UDP: its last flow got a reply
     };
     std::unordered_map<uint64_t, KeyState> key_end;
     std::map<uint16_t, uint32_t> continues_left(side.continued.begin(), side.continued.end());
@@ -493,15 +494,20 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             auto it = key_end.find(flow_key(pe.proto, ep[0], ep[1]));
             if (it == key_end.end()) break;
             // Format 9: nothing goes on from a connection that sent a FIN or RST.
-            const bool open = !(v9 && tcp && it->second.closed);
+            // Format 12: a lone UDP datagram goes on with a 5-tuple that was answered last only
+            // as often as the chunk's did (a resolver mostly asks anew from a new port).
+            const bool lone = v12 && udp && n == 1 && it->second.answered;
+            const bool open = !(v9 && tcp && it->second.closed) && (!lone || lone_repeats_left > 0);
             if (!opens && !fresh_udp && open && start > it->second.end + kMaxFlowGap) {
                 if (udp) udp_repeats.take(size_group(f));
+                lone_repeats_left -= lone;
                 break;
             }
             const int64_t later = it->second.end + kMaxFlowGap + 1 + rng.between(0, kMaxFlowGap / 4);
             if (!opens && !fresh_udp && open && scale == 1.0 && attempt == 0 && later + total <= ip_end) {
                 start = later;
                 if (udp) udp_repeats.take(size_group(f));
+                lone_repeats_left -= lone;
                 break;
             }
             // Only an ephemeral client port is the stack's to change (a DHCP client keeps 68).
@@ -673,8 +679,9 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             out.push_back(r);
         }
         const bool closed = tcp && std::any_of(plan.begin(), plan.end(), [](const TcpSegmentPlan& sp) { return sp.flags & (kFin | kRst); });
+        const bool answered = udp && std::count(dirs.begin(), dirs.end(), uint8_t{1}) > 0;
         key_end[key] = {at(n ? n - 1 : 0), ep[0].addr, ep[0].port, {ep[0].next_seq, ep[1].next_seq},
-                        {ep[0].ts_base, ep[1].ts_base}, closed};
+                        {ep[0].ts_base, ep[1].ts_base}, closed, answered};
         if (tcp && last_conn.insert_or_assign(conn, ConnState{at(n ? n - 1 : 0), ep[0].port, closed, ep[1]}).second && v9)
             conns_of_client[client_key(ep[0], ep[1].port)].push_back(conn);
         if (v9 && udp) {

@@ -270,7 +270,6 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
     std::map<uint16_t, uint32_t> unanswered, answered_udp, continued, udp_repeats;
     std::map<uint16_t, std::pair<uint32_t, uint32_t>> ends;  // group -> (FIN, RST) endings
     std::map<std::pair<uint16_t, uint8_t>, ChunkSide::TcpFates> fates;  // by (group, size class)
-    std::set<std::string> seen_udp;
     std::map<std::string, bool> udp_answered_last;  // UDP 5-tuple -> whether its latest flow was answered
     std::map<std::string, int64_t> last_seen;  // TCP 4-tuple -> its latest flow's last packet
     s.cont_gaps.assign(kContGapClasses, 0);
@@ -279,11 +278,11 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         const uint16_t group = size_group(enc.flows[i]);
         const bool several = flows[i].packets.size() >= 2;
         const std::string a = endpoint_key(r0, true), b = endpoint_key(r0, false), pair = std::min(a, b) + std::max(a, b);
-        if (r0.proto == 17 && r0.has_ports() && several && answered(enc, i)) ++answered_udp[group];
-        if (r0.proto == 17 && r0.has_ports() && !seen_udp.insert(pair).second) ++udp_repeats[group];
         if (r0.proto == 17 && r0.has_ports()) {
             const bool now = several && answered(enc, i);
+            if (now) ++answered_udp[group];
             if (auto [it, fresh] = udp_answered_last.try_emplace(pair, now); !fresh) {
+                ++udp_repeats[group];
                 s.udp_lone_repeats += !several && it->second;
                 it->second = now;
             }

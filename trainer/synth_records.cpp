@@ -13,6 +13,7 @@
 #include "trainer/chunk_semantics.h"
 #include "trainer/flow_choices.h"
 #include "trainer/flow_timing.h"
+#include "trainer/host_slots.h"
 #include "trainer/legacy/synth_records_v5.h"
 #include "trainer/nonip_frames.h"
 #include "trainer/tcp_plan.h"
@@ -67,25 +68,6 @@ struct Endpoint {
     uint32_t ts_seen = 0;  // the peer's latest timestamp it has received
 };
 
-// The version of the addresses of a class.
-// A well-known address of an exact class, for an unranked host of that class (the stored
-// exact values are for ranked hosts only).
-std::array<uint8_t, 16> exact_stand_in(AddrClass c, uint64_t idx) {
-    std::array<uint8_t, 16> a{};
-    switch (c) {
-        case AddrClass::kMulticast4: a = {224, 0, 0, static_cast<uint8_t>(251 - idx % 250)}; break;
-        case AddrClass::kBroadcast4: a = {255, 255, 255, 255}; break;
-        case AddrClass::kLoopback4: a = {127, 0, 0, static_cast<uint8_t>(1 + idx % 254)}; break;
-        case AddrClass::kMulticast6:
-            a[0] = 0xff, a[1] = 0x02, a[11] = 1, a[12] = 0xff;
-            a[13] = static_cast<uint8_t>(idx >> 16), a[14] = static_cast<uint8_t>(idx >> 8), a[15] = static_cast<uint8_t>(idx);
-            break;
-        case AddrClass::kLoopback6: a[15] = 1; break;
-        default: break;  // unspecified: all zero
-    }
-    return a;
-}
-
 // Reply type of an ICMP request that has one (echo, timestamp, router and neighbour
 // solicitation), else -1.
 int icmp_reply_of(uint8_t proto, uint8_t type) {
@@ -99,36 +81,6 @@ bool udp_partner_port(const ChunkSide& side, uint16_t port) {
         for (uint8_t rank : {p, q})
             if (rank < side.ports.size() && side.ports[rank] == port) return true;
     return false;
-}
-
-bool unspecified(uint8_t v, const std::array<uint8_t, 16>& a) {
-    const AddrClass c = classify_address(v, a.data());
-    return c == AddrClass::kUnspecified4 || c == AddrClass::kUnspecified6;
-}
-
-bool is_group(uint8_t v, const std::array<uint8_t, 16>& a) {
-    const AddrClass c = classify_address(v, a.data());
-    return c == AddrClass::kMulticast4 || c == AddrClass::kMulticast6 || c == AddrClass::kBroadcast4 ||
-           host_kind_of(v, a.data()) == HostKind::kSubnetBroadcast;
-}
-
-// The busiest ranked unicast host of IP version `v` ranked after slot `after`, or -1.
-int unicast_slot(const ChunkSide& side, uint8_t v, int after = -1) {
-    for (size_t s = static_cast<size_t>(after + 1); s < std::min(side.hosts.size(), side.host_sem.size()); ++s) {
-        const auto c = static_cast<AddrClass>(side.host_sem[s].addr_class);
-        if (class_version(c) == v && !addr_class_is_exact(c) && side.host_sem[s].host_kind == 0) return static_cast<int>(s);
-    }
-    return -1;
-}
-
-// The first ranked host after `slot` (cyclically) whose address is of IP version `v`, or -1.
-int same_version_slot(const ChunkSide& side, int slot, uint8_t v) {
-    const int n = static_cast<int>(std::min(side.hosts.size(), side.host_sem.size()));
-    for (int k = 1; k <= n; ++k) {
-        const int s = (slot + k) % n;
-        if (class_version(static_cast<AddrClass>(side.host_sem[s].addr_class)) == v) return s;
-    }
-    return -1;
 }
 
 // Bytes an ICMP message of this type needs on the wire (the frame captures its first 8):

@@ -2,6 +2,7 @@
 // come back.
 #pragma once
 
+#include <algorithm>
 #include <set>
 #include <span>
 #include <string>
@@ -29,14 +30,17 @@ inline size_t rotate_attr(dgc::trainer::EncodedChunk& enc, uint8_t proto, int at
     return of.size();
 }
 
+// A record's two endpoints (address and port), unordered: its 4-tuple within a protocol.
+inline std::string endpoint_pair_key(const dgc::PacketRecord& r) {
+    std::string a(r.src.begin(), r.src.end()), b(r.dst.begin(), r.dst.end());
+    a += std::to_string(r.sport), b += std::to_string(r.dport);
+    return std::min(a, b) + "|" + std::max(a, b);
+}
+
 // Distinct unordered UDP 5-tuples of a trace.
 inline size_t udp_5tuples(std::span<const dgc::PacketRecord> recs) {
     std::set<std::string> keys;
-    for (const auto& r : recs) {
-        if (r.proto != 17 || !(r.present & dgc::kHasPorts)) continue;
-        std::string a(r.src.begin(), r.src.end()), b(r.dst.begin(), r.dst.end());
-        a += std::to_string(r.sport), b += std::to_string(r.dport);
-        keys.insert(std::min(a, b) + "|" + std::max(a, b));
-    }
+    for (const auto& r : recs)
+        if (r.proto == 17 && (r.present & dgc::kHasPorts)) keys.insert(endpoint_pair_key(r));
     return keys.size();
 }

@@ -90,9 +90,7 @@ ChainStats chain_stats(std::vector<PacketRecord> recs) {
         if (r.proto != 6 || !(r.present & kHasTcp)) continue;
         out.from_unspecified += classify_address(r.ip_version, r.src.data()) == AddrClass::kUnspecified4 ||
                                 classify_address(r.ip_version, r.dst.data()) == AddrClass::kUnspecified4;
-        std::string a(r.src.begin(), r.src.end()), b(r.dst.begin(), r.dst.end());
-        a += std::to_string(r.sport), b += std::to_string(r.dport);
-        auto [it, fresh] = st.try_emplace(std::min(a, b) + "|" + std::max(a, b));
+        auto [it, fresh] = st.try_emplace(endpoint_pair_key(r));
         State& s = it->second;
         if (r.tcp_flags & kSyn) s = {};
         if (!fresh && r.t_ns - s.last > 240'000'000'000) ++out.long_silences;

@@ -24,11 +24,9 @@ size_t lone_after_answer(std::span<const PacketRecord> recs) {
     for (const Flow& f : assemble_flows(recs)) {
         const PacketRecord& r0 = recs[f.packets[0]];
         if (r0.proto != 17 || !r0.has_ports()) continue;
-        std::string a(r0.src.begin(), r0.src.end()), b(r0.dst.begin(), r0.dst.end());
-        a += std::to_string(r0.sport), b += std::to_string(r0.dport);
         bool both = false;
         for (uint32_t i : f.packets) both |= recs[i].src != r0.src || recs[i].sport != r0.sport;
-        auto [it, fresh] = answered_last.try_emplace(std::min(a, b) + "|" + std::max(a, b), both);
+        auto [it, fresh] = answered_last.try_emplace(endpoint_pair_key(r0), both);
         if (!fresh) n += f.packets.size() == 1 && it->second, it->second = both;
     }
     return n;

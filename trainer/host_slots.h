@@ -1,0 +1,30 @@
+// Which address a synthetic endpoint gets when the flow model's host does not fit the flow:
+// the classes that name a role (group, unspecified), a stand-in for an unranked host of an
+// exact class, and the ranked host that takes a flow's place. Pure functions of the side.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "codec/address_class.h"
+#include "trainer/chunk_tokens.h"
+
+namespace dgc::trainer {
+
+// A well-known address of an exact class, for an unranked host of that class (the stored
+// exact values are for ranked hosts only).
+std::array<uint8_t, 16> exact_stand_in(AddrClass c, uint64_t idx);
+
+// 0.0.0.0 or ::.
+bool unspecified(uint8_t v, const std::array<uint8_t, 16>& a);
+
+// A group address: multicast, broadcast or a subnet's broadcast. It only ever receives.
+bool is_group(uint8_t v, const std::array<uint8_t, 16>& a);
+
+// The busiest ranked unicast host of IP version `v` ranked after slot `after`, or -1.
+int unicast_slot(const ChunkSide& side, uint8_t v, int after = -1);
+
+// The first ranked host after `slot` (cyclically) whose address is of IP version `v`, or -1.
+int same_version_slot(const ChunkSide& side, int slot, uint8_t v);
+
+}  // namespace dgc::trainer

@@ -284,8 +284,13 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
             if (auto [it, fresh] = udp_answered_last.try_emplace(pair, now); !fresh) {
                 ++udp_repeats[group];
                 s.udp_lone_repeats += !several && it->second;
+                ++s.udp_repeat_kinds[it->second * 2 + now];
                 it->second = now;
             }
+            const auto& pk = flows[i].packets;
+            for (size_t k = 1; k < pk.size(); ++k)
+                s.udp_late_replies += chunk[pk[k]].t_ns - chunk[pk[k - 1]].t_ns > kUdpExchangeSilenceNs &&
+                                      enc.packets[enc.flows[i].first + k].dir != 0;
         }
         if (r0.proto != 6 || !(r0.present & kHasTcp)) continue;
         s.tcp_low_port_flows += r0.has_ports() && r0.sport < 1024 && r0.dport < 1024;

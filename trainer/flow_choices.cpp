@@ -12,6 +12,7 @@
 #include <set>
 #include <tuple>
 
+#include "trainer/flow_timing.h"
 #include "trainer/rng.h"
 
 namespace dgc::trainer {
@@ -103,19 +104,24 @@ std::vector<int8_t> pick_udp_answers(const ChunkSide& side, const std::vector<Fl
     std::vector<int8_t> out(flows.size(), -1);
     if (side.format < 6 || side.group_sizes.empty()) return out;
     std::map<uint16_t, uint32_t> quota(side.answered_udp.begin(), side.answered_udp.end());
-    std::map<uint16_t, std::vector<std::tuple<int, int64_t, size_t>>> cand;  // group -> (relation, -replies, flow)
+    // group -> (relation, slow, -replies, flow)
+    std::map<uint16_t, std::vector<std::tuple<int, bool, int64_t, size_t>>> cand;
     for (size_t i = 0; i < flows.size(); ++i) {
         const FlowTokens& f = flows[i];
         const ProtoEntry& pe = proto_of(side, f);
         if (pe.proto != 17 || !pe.ports || f.packets < 2) continue;
         int64_t replies = 0;
         for (uint32_t j = 1; j < f.packets; ++j) replies += packets[f.first + j].dir & 1;
-        cand[size_group(f)].emplace_back(side.format >= 7 ? port_relation(side, f) : 0, -replies, i);
+        // Format 13: a flow too slow for any of its packets to follow another within an
+        // exchange's silence is a series of requests, not requests and replies.
+        const bool slow = side.format >= 13 &&
+                          dt_class_bounds(f.a[kAttrDur]).first > kUdpExchangeSilenceNs * static_cast<int64_t>(f.packets - 1);
+        cand[size_group(f)].emplace_back(side.format >= 7 ? port_relation(side, f) : 0, slow, -replies, i);
     }
     for (auto& [group, c] : cand) {
         std::stable_sort(c.begin(), c.end());
         const uint32_t answered = quota.count(group) ? quota[group] : 0;
-        for (size_t k = 0; k < c.size(); ++k) out[std::get<2>(c[k])] = k < answered ? 1 : 0;
+        for (size_t k = 0; k < c.size(); ++k) out[std::get<3>(c[k])] = k < answered ? 1 : 0;
     }
     return out;
 }
@@ -271,6 +277,24 @@ TcpFlowFates pick_tcp_fates(const ChunkSide& side, const std::vector<FlowTokens>
         if (unanswered[i]) out.opening[i] = TcpOpening::kUnanswered;
     out.ending = pick_group_endings(side, flows, packets, unanswered);
     return out;
+}
+
+void requests_after_silence(std::vector<uint8_t>& dirs, std::vector<uint32_t>& lens, std::vector<int64_t>& at,
+                            int64_t silence, uint32_t& late_replies) {
+    for (size_t j = 1; j < dirs.size(); ++j) {
+        if (dirs[j] == 0 || at[j] - at[j - 1] <= silence) continue;
+        if (late_replies > 0) {
+            --late_replies;
+            continue;
+        }
+        if (auto k = std::find(dirs.begin() + j + 1, dirs.end(), uint8_t{0}) - dirs.begin(); k < std::ssize(dirs)) {
+            std::swap(dirs[j], dirs[k]), std::swap(lens[j], lens[k]);
+        } else {
+            int64_t gap = at[j] - at[j - 1];
+            while (gap > silence) gap /= 2;
+            at[j] = at[j - 1] + gap;
+        }
+    }
 }
 
 std::vector<std::array<int32_t, 2>> assign_pool_ports(const ChunkSide& side, const std::vector<FlowTokens>& flows) {

@@ -41,6 +41,13 @@ struct LossRates {
 };
 LossRates loss_rates(const TcpLoss& l);
 
+// Format 13: after a silence of over `silence` in a UDP flow (packet times `at`), the next
+// packet is a request (direction 0) once `late_replies` is spent: a reply there trades
+// places, direction and length, with the flow's next request, or, with no request after it,
+// comes sooner: its silence halved until it is no longer over `silence`.
+void requests_after_silence(std::vector<uint8_t>& dirs, std::vector<uint32_t>& lens, std::vector<int64_t>& at,
+                            int64_t silence, uint32_t& late_replies);
+
 // Format 7: a UDP flow on a port the chunk saw talk to one partner port only gets that
 // partner at its other end (the server's partner first: a DHCP server's client is 68).
 void pair_udp_ports(const ChunkSide& side, uint16_t& cli, uint16_t& srv);

@@ -216,6 +216,18 @@ void write_format12(ByteWriter& w, const ChunkSide& s) { w.varint(s.udp_lone_rep
 
 void read_format12(ByteReader& r, ChunkSide& s) { s.udp_lone_repeats = static_cast<uint32_t>(r.count(1ull << 32)); }
 
+// Format 13's block, after format 12's: UDP replies that open an exchange, and UDP repeats
+// by answer.
+void write_format13(ByteWriter& w, const ChunkSide& s) {
+    w.varint(s.udp_late_replies);
+    for (uint32_t n : s.udp_repeat_kinds) w.varint(n);
+}
+
+void read_format13(ByteReader& r, ChunkSide& s) {
+    s.udp_late_replies = static_cast<uint32_t>(r.count(s.ip_packets + 1));
+    for (auto& n : s.udp_repeat_kinds) n = static_cast<uint32_t>(r.count(s.ip_packets + 1));
+}
+
 }  // namespace
 
 std::string serialize_side(const ChunkSide& s) {
@@ -266,6 +278,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 9) write_format9(w, s);
     if (s.format >= 11) write_format11(w, s);
     if (s.format >= 12) write_format12(w, s);
+    if (s.format >= 13) write_format13(w, s);
     return std::move(w.data());
 }
 
@@ -344,6 +357,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (format >= 9) read_format9(r, s);
     if (format >= 11) read_format11(r, s);
     if (format >= 12) read_format12(r, s);
+    if (format >= 13) read_format13(r, s);
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

@@ -237,8 +237,10 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         e.ttl = side.hosts[slot].ttl, e.tos = side.hosts[slot].tos;
         if (hs.stack < side.stacks.size()) e.stack = side.stacks[hs.stack];
     };
-    const bool v9 = side.format >= 9, v11 = side.format >= 11, v12 = side.format >= 12;
+    const bool v9 = side.format >= 9, v11 = side.format >= 11, v12 = side.format >= 12, v13 = side.format >= 13;
     uint32_t low_port_flows_left = side.tcp_low_port_flows, lone_repeats_left = side.udp_lone_repeats;
+    uint32_t late_replies_left = side.udp_late_replies;
+    std::array<uint32_t, 4> repeat_kinds_left = side.udp_repeat_kinds;
     const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
     const std::vector<std::array<int32_t, 2>> pool_pick = assign_pool_ports(side, flows);
     const std::vector<int> icmp_kind = assign_icmp_kinds(side, flows, seed);
@@ -276,6 +278,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     struct UdpTuple {
         int64_t end = 0;
         std::array<uint16_t, 2> ports{};  // client, server
+        bool answered = false;  // its latest flow got a reply
     };
     constexpr size_t kUdpTuplesKept = 16;  // per host pair, the latest
     std::unordered_map<uint64_t, std::vector<UdpTuple>> udp_tuples;  // format 9: client + server host -> tuples
@@ -429,6 +432,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         // Format 9: while the count lasts, a UDP flow repeats the latest 5-tuple its two
         // hosts used that has been silent over 60 s (peers that talk between fixed ports;
         // drawing the ports anew made gnutella 824 5-tuples out of the real 613).
+        const bool answers = udp && std::count(dirs.begin(), dirs.end(), uint8_t{1}) > 0;
         if (v9 && udp && udp_repeats.left(group))
             if (auto it = udp_tuples.find(host_pair_key(ep[0], ep[1])); it != udp_tuples.end()) {
                 // Of the same port relation (client above, below or equal to the server) as
@@ -436,9 +440,28 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 const auto relation = [](uint16_t c, uint16_t s) { return (c > s) - (c < s); };
                 const int want = relation(ep[0].port, ep[1].port);
                 const UdpTuple* best = nullptr;
-                for (const UdpTuple& u : it->second)
-                    if (u.end + kMaxFlowGap < start && relation(u.ports[0], u.ports[1]) == want && (!best || u.end > best->end))
-                        best = &u;
+                const bool peers = v13 && ep[0].port >= 1024 && ep[1].port >= 1024;
+                // Format 13: a 5-tuple whose repeat the chunk's counts of answered and
+                // unanswered repeats still allow.
+                const auto allowed = [&](const UdpTuple& u) { return !v13 || repeat_kinds_left[u.answered * 2 + answers] > 0; };
+                if (!peers)
+                    for (const UdpTuple& u : it->second)
+                        if (u.end + kMaxFlowGap < start && relation(u.ports[0], u.ports[1]) == want && allowed(u) && (!best || u.end > best->end))
+                            best = &u;
+                // Between two ports above the well-known ones (peers, not a client of a service
+                // that asks from a fresh port each time), any of the pair's 5-tuples: one
+                // answered as this flow is first (a peer answers or it does not), then one
+                // silent for 60 s, of the same relation, the latest; one still in use waits
+                // out its 60 s below. Format 12 drew peers' ports anew (gnutella: 720
+                // 5-tuples, real 613) and mixed answered and unanswered flows on one
+                // (5-tuples of two answered flows: 0, real 29).
+                if (peers) {
+                    const auto rank = [&](const UdpTuple& x) {
+                        return std::tuple(x.answered == answers, x.end + kMaxFlowGap < start, relation(x.ports[0], x.ports[1]) == want, x.end);
+                    };
+                    for (const UdpTuple& u : it->second)
+                        if (allowed(u) && (!best || rank(u) > rank(*best))) best = &u;
+                }
                 if (best) ep[0].port = best->ports[0], ep[1].port = best->ports[1];
             }
         const bool fresh_udp = udp && ep[0].port >= 1024 && !udp_repeats.left(group);
@@ -449,17 +472,23 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             // Format 12: a lone UDP datagram goes on with a 5-tuple that was answered last only
             // as often as the chunk's did (a resolver mostly asks anew from a new port).
             const bool lone = v12 && udp && n == 1 && it->second.answered;
-            const bool open = !(v9 && tcp && it->second.closed) && (!lone || lone_repeats_left > 0);
-            if (!opens && !fresh_udp && open && start > it->second.end + kMaxFlowGap) {
+            // Format 13: and a UDP flow as often as the chunk's repeats of its kind.
+            const int kind = v13 && udp ? it->second.answered * 2 + answers : -1;
+            const bool open = !(v9 && tcp && it->second.closed) && (!lone || lone_repeats_left > 0) &&
+                              (kind < 0 || repeat_kinds_left[kind] > 0);
+            const auto take = [&] {
                 if (udp) udp_repeats.take(size_group(f));
                 lone_repeats_left -= lone;
+                if (kind >= 0) --repeat_kinds_left[kind];
+            };
+            if (!opens && !fresh_udp && open && start > it->second.end + kMaxFlowGap) {
+                take();
                 break;
             }
             const int64_t later = it->second.end + kMaxFlowGap + 1 + rng.between(0, kMaxFlowGap / 4);
             if (!opens && !fresh_udp && open && scale == 1.0 && attempt == 0 && later + total <= ip_end) {
                 start = later;
-                if (udp) udp_repeats.take(size_group(f));
-                lone_repeats_left -= lone;
+                take();
                 break;
             }
             // Only an ephemeral client port is the stack's to change (a DHCP client keeps 68).
@@ -501,6 +530,10 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         uint16_t ip_id = static_cast<uint16_t>(rng.next());
         std::vector<uint32_t> lens(n), payloads(n, 0);
         for (uint32_t j = 0; j < n; ++j) lens[j] = exact_len(side, packets[f.first + j].len, rng.next(), rng.next());
+        std::vector<int64_t> times(n);
+        for (uint32_t j = 0; j < n; ++j) times[j] = at(j);
+        if (v13 && udp) requests_after_silence(dirs, lens, times, kUdpExchangeSilenceNs, late_replies_left);
+        const int64_t last_t = n ? times[n - 1] : start;
         if (tcp) {
             const bool ts_of[2] = {ts_conn, ts_conn};
             auto payload_of = [&](uint32_t j, uint8_t dir) -> uint32_t {
@@ -523,7 +556,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         for (uint32_t j = 0; j < n; ++j) {
             const uint8_t dir = tcp ? plan[j].dir : dirs[j];
             PacketRecord r;
-            r.t_ns = at(j);
+            r.t_ns = times[j];
             Endpoint& s = ep[dir];
             Endpoint& d = ep[dir ^ 1];
             r.linktype = static_cast<uint16_t>(side.linktype);
@@ -632,16 +665,16 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         }
         const bool closed = tcp && std::any_of(plan.begin(), plan.end(), [](const TcpSegmentPlan& sp) { return sp.flags & (kFin | kRst); });
         const bool answered = udp && std::count(dirs.begin(), dirs.end(), uint8_t{1}) > 0;
-        key_end[key] = {at(n ? n - 1 : 0), ep[0].addr, ep[0].port, {ep[0].next_seq, ep[1].next_seq},
+        key_end[key] = {last_t, ep[0].addr, ep[0].port, {ep[0].next_seq, ep[1].next_seq},
                         {ep[0].ts_base, ep[1].ts_base}, closed, answered};
-        if (tcp && last_conn.insert_or_assign(conn, ConnState{at(n ? n - 1 : 0), ep[0].port, closed, ep[1]}).second && v9)
+        if (tcp && last_conn.insert_or_assign(conn, ConnState{last_t, ep[0].port, closed, ep[1]}).second && v9)
             conns_of_client[client_key(ep[0], ep[1].port)].push_back(conn);
         if (v9 && udp) {
             auto& tuples = udp_tuples[host_pair_key(ep[0], ep[1])];
             const std::array<uint16_t, 2> ports{ep[0].port, ep[1].port};
             std::erase_if(tuples, [&](const UdpTuple& u) { return u.ports == ports; });
             if (tuples.size() == kUdpTuplesKept) tuples.erase(tuples.begin());
-            tuples.push_back({at(n ? n - 1 : 0), ports});
+            tuples.push_back({last_t, ports, answered});
         }
     }
 

@@ -297,6 +297,25 @@ void requests_after_silence(std::vector<uint8_t>& dirs, std::vector<uint32_t>& l
     }
 }
 
+const UdpTuple* udp_repeat_of(std::span<const UdpTuple> tuples, std::array<uint16_t, 2> ports, bool answers, int64_t start,
+                              int64_t split, const std::array<uint32_t, 4>* kinds_left) {
+    const auto relation = [](const std::array<uint16_t, 2>& p) { return (p[0] > p[1]) - (p[0] < p[1]); };
+    const auto allowed = [&](const UdpTuple& u) { return !kinds_left || (*kinds_left)[u.answered * 2 + answers] > 0; };
+    const bool peers = kinds_left && ports[0] >= 1024 && ports[1] >= 1024;
+    const UdpTuple* best = nullptr;
+    if (!peers) {
+        for (const UdpTuple& u : tuples)
+            if (u.end + split < start && relation(u.ports) == relation(ports) && allowed(u) && (!best || u.end > best->end)) best = &u;
+        return best;
+    }
+    const auto rank = [&](const UdpTuple& u) {
+        return std::tuple(u.answered == answers, u.end + split < start, relation(u.ports) == relation(ports), u.end);
+    };
+    for (const UdpTuple& u : tuples)
+        if (allowed(u) && (!best || rank(u) > rank(*best))) best = &u;
+    return best;
+}
+
 std::vector<std::array<int32_t, 2>> assign_pool_ports(const ChunkSide& side, const std::vector<FlowTokens>& flows) {
     std::vector<std::array<int32_t, 2>> pick(flows.size(), {-1, -1});
     if (side.pool.empty()) return pick;

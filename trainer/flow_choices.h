@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <vector>
 
 #include "trainer/chunk_tokens.h"
@@ -47,6 +48,26 @@ LossRates loss_rates(const TcpLoss& l);
 // comes sooner: its silence halved until it is no longer over `silence`.
 void requests_after_silence(std::vector<uint8_t>& dirs, std::vector<uint32_t>& lens, std::vector<int64_t>& at,
                             int64_t silence, uint32_t& late_replies);
+
+// A UDP 5-tuple a host pair used: when its latest flow ended, its ports, whether that flow
+// was answered.
+struct UdpTuple {
+    int64_t end = 0;
+    std::array<uint16_t, 2> ports{};  // client, server
+    bool answered = false;
+};
+
+// Which of its host pair's 5-tuples a UDP flow with the drawn `ports` repeats, starting at
+// `start` (nullptr: none). Format 9: the latest silent for over `split`, of the drawn ports'
+// relation (client above, below or equal to the server: udp_pairing and the packet model's
+// directions depend on it). Format 13 (`kinds_left`, the repeats the chunk's counts still
+// allow by [previous answered * 2 + answers]): only a 5-tuple whose kind is left; and between
+// two ports of 1024 or more (peers, not a client of a service that asks from a fresh port
+// each time) any of them: answered as this flow is first (a peer answers or it does not),
+// then silent, then of the same relation, the latest; one still in use is followed once its
+// `split` runs out.
+const UdpTuple* udp_repeat_of(std::span<const UdpTuple> tuples, std::array<uint16_t, 2> ports, bool answers, int64_t start,
+                              int64_t split, const std::array<uint32_t, 4>* kinds_left);
 
 // Format 7: a UDP flow on a port the chunk saw talk to one partner port only gets that
 // partner at its other end (the server's partner first: a DHCP server's client is 68).

@@ -275,11 +275,6 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     std::unordered_map<uint64_t, ConnState> last_conn;  // hosts + server port -> its latest connection
     std::unordered_map<uint64_t, std::vector<uint64_t>> conns_of_client;  // format 9: client + server port -> conns
     const std::vector<uint32_t> cont_w(side.cont_gaps.begin(), side.cont_gaps.end());
-    struct UdpTuple {
-        int64_t end = 0;
-        std::array<uint16_t, 2> ports{};  // client, server
-        bool answered = false;  // its latest flow got a reply
-    };
     constexpr size_t kUdpTuplesKept = 16;  // per host pair, the latest
     std::unordered_map<uint64_t, std::vector<UdpTuple>> udp_tuples;  // format 9: client + server host -> tuples
     for (size_t fi = 0; fi < flows.size(); ++fi) {
@@ -429,39 +424,15 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         // reuses a 4-tuple of this chunk (stacks pick a new ephemeral port).
         // Format 8: a UDP flow from an ephemeral port repeats an earlier 5-tuple only while the
         // chunk's count of such repeats lasts.
-        // Format 9: while the count lasts, a UDP flow repeats the latest 5-tuple its two
-        // hosts used that has been silent over 60 s (peers that talk between fixed ports;
-        // drawing the ports anew made gnutella 824 5-tuples out of the real 613).
+        // Format 9: while the count lasts, a UDP flow repeats a 5-tuple its two hosts used
+        // (peers that talk between fixed ports; drawing the ports anew made gnutella 824
+        // 5-tuples out of the real 613); format 13 as often as the chunk's repeats of each
+        // kind of answer (udp_repeat_of).
         const bool answers = udp && std::count(dirs.begin(), dirs.end(), uint8_t{1}) > 0;
         if (v9 && udp && udp_repeats.left(group))
             if (auto it = udp_tuples.find(host_pair_key(ep[0], ep[1])); it != udp_tuples.end()) {
-                // Of the same port relation (client above, below or equal to the server) as
-                // the drawn ports: udp_pairing and the packet model's directions depend on it.
-                const auto relation = [](uint16_t c, uint16_t s) { return (c > s) - (c < s); };
-                const int want = relation(ep[0].port, ep[1].port);
-                const UdpTuple* best = nullptr;
-                const bool peers = v13 && ep[0].port >= 1024 && ep[1].port >= 1024;
-                // Format 13: a 5-tuple whose repeat the chunk's counts of answered and
-                // unanswered repeats still allow.
-                const auto allowed = [&](const UdpTuple& u) { return !v13 || repeat_kinds_left[u.answered * 2 + answers] > 0; };
-                if (!peers)
-                    for (const UdpTuple& u : it->second)
-                        if (u.end + kMaxFlowGap < start && relation(u.ports[0], u.ports[1]) == want && allowed(u) && (!best || u.end > best->end))
-                            best = &u;
-                // Between two ports above the well-known ones (peers, not a client of a service
-                // that asks from a fresh port each time), any of the pair's 5-tuples: one
-                // answered as this flow is first (a peer answers or it does not), then one
-                // silent for 60 s, of the same relation, the latest; one still in use waits
-                // out its 60 s below. Format 12 drew peers' ports anew (gnutella: 720
-                // 5-tuples, real 613) and mixed answered and unanswered flows on one
-                // (5-tuples of two answered flows: 0, real 29).
-                if (peers) {
-                    const auto rank = [&](const UdpTuple& x) {
-                        return std::tuple(x.answered == answers, x.end + kMaxFlowGap < start, relation(x.ports[0], x.ports[1]) == want, x.end);
-                    };
-                    for (const UdpTuple& u : it->second)
-                        if (allowed(u) && (!best || rank(u) > rank(*best))) best = &u;
-                }
+                const UdpTuple* best = udp_repeat_of(it->second, {ep[0].port, ep[1].port}, answers, start, kMaxFlowGap,
+                                                     v13 ? &repeat_kinds_left : nullptr);
                 if (best) ep[0].port = best->ports[0], ep[1].port = best->ports[1];
             }
         const bool fresh_udp = udp && ep[0].port >= 1024 && !udp_repeats.left(group);

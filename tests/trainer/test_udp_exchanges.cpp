@@ -94,6 +94,35 @@ TEST(RequestsAfterSilence, TheChunksOwnLateRepliesStandAndPromptRepliesAreUntouc
     EXPECT_EQ(dirs, before);
 }
 
+TEST(UdpRepeatOf, Format9TakesTheLatestSilentTupleOfTheDrawnRelation) {
+    const std::vector<UdpTuple> tuples{{10 * kSecond, {5000, 53}, true}, {20 * kSecond, {6000, 53}, false},
+                                       {100 * kSecond, {7000, 53}, true}, {30 * kSecond, {53, 5000}, true}};
+    const UdpTuple* u = udp_repeat_of(tuples, {40000, 53}, true, 90 * kSecond, 60 * kSecond, nullptr);
+    ASSERT_NE(u, nullptr);
+    EXPECT_EQ(u->ports[0], 6000);  // 7000 is still in use; 53 -> 5000 is the other relation
+    EXPECT_EQ(udp_repeat_of(tuples, {40000, 53}, true, 50 * kSecond, 60 * kSecond, nullptr), nullptr);
+}
+
+TEST(UdpRepeatOf, Format13GoesByTheAnswerKindsLeftAndPeersKeepTheirTuples) {
+    const std::vector<UdpTuple> tuples{{10 * kSecond, {5000, 53}, true}, {20 * kSecond, {6000, 53}, false}};
+    std::array<uint32_t, 4> left{0, 0, 0, 1};  // only answered after answered
+    const UdpTuple* u = udp_repeat_of(tuples, {40000, 53}, true, 90 * kSecond, 60 * kSecond, &left);
+    ASSERT_NE(u, nullptr);
+    EXPECT_EQ(u->ports[0], 5000);
+    left = {0, 0, 0, 0};
+    EXPECT_EQ(udp_repeat_of(tuples, {40000, 53}, true, 90 * kSecond, 60 * kSecond, &left), nullptr);
+
+    // Peers: a tuple answered as this flow is, even one still in use and of the other relation.
+    const std::vector<UdpTuple> peer{{85 * kSecond, {2000, 28681}, true}, {10 * kSecond, {30000, 28681}, false}};
+    left = {1, 1, 1, 1};
+    u = udp_repeat_of(peer, {40000, 28681}, true, 90 * kSecond, 60 * kSecond, &left);
+    ASSERT_NE(u, nullptr);
+    EXPECT_EQ(u->ports[0], 2000);
+    u = udp_repeat_of(peer, {40000, 28681}, false, 90 * kSecond, 60 * kSecond, &left);
+    ASSERT_NE(u, nullptr);
+    EXPECT_EQ(u->ports[0], 30000);
+}
+
 TEST(UdpExchanges, TheCountsAreThoseOfTheRecords) {
     Capture cap = load_dev_capture("nDPI__gnutella.pcap");
     const EncodedChunk enc = encode_chunk(cap.records, 1);

@@ -151,7 +151,9 @@ TEST(SeriesCli, ATraceAgainstItselfAndAgainstAnother) {
     ASSERT_EQ(b["epochs"].size(), 1u);
     for (const char* k : {"packets", "bytes", "sources", "pairs"}) {
         const auto& r = b["epochs"][0]["pearson"][k];
-        if (!r.is_null()) EXPECT_LT(r.get<double>(), 0.5) << k;
+        if (!r.is_null()) {
+            EXPECT_LT(r.get<double>(), 0.5) << k;
+        }
     }
 }
 

@@ -57,8 +57,9 @@ TEST(Backup, ALiveStoreCopiedDuringIngestMountsAndReadsEveryEarlierTrace) {
     for (const auto& [rel, bytes] : archived) EXPECT_EQ(slurp(copy.archive() / rel), bytes) << rel;
     EXPECT_FALSE(fsys::exists(copy.retention() / "expire/raw.pcap")) << "raw expired before the backup came back";
     // The capture in flight is in the copy whole or not at all.
-    if (fsys::exists(copy.retention() / "keep/big.pcap"))
+    if (fsys::exists(copy.retention() / "keep/big.pcap")) {
         EXPECT_EQ(slurp(copy.retention() / "keep/big.pcap"), slurp(data_path(big)));
+    }
     copy.stop();
     v.stop();
 

@@ -182,7 +182,9 @@ void Scrub::CleanStoreHasNoFindingsAndEveryTraceRegenerates() {
         EXPECT_TRUE(t.findings.empty()) << t.path << "\n" << describe(r);
         const bool expired = t.path == "gone/caida.pcap", queued = t.path == "queued/dns.pcap";
         EXPECT_EQ(t.frames == 0, expired) << t.path;
-        if (!expired) EXPECT_TRUE(t.checksummed) << t.path << ": new ingests write frame index v2";
+        if (!expired) {
+            EXPECT_TRUE(t.checksummed) << t.path << ": new ingests write frame index v2";
+        }
         EXPECT_EQ(t.models == 0, queued) << t.path;
         EXPECT_EQ(t.regenerated, t.models) << t.path;
         chunks_modelled += t.models;
@@ -417,8 +419,9 @@ void Scrub::ATraceWithoutItsRowIsSetAsideWhole() {
     EXPECT_TRUE(slurp(lf / "raw" / (std::to_string(from_be64(id)) + ".zst")) == seg) << "raw bytes kept, not deleted";
     EXPECT_TRUE(slurp(lf / "catalog" / "frames" / hex(id)) == before.at({db::kFrames, id}));
     for (const auto& [key, v] : before)
-        if ((key.first == db::kModels || key.first == db::kChunks) && key.second.substr(0, 8) == id)
+        if ((key.first == db::kModels || key.first == db::kChunks) && key.second.substr(0, 8) == id) {
             EXPECT_TRUE(slurp(lf / "catalog" / key.first / hex(key.second)) == v) << key.first << " " << hex(key.second);
+        }
 }
 
 TEST_F(Scrub, CleanStoreLiveStoreAndUsage) {

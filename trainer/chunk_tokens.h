@@ -75,7 +75,8 @@ struct NonIpType {
 // client on a UDP partner port); 11 appends the TCP flows between two well-known ports and
 // adds generator rules (TCP only between two distinct unicast hosts). parse_side reads all
 // seven; 12 appends lone UDP datagrams that repeat an answered 5-tuple, 13 the replies
-// that open a UDP exchange. serialize_side writes side.format.
+// that open a UDP exchange and the UDP repeats by answer. serialize_side writes
+// side.format.
 inline constexpr uint8_t kSideFormat = 13;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.

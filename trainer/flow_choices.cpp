@@ -112,8 +112,9 @@ std::vector<int8_t> pick_udp_answers(const ChunkSide& side, const std::vector<Fl
         if (pe.proto != 17 || !pe.ports || f.packets < 2) continue;
         int64_t replies = 0;
         for (uint32_t j = 1; j < f.packets; ++j) replies += packets[f.first + j].dir & 1;
-        // Format 13: a flow too slow for any of its packets to follow another within an
-        // exchange's silence is a series of requests, not requests and replies.
+        // Format 13: a flow whose duration class puts its packets over an exchange's silence
+        // apart on average is more a series of requests than requests and replies: such
+        // flows are answered last.
         const bool slow = side.format >= 13 &&
                           dt_class_bounds(f.a[kAttrDur]).first > kUdpExchangeSilenceNs * static_cast<int64_t>(f.packets - 1);
         cand[size_group(f)].emplace_back(side.format >= 7 ? port_relation(side, f) : 0, slow, -replies, i);

@@ -635,9 +635,8 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             out.push_back(r);
         }
         const bool closed = tcp && std::any_of(plan.begin(), plan.end(), [](const TcpSegmentPlan& sp) { return sp.flags & (kFin | kRst); });
-        const bool answered = udp && std::count(dirs.begin(), dirs.end(), uint8_t{1}) > 0;
         key_end[key] = {last_t, ep[0].addr, ep[0].port, {ep[0].next_seq, ep[1].next_seq},
-                        {ep[0].ts_base, ep[1].ts_base}, closed, answered};
+                        {ep[0].ts_base, ep[1].ts_base}, closed, answers};
         if (tcp && last_conn.insert_or_assign(conn, ConnState{last_t, ep[0].port, closed, ep[1]}).second && v9)
             conns_of_client[client_key(ep[0], ep[1].port)].push_back(conn);
         if (v9 && udp) {
@@ -645,7 +644,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             const std::array<uint16_t, 2> ports{ep[0].port, ep[1].port};
             std::erase_if(tuples, [&](const UdpTuple& u) { return u.ports == ports; });
             if (tuples.size() == kUdpTuplesKept) tuples.erase(tuples.begin());
-            tuples.push_back({last_t, ports, answered});
+            tuples.push_back({last_t, ports, answers});
         }
     }
 

@@ -93,6 +93,19 @@ std::vector<K> ranked(const std::map<K, uint64_t>& counts, size_t limit) {
     return out;
 }
 
+// `v` laid out as aligned_order says, when there is a parent to follow.
+template <typename K>
+void lay_out_like(std::vector<K>& v, const std::vector<K>* reference) {
+    if (!reference) return;
+    std::vector<K> out;
+    for (size_t j : aligned_order(v, *reference)) out.push_back(v[j]);
+    v = std::move(out);
+}
+
+uint32_t proto_key(uint8_t version, uint8_t proto, bool ports) {
+    return static_cast<uint32_t>(version) << 16 | uint32_t{proto} << 8 | (ports ? 1u : 0u);
+}
+
 struct HostStats {
     uint64_t packets = 0;
     std::map<uint16_t, uint64_t> ttl_tos;  // ttl << 8 | tos, of packets it sent
@@ -109,7 +122,7 @@ uint16_t mode_of(const std::map<uint16_t, uint64_t>& m) {
 
 }  // namespace
 
-EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype) {
+EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype, const ChunkSide* like) {
     EncodedChunk enc;
     ChunkSide& s = enc.side;
     s.linktype = linktype;
@@ -160,6 +173,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
                      [](const auto& a, const auto& b) { return a.count > b.count; });
     if (s.nonip_types.size() > kNonIpTypes) s.nonip_types.resize(kNonIpTypes);
     s.flags = ranked(flag_counts, kFlagNone);
+    lay_out_like(s.flags, like ? &like->flags : nullptr);
 
     // Hosts ranked by packets; the rest share one "other" slot with a TTL/TOS histogram.
     std::vector<std::pair<std::string, const HostStats*>> hv;
@@ -167,21 +181,28 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     std::sort(hv.begin(), hv.end(), [](const auto& a, const auto& b) {
         return a.second->packets != b.second->packets ? a.second->packets > b.second->packets : a.first < b.first;
     });
+    const size_t n_ranked = std::min<size_t>(hv.size(), kHostSlots);
+    for (size_t i = 0; i < n_ranked; ++i)
+        s.host_ids.push_back(host_id_of(static_cast<uint8_t>(hv[i].first[0]),
+                                        reinterpret_cast<const uint8_t*>(hv[i].first.data() + 1)));
+    std::vector<size_t> order(n_ranked);
+    std::iota(order.begin(), order.end(), size_t{0});
+    if (like) order = aligned_order(s.host_ids, like->host_ids);
+    lay_out_like(s.host_ids, like ? &like->host_ids : nullptr);
     std::unordered_map<std::string, int> slot_of;
     std::map<uint16_t, uint64_t> other_ttl;
     std::vector<std::string> ranked_keys, other_keys;
-    for (size_t i = 0; i < hv.size(); ++i) {
-        (i < kHostSlots ? ranked_keys : other_keys).push_back(hv[i].first);
-        if (i < kHostSlots) {
-            slot_of[hv[i].first] = static_cast<int>(i);
-            uint16_t m = mode_of(hv[i].second->ttl_tos);
-            s.hosts.push_back({hv[i].second->version, static_cast<uint8_t>(m >> 8), static_cast<uint8_t>(m & 0xff)});
-            s.host_ids.push_back(host_id_of(static_cast<uint8_t>(hv[i].first[0]),
-                                            reinterpret_cast<const uint8_t*>(hv[i].first.data() + 1)));
-        } else {
-            ++s.other_hosts;
-            for (auto [k, c] : hv[i].second->ttl_tos) other_ttl[k] += c;
-        }
+    for (size_t slot = 0; slot < n_ranked; ++slot) {
+        const auto& [key, h] = hv[order[slot]];
+        ranked_keys.push_back(key);
+        slot_of[key] = static_cast<int>(slot);
+        uint16_t m = mode_of(h->ttl_tos);
+        s.hosts.push_back({h->version, static_cast<uint8_t>(m >> 8), static_cast<uint8_t>(m & 0xff)});
+    }
+    for (size_t i = n_ranked; i < hv.size(); ++i) {
+        other_keys.push_back(hv[i].first);
+        ++s.other_hosts;
+        for (auto [k, c] : hv[i].second->ttl_tos) other_ttl[k] += c;
     }
     for (uint16_t k : ranked(other_ttl, kOtherTtlEntries))
         s.other_ttl.push_back({static_cast<uint8_t>(k >> 8), static_cast<uint8_t>(k & 0xff),
@@ -194,13 +215,19 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     std::map<uint16_t, uint64_t> port_counts;
     for (const auto& f : flows) {
         const auto& r = chunk[f.packets[0]];
-        proto_counts[static_cast<uint32_t>(r.ip_version) << 16 | uint32_t{r.proto} << 8 | (r.has_ports() ? 1u : 0u)]++;
+        proto_counts[proto_key(r.ip_version, r.proto, r.has_ports())]++;
         if (r.has_ports()) ++port_counts[r.sport], ++port_counts[r.dport];
     }
     std::vector<uint32_t> proto_rank = ranked(proto_counts, kProtoVocab);
+    if (like) {
+        std::vector<uint32_t> theirs;
+        for (const auto& p : like->protos) theirs.push_back(proto_key(p.ip_version, p.proto, p.ports));
+        lay_out_like(proto_rank, &theirs);
+    }
     for (uint32_t p : proto_rank)
         s.protos.push_back({static_cast<uint8_t>(p >> 16), static_cast<uint8_t>((p >> 8) & 0xff), (p & 1) != 0});
     s.ports = ranked(port_counts, kPortRanks);
+    lay_out_like(s.ports, like ? &like->ports : nullptr);
     // Packets of the flows on each unranked port, as their client [0] and server [1] port.
     std::map<uint16_t, std::array<uint64_t, 2>> tail_mass;
     for (const auto& f : flows) {
@@ -221,7 +248,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         FlowTokens ft;
         ft.bucket = static_cast<uint8_t>(time_bucket(f.start_ns, s.ip_t0, s.ip_span));
         ++s.flow_starts[ft.bucket];
-        uint32_t pk = static_cast<uint32_t>(r0.ip_version) << 16 | uint32_t{r0.proto} << 8 | (r0.has_ports() ? 1u : 0u);
+        const uint32_t pk = proto_key(r0.ip_version, r0.proto, r0.has_ports());
         auto pit = std::find(proto_rank.begin(), proto_rank.end(), pk);
         ft.a[kAttrPhase] = static_cast<uint8_t>(phase_of_bucket(ft.bucket));
         ft.a[kAttrProto] = static_cast<uint8_t>(pit == proto_rank.end() ? kProtoVocab - 1 : pit - proto_rank.begin());

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstddef>
 #include <span>
 #include <string>
 #include <vector>
@@ -322,7 +323,37 @@ int64_t bucket_last(int b, int64_t t0, int64_t span);
 int phase_of_bucket(int bucket);
 int port_token(uint16_t port, const std::vector<uint16_t>& ranked);
 
-EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype);
+// `like`: a parent's side. The chunk's ranked hosts (by host id), ports, protocols and
+// flag bytes are then laid out in the parent's order wherever the two share a value, the
+// rest in rank order in the free places: the parent's weights name vocabulary places, and
+// an hour whose host counts came out in another order would give the parent's flows of one
+// host (its stack, its class) to another. Readers make nothing of the order but the
+// tokens' meaning, so a side laid out this way reads with any reader of its format.
+EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype, const ChunkSide* like = nullptr);
+
+// The layout above as arithmetic: out[i] is the index into `ranked` that goes to place i.
+// A value of `ranked` also in `reference` at an index below ranked.size() takes that place
+// (the first of equal values, once); the others fill the free places in rank order.
+template <typename K>
+std::vector<size_t> aligned_order(const std::vector<K>& ranked, const std::vector<K>& reference) {
+    constexpr size_t kFree = SIZE_MAX;
+    const size_t n = ranked.size();
+    std::vector<size_t> out(n, kFree);
+    std::vector<bool> placed(n, false);
+    for (size_t i = 0; i < n && i < reference.size(); ++i)
+        for (size_t j = 0; j < n; ++j)
+            if (!placed[j] && ranked[j] == reference[i]) {
+                out[i] = j, placed[j] = true;
+                break;
+            }
+    size_t next = 0;
+    for (size_t& o : out) {
+        if (o != kFree) continue;
+        while (placed[next]) ++next;
+        o = next, placed[next] = true;
+    }
+    return out;
+}
 
 // 16-bit keyed hash of a host's address bytes (version byte + address): host identity
 // across chunks without storing the address (65,536 addresses share each value).

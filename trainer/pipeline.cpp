@@ -148,10 +148,13 @@ Result<std::optional<ChunkModel>> try_reuse(const PcapFormat& fmt, std::span<con
         const auto sem = fidelity::compare_semantics(real_sem, fidelity::profile_semantics(synth));
         const auto verdict = fidelity::judge(report->score, floor.score, &sem, &sem_floor);
         const bool ok = reuse_passes(verdict.pass, m.fidelity, opts.max_jsd);
-        std::string over;  // the semantics checks over their floor + margin, by name
+        std::string over;  // the semantics checks over their floor + margin: name, value and floor
         for (int c = 0; c < fidelity::kSemanticCount; ++c)
-            if (verdict.semantics[c] == fidelity::Verdict::kFail)
-                over += std::string(over.empty() ? " (" : ", ") + std::string(fidelity::kSemanticNames[c]);
+            if (verdict.semantics[c] == fidelity::Verdict::kFail) {
+                char v[64];
+                std::snprintf(v, sizeof v, " %.3f/%.3f", sem.checks[c].value_or(0.0), sem_floor.checks[c].value_or(0.0));
+                over += std::string(over.empty() ? " (" : ", ") + std::string(fidelity::kSemanticNames[c]) + v;
+            }
         if (!over.empty()) over += ")";
         char line[320];
         std::snprintf(line, sizeof line,
@@ -190,6 +193,7 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     // Parent: the library keyframe with the lowest loss on a sample of this chunk.
     std::string parent_id;
     ParamSet parent;
+    ModelBlob parent_side;  // the chosen keyframe's side bytes and version, no weights
     double best = std::numeric_limits<double>::infinity();
     if (!enc.flows.empty()) {
         for (const auto& [id, blob] : library.all()) {
@@ -197,10 +201,20 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
             if (!kb || kb->kind != BlobKind::kKeyframe) continue;
             double loss = model_loss(kb->params, nullptr, 0, enc, kParentSampleFlows, opts.seed);
             log->debug("parent candidate {}: loss {:.3f}", id, loss);
-            if (std::isfinite(loss) && loss < best) best = loss, parent_id = id, parent = std::move(kb->params);
+            if (std::isfinite(loss) && loss < best) {
+                best = loss, parent_id = id, parent = std::move(kb->params);
+                parent_side.version = kb->version, parent_side.side = std::move(kb->side);
+            }
         }
     }
     const bool has_parent = !parent_id.empty() && best <= kParentMaxLoss;
+    // The chunk's vocabularies in the parent's order, so that its weights' places name the
+    // same hosts, ports, protocols and flags (a base model has no side to follow).
+    if (has_parent && !parent_side.side.empty()) {
+        auto like = parse_side(parent_side.side, "library model " + parent_id, parent_side.version);
+        if (!like) return like.status();
+        enc = encode_chunk(chunk, fmt.linktype, &*like);
+    }
     const uint64_t budget = pool_fill_bytes(chunk.size(), opts.bytes_per_packet);
     const uint64_t side_bytes = zstd_compress(serialize_side(enc.side), 19).size();
     std::string why;

@@ -231,6 +231,16 @@ bool refused_syn(std::span<const PacketRecord> chunk, const Flow& flow, uint32_t
     return true;
 }
 
+// Format 14: a handshake whose SYN-ACK (from the responder) carries timestamps.
+bool agreed_timestamps(std::span<const PacketRecord> chunk, const Flow& flow, uint32_t first, const EncodedChunk& enc) {
+    for (size_t k = 1; k < flow.packets.size(); ++k) {
+        const auto& r = chunk[flow.packets[k]];
+        if (enc.packets[first + k].dir != 0 && (r.present & kHasTcp) && (r.tcp_flags & 0x12) == 0x12)
+            return (r.tcp_opts & kOptTimestamp) != 0;
+    }
+    return false;
+}
+
 template <typename K, typename V>
 std::vector<std::pair<K, V>> pairs_of(const std::map<K, V>& m) {
     return {m.begin(), m.end()};
@@ -273,6 +283,7 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
     std::map<std::string, bool> udp_answered_last;  // UDP 5-tuple -> whether its latest flow was answered
     std::map<std::string, int64_t> last_seen;  // TCP 4-tuple -> its latest flow's last packet
     s.cont_gaps.assign(kContGapClasses, 0);
+    s.opening_ts.assign(kPktClasses, 0);
     for (size_t i = 0; i < flows.size(); ++i) {
         const auto& r0 = chunk[flows[i].packets[0]];
         const uint16_t group = size_group(enc.flows[i]);
@@ -314,6 +325,7 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         const bool again = prev != last_seen.end();
         const int64_t prev_end = again ? prev->second : 0;
         last_seen[pair] = chunk[flows[i].packets.back()].t_ns;
+        if (syn) s.opening_ts[enc.flows[i].a[kAttrPkts]] += agreed_timestamps(chunk, flows[i], enc.flows[i].first, enc);
         if (r0.tcp_flags & 0x02) continue;
         ++s.midstream_tcp;
         s.midstream_ts += (r0.tcp_opts & kOptTimestamp) != 0;
@@ -335,6 +347,20 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
     // An ACK of a segment the capture missed is flagged again on every ACK until the peer
     // sends past it: what is counted is the misses, the first flagged ACK of each run.
     const fidelity::TcpAnalysis ta = fidelity::analyze_tcp(chunk);
+    // Format 14: the capture's loss is a flagged segment without SYN (a SYN retry is the
+    // client's, and the generator's TCP plans make those themselves).
+    auto lost = [&](uint32_t i) {
+        const uint8_t v = i < ta.verdict.size() ? ta.verdict[i] : static_cast<uint8_t>(fidelity::kSegNotTcp);
+        return !(chunk[i].tcp_flags & kSyn) && (v == fidelity::kSegGap || v == fidelity::kSegRetrans ||
+                                                v == fidelity::kSegOutOfOrder || v == fidelity::kSegAckUnseen);
+    };
+    std::vector<uint8_t> in_lossy(chunk.size(), 0);
+    s.lossy_flows.assign(kPktClasses, 0);
+    for (size_t f = 0; f < flows.size(); ++f) {
+        if (chunk[flows[f].packets[0]].proto != 6 || !std::any_of(flows[f].packets.begin(), flows[f].packets.end(), lost)) continue;
+        ++s.lossy_flows[enc.flows[f].a[kAttrPkts]];
+        for (uint32_t i : flows[f].packets) in_lossy[i] = 1;
+    }
     std::map<std::string, uint8_t> last_verdict;  // per direction
     for (size_t i = 0; i < ta.verdict.size() && i < chunk.size(); ++i) {
         const uint8_t v = ta.verdict[i];
@@ -351,6 +377,13 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         s.tcp_loss.gaps += v == fidelity::kSegGap;
         s.tcp_loss.retrans += v == fidelity::kSegRetrans || v == fidelity::kSegOutOfOrder;
         s.tcp_loss.unseen += v == fidelity::kSegAckUnseen && last != fidelity::kSegAckUnseen;
+        if (in_lossy[i]) {
+            ++s.lossy.segments;
+            const bool syn = (f & kSyn) != 0;
+            s.lossy.gaps += v == fidelity::kSegGap && !syn;
+            s.lossy.retrans += (v == fidelity::kSegRetrans || v == fidelity::kSegOutOfOrder) && !syn;
+            s.lossy.unseen += v == fidelity::kSegAckUnseen && last != fidelity::kSegAckUnseen && !syn;
+        }
         last = v;
     }
 

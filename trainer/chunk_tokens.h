@@ -76,9 +76,9 @@ struct NonIpType {
 // client on a UDP partner port); 11 appends the TCP flows between two well-known ports and
 // adds generator rules (TCP only between two distinct unicast hosts). parse_side reads all
 // seven; 12 appends lone UDP datagrams that repeat an answered 5-tuple, 13 the replies
-// that open a UDP exchange and the UDP repeats by answer. serialize_side writes
-// side.format.
-inline constexpr uint8_t kSideFormat = 13;
+// that open a UDP exchange and the UDP repeats by answer, 14 the handshakes that agreed on
+// timestamps and the flows that carry the capture's loss. serialize_side writes side.format.
+inline constexpr uint8_t kSideFormat = 14;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -276,6 +276,21 @@ struct ChunkSide {
     // and whether this one is ([previous * 2 + this]). A peer answers or it does not: of
     // gnutella's repeats, few mix; format 12 mixed them freely.
     std::array<uint32_t, 4> udp_repeat_kinds{};
+    // Format 14: per flow size class (kPktClasses counts), TCP flows opened in the chunk by a
+    // SYN whose SYN-ACK carried timestamps: the connections whose two stacks agreed on them.
+    // Up to format 13 the generator asked the two hosts' stacks, and a capture point with
+    // 2,000 hosts has stacks for 64: an hour of seven dev traces had 118 of 291 handshakes
+    // with timestamps, 41 % of its TCP segments carrying them, and came back with 34 (7 %).
+    std::vector<uint32_t> opening_ts;
+    // Format 14: per flow size class (kPktClasses counts), TCP flows with a segment other
+    // than a SYN that the sequence analysis flags (a gap, a retransmission, an ACK of unseen
+    // data: the capture's loss, not a SYN retry), and tcp_loss over those flows' segments,
+    // the same segments not counted when they carry SYN. A lossy link loses on the connections that cross it:
+    // format 13 drew loss at one rate over every segment, and an hour of seven dev traces
+    // came back with 596 anomalous connection directions holding 71 % of the segments
+    // where the real one has 431 holding 37 % (tcp_anomaly_dirs 0.070, floor 0.008).
+    std::vector<uint32_t> lossy_flows;
+    TcpLoss lossy;
 
     uint64_t flows() const;
 };

@@ -41,6 +41,10 @@ struct LossRates {
     double gap = 0, retrans = 0, unseen = 0;
 };
 LossRates loss_rates(const TcpLoss& l);
+// Format 14: the TCP flows that carry the chunk's loss (at loss_rates(side.lossy)), as many
+// per size class as it had, those of a host pair together: a lossy link loses on the
+// connections that cross it. Empty before format 14: every segment at loss_rates(tcp_loss).
+std::vector<uint8_t> pick_lossy_flows(const ChunkSide& side, const std::vector<FlowTokens>& flows);
 
 // Format 13: after a silence of over `silence` in a UDP flow (packet times `at`), the next
 // packet is a request (direction 0) once `late_replies` is spent: a reply there trades
@@ -111,32 +115,46 @@ private:
     bool on_;
 };
 
-// Hands out the chunk's count of mid-connection TCP flows with timestamps: flows whose two
-// stacks send them take a share while it lasts, then those with one, then the rest, so the
-// count comes out right in any order of flows (a share of what is left per score class).
+// A count of TCP flows with timestamps handed out over `flows` flows in any order: flows
+// whose two stacks send them take a share while it lasts, then those with one, then the
+// rest, so the count comes out right (a share of what is left per score class).
+struct TimestampQuota {
+    uint64_t left = 0, flows = 0;
+    // score: how many of the flow's two stacks send timestamps (0..2).
+    bool take(int score) {
+        const uint64_t n = flows ? flows-- : 0;
+        // Keep at least what the lower scores cannot absorb; prefer higher scores.
+        const bool on = left > 0 && (score == 2 || left >= n || (score == 1 && 2 * left >= n));
+        if (on) --left;
+        return on;
+    }
+};
+
+// The chunk's count of mid-connection TCP flows with timestamps.
 class MidstreamTimestamps {
 public:
     MidstreamTimestamps(const ChunkSide& side, const std::vector<FlowTokens>& flows)
-        : left_(side.midstream_ts), flows_left_(0), exact_(side.format >= 6 && side.midstream_tcp > 0) {
-        for (const auto& f : flows) {
-            const ProtoEntry& pe = proto_of(side, f);
-            const uint8_t first = side.flags.empty() ? 0 : side.flags[std::min<size_t>(f.a[kAttrFirstFlag], side.flags.size() - 1)];
-            flows_left_ += pe.proto == 6 && pe.ports && !(first & kSyn);
-        }
+        : quota_{side.midstream_ts, 0}, exact_(side.format >= 6 && side.midstream_tcp > 0) {
+        for (const auto& f : flows) quota_.flows += opens_tcp(side, f) == 0;
     }
-    // score: how many of the flow's two stacks send timestamps (0..2).
-    bool take(int score) {
-        if (!exact_) return score > 0;
-        const uint64_t n = flows_left_ ? flows_left_-- : 0;
-        // Keep at least what the lower scores cannot absorb; prefer higher scores.
-        const bool on = left_ > 0 && (score == 2 || left_ >= n || (score == 1 && 2 * left_ >= n));
-        if (on) --left_;
-        return on;
-    }
+    bool take(int score) { return exact_ ? quota_.take(score) : score > 0; }
+    // 1: a TCP flow whose first flag has SYN, 0: one without, -1: not TCP with ports.
+    static int opens_tcp(const ChunkSide& side, const FlowTokens& f);
 
 private:
-    uint64_t left_, flows_left_;
+    TimestampQuota quota_;
     bool exact_;
+};
+
+// Format 14: the chunk's handshakes that agreed on timestamps, per flow size class, handed
+// out over the SYN-opening flows of each class.
+class OpeningTimestamps {
+public:
+    OpeningTimestamps(const ChunkSide& side, const std::vector<FlowTokens>& flows);
+    bool take(uint32_t packets, int score) { return quota_[pkts_class(packets)].take(score); }
+
+private:
+    std::array<TimestampQuota, kPktClasses> quota_{};
 };
 
 }  // namespace dgc::trainer

@@ -228,6 +228,27 @@ void read_format13(ByteReader& r, ChunkSide& s) {
     for (auto& n : s.udp_repeat_kinds) n = static_cast<uint32_t>(r.count(s.ip_packets + 1));
 }
 
+// Format 14's block, after format 13's: handshakes that agreed on timestamps and lossy TCP
+// flows, per size class, and the loss over the lossy flows' segments.
+void write_format14(ByteWriter& w, const ChunkSide& s) {
+    for (const auto* counts : {&s.opening_ts, &s.lossy_flows}) {
+        std::vector<uint32_t> v = *counts;
+        v.resize(kPktClasses, 0);
+        write_sparse(w, v);
+    }
+    w.varint(s.lossy.segments), w.varint(s.lossy.gaps), w.varint(s.lossy.retrans), w.varint(s.lossy.unseen);
+}
+
+void read_format14(ByteReader& r, ChunkSide& s) {
+    read_sparse(r, s.opening_ts, kPktClasses);
+    read_sparse(r, s.lossy_flows, kPktClasses);
+    auto& l = s.lossy;
+    l.segments = static_cast<uint32_t>(r.count(uint64_t{s.tcp_loss.segments} + 1));
+    l.gaps = static_cast<uint32_t>(r.count(uint64_t{l.segments} + 1));
+    l.retrans = static_cast<uint32_t>(r.count(uint64_t{l.segments} + 1));
+    l.unseen = static_cast<uint32_t>(r.count(uint64_t{l.segments} + 1));
+}
+
 }  // namespace
 
 std::string serialize_side(const ChunkSide& s) {
@@ -279,6 +300,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 11) write_format11(w, s);
     if (s.format >= 12) write_format12(w, s);
     if (s.format >= 13) write_format13(w, s);
+    if (s.format >= 14) write_format14(w, s);
     return std::move(w.data());
 }
 
@@ -358,6 +380,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (format >= 11) read_format11(r, s);
     if (format >= 12) read_format12(r, s);
     if (format >= 13) read_format13(r, s);
+    if (format >= 14) read_format14(r, s);
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

@@ -149,6 +149,8 @@ uint64_t flow_key(uint8_t proto, const Endpoint& a, const Endpoint& b) {
     return mix64(std::min(x, y) ^ mix64(std::max(x, y) ^ proto));
 }
 
+constexpr LossRates kNoLoss{};  // a format-14 flow that is not one of the lossy ones
+
 }  // namespace
 
 std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::vector<FlowTokens>& flows,
@@ -238,14 +240,17 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         if (hs.stack < side.stacks.size()) e.stack = side.stacks[hs.stack];
     };
     const bool v9 = side.format >= 9, v11 = side.format >= 11, v12 = side.format >= 12, v13 = side.format >= 13;
+    const bool v14 = side.format >= 14;
     uint32_t low_port_flows_left = side.tcp_low_port_flows, lone_repeats_left = side.udp_lone_repeats;
     uint32_t late_replies_left = side.udp_late_replies;
     std::array<uint32_t, 4> repeat_kinds_left = side.udp_repeat_kinds;
     const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
     const std::vector<std::array<int32_t, 2>> pool_pick = assign_pool_ports(side, flows);
     const std::vector<int> icmp_kind = assign_icmp_kinds(side, flows, seed);
-    const LossRates loss = loss_rates(side.tcp_loss);
+    const LossRates all_loss = loss_rates(side.tcp_loss), lossy_loss = loss_rates(side.lossy);
+    const std::vector<uint8_t> lossy = pick_lossy_flows(side, flows);
     MidstreamTimestamps ts_quota(side, flows);
+    OpeningTimestamps opening_ts(side, flows);
     const TcpFlowFates fates = pick_tcp_fates(side, flows, packets);
     const std::vector<int8_t> udp_answer = pick_udp_answers(side, flows, packets);
     // Format 7: pure ACKs and FINs with data at the chunk's own shares.
@@ -475,12 +480,20 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         }
 
         // TCP options as the two stacks negotiate them.
-        const uint8_t cli_syn = ep[0].stack.opens ? ep[0].stack.syn_opts : uint8_t{kOptMss};
+        uint8_t cli_syn = ep[0].stack.opens ? ep[0].stack.syn_opts : uint8_t{kOptMss};
         // The responder accepts what the SYN offers of what its stack does (a stack seen
         // sending timestamps on data supports them).
         const uint8_t srv_supports = static_cast<uint8_t>((ep[1].stack.opens ? ep[1].stack.syn_opts : uint8_t{kOptMss}) |
                                                           (ep[1].stack.data_opts & kOptTimestamp));
-        const uint8_t srv_syn = static_cast<uint8_t>(srv_supports & (cli_syn | kOptMss));
+        uint8_t srv_syn = static_cast<uint8_t>(srv_supports & (cli_syn | kOptMss));
+        // Format 14: whether a handshake agrees on timestamps is the chunk's count per size
+        // class, the two stacks' say only deciding which flows: a client whose stack is not
+        // known offers them, a responder declines them.
+        if (v14 && opens && std::any_of(plan.begin(), plan.end(), [](const TcpSegmentPlan& p) { return p.dir && (p.flags & kSyn); })) {
+            const int score = ((cli_syn & kOptTimestamp) ? 1 : 0) + ((srv_supports & kOptTimestamp) ? 1 : 0);
+            if (opening_ts.take(n, score)) cli_syn |= kOptTimestamp, srv_syn |= kOptTimestamp;
+            else srv_syn &= static_cast<uint8_t>(~kOptTimestamp);
+        }
         const bool ts_both = opens ? (cli_syn & srv_syn & kOptTimestamp) != 0 : false;
         // Timestamps are a property of the connection: negotiated in its handshake, or, when
         // the chunk joins it mid-way, on as many such flows as the chunk had, those whose
@@ -578,6 +591,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 // repeats its side's last one, or follows sequence space the capture missed;
                 // an ACK covers data the capture missed.
                 bool resend = false;
+                const LossRates& loss = lossy.empty() ? all_loss : lossy[fi] ? lossy_loss : kNoLoss;
                 if (!sp.control && j > 0) {
                     const double u = static_cast<double>(rng.below(1u << 24)) / (1u << 24);
                     if (u < loss.retrans) {

@@ -97,7 +97,7 @@ TEST(ProtocolSynth, RealTokensGiveCoherentConnections) {
     Capture cap = load("PcapPlusPlus__example.pcap");
     EncodedChunk enc = encode_chunk(cap.records, 1);
     ASSERT_EQ(enc.side.format, kSideFormat);
-    enc.side.tcp_loss = {};  // the compiler's own arithmetic, without the capture's loss
+    enc.side.tcp_loss = enc.side.lossy = {};  // the compiler's own arithmetic, without the capture's loss
     auto recs = synthesize_records(enc.side, enc.flows, enc.packets, 3);
     ASSERT_EQ(recs.size(), cap.records.size());
 
@@ -162,7 +162,7 @@ TEST(ProtocolSynth, CaptureLossComesBackAtTheChunksRate) {
     for (uint8_t v : {fidelity::kSegGap, fidelity::kSegAckUnseen, fidelity::kSegRetrans})
         EXPECT_NEAR(share(recs, v), share(cap.records, v), 0.05) << fidelity::kSegVerdictNames[v];
     // Without loss in the side information, none is invented.
-    enc.side.tcp_loss = {};
+    enc.side.tcp_loss = enc.side.lossy = {};
     EXPECT_EQ(share(synthesize_records(enc.side, enc.flows, enc.packets, 4), fidelity::kSegGap), 0.0);
 }
 

@@ -39,6 +39,27 @@ int unicast_slot(const ChunkSide& side, uint8_t v, int after) {
     return -1;
 }
 
+namespace {
+int first_slot(const ChunkSide& side, uint8_t v, bool (*fits)(AddrClass, uint8_t host_kind)) {
+    for (size_t s = 0; s < std::min(side.hosts.size(), side.host_sem.size()); ++s) {
+        const auto c = static_cast<AddrClass>(side.host_sem[s].addr_class);
+        if (class_version(c) == v && fits(c, side.host_sem[s].host_kind)) return static_cast<int>(s);
+    }
+    return -1;
+}
+}  // namespace
+
+int unspecified_slot(const ChunkSide& side, uint8_t v) {
+    return first_slot(side, v, [](AddrClass c, uint8_t) { return c == AddrClass::kUnspecified4 || c == AddrClass::kUnspecified6; });
+}
+
+int group_slot(const ChunkSide& side, uint8_t v) {
+    return first_slot(side, v, [](AddrClass c, uint8_t kind) {
+        return c == AddrClass::kMulticast4 || c == AddrClass::kMulticast6 || c == AddrClass::kBroadcast4 ||
+               static_cast<HostKind>(kind) == HostKind::kSubnetBroadcast;
+    });
+}
+
 int same_version_slot(const ChunkSide& side, int slot, uint8_t v) {
     const int n = static_cast<int>(std::min(side.hosts.size(), side.host_sem.size()));
     for (int k = 1; k <= n; ++k) {

@@ -24,6 +24,11 @@ bool is_group(uint8_t v, const std::array<uint8_t, 16>& a);
 // The busiest ranked unicast host of IP version `v` ranked after slot `after`, or -1.
 int unicast_slot(const ChunkSide& side, uint8_t v, int after = -1);
 
+// Format 15: the first ranked host of IP version `v` with the unspecified address (0.0.0.0,
+// ::), or with a group address, or -1.
+int unspecified_slot(const ChunkSide& side, uint8_t v);
+int group_slot(const ChunkSide& side, uint8_t v);
+
 // The first ranked host after `slot` (cyclically) whose address is of IP version `v`, or -1.
 int same_version_slot(const ChunkSide& side, int slot, uint8_t v);
 

@@ -240,7 +240,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         if (hs.stack < side.stacks.size()) e.stack = side.stacks[hs.stack];
     };
     const bool v9 = side.format >= 9, v11 = side.format >= 11, v12 = side.format >= 12, v13 = side.format >= 13;
-    const bool v14 = side.format >= 14;
+    const bool v14 = side.format >= 14, v15 = side.format >= 15;
     uint32_t low_port_flows_left = side.tcp_low_port_flows, lone_repeats_left = side.udp_lone_repeats;
     uint32_t late_replies_left = side.udp_late_replies;
     std::array<uint32_t, 4> repeat_kinds_left = side.udp_repeat_kinds;
@@ -324,11 +324,16 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         }
         // A group address (multicast, broadcast) only ever receives: the model's client and
         // server trade places when it put one first, and a unicast host sends to two.
+        // Format 15: a chunk without a unicast host of the version (ultraloq's IPv6 is the
+        // unspecified address soliciting routers and neighbours) sends from the unspecified
+        // address, as those solicitations do.
         if (is_group(pe.ip_version, ep[0].addr)) {
             if (!is_group(pe.ip_version, ep[1].addr)) {
                 std::swap(ep[0], ep[1]);
             } else if (const int alt = unicast_slot(side, pe.ip_version); alt >= 0) {
                 ep[0].addr = slot_addr[alt], ep[0].mac = slot_mac[alt];
+            } else if (const int none = v15 ? unspecified_slot(side, pe.ip_version) : -1; none >= 0) {
+                use_slot(ep[0], none);
             }
         }
         if (udp && shaped) pair_udp_ports(side, ep[0].port, ep[1].port);
@@ -350,6 +355,10 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
             if (low_port_flows_left > 0) --low_port_flows_left;
             else ep[0].port = static_cast<uint16_t>(49152 + rng.below(16384));
         }
+        // Format 15: the unspecified address solicits a group (a router, its own address's
+        // neighbours, DHCP's broadcast); flipping a bit of it made :: send to ::1.
+        if (v15 && ep[0].addr == ep[1].addr && unspecified(pe.ip_version, ep[0].addr))
+            if (const int g = group_slot(side, pe.ip_version); g >= 0) use_slot(ep[1], g);
         if (ep[0].addr == ep[1].addr && ep[0].port == ep[1].port) ep[1].addr[15 - (pe.ip_version == 4 ? 12 : 0)] ^= 1;
 
         // Timing as in format 5: gaps from the packet model, fitted to the flow model's

@@ -182,13 +182,12 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         return a.second->packets != b.second->packets ? a.second->packets > b.second->packets : a.first < b.first;
     });
     const size_t n_ranked = std::min<size_t>(hv.size(), kHostSlots);
+    std::vector<uint16_t> ids;  // in rank order
     for (size_t i = 0; i < n_ranked; ++i)
-        s.host_ids.push_back(host_id_of(static_cast<uint8_t>(hv[i].first[0]),
-                                        reinterpret_cast<const uint8_t*>(hv[i].first.data() + 1)));
-    std::vector<size_t> order(n_ranked);
+        ids.push_back(host_id_of(static_cast<uint8_t>(hv[i].first[0]), reinterpret_cast<const uint8_t*>(hv[i].first.data() + 1)));
+    std::vector<size_t> order(n_ranked);  // slot -> rank
     std::iota(order.begin(), order.end(), size_t{0});
-    if (like) order = aligned_order(s.host_ids, like->host_ids);
-    lay_out_like(s.host_ids, like ? &like->host_ids : nullptr);
+    if (like) order = aligned_order(ids, like->host_ids);
     std::unordered_map<std::string, int> slot_of;
     std::map<uint16_t, uint64_t> other_ttl;
     std::vector<std::string> ranked_keys, other_keys;
@@ -196,6 +195,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         const auto& [key, h] = hv[order[slot]];
         ranked_keys.push_back(key);
         slot_of[key] = static_cast<int>(slot);
+        s.host_ids.push_back(ids[order[slot]]);
         uint16_t m = mode_of(h->ttl_tos);
         s.hosts.push_back({h->version, static_cast<uint8_t>(m >> 8), static_cast<uint8_t>(m & 0xff)});
     }

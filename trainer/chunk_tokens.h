@@ -286,11 +286,11 @@ struct ChunkSide {
     std::vector<uint32_t> opening_ts;
     // Format 14: per flow size class (kPktClasses counts), TCP flows with a segment other
     // than a SYN that the sequence analysis flags (a gap, a retransmission, an ACK of unseen
-    // data: the capture's loss, not a SYN retry), and tcp_loss over those flows' segments,
-    // the same segments not counted when they carry SYN. A lossy link loses on the connections that cross it:
-    // format 13 drew loss at one rate over every segment, and an hour of seven dev traces
-    // came back with 596 anomalous connection directions holding 71 % of the segments
-    // where the real one has 431 holding 37 % (tcp_anomaly_dirs 0.070, floor 0.008).
+    // data: the capture's loss, not a SYN retry), and `lossy`: tcp_loss counted over those
+    // flows' segments, SYNs not flagged. A lossy link loses on the connections that cross
+    // it: format 13 drew loss at one rate over every segment, and an hour of seven dev
+    // traces came back with 596 anomalous connection directions holding 71 % of the
+    // segments where the real one has 431 holding 37 % (tcp_anomaly_dirs 0.070, floor 0.008).
     std::vector<uint32_t> lossy_flows;
     TcpLoss lossy;
 

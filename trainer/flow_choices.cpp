@@ -70,7 +70,7 @@ std::vector<uint8_t> pick_lossy_flows(const ChunkSide& side, const std::vector<F
     std::vector<uint8_t> out(flows.size(), 0);
     std::vector<std::pair<uint64_t, size_t>> order;  // (host pair's hash, flow)
     for (size_t i = 0; i < flows.size(); ++i)
-        if (MidstreamTimestamps::opens_tcp(side, flows[i]) >= 0)
+        if (tcp_first_flag(side, flows[i]) >= 0)
             order.emplace_back(mix64(uint64_t{flows[i].a[kAttrCliHost]} << 8 | flows[i].a[kAttrSrvHost]), i);
     std::stable_sort(order.begin(), order.end());
     std::vector<uint32_t> left = side.lossy_flows;
@@ -373,19 +373,16 @@ std::vector<std::array<int32_t, 2>> assign_pool_ports(const ChunkSide& side, con
     return pick;
 }
 
-int MidstreamTimestamps::opens_tcp(const ChunkSide& side, const FlowTokens& f) {
+int tcp_first_flag(const ChunkSide& side, const FlowTokens& f) {
     const ProtoEntry& pe = proto_of(side, f);
-    if (pe.proto != 6 || !pe.ports) return -1;
-    const uint8_t first = side.flags.empty() ? 0 : side.flags[std::min<size_t>(f.a[kAttrFirstFlag], side.flags.size() - 1)];
-    return (first & kSyn) ? 1 : 0;
+    return pe.proto == 6 && pe.ports ? first_flag(side, f) : -1;
 }
 
 OpeningTimestamps::OpeningTimestamps(const ChunkSide& side, const std::vector<FlowTokens>& flows) {
     for (size_t c = 0; c < quota_.size() && c < side.opening_ts.size(); ++c) quota_[c].left = side.opening_ts[c];
-    for (const auto& f : flows) {
-        const uint8_t first = side.flags.empty() ? 0 : side.flags[std::min<size_t>(f.a[kAttrFirstFlag], side.flags.size() - 1)];
-        if (MidstreamTimestamps::opens_tcp(side, f) == 1 && !(first & kAck)) ++quota_[pkts_class(f.packets)].flows;
-    }
+    for (const auto& f : flows)
+        if (const int first = tcp_first_flag(side, f); first >= 0 && (first & (kSyn | kAck)) == kSyn)
+            ++quota_[pkts_class(f.packets)].flows;
 }
 
 }  // namespace dgc::trainer

@@ -41,6 +41,8 @@ struct LossRates {
     double gap = 0, retrans = 0, unseen = 0;
 };
 LossRates loss_rates(const TcpLoss& l);
+// The flag byte a flow opens with when it is TCP with ports, else -1.
+int tcp_first_flag(const ChunkSide& side, const FlowTokens& f);
 // Format 14: the TCP flows that carry the chunk's loss (at loss_rates(side.lossy)), as many
 // per size class as it had, those of a host pair together: a lossy link loses on the
 // connections that cross it. Empty before format 14: every segment at loss_rates(tcp_loss).
@@ -135,11 +137,12 @@ class MidstreamTimestamps {
 public:
     MidstreamTimestamps(const ChunkSide& side, const std::vector<FlowTokens>& flows)
         : quota_{side.midstream_ts, 0}, exact_(side.format >= 6 && side.midstream_tcp > 0) {
-        for (const auto& f : flows) quota_.flows += opens_tcp(side, f) == 0;
+        for (const auto& f : flows) {
+            const int first = tcp_first_flag(side, f);
+            quota_.flows += first >= 0 && !(first & kSyn);
+        }
     }
     bool take(int score) { return exact_ ? quota_.take(score) : score > 0; }
-    // 1: a TCP flow whose first flag has SYN, 0: one without, -1: not TCP with ports.
-    static int opens_tcp(const ChunkSide& side, const FlowTokens& f);
 
 private:
     TimestampQuota quota_;

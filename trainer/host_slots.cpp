@@ -31,23 +31,20 @@ bool is_group(uint8_t v, const std::array<uint8_t, 16>& a) {
            host_kind_of(v, a.data()) == HostKind::kSubnetBroadcast;
 }
 
-int unicast_slot(const ChunkSide& side, uint8_t v, int after) {
-    for (size_t s = static_cast<size_t>(after + 1); s < std::min(side.hosts.size(), side.host_sem.size()); ++s) {
-        const auto c = static_cast<AddrClass>(side.host_sem[s].addr_class);
-        if (class_version(c) == v && !addr_class_is_exact(c) && side.host_sem[s].host_kind == 0) return static_cast<int>(s);
-    }
-    return -1;
-}
-
 namespace {
-int first_slot(const ChunkSide& side, uint8_t v, bool (*fits)(AddrClass, uint8_t host_kind)) {
-    for (size_t s = 0; s < std::min(side.hosts.size(), side.host_sem.size()); ++s) {
+// The first ranked host after slot `after` of IP version `v` whose class and kind fit.
+int first_slot(const ChunkSide& side, uint8_t v, bool (*fits)(AddrClass, uint8_t host_kind), int after = -1) {
+    for (size_t s = static_cast<size_t>(after + 1); s < std::min(side.hosts.size(), side.host_sem.size()); ++s) {
         const auto c = static_cast<AddrClass>(side.host_sem[s].addr_class);
         if (class_version(c) == v && fits(c, side.host_sem[s].host_kind)) return static_cast<int>(s);
     }
     return -1;
 }
 }  // namespace
+
+int unicast_slot(const ChunkSide& side, uint8_t v, int after) {
+    return first_slot(side, v, [](AddrClass c, uint8_t kind) { return !addr_class_is_exact(c) && kind == 0; }, after);
+}
 
 int unspecified_slot(const ChunkSide& side, uint8_t v) {
     return first_slot(side, v, [](AddrClass c, uint8_t) { return c == AddrClass::kUnspecified4 || c == AddrClass::kUnspecified6; });

@@ -50,6 +50,7 @@ Result<ByteSource> load_file(const std::string& path) {
         src.data = static_cast<const uint8_t*>(m);
         src.size = size;
         src.owner = std::shared_ptr<const void>(m, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+        src.mapped = true;
         return src;
     }
     auto buf = std::make_shared<std::string>();
@@ -99,6 +100,14 @@ Result<std::unique_ptr<CaptureReader>> open_source(ByteSource src) {
 
 }  // namespace
 
+void ByteSource::release_before(size_t offset) {
+    constexpr size_t kWindow = 16 << 20;
+    if (!mapped || offset < released + kWindow) return;
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    const size_t end = std::min(offset, size) / page * page;
+    ::madvise(const_cast<uint8_t*>(data) + released, end - released, MADV_DONTNEED);
+    released = end;
+}
 
 void account_frame(CaptureInfo& info, uint32_t linktype, int64_t t_ns, const uint8_t* frame, uint32_t caplen,
                    uint32_t wirelen, PacketRecord& out) {

@@ -16,6 +16,13 @@ struct ByteSource {
     const uint8_t* data = nullptr;
     size_t size = 0;
     std::shared_ptr<const void> owner;  // keeps `data` alive (mapping or buffer)
+    bool mapped = false;                // `data` is a read-only file mapping
+    size_t released = 0;                // bytes before this were handed back (release_before)
+
+    // Readers move forward only: once they are well past a mapped file's pages, those go
+    // back to the kernel (read again from the file if touched), so a reader's footprint
+    // is a window, not every page of a multi-GB capture it has passed. No-op for buffers.
+    void release_before(size_t offset);
 };
 
 // Parses one frame into `out` and counts it in `info`. Every reader calls this.

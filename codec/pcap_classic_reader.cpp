@@ -44,6 +44,7 @@ public:
     const CaptureInfo& info() const override { return info_; }
 
     Result<bool> next(PacketRecord& out) override {
+        src_.release_before(pos_);
         while (pos_ < src_.size) {
             const Damage d = damage_at(pos_);
             if (d == Damage::kNone) {

@@ -57,6 +57,7 @@ public:
 
     // pcapng is not resynchronised: damage ends the records, and the rest is reported skipped.
     Result<bool> next(PacketRecord& out) override {
+        src_.release_before(pos_);
         auto r = advance_to_packet();
         if (r.ok() && *r) r = emit_packet(out);
         if (!r.ok() && info_.skipped.empty()) info_.skipped.push_back({pos_, src_.size});

@@ -37,7 +37,9 @@ struct VolumeOptions {
     std::string store = "/var/lib/dgcfs";
     std::string policy_file;                  // empty: built-in defaults (keep raw forever)
     std::string mountpoint;                   // for the status file only
-    int workers = 1;
+    // Two: a 2-core machine models a capture about 1.5x faster than with one (BENCHMARKS.md),
+    // with the same models (WorkerPool::claim) and ~50 MiB more at peak.
+    int workers = 2;
     trainer::Device device = trainer::Device::kAuto;
     std::optional<int> train_steps;           // overrides the policy's [training] steps
     std::optional<double> bytes_per_packet;   // overrides the policy's [training] bytes_per_packet, not its rules

@@ -37,7 +37,15 @@ void WorkerPool::stop() {
     threads_.clear();
 }
 
-void WorkerPool::wake() { cv_.notify_all(); }
+void WorkerPool::wake() {
+    std::lock_guard lk(mu_);
+    wake_locked();
+}
+
+void WorkerPool::wake_locked() {
+    ++wakes_;
+    cv_.notify_all();
+}
 
 std::vector<WorkerProgress> WorkerPool::progress() const {
     std::lock_guard lk(mu_);
@@ -62,11 +70,17 @@ bool WorkerPool::claim(JobRow& job) {
     const int64_t now = wall_clock_ns();
     std::lock_guard lk(mu_);
     for (const auto& j : *jobs) {
-        if (claimed_.count({j.trace, j.chunk})) continue;
+        if (auto c = claimed_.find({j.trace, j.chunk}); c != claimed_.end()) {
+            // A job still choosing its parent, or training a keyframe, may add to the library:
+            // the jobs after it wait, so that every chunk chooses among the keyframes a
+            // one-worker run would offer it, and the models are the same whatever --workers.
+            if (!c->second) return false;
+            continue;
+        }
         if (auto r = retries_.find({j.trace, j.chunk});
             r != retries_.end() && (r->second.failures >= opts_.retry.max_attempts || r->second.next_ns > now))
             continue;
-        claimed_.insert({j.trace, j.chunk});
+        claimed_[{j.trace, j.chunk}] = false;
         job = j;
         return true;
     }
@@ -75,14 +89,18 @@ bool WorkerPool::claim(JobRow& job) {
 
 void WorkerPool::run(int slot) {
     for (;;) {
+        uint64_t seen = 0;
         {
             std::unique_lock lk(mu_);
             if (stopping_) return;
+            seen = wakes_;
         }
         JobRow job;
         if (!claim(job)) {
+            // Woken at once by new jobs or a job that stops holding the others back; the
+            // timeout catches retries whose backoff has run out.
             std::unique_lock lk(mu_);
-            cv_.wait_for(lk, std::chrono::seconds(1), [&] { return stopping_; });
+            cv_.wait_for(lk, std::chrono::seconds(1), [&] { return stopping_ || wakes_ != seen; });
             continue;
         }
         process(slot, job);
@@ -92,6 +110,7 @@ void WorkerPool::run(int slot) {
         std::lock_guard lk(mu_);
         claimed_.erase({job.trace, job.chunk});
         progress_.erase(slot);
+        wake_locked();
     }
 }
 
@@ -206,6 +225,12 @@ void WorkerPool::process(int slot, const JobRow& job) {
     opts.progress = [this, slot](double f) {
         std::lock_guard lk(mu_);
         if (auto it = progress_.find(slot); it != progress_.end()) it->second.fraction = f;
+    };
+    opts.on_parent_chosen = [this, &job](bool keyframe) {
+        if (keyframe) return;
+        std::lock_guard lk(mu_);
+        claimed_[{job.trace, job.chunk}] = true;
+        wake_locked();
     };
     auto lib = library_.snapshot();
     log->info("training {} chunk {}/{} ({} packets)", printable(t.path), job.chunk + 1, t.chunks, row.count);

@@ -10,7 +10,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,7 +34,7 @@ struct WorkerProgress {
 };
 
 struct WorkerOptions {
-    int workers = 1;
+    int workers = 2;
     trainer::Device device = trainer::Device::kAuto;
     std::function<int()> train_steps;  // read per job, so a policy reload applies
     std::function<double(const std::string& path)> bytes_per_packet;  // the storage knob for a trace, per job
@@ -60,6 +59,7 @@ public:
 private:
     void run(int slot);
     bool claim(JobRow& job);
+    void wake_locked();  // mu_ held
     void process(int slot, const JobRow& job);
     // An I/O fault: the job stays queued and runs again after a backoff (or after the next
     // mount once its attempts are spent); the trace's other chunks go on meanwhile.
@@ -76,7 +76,10 @@ private:
     mutable std::mutex mu_;
     std::condition_variable cv_;
     bool stopping_ = false;
-    std::set<std::pair<uint64_t, uint32_t>> claimed_;
+    // Claimed jobs, and whether each is known to add nothing to the library (its parent is
+    // chosen and it trains no keyframe). Until then, later jobs wait (claim()).
+    std::map<std::pair<uint64_t, uint32_t>, bool> claimed_;
+    uint64_t wakes_ = 0;  // bumped whenever a waiting worker may now claim a job
     struct RetryState {
         int failures = 0;
         int64_t next_ns = 0;

@@ -208,6 +208,7 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
         }
     }
     const bool has_parent = !parent_id.empty() && best <= kParentMaxLoss;
+    if (opts.on_parent_chosen) opts.on_parent_chosen(!has_parent);
     // The chunk's vocabularies in the parent's order, so that its weights' places name the
     // same hosts, ports, protocols and flags (a base model has no side to follow).
     if (has_parent && !parent_side.side.empty()) {

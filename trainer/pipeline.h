@@ -53,6 +53,10 @@ struct TrainOptions {
     bool reuse = true;
     std::optional<double> max_jsd;  // the volume's fidelity gate for this chunk (policy max_jsd), if any
     std::function<void(double fraction)> progress;  // 0..1 within this chunk; may be empty
+    // Called once the parent is chosen, before any fitting: whether this chunk trains a new
+    // keyframe (the only outcome that adds to the library). Lets parallel workers start the
+    // next chunk as soon as it would see the library a one-at-a-time run sees. May be empty.
+    std::function<void(bool keyframe)> on_parent_chosen;
 };
 
 // What train_chunk stored, and why (catalog, xattr, status, log).

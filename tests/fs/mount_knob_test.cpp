@@ -4,6 +4,8 @@
 // reuse (item 1): traffic the volume has seen is stored without weights, each chunk's
 // decision shown in xattrs, status and the log.
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "tests/fs/mounted_volume.h"
 
@@ -59,6 +61,45 @@ TEST(MountKnob, ReuseStoresRepeatedTrafficWithoutWeights) {
     EXPECT_EQ(pcap_count((v.archive() / "tuesday.pcap").string()), 22000);
     const std::string log = v.daemon_log();
     EXPECT_NE(log.find("; reused t1c0: 17-mean"), std::string::npos) << log;
+}
+
+std::string file_bytes(const fsys::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Whether some chunk started training before the one ahead of it was modelled.
+bool chunks_overlapped(const std::string& log, const std::string& name, int chunks) {
+    for (int k = 1; k < chunks; ++k) {
+        const auto next_started = log.find("training " + name + " chunk " + std::to_string(k + 1) + "/");
+        const auto done = log.find("modelled " + name + " chunk " + std::to_string(k) + "/");
+        if (next_started != std::string::npos && done != std::string::npos && next_started < done) return true;
+    }
+    return false;
+}
+
+TEST(MountKnob, TwoWorkersStoreTheModelsOneWorkerStores) {
+    // Tinba's six chunks: with two workers a chunk starts as soon as the one ahead of it has
+    // chosen a parent and trains no keyframe, so every chunk chooses among the keyframes a
+    // one-worker volume offers it, and the same models regenerate the same bytes.
+    std::string archived[2], decisions[2], model_bytes[2];
+    for (int workers : {1, 2}) {
+        MountedVolume v("", "workers" + std::to_string(workers));
+        v.set_workers(workers);
+        v.start();
+        v.cp_in("dev/USTC-TFC2016__Tinba.pcap", "t.pcap");
+        ASSERT_TRUE(v.wait_archived("t.pcap", 180)) << v.daemon_log();
+        archived[workers - 1] = file_bytes(v.archive() / "t.pcap");
+        decisions[workers - 1] = v.xattr(v.archive() / "t.pcap", "decisions");
+        model_bytes[workers - 1] = v.xattr(v.archive() / "t.pcap", "model_bytes");
+        if (workers == 2) EXPECT_TRUE(chunks_overlapped(v.daemon_log(), "t.pcap", 6)) << v.daemon_log();
+    }
+    EXPECT_EQ(decisions[0], decisions[1]);
+    EXPECT_EQ(model_bytes[0], model_bytes[1]);
+    ASSERT_GT(archived[0].size(), 24u);
+    EXPECT_TRUE(archived[0] == archived[1]) << archived[0].size() << " and " << archived[1].size() << " bytes";
 }
 
 }  // namespace

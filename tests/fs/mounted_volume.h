@@ -81,6 +81,7 @@ public:
 
     // Before start(): a test that must watch training in progress gives it longer to run.
     void set_train_steps(int steps) { train_steps_ = std::to_string(steps); }
+    void set_workers(int workers) { workers_ = std::to_string(workers); }
 
     fsys::path mnt() const { return root_ / "mnt"; }
     fsys::path store() const { return root_ / "store"; }
@@ -101,7 +102,7 @@ public:
             ::dup2(STDERR_FILENO, STDOUT_FILENO);
             std::vector<std::string> args = {bin,          "-f",      "--store", store().string(), "--policy",
                                              (root_ / "policy.toml").string(), "--train-steps", train_steps_,
-                                             "--workers",  "1",       "--device", "cpu", "--log-level", "debug"};
+                                             "--workers",  workers_,  "--device", "cpu", "--log-level", "debug"};
             args.insert(args.end(), extra_args.begin(), extra_args.end());
             args.push_back(mnt().string());
             std::vector<char*> argv;
@@ -169,6 +170,7 @@ private:
     fsys::path root_;
     pid_t pid_ = -1;
     std::string train_steps_ = "40";
+    std::string workers_ = "1";
 };
 
 }  // namespace dgc::fs::test

@@ -23,7 +23,7 @@ constexpr int kFlowBatch = 128;
 // helps ultraloq's joint by ~0.01 and leaves the other traces within noise).
 constexpr double kPacketInvTemperature = 1.25;
 constexpr int kSegmentBatch = 48;
-// Rows of one sampling step computed together (see sample_step_rows).
+// Rows of one sampling step computed together (see sample_packets' step_rows).
 constexpr int64_t kSampleRows = 2048;
 // Deltas adapt few weights from a parent that already knows traffic: a high rate converges
 // within the short per-chunk budget (measured: 0.1 beats 0.03 and 0.01 at 1.5 s).
@@ -225,7 +225,7 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
     auto cum = fn.emb[0]->as<torch::nn::EmbeddingImpl>()->forward(torch::tensor(phase, torch::kLong));
     for (int j = 1; j < kFlowAttrCount; ++j) {
         const int V = kFlowAttrSizes[j];
-        // The column's probabilities kSampleRows flows at a time (see sample_step_rows).
+        // The column's probabilities kSampleRows flows at a time (see sample_packets).
         torch::Tensor probs;
         const float* p = nullptr;  // row i at p + (i - p0) * V
         int64_t p0 = 0;
@@ -283,43 +283,6 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
     }
 }
 
-// One sampling step t for the segments [b0, b1) of a round: their GRU step, heads and draws.
-// A round can hold tens of thousands of segments (a SYN flood's one-packet flows); taking
-// them kSampleRows at a time bounds the step's tensors (a few MiB instead of hundreds),
-// while the draws keep their order, so the tokens are the same as in one block.
-void sample_step_rows(PacketNetImpl& pn, const std::vector<Segment>& segs, const std::vector<FlowTokens>& flows,
-                      const std::vector<char>& tcp, int n_flags, int t, int64_t b0, int64_t b1, const float* c,
-                      torch::Tensor& h, torch::Tensor x, std::vector<int64_t>& prev, std::vector<PacketTokens>& packets,
-                      Rng& rng) {
-    pn.step_input_rows(&prev[b0 * 5], c, b1 - b0, x.data_ptr<float>());
-    auto hb = h.slice(1, b0, b1);
-    auto [out, hn] = pn.gru(x, hb);
-    hb.copy_(hn);
-    auto hs = pn.heads_of(out.squeeze(1));
-    std::vector<torch::Tensor> probs;
-    for (auto& l : hs) probs.push_back(torch::softmax(l * kPacketInvTemperature, 1).contiguous());
-    const float* pd = probs[0].data_ptr<float>();
-    const float* pg = probs[1].data_ptr<float>();
-    const float* pl = probs[2].data_ptr<float>();
-    const float* pf = probs[3].data_ptr<float>();
-    for (int64_t s = b0; s < b1; ++s) {
-        const int64_t r = s - b0;
-        const Segment& sg = segs[s];
-        const bool first = sg.offset + t == 0;
-        PacketTokens pt;
-        pt.dir = first ? 0 : static_cast<uint8_t>(draw(pd + r * 2, 2, rng));
-        pt.gap = first ? 0 : static_cast<uint8_t>(draw(pg + r * kDtClasses, kDtClasses, rng));
-        pt.len = static_cast<uint8_t>(draw(pl + r * kLenClasses, kLenClasses, rng));
-        pt.flag = !tcp[s] ? 0
-                  : first   ? static_cast<uint8_t>(flows[sg.flow].a[kAttrFirstFlag] % kFlagNone)
-                            : static_cast<uint8_t>(draw(pf + r * kFlagClasses, n_flags, rng));
-        packets[flows[sg.flow].first + sg.offset + t] = pt;
-        int64_t* p = &prev[s * 5];
-        p[0] = pt.dir, p[1] = pt.gap, p[2] = pt.len, p[3] = pt.flag;
-        p[4] = sg.offset == 0 ? std::min<int64_t>(t + 1, kPosClasses - 2) : kPosClasses - 1;
-    }
-}
-
 void sample_packets(ChunkNet& net, const ChunkSide& side, const std::vector<FlowTokens>& flows,
                     std::vector<PacketTokens>& packets, Rng& rng) {
     // Rounds: round 0 holds every segment that starts afresh (a flow's first, and those past
@@ -364,16 +327,45 @@ void sample_packets(ChunkNet& net, const ChunkSide& side, const std::vector<Flow
         auto x = torch::empty({S, 1, 2 * kEmb}, torch::kFloat);
         if (!carried.empty())
             h.index_copy_(1, torch::tensor(carried, torch::kLong), torch::stack(carried_h).unsqueeze(0));
-        const int64_t E = c.size(1);
+        // Step t for the segments [b0, b1): their GRU step, heads and draws. A round can hold
+        // tens of thousands of segments (a SYN flood's one-packet flows); taking them
+        // kSampleRows at a time bounds the step's tensors (a few MiB instead of hundreds),
+        // while the draws keep their order, so the tokens are the same as in one block.
+        auto step_rows = [&](int t, int64_t b0, int64_t b1) {
+            pn.step_input_rows(&prev[b0 * 5], c.data_ptr<float>() + b0 * c.size(1), b1 - b0,
+                               x.slice(0, b0, b1).data_ptr<float>());
+            auto hb = h.slice(1, b0, b1);
+            auto [out, hn] = pn.gru(x.slice(0, b0, b1), hb);
+            hb.copy_(hn);
+            auto hs = pn.heads_of(out.squeeze(1));
+            std::vector<torch::Tensor> probs;
+            for (auto& l : hs) probs.push_back(torch::softmax(l * kPacketInvTemperature, 1).contiguous());
+            const float* pd = probs[0].data_ptr<float>();
+            const float* pg = probs[1].data_ptr<float>();
+            const float* pl = probs[2].data_ptr<float>();
+            const float* pf = probs[3].data_ptr<float>();
+            for (int64_t s = b0; s < b1; ++s) {
+                const int64_t r = s - b0;
+                const Segment& sg = segs[s];
+                const bool first = sg.offset + t == 0;
+                PacketTokens pt;
+                pt.dir = first ? 0 : static_cast<uint8_t>(draw(pd + r * 2, 2, rng));
+                pt.gap = first ? 0 : static_cast<uint8_t>(draw(pg + r * kDtClasses, kDtClasses, rng));
+                pt.len = static_cast<uint8_t>(draw(pl + r * kLenClasses, kLenClasses, rng));
+                pt.flag = !tcp[s] ? 0
+                          : first   ? static_cast<uint8_t>(flows[sg.flow].a[kAttrFirstFlag] % kFlagNone)
+                                    : static_cast<uint8_t>(draw(pf + r * kFlagClasses, n_flags, rng));
+                packets[flows[sg.flow].first + sg.offset + t] = pt;
+                int64_t* p = &prev[s * 5];
+                p[0] = pt.dir, p[1] = pt.gap, p[2] = pt.len, p[3] = pt.flag;
+                p[4] = sg.offset == 0 ? std::min<int64_t>(t + 1, kPosClasses - 2) : kPosClasses - 1;
+            }
+        };
         for (int t = 0; t < kSegment; ++t) {
             int64_t active = 0;
             while (active < S && segs[active].length > static_cast<uint32_t>(t)) ++active;
             if (active == 0) break;
-            for (int64_t b0 = 0; b0 < active; b0 += kSampleRows) {
-                const int64_t b1 = std::min(active, b0 + kSampleRows);
-                sample_step_rows(pn, segs, flows, tcp, n_flags, t, b0, b1, c.data_ptr<float>() + b0 * E, h,
-                                 x.slice(0, b0, b1), prev, packets, rng);
-            }
+            for (int64_t b0 = 0; b0 < active; b0 += kSampleRows) step_rows(t, b0, std::min(active, b0 + kSampleRows));
         }
         // Hand each full segment's end state to its flow's next segment.
         for (int64_t s = 0; s < S; ++s) {

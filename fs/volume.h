@@ -37,8 +37,8 @@ struct VolumeOptions {
     std::string store = "/var/lib/dgcfs";
     std::string policy_file;                  // empty: built-in defaults (keep raw forever)
     std::string mountpoint;                   // for the status file only
-    // Two: a 2-core machine models a capture about 1.5x faster than with one (BENCHMARKS.md),
-    // with the same models (WorkerPool::claim) and ~50 MiB more at peak.
+    // Two: a 2-core machine models bench-ingest's captures 1.2-1.5x faster than with one
+    // (BENCHMARKS.md), with the same models (WorkerPool::claim) and ~40 MiB more at peak.
     int workers = 2;
     trainer::Device device = trainer::Device::kAuto;
     std::optional<int> train_steps;           // overrides the policy's [training] steps

@@ -4,8 +4,6 @@
 // reuse (item 1): traffic the volume has seen is stored without weights, each chunk's
 // decision shown in xattrs, status and the log.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "tests/fs/mounted_volume.h"
 
@@ -63,13 +61,6 @@ TEST(MountKnob, ReuseStoresRepeatedTrafficWithoutWeights) {
     EXPECT_NE(log.find("; reused t1c0: 17-mean"), std::string::npos) << log;
 }
 
-std::string file_bytes(const fsys::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 // Whether some chunk started training before the one ahead of it was modelled.
 bool chunks_overlapped(const std::string& log, const std::string& name, int chunks) {
     for (int k = 1; k < chunks; ++k) {
@@ -91,7 +82,7 @@ TEST(MountKnob, TwoWorkersStoreTheModelsOneWorkerStores) {
         v.start();
         v.cp_in("dev/USTC-TFC2016__Tinba.pcap", "t.pcap");
         ASSERT_TRUE(v.wait_archived("t.pcap", 180)) << v.daemon_log();
-        archived[workers - 1] = file_bytes(v.archive() / "t.pcap");
+        archived[workers - 1] = slurp(v.archive() / "t.pcap");
         decisions[workers - 1] = v.xattr(v.archive() / "t.pcap", "decisions");
         model_bytes[workers - 1] = v.xattr(v.archive() / "t.pcap", "model_bytes");
         if (workers == 2) EXPECT_TRUE(chunks_overlapped(v.daemon_log(), "t.pcap", 6)) << v.daemon_log();

@@ -2,6 +2,8 @@
 // resolutions, pcapng with mixed interfaces, sections and simple packet blocks.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "codec/capture_reader.h"
 #include "codec_test_util.h"
 
@@ -137,6 +139,46 @@ TEST(Pcapng, BigEndianSectionAlsoAfterALittleEndianOne) {
     EXPECT_EQ(flip.records[1].t_ns, 3000);
     EXPECT_EQ(flip.records[1].dport, 80);
     EXPECT_EQ(flip.info.interfaces.size(), 2u);
+}
+
+// The file-backed pages this process has mapped (RssFile in /proc/self/status), in bytes.
+int64_t mapped_file_bytes() {
+    std::ifstream in("/proc/self/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("RssFile:", 0) == 0) return std::stoll(line.substr(8)) * 1024;
+    return -1;
+}
+
+// A training worker reads whole traces through a mapping: the pages it has passed go back,
+// so reading a 48 MiB file leaves about the 16 MiB window mapped, not the file.
+TEST(CaptureReader, PagesBehindTheReaderAreHandedBack) {
+    const std::string frame = kFrame + std::string(1400 - kFrame.size(), '\0');
+    constexpr int kRecords = 48 * 1024 * 1024 / 1416;
+    std::string classic = pcap_header(1), ng = test::pcapng_shb() + test::pcapng_idb(1);
+    for (int i = 0; i < kRecords; ++i) {
+        classic += pcap_record(1, static_cast<uint32_t>(i), frame);
+        ng += test::pcapng_epb(0, static_cast<uint64_t>(i), frame);
+    }
+    for (const auto& [name, bytes] : {std::pair<std::string, const std::string*>{"big.pcap", &classic},
+                                      std::pair<std::string, const std::string*>{"big.pcapng", &ng}}) {
+        const std::string path = test::write_temp(name, *bytes);
+        const int64_t before = mapped_file_bytes();
+        ASSERT_GE(before, 0) << "/proc/self/status has no RssFile line";
+        auto r = CaptureReader::open(path);
+        ASSERT_TRUE(r.ok()) << r.status().message();
+        PacketRecord rec;
+        int n = 0;
+        while (true) {
+            auto more = (*r)->next(rec);
+            ASSERT_TRUE(more.ok()) << more.status().message();
+            if (!*more) break;
+            ++n;
+        }
+        EXPECT_EQ(n, kRecords) << name;
+        const int64_t held = mapped_file_bytes() - before;
+        EXPECT_LT(held, 24 << 20) << name << ": " << held / 1024 << " KiB of a " << bytes->size() / 1024
+                                  << " KiB file still mapped after reading it";
+    }
 }
 
 }  // namespace

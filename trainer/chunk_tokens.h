@@ -78,9 +78,10 @@ struct NonIpType {
 // seven; 12 appends lone UDP datagrams that repeat an answered 5-tuple, 13 the replies
 // that open a UDP exchange and the UDP repeats by answer, 14 the handshakes that agreed on
 // timestamps and the flows that carry the capture's loss; 15 has format 14's bytes and
-// two more generator rules (no group or unspecified address talks to its own kind).
+// two more generator rules (no group or unspecified address talks to its own kind); 16 has
+// format 15's bytes and the unspecified address's and self-talk rules of endpoint_roles.h.
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 15;
+inline constexpr uint8_t kSideFormat = 16;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

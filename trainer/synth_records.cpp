@@ -11,6 +11,7 @@
 #include "codec/fidelity/binning.h"
 #include "codec/frame_synth.h"
 #include "trainer/chunk_semantics.h"
+#include "trainer/endpoint_roles.h"
 #include "trainer/flow_choices.h"
 #include "trainer/flow_timing.h"
 #include "trainer/host_slots.h"
@@ -97,9 +98,8 @@ uint32_t icmp_min_len(uint8_t proto, uint8_t type) {
     }
 }
 
-// An address as one word, hashed.
-uint64_t addr_word(const std::array<uint8_t, 16>& a) {
-    uint64_t h = 0;
+// `h` with an address's two words folded in.
+uint64_t fold_addr(uint64_t h, const std::array<uint8_t, 16>& a) {
     for (int i = 0; i < 16; i += 8) {
         uint64_t w = 0;
         for (int k = 0; k < 8; ++k) w = w << 8 | a[i + k];
@@ -108,16 +108,12 @@ uint64_t addr_word(const std::array<uint8_t, 16>& a) {
     return h;
 }
 
+// An address as one word, hashed.
+uint64_t addr_word(const std::array<uint8_t, 16>& a) { return fold_addr(0, a); }
+
 // A connection's hosts and server port, hashed (the client port aside).
 uint64_t conn_key(const Endpoint& client, const Endpoint& server) {
-    uint64_t h = server.port;
-    for (const auto* a : {&client.addr, &server.addr})
-        for (int i = 0; i < 16; i += 8) {
-            uint64_t w = 0;
-            for (int k = 0; k < 8; ++k) w = w << 8 | (*a)[i + k];
-            h = mix64(h ^ w);
-        }
-    return h;
+    return fold_addr(fold_addr(server.port, client.addr), server.addr);
 }
 
 // A client host and a server host, hashed (the ports aside).
@@ -136,16 +132,7 @@ uint64_t client_key(const Endpoint& client, uint16_t server_port) {
 
 // The spec's flow key (protocol and the unordered endpoint pair), hashed.
 uint64_t flow_key(uint8_t proto, const Endpoint& a, const Endpoint& b) {
-    auto one = [](const Endpoint& e) {
-        uint64_t h = e.port;
-        for (int i = 0; i < 16; i += 8) {
-            uint64_t w = 0;
-            for (int k = 0; k < 8; ++k) w = w << 8 | e.addr[i + k];
-            h = mix64(h ^ w);
-        }
-        return h;
-    };
-    const uint64_t x = one(a), y = one(b);
+    const uint64_t x = fold_addr(a.port, a.addr), y = fold_addr(b.port, b.addr);
     return mix64(std::min(x, y) ^ mix64(std::max(x, y) ^ proto));
 }
 
@@ -240,7 +227,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         if (hs.stack < side.stacks.size()) e.stack = side.stacks[hs.stack];
     };
     const bool v9 = side.format >= 9, v11 = side.format >= 11, v12 = side.format >= 12, v13 = side.format >= 13;
-    const bool v14 = side.format >= 14, v15 = side.format >= 15;
+    const bool v14 = side.format >= 14, v15 = side.format >= 15, v16 = side.format >= 16;
     uint32_t low_port_flows_left = side.tcp_low_port_flows, lone_repeats_left = side.udp_lone_repeats;
     uint32_t late_replies_left = side.udp_late_replies;
     std::array<uint32_t, 4> repeat_kinds_left = side.udp_repeat_kinds;
@@ -342,18 +329,42 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         // timing, not its protocol, and a chain kept it (ultraloq: 2,745 TCP packets from 68).
         if (side.format >= 10 && tcp && udp_partner_port(side, ep[0].port))
             ep[0].port = static_cast<uint16_t>(49152 + rng.below(16384));
+        // The busiest ranked unicast host of the flow's version whose address is not `a`.
+        auto unicast_but = [&](const std::array<uint8_t, 16>& a) {
+            const int alt = unicast_slot(side, pe.ip_version);
+            return alt >= 0 && slot_addr[alt] == a ? unicast_slot(side, pe.ip_version, alt) : alt;
+        };
         // Format 11: TCP is a conversation between two unicast hosts. A server the model put
         // on a group address or on the client itself (ultraloq: SYNs to 255.255.255.255,
         // 490 packets from a host to itself) is the chunk's busiest unicast host but the
         // client; two ports below 1024 only as often as the chunk had them.
-        if (v11 && tcp && (is_group(pe.ip_version, ep[1].addr) || ep[1].addr == ep[0].addr)) {
-            int alt = unicast_slot(side, pe.ip_version);
-            if (alt >= 0 && slot_addr[alt] == ep[0].addr) alt = unicast_slot(side, pe.ip_version, alt);
-            if (alt >= 0) use_slot(ep[1], alt);
-        }
+        if (v11 && tcp && (is_group(pe.ip_version, ep[1].addr) || ep[1].addr == ep[0].addr))
+            if (const int alt = unicast_but(ep[0].addr); alt >= 0) use_slot(ep[1], alt);
         if (v11 && tcp && ep[0].port < 1024 && ep[1].port < 1024) {
             if (low_port_flows_left > 0) --low_port_flows_left;
             else ep[0].port = static_cast<uint16_t>(49152 + rng.below(16384));
+        }
+        // Format 16: the unspecified address only solicits, and no host talks to itself.
+        if (v16) {
+            const uint8_t v = pe.ip_version;
+            int slot = -1;
+            switch (role_fix({v, pe.ports, udp, udp_answer[fi] == 1, ep[0].addr, ep[1].addr, ep[0].port, ep[1].port})) {
+                case RoleFix::kNone: break;
+                case RoleFix::kReceiverToUnicast:
+                case RoleFix::kSelfToUnicast:  // a group when the version has no other unicast host
+                    if (slot = unicast_but(ep[0].addr); slot < 0) slot = group_slot(side, v);
+                    if (slot >= 0) use_slot(ep[1], slot);
+                    break;
+                case RoleFix::kSenderToUnicast:
+                    if (slot = unicast_but(ep[1].addr); slot >= 0) use_slot(ep[0], slot);
+                    break;
+                case RoleFix::kDhcpRequest:
+                    ep[0].port = kDhcpClientPort, ep[1].port = kDhcpServerPort, ep[1].addr = kLimitedBroadcast;
+                    break;
+                case RoleFix::kReceiverToGroup:
+                    if (slot = group_slot(side, v); slot >= 0) use_slot(ep[1], slot);
+                    break;
+            }
         }
         // Format 15: the unspecified address solicits a group (a router, its own address's
         // neighbours, DHCP's broadcast); flipping a bit of it made :: send to ::1.

@@ -1,0 +1,106 @@
+// Format 16's rules (trainer/endpoint_roles.h): the unspecified address only solicits, and
+// no host talks to itself. The flow model draws a flow's two hosts from the chunk's ranked
+// hosts; format 15 sent what it drew, and on ultraloq regenerated without a base model that
+// was DNS queries and DHCP replies from 0.0.0.0, flows to 0.0.0.0 and a host talking to
+// itself, none of which the real trace (or any stack) has.
+#include <gtest/gtest.h>
+
+#include "codec/address_class.h"
+#include "tests/trainer/chunk_test_util.h"
+#include "tests/trainer/dev_capture.h"
+#include "trainer/chunk_tokens.h"
+#include "trainer/endpoint_roles.h"
+#include "trainer/host_slots.h"
+
+using namespace dgc;
+using namespace dgc::trainer;
+
+namespace {
+
+std::array<uint8_t, 16> v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) { return {a, b, c, d}; }
+
+FlowEnds udp4(std::array<uint8_t, 16> s, uint16_t sp, std::array<uint8_t, 16> r, uint16_t rp, bool answered = false) {
+    return {4, true, true, answered, s, r, sp, rp};
+}
+
+struct Misroles {
+    size_t to_unspecified = 0;    // IP packets addressed to 0.0.0.0 or ::
+    size_t unspecified_talk = 0;  // from it, other than an unanswered DHCP request to 255.255.255.255:67 or a port-less solicitation to a group
+    size_t self = 0;              // from a host to itself
+};
+
+Misroles misroles(std::span<const PacketRecord> recs) {
+    Misroles m;
+    for (const auto& r : recs) {
+        if (!r.is_ip()) continue;
+        const bool from_none = unspecified(r.ip_version, r.src), to_none = unspecified(r.ip_version, r.dst);
+        m.to_unspecified += to_none;
+        const bool ports = (r.present & kHasPorts) != 0;
+        const bool dhcp_request = r.ip_version == 4 && r.proto == 17 && r.sport == kDhcpClientPort &&
+                                  r.dport == kDhcpServerPort && r.dst == kLimitedBroadcast;
+        m.unspecified_talk += from_none && !to_none && (ports ? !dhcp_request : !is_group(r.ip_version, r.dst));
+        m.self += !from_none && r.src == r.dst;
+    }
+    return m;
+}
+
+}  // namespace
+
+TEST(EndpointRoles, TheUnspecifiedAddressOnlySolicits) {
+    const auto none = v4(0, 0, 0, 0), host = v4(10, 0, 0, 7), server = v4(10, 0, 0, 1), bcast = kLimitedBroadcast;
+    EXPECT_EQ(role_fix(udp4(host, 40000, none, 53)), RoleFix::kReceiverToUnicast);
+    EXPECT_EQ(role_fix(udp4(none, 68, bcast, 67)), RoleFix::kNone);            // DHCPDISCOVER
+    EXPECT_EQ(role_fix(udp4(none, 67, server, 68)), RoleFix::kDhcpRequest);     // a reply's ports, from nobody
+    EXPECT_EQ(role_fix(udp4(none, 67, bcast, 68)), RoleFix::kDhcpRequest);
+    EXPECT_EQ(role_fix(udp4(none, 68, server, 67, true)), RoleFix::kSenderToUnicast);  // answered: a configured client
+    EXPECT_EQ(role_fix(udp4(none, 40000, server, 53)), RoleFix::kSenderToUnicast);     // a DNS query
+    EXPECT_EQ(role_fix(udp4(none, 5353, v4(224, 0, 0, 251), 5353)), RoleFix::kSenderToUnicast);
+    FlowEnds igmp{4, false, false, false, none, v4(224, 0, 0, 22), 0, 0};
+    EXPECT_EQ(role_fix(igmp), RoleFix::kNone);  // a snooping switch's query
+    igmp.receiver = server;
+    EXPECT_EQ(role_fix(igmp), RoleFix::kReceiverToGroup);
+    std::array<uint8_t, 16> v6none{}, solicited{};
+    solicited[0] = 0xff, solicited[1] = 0x02, solicited[11] = 1, solicited[12] = 0xff, solicited[15] = 9;
+    EXPECT_EQ(role_fix({6, false, false, false, v6none, solicited, 0, 0}), RoleFix::kNone);  // duplicate address detection
+    EXPECT_EQ(role_fix({6, true, true, false, v6none, solicited, 546, 547}), RoleFix::kSenderToUnicast);  // DHCPv6 uses link-local
+    EXPECT_EQ(role_fix({6, false, false, false, v6none, v6none, 0, 0}), RoleFix::kNone);  // format 15's rule
+}
+
+TEST(EndpointRoles, NoHostTalksToItself) {
+    const auto host = v4(10, 0, 0, 7);
+    EXPECT_EQ(role_fix(udp4(host, 137, host, 137)), RoleFix::kSelfToUnicast);
+    EXPECT_EQ(role_fix({4, false, false, false, host, host, 0, 0}), RoleFix::kSelfToUnicast);
+    EXPECT_EQ(role_fix(udp4(host, 40000, v4(10, 0, 0, 1), 53)), RoleFix::kNone);
+}
+
+TEST(EndpointRoles, FormatSixteenRegeneratesNoRoleNoStackHas) {
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    const Misroles real = misroles(cap.records);
+    EXPECT_EQ(real.to_unspecified, 0u);
+    EXPECT_EQ(real.unspecified_talk, 0u);
+    EXPECT_EQ(real.self, 0u);
+    // The flow model's mistakes: UDP flows from 0.0.0.0 to their server, to 0.0.0.0, and
+    // from their client to itself.
+    const int none = unspecified_slot(enc.side, 4);
+    ASSERT_GE(none, 0);
+    size_t k = 0, udp = 0;
+    for (auto& f : enc.flows) {
+        const ProtoEntry& pe = proto_of(enc.side, f);
+        if (pe.ip_version != 4 || pe.proto != 17 || !pe.ports) continue;
+        ++udp;
+        switch (k++ % 3) {
+            case 0: f.a[kAttrCliHost] = static_cast<uint8_t>(none); break;
+            case 1: f.a[kAttrSrvHost] = static_cast<uint8_t>(none); break;
+            default: f.a[kAttrSrvHost] = f.a[kAttrCliHost]; break;
+        }
+    }
+    ASSERT_GT(udp, 30u);
+    const Misroles v16 = misroles(regenerate_as(enc, kSideFormat)), v15 = misroles(regenerate_as(enc, 15));
+    EXPECT_EQ(v16.to_unspecified, 0u);
+    EXPECT_EQ(v16.unspecified_talk, 0u);
+    EXPECT_EQ(v16.self, 0u);
+    EXPECT_GT(v15.to_unspecified, 10u);
+    EXPECT_GT(v15.unspecified_talk, 10u);
+    EXPECT_GT(v15.self, 10u);
+}

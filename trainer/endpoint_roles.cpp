@@ -1,0 +1,24 @@
+#include "trainer/endpoint_roles.h"
+
+#include "trainer/host_slots.h"
+
+namespace dgc::trainer {
+
+RoleFix role_fix(const FlowEnds& f) {
+    const uint8_t v = f.ip_version;
+    const bool from_none = unspecified(v, f.sender), to_none = unspecified(v, f.receiver);
+    if (to_none && !from_none) return RoleFix::kReceiverToUnicast;
+    if (from_none && !to_none) {
+        const bool dhcp = v == 4 && f.udp &&
+                          ((f.sender_port == kDhcpClientPort && f.receiver_port == kDhcpServerPort) ||
+                           (f.sender_port == kDhcpServerPort && f.receiver_port == kDhcpClientPort));
+        if (dhcp && !f.answered)
+            return f.sender_port == kDhcpClientPort && f.receiver == kLimitedBroadcast ? RoleFix::kNone : RoleFix::kDhcpRequest;
+        if (f.ports) return RoleFix::kSenderToUnicast;
+        return is_group(v, f.receiver) ? RoleFix::kNone : RoleFix::kReceiverToGroup;
+    }
+    if (!from_none && f.sender == f.receiver) return RoleFix::kSelfToUnicast;
+    return RoleFix::kNone;
+}
+
+}  // namespace dgc::trainer

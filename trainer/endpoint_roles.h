@@ -1,0 +1,40 @@
+// Format 16: roles the flow model gave hosts that no stack has. The unspecified address
+// (0.0.0.0, ::) only ever solicits: it cannot be addressed, so it receives nothing; with
+// ports it sends only DHCP's unanswered requests (0.0.0.0:68 to 255.255.255.255:67: an
+// exchange that is answered is a configured client's, from its own address), and without them
+// solicitations (neighbour, router, IGMP/MLD) to a group address. And no host talks to
+// itself. On ultraloq regenerated without a base model, format 15 sent 31 packets from
+// 0.0.0.0 to unicast hosts (DNS queries, DHCP replies), 17 to 0.0.0.0 and 4 from a host to
+// itself; gnutella 5 to :: and 20 to itself, isp-fragtest 3; the real traces none.
+// Pure: synthesize_records applies what it says.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace dgc::trainer {
+
+enum class RoleFix : uint8_t {
+    kNone,
+    kReceiverToUnicast,  // a flow to the unspecified address goes to a unicast host but the sender
+    kSenderToUnicast,    // a service the unspecified address cannot use (DNS, answered DHCP): a unicast host sends it
+    kDhcpRequest,        // DHCP from 0.0.0.0: client port to server port, to 255.255.255.255
+    kReceiverToGroup,    // a solicitation without ports from it: to a group address
+    kSelfToUnicast,      // a host to itself (TCP has had this since format 11): the peer is another unicast host
+};
+
+struct FlowEnds {
+    uint8_t ip_version = 4;
+    bool ports = false;  // the protocol has ports (TCP, UDP, SCTP...)
+    bool udp = false;
+    bool answered = false;  // UDP flows the chunk's counts answer
+    std::array<uint8_t, 16> sender{}, receiver{};
+    uint16_t sender_port = 0, receiver_port = 0;
+};
+
+RoleFix role_fix(const FlowEnds& f);
+
+inline constexpr uint16_t kDhcpClientPort = 68, kDhcpServerPort = 67;
+inline constexpr std::array<uint8_t, 16> kLimitedBroadcast = {255, 255, 255, 255};
+
+}  // namespace dgc::trainer

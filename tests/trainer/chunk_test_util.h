@@ -30,6 +30,18 @@ inline size_t rotate_attr(dgc::trainer::EncodedChunk& enc, uint8_t proto, int at
     return of.size();
 }
 
+// Calls `plant(flow, k)` on the k-th flow of IP version `v` and protocol `proto` (TCP and
+// UDP flows with ports only): the flow model's mistakes, made on purpose. Returns how many.
+template <class Plant>
+size_t plant_mistakes(dgc::trainer::EncodedChunk& enc, uint8_t v, uint8_t proto, Plant plant) {
+    size_t k = 0;
+    for (auto& f : enc.flows) {
+        const dgc::trainer::ProtoEntry& pe = dgc::trainer::proto_of(enc.side, f);
+        if (pe.ip_version == v && pe.proto == proto && (pe.ports || (proto != 6 && proto != 17))) plant(f, k++);
+    }
+    return k;
+}
+
 // A record's two endpoints (address and port), unordered: its 4-tuple within a protocol.
 inline std::string endpoint_pair_key(const dgc::PacketRecord& r) {
     std::string a(r.src.begin(), r.src.end()), b(r.dst.begin(), r.dst.end());

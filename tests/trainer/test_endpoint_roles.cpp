@@ -84,17 +84,13 @@ TEST(EndpointRoles, FormatSixteenRegeneratesNoRoleNoStackHas) {
     // from their client to itself.
     const int none = unspecified_slot(enc.side, 4);
     ASSERT_GE(none, 0);
-    size_t k = 0, udp = 0;
-    for (auto& f : enc.flows) {
-        const ProtoEntry& pe = proto_of(enc.side, f);
-        if (pe.ip_version != 4 || pe.proto != 17 || !pe.ports) continue;
-        ++udp;
-        switch (k++ % 3) {
+    const size_t udp = plant_mistakes(enc, 4, 17, [&](FlowTokens& f, size_t k) {
+        switch (k % 3) {
             case 0: f.a[kAttrCliHost] = static_cast<uint8_t>(none); break;
             case 1: f.a[kAttrSrvHost] = static_cast<uint8_t>(none); break;
             default: f.a[kAttrSrvHost] = f.a[kAttrCliHost]; break;
         }
-    }
+    });
     ASSERT_GT(udp, 30u);
     const Misroles v16 = misroles(regenerate_as(enc, kSideFormat)), v15 = misroles(regenerate_as(enc, 15));
     EXPECT_EQ(v16.to_unspecified, 0u);

@@ -60,21 +60,17 @@ TEST(GroupSenders, NoGroupAddressSendsAndTheUnspecifiedAddressSolicitsAGroup) {
     // The flow model's mistakes, as a parent's weights made them: ICMPv6 flows between two
     // group addresses, and from :: to ::.
     const auto none = static_cast<uint8_t>(unspecified_slot(enc.side, 6));
-    size_t k = 0, icmp6 = 0;
-    for (auto& f : enc.flows) {
-        const ProtoEntry& pe = proto_of(enc.side, f);
-        if (pe.ip_version != 6 || pe.proto != 58) continue;
-        ++icmp6;
-        if (k++ % 2 == 0) {
+    const size_t icmp6 = plant_mistakes(enc, 6, 58, [&](FlowTokens& f, size_t k) {
+        if (k % 2 == 0) {
             f.a[kAttrCliHost] = f.a[kAttrSrvHost];  // the solicited group, as client too
         } else {
             f.a[kAttrCliHost] = f.a[kAttrSrvHost] = none;
         }
-    }
+    });
     ASSERT_GT(icmp6, 20u);
-    const Misfits v15 = misfits(regenerate_as(enc, kSideFormat)), v14 = misfits(regenerate_as(enc, 14));
-    EXPECT_EQ(v15.group_sources, 0u);
-    EXPECT_EQ(v15.loopback, 0u);
+    const Misfits now = misfits(regenerate_as(enc, kSideFormat)), v14 = misfits(regenerate_as(enc, 14));
+    EXPECT_EQ(now.group_sources, 0u);
+    EXPECT_EQ(now.loopback, 0u);
     EXPECT_GT(v14.group_sources, 5u);
     EXPECT_GT(v14.loopback, 5u);
 }

@@ -24,6 +24,12 @@ argus_states() {
   racluster -r "$work/a.argus" -n -s proto state 2>/dev/null | sort | uniq -c | sort -rn | head -12 | tr '\n' ';'
   echo
 }
+roles() {  # packets in roles no stack has (format 16's rules); ICMP aside, whose errors quote other headers
+  n() { tshark -r "$1" -Y "!icmp && !icmpv6 && ($2)" 2>/dev/null | wc -l; }
+  echo "to 0.0.0.0/::: $(n "$1" 'ip.dst==0.0.0.0 || ipv6.dst==::')" \
+       " / from it to a unicast host: $(n "$1" '(ip.src==0.0.0.0 && !(ip.dst==255.255.255.255 || ip.dst==224.0.0.0/4)) || (ipv6.src==:: && !(ipv6.dst==ff00::/8))')" \
+       " / host to itself: $(n "$1" 'ip.src==ip.dst || ipv6.src==ipv6.dst')"
+}
 for f in "$real" "$synth"; do
   echo "== $f"
   completeness "$f"
@@ -31,6 +37,7 @@ for f in "$real" "$synth"; do
        " / SYNs: $(tshark -r "$f" -Y 'tcp.flags.syn==1' 2>/dev/null | wc -l)"
   echo "TCP with options: $(tshark -r "$f" -Y 'tcp.hdr_len>20' 2>/dev/null | wc -l) / $(tshark -r "$f" -Y tcp 2>/dev/null | wc -l)"
   echo "malformed: $(tshark -r "$f" -Y '_ws.malformed' 2>/dev/null | wc -l)"
+  roles "$f"
   tshark -r "$f" -q -z expert 2>/dev/null | awk '/^ +[0-9]+ +Sequence|Malformed|Protocol /' | head -12
   command -v tcptrace >/dev/null && tcptrace_shares "$f"
   command -v argus >/dev/null && argus_states "$f"

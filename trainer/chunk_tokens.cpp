@@ -213,10 +213,13 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     std::vector<Flow> flows = assemble_flows(chunk);
     std::map<uint32_t, uint64_t> proto_counts;  // version << 16 | proto << 8 | ports
     std::map<uint16_t, uint64_t> port_counts;
+    std::map<uint16_t, uint8_t> port_protos;
     for (const auto& f : flows) {
         const auto& r = chunk[f.packets[0]];
         proto_counts[proto_key(r.ip_version, r.proto, r.has_ports())]++;
-        if (r.has_ports()) ++port_counts[r.sport], ++port_counts[r.dport];
+        if (!r.has_ports()) continue;
+        ++port_counts[r.sport], ++port_counts[r.dport];
+        port_protos[r.sport] |= port_proto_bit(r.proto), port_protos[r.dport] |= port_proto_bit(r.proto);
     }
     std::vector<uint32_t> proto_rank = ranked(proto_counts, kProtoVocab);
     if (like) {
@@ -228,6 +231,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         s.protos.push_back({static_cast<uint8_t>(p >> 16), static_cast<uint8_t>((p >> 8) & 0xff), (p & 1) != 0});
     s.ports = ranked(port_counts, kPortRanks);
     lay_out_like(s.ports, like ? &like->ports : nullptr);
+    for (uint16_t p : s.ports) s.port_protos.push_back(port_protos[p]);
     // Packets of the flows on each unranked port, as their client [0] and server [1] port.
     std::map<uint16_t, std::array<uint64_t, 2>> tail_mass;
     for (const auto& f : flows) {

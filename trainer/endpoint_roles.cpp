@@ -21,4 +21,12 @@ RoleFix role_fix(const FlowEnds& f) {
     return RoleFix::kNone;
 }
 
+int port_for_protocol(const std::vector<uint8_t>& port_protos, int token, uint8_t proto_bit, bool server) {
+    if (token < 0 || token >= static_cast<int>(port_protos.size()) || (port_protos[token] & proto_bit)) return token;
+    if (server)
+        for (size_t k = 0; k < port_protos.size(); ++k)
+            if (port_protos[k] & proto_bit) return static_cast<int>(k);
+    return -1;
+}
+
 }  // namespace dgc::trainer

@@ -1,16 +1,18 @@
-// Format 16: roles the flow model gave hosts that no stack has. The unspecified address
-// (0.0.0.0, ::) only ever solicits: it cannot be addressed, so it receives nothing; with
+// Roles the flow model gave hosts and ports that no stack has. Format 16: the unspecified
+// address (0.0.0.0, ::) only ever solicits: it cannot be addressed, so it receives nothing; with
 // ports it sends only DHCP's unanswered requests (0.0.0.0:68 to 255.255.255.255:67: an
 // exchange that is answered is a configured client's, from its own address), and without them
 // solicitations (neighbour, router, IGMP/MLD) to a group address. And no host talks to
 // itself. On ultraloq regenerated without a base model, format 15 sent 31 packets from
 // 0.0.0.0 to unicast hosts (DNS queries, DHCP replies), 17 to 0.0.0.0 and 4 from a host to
 // itself; gnutella 5 to :: and 20 to itself, isp-fragtest 3; the real traces none.
-// Pure: synthesize_records applies what it says.
+// Format 17: a ranked port keeps its protocols (port_for_protocol).
+// Pure: synthesize_records applies what they say.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 namespace dgc::trainer {
 
@@ -33,6 +35,12 @@ struct FlowEnds {
 };
 
 RoleFix role_fix(const FlowEnds& f);
+
+// Format 17: the ranked port a flow's end of protocol bit `proto_bit` (kPortProto*) takes
+// when the model drew rank `token`, which the chunk never used with that protocol: the
+// first ranked port it did use for a server's end, -1 for an ephemeral port (a client's end,
+// or no ranked port of that protocol). `token` itself when it fits, or is not a ranked port.
+int port_for_protocol(const std::vector<uint8_t>& port_protos, int token, uint8_t proto_bit, bool server);
 
 inline constexpr uint16_t kDhcpClientPort = 68, kDhcpServerPort = 67;
 inline constexpr std::array<uint8_t, 16> kLimitedBroadcast = {255, 255, 255, 255};

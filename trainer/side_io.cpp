@@ -249,6 +249,18 @@ void read_format14(ByteReader& r, ChunkSide& s) {
     l.unseen = static_cast<uint32_t>(r.count(uint64_t{l.segments} + 1));
 }
 
+// Format 17's block: a byte of kPortProto* bits per ranked port.
+void write_format17(ByteWriter& w, const ChunkSide& s) {
+    for (size_t i = 0; i < s.ports.size(); ++i) w.u8(i < s.port_protos.size() ? s.port_protos[i] : 0);
+}
+
+bool read_format17(ByteReader& r, ChunkSide& s) {
+    s.port_protos.resize(s.ports.size());
+    for (auto& b : s.port_protos)
+        if ((b = r.u8()) > (kPortProtoTcp | kPortProtoUdp | kPortProtoOther)) return false;
+    return true;
+}
+
 }  // namespace
 
 std::string serialize_side(const ChunkSide& s) {
@@ -301,6 +313,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 12) write_format12(w, s);
     if (s.format >= 13) write_format13(w, s);
     if (s.format >= 14) write_format14(w, s);
+    if (s.format >= 17) write_format17(w, s);
     return std::move(w.data());
 }
 
@@ -381,6 +394,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (format >= 12) read_format12(r, s);
     if (format >= 13) read_format13(r, s);
     if (format >= 14) read_format14(r, s);
+    if (format >= 17 && !read_format17(r, s)) return Status::corrupt(what + ": a ranked port's protocols are out of range");
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

@@ -227,7 +227,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         if (hs.stack < side.stacks.size()) e.stack = side.stacks[hs.stack];
     };
     const bool v9 = side.format >= 9, v11 = side.format >= 11, v12 = side.format >= 12, v13 = side.format >= 13;
-    const bool v14 = side.format >= 14, v15 = side.format >= 15, v16 = side.format >= 16;
+    const bool v14 = side.format >= 14, v15 = side.format >= 15, v16 = side.format >= 16, v17 = side.format >= 17;
     uint32_t low_port_flows_left = side.tcp_low_port_flows, lone_repeats_left = side.udp_lone_repeats;
     uint32_t late_replies_left = side.udp_late_replies;
     std::array<uint32_t, 4> repeat_kinds_left = side.udp_repeat_kinds;
@@ -302,9 +302,12 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 ep[d].stack.syn_opts = o.syn_opts, ep[d].stack.syn_len = o.syn_len;
                 ep[d].stack.mss = o.mss, ep[d].stack.wscale = o.wscale;
             }
-            ep[d].port = !pe.ports              ? 0
-                         : pool_pick[fi][d] >= 0 ? side.pool[pool_pick[fi][d]].port
-                                                 : port_of(f.a[d == 0 ? kAttrCliPort : kAttrSrvPort], side.ports, rng);
+            const int token = f.a[d == 0 ? kAttrCliPort : kAttrSrvPort];
+            ep[d].port = !pe.ports ? 0 : pool_pick[fi][d] >= 0 ? side.pool[pool_pick[fi][d]].port : port_of(token, side.ports, rng);
+            // Format 17: a ranked port keeps the protocols the chunk used it with.
+            if (v17 && pe.ports && pool_pick[fi][d] < 0)
+                if (const int k = port_for_protocol(side.port_protos, token, port_proto_bit(pe.proto), d == 1); k != token)
+                    ep[d].port = k >= 0 ? side.ports[k] : static_cast<uint16_t>(49152 + rng.below(16384));
             ep[d].window = static_cast<uint16_t>(1024 + rng.below(64000));
             ep[d].next_seq = static_cast<uint32_t>(rng.next());
             ep[d].ts_base = static_cast<uint32_t>(rng.next());

@@ -5,6 +5,8 @@
 // itself, none of which the real trace (or any stack) has.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "codec/address_class.h"
 #include "tests/trainer/chunk_test_util.h"
 #include "tests/trainer/dev_capture.h"
@@ -92,11 +94,55 @@ TEST(EndpointRoles, FormatSixteenRegeneratesNoRoleNoStackHas) {
         }
     });
     ASSERT_GT(udp, 30u);
-    const Misroles v16 = misroles(regenerate_as(enc, kSideFormat)), v15 = misroles(regenerate_as(enc, 15));
+    const Misroles v16 = misroles(regenerate_as(enc, 16)), v15 = misroles(regenerate_as(enc, 15));
     EXPECT_EQ(v16.to_unspecified, 0u);
     EXPECT_EQ(v16.unspecified_talk, 0u);
     EXPECT_EQ(v16.self, 0u);
     EXPECT_GT(v15.to_unspecified, 10u);
     EXPECT_GT(v15.unspecified_talk, 10u);
     EXPECT_GT(v15.self, 10u);
+}
+
+// Format 17: a ranked port keeps the protocols the chunk used it with.
+TEST(PortProtocols, ARankedPortKeepsItsProtocols) {
+    const std::vector<uint8_t> protos = {kPortProtoUdp, kPortProtoTcp, kPortProtoTcp | kPortProtoUdp};
+    EXPECT_EQ(port_for_protocol(protos, 0, kPortProtoTcp, true), 1);    // a TCP server on a UDP-only port: the first TCP port
+    EXPECT_EQ(port_for_protocol(protos, 0, kPortProtoTcp, false), -1);  // a TCP client: an ephemeral port
+    EXPECT_EQ(port_for_protocol(protos, 0, kPortProtoUdp, true), 0);
+    EXPECT_EQ(port_for_protocol(protos, 2, kPortProtoTcp, true), 2);
+    EXPECT_EQ(port_for_protocol(protos, 40, kPortProtoTcp, true), 40);  // a port bucket, not a ranked port
+    EXPECT_EQ(port_for_protocol({kPortProtoUdp}, 0, kPortProtoOther, true), -1);
+}
+
+TEST(PortProtocols, FormatSeventeenPutsNoTcpOnAUdpOnlyPort) {
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    ASSERT_EQ(enc.side.port_protos.size(), enc.side.ports.size());
+    std::set<uint16_t> udp_only;
+    for (size_t k = 0; k < enc.side.ports.size(); ++k)
+        if (enc.side.port_protos[k] == kPortProtoUdp) udp_only.insert(enc.side.ports[k]);
+    ASSERT_FALSE(udp_only.empty());
+    auto tcp_on_udp_ports = [&](std::span<const PacketRecord> recs) {
+        size_t n = 0;
+        for (const auto& r : recs) n += r.is_ip() && r.proto == 6 && (udp_only.count(r.sport) || udp_only.count(r.dport));
+        return n;
+    };
+    EXPECT_EQ(tcp_on_udp_ports(cap.records), 0u);
+    // The flow model's mistake: TCP flows on the chunk's UDP-only ranks, as client or server.
+    std::vector<int> ranks;
+    for (size_t k = 0; k < enc.side.ports.size(); ++k)
+        if (enc.side.port_protos[k] == kPortProtoUdp) ranks.push_back(static_cast<int>(k));
+    const size_t tcp = plant_mistakes(enc, 4, 6, [&](FlowTokens& f, size_t k) {
+        f.a[k % 2 ? kAttrCliPort : kAttrSrvPort] = static_cast<uint8_t>(ranks[k % ranks.size()]);
+    });
+    ASSERT_GT(tcp, 30u);
+    EXPECT_EQ(tcp_on_udp_ports(regenerate_as(enc, kSideFormat)), 0u);
+    EXPECT_GT(tcp_on_udp_ports(regenerate_as(enc, 16)), 100u);
+
+    std::string bytes = serialize_side(enc.side);
+    ASSERT_TRUE(parse_side(bytes, "test").ok());
+    bytes.back() = static_cast<char>(0xff);  // the last ranked port's protocols
+    const auto bad = parse_side(bytes, "test");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.status().message().find("protocols"), std::string::npos) << bad.status().message();
 }

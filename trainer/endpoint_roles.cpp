@@ -1,7 +1,5 @@
 #include "trainer/endpoint_roles.h"
 
-#include "trainer/host_slots.h"
-
 namespace dgc::trainer {
 
 RoleFix role_fix(const FlowEnds& f) {

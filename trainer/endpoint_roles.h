@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "trainer/host_slots.h"
+
 namespace dgc::trainer {
 
 enum class RoleFix : uint8_t {
@@ -43,6 +45,5 @@ RoleFix role_fix(const FlowEnds& f);
 int port_for_protocol(const std::vector<uint8_t>& port_protos, int token, uint8_t proto_bit, bool server);
 
 inline constexpr uint16_t kDhcpClientPort = 68, kDhcpServerPort = 67;
-inline constexpr std::array<uint8_t, 16> kLimitedBroadcast = {255, 255, 255, 255};
 
 }  // namespace dgc::trainer

@@ -8,7 +8,7 @@ std::array<uint8_t, 16> exact_stand_in(AddrClass c, uint64_t idx) {
     std::array<uint8_t, 16> a{};
     switch (c) {
         case AddrClass::kMulticast4: a = {224, 0, 0, static_cast<uint8_t>(251 - idx % 250)}; break;
-        case AddrClass::kBroadcast4: a = {255, 255, 255, 255}; break;
+        case AddrClass::kBroadcast4: a = kLimitedBroadcast; break;
         case AddrClass::kLoopback4: a = {127, 0, 0, static_cast<uint8_t>(1 + idx % 254)}; break;
         case AddrClass::kMulticast6:
             a[0] = 0xff, a[1] = 0x02, a[11] = 1, a[12] = 0xff;

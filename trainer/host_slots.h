@@ -11,6 +11,9 @@
 
 namespace dgc::trainer {
 
+// 255.255.255.255.
+inline constexpr std::array<uint8_t, 16> kLimitedBroadcast = {255, 255, 255, 255};
+
 // A well-known address of an exact class, for an unranked host of that class (the stored
 // exact values are for ranked hosts only).
 std::array<uint8_t, 16> exact_stand_in(AddrClass c, uint64_t idx);

@@ -17,6 +17,7 @@
 #include "trainer/host_slots.h"
 #include "trainer/legacy/synth_records_v5.h"
 #include "trainer/nonip_frames.h"
+#include "trainer/synth_endpoint.h"
 #include "trainer/tcp_plan.h"
 #include "trainer/rng.h"
 
@@ -55,20 +56,6 @@ uint16_t port_of(int token, const std::vector<uint16_t>& ranked, Rng& rng) {
     return static_cast<uint16_t>(49152 + rng.below(16384));
 }
 
-struct Endpoint {
-    std::array<uint8_t, 16> addr{};
-    std::array<uint8_t, 6> mac{};
-    uint16_t port = 0;
-    uint8_t ttl = 64, tos = 0;
-    uint16_t window = 0;
-    uint32_t next_seq = 0;
-    uint32_t syn_seq = 0;
-    uint32_t last_seq = 0, last_payload = 0;  // its last data segment
-    TcpStack stack;
-    uint32_t ts_base = 0;  // its timestamp clock at the chunk's start (1 kHz)
-    uint32_t ts_seen = 0;  // the peer's latest timestamp it has received
-};
-
 // Reply type of an ICMP request that has one (echo, timestamp, router and neighbour
 // solicitation), else -1.
 int icmp_reply_of(uint8_t proto, uint8_t type) {
@@ -96,44 +83,6 @@ uint32_t icmp_min_len(uint8_t proto, uint8_t type) {
         case 137: return 40;                            // redirect: target and destination
         default: return 8;
     }
-}
-
-// `h` with an address's two words folded in.
-uint64_t fold_addr(uint64_t h, const std::array<uint8_t, 16>& a) {
-    for (int i = 0; i < 16; i += 8) {
-        uint64_t w = 0;
-        for (int k = 0; k < 8; ++k) w = w << 8 | a[i + k];
-        h = mix64(h ^ w);
-    }
-    return h;
-}
-
-// An address as one word, hashed.
-uint64_t addr_word(const std::array<uint8_t, 16>& a) { return fold_addr(0, a); }
-
-// A connection's hosts and server port, hashed (the client port aside).
-uint64_t conn_key(const Endpoint& client, const Endpoint& server) {
-    return fold_addr(fold_addr(server.port, client.addr), server.addr);
-}
-
-// A client host and a server host, hashed (the ports aside).
-uint64_t host_pair_key(const Endpoint& client, const Endpoint& server) {
-    Endpoint c = client, sv = server;
-    c.port = sv.port = 0;
-    return conn_key(c, sv);
-}
-
-// A client host and the server port it talks to, hashed.
-uint64_t client_key(const Endpoint& client, uint16_t server_port) {
-    Endpoint any_server;
-    any_server.port = server_port;
-    return conn_key(client, any_server);
-}
-
-// The spec's flow key (protocol and the unordered endpoint pair), hashed.
-uint64_t flow_key(uint8_t proto, const Endpoint& a, const Endpoint& b) {
-    const uint64_t x = fold_addr(a.port, a.addr), y = fold_addr(b.port, b.addr);
-    return mix64(std::min(x, y) ^ mix64(std::max(x, y) ^ proto));
 }
 
 constexpr LossRates kNoLoss{};  // a format-14 flow that is not one of the lossy ones

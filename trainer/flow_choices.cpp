@@ -1,6 +1,7 @@
 // Decisions the chunk's counts make for the flows the models drew (format 6): which flow
 // gets which ICMP kind, which SYN flows go unanswered, how TCP flows end, which UDP flows
-// are answered, which mid-connection flows carry timestamps, and the capture's loss rates.
+// are answered, which mid-connection flows carry timestamps, the capture's loss rates, and
+// (format 18) which start bucket each TCP flow takes.
 // Each hands out an exact per-chunk count, preferring the flows whose model tokens agree.
 #include "trainer/flow_choices.h"
 
@@ -279,6 +280,38 @@ std::vector<TcpEnding> pick_group_endings(const ChunkSide& side, const std::vect
 
 }  // namespace
 
+// Format 18: a device keeps one connection to a service and opens the next when it ends.
+// The flow model draws a connection's server host anew per flow (format 9 continues the
+// client's connection to the port whatever host it drew), so format 9's closes, on the last
+// flow of a host pair, cut chains mid-way and later flows found nothing open. The endings of
+// flows that their chain (client and server port, as drawn) goes on from move to the flows
+// their chain reopens after with SYN, within the size group and class format 8 counts them by.
+void end_before_reopen(const ChunkSide& side, const std::vector<FlowTokens>& flows, const std::vector<TcpOpening>& opening,
+                       std::vector<TcpEnding>& ending) {
+    std::map<std::array<uint8_t, 2>, size_t> last;  // chain -> its latest flow so far
+    std::vector<char> reopened(flows.size(), 0), goes_on(flows.size(), 0);
+    for (size_t i = 0; i < flows.size(); ++i) {
+        const int flag = tcp_first_flag(side, flows[i]);
+        if (flag < 0) continue;
+        const std::array<uint8_t, 2> chain{flows[i].a[kAttrCliHost], flows[i].a[kAttrSrvPort]};
+        if (auto it = last.find(chain); it != last.end()) ((flag & (kSyn | kAck)) == kSyn ? reopened : goes_on)[it->second] = 1;
+        last[chain] = i;
+    }
+    auto movable = [&](size_t i) { return opening[i] != TcpOpening::kUnanswered && opening[i] != TcpOpening::kRefused; };
+    // (size group, size class) -> flows reopened after, with no ending yet
+    std::map<std::pair<uint16_t, uint8_t>, std::vector<size_t>> enders;
+    auto kind = [&](size_t i) { return std::pair{size_group(flows[i]), flows[i].a[kAttrPkts]}; };
+    for (size_t i = 0; i < flows.size(); ++i)
+        if (reopened[i] && movable(i) && ending[i] == TcpEnding::kNone) enders[kind(i)].push_back(i);
+    for (size_t i = 0; i < flows.size(); ++i) {
+        if (!goes_on[i] || reopened[i] || !movable(i) || ending[i] == TcpEnding::kNone || ending[i] == TcpEnding::kModel) continue;
+        auto& to = enders[kind(i)];
+        if (to.empty()) continue;
+        std::swap(ending[i], ending[to.front()]);
+        to.erase(to.begin());
+    }
+}
+
 TcpFlowFates pick_tcp_fates(const ChunkSide& side, const std::vector<FlowTokens>& flows,
                             const std::vector<PacketTokens>& packets) {
     TcpFlowFates out;
@@ -286,6 +319,7 @@ TcpFlowFates pick_tcp_fates(const ChunkSide& side, const std::vector<FlowTokens>
     if (side.format >= 8) {
         out.ending.assign(flows.size(), TcpEnding::kModel);
         pick_fates(side, flows, packets, out.opening, out.ending);
+        if (side.format >= 18) end_before_reopen(side, flows, out.opening, out.ending);
         return out;
     }
     const std::vector<char> unanswered = pick_unanswered(side, flows, packets);
@@ -383,6 +417,18 @@ OpeningTimestamps::OpeningTimestamps(const ChunkSide& side, const std::vector<Fl
     for (const auto& f : flows)
         if (const int first = tcp_first_flag(side, f); first >= 0 && (first & (kSyn | kAck)) == kSyn)
             ++quota_[pkts_class(f.packets)].flows;
+}
+
+std::vector<FlowTokens> with_tcp_starts(const ChunkSide& side, const std::vector<FlowTokens>& flows) {
+    std::vector<uint8_t> bucket;
+    std::vector<char> tcp;
+    std::vector<uint32_t> size;
+    for (const auto& f : flows) bucket.push_back(f.bucket), tcp.push_back(tcp_first_flag(side, f) >= 0), size.push_back(f.packets);
+    bucket = tcp_matched_buckets(bucket, tcp, size, side.tcp_starts);
+    std::vector<FlowTokens> out = flows;
+    for (size_t i = 0; i < out.size(); ++i) out[i].bucket = bucket[i];
+    std::stable_sort(out.begin(), out.end(), [](const FlowTokens& a, const FlowTokens& b) { return a.bucket < b.bucket; });
+    return out;
 }
 
 }  // namespace dgc::trainer

@@ -160,4 +160,8 @@ private:
     std::array<TimestampQuota, kPktClasses> quota_{};
 };
 
+// Format 18: the flows with the chunk's TCP flows per start bucket (side.tcp_starts), the
+// model's flows trading buckets (tcp_matched_buckets), in bucket order again.
+std::vector<FlowTokens> with_tcp_starts(const ChunkSide& side, const std::vector<FlowTokens>& flows);
+
 }  // namespace dgc::trainer

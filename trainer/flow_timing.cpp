@@ -183,4 +183,40 @@ int64_t continued_start(int64_t prev_end, int64_t split, int64_t excess, int64_t
     return std::clamp(prev_end + split + 1 + excess, earliest, std::max(start, latest));
 }
 
+std::optional<int64_t> chained_start(int64_t prev_end, int64_t split, int64_t excess, int64_t start, int64_t first, int64_t last) {
+    if (start - prev_end > std::max(last - first, 4 * split)) return start;
+    const int64_t at = std::max(prev_end + split + 1 + excess, std::min(first, prev_end + 3 * split + 1));
+    if (at > std::max(start, last) + 5 * split) return std::nullopt;
+    return at;
+}
+
+std::vector<uint8_t> tcp_matched_buckets(std::span<const uint8_t> bucket, std::span<const char> tcp,
+                                         std::span<const uint32_t> packets, std::span<const uint32_t> tcp_starts) {
+    std::vector<uint8_t> out(bucket.begin(), bucket.end());
+    const int n = static_cast<int>(tcp_starts.size());
+    std::vector<std::vector<size_t>> tcps(n), others(n);
+    for (size_t i = 0; i < out.size(); ++i)
+        if (out[i] < n) (tcp[i] ? tcps : others)[out[i]].push_back(i);
+    // The smallest flows move first (taken from the back): the model sized a flow for where
+    // it put it (a connection's opening burst), and the packets per bucket stay closest.
+    for (auto& v : tcps) std::stable_sort(v.begin(), v.end(), [&](size_t a, size_t b) { return packets[a] > packets[b]; });
+    for (auto& v : others) std::stable_sort(v.begin(), v.end(), [&](size_t a, size_t b) { return packets[a] > packets[b]; });
+    std::vector<int64_t> surplus(n);
+    for (int b = 0; b < n; ++b) surplus[b] = static_cast<int64_t>(tcps[b].size()) - tcp_starts[b];
+    // Nearest first: every surplus TCP flow one bucket away that can go, then two, ...
+    for (int d = 1; d < n; ++d)
+        for (int b = 0; b < n; ++b)
+            for (const int c : {b - d, b + d}) {
+                if (c < 0 || c >= n) continue;
+                while (surplus[b] > 0 && surplus[c] < 0 && !others[c].empty()) {
+                    const size_t t = tcps[b].back(), o = others[c].back();
+                    tcps[b].pop_back(), others[c].pop_back();
+                    std::swap(out[t], out[o]);
+                    tcps[c].push_back(t), others[b].push_back(o);
+                    --surplus[b], ++surplus[c];
+                }
+            }
+    return out;
+}
+
 }  // namespace dgc::trainer

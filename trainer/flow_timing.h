@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -42,6 +43,24 @@ int pick_continued(std::span<const int64_t> ends, int64_t latest, int64_t split)
 // out, kept within [earliest, max(start, latest)] (its own start bucket, so the chunk's
 // flow starts per bucket stand).
 int64_t continued_start(int64_t prev_end, int64_t split, int64_t excess, int64_t start, int64_t earliest, int64_t latest);
+
+// Format 18: when a flow going on with a connection (its last segment at `prev_end`) starts,
+// so that a device's keep-alive chain does not fall silent where the model drew its flows
+// late in their start buckets [first, last]: `excess` after the connection's `split` of
+// silence ran out (format 9's continued_start), not before its bucket unless that would
+// leave the connection silent for over three times `split` (a connection silent for
+// minutes reads as a new one in tcptrace); nullopt when that is more than five times `split`
+// past its bucket (the flow takes a connection of its own). A silence longer than its
+// bucket and four times `split` stands at `start`: the device went quiet.
+std::optional<int64_t> chained_start(int64_t prev_end, int64_t split, int64_t excess, int64_t start, int64_t first, int64_t last);
+
+// Format 18: the flows' start buckets (`bucket`, one per flow; `tcp` marks TCP flows with
+// ports, `packets` their sizes) with TCP flows and other flows trading buckets, nearest
+// first and smallest first, until each bucket
+// holds its `tcp_starts` TCP flows where the model's own mix allows. Every bucket keeps its
+// number of flows.
+std::vector<uint8_t> tcp_matched_buckets(std::span<const uint8_t> bucket, std::span<const char> tcp,
+                                         std::span<const uint32_t> packets, std::span<const uint32_t> tcp_starts);
 
 // Flow start buckets in order, expanded from the per-bucket counts.
 std::vector<uint8_t> start_buckets(const ChunkSide& side);

@@ -261,6 +261,18 @@ bool read_format17(ByteReader& r, ChunkSide& s) {
     return true;
 }
 
+// Format 18's block: the TCP flows of each start bucket, never more than its flows.
+void write_format18(ByteWriter& w, const ChunkSide& s) {
+    for (int b = 0; b < kTimeBuckets; ++b) w.varint(b < static_cast<int>(s.tcp_starts.size()) ? s.tcp_starts[b] : 0);
+}
+
+bool read_format18(ByteReader& r, ChunkSide& s) {
+    s.tcp_starts.resize(kTimeBuckets);
+    for (int b = 0; b < kTimeBuckets; ++b)
+        if ((s.tcp_starts[b] = static_cast<uint32_t>(r.count(1ull << 32))) > s.flow_starts[b]) return false;
+    return true;
+}
+
 }  // namespace
 
 std::string serialize_side(const ChunkSide& s) {
@@ -314,6 +326,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 13) write_format13(w, s);
     if (s.format >= 14) write_format14(w, s);
     if (s.format >= 17) write_format17(w, s);
+    if (s.format >= 18) write_format18(w, s);
     return std::move(w.data());
 }
 
@@ -395,6 +408,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (format >= 13) read_format13(r, s);
     if (format >= 14) read_format14(r, s);
     if (format >= 17 && !read_format17(r, s)) return Status::corrupt(what + ": a ranked port's protocols are out of range");
+    if (format >= 18 && !read_format18(r, s)) return Status::corrupt(what + ": a start bucket has more TCP flows than flows");
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

@@ -87,11 +87,8 @@ uint32_t icmp_min_len(uint8_t proto, uint8_t type) {
 
 constexpr LossRates kNoLoss{};  // a format-14 flow that is not one of the lossy ones
 
-}  // namespace
-
-std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::vector<FlowTokens>& flows,
-                                             const std::vector<PacketTokens>& packets, uint64_t seed) {
-    if (side.format < 6) return legacy::synthesize_records_v5(side, flows, packets, seed);
+std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<FlowTokens>& flows,
+                                     const std::vector<PacketTokens>& packets, uint64_t seed) {
     std::vector<PacketRecord> out;
     out.reserve(side.ip_packets + side.nonip_packets);
     const int64_t t_end = side.t0 + side.span, ip_end = side.ip_t0 + side.ip_span;
@@ -177,6 +174,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     };
     const bool v9 = side.format >= 9, v11 = side.format >= 11, v12 = side.format >= 12, v13 = side.format >= 13;
     const bool v14 = side.format >= 14, v15 = side.format >= 15, v16 = side.format >= 16, v17 = side.format >= 17;
+    const bool v18 = side.format >= 18;
     uint32_t low_port_flows_left = side.tcp_low_port_flows, lone_repeats_left = side.udp_lone_repeats;
     uint32_t late_replies_left = side.udp_late_replies;
     std::array<uint32_t, 4> repeat_kinds_left = side.udp_repeat_kinds;
@@ -377,21 +375,45 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 if (auto it = last_conn.find(conn); it != last_conn.end() && start > it->second.end + kMaxFlowGap)
                     ep[0].port = it->second.client_port, --continues_left[group];
             } else if (scale == 1.0) {
-                auto& open = conns_of_client[client_key(ep[0], ep[1].port)];
-                std::erase_if(open, [&](uint64_t c) { return last_conn[c].closed; });
+                auto open_of = [&](const Endpoint& client, uint16_t server_port) -> std::vector<uint64_t>& {
+                    auto& o = conns_of_client[client_key(client, server_port)];
+                    std::erase_if(o, [&](uint64_t c) { return last_conn[c].closed; });
+                    return o;
+                };
+                // Format 18: the model may draw a piece of a connection with its hosts, its
+                // ports or both the wrong way round: it goes on with the connection it names.
+                if (v18 && open_of(ep[0], ep[1].port).empty()) {
+                    if (!open_of(ep[1], ep[0].port).empty() || (open_of(ep[0], ep[0].port).empty() && !open_of(ep[1], ep[1].port).empty()))
+                        std::swap(ep[0], ep[1]);
+                    if (open_of(ep[0], ep[1].port).empty() && !open_of(ep[0], ep[0].port).empty()) std::swap(ep[0].port, ep[1].port);
+                    conn = conn_key(ep[0], ep[1]);
+                }
+                auto& open = open_of(ep[0], ep[1].port);
                 std::vector<int64_t> ends;
                 for (uint64_t c : open) ends.push_back(last_conn[c].end);
                 const int64_t first = bucket_first(f.bucket, side.ip_t0, side.ip_span), last = bucket_last(f.bucket, side.ip_t0, side.ip_span);
-                if (const int k = pick_continued(ends, std::max(start, last), kMaxFlowGap); k >= 0) {
+                std::optional<int64_t> excess;
+                // Format 18: a connection still busy past the flow's reach gives way to an older one.
+                for (int64_t latest = v18 ? std::numeric_limits<int64_t>::max() - kMaxFlowGap : std::max(start, last);;) {
+                    const int k = pick_continued(ends, latest, kMaxFlowGap);
+                    if (k < 0) break;
                     const ConnState& c = last_conn[open[k]];
-                    Rng gr(mix64(seed ^ mix64(fi ^ 0xC0A7ULL)));
-                    const auto [lo, hi] = cont_gap_class_range(static_cast<int>(gr.pick(cont_w)));
-                    const int64_t moved = continued_start(c.end, kMaxFlowGap, gr.between(lo, hi), start, first, last);
-                    if (moved > c.end + kMaxFlowGap && moved + total <= ip_end) {
-                        start = moved;
+                    if (!excess) {
+                        Rng gr(mix64(seed ^ mix64(fi ^ 0xC0A7ULL)));
+                        const auto [lo, hi] = cont_gap_class_range(static_cast<int>(gr.pick(cont_w)));
+                        excess = gr.between(lo, hi);
+                    }
+                    // Format 18: a keep-alive chain keeps its pace across start buckets.
+                    const std::optional<int64_t> moved = v18 ? chained_start(c.end, kMaxFlowGap, *excess, start, first, last)
+                                                             : continued_start(c.end, kMaxFlowGap, *excess, start, first, last);
+                    if (moved && *moved > c.end + kMaxFlowGap && *moved + total <= ip_end) {
+                        start = *moved;
                         ep[1] = c.server, ep[0].port = c.client_port, --continues_left[group];
                         conn = open[k];
+                        break;
                     }
+                    if (!v18) break;
+                    latest = c.end + kMaxFlowGap;
                 }
             }
         }
@@ -440,6 +462,12 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                 break;
             }
             // Only an ephemeral client port is the stack's to change (a DHCP client keeps 68).
+            // Format 18: a TCP client the model gave a port below 1024, and its server one
+            // above, trades with it (a piece drawn the wrong way round, on a closed 4-tuple).
+            if (v18 && tcp && ep[0].port < 1024 && ep[1].port >= 1024) {
+                std::swap(ep[0].port, ep[1].port);
+                continue;
+            }
             if (!pe.ports || ep[0].port < 1024) break;
             ep[0].port = static_cast<uint16_t>(49152 + rng.below(16384));
         }
@@ -623,8 +651,12 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
         const bool closed = tcp && std::any_of(plan.begin(), plan.end(), [](const TcpSegmentPlan& sp) { return sp.flags & (kFin | kRst); });
         key_end[key] = {last_t, ep[0].addr, ep[0].port, {ep[0].next_seq, ep[1].next_seq},
                         {ep[0].ts_base, ep[1].ts_base}, closed, answers};
-        if (tcp && last_conn.insert_or_assign(conn, ConnState{last_t, ep[0].port, closed, ep[1]}).second && v9)
+        // Format 18: also a new connection between hosts whose earlier one closed.
+        if (tcp && last_conn.insert_or_assign(conn, ConnState{last_t, ep[0].port, closed, ep[1]}).second && v9 && !v18)
             conns_of_client[client_key(ep[0], ep[1].port)].push_back(conn);
+        if (tcp && v18)
+            if (auto& open = conns_of_client[client_key(ep[0], ep[1].port)]; std::find(open.begin(), open.end(), conn) == open.end())
+                open.push_back(conn);
         if (v9 && udp) {
             auto& tuples = udp_tuples[host_pair_key(ep[0], ep[1])];
             const std::array<uint16_t, 2> ports{ep[0].port, ep[1].port};
@@ -642,6 +674,15 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
     pin_extreme(out, false, true, t_end, t_end > ip_end || !side.ip_packets);
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.t_ns < b.t_ns; });
     return out;
+}
+
+}  // namespace
+
+std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::vector<FlowTokens>& flows,
+                                             const std::vector<PacketTokens>& packets, uint64_t seed) {
+    if (side.format < 6) return legacy::synthesize_records_v5(side, flows, packets, seed);
+    if (side.format >= 18) return synthesize(side, with_tcp_starts(side, flows), packets, seed);
+    return synthesize(side, flows, packets, seed);
 }
 
 }  // namespace dgc::trainer

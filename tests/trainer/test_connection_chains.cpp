@@ -13,6 +13,7 @@
 #include "tests/trainer/chunk_test_util.h"
 #include "tests/trainer/dev_capture.h"
 #include "trainer/chunk_tokens.h"
+#include "trainer/flow_choices.h"
 #include "trainer/flow_timing.h"
 #include "trainer/synth_records.h"
 #include "trainer/tcp_plan.h"
@@ -52,6 +53,42 @@ TEST(ConnectionChains, GoesOnWithTheConnectionActiveLast) {
     EXPECT_EQ(continued_start(400 * s, split, 30, 700 * s, 300 * s, 800 * s), 460 * s + 31);
     EXPECT_EQ(continued_start(100 * s, split, 0, 700 * s, 300 * s, 800 * s), 300 * s);  // not before the bucket
     EXPECT_EQ(continued_start(900 * s, split, 0, 700 * s, 300 * s, 800 * s), 800 * s);  // nor after it
+}
+
+TEST(ConnectionChains, FormatEighteenKeepsAChainsPace) {
+    constexpr int64_t s = 1'000'000'000, split = 60 * s;
+    // The connection's last segment at 1000 s; the flow drew `start` in [first, first + 864 s].
+    auto at = [&](int64_t first, int64_t start, int64_t excess = 0) {
+        return chained_start(1000 * s, split, excess, start, first, first + 864 * s);
+    };
+    EXPECT_EQ(at(900 * s, 1500 * s), 1060 * s + 1);         // as soon as its 60 s ran out, as format 9
+    EXPECT_EQ(at(900 * s, 1010 * s, 5 * s), 1065 * s + 1);  // and the drawn excess
+    EXPECT_EQ(at(1100 * s, 1500 * s), 1100 * s);            // not before its bucket (format 9 neither)
+    EXPECT_EQ(at(1300 * s, 1500 * s), 1180 * s + 1);        // unless that leaves it silent for over three minutes
+    EXPECT_EQ(at(1300 * s, 2300 * s), 2300 * s);            // a silence longer than its bucket stands: the device went quiet
+    // A connection busy past the flow's bucket: up to five minutes later, else the flow takes
+    // a connection of its own.
+    EXPECT_EQ(chained_start(2000 * s, split, 0, 1500 * s, 1000 * s, 1864 * s), 2060 * s + 1);
+    EXPECT_EQ(chained_start(2200 * s, split, 0, 1500 * s, 1000 * s, 1864 * s), std::nullopt);
+}
+
+TEST(ConnectionChains, TcpFlowsTradeBucketsNearestAndSmallestFirst) {
+    // Bucket 0 drew three TCP flows where the chunk had one, bucket 1 none where it had
+    // one, bucket 3 none where it had one; bucket 2 holds only TCP.
+    const std::vector<uint8_t> bucket{0, 0, 0, 0, 1, 1, 2, 3, 3};
+    const std::vector<char> tcp{1, 1, 1, 0, 0, 0, 1, 0, 0};
+    const std::vector<uint32_t> packets{50, 3, 9, 1, 2, 7, 4, 5, 6};
+    const std::vector<uint32_t> want{1, 1, 1, 1};
+    const std::vector<uint8_t> out = tcp_matched_buckets(bucket, tcp, packets, want);
+    // The smallest surplus TCP flow (3 packets) goes to bucket 1 for its smallest flow (2);
+    // the next (9) to bucket 3, three away, for its 5-packet flow; the 50-packet one stays.
+    EXPECT_EQ(out, (std::vector<uint8_t>{0, 1, 3, 0, 0, 1, 2, 0, 3}));
+    std::vector<int> flows(4, 0), tcps(4, 0);
+    for (size_t i = 0; i < out.size(); ++i) ++flows[out[i]], tcps[out[i]] += tcp[i];
+    EXPECT_EQ(flows, (std::vector<int>{4, 2, 1, 2}));  // every bucket keeps its number of flows
+    EXPECT_EQ(tcps, (std::vector<int>{1, 1, 1, 1}));
+    // Four TCP flows drawn where the chunk had five: the farthest bucket stays one short.
+    EXPECT_EQ(tcp_matched_buckets(bucket, tcp, packets, std::vector<uint32_t>{0, 2, 1, 2}), (std::vector<uint8_t>{3, 1, 1, 0, 0, 0, 2, 0, 3}));
 }
 
 TEST(ConnectionChains, FinAnsweredByReset) {
@@ -146,6 +183,77 @@ TEST(ConnectionChains, KeepAlivesStayOneConnection) {
     EXPECT_EQ(synth.after_close, 0) << "format 8: " << old.after_close;
     EXPECT_EQ(real.from_unspecified, 0);
     EXPECT_EQ(synth.from_unspecified, 0) << "format 8: " << old.from_unspecified;
+}
+
+namespace {
+
+// Distinct TCP 4-tuples: the connections argus and tcptrace count, give or take their idle rules.
+size_t tcp_4tuples(std::span<const PacketRecord> recs) {
+    std::set<std::string> keys;
+    for (const auto& r : recs)
+        if (r.proto == 6 && (r.present & kHasTcp)) keys.insert(endpoint_pair_key(r));
+    return keys.size();
+}
+
+// Start buckets (of the side's 100) where the TCP flows starting number `want`.
+int buckets_with_tcp_starts(std::span<const PacketRecord> recs, const ChunkSide& side) {
+    std::vector<uint32_t> n(kTimeBuckets, 0);
+    for (const Flow& f : assemble_flows(recs)) {
+        const PacketRecord& r = recs[f.packets[0]];
+        if (r.proto == 6 && (r.present & kHasTcp)) ++n[time_bucket(r.t_ns, side.ip_t0, side.ip_span)];
+    }
+    int same = 0;
+    for (int b = 0; b < kTimeBuckets; ++b) same += n[b] == side.tcp_starts[b];
+    return same;
+}
+
+}  // namespace
+
+TEST(ConnectionChains, FormatEighteenKeepsADevicesConnectionGoing) {
+    // ultraloq's hub keeps one MQTT connection at a time, cut by the 60 s rule into a flow
+    // every 200 s or so, and opens the next when the broker resets it: 23 in these 20,000
+    // packets. The flow model draws each flow's hosts, ports and start bucket without knowing
+    // which connection it goes on with; format 17 then opened new 4-tuples mid-connection.
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    auto back = parse_side(serialize_side(enc.side), "chunk", kSideFormat);
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_EQ(back->tcp_starts, enc.side.tcp_starts);
+    EXPECT_EQ(buckets_with_tcp_starts(cap.records, enc.side), kTimeBuckets);
+
+    ASSERT_GT(rotate_attr(enc, 6, kAttrSrvHost, 7), 100u);
+    // And one mid-connection flow in four drawn the wrong way round, hosts and ports.
+    const size_t turned = plant_mistakes(enc, 4, 6, [&](FlowTokens& f, size_t k) {
+        if (k % 4 || (tcp_first_flag(enc.side, f) & kSyn)) return;
+        std::swap(f.a[kAttrCliHost], f.a[kAttrSrvHost]), std::swap(f.a[kAttrCliPort], f.a[kAttrSrvPort]);
+    });
+    ASSERT_GT(turned, 400u);
+    const size_t real = tcp_4tuples(cap.records), synth = tcp_4tuples(regenerate_as(enc, 18)), old = tcp_4tuples(regenerate_as(enc, 17));
+    // Format 18: 40, format 17: 62, real 23.
+    EXPECT_LT(synth, old * 3 / 4) << "real " << real;
+    EXPECT_LT(synth, real * 2) << "format 17: " << old;
+
+    // The model's TCP flows in other start buckets than the chunk's: every third TCP flow
+    // trades buckets with the non-TCP flow five places on.
+    std::vector<size_t> tcp, other;
+    for (size_t i = 0; i < enc.flows.size(); ++i) (tcp_first_flag(enc.side, enc.flows[i]) >= 0 ? tcp : other).push_back(i);
+    for (size_t k = 0; k < tcp.size(); k += 3) std::swap(enc.flows[tcp[k]].bucket, enc.flows[other[(k + 5) % other.size()]].bucket);
+    auto tcp_per_bucket = [&](const std::vector<FlowTokens>& flows) {
+        std::vector<uint32_t> n(kTimeBuckets, 0);
+        for (const auto& f : flows) n[f.bucket] += tcp_first_flag(enc.side, f) >= 0;
+        return n;
+    };
+    ASSERT_NE(tcp_per_bucket(enc.flows), enc.side.tcp_starts);
+    const std::vector<FlowTokens> fixed = with_tcp_starts(enc.side, enc.flows);
+    EXPECT_EQ(tcp_per_bucket(fixed), enc.side.tcp_starts);
+    EXPECT_TRUE(std::is_sorted(fixed.begin(), fixed.end(), [](const auto& a, const auto& b) { return a.bucket < b.bucket; }));
+    EXPECT_EQ(start_buckets(enc.side).size(), fixed.size());
+
+    std::string bytes = serialize_side(enc.side);
+    bytes.back() = static_cast<char>(0x7f);  // the last bucket's TCP flows, over its flows
+    const auto bad = parse_side(bytes, "test");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.status().message().find("more TCP flows than flows"), std::string::npos) << bad.status().message();
 }
 
 TEST(ConnectionChains, FinThenResetKeepsItsCount) {

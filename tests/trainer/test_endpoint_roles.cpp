@@ -139,10 +139,12 @@ TEST(PortProtocols, FormatSeventeenPutsNoTcpOnAUdpOnlyPort) {
     EXPECT_EQ(tcp_on_udp_ports(regenerate_as(enc, kSideFormat)), 0u);
     EXPECT_GT(tcp_on_udp_ports(regenerate_as(enc, 16)), 100u);
 
-    std::string bytes = serialize_side(enc.side);
-    ASSERT_TRUE(parse_side(bytes, "test").ok());
+    ChunkSide side17 = enc.side;
+    side17.format = 17;  // its block ends the side
+    std::string bytes = serialize_side(side17);
+    ASSERT_TRUE(parse_side(bytes, "test", 17).ok());
     bytes.back() = static_cast<char>(0xff);  // the last ranked port's protocols
-    const auto bad = parse_side(bytes, "test");
+    const auto bad = parse_side(bytes, "test", 17);
     ASSERT_FALSE(bad.ok());
     EXPECT_NE(bad.status().message().find("protocols"), std::string::npos) << bad.status().message();
 }

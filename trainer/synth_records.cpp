@@ -210,6 +210,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         uint16_t client_port = 0;
         bool closed = false;
         Endpoint server;
+        bool listed = false;  // format 18: in its client's list of open connections
     };
     std::unordered_map<uint64_t, ConnState> last_conn;  // hosts + server port -> its latest connection
     std::unordered_map<uint64_t, std::vector<uint64_t>> conns_of_client;  // format 9: client + server port -> conns
@@ -377,7 +378,11 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             } else if (scale == 1.0) {
                 auto open_of = [&](const Endpoint& client, uint16_t server_port) -> std::vector<uint64_t>& {
                     auto& o = conns_of_client[client_key(client, server_port)];
-                    std::erase_if(o, [&](uint64_t c) { return last_conn[c].closed; });
+                    std::erase_if(o, [&](uint64_t c) {
+                        ConnState& st = last_conn[c];
+                        if (st.closed) st.listed = false;
+                        return st.closed;
+                    });
                     return o;
                 };
                 // Format 18: the model may draw a piece of a connection with its hosts, its
@@ -652,11 +657,11 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         key_end[key] = {last_t, ep[0].addr, ep[0].port, {ep[0].next_seq, ep[1].next_seq},
                         {ep[0].ts_base, ep[1].ts_base}, closed, answers};
         // Format 18: also a new connection between hosts whose earlier one closed.
-        if (tcp && last_conn.insert_or_assign(conn, ConnState{last_t, ep[0].port, closed, ep[1]}).second && v9 && !v18)
+        const auto known = v18 ? last_conn.find(conn) : last_conn.end();
+        const bool listed = known != last_conn.end() && known->second.listed;
+        if (tcp && last_conn.insert_or_assign(conn, ConnState{last_t, ep[0].port, closed, ep[1], v18}).second && v9 && !v18)
             conns_of_client[client_key(ep[0], ep[1].port)].push_back(conn);
-        if (tcp && v18)
-            if (auto& open = conns_of_client[client_key(ep[0], ep[1].port)]; std::find(open.begin(), open.end(), conn) == open.end())
-                open.push_back(conn);
+        if (tcp && v18 && !listed) conns_of_client[client_key(ep[0], ep[1].port)].push_back(conn);
         if (v9 && udp) {
             auto& tuples = udp_tuples[host_pair_key(ep[0], ep[1])];
             const std::array<uint16_t, 2> ports{ep[0].port, ep[1].port};

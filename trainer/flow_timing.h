@@ -55,10 +55,9 @@ int64_t continued_start(int64_t prev_end, int64_t split, int64_t excess, int64_t
 std::optional<int64_t> chained_start(int64_t prev_end, int64_t split, int64_t excess, int64_t start, int64_t first, int64_t last);
 
 // Format 18: the flows' start buckets (`bucket`, one per flow; `tcp` marks TCP flows with
-// ports, `packets` their sizes) with TCP flows and other flows trading buckets, nearest
-// first and smallest first, until each bucket
-// holds its `tcp_starts` TCP flows where the model's own mix allows. Every bucket keeps its
-// number of flows.
+// ports, `packets` their sizes) after TCP flows and other flows trade buckets, nearest
+// buckets and smallest flows first, until each bucket holds its `tcp_starts` TCP flows
+// where the model's own mix allows. Every bucket keeps its number of flows.
 std::vector<uint8_t> tcp_matched_buckets(std::span<const uint8_t> bucket, std::span<const char> tcp,
                                          std::span<const uint32_t> packets, std::span<const uint32_t> tcp_starts);
 

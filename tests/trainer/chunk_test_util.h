@@ -49,10 +49,16 @@ inline std::string endpoint_pair_key(const dgc::PacketRecord& r) {
     return std::min(a, b) + "|" + std::max(a, b);
 }
 
-// Distinct unordered UDP 5-tuples of a trace.
-inline size_t udp_5tuples(std::span<const dgc::PacketRecord> recs) {
+// Distinct endpoint pairs of the records of IP protocol `proto` that have the `present` bits `need`.
+inline size_t endpoint_pairs(std::span<const dgc::PacketRecord> recs, uint8_t proto, uint32_t need) {
     std::set<std::string> keys;
     for (const auto& r : recs)
-        if (r.proto == 17 && (r.present & dgc::kHasPorts)) keys.insert(endpoint_pair_key(r));
+        if (r.proto == proto && (r.present & need)) keys.insert(endpoint_pair_key(r));
     return keys.size();
 }
+
+// Distinct unordered UDP 5-tuples of a trace.
+inline size_t udp_5tuples(std::span<const dgc::PacketRecord> recs) { return endpoint_pairs(recs, 17, dgc::kHasPorts); }
+
+// Distinct TCP 4-tuples: the connections argus and tcptrace count, give or take their idle rules.
+inline size_t tcp_4tuples(std::span<const dgc::PacketRecord> recs) { return endpoint_pairs(recs, 6, dgc::kHasTcp); }

@@ -187,14 +187,6 @@ TEST(ConnectionChains, KeepAlivesStayOneConnection) {
 
 namespace {
 
-// Distinct TCP 4-tuples: the connections argus and tcptrace count, give or take their idle rules.
-size_t tcp_4tuples(std::span<const PacketRecord> recs) {
-    std::set<std::string> keys;
-    for (const auto& r : recs)
-        if (r.proto == 6 && (r.present & kHasTcp)) keys.insert(endpoint_pair_key(r));
-    return keys.size();
-}
-
 // Start buckets (of the side's 100) where the records' TCP flows number the side's tcp_starts.
 int buckets_with_tcp_starts(std::span<const PacketRecord> recs, const ChunkSide& side) {
     std::vector<uint32_t> n(kTimeBuckets, 0);

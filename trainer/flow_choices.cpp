@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <queue>
 #include <set>
@@ -286,29 +287,69 @@ std::vector<TcpEnding> pick_group_endings(const ChunkSide& side, const std::vect
 // flow of a host pair, cut chains mid-way and later flows found nothing open. The endings of
 // flows that their chain (client and server port, as drawn) goes on from move to the flows
 // their chain reopens after with SYN, within the size group and class format 8 counts them by.
+// Format 19: then any size, where the client is a ranked host. ultraloq's chunks kept 2 to
+// 8 flows each that reopen without an ending while 1 to 4 endings stayed mid-chain; the
+// connection left open took the chain's next flows after minutes (tcptrace: a connection of
+// its own).
 void end_before_reopen(const ChunkSide& side, const std::vector<FlowTokens>& flows, const std::vector<TcpOpening>& opening,
                        std::vector<TcpEnding>& ending) {
-    std::map<std::array<uint8_t, 2>, size_t> last;  // chain -> its latest flow so far
-    std::vector<char> reopened(flows.size(), 0), goes_on(flows.size(), 0);
+    using Chain = std::array<uint8_t, 2>;  // client host token, server port token
+    const bool v19 = side.format >= 19;
+    auto opens = [&](size_t i) { return (first_flag(side, flows[i]) & (kSyn | kAck)) == kSyn; };
+    // Format 19: a flow that goes on mid-connection names its chain the wrong way round when
+    // only the reverse is a chain some SYN opened (ultraloq's endings start with the broker's
+    // FIN: their first segment comes from the server).
+    std::set<Chain> opened;
+    for (size_t i = 0; v19 && i < flows.size(); ++i)
+        if (tcp_first_flag(side, flows[i]) >= 0 && opens(i)) opened.insert({flows[i].a[kAttrCliHost], flows[i].a[kAttrSrvPort]});
+    auto chain_of = [&](const FlowTokens& f) {
+        const Chain drawn{f.a[kAttrCliHost], f.a[kAttrSrvPort]}, turned{f.a[kAttrSrvHost], f.a[kAttrCliPort]};
+        return v19 && !opened.count(drawn) && opened.count(turned) ? turned : drawn;
+    };
+    std::map<Chain, size_t> last;  // chain -> its latest flow so far
+    std::vector<char> reopened(flows.size(), 0), goes_on(flows.size(), 0), device(flows.size(), 0);
     for (size_t i = 0; i < flows.size(); ++i) {
-        const int flag = tcp_first_flag(side, flows[i]);
-        if (flag < 0) continue;
-        const std::array<uint8_t, 2> chain{flows[i].a[kAttrCliHost], flows[i].a[kAttrSrvPort]};
-        if (auto it = last.find(chain); it != last.end()) ((flag & (kSyn | kAck)) == kSyn ? reopened : goes_on)[it->second] = 1;
+        if (tcp_first_flag(side, flows[i]) < 0) continue;
+        const Chain chain = chain_of(flows[i]);
+        // An unranked client token stands for many hosts, not one device's chain.
+        device[i] = chain[0] < side.hosts.size();
+        if (auto it = last.find(chain); it != last.end()) (opens(i) ? reopened : goes_on)[it->second] = 1;
         last[chain] = i;
     }
     auto movable = [&](size_t i) { return opening[i] != TcpOpening::kUnanswered && opening[i] != TcpOpening::kRefused; };
+    auto mid_chain_end = [&](size_t i) {
+        return goes_on[i] && !reopened[i] && movable(i) && ending[i] != TcpEnding::kNone && ending[i] != TcpEnding::kModel;
+    };
     // (size group, size class) -> flows reopened after, with no ending yet
     std::map<std::pair<uint16_t, uint8_t>, std::vector<size_t>> enders;
     auto kind = [&](size_t i) { return std::pair{size_group(flows[i]), flows[i].a[kAttrPkts]}; };
     for (size_t i = 0; i < flows.size(); ++i)
         if (reopened[i] && movable(i) && ending[i] == TcpEnding::kNone) enders[kind(i)].push_back(i);
     for (size_t i = 0; i < flows.size(); ++i) {
-        if (!goes_on[i] || reopened[i] || !movable(i) || ending[i] == TcpEnding::kNone || ending[i] == TcpEnding::kModel) continue;
+        if (!mid_chain_end(i)) continue;
         auto& to = enders[kind(i)];
         if (to.empty()) continue;
         std::swap(ending[i], ending[to.front()]);
         to.erase(to.begin());
+    }
+    if (!v19) return;
+    std::vector<size_t> left;  // in flow order
+    for (auto& [k, to] : enders) std::copy_if(to.begin(), to.end(), std::back_inserter(left), [&](size_t j) { return device[j]; });
+    std::sort(left.begin(), left.end());
+    // Each to the first flow left with room for its segments after the handshake
+    // (tcp_plan.cpp's teardown): one that opens and closes at once has none.
+    auto room = [&](size_t j) {
+        const uint8_t flag = first_flag(side, flows[j]);
+        const uint32_t opening = (flag & (kSyn | kAck)) == kSyn ? 3 : (flag & (kSyn | kAck)) == (kSyn | kAck) ? 2 : 0;
+        return flows[j].packets - std::min(flows[j].packets, opening);
+    };
+    auto needs = [](TcpEnding e) { return e == TcpEnding::kFin ? 3u : e == TcpEnding::kFinRst ? 2u : 1u; };
+    for (size_t i = 0; i < flows.size() && !left.empty(); ++i) {
+        if (!device[i] || !mid_chain_end(i)) continue;
+        const auto to = std::find_if(left.begin(), left.end(), [&](size_t j) { return room(j) >= needs(ending[i]); });
+        if (to == left.end()) continue;
+        std::swap(ending[i], ending[*to]);
+        left.erase(to);
     }
 }
 

@@ -49,10 +49,12 @@ int64_t continued_start(int64_t prev_end, int64_t split, int64_t excess, int64_t
 // late in their start buckets [first, last]: `excess` after the connection's `split` of
 // silence ran out (format 9's continued_start), not before its bucket unless that would
 // leave the connection silent for over three times `split` (a connection silent for
-// minutes reads as a new one in tcptrace); nullopt when that is more than five times `split`
-// past its bucket (the flow takes a connection of its own). A silence longer than its
-// bucket and four times `split` stands at `start`: the device went quiet.
-std::optional<int64_t> chained_start(int64_t prev_end, int64_t split, int64_t excess, int64_t start, int64_t first, int64_t last);
+// minutes reads as a new one in tcptrace); nullopt when that is more than `reach` past its
+// bucket (the flow takes another connection; format 18's reach is five times `split`, format
+// 19's ten). A silence longer than its bucket and four times `split` stands at `start`: the
+// device went quiet.
+std::optional<int64_t> chained_start(int64_t prev_end, int64_t split, int64_t excess, int64_t start, int64_t first, int64_t last,
+                                     int64_t reach);
 
 // Format 18: the flows' start buckets (`bucket`, one per flow; `tcp` marks TCP flows with
 // ports, `packets` their sizes) after TCP flows and other flows trade buckets, nearest

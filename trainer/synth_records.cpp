@@ -17,6 +17,7 @@
 #include "trainer/host_slots.h"
 #include "trainer/legacy/synth_records_v5.h"
 #include "trainer/nonip_frames.h"
+#include "trainer/open_connections.h"
 #include "trainer/synth_endpoint.h"
 #include "trainer/tcp_plan.h"
 #include "trainer/rng.h"
@@ -205,15 +206,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     std::unordered_map<uint64_t, KeyState> key_end;
     std::map<uint16_t, uint32_t> continues_left(side.continued.begin(), side.continued.end());
     GroupQuota udp_repeats(side.udp_repeats, side.format >= 8);
-    struct ConnState {
-        int64_t end = 0;
-        uint16_t client_port = 0;
-        bool closed = false;
-        Endpoint server;
-        bool listed = false;  // format 18: in its client's list of open connections
-    };
-    std::unordered_map<uint64_t, ConnState> last_conn;  // hosts + server port -> its latest connection
-    std::unordered_map<uint64_t, std::vector<uint64_t>> conns_of_client;  // format 9: client + server port -> conns
+    OpenConnections conns;
     const std::vector<uint32_t> cont_w(side.cont_gaps.begin(), side.cont_gaps.end());
     constexpr size_t kUdpTuplesKept = 16;  // per host pair, the latest
     std::unordered_map<uint64_t, std::vector<UdpTuple>> udp_tuples;  // format 9: client + server host -> tuples
@@ -373,43 +366,34 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         const uint16_t group = size_group(f);
         if (tcp && !opens && continues_left.count(group) && continues_left[group] > 0) {
             if (!v9) {
-                if (auto it = last_conn.find(conn); it != last_conn.end() && start > it->second.end + kMaxFlowGap)
+                if (auto it = conns.latest.find(conn); it != conns.latest.end() && start > it->second.end + kMaxFlowGap)
                     ep[0].port = it->second.client_port, --continues_left[group];
             } else if (scale == 1.0) {
-                auto open_of = [&](const Endpoint& client, uint16_t server_port) -> std::vector<uint64_t>& {
-                    auto& o = conns_of_client[client_key(client, server_port)];
-                    std::erase_if(o, [&](uint64_t c) {
-                        ConnState& st = last_conn[c];
-                        if (st.closed) st.listed = false;
-                        return st.closed;
-                    });
-                    return o;
-                };
                 // Format 18: the model may draw a piece of a connection with its hosts, its
                 // ports or both the wrong way round: it goes on with the connection it names.
-                if (v18 && open_of(ep[0], ep[1].port).empty()) {
-                    if (!open_of(ep[1], ep[0].port).empty() || (open_of(ep[0], ep[0].port).empty() && !open_of(ep[1], ep[1].port).empty()))
-                        std::swap(ep[0], ep[1]);
-                    if (open_of(ep[0], ep[1].port).empty() && !open_of(ep[0], ep[0].port).empty()) std::swap(ep[0].port, ep[1].port);
+                if (v18) {
+                    conns.name_open_connection(ep[0], ep[1], side.format);
                     conn = conn_key(ep[0], ep[1]);
                 }
-                auto& open = open_of(ep[0], ep[1].port);
+                auto& open = conns.open_of(ep[0], ep[1].port);
                 std::vector<int64_t> ends;
-                for (uint64_t c : open) ends.push_back(last_conn[c].end);
+                for (uint64_t c : open) ends.push_back(conns.latest[c].end);
                 const int64_t first = bucket_first(f.bucket, side.ip_t0, side.ip_span), last = bucket_last(f.bucket, side.ip_t0, side.ip_span);
                 std::optional<int64_t> excess;
                 // Format 18: a connection still busy past the flow's reach gives way to an older one.
                 for (int64_t latest = v18 ? std::numeric_limits<int64_t>::max() - kMaxFlowGap : std::max(start, last);;) {
                     const int k = pick_continued(ends, latest, kMaxFlowGap);
                     if (k < 0) break;
-                    const ConnState& c = last_conn[open[k]];
+                    const ConnState& c = conns.latest[open[k]];
                     if (!excess) {
                         Rng gr(mix64(seed ^ mix64(fi ^ 0xC0A7ULL)));
                         const auto [lo, hi] = cont_gap_class_range(static_cast<int>(gr.pick(cont_w)));
                         excess = gr.between(lo, hi);
                     }
                     // Format 18: a keep-alive chain keeps its pace across start buckets.
-                    const std::optional<int64_t> moved = v18 ? chained_start(c.end, kMaxFlowGap, *excess, start, first, last)
+                    // Format 19: up to ten minutes past its bucket, where format 18 gave up at five.
+                    const int64_t reach = (side.format >= 19 ? 10 : 5) * kMaxFlowGap;
+                    const std::optional<int64_t> moved = v18 ? chained_start(c.end, kMaxFlowGap, *excess, start, first, last, reach)
                                                              : continued_start(c.end, kMaxFlowGap, *excess, start, first, last);
                     if (moved && *moved > c.end + kMaxFlowGap && *moved + total <= ip_end) {
                         start = *moved;
@@ -656,12 +640,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         const bool closed = tcp && std::any_of(plan.begin(), plan.end(), [](const TcpSegmentPlan& sp) { return sp.flags & (kFin | kRst); });
         key_end[key] = {last_t, ep[0].addr, ep[0].port, {ep[0].next_seq, ep[1].next_seq},
                         {ep[0].ts_base, ep[1].ts_base}, closed, answers};
-        // Format 18: also a new connection between hosts whose earlier one closed.
-        const auto known = v18 ? last_conn.find(conn) : last_conn.end();
-        const bool listed = known != last_conn.end() && known->second.listed;
-        if (tcp && last_conn.insert_or_assign(conn, ConnState{last_t, ep[0].port, closed, ep[1], v18}).second && v9 && !v18)
-            conns_of_client[client_key(ep[0], ep[1].port)].push_back(conn);
-        if (tcp && v18 && !listed) conns_of_client[client_key(ep[0], ep[1].port)].push_back(conn);
+        if (tcp) conns.record(conn, ConnState{last_t, ep[0].port, closed, ep[1], v18}, ep[0], side.format);
         if (v9 && udp) {
             auto& tuples = udp_tuples[host_pair_key(ep[0], ep[1])];
             const std::array<uint16_t, 2> ports{ep[0].port, ep[1].port};

@@ -15,6 +15,7 @@
 #include "trainer/chunk_tokens.h"
 #include "trainer/flow_choices.h"
 #include "trainer/flow_timing.h"
+#include "trainer/open_connections.h"
 #include "trainer/synth_records.h"
 #include "trainer/tcp_plan.h"
 
@@ -59,17 +60,19 @@ TEST(ConnectionChains, FormatEighteenKeepsAChainsPace) {
     constexpr int64_t s = 1'000'000'000, split = 60 * s;
     // The connection's last segment at 1000 s; the flow drew `start` in [first, first + 864 s].
     auto at = [&](int64_t first, int64_t start, int64_t excess = 0) {
-        return chained_start(1000 * s, split, excess, start, first, first + 864 * s);
+        return chained_start(1000 * s, split, excess, start, first, first + 864 * s, 5 * split);
     };
     EXPECT_EQ(at(900 * s, 1500 * s), 1060 * s + 1);         // as soon as its 60 s ran out, as format 9
     EXPECT_EQ(at(900 * s, 1010 * s, 5 * s), 1065 * s + 1);  // and the drawn excess
     EXPECT_EQ(at(1100 * s, 1500 * s), 1100 * s);            // not before its bucket (format 9 neither)
     EXPECT_EQ(at(1300 * s, 1500 * s), 1180 * s + 1);        // unless that leaves it silent for over three minutes
     EXPECT_EQ(at(1300 * s, 2300 * s), 2300 * s);            // a silence longer than its bucket stands: the device went quiet
-    // A connection busy past the flow's bucket: up to five minutes later, else the flow takes
-    // a connection of its own.
-    EXPECT_EQ(chained_start(2000 * s, split, 0, 1500 * s, 1000 * s, 1864 * s), 2060 * s + 1);
-    EXPECT_EQ(chained_start(2200 * s, split, 0, 1500 * s, 1000 * s, 1864 * s), std::nullopt);
+    // A connection busy past the flow's bucket: up to `reach` later (format 18 five minutes,
+    // format 19 ten), else the flow takes another connection.
+    EXPECT_EQ(chained_start(2000 * s, split, 0, 1500 * s, 1000 * s, 1864 * s, 5 * split), 2060 * s + 1);
+    EXPECT_EQ(chained_start(2200 * s, split, 0, 1500 * s, 1000 * s, 1864 * s, 5 * split), std::nullopt);
+    EXPECT_EQ(chained_start(2200 * s, split, 0, 1500 * s, 1000 * s, 1864 * s, 10 * split), 2260 * s + 1);
+    EXPECT_EQ(chained_start(2500 * s, split, 0, 1500 * s, 1000 * s, 1864 * s, 10 * split), std::nullopt);
 }
 
 TEST(ConnectionChains, TcpFlowsTradeBucketsNearestAndSmallestFirst) {
@@ -224,6 +227,24 @@ TEST(ConnectionChains, FormatEighteenKeepsADevicesConnectionGoing) {
     // Format 18: 40, format 17: 62, real 23.
     EXPECT_LT(synth, old * 3 / 4) << "real " << real;
     EXPECT_LT(synth, real * 2) << "format 17: " << old;
+    // Format 19: and one in four more between two ephemeral ports.
+    std::vector<uint8_t> dynamic;  // ranked ports of 49152 and up that TCP used
+    for (size_t k = 0; k < enc.side.ports.size(); ++k)
+        if (enc.side.ports[k] >= 49152 && k < enc.side.port_protos.size() && (enc.side.port_protos[k] & 1)) dynamic.push_back(static_cast<uint8_t>(k));
+    ASSERT_GE(dynamic.size(), 2u);
+    plant_mistakes(enc, 4, 6, [&](FlowTokens& f, size_t k) {
+        if (k % 4 != 2 || (tcp_first_flag(enc.side, f) & kSyn)) return;
+        f.a[kAttrCliPort] = dynamic[0], f.a[kAttrSrvPort] = dynamic[1];
+    });
+    auto between_dynamic = [](std::span<const PacketRecord> recs) {
+        return std::count_if(recs.begin(), recs.end(), [](const PacketRecord& r) {
+            return r.proto == 6 && (r.present & kHasTcp) && r.sport >= 49152 && r.dport >= 49152;
+        });
+    };
+    const auto v18 = regenerate_as(enc, 18), v19 = regenerate_as(enc, 19);
+    // Real 0 segments, format 18 3,405, format 19 369.
+    EXPECT_EQ(between_dynamic(cap.records), 0);
+    EXPECT_LT(between_dynamic(v19) * 5, between_dynamic(v18));
 
     // The model's TCP flows in other start buckets than the chunk's: every third TCP flow
     // trades buckets with the non-TCP flow five places on.
@@ -337,4 +358,113 @@ TEST(ConnectionChains, TcpClientsKeepOffUdpPartnerPorts) {
     EXPECT_EQ(on_port(cap.records), 0u);
     EXPECT_EQ(on_port(regenerate_as(enc, kSideFormat)), 0u) << "port " << port;
     EXPECT_GT(on_port(regenerate_as(enc, 9)), 1000u);
+}
+
+TEST(ConnectionChains, FormatNineteenTakesTheClientsConnectionBetweenDynamicPorts) {
+    constexpr int64_t s = 1'000'000'000;
+    auto host = [](uint8_t last, uint16_t port) {
+        Endpoint e;
+        e.addr[15] = last, e.port = port;
+        return e;
+    };
+    const Endpoint hub = host(1, 50000), broker = host(2, 8883), lan = host(3, 443);
+    for (const int format : {18, 19}) {
+        OpenConnections conns;
+        conns.record(conn_key(hub, broker), ConnState{100 * s, hub.port, false, broker, true}, hub, format);
+        conns.record(conn_key(hub, lan), ConnState{50 * s, 50001, false, lan, true}, hub, format);
+        // A piece of the hub's connection drawn between two of its ephemeral ports.
+        Endpoint cli = host(1, 60000), srv = host(7, 61000);
+        conns.name_open_connection(cli, srv, format);
+        EXPECT_EQ(srv.port, format >= 19 ? 8883 : 61000);  // the connection active last
+        EXPECT_EQ(cli.addr, hub.addr);
+        // Drawn the other way round: the hub's side names it.
+        cli = host(7, 61000), srv = host(1, 60000);
+        conns.name_open_connection(cli, srv, format);
+        EXPECT_EQ(cli.addr, format >= 19 ? hub.addr : host(7, 0).addr);
+        EXPECT_EQ(srv.port, format >= 19 ? 8883 : 60000);
+        // A service port below 49152 stays as drawn.
+        cli = host(1, 60000), srv = host(7, 8080);
+        conns.name_open_connection(cli, srv, format);
+        EXPECT_EQ(srv.port, 8080);
+        // A host with no open connection leaves the flow as drawn.
+        cli = host(8, 60000), srv = host(9, 61000);
+        conns.name_open_connection(cli, srv, format);
+        EXPECT_EQ(cli.addr, host(8, 0).addr);
+        EXPECT_EQ(srv.port, 61000);
+    }
+    // A closed connection is not one to go on with: the open one to 443 is.
+    OpenConnections conns;
+    conns.record(conn_key(hub, broker), ConnState{100 * s, hub.port, true, broker, true}, hub, 19);
+    conns.record(conn_key(hub, lan), ConnState{50 * s, 50001, false, lan, true}, hub, 19);
+    Endpoint cli = host(1, 60000), srv = host(7, 61000);
+    conns.name_open_connection(cli, srv, 19);
+    EXPECT_EQ(srv.port, 443);
+}
+
+TEST(ConnectionChains, FormatNineteenEndsADevicesConnectionBeforeItsNextOpensWhateverItsSize) {
+    // Format 18 moves a chain's FIN or RST to the flow before its next SYN only along the
+    // chain as the flows were drawn and within a size group and class; the rest stay
+    // mid-chain and leave the old connection open.
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    std::vector<FlowTokens> flows = with_tcp_starts(enc.side, enc.flows);
+    // The chain's next flow opening with SYN (1) or going on (0), by flow; -1 for the rest.
+    // A chain is the hub's connection to the broker's port, whichever end a flow starts from
+    // (the real endings start with the broker's FIN).
+    auto next_of = [&](const ChunkSide& side) {
+        using Chain = std::array<uint8_t, 2>;  // client token, server port token
+        std::set<Chain> opened;
+        for (const auto& f : flows)
+            if (tcp_first_flag(side, f) >= 0 && (tcp_first_flag(side, f) & (kSyn | kAck)) == kSyn) opened.insert({f.a[kAttrCliHost], f.a[kAttrSrvPort]});
+        std::map<Chain, size_t> last;  // chain -> its latest flow
+        std::vector<int> next(flows.size(), -1);
+        for (size_t i = 0; i < flows.size(); ++i) {
+            const int flag = tcp_first_flag(side, flows[i]);
+            if (flag < 0) continue;
+            Chain chain{flows[i].a[kAttrCliHost], flows[i].a[kAttrSrvPort]};
+            if (const Chain turned{flows[i].a[kAttrSrvHost], flows[i].a[kAttrCliPort]}; !opened.count(chain) && opened.count(turned)) chain = turned;
+            if (auto it = last.find(chain); it != last.end()) next[it->second] = (flag & (kSyn | kAck)) == kSyn;
+            last[chain] = i;
+        }
+        return next;
+    };
+    // The model drew the flows before a reopening one size class up from where the chunk's
+    // endings are counted: format 18 finds no flow of their class to move the endings to.
+    struct Endings {
+        int before_reopen = 0, mid_chain = 0, all = 0;
+    };
+    auto endings = [&](uint8_t format) {
+        ChunkSide side = enc.side;
+        side.format = format;
+        const TcpFlowFates fates = pick_tcp_fates(side, flows, enc.packets);
+        const std::vector<int> next = next_of(side);
+        Endings e;
+        for (size_t i = 0; i < flows.size(); ++i) {
+            const bool ends = fates.ending[i] != TcpEnding::kNone && fates.ending[i] != TcpEnding::kModel;
+            e.all += ends;
+            e.before_reopen += ends && next[i] == 1;
+            e.mid_chain += ends && next[i] == 0;
+        }
+        return e;
+    };
+    // The real tokens: format 18 reads the endings that start with the broker's FIN as
+    // chains of their own and leaves 5 of 22 mid-chain; format 19 puts all 22 before a SYN.
+    Endings v18 = endings(18), v19 = endings(19);
+    EXPECT_EQ(v19.all, v18.all);  // endings move, none is added
+    EXPECT_GT(v18.mid_chain, 0);
+    EXPECT_EQ(v19.mid_chain, 0);
+    EXPECT_EQ(v19.before_reopen, v19.all);
+
+    // The model drew the flows before each reopening one size class up from where the
+    // chunk's endings are counted: format 18 finds no flow of their class to move the endings
+    // to (4 of 22 before a SYN); format 19 moves them whatever the class.
+    const std::vector<int> next = next_of(enc.side);
+    int planted = 0;
+    for (size_t i = 0; i < flows.size(); ++i)
+        if (next[i] == 1 && flows[i].a[kAttrPkts] + 1 < kPktClasses) ++flows[i].a[kAttrPkts], ++planted;
+    ASSERT_GT(planted, 10);
+    v18 = endings(18), v19 = endings(19);
+    EXPECT_EQ(v19.all, v18.all);
+    EXPECT_LT(v18.before_reopen * 2, v18.all);
+    EXPECT_EQ(v19.before_reopen, v19.all);
 }

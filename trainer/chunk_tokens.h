@@ -82,10 +82,12 @@ struct NonIpType {
 // format 15's bytes and the unspecified address's and self-talk rules of endpoint_roles.h;
 // 17 appends the protocols each ranked port was used with; 18 the TCP flows per start
 // bucket, with the generator rules that keep a device's connection going (flow_timing.h's
-// chained_start, flow_choices.cpp's end_before_reopen); 19 has format 18's bytes and two
-// more generator rules (open_connections.h, chained_start's reach).
+// chained_start, flow_choices.cpp's end_before_reopen); 19 has format 18's bytes and more
+// generator rules (open_connections.h, chained_start's reach, end_before_reopen's second
+// pass); 20 has format 19's bytes and two UDP rules that keep a flow's service port
+// (flow_choices.h's udp_repeat_of and pair_udp_ports).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 19;
+inline constexpr uint8_t kSideFormat = 20;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

@@ -82,17 +82,19 @@ std::vector<uint8_t> pick_lossy_flows(const ChunkSide& side, const std::vector<F
     return out;
 }
 
-void pair_udp_ports(const ChunkSide& side, uint16_t& cli, uint16_t& srv) {
+void pair_udp_ports(const ChunkSide& side, uint16_t& cli, uint16_t& srv, uint16_t ephemeral) {
     auto partner = [&](uint16_t port) -> int {
         const int t = port_token(port, side.ports);
         for (auto [p, q] : side.port_partners)
             if (p == t) return side.ports[q];
         return -1;
     };
+    const bool ranked_service = std::find(side.ports.begin(), side.ports.end(), srv) != side.ports.end();
     if (const int p = partner(srv); p >= 0) {
         cli = static_cast<uint16_t>(p);
     } else if (const int q = partner(cli); q >= 0) {
-        srv = static_cast<uint16_t>(q);
+        if (side.format >= 20 && ranked_service) cli = ephemeral;
+        else srv = static_cast<uint16_t>(q);
     }
 }
 
@@ -107,7 +109,7 @@ int port_relation(const ChunkSide& side, const FlowTokens& f) {
         return 49152;
     };
     uint16_t cli = approx(f.a[kAttrCliPort]), srv = approx(f.a[kAttrSrvPort]);
-    pair_udp_ports(side, cli, srv);
+    pair_udp_ports(side, cli, srv, 49152);
     return cli > srv ? 0 : cli == srv ? 1 : 2;
 }
 }  // namespace
@@ -389,14 +391,16 @@ void requests_after_silence(std::vector<uint8_t>& dirs, std::vector<uint32_t>& l
 }
 
 const UdpTuple* udp_repeat_of(std::span<const UdpTuple> tuples, std::array<uint16_t, 2> ports, bool answers, int64_t start,
-                              int64_t split, const std::array<uint32_t, 4>* kinds_left) {
+                              int64_t split, const std::array<uint32_t, 4>* kinds_left, bool keep_service) {
     const auto relation = [](const std::array<uint16_t, 2>& p) { return (p[0] > p[1]) - (p[0] < p[1]); };
     const auto allowed = [&](const UdpTuple& u) { return !kinds_left || (*kinds_left)[u.answered * 2 + answers] > 0; };
     const bool peers = kinds_left && ports[0] >= 1024 && ports[1] >= 1024;
     const UdpTuple* best = nullptr;
     if (!peers) {
         for (const UdpTuple& u : tuples)
-            if (u.end + split < start && relation(u.ports) == relation(ports) && allowed(u) && (!best || u.end > best->end)) best = &u;
+            if (u.end + split < start && relation(u.ports) == relation(ports) && allowed(u) && (!keep_service || u.ports[1] == ports[1]) &&
+                (!best || u.end > best->end))
+                best = &u;
         return best;
     }
     const auto rank = [&](const UdpTuple& u) {

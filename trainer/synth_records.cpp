@@ -267,7 +267,9 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 use_slot(ep[0], none);
             }
         }
-        if (udp && shaped) pair_udp_ports(side, ep[0].port, ep[1].port);
+        if (udp && shaped)
+            pair_udp_ports(side, ep[0].port, ep[1].port,
+                           static_cast<uint16_t>(49152 + Rng(mix64(seed ^ mix64(fi ^ 0xE9E4ULL))).below(16384)));
         // Format 10: a TCP client does not send from a port the chunk saw only in a fixed UDP
         // pairing (DHCP's 68, NTP's 123): the flow model drew it for the flow's size and
         // timing, not its protocol, and a chain kept it (ultraloq: 2,745 TCP packets from 68).
@@ -420,7 +422,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         if (v9 && udp && udp_repeats.left(group))
             if (auto it = udp_tuples.find(host_pair_key(ep[0], ep[1])); it != udp_tuples.end()) {
                 const UdpTuple* best = udp_repeat_of(it->second, {ep[0].port, ep[1].port}, answers, start, kMaxFlowGap,
-                                                     v13 ? &repeat_kinds_left : nullptr);
+                                                     v13 ? &repeat_kinds_left : nullptr, side.format >= 20);
                 if (best) ep[0].port = best->ports[0], ep[1].port = best->ports[1];
             }
         const bool fresh_udp = udp && ep[0].port >= 1024 && !udp_repeats.left(group);

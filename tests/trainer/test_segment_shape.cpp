@@ -129,17 +129,30 @@ TEST(UdpPortPartners, FixedPairsNotServices) {
     EXPECT_EQ(got, (std::set<std::pair<uint8_t, uint8_t>>{{0, 1}, {1, 0}, {2, 2}}));
 
     ChunkSide side;
+    side.format = 7;
     side.ports = ports;
     side.port_partners = pairs;
     uint16_t cli = 67, srv = 67;  // the model drew the server's port twice
-    pair_udp_ports(side, cli, srv);
+    pair_udp_ports(side, cli, srv, 50000);
     EXPECT_EQ(std::make_pair(cli, srv), std::make_pair(uint16_t{68}, uint16_t{67}));
     cli = 68, srv = 53;
-    pair_udp_ports(side, cli, srv);
+    pair_udp_ports(side, cli, srv, 50000);
     EXPECT_EQ(srv, 67);
     cli = 45000, srv = 53;  // a service reached from anywhere: untouched
-    pair_udp_ports(side, cli, srv);
+    pair_udp_ports(side, cli, srv, 50000);
     EXPECT_EQ(std::make_pair(cli, srv), std::make_pair(uint16_t{45000}, uint16_t{53}));
+    // Format 20: DHCP's client port does not make a DNS query DHCP; the query comes from an
+    // ephemeral port. An unranked server port still takes the client's partner.
+    side.format = 20;
+    cli = 68, srv = 53;
+    pair_udp_ports(side, cli, srv, 50000);
+    EXPECT_EQ(std::make_pair(cli, srv), std::make_pair(uint16_t{50000}, uint16_t{53}));
+    cli = 68, srv = 4000;
+    pair_udp_ports(side, cli, srv, 50000);
+    EXPECT_EQ(std::make_pair(cli, srv), std::make_pair(uint16_t{68}, uint16_t{67}));
+    cli = 67, srv = 67;
+    pair_udp_ports(side, cli, srv, 50000);
+    EXPECT_EQ(std::make_pair(cli, srv), std::make_pair(uint16_t{68}, uint16_t{67}));
 }
 
 TEST(SegmentShape, SideRoundTripsAndRejectsAPartnerOutsideTheRanks) {

@@ -3,6 +3,7 @@
 // then a real chunk's own tokens.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -202,8 +203,12 @@ TEST(TcpFates, DnsClientsTakeFreshPortsAsOftenAsTheRealOnes) {
     for (auto& f : enc.flows) f.a[kAttrCliPort] = static_cast<uint8_t>(eph - enc.side.ports.begin());
     const auto recs = synthesize_records(enc.side, enc.flows, enc.packets, 3);
     const double real = static_cast<double>(udp_5tuples(cap.records)), synth = static_cast<double>(udp_5tuples(recs));
-    // Format 8 comes out exact here (8,504); format 7 merged 108 of them (8,396).
-    EXPECT_NEAR(synth, real, real * 0.002) << real << " real 5-tuples, " << synth << " synthetic";
+    // Formats 8 to 19 come out exact here (8,504); format 7 merged 108 of them (8,396).
+    // Format 20 makes 8,528: a repeat keeps its service's port, and 24 of the chunk's
+    // repeats (counted per size group, not per service) find no 5-tuple of their service.
+    EXPECT_NEAR(synth, real, real * 0.004) << real << " real 5-tuples, " << synth << " synthetic";
+    const double v7 = static_cast<double>(udp_5tuples(regenerate_as(enc, 7)));
+    EXPECT_LT(std::abs(synth - real), std::abs(v7 - real)) << "format 7: " << v7;
 }
 
 TEST(TcpFates, ArpIsBetweenOnLinkHostsAndKeepsItsKinds) {

@@ -6,8 +6,10 @@
 // flows against 504).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
+#include <span>
 #include <string>
 
 #include "codec/flows.h"
@@ -97,30 +99,80 @@ TEST(RequestsAfterSilence, TheChunksOwnLateRepliesStandAndPromptRepliesAreUntouc
 TEST(UdpRepeatOf, Format9TakesTheLatestSilentTupleOfTheDrawnRelation) {
     const std::vector<UdpTuple> tuples{{10 * kSecond, {5000, 53}, true}, {20 * kSecond, {6000, 53}, false},
                                        {100 * kSecond, {7000, 53}, true}, {30 * kSecond, {53, 5000}, true}};
-    const UdpTuple* u = udp_repeat_of(tuples, {40000, 53}, true, 90 * kSecond, 60 * kSecond, nullptr);
+    const UdpTuple* u = udp_repeat_of(tuples, {40000, 53}, true, 90 * kSecond, 60 * kSecond, nullptr, false);
     ASSERT_NE(u, nullptr);
     EXPECT_EQ(u->ports[0], 6000);  // 7000 is still in use; 53 -> 5000 is the other relation
-    EXPECT_EQ(udp_repeat_of(tuples, {40000, 53}, true, 50 * kSecond, 60 * kSecond, nullptr), nullptr);
+    EXPECT_EQ(udp_repeat_of(tuples, {40000, 53}, true, 50 * kSecond, 60 * kSecond, nullptr, false), nullptr);
 }
 
 TEST(UdpRepeatOf, Format13GoesByTheAnswerKindsLeftAndPeersKeepTheirTuples) {
     const std::vector<UdpTuple> tuples{{10 * kSecond, {5000, 53}, true}, {20 * kSecond, {6000, 53}, false}};
     std::array<uint32_t, 4> left{0, 0, 0, 1};  // only answered after answered
-    const UdpTuple* u = udp_repeat_of(tuples, {40000, 53}, true, 90 * kSecond, 60 * kSecond, &left);
+    const UdpTuple* u = udp_repeat_of(tuples, {40000, 53}, true, 90 * kSecond, 60 * kSecond, &left, false);
     ASSERT_NE(u, nullptr);
     EXPECT_EQ(u->ports[0], 5000);
     left = {0, 0, 0, 0};
-    EXPECT_EQ(udp_repeat_of(tuples, {40000, 53}, true, 90 * kSecond, 60 * kSecond, &left), nullptr);
+    EXPECT_EQ(udp_repeat_of(tuples, {40000, 53}, true, 90 * kSecond, 60 * kSecond, &left, false), nullptr);
 
     // Peers: a tuple answered as this flow is, even one still in use and of the other relation.
     const std::vector<UdpTuple> peer{{85 * kSecond, {2000, 28681}, true}, {10 * kSecond, {30000, 28681}, false}};
     left = {1, 1, 1, 1};
-    u = udp_repeat_of(peer, {40000, 28681}, true, 90 * kSecond, 60 * kSecond, &left);
+    u = udp_repeat_of(peer, {40000, 28681}, true, 90 * kSecond, 60 * kSecond, &left, false);
     ASSERT_NE(u, nullptr);
     EXPECT_EQ(u->ports[0], 2000);
-    u = udp_repeat_of(peer, {40000, 28681}, false, 90 * kSecond, 60 * kSecond, &left);
+    u = udp_repeat_of(peer, {40000, 28681}, false, 90 * kSecond, 60 * kSecond, &left, false);
     ASSERT_NE(u, nullptr);
     EXPECT_EQ(u->ports[0], 30000);
+}
+
+TEST(UdpRepeatOf, Format20KeepsTheServicePort) {
+    // The hub's DHCP 5-tuple to its router (68 -> 67) and a DNS query to the same router.
+    const std::vector<UdpTuple> tuples{{10 * kSecond, {68, 67}, true}, {20 * kSecond, {5000, 53}, true}, {30 * kSecond, {68, 67}, true}};
+    const UdpTuple* u = udp_repeat_of(tuples, {40000, 53}, true, 100 * kSecond, 60 * kSecond, nullptr, false);
+    ASSERT_NE(u, nullptr);
+    EXPECT_EQ(u->ports[1], 67);  // format 9: the latest of the relation, DHCP's
+    u = udp_repeat_of(tuples, {40000, 53}, true, 100 * kSecond, 60 * kSecond, nullptr, true);
+    ASSERT_NE(u, nullptr);
+    EXPECT_EQ(u->ports[0], 5000);
+    EXPECT_EQ(u->ports[1], 53);
+    EXPECT_EQ(udp_repeat_of(tuples, {40000, 123}, true, 100 * kSecond, 60 * kSecond, nullptr, true), nullptr);
+}
+
+namespace {
+
+// UDP flows (the spec's) whose lower port is `port`.
+int udp_flows_on(std::span<const PacketRecord> recs, uint16_t port) {
+    int n = 0;
+    for (const Flow& f : assemble_flows(recs)) {
+        const PacketRecord& r = recs[f.packets[0]];
+        n += r.proto == 17 && std::min(r.sport, r.dport) == port;
+    }
+    return n;
+}
+
+}  // namespace
+
+TEST(UdpExchanges, Format20KeepsDnsQueriesDns) {
+    // ultraloq's hub asks its router for DNS (8 flows in these 7,000 packets) and DHCP (36).
+    // Formats 9 to 19 regenerate 1 DNS flow from the chunk's own tokens: the queries repeat
+    // the hub's DHCP 5-tuple to the same router.
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 7000);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    const int real = udp_flows_on(cap.records, 53);
+    ASSERT_GE(real, 5);
+    EXPECT_EQ(udp_flows_on(regenerate_as(enc, 20), 53), real) << "format 19: " << udp_flows_on(regenerate_as(enc, 19), 53);
+    EXPECT_LT(udp_flows_on(regenerate_as(enc, 19), 53), real / 2);
+    EXPECT_EQ(udp_flows_on(regenerate_as(enc, 20), 67), udp_flows_on(cap.records, 67));
+
+    // And a model that draws every DNS query from DHCP's client port: format 7 made them DHCP.
+    const auto dhcp_client = std::find(enc.side.ports.begin(), enc.side.ports.end(), uint16_t{68});
+    ASSERT_NE(dhcp_client, enc.side.ports.end());
+    const auto dns = std::find(enc.side.ports.begin(), enc.side.ports.end(), uint16_t{53});
+    ASSERT_NE(dns, enc.side.ports.end());
+    for (auto& f : enc.flows)
+        if (f.a[kAttrSrvPort] == dns - enc.side.ports.begin()) f.a[kAttrCliPort] = static_cast<uint8_t>(dhcp_client - enc.side.ports.begin());
+    EXPECT_EQ(udp_flows_on(regenerate_as(enc, 20), 53), real);
+    EXPECT_EQ(udp_flows_on(regenerate_as(enc, 19), 53), 0);
 }
 
 TEST(UdpExchanges, TheCountsAreThoseOfTheRecords) {

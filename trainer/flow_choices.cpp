@@ -16,6 +16,7 @@
 
 #include "trainer/flow_timing.h"
 #include "trainer/rng.h"
+#include "trainer/synth_endpoint.h"
 
 namespace dgc::trainer {
 
@@ -106,10 +107,10 @@ int port_relation(const ChunkSide& side, const FlowTokens& f) {
     auto approx = [&](int t) -> uint16_t {
         if (t < kPortRanks && t < static_cast<int>(side.ports.size())) return side.ports[t];
         if (t >= kPortRanks && t < kPortNone) return static_cast<uint16_t>(((t - kPortRanks) << 12) + 2048);
-        return 49152;
+        return kFirstDynamicPort;
     };
     uint16_t cli = approx(f.a[kAttrCliPort]), srv = approx(f.a[kAttrSrvPort]);
-    pair_udp_ports(side, cli, srv, 49152);
+    pair_udp_ports(side, cli, srv, kFirstDynamicPort);
     return cli > srv ? 0 : cli == srv ? 1 : 2;
 }
 }  // namespace

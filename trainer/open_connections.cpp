@@ -5,12 +5,6 @@
 
 namespace dgc::trainer {
 
-namespace {
-
-constexpr uint16_t kFirstDynamicPort = 49152;  // RFC 6335's dynamic range: clients' ephemeral ports
-
-}  // namespace
-
 std::vector<uint64_t>& OpenConnections::open_of(const Endpoint& client, uint16_t server_port) {
     auto& o = of_client_[client_key(client, server_port)];
     std::erase_if(o, [&](uint64_t c) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "trainer/chunk_tokens.h"
+#include "trainer/rng.h"
 
 namespace dgc::trainer {
 
@@ -22,6 +23,11 @@ struct Endpoint {
     uint32_t ts_base = 0;  // its timestamp clock at the chunk's start (1 kHz)
     uint32_t ts_seen = 0;  // the peer's latest timestamp it has received
 };
+
+// RFC 6335's dynamic range, where clients' ephemeral ports are and no service listens.
+inline constexpr uint16_t kFirstDynamicPort = 49152;
+// A client's fresh ephemeral port.
+inline uint16_t ephemeral_port(Rng& rng) { return static_cast<uint16_t>(kFirstDynamicPort + rng.below(16384)); }
 
 // `h` with an address's two words folded in.
 uint64_t fold_addr(uint64_t h, const std::array<uint8_t, 16>& a);

@@ -54,7 +54,7 @@ uint16_t port_of(int token, const std::vector<uint16_t>& ranked, Rng& rng) {
         uint32_t base = static_cast<uint32_t>(token - kPortRanks) << 12;
         return static_cast<uint16_t>(std::max<uint32_t>(1, base + rng.below(4096)));
     }
-    return static_cast<uint16_t>(49152 + rng.below(16384));
+    return ephemeral_port(rng);
 }
 
 // Reply type of an ICMP request that has one (echo, timestamp, router and neighbour
@@ -248,7 +248,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             // Format 17: a ranked port keeps the protocols the chunk used it with.
             if (v17 && pe.ports && pool_pick[fi][d] < 0)
                 if (const int k = port_for_protocol(side.port_protos, token, port_proto_bit(pe.proto), d == 1); k != token)
-                    ep[d].port = k >= 0 ? side.ports[k] : static_cast<uint16_t>(49152 + rng.below(16384));
+                    ep[d].port = k >= 0 ? side.ports[k] : ephemeral_port(rng);
             ep[d].window = static_cast<uint16_t>(1024 + rng.below(64000));
             ep[d].next_seq = static_cast<uint32_t>(rng.next());
             ep[d].ts_base = static_cast<uint32_t>(rng.next());
@@ -267,14 +267,16 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 use_slot(ep[0], none);
             }
         }
-        if (udp && shaped)
-            pair_udp_ports(side, ep[0].port, ep[1].port,
-                           static_cast<uint16_t>(49152 + Rng(mix64(seed ^ mix64(fi ^ 0xE9E4ULL))).below(16384)));
+        if (udp && shaped) {
+            // Format 20's fresh client port, from a stream of its own: the flow's other draws keep their order.
+            Rng own(mix64(seed ^ mix64(fi ^ 0xE9E4ULL)));
+            pair_udp_ports(side, ep[0].port, ep[1].port, side.format >= 20 ? ephemeral_port(own) : 0);
+        }
         // Format 10: a TCP client does not send from a port the chunk saw only in a fixed UDP
         // pairing (DHCP's 68, NTP's 123): the flow model drew it for the flow's size and
         // timing, not its protocol, and a chain kept it (ultraloq: 2,745 TCP packets from 68).
         if (side.format >= 10 && tcp && udp_partner_port(side, ep[0].port))
-            ep[0].port = static_cast<uint16_t>(49152 + rng.below(16384));
+            ep[0].port = ephemeral_port(rng);
         // The busiest ranked unicast host of the flow's version whose address is not `a`.
         auto unicast_but = [&](const std::array<uint8_t, 16>& a) {
             const int alt = unicast_slot(side, pe.ip_version);
@@ -288,7 +290,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             if (const int alt = unicast_but(ep[0].addr); alt >= 0) use_slot(ep[1], alt);
         if (v11 && tcp && ep[0].port < 1024 && ep[1].port < 1024) {
             if (low_port_flows_left > 0) --low_port_flows_left;
-            else ep[0].port = static_cast<uint16_t>(49152 + rng.below(16384));
+            else ep[0].port = ephemeral_port(rng);
         }
         // Format 16: the unspecified address only solicits, and no host talks to itself.
         if (v16) {
@@ -460,7 +462,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 continue;
             }
             if (!pe.ports || ep[0].port < 1024) break;
-            ep[0].port = static_cast<uint16_t>(49152 + rng.below(16384));
+            ep[0].port = ephemeral_port(rng);
         }
         const uint64_t key = flow_key(pe.proto, ep[0], ep[1]);
         if (auto it = key_end.find(key); it != key_end.end() && tcp && !opens) {

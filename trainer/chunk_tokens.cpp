@@ -128,6 +128,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     s.linktype = linktype;
     s.flow_starts.assign(kTimeBuckets, 0);
     s.tcp_starts.assign(kTimeBuckets, 0);
+    s.start_packets.assign(kTimeBuckets, 0);
     s.start_gaps.assign(kDtClasses, 0);
     s.size_classes.assign(kPktClasses, 0);
     s.nonip_per_bucket.assign(kTimeBuckets, 0);
@@ -254,6 +255,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         ft.bucket = static_cast<uint8_t>(time_bucket(f.start_ns, s.ip_t0, s.ip_span));
         ++s.flow_starts[ft.bucket];
         if (r0.proto == 6 && r0.has_ports()) ++s.tcp_starts[ft.bucket];
+        s.start_packets[ft.bucket] += static_cast<uint32_t>(f.packets.size());
         const uint32_t pk = proto_key(r0.ip_version, r0.proto, r0.has_ports());
         auto pit = std::find(proto_rank.begin(), proto_rank.end(), pk);
         ft.a[kAttrPhase] = static_cast<uint8_t>(phase_of_bucket(ft.bucket));

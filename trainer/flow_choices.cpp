@@ -465,12 +465,13 @@ OpeningTimestamps::OpeningTimestamps(const ChunkSide& side, const std::vector<Fl
             ++quota_[pkts_class(f.packets)].flows;
 }
 
-std::vector<FlowTokens> with_tcp_starts(const ChunkSide& side, const std::vector<FlowTokens>& flows) {
+std::vector<FlowTokens> with_start_counts(const ChunkSide& side, const std::vector<FlowTokens>& flows) {
     std::vector<uint8_t> bucket;
     std::vector<char> tcp;
     std::vector<uint32_t> size;
     for (const auto& f : flows) bucket.push_back(f.bucket), tcp.push_back(tcp_first_flag(side, f) >= 0), size.push_back(f.packets);
     bucket = tcp_matched_buckets(bucket, tcp, size, side.tcp_starts);
+    if (side.format >= 21) bucket = packet_matched_buckets(bucket, tcp, size, side.start_packets);
     std::vector<FlowTokens> out = flows;
     for (size_t i = 0; i < out.size(); ++i) out[i].bucket = bucket[i];
     std::stable_sort(out.begin(), out.end(), [](const FlowTokens& a, const FlowTokens& b) { return a.bucket < b.bucket; });

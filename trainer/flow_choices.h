@@ -166,7 +166,8 @@ private:
 };
 
 // Format 18: the flows with the chunk's TCP flows per start bucket (side.tcp_starts), the
-// model's flows trading buckets (tcp_matched_buckets), in bucket order again.
-std::vector<FlowTokens> with_tcp_starts(const ChunkSide& side, const std::vector<FlowTokens>& flows);
+// model's flows trading buckets (tcp_matched_buckets), and from format 21 its packets per
+// start bucket (side.start_packets, packet_matched_buckets); in bucket order again.
+std::vector<FlowTokens> with_start_counts(const ChunkSide& side, const std::vector<FlowTokens>& flows);
 
 }  // namespace dgc::trainer

@@ -5,8 +5,11 @@
 #include "trainer/flow_timing.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
+#include <numeric>
+#include <set>
 
 #include "codec/fidelity/binning.h"
 #include "trainer/rng.h"
@@ -217,6 +220,59 @@ std::vector<uint8_t> tcp_matched_buckets(std::span<const uint8_t> bucket, std::s
                     --surplus[b], ++surplus[c];
                 }
             }
+    return out;
+}
+
+std::vector<uint8_t> packet_matched_buckets(std::span<const uint8_t> bucket, std::span<const char> tcp,
+                                            std::span<const uint32_t> packets, std::span<const uint32_t> start_packets) {
+    std::vector<uint8_t> out(bucket.begin(), bucket.end());
+    const int n = static_cast<int>(start_packets.size());
+    using Held = std::set<std::pair<uint32_t, size_t>>;  // (packets, flow), per bucket and kind
+    std::vector<std::array<Held, 2>> held(n);
+    std::vector<int64_t> excess(n);  // packets held above the bucket's own
+    for (int b = 0; b < n; ++b) excess[b] = -static_cast<int64_t>(start_packets[b]);
+    for (size_t i = 0; i < out.size(); ++i)
+        if (out[i] < n) held[out[i]][tcp[i] ? 1 : 0].insert({packets[i], i}), excess[out[i]] += packets[i];
+    std::vector<size_t> order(out.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return packets[a] > packets[b]; });
+    // A few passes: a swap can leave a bucket that was right over, for a later flow to fix.
+    for (int pass = 0; pass < 4; ++pass) {
+        bool moved = false;
+        for (const size_t f : order) {
+            const int b = out[f];
+            if (b >= n || excess[b] <= 0) continue;
+            const int kind = tcp[f] ? 1 : 0;
+            const int64_t size = packets[f];
+            int best_c = -1;
+            size_t best_g = 0;
+            int64_t best_gain = 0;
+            auto consider = [&](int c, Held::const_iterator g) {
+                const int64_t moves = size - static_cast<int64_t>(g->first);
+                if (moves <= 0) return;
+                const int64_t gain = excess[b] - excess[c] - std::abs(excess[b] - moves) - std::abs(excess[c] + moves);
+                if (gain > best_gain) best_gain = gain, best_c = c, best_g = g->second;
+            };
+            for (int d = 1; d < n; ++d)
+                for (const int c : {b - d, b + d}) {
+                    if (c < 0 || c >= n || excess[c] >= 0 || held[c][kind].empty()) continue;
+                    // The partner whose size leaves the smaller of the two gaps closed.
+                    const Held& h = held[c][kind];
+                    const int64_t ideal = size - std::min(excess[b], -excess[c]);
+                    auto it = h.lower_bound({static_cast<uint32_t>(std::max<int64_t>(ideal, 0)), 0});
+                    if (it != h.end()) consider(c, it);
+                    if (it != h.begin()) consider(c, std::prev(it));
+                }
+            if (best_c < 0) continue;
+            const int64_t moves = size - packets[best_g];
+            held[b][kind].erase({packets[f], f}), held[best_c][kind].erase({packets[best_g], best_g});
+            held[b][kind].insert({packets[best_g], best_g}), held[best_c][kind].insert({packets[f], f});
+            out[f] = static_cast<uint8_t>(best_c), out[best_g] = static_cast<uint8_t>(b);
+            excess[b] -= moves, excess[best_c] += moves;
+            moved = true;
+        }
+        if (!moved) break;
+    }
     return out;
 }
 

@@ -63,6 +63,14 @@ std::optional<int64_t> chained_start(int64_t prev_end, int64_t split, int64_t ex
 std::vector<uint8_t> tcp_matched_buckets(std::span<const uint8_t> bucket, std::span<const char> tcp,
                                          std::span<const uint32_t> packets, std::span<const uint32_t> tcp_starts);
 
+// Format 21: the flows' start buckets (`bucket`, one per flow; `tcp` and `packets` as above)
+// after flows of one kind (TCP with ports, other) trade buckets until each bucket's flows
+// hold about its `start_packets`: the largest flows first, each swapped with the flow of a
+// bucket short of packets that closes the most of both gaps (the nearest bucket on a tie).
+// Every bucket keeps its number of flows and of TCP flows.
+std::vector<uint8_t> packet_matched_buckets(std::span<const uint8_t> bucket, std::span<const char> tcp,
+                                            std::span<const uint32_t> packets, std::span<const uint32_t> start_packets);
+
 // Flow start buckets in order, expanded from the per-bucket counts.
 std::vector<uint8_t> start_buckets(const ChunkSide& side);
 

@@ -273,6 +273,22 @@ bool read_format18(ByteReader& r, ChunkSide& s) {
     return true;
 }
 
+// Format 21's block: the IP packets of each start bucket's flows, at least one per flow.
+void write_format21(ByteWriter& w, const ChunkSide& s) {
+    for (int b = 0; b < kTimeBuckets; ++b) w.varint(b < static_cast<int>(s.start_packets.size()) ? s.start_packets[b] : 0);
+}
+
+bool read_format21(ByteReader& r, ChunkSide& s) {
+    s.start_packets.resize(kTimeBuckets);
+    uint64_t sum = 0;
+    for (int b = 0; b < kTimeBuckets; ++b) {
+        s.start_packets[b] = static_cast<uint32_t>(r.count(1ull << 32));
+        if (s.start_packets[b] < s.flow_starts[b]) return false;
+        sum += s.start_packets[b];
+    }
+    return sum == s.ip_packets;
+}
+
 }  // namespace
 
 std::string serialize_side(const ChunkSide& s) {
@@ -327,6 +343,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 14) write_format14(w, s);
     if (s.format >= 17) write_format17(w, s);
     if (s.format >= 18) write_format18(w, s);
+    if (s.format >= 21) write_format21(w, s);
     return std::move(w.data());
 }
 
@@ -409,6 +426,8 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (format >= 14) read_format14(r, s);
     if (format >= 17 && !read_format17(r, s)) return Status::corrupt(what + ": a ranked port's protocols are out of range");
     if (format >= 18 && !read_format18(r, s)) return Status::corrupt(what + ": a start bucket has more TCP flows than flows");
+    if (format >= 21 && !read_format21(r, s) && !r.failed())
+        return Status::corrupt(what + ": start buckets' packets disagree with their flows or the chunk's IP packets");
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

@@ -669,7 +669,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
 std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::vector<FlowTokens>& flows,
                                              const std::vector<PacketTokens>& packets, uint64_t seed) {
     if (side.format < 6) return legacy::synthesize_records_v5(side, flows, packets, seed);
-    if (side.format >= 18) return synthesize(side, with_tcp_starts(side, flows), packets, seed);
+    if (side.format >= 18) return synthesize(side, with_start_counts(side, flows), packets, seed);
     return synthesize(side, flows, packets, seed);
 }
 

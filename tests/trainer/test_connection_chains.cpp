@@ -257,14 +257,16 @@ TEST(ConnectionChains, FormatEighteenKeepsADevicesConnectionGoing) {
         return n;
     };
     ASSERT_NE(per_bucket(enc.flows, true), enc.side.tcp_starts);
-    const std::vector<FlowTokens> fixed = with_tcp_starts(enc.side, enc.flows);
+    const std::vector<FlowTokens> fixed = with_start_counts(enc.side, enc.flows);
     EXPECT_EQ(per_bucket(fixed, true), enc.side.tcp_starts);
     EXPECT_EQ(per_bucket(fixed, false), enc.side.flow_starts);  // every bucket keeps its flows
     EXPECT_TRUE(std::is_sorted(fixed.begin(), fixed.end(), [](const auto& a, const auto& b) { return a.bucket < b.bucket; }));
 
-    std::string bytes = serialize_side(enc.side);
+    ChunkSide side18 = enc.side;
+    side18.format = 18;  // format 18's block is the side's last
+    std::string bytes = serialize_side(side18);
     bytes.back() = static_cast<char>(0x7f);  // the last bucket's TCP flows, over its flows
-    const auto bad = parse_side(bytes, "test");
+    const auto bad = parse_side(bytes, "test", 18);
     ASSERT_FALSE(bad.ok());
     EXPECT_NE(bad.status().message().find("more TCP flows than flows"), std::string::npos) << bad.status().message();
 }
@@ -407,7 +409,7 @@ TEST(ConnectionChains, FormatNineteenEndsADevicesConnectionBeforeItsNextOpensWha
     // mid-chain and leave the old connection open.
     Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
     EncodedChunk enc = encode_chunk(cap.records, 1);
-    std::vector<FlowTokens> flows = with_tcp_starts(enc.side, enc.flows);
+    std::vector<FlowTokens> flows = with_start_counts(enc.side, enc.flows);
     // The chain's next flow opening with SYN (1) or going on (0), by flow; -1 for the rest.
     // A chain is the hub's connection to the broker's port, whichever end a flow starts from
     // (the real endings start with the broker's FIN).

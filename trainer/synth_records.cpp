@@ -10,6 +10,7 @@
 #include "codec/address_class.h"
 #include "codec/fidelity/binning.h"
 #include "codec/frame_synth.h"
+#include "trainer/answered_peers.h"
 #include "trainer/chunk_semantics.h"
 #include "trainer/endpoint_roles.h"
 #include "trainer/flow_choices.h"
@@ -210,6 +211,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     const std::vector<uint32_t> cont_w(side.cont_gaps.begin(), side.cont_gaps.end());
     constexpr size_t kUdpTuplesKept = 16;  // per host pair, the latest
     std::unordered_map<uint64_t, std::vector<UdpTuple>> udp_tuples;  // format 9: client + server host -> tuples
+    AnsweredPeers answered_peers;
     for (size_t fi = 0; fi < flows.size(); ++fi) {
         const FlowTokens& f = flows[fi];
         Rng rng(mix64(seed ^ (fi * 0x9e3779b97f4a7c15ULL)));
@@ -421,12 +423,19 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         // 5-tuples out of the real 613); format 13 as often as the chunk's repeats of each
         // kind of answer (udp_repeat_of).
         const bool answers = udp && std::count(dirs.begin(), dirs.end(), uint8_t{1}) > 0;
-        if (v9 && udp && udp_repeats.left(group))
+        if (v9 && udp && udp_repeats.left(group)) {
+            const UdpTuple* best = nullptr;
             if (auto it = udp_tuples.find(host_pair_key(ep[0], ep[1])); it != udp_tuples.end()) {
-                const UdpTuple* best = udp_repeat_of(it->second, {ep[0].port, ep[1].port}, answers, start, kMaxFlowGap,
-                                                     v13 ? &repeat_kinds_left : nullptr, side.format >= 20);
+                best = udp_repeat_of(it->second, {ep[0].port, ep[1].port}, answers, start, kMaxFlowGap,
+                                     v13 ? &repeat_kinds_left : nullptr, side.format >= 20);
                 if (best) ep[0].port = best->ports[0], ep[1].port = best->ports[1];
             }
+            // Format 22: an answered flow between peers that repeats nothing of its host pair
+            // asks the peer its client heard from last again, while the chunk's repeats last.
+            if (side.format >= 22 && !best && answers && repeat_kinds_left[3] > 0 && ep[0].port >= 1024 && ep[1].port >= 1024)
+                if (const AnsweredPeers::Peer* p = answered_peers.latest_silent(ep[0], start, kMaxFlowGap))
+                    ep[1] = p->server, ep[0].port = p->ports[0], ep[1].port = p->ports[1];
+        }
         const bool fresh_udp = udp && ep[0].port >= 1024 && !udp_repeats.left(group);
         for (int attempt = 0; attempt < 8; ++attempt) {
             auto it = key_end.find(flow_key(pe.proto, ep[0], ep[1]));
@@ -651,6 +660,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             std::erase_if(tuples, [&](const UdpTuple& u) { return u.ports == ports; });
             if (tuples.size() == kUdpTuplesKept) tuples.erase(tuples.begin());
             tuples.push_back({last_t, ports, answers});
+            if (side.format >= 22) answered_peers.record(ep[0], ep[1], answers, last_t);
         }
     }
 

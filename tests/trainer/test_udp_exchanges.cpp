@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 
@@ -228,4 +229,43 @@ TEST(UdpExchanges, TheCountsAreStoredFromFormat13On) {
     auto old = parse_side(serialize_side(enc.side), "chunk 12", 12);
     ASSERT_TRUE(old.ok()) << old.status().message();
     EXPECT_EQ(old->udp_late_replies, 0u);
+}
+
+namespace {
+
+// Distinct UDP 5-tuples with a flow that got a reply (what argus calls CON).
+size_t answered_5tuples(std::span<const PacketRecord> recs) {
+    std::set<std::string> keys;
+    for (const Flow& f : assemble_flows(recs)) {
+        const PacketRecord& r0 = recs[f.packets[0]];
+        if (r0.proto != 17 || !r0.has_ports()) continue;
+        for (size_t k = 1; k < f.packets.size(); ++k)
+            if (recs[f.packets[k]].src != r0.src || recs[f.packets[k]].sport != r0.sport) {
+                keys.insert(endpoint_pair_key(r0));
+                break;
+            }
+    }
+    return keys.size();
+}
+
+}  // namespace
+
+TEST(UdpExchanges, Format22AsksThePeersThatAnsweredAgain) {
+    // The flow model's server hosts right overall but not for the right UDP flows: an
+    // answered flow lands on a host pair with nothing of its kind to repeat.
+    Capture cap = load_dev_capture("nDPI__gnutella.pcap");
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    ASSERT_GT(rotate_attr(enc, 17, kAttrSrvHost, 5), 500u);
+    const auto v21 = regenerate_as(enc, 21), v22 = regenerate_as(enc, 22);
+    const size_t real = answered_5tuples(cap.records);
+    // Real 109 answered 5-tuples and 38 repeats of an answered 5-tuple by an answered flow;
+    // format 21 121 and 20 (the rest found no such 5-tuple of their host pair), format 22
+    // 103 and 38.
+    EXPECT_GT(answered_5tuples(v21), real + 10);
+    EXPECT_LE(answered_5tuples(v22), real);
+    EXPECT_GE(answered_5tuples(v22), real * 9 / 10);
+    const size_t repeats = count_exchanges(cap.records).repeats[3];
+    EXPECT_LT(count_exchanges(v21).repeats[3], repeats * 2 / 3);
+    EXPECT_GE(count_exchanges(v22).repeats[3], repeats * 9 / 10);
+    EXPECT_LE(count_exchanges(v22).repeats[3], repeats);
 }

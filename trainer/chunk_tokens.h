@@ -87,9 +87,10 @@ struct NonIpType {
 // pass); 20 has format 19's bytes and two UDP rules that keep a flow's service port
 // (flow_choices.h's udp_repeat_of and pair_udp_ports); 21 appends the IP packets of the
 // flows starting in each bucket, and the flows trade buckets to match them; 22 has format
-// 21's bytes and one UDP rule (answered_peers.h).
+// 21's bytes and one UDP rule (answered_peers.h); 23 has format 21's bytes and ARP rules
+// (nonip_frames.cpp: replies answer requests, no host asks for itself but to announce).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 22;
+inline constexpr uint8_t kSideFormat = 23;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

@@ -28,6 +28,8 @@ ArpPlan plan_arp(const ChunkSide& side) {
     for (size_t k = 0; k < side.hosts.size() && k < side.host_sem.size(); ++k) {
         const auto c = static_cast<AddrClass>(side.host_sem[k].addr_class);
         if (class_version(c) != 4 || addr_class_is_exact(c)) continue;
+        // Format 23: a subnet's broadcast or network address is no host's: it never ARPs.
+        if (side.format >= 23 && static_cast<HostKind>(side.host_sem[k].host_kind) != HostKind::kHost) continue;
         p.hosts.push_back(k);
         if (c != AddrClass::kPublic4) local.push_back(k);
     }
@@ -51,6 +53,15 @@ void append_nonip_frames(const ChunkSide& side, std::span<const std::array<uint8
         std::vector<uint32_t> w;
         for (const auto& t : side.nonip_types) w.push_back(t.count);
         const ArpPlan arp = plan_arp(side);
+        const bool v23 = side.format >= 23;
+        auto arp_host = [&] { return arp.hosts[arp.weighted ? rng.pick(arp.weights) : rng.below(arp.hosts.size())]; };
+        // Format 23: the requests that asked another host and got no reply yet, latest last.
+        struct Asked {
+            size_t sender = 0, target = 0;
+            int64_t t = 0;
+        };
+        std::vector<Asked> pending;
+        std::vector<size_t> waiting;  // format 23: replies (in `out`) drawn before any request they could answer
         for (int b = 0; b < kTimeBuckets; ++b) {
             const int64_t lo = bucket_first(b, side.t0, side.span);
             const int64_t hi = std::max(lo, bucket_last(b, side.t0, side.span));
@@ -63,17 +74,47 @@ void append_nonip_frames(const ChunkSide& side, std::span<const std::array<uint8
                 r.wirelen = t.wirelen;
                 r.caplen = t.caplen;
                 if (t.ethertype == 0x0806 && t.arp_op && ethernet && !arp.hosts.empty()) {
-                    const size_t a = arp.hosts[arp.weighted ? rng.pick(arp.weights) : rng.below(arp.hosts.size())];
-                    const size_t c = arp.hosts[arp.weighted ? rng.pick(arp.weights) : rng.below(arp.hosts.size())];
+                    size_t a = arp_host(), c = arp_host();
+                    // Format 23: a host asks another host, and a reply answers the latest
+                    // request still unanswered, from the host asked, right after it (the
+                    // chunk's frames per bucket stand but for such a reply, which follows
+                    // its request).
+                    for (int tries = 0; v23 && c == a && arp.hosts.size() > 1 && tries < 16; ++tries) c = arp_host();
+                    if (v23 && t.arp_op == 2) {
+                        if (pending.empty()) {
+                            waiting.push_back(out.size());
+                        } else {
+                            a = pending.back().target, c = pending.back().sender;
+                            r.t_ns = std::min(pending.back().t + rng.between(100'000, 2'000'000), t_end);
+                            pending.pop_back();
+                        }
+                    }
                     r.arp_op = t.arp_op;
                     r.src = slot_addr[a], r.dst = slot_addr[c];
                     r.eth_src = slot_mac[a];
                     r.eth_dst = t.arp_op == 1 ? kBroadcastMac : slot_mac[c];
                     if (t.arp_op == 1 && arp.requests) {
                         // Format 8: announcements and probes at the chunk's shares.
-                        const uint64_t u = rng.below(arp.requests);
-                        if (u < side.arp_gratuitous) r.dst = r.src;
-                        else if (u < uint64_t{side.arp_gratuitous} + side.arp_probes) r.src = {};
+                        // Format 23: a request that a reply drawn earlier waits for asks.
+                        const uint64_t u = v23 && !waiting.empty() && a != c ? arp.requests : rng.below(arp.requests);
+                        if (u < side.arp_gratuitous) {
+                            // Format 23: from the busiest on-link host. In the four dev traces
+                            // that announce (three IoT hubs, gnutella), one host sends them all.
+                            if (v23) r.src = slot_addr[arp.hosts[0]], r.eth_src = slot_mac[arp.hosts[0]];
+                            r.dst = r.src;
+                        } else if (u < uint64_t{side.arp_gratuitous} + side.arp_probes) {
+                            if (v23) r.dst = r.src;  // a probe asks for the address its sender is to take
+                            r.src = {};
+                        } else if (v23 && a != c && !waiting.empty()) {
+                            // A reply drawn earlier answers this request instead.
+                            PacketRecord& reply = out[waiting.back()];
+                            waiting.pop_back();
+                            reply.t_ns = std::min(r.t_ns + rng.between(100'000, 2'000'000), t_end);
+                            reply.src = slot_addr[c], reply.dst = slot_addr[a];
+                            reply.eth_src = slot_mac[c], reply.eth_dst = slot_mac[a];
+                        } else if (v23 && a != c) {
+                            pending.push_back({a, c, r.t_ns});
+                        }
                     }
                 }
                 out.push_back(r);

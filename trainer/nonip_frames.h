@@ -1,5 +1,6 @@
 // The non-IP frames of a regenerated chunk: as many per time bucket as the chunk had, their
-// type and size from its mix; ARP with bodies between the chunk's on-link hosts.
+// type and size from its mix; ARP with bodies between the chunk's on-link hosts (format 23:
+// a reply answers the latest request, from the host it asked).
 #pragma once
 
 #include <array>

@@ -240,6 +240,7 @@ std::vector<uint8_t> packet_matched_buckets(std::span<const uint8_t> bucket, std
     for (int pass = 0; pass < 4; ++pass) {
         bool moved = false;
         for (const size_t f : order) {
+            if (packets[f] <= 1) break;  // no flow is smaller: from here on nothing can trade
             const int b = out[f];
             if (b >= n || excess[b] <= 0) continue;
             const int kind = tcp[f] ? 1 : 0;

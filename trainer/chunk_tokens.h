@@ -88,9 +88,12 @@ struct NonIpType {
 // (flow_choices.h's udp_repeat_of and pair_udp_ports); 21 appends the IP packets of the
 // flows starting in each bucket, and the flows trade buckets to match them; 22 has format
 // 21's bytes and one UDP rule (answered_peers.h); 23 has format 21's bytes and ARP rules
-// (nonip_frames.cpp: replies answer requests, no host asks for itself but to announce).
+// (nonip_frames.cpp: replies answer requests, no host asks for itself but to announce);
+// 24 has format 21's bytes and two TCP rules (a piece that starts behind its chain is as
+// short as its gaps' classes allow: flow_timing.h's fit_gaps_to_class; end_before_reopen
+// names a chain by the server port the generator gives it).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 23;
+inline constexpr uint8_t kSideFormat = 24;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

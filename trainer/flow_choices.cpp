@@ -14,6 +14,7 @@
 #include <set>
 #include <tuple>
 
+#include "trainer/endpoint_roles.h"
 #include "trainer/flow_timing.h"
 #include "trainer/rng.h"
 #include "trainer/synth_endpoint.h"
@@ -299,14 +300,23 @@ void end_before_reopen(const ChunkSide& side, const std::vector<FlowTokens>& flo
     using Chain = std::array<uint8_t, 2>;  // client host token, server port token
     const bool v19 = side.format >= 19;
     auto opens = [&](size_t i) { return (first_flag(side, flows[i]) & (kSyn | kAck)) == kSyn; };
+    // Format 24: a chain's server port is the one the generator gives it. A ranked port the
+    // chunk never used with TCP serves as its first TCP port (format 17's port_for_protocol):
+    // ultraloq's hub opened and ended connections on ports the model drew for other
+    // protocols, which format 17 turns into 8883, so their endings stayed where a chain of
+    // their own would end them, mid-way through the connection to 8883.
+    auto served = [&](uint8_t token) {
+        const int k = side.format >= 24 ? port_for_protocol(side.port_protos, token, kPortProtoTcp, true) : token;
+        return static_cast<uint8_t>(k >= 0 ? k : token);
+    };
     // Format 19: a flow that goes on mid-connection names its chain the wrong way round when
     // only the reverse is a chain some SYN opened (ultraloq's endings start with the broker's
     // FIN: their first segment comes from the server).
     std::set<Chain> opened;
     for (size_t i = 0; v19 && i < flows.size(); ++i)
-        if (tcp_first_flag(side, flows[i]) >= 0 && opens(i)) opened.insert({flows[i].a[kAttrCliHost], flows[i].a[kAttrSrvPort]});
+        if (tcp_first_flag(side, flows[i]) >= 0 && opens(i)) opened.insert({flows[i].a[kAttrCliHost], served(flows[i].a[kAttrSrvPort])});
     auto chain_of = [&](const FlowTokens& f) {
-        const Chain drawn{f.a[kAttrCliHost], f.a[kAttrSrvPort]}, turned{f.a[kAttrSrvHost], f.a[kAttrCliPort]};
+        const Chain drawn{f.a[kAttrCliHost], served(f.a[kAttrSrvPort])}, turned{f.a[kAttrSrvHost], served(f.a[kAttrCliPort])};
         return v19 && !opened.count(drawn) && opened.count(turned) ? turned : drawn;
     };
     std::map<Chain, size_t> last;  // chain -> its latest flow so far

@@ -35,7 +35,7 @@ std::pair<int64_t, int64_t> dt_class_bounds(int dt_class) {
     return {idx == 0 ? 1 : e[idx], idx + 1 < fidelity::kDtEdges ? e[idx + 1] - 1 : std::numeric_limits<int64_t>::max() / 4};
 }
 
-void fit_gaps_to_duration(std::vector<int64_t>& gaps, int64_t lo, int64_t hi, int64_t cap) {
+void fit_gaps_to_duration(std::vector<int64_t>& gaps, int64_t lo, int64_t hi, int64_t cap, bool level) {
     if (gaps.size() < 2) return;
     int64_t total = 0;
     for (size_t j = 1; j < gaps.size(); ++j) total += gaps[j];
@@ -61,7 +61,7 @@ void fit_gaps_to_duration(std::vector<int64_t>& gaps, int64_t lo, int64_t hi, in
             total += target > total ? d : -d;
         }
     }
-    if (total == target) return;
+    if (total == target || !level) return;
     // Then the largest gaps move: a longer flow stretches them (each up to `cap`), a
     // shorter one levels them down to a common ceiling.
     std::vector<size_t> order(gaps.size() - 1);
@@ -97,6 +97,14 @@ std::vector<uint8_t> start_buckets(const ChunkSide& side) {
     for (int b = 0; b < static_cast<int>(side.flow_starts.size()); ++b)
         out.insert(out.end(), side.flow_starts[b], static_cast<uint8_t>(b));
     return out;
+}
+
+void fit_gaps_to_class(std::vector<int64_t>& gaps, int dur_class, int64_t cap, bool low_end) {
+    if (gaps.size() < 2) return;
+    auto [lo, hi] = dt_class_bounds(dur_class);
+    hi = std::min<int64_t>(hi, cap * static_cast<int64_t>(gaps.size() - 1));
+    lo = std::min(lo, hi);
+    fit_gaps_to_duration(gaps, lo, low_end ? lo + (hi - lo) / 8 : hi, cap, !low_end);
 }
 
 std::vector<uint32_t> rate_matched_gaps(const std::vector<uint32_t>& hist, double mean_gap) {

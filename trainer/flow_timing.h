@@ -20,8 +20,14 @@ std::pair<int64_t, int64_t> dt_class_bounds(int dt_class);
 // Moves a flow's gaps (gaps[0] is the first packet's, always 0) so that they add up to a
 // duration in [lo, hi], the nearest to their sum: first each gap within its own dtbin class
 // (the gap mix stays as drawn), then, if that is not enough, the largest gaps (stretched up
-// to `cap` each, or levelled down to a common ceiling); small in-burst gaps stand.
-void fit_gaps_to_duration(std::vector<int64_t>& gaps, int64_t lo, int64_t hi, int64_t cap);
+// to `cap` each, or levelled down to a common ceiling); small in-burst gaps stand. Without
+// `level`, only the first step: each gap stays in its class.
+void fit_gaps_to_duration(std::vector<int64_t>& gaps, int64_t lo, int64_t hi, int64_t cap, bool level = true);
+
+// A flow's gaps (one per packet, each at most `cap`) fitted to its duration class
+// `dur_class`: its whole range, or (`low_end`, format 24) toward the lowest eighth of it as
+// far as each gap can shrink within its own class (the gap mix stays as drawn).
+void fit_gaps_to_class(std::vector<int64_t>& gaps, int dur_class, int64_t cap, bool low_end);
 
 // The part of a start-gap histogram (dtbin classes) whose mean gap is `mean_gap` ns: the
 // shortest classes for a busy stretch, the longest for a quiet one, the boundary class

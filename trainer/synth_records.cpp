@@ -326,15 +326,16 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         // duration class, never over the 60 s that would split the flow.
         int64_t start = starts[fi];
         const uint32_t n = f.packets;
-        std::vector<int64_t> cum(n, 0);
-        for (uint32_t j = 1; j < n; ++j) cum[j] = std::min(sample_dt(packets[f.first + j].gap, rng.next()), kMaxFlowGap);
-        if (n >= 2) {
-            auto [lo, hi] = dt_class_bounds(f.a[kAttrDur]);
-            hi = std::min<int64_t>(hi, kMaxFlowGap * (n - 1));
-            fit_gaps_to_duration(cum, std::min(lo, hi), hi, kMaxFlowGap);
-        }
-        for (uint32_t j = 1; j < n; ++j) cum[j] += cum[j - 1];
-        const int64_t total = n ? cum[n - 1] : 0;
+        std::vector<int64_t> gaps(n, 0), cum;
+        for (uint32_t j = 1; j < n; ++j) gaps[j] = std::min(sample_dt(packets[f.first + j].gap, rng.next()), kMaxFlowGap);
+        fit_gaps_to_class(gaps, f.a[kAttrDur], kMaxFlowGap, false);
+        int64_t total = 0;
+        auto accumulate = [&] {
+            cum = gaps;
+            for (uint32_t j = 1; j < n; ++j) cum[j] += cum[j - 1];
+            total = n ? cum[n - 1] : 0;
+        };
+        accumulate();
         double scale = 1.0;
         if (start + total > ip_end) {
             start = std::max(side.ip_t0, ip_end - total);
@@ -397,11 +398,18 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                         excess = gr.between(lo, hi);
                     }
                     // Format 18: a keep-alive chain keeps its pace across start buckets.
-                    // Format 19: up to ten minutes past its bucket, where format 18 gave up at five.
-                    const int64_t reach = (side.format >= 19 ? 10 : 5) * kMaxFlowGap;
+                    // Format 19: up to ten minutes past its bucket, where format 18 gave up at
+                    // five; format 24 thirty, as its late pieces catch up (below).
+                    const int64_t reach = (side.format >= 24 ? 30 : side.format >= 19 ? 10 : 5) * kMaxFlowGap;
                     const std::optional<int64_t> moved = v18 ? chained_start(c.end, kMaxFlowGap, *excess, start, first, last, reach)
                                                              : continued_start(c.end, kMaxFlowGap, *excess, start, first, last);
                     if (moved && *moved > c.end + kMaxFlowGap && *moved + total <= ip_end) {
+                        // Format 24: a piece that starts behind its drawn time is as short as
+                        // its gaps' classes allow within its duration class, so the chain
+                        // catches up with its buckets (ultraloq's ran over ten minutes late,
+                        // and the pieces it had no time for went on with an older connection
+                        // or opened one of their own).
+                        if (side.format >= 24 && *moved > start) fit_gaps_to_class(gaps, f.a[kAttrDur], kMaxFlowGap, true), accumulate();
                         start = *moved;
                         ep[1] = c.server, ep[0].port = c.client_port, --continues_left[group];
                         conn = open[k];

@@ -9,10 +9,12 @@
 #include <string>
 
 #include "codec/address_class.h"
+#include "codec/fidelity/binning.h"
 #include "codec/flows.h"
 #include "tests/trainer/chunk_test_util.h"
 #include "tests/trainer/dev_capture.h"
 #include "trainer/chunk_tokens.h"
+#include "trainer/endpoint_roles.h"
 #include "trainer/flow_choices.h"
 #include "trainer/flow_timing.h"
 #include "trainer/open_connections.h"
@@ -471,4 +473,121 @@ TEST(ConnectionChains, FormatNineteenEndsADevicesConnectionBeforeItsNextOpensWha
     EXPECT_EQ(v19.all, v18.all);
     EXPECT_LT(v18.before_reopen * 2, v18.all);
     EXPECT_EQ(v19.before_reopen, v19.all);
+}
+
+TEST(ConnectionChains, LowEndOfADurationClassKeepsEachGapsClass) {
+    constexpr int64_t s = 1'000'000'000, cap = 60 * s;
+    // A piece of six packets drawn 2, 9, 9, 30 and 40 s apart (90 s) for a duration class
+    // around it: the whole class leaves it as it is.
+    const std::vector<int64_t> drawn{0, 2 * s, 9 * s, 9 * s, 30 * s, 40 * s};
+    const int dur = static_cast<int>(fidelity::dtbin_key(90 * s));
+    const auto [lo, hi] = dt_class_bounds(dur);
+    std::vector<int64_t> whole = drawn;
+    fit_gaps_to_class(whole, dur, cap, false);
+    EXPECT_EQ(whole, drawn);
+    // Its low end: shorter, still in its class, every gap in its own class.
+    std::vector<int64_t> low = drawn;
+    fit_gaps_to_class(low, dur, cap, true);
+    int64_t total = 0;
+    for (size_t j = 1; j < low.size(); ++j) {
+        total += low[j];
+        EXPECT_EQ(fidelity::dtbin_key(low[j]), fidelity::dtbin_key(drawn[j])) << "gap " << j;
+        EXPECT_LE(low[j], drawn[j]);
+    }
+    EXPECT_LT(total, 90 * s);
+    EXPECT_GE(total, lo);
+    EXPECT_LE(total, lo + (hi - lo) / 4);
+    // A piece whose gaps cannot shrink within their classes stays as long (format 24 levels
+    // none of them down).
+    const int64_t edge = dt_class_bounds(static_cast<int>(fidelity::dtbin_key(30 * s))).first;
+    std::vector<int64_t> tight{0, edge, edge, edge};
+    fit_gaps_to_class(tight, static_cast<int>(fidelity::dtbin_key(3 * edge)), cap, true);
+    EXPECT_EQ(tight, (std::vector<int64_t>{0, edge, edge, edge}));
+}
+
+TEST(ConnectionChains, FormatTwentyFourLetsALateChainCatchUp) {
+    // ultraloq's hub keeps one MQTT connection at a time, a piece every 60 s or so. The flow
+    // model draws each piece's duration; where a bucket's pieces last longer than the real
+    // ones the chain runs late, each piece starts later than drawn, and those it has no time
+    // for within its reach go on with an older connection or open a 4-tuple of their own
+    // (ultraloq regenerated whole by format 23: tcptrace 114 connections, real 54).
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    struct Chains {
+        size_t connections = 0;  // 4-tuples and their silences of over four minutes (tcptrace's split)
+        int keep_alives = 0;     // pieces that follow their connection's last after 60 to 61 s
+    };
+    auto chains = [&](uint8_t format) {
+        const auto recs = regenerate_as(enc, format);
+        const ChainStats st = chain_stats(recs);
+        return Chains{tcp_4tuples(recs) + static_cast<size_t>(st.long_silences), st.keep_alives};
+    };
+    const Chains v23 = chains(23), v24 = chains(24);
+    // On the chunk's own durations little changes (46 connections each, real 45; 1,133 and
+    // 1,112 keep-alives, real 1,193).
+    EXPECT_LE(v24.connections, v23.connections);
+    EXPECT_GT(v24.keep_alives * 20, v23.keep_alives * 19);
+    // The model drew every piece three duration classes (twice) longer than the chunk's: the
+    // chain runs late. Format 24's late pieces keep each gap in its class and end sooner, so
+    // more pieces follow their connection's last at its pace (371 -> 523; real 1,193).
+    const size_t longer = plant_mistakes(enc, 4, 6, [&](FlowTokens& f, size_t) {
+        if (!(tcp_first_flag(enc.side, f) & kSyn) && f.packets >= 2) f.a[kAttrDur] += 3;
+    });
+    ASSERT_GT(longer, 500u);
+    const Chains late23 = chains(23), late24 = chains(24);
+    EXPECT_GT(late24.keep_alives * 4, late23.keep_alives * 5);
+    EXPECT_LE(late24.connections, late23.connections);
+}
+
+TEST(ConnectionChains, FormatTwentyFourNamesAChainByTheServerPortItGets) {
+    // The flow model may draw a connection's opening or ending flow with a ranked port the
+    // chunk used only with UDP; format 17 gives such a TCP flow the chunk's first TCP port.
+    // Format 19 moved a chain's endings to the flows before its SYNs by the drawn port, so an
+    // opening drawn with a UDP port was a chain of its own: the connection it replaces kept
+    // going, and its ending stayed where the model put it.
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    std::vector<FlowTokens> flows = with_start_counts(enc.side, enc.flows);
+    int udp_only = -1;
+    for (size_t k = 0; k < enc.side.port_protos.size() && udp_only < 0; ++k)
+        if (enc.side.port_protos[k] == kPortProtoUdp) udp_only = static_cast<int>(k);
+    ASSERT_GE(udp_only, 0);
+    auto served = [&](uint8_t token) { return port_for_protocol(enc.side.port_protos, token, kPortProtoTcp, true); };
+    const uint8_t hub = 0;
+    const int first_tcp = served(static_cast<uint8_t>(udp_only));
+    // The hub's connection to its first TCP port, as the generator names ports: flows from
+    // the hub to it, or from its server's end (the real endings start with the broker's FIN).
+    auto in_chain = [&](const FlowTokens& f) {
+        return (f.a[kAttrCliHost] == hub && served(f.a[kAttrSrvPort]) == first_tcp) ||
+               (f.a[kAttrSrvHost] == hub && served(f.a[kAttrCliPort]) == first_tcp);
+    };
+    auto opens = [&](const FlowTokens& f) {
+        const int flag = tcp_first_flag(enc.side, f);
+        return flag >= 0 && (flag & (kSyn | kAck)) == kSyn;
+    };
+    // Openings of that chain whose flow before carries an ending.
+    auto ended_before_opening = [&](uint8_t format) {
+        ChunkSide side = enc.side;
+        side.format = format;
+        const TcpFlowFates fates = pick_tcp_fates(side, flows, enc.packets);
+        int ended = 0, prev = -1;
+        for (size_t i = 0; i < flows.size(); ++i) {
+            if (tcp_first_flag(side, flows[i]) < 0 || !in_chain(flows[i])) continue;
+            if (opens(flows[i]) && prev >= 0) ended += fates.ending[prev] != TcpEnding::kNone && fates.ending[prev] != TcpEnding::kModel;
+            prev = static_cast<int>(i);
+        }
+        return ended;
+    };
+    const int openings = static_cast<int>(std::count_if(flows.begin(), flows.end(), [&](const FlowTokens& f) { return in_chain(f) && opens(f); }));
+    ASSERT_GE(openings, 10);
+    // The chunk's own tokens: every opening follows an ending, in both formats.
+    EXPECT_EQ(ended_before_opening(23), openings);
+    EXPECT_EQ(ended_before_opening(24), openings);
+    // Every other opening drawn with the UDP-only port: format 23 ends 12 of 22 connections
+    // before their next opens, format 24 all 22.
+    int k = 0;
+    for (auto& f : flows)
+        if (in_chain(f) && opens(f) && k++ % 2 == 0) f.a[kAttrSrvPort] = static_cast<uint8_t>(udp_only);
+    EXPECT_LT(ended_before_opening(23), openings * 3 / 4);
+    EXPECT_EQ(ended_before_opening(24), openings);
 }

@@ -92,19 +92,19 @@ void fit_gaps_to_duration(std::vector<int64_t>& gaps, int64_t lo, int64_t hi, in
     }
 }
 
-std::vector<uint8_t> start_buckets(const ChunkSide& side) {
-    std::vector<uint8_t> out;
-    for (int b = 0; b < static_cast<int>(side.flow_starts.size()); ++b)
-        out.insert(out.end(), side.flow_starts[b], static_cast<uint8_t>(b));
-    return out;
-}
-
 void fit_gaps_to_class(std::vector<int64_t>& gaps, int dur_class, int64_t cap, bool low_end) {
     if (gaps.size() < 2) return;
     auto [lo, hi] = dt_class_bounds(dur_class);
     hi = std::min<int64_t>(hi, cap * static_cast<int64_t>(gaps.size() - 1));
     lo = std::min(lo, hi);
     fit_gaps_to_duration(gaps, lo, low_end ? lo + (hi - lo) / 8 : hi, cap, !low_end);
+}
+
+std::vector<uint8_t> start_buckets(const ChunkSide& side) {
+    std::vector<uint8_t> out;
+    for (int b = 0; b < static_cast<int>(side.flow_starts.size()); ++b)
+        out.insert(out.end(), side.flow_starts[b], static_cast<uint8_t>(b));
+    return out;
 }
 
 std::vector<uint32_t> rate_matched_gaps(const std::vector<uint32_t>& hist, double mean_gap) {

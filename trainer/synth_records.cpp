@@ -326,12 +326,11 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         // duration class, never over the 60 s that would split the flow.
         int64_t start = starts[fi];
         const uint32_t n = f.packets;
-        std::vector<int64_t> gaps(n, 0), cum;
-        for (uint32_t j = 1; j < n; ++j) gaps[j] = std::min(sample_dt(packets[f.first + j].gap, rng.next()), kMaxFlowGap);
-        fit_gaps_to_class(gaps, f.a[kAttrDur], kMaxFlowGap, false);
+        std::vector<int64_t> cum(n, 0);
+        for (uint32_t j = 1; j < n; ++j) cum[j] = std::min(sample_dt(packets[f.first + j].gap, rng.next()), kMaxFlowGap);
+        fit_gaps_to_class(cum, f.a[kAttrDur], kMaxFlowGap, false);
         int64_t total = 0;
-        auto accumulate = [&] {
-            cum = gaps;
+        auto accumulate = [&] {  // gaps -> offsets from the first packet
             for (uint32_t j = 1; j < n; ++j) cum[j] += cum[j - 1];
             total = n ? cum[n - 1] : 0;
         };
@@ -409,7 +408,11 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                         // catches up with its buckets (ultraloq's ran over ten minutes late,
                         // and the pieces it had no time for went on with an older connection
                         // or opened one of their own).
-                        if (side.format >= 24 && *moved > start) fit_gaps_to_class(gaps, f.a[kAttrDur], kMaxFlowGap, true), accumulate();
+                        if (side.format >= 24 && *moved > start) {
+                            for (uint32_t j = n; j-- > 1;) cum[j] -= cum[j - 1];  // back to gaps
+                            fit_gaps_to_class(cum, f.a[kAttrDur], kMaxFlowGap, true);
+                            accumulate();
+                        }
                         start = *moved;
                         ep[1] = c.server, ep[0].port = c.client_port, --continues_left[group];
                         conn = open[k];

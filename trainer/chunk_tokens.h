@@ -91,9 +91,11 @@ struct NonIpType {
 // (nonip_frames.cpp: replies answer requests, no host asks for itself but to announce);
 // 24 has format 21's bytes and two TCP rules (a piece that starts behind its chain is as
 // short as its gaps' classes allow: flow_timing.h's fit_gaps_to_class; end_before_reopen
-// names a chain by the server port the generator gives it).
-// serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 24;
+// names a chain by the server port the generator gives it); 25 has format 21's bytes and
+// keeps a chunk's first and last IP flows whole (flow_timing.h's flow_start_times and
+// pin_ip_edges) and judges whether a late piece fits before the chunk's end by the length
+// format 24 gives it (low_end_offsets). serialize_side writes side.format.
+inline constexpr uint8_t kSideFormat = 25;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

@@ -107,6 +107,14 @@ std::vector<uint8_t> start_buckets(const ChunkSide& side) {
     return out;
 }
 
+std::vector<int64_t> low_end_offsets(std::span<const int64_t> offsets, int dur_class, int64_t cap) {
+    std::vector<int64_t> out(offsets.begin(), offsets.end());
+    for (size_t j = out.size(); j-- > 1;) out[j] -= out[j - 1];  // back to gaps
+    fit_gaps_to_class(out, dur_class, cap, true);
+    for (size_t j = 1; j < out.size(); ++j) out[j] += out[j - 1];
+    return out;
+}
+
 std::vector<uint32_t> rate_matched_gaps(const std::vector<uint32_t>& hist, double mean_gap) {
     constexpr double kScale = 1024;
     std::vector<double> value(hist.size(), 0);
@@ -160,7 +168,11 @@ std::vector<int64_t> flow_start_times(const ChunkSide& side, const std::vector<F
         const uint64_t here = j - i;
         enum { kSpread, kAtStart, kAtEnd } lean = kSpread;
         if (b == 0 || (!after && before >= here)) lean = kAtStart;
-        if (b == kTimeBuckets - 1 || (!before && after >= here)) lean = kAtEnd;
+        // Format 25: the first bucket opens with its first flow even when the next bucket is
+        // busier (it leaned on its end, and the chunk's earliest packet was pinned minutes
+        // away from its flow).
+        const bool opens_chunk = b == 0 && side.format >= 25;
+        if (b == kTimeBuckets - 1 || (!before && after >= here && !opens_chunk)) lean = kAtEnd;
         const uint64_t pace = std::max<uint64_t>(here, lean == kSpread ? 0 : std::max(before, after));
         // Gaps drawn from the part of the chunk's start-gap histogram that matches that
         // rate; the group keeps its natural spacing when it fits the bucket, and is
@@ -181,6 +193,37 @@ std::vector<int64_t> flow_start_times(const ChunkSide& side, const std::vector<F
         i = j;
     }
     return out;
+}
+
+void pin_extreme(std::vector<PacketRecord>& out, bool ip, bool latest, int64_t t, bool when) {
+    if (!when) return;
+    PacketRecord* pick = nullptr;
+    for (auto& r : out)
+        if (r.is_ip() == ip && (!pick || (latest ? r.t_ns > pick->t_ns : r.t_ns < pick->t_ns))) pick = &r;
+    if (pick) pick->t_ns = t;
+}
+
+void pin_ip_edges(std::vector<PacketRecord>& out, std::span<const size_t> flows, int64_t t0, int64_t t1) {
+    if (flows.empty()) return;
+    size_t first = flows.back(), last = flows.back();
+    for (size_t i = flows.front(); i < flows.back(); ++i) {
+        if (!out[i].is_ip()) continue;
+        if (first == flows.back() || out[i].t_ns < out[first].t_ns) first = i;
+        if (last == flows.back() || out[i].t_ns > out[last].t_ns) last = i;
+    }
+    if (first == flows.back()) return;
+    auto flow_of = [&](size_t i) {
+        const auto next = std::upper_bound(flows.begin(), flows.end(), i);
+        return std::pair<size_t, size_t>{*std::prev(next), *next};
+    };
+    const auto a = flow_of(first), b = flow_of(last);
+    if (a == b) {  // one flow spans the chunk: moving it whole would take it off one edge
+        out[first].t_ns = t0;
+        out[last].t_ns = t1;
+        return;
+    }
+    for (const auto& [range, shift] : {std::pair{a, t0 - out[first].t_ns}, std::pair{b, t1 - out[last].t_ns}})
+        for (size_t i = range.first; i < range.second; ++i) out[i].t_ns += shift;
 }
 
 int pick_continued(std::span<const int64_t> ends, int64_t latest, int64_t split) {

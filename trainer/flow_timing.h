@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "codec/record.h"
 #include "trainer/chunk_tokens.h"
 
 namespace dgc::trainer {
@@ -29,10 +30,26 @@ void fit_gaps_to_duration(std::vector<int64_t>& gaps, int64_t lo, int64_t hi, in
 // far as each gap can shrink within its own class (the gap mix stays as drawn).
 void fit_gaps_to_class(std::vector<int64_t>& gaps, int dur_class, int64_t cap, bool low_end);
 
+// The offsets of a flow's packets from its first (`offsets[0]` is 0) once its gaps are
+// fitted as fit_gaps_to_class(gaps, dur_class, cap, low_end = true) fits them (format 24's
+// late piece).
+std::vector<int64_t> low_end_offsets(std::span<const int64_t> offsets, int dur_class, int64_t cap);
+
 // The part of a start-gap histogram (dtbin classes) whose mean gap is `mean_gap` ns: the
 // shortest classes for a busy stretch, the longest for a quiet one, the boundary class
 // weighted so the mean comes out exact. Weights are the counts scaled by 1024.
 std::vector<uint32_t> rate_matched_gaps(const std::vector<uint32_t>& hist, double mean_gap);
+
+// Moves the earliest (`latest`: the latest) IP (`ip`, else non-IP) record of `out` to `t`,
+// when `when` (the chunk's exact span, side information since format 5).
+void pin_extreme(std::vector<PacketRecord>& out, bool ip, bool latest, int64_t t, bool when);
+
+// Format 25: moves the whole flow of the earliest IP record so that it starts at `t0`, and of
+// the latest so that it ends at `t1`, each keeping its gaps (pin_extreme tore one packet
+// minutes from its flow, a connection of its own for tcptrace). `flows`: where each flow's
+// records start in `out`, then where the last ends. When one flow holds both records, the
+// two records move alone, as pin_extreme moves them.
+void pin_ip_edges(std::vector<PacketRecord>& out, std::span<const size_t> flows, int64_t t0, int64_t t1);
 
 // Start time of each flow (flows in bucket order): per bucket, gaps drawn from the part of
 // the chunk's start-gap histogram that matches the bucket's own rate (a flood ramping up is

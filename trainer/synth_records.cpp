@@ -26,15 +26,6 @@
 namespace dgc::trainer {
 
 namespace {
-// Moves the earliest (or latest) IP (or non-IP) record to `t`, when `when`.
-void pin_extreme(std::vector<PacketRecord>& out, bool ip, bool latest, int64_t t, bool when) {
-    if (!when) return;
-    PacketRecord* pick = nullptr;
-    for (auto& r : out)
-        if (r.is_ip() == ip && (!pick || (latest ? r.t_ns > pick->t_ns : r.t_ns < pick->t_ns))) pick = &r;
-    if (pick) pick->t_ns = t;
-}
-
 constexpr uint64_t kSlotSalt = 0x51075107ULL;
 // The spec ends a flow at a gap of more than 60 s; generated in-flow gaps stay at or below it.
 constexpr int64_t kMaxFlowGap = 60'000'000'000;
@@ -212,7 +203,9 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     constexpr size_t kUdpTuplesKept = 16;  // per host pair, the latest
     std::unordered_map<uint64_t, std::vector<UdpTuple>> udp_tuples;  // format 9: client + server host -> tuples
     AnsweredPeers answered_peers;
+    std::vector<size_t> flow_begin;  // where each flow's records start in `out`, then where they end
     for (size_t fi = 0; fi < flows.size(); ++fi) {
+        flow_begin.push_back(out.size());
         const FlowTokens& f = flows[fi];
         Rng rng(mix64(seed ^ (fi * 0x9e3779b97f4a7c15ULL)));
         const ProtoEntry& pe = proto_of(side, f);
@@ -402,17 +395,17 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                     const int64_t reach = (side.format >= 24 ? 30 : side.format >= 19 ? 10 : 5) * kMaxFlowGap;
                     const std::optional<int64_t> moved = v18 ? chained_start(c.end, kMaxFlowGap, *excess, start, first, last, reach)
                                                              : continued_start(c.end, kMaxFlowGap, *excess, start, first, last);
-                    if (moved && *moved > c.end + kMaxFlowGap && *moved + total <= ip_end) {
-                        // Format 24: a piece that starts behind its drawn time is as short as
-                        // its gaps' classes allow within its duration class, so the chain
-                        // catches up with its buckets (ultraloq's ran over ten minutes late,
-                        // and the pieces it had no time for went on with an older connection
-                        // or opened one of their own).
-                        if (side.format >= 24 && *moved > start) {
-                            for (uint32_t j = n; j-- > 1;) cum[j] -= cum[j - 1];  // back to gaps
-                            fit_gaps_to_class(cum, f.a[kAttrDur], kMaxFlowGap, true);
-                            accumulate();
-                        }
+                    // Format 24: a piece that starts behind its drawn time is as short as
+                    // its gaps' classes allow within its duration class, so the chain
+                    // catches up with its buckets (ultraloq's ran over ten minutes late,
+                    // and the pieces it had no time for went on with an older connection
+                    // or opened one of their own). Format 25 judges whether it fits before
+                    // the chunk's end by that length, not the drawn one.
+                    std::vector<int64_t> low;
+                    if (side.format >= 24 && moved && *moved > start) low = low_end_offsets(cum, f.a[kAttrDur], kMaxFlowGap);
+                    const int64_t length = side.format >= 25 && !low.empty() ? low.back() : total;
+                    if (moved && *moved > c.end + kMaxFlowGap && *moved + length <= ip_end) {
+                        if (!low.empty()) cum = std::move(low), total = cum.back();
                         start = *moved;
                         ep[1] = c.server, ep[0].port = c.client_port, --continues_left[group];
                         conn = open[k];
@@ -675,10 +668,16 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         }
     }
 
+    flow_begin.push_back(out.size());
     append_nonip_frames(side, slot_addr, slot_mac, seed, out);
-    // The chunk's exact time spans are side information (as in format 5).
-    pin_extreme(out, true, false, side.ip_t0, side.ip_packets);
-    pin_extreme(out, true, true, ip_end, side.ip_packets);
+    // The chunk's exact time spans are side information (as in format 5); format 25 moves
+    // the whole flow of the earliest and latest IP record.
+    if (side.format >= 25) {
+        pin_ip_edges(out, flow_begin, side.ip_t0, ip_end);
+    } else {
+        pin_extreme(out, true, false, side.ip_t0, side.ip_packets);
+        pin_extreme(out, true, true, ip_end, side.ip_packets);
+    }
     pin_extreme(out, false, false, side.t0, side.t0 < side.ip_t0 || !side.ip_packets);
     pin_extreme(out, false, true, t_end, t_end > ip_end || !side.ip_packets);
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.t_ns < b.t_ns; });

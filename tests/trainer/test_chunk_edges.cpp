@@ -1,5 +1,6 @@
-// Format 25: a chunk's earliest and latest IP packets sit at its exact edges (side
-// information since format 5) without tearing a packet minutes away from its flow.
+// Format 25, a chunk's edges: its earliest and latest IP packets sit at its exact edges
+// (side information since format 5) without tearing a packet minutes away from its flow, its
+// first bucket opens with a flow, and a late piece near its end stays on its connection.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -379,6 +379,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 for (uint64_t c : open) ends.push_back(conns.latest[c].end);
                 const int64_t first = bucket_first(f.bucket, side.ip_t0, side.ip_span), last = bucket_last(f.bucket, side.ip_t0, side.ip_span);
                 std::optional<int64_t> excess;
+                std::vector<int64_t> low;  // the offsets a late piece gets (format 24), once
                 // Format 18: a connection still busy past the flow's reach gives way to an older one.
                 for (int64_t latest = v18 ? std::numeric_limits<int64_t>::max() - kMaxFlowGap : std::max(start, last);;) {
                     const int k = pick_continued(ends, latest, kMaxFlowGap);
@@ -401,11 +402,11 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                     // and the pieces it had no time for went on with an older connection
                     // or opened one of their own). Format 25 judges whether it fits before
                     // the chunk's end by that length, not the drawn one.
-                    std::vector<int64_t> low;
-                    if (side.format >= 24 && moved && *moved > start) low = low_end_offsets(cum, f.a[kAttrDur], kMaxFlowGap);
-                    const int64_t length = side.format >= 25 && !low.empty() ? low.back() : total;
+                    const bool late = side.format >= 24 && moved && *moved > start && n > 0;
+                    if (late && low.empty()) low = low_end_offsets(cum, f.a[kAttrDur], kMaxFlowGap);
+                    const int64_t length = side.format >= 25 && late ? low.back() : total;
                     if (moved && *moved > c.end + kMaxFlowGap && *moved + length <= ip_end) {
-                        if (!low.empty()) cum = std::move(low), total = cum.back();
+                        if (late) cum = std::move(low), total = cum.back();
                         start = *moved;
                         ep[1] = c.server, ep[0].port = c.client_port, --continues_left[group];
                         conn = open[k];

@@ -9,6 +9,7 @@
 #include "codec/address_class.h"
 #include "codec/flows.h"
 #include "trainer/chunk_semantics.h"
+#include "trainer/edge_connections.h"
 #include "trainer/rng.h"
 
 namespace dgc::trainer {
@@ -296,6 +297,13 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         enc.flows.push_back(ft);
     }
     count_flow_semantics(chunk, flows, enc);
+    find_edge_connections(
+        chunk,
+        [&](const PacketRecord& r, bool src) {
+            auto it = slot_of.find(host_key(r, src));
+            return it == slot_of.end() ? -1 : it->second;
+        },
+        s.edge_in, s.edge_out);
     return enc;
 }
 

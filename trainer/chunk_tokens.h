@@ -94,8 +94,9 @@ struct NonIpType {
 // names a chain by the server port the generator gives it); 25 has format 21's bytes and
 // keeps a chunk's first and last IP flows whole (flow_timing.h's flow_start_times and
 // pin_ip_edges) and judges whether a late piece fits before the chunk's end by the length
-// format 24 gives it (low_end_offsets). serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 25;
+// format 24 gives it (low_end_offsets); 26 has format 21's bytes and no TCP client on its
+// server's own port (endpoint_roles.h's tcp_client_port). serialize_side writes side.format.
+inline constexpr uint8_t kSideFormat = 26;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -119,6 +120,15 @@ struct HostSemantics {
     uint16_t mac = 0;        // mac_id_of its MAC (0 without Ethernet)
     uint8_t stack = 0;       // index into ChunkSide::stacks
     std::array<uint8_t, 16> exact{};  // exact classes only
+};
+// Format 26: a TCP connection a chunk's edge cuts, as the real chunk had it. The chunks on
+// both sides of an edge store the same connection with the same values, so each
+// regenerates its side of it on one 4-tuple and the sequence numbers meet.
+struct EdgeConnection {
+    uint8_t client_slot = 0, server_slot = 0;  // ranked hosts (the server: the end with the lower port)
+    uint16_t client_port = 0, server_port = 0;
+    uint32_t client_seq = 0, server_seq = 0;  // each end's next sequence number at the edge
+    bool operator==(const EdgeConnection&) const = default;
 };
 // A TCP stack as its segments show it: the options of its SYN / SYN-ACK and of the rest.
 struct TcpStack {
@@ -327,6 +337,9 @@ struct ChunkSide {
     // and a day's few large flows landed in the wrong hours: ultraloq's packets per hour came
     // back correlating 0.43 with the real ones, where the real buckets' counts give 0.98.
     std::vector<uint32_t> start_packets;
+    // Format 26: the TCP connections the chunk's edges cut (edge_connections.h), its first
+    // ones open at its start and its last ones still open at its end.
+    std::vector<EdgeConnection> edge_in, edge_out;
 
     uint64_t flows() const;
 };

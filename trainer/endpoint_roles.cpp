@@ -1,5 +1,8 @@
 #include "trainer/endpoint_roles.h"
 
+#include "trainer/rng.h"
+#include "trainer/synth_endpoint.h"
+
 namespace dgc::trainer {
 
 RoleFix role_fix(const FlowEnds& f) {
@@ -25,6 +28,14 @@ int port_for_protocol(const std::vector<uint8_t>& port_protos, int token, uint8_
         for (size_t k = 0; k < port_protos.size(); ++k)
             if (port_protos[k] & proto_bit) return static_cast<int>(k);
     return -1;
+}
+
+uint16_t tcp_client_port(uint16_t client, uint16_t server, uint64_t stream) {
+    if (client != server || client < 1024) return client;
+    Rng rng(stream);
+    uint16_t port = server;
+    while (port == server) port = ephemeral_port(rng);
+    return port;
 }
 
 }  // namespace dgc::trainer

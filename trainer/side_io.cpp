@@ -6,6 +6,7 @@
 #include "codec/address_class.h"
 #include "trainer/byte_io.h"
 #include "trainer/chunk_tokens.h"
+#include "trainer/edge_connections.h"
 
 namespace dgc::trainer {
 
@@ -289,6 +290,30 @@ bool read_format21(ByteReader& r, ChunkSide& s) {
     return sum == s.ip_packets;
 }
 
+// Format 26's block: the connections cut by the chunk's first and last edge, each list a
+// count and then its entries (edge_connections.h).
+void write_format26(ByteWriter& w, const ChunkSide& s) {
+    for (const auto* list : {&s.edge_in, &s.edge_out}) {
+        w.varint(list->size());
+        for (const EdgeConnection& e : *list) {
+            w.u8(e.client_slot), w.u8(e.server_slot), w.u16(e.client_port), w.u16(e.server_port);
+            w.u32(e.client_seq), w.u32(e.server_seq);
+        }
+    }
+}
+
+bool read_format26(ByteReader& r, ChunkSide& s) {
+    for (auto* list : {&s.edge_in, &s.edge_out}) {
+        list->resize(r.count(kEdgeConnections));
+        for (EdgeConnection& e : *list) {
+            e.client_slot = r.u8(), e.server_slot = r.u8(), e.client_port = r.u16(), e.server_port = r.u16();
+            e.client_seq = r.u32(), e.server_seq = r.u32();
+            if (e.client_slot >= s.hosts.size() || e.server_slot >= s.hosts.size()) return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace
 
 std::string serialize_side(const ChunkSide& s) {
@@ -344,6 +369,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 17) write_format17(w, s);
     if (s.format >= 18) write_format18(w, s);
     if (s.format >= 21) write_format21(w, s);
+    if (s.format >= 26) write_format26(w, s);
     return std::move(w.data());
 }
 
@@ -428,6 +454,8 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (format >= 18 && !read_format18(r, s)) return Status::corrupt(what + ": a start bucket has more TCP flows than flows");
     if (format >= 21 && !read_format21(r, s) && !r.failed())
         return Status::corrupt(what + ": start buckets' packets disagree with their flows or the chunk's IP packets");
+    if (format >= 26 && !read_format26(r, s) && !r.failed())
+        return Status::corrupt(what + ": a connection at the chunk's edge names a host outside the ranked hosts");
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

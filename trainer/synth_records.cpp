@@ -14,6 +14,7 @@
 #include "trainer/chunk_semantics.h"
 #include "trainer/endpoint_roles.h"
 #include "trainer/flow_choices.h"
+#include "trainer/edge_connections.h"
 #include "trainer/flow_timing.h"
 #include "trainer/host_slots.h"
 #include "trainer/legacy/synth_records_v5.h"
@@ -42,10 +43,8 @@ uint32_t link_header_len(uint32_t linktype) {
 
 uint16_t port_of(int token, const std::vector<uint16_t>& ranked, Rng& rng) {
     if (token < kPortRanks && token < static_cast<int>(ranked.size())) return ranked[token];
-    if (token >= kPortRanks && token < kPortNone) {
-        uint32_t base = static_cast<uint32_t>(token - kPortRanks) << 12;
-        return static_cast<uint16_t>(std::max<uint32_t>(1, base + rng.below(4096)));
-    }
+    if (token >= kPortRanks && token < kPortNone)  // a port bucket: port >> 12
+        return static_cast<uint16_t>(std::max<uint32_t>(1, (static_cast<uint32_t>(token - kPortRanks) << 12) + rng.below(4096)));
     return ephemeral_port(rng);
 }
 
@@ -287,6 +286,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             if (low_port_flows_left > 0) --low_port_flows_left;
             else ep[0].port = ephemeral_port(rng);
         }
+        if (side.format >= 26 && tcp) ep[0].port = tcp_client_port(ep[0].port, ep[1].port, mix64(seed ^ mix64(fi ^ 0x5E2FULL)));
         // Format 16: the unspecified address only solicits, and no host talks to itself.
         if (v16) {
             const uint8_t v = pe.ip_version;
@@ -682,6 +682,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     pin_extreme(out, false, false, side.t0, side.t0 < side.ip_t0 || !side.ip_packets);
     pin_extreme(out, false, true, t_end, t_end > ip_end || !side.ip_packets);
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.t_ns < b.t_ns; });
+    if (side.format >= 26) keep_edge_connections(side, slot_addr, slot_mac, out);
     return out;
 }
 

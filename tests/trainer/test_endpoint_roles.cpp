@@ -2,7 +2,8 @@
 // no host talks to itself. The flow model draws a flow's two hosts from the chunk's ranked
 // hosts; format 15 sent what it drew, and on ultraloq regenerated without a base model that
 // was DNS queries and DHCP replies from 0.0.0.0, flows to 0.0.0.0 and a host talking to
-// itself, none of which the real trace (or any stack) has.
+// itself, none of which the real trace (or any stack) has. Format 17 keeps a ranked port's
+// protocols; format 26 sends no TCP client from its server's own port.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -13,6 +14,7 @@
 #include "trainer/chunk_tokens.h"
 #include "trainer/endpoint_roles.h"
 #include "trainer/host_slots.h"
+#include "trainer/synth_endpoint.h"
 
 using namespace dgc;
 using namespace dgc::trainer;
@@ -147,4 +149,35 @@ TEST(PortProtocols, FormatSeventeenPutsNoTcpOnAUdpOnlyPort) {
     const auto bad = parse_side(bytes, "test", 17);
     ASSERT_FALSE(bad.ok());
     EXPECT_NE(bad.status().message().find("protocols"), std::string::npos) << bad.status().message();
+}
+
+// Format 26: the flow model draws a port's rank, not its role, so it can draw the server's
+// port for the client too.
+TEST(PortRoles, ATcpClientNeverSendsFromItsServersPort) {
+    const uint16_t fresh = tcp_client_port(1883, 1883, 42);
+    EXPECT_NE(fresh, 1883);
+    EXPECT_GE(fresh, kFirstDynamicPort);
+    EXPECT_EQ(tcp_client_port(1883, 1883, 42), fresh);  // one stream, one port
+    EXPECT_EQ(tcp_client_port(50000, 1883, 42), 50000);
+    EXPECT_EQ(tcp_client_port(1883, 443, 42), 1883);
+    EXPECT_EQ(tcp_client_port(179, 179, 42), 179);  // two well-known ports: format 11's count decides
+    for (uint64_t s = 0; s < 2000; ++s) EXPECT_NE(tcp_client_port(60000, 60000, s), 60000) << s;
+}
+
+TEST(PortRoles, FormatTwentySixRegeneratesNoTcpClientOnItsServersPort) {
+    Capture cap = load_dev_capture("IoT-Dataset__lockly-hub-01.pcap", 20000);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    auto same_port_tcp = [](std::span<const PacketRecord> recs) {
+        size_t n = 0;
+        for (const auto& r : recs) n += r.is_ip() && r.proto == 6 && (r.present & kHasPorts) && r.sport == r.dport && r.sport >= 1024;
+        return n;
+    };
+    EXPECT_EQ(same_port_tcp(cap.records), 0u);
+    // The flow model's mistake: a client port drawn as its server's rank.
+    const size_t tcp = plant_mistakes(enc, 4, 6, [&](FlowTokens& f, size_t k) {
+        if (k % 3 == 0) f.a[kAttrCliPort] = f.a[kAttrSrvPort];
+    });
+    ASSERT_GT(tcp, 30u);
+    EXPECT_EQ(same_port_tcp(regenerate_as(enc, 26)), 0u);
+    EXPECT_GT(same_port_tcp(regenerate_as(enc, 25)), 100u);
 }

@@ -42,8 +42,8 @@ void shift_seqs(const TcpRun& run, std::array<uint32_t, 2> now, std::array<uint3
 // Lengthens or shortens the run's last data segments from one end (`client` or the server)
 // by `bytes` in all, each within 1 byte and a 1,500-byte packet, and moves the numbers of what
 // follows each: its later segments' sequence numbers and the ACKs of the other end that
-// acknowledge past it. Returns what is left that no segment could take.
-int64_t absorb(const TcpRun& run, bool client, int64_t bytes, std::vector<PacketRecord>& records) {
+// acknowledge past it. What no segment can take stays a gap in the numbers.
+void absorb(const TcpRun& run, bool client, int64_t bytes, std::vector<PacketRecord>& records) {
     constexpr uint32_t kMaxIpLen = 1500;
     for (size_t k = run.at.size(); k-- > 0 && bytes != 0;) {
         PacketRecord& d = records[run.at[k]];
@@ -68,7 +68,6 @@ int64_t absorb(const TcpRun& run, bool client, int64_t bytes, std::vector<Packet
         }
         bytes -= take;
     }
-    return bytes;
 }
 
 // Puts a run on `e`'s hosts and ports: addresses, link addresses, TTL and TOS of an end that
@@ -80,18 +79,15 @@ void rename(TcpRun& run, const EdgeConnection& e, const ChunkSide& side, std::sp
     for (size_t i : run.at) {
         PacketRecord& r = records[i];
         const bool c = from_client(run, r);
-        auto& own_addr = r.src;
-        auto& peer_addr = r.dst;
-        const bool own_moves = c ? move_client : move_server, peer_moves = c ? move_server : move_client;
-        const int own_slot = c ? e.client_slot : e.server_slot, peer_slot = c ? e.server_slot : e.client_slot;
-        if (own_moves) {
-            own_addr = slot_addr[own_slot];
-            r.ttl = side.hosts[own_slot].ttl, r.tos = side.hosts[own_slot].tos;
-            if (r.eth_src != std::array<uint8_t, 6>{}) r.eth_src = slot_mac[own_slot];
+        const int src = c ? e.client_slot : e.server_slot, dst = c ? e.server_slot : e.client_slot;
+        if (c ? move_client : move_server) {
+            r.src = slot_addr[src];
+            r.ttl = side.hosts[src].ttl, r.tos = side.hosts[src].tos;
+            if (r.eth_src != std::array<uint8_t, 6>{}) r.eth_src = slot_mac[src];
         }
-        if (peer_moves) {
-            peer_addr = slot_addr[peer_slot];
-            if (r.eth_dst != std::array<uint8_t, 6>{}) r.eth_dst = slot_mac[peer_slot];
+        if (c ? move_server : move_client) {
+            r.dst = slot_addr[dst];
+            if (r.eth_dst != std::array<uint8_t, 6>{}) r.eth_dst = slot_mac[dst];
         }
         r.sport = c ? e.client_port : e.server_port;
         r.dport = c ? e.server_port : e.client_port;

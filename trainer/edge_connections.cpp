@@ -185,8 +185,8 @@ void keep_edge_connections(const ChunkSide& side, std::span<const std::array<uin
     std::vector<TcpRun> runs = tcp_runs(records);
     std::map<Key, std::vector<size_t>> on;  // 4-tuple -> its runs
     for (size_t i = 0; i < runs.size(); ++i) on[key_of(runs[i])].push_back(i);
-    std::vector<char> edge(runs.size(), 0);  // took an edge's entry
     std::vector<int> in_of(runs.size(), -1);  // the edge_in entry a run took
+    std::vector<char> out_taken(runs.size(), 0);  // it took (or kept) an edge_out entry
     auto leave = [&](size_t i) {
         auto it = on.find(key_of(runs[i]));
         std::erase(it->second, i);
@@ -217,14 +217,14 @@ void keep_edge_connections(const ChunkSide& side, std::span<const std::array<uin
         const Key now = key_of(run), next = key_of(run.ip_version, slot_addr[e.client_slot], e.client_port, slot_addr[e.server_slot], e.server_port);
         if (next != now) {
             if (auto it = on.find(next); it != on.end()) {
-                if (std::any_of(it->second.begin(), it->second.end(), [&](size_t j) { return edge[j]; })) return false;
+                if (std::any_of(it->second.begin(), it->second.end(), [&](size_t j) { return in_of[j] >= 0 || out_taken[j]; }))
+                    return false;
                 for (size_t j : std::vector<size_t>(it->second)) move_away(j);
             }
             leave(i);
             on[next].push_back(i);
         }
         rename(runs[i], e, side, slot_addr, slot_mac, records);
-        edge[i] = 1;
         return true;
     };
     std::vector<size_t> idx(runs.size());
@@ -240,7 +240,6 @@ void keep_edge_connections(const ChunkSide& side, std::span<const std::array<uin
         }
     }
     std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return records[runs[a].at.back()].t_ns > records[runs[b].at.back()].t_ns; });
-    std::vector<char> out_taken(runs.size(), 0);
     for (const EdgeConnection& e : side.edge_out) {
         for (size_t i : idx) {
             if (runs[i].closes || out_taken[i]) continue;

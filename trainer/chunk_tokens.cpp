@@ -11,6 +11,7 @@
 #include "trainer/chunk_semantics.h"
 #include "trainer/edge_connections.h"
 #include "trainer/rng.h"
+#include "trainer/superseded_connections.h"
 
 namespace dgc::trainer {
 
@@ -304,6 +305,8 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
             return it == slot_of.end() ? -1 : it->second;
         },
         s.edge_in, s.edge_out);
+    const SupersedeCounts superseding = count_superseding_opens(chunk);
+    s.superseding_opens = superseding.closes, s.superseded_by_client = superseding.by_client;
     return enc;
 }
 

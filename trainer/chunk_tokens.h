@@ -95,8 +95,10 @@ struct NonIpType {
 // keeps a chunk's first and last IP flows whole (flow_timing.h's flow_start_times and
 // pin_ip_edges) and judges whether a late piece fits before the chunk's end by the length
 // format 24 gives it (low_end_offsets); 26 has format 21's bytes and no TCP client on its
-// server's own port (endpoint_roles.h's tcp_client_port). serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 26;
+// server's own port (endpoint_roles.h's tcp_client_port); 27 appends the SYN openings that
+// closed their client's earlier connection (superseded_connections.h). serialize_side writes
+// side.format.
+inline constexpr uint8_t kSideFormat = 27;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -340,6 +342,9 @@ struct ChunkSide {
     // Format 26: the TCP connections the chunk's edges cut (edge_connections.h), its first
     // ones open at its start and its last ones still open at its end.
     std::vector<EdgeConnection> edge_in, edge_out;
+    // Format 27: SYN openings after which the client's earlier connection to that server port
+    // ended (superseded_connections.h), and of those, the ones whose client sent that end.
+    uint32_t superseding_opens = 0, superseded_by_client = 0;
 
     uint64_t flows() const;
 };

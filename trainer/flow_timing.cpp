@@ -238,8 +238,8 @@ int64_t continued_start(int64_t prev_end, int64_t split, int64_t excess, int64_t
 }
 
 std::optional<int64_t> chained_start(int64_t prev_end, int64_t split, int64_t excess, int64_t start, int64_t first, int64_t last,
-                                     int64_t reach) {
-    if (start - prev_end > std::max(last - first, 4 * split)) return start;
+                                     int64_t reach, int64_t lead) {
+    if (start - (prev_end + lead) > std::max(last - first, 4 * split)) return start;
     const int64_t at = std::max(prev_end + split + 1 + excess, std::min(first, prev_end + 3 * split + 1));
     if (at > std::max(start, last) + reach) return std::nullopt;
     return at;

@@ -75,9 +75,12 @@ int64_t continued_start(int64_t prev_end, int64_t split, int64_t excess, int64_t
 // minutes reads as a new one in tcptrace); nullopt when that is more than `reach` past its
 // bucket (the flow takes another connection; format 18's reach is five times `split`, format
 // 19's ten). A silence longer than its bucket and four times `split` stands at `start`: the
-// device went quiet.
+// device went quiet. Format 27: measured from where the connection's last flow was drawn to
+// end, `lead` after where it was put (a chain that ran ahead of its buckets had used up the
+// next bucket's flows, and its silence until the flow after them was no device's: ultraloq
+// came back with 17 silences of 4 to 46 minutes that tcptrace reads as new connections).
 std::optional<int64_t> chained_start(int64_t prev_end, int64_t split, int64_t excess, int64_t start, int64_t first, int64_t last,
-                                     int64_t reach);
+                                     int64_t reach, int64_t lead = 0);
 
 // Format 18: the flows' start buckets (`bucket`, one per flow; `tcp` marks TCP flows with
 // ports, `packets` their sizes) after TCP flows and other flows trade buckets, nearest

@@ -40,6 +40,13 @@ void OpenConnections::name_open_connection(Endpoint& client, Endpoint& server, i
     server.port = port;
 }
 
+std::vector<ConnState> OpenConnections::supersede(const Endpoint& client, uint16_t server_port, int64_t at) {
+    std::vector<ConnState> out;
+    for (uint64_t c : open_of(client, server_port))
+        if (ConnState& st = latest[c]; st.established && st.end <= at) st.closed = true, out.push_back(st);
+    return out;
+}
+
 void OpenConnections::record(uint64_t conn, const ConnState& state, const Endpoint& client, int format) {
     const bool v18 = format >= 18;
     const auto known = v18 ? latest.find(conn) : latest.end();

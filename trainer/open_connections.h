@@ -16,6 +16,8 @@ struct ConnState {
     bool closed = false;  // it sent a FIN or RST
     Endpoint server;
     bool listed = false;  // format 18: in its client's list of open connections
+    bool established = true;  // it sent more than SYNs
+    int64_t lead = 0;  // format 27: how much earlier its last flow started than drawn
 };
 
 class OpenConnections {
@@ -37,6 +39,11 @@ public:
     // A TCP flow's connection after its last segment: `state` replaces the latest one of
     // its hosts and server port, and is listed as open under `format`'s rules.
     void record(uint64_t conn, const ConnState& state, const Endpoint& client, int format);
+
+    // Format 27: the client's established open connections to that server port silent since
+    // `at` close (a SYN there superseded them; an unanswered SYN is not a connection to end);
+    // returns them.
+    std::vector<ConnState> supersede(const Endpoint& client, uint16_t server_port, int64_t at);
 
 private:
     std::unordered_map<uint64_t, std::vector<uint64_t>> of_client_;  // client_key -> conns

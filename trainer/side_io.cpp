@@ -314,6 +314,14 @@ bool read_format26(ByteReader& r, ChunkSide& s) {
     return true;
 }
 
+// Format 27's block: the openings that superseded a connection, and those closed by its client.
+void write_format27(ByteWriter& w, const ChunkSide& s) { w.varint(s.superseding_opens), w.varint(s.superseded_by_client); }
+
+void read_format27(ByteReader& r, ChunkSide& s) {
+    s.superseding_opens = static_cast<uint32_t>(r.count(1ull << 32));
+    s.superseded_by_client = static_cast<uint32_t>(r.count(uint64_t{s.superseding_opens} + 1));
+}
+
 }  // namespace
 
 std::string serialize_side(const ChunkSide& s) {
@@ -370,6 +378,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 18) write_format18(w, s);
     if (s.format >= 21) write_format21(w, s);
     if (s.format >= 26) write_format26(w, s);
+    if (s.format >= 27) write_format27(w, s);
     return std::move(w.data());
 }
 
@@ -456,6 +465,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
         return Status::corrupt(what + ": start buckets' packets disagree with their flows or the chunk's IP packets");
     if (format >= 26 && !read_format26(r, s) && !r.failed())
         return Status::corrupt(what + ": a connection at the chunk's edge names a host outside the ranked hosts");
+    if (format >= 27) read_format27(r, s);
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

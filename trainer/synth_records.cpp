@@ -20,7 +20,9 @@
 #include "trainer/legacy/synth_records_v5.h"
 #include "trainer/nonip_frames.h"
 #include "trainer/open_connections.h"
+#include "trainer/superseded_connections.h"
 #include "trainer/synth_endpoint.h"
+#include "trainer/synth_fields.h"
 #include "trainer/tcp_plan.h"
 #include "trainer/rng.h"
 
@@ -30,52 +32,6 @@ namespace {
 constexpr uint64_t kSlotSalt = 0x51075107ULL;
 // The spec ends a flow at a gap of more than 60 s; generated in-flow gaps stay at or below it.
 constexpr int64_t kMaxFlowGap = 60'000'000'000;
-
-uint32_t link_header_len(uint32_t linktype) {
-    switch (linktype) {
-        case 1: return 14;
-        case 0: case 108: return 4;
-        case 113: return 16;
-        case 276: return 20;
-        default: return 0;
-    }
-}
-
-uint16_t port_of(int token, const std::vector<uint16_t>& ranked, Rng& rng) {
-    if (token < kPortRanks && token < static_cast<int>(ranked.size())) return ranked[token];
-    if (token >= kPortRanks && token < kPortNone)  // a port bucket: port >> 12
-        return static_cast<uint16_t>(std::max<uint32_t>(1, (static_cast<uint32_t>(token - kPortRanks) << 12) + rng.below(4096)));
-    return ephemeral_port(rng);
-}
-
-// Reply type of an ICMP request that has one (echo, timestamp, router and neighbour
-// solicitation), else -1.
-int icmp_reply_of(uint8_t proto, uint8_t type) {
-    if (proto == 1) return type == 8 ? 0 : type == 13 ? 14 : -1;
-    return type == 128 ? 129 : type == 133 ? 134 : type == 135 ? 136 : -1;
-}
-
-// A ranked port of one of the chunk's fixed UDP pairings (format 7's port_partners).
-bool udp_partner_port(const ChunkSide& side, uint16_t port) {
-    for (auto [p, q] : side.port_partners)
-        for (uint8_t rank : {p, q})
-            if (rank < side.ports.size() && side.ports[rank] == port) return true;
-    return false;
-}
-
-// Bytes an ICMP message of this type needs on the wire (the frame captures its first 8):
-// a neighbour solicitation without its target address is malformed, not truncated.
-uint32_t icmp_min_len(uint8_t proto, uint8_t type) {
-    if (proto == 1) return (type == 3 || type == 4 || type == 5 || type == 11 || type == 12) ? 8 + 28 : type == 13 || type == 14 ? 20 : 8;
-    switch (type) {
-        case 1: case 2: case 3: case 4: return 8 + 48;  // errors quote the invoking IPv6 header and 8 bytes
-        case 130: case 131: case 132: return 24;        // MLDv1: multicast address
-        case 134: return 16;                            // router advertisement: reachable/retrans timers
-        case 135: case 136: return 24;                  // neighbour solicitation/advertisement: target
-        case 137: return 40;                            // redirect: target and destination
-        default: return 8;
-    }
-}
 
 constexpr LossRates kNoLoss{};  // a format-14 flow that is not one of the lossy ones
 
@@ -198,6 +154,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     std::map<uint16_t, uint32_t> continues_left(side.continued.begin(), side.continued.end());
     GroupQuota udp_repeats(side.udp_repeats, side.format >= 8);
     OpenConnections conns;
+    ChainReopens reopens(side);  // format 27
+    const int resetter = reopens.resetter();
     const std::vector<uint32_t> cont_w(side.cont_gaps.begin(), side.cont_gaps.end());
     constexpr size_t kUdpTuplesKept = 16;  // per host pair, the latest
     std::unordered_map<uint64_t, std::vector<UdpTuple>> udp_tuples;  // format 9: client + server host -> tuples
@@ -351,8 +309,18 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         if (udp_answer[fi] == 1 && !replied && !to_group)
             for (uint32_t j = 1; j < n; ++j) dirs[j] = j & 1;
         std::vector<TcpSegmentPlan> plan =
-            tcp ? plan_tcp_flow(dirs, model_flags, fates.opening[fi], fates.ending[fi]) : std::vector<TcpSegmentPlan>{};
-        const bool opens = tcp && n && (plan[0].flags & kSyn) && !(plan[0].flags & kAck);
+            tcp ? plan_tcp_flow(dirs, model_flags, fates.opening[fi], fates.ending[fi], resetter) : std::vector<TcpSegmentPlan>{};
+        bool opens = tcp && n && (plan[0].flags & kSyn) && !(plan[0].flags & kAck);
+        // Format 27: a SYN whose chain an earlier piece already reopened goes on with that
+        // connection, silent for over 60 s (the chunk keeps the model's count of handshakes).
+        bool attached = false;
+        if (opens)
+            if (const auto st = reopens.reopened(conns, ep[0], ep[1].port, start, kMaxFlowGap)) {
+                model_flags[0] = kAck;
+                plan = plan_tcp_flow(dirs, model_flags, TcpOpening::kModel, fates.ending[fi], resetter);
+                opens = false, attached = true;
+                ep[0].port = st->client_port, ep[1] = st->server;
+            }
         if (tcp && shaped) shape_teardown(plan, data_fins, side.pure_acks == 0 && side.tcp_loss.segments > 0);
 
         // A flow the chunk's counts make go on with an earlier connection between the same
@@ -363,7 +331,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         // starting as long after it as they say; a closed connection never goes on.
         uint64_t conn = conn_key(ep[0], ep[1]);
         const uint16_t group = size_group(f);
-        if (tcp && !opens && continues_left.count(group) && continues_left[group] > 0) {
+        if (tcp && !opens && !attached && continues_left.count(group) && continues_left[group] > 0) {
             if (!v9) {
                 if (auto it = conns.latest.find(conn); it != conns.latest.end() && start > it->second.end + kMaxFlowGap)
                     ep[0].port = it->second.client_port, --continues_left[group];
@@ -394,7 +362,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                     // Format 19: up to ten minutes past its bucket, where format 18 gave up at
                     // five; format 24 thirty, as its late pieces catch up (below).
                     const int64_t reach = (side.format >= 24 ? 30 : side.format >= 19 ? 10 : 5) * kMaxFlowGap;
-                    const std::optional<int64_t> moved = v18 ? chained_start(c.end, kMaxFlowGap, *excess, start, first, last, reach)
+                    const std::optional<int64_t> moved = v18 ? chained_start(c.end, kMaxFlowGap, *excess, start, first, last, reach,
+                                                                             side.format >= 27 ? c.lead : 0)
                                                              : continued_start(c.end, kMaxFlowGap, *excess, start, first, last);
                     // Format 24: a piece that starts behind its drawn time is as short as
                     // its gaps' classes allow within its duration class, so the chain
@@ -479,6 +448,15 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             ep[0].port = ephemeral_port(rng);
         }
         const uint64_t key = flow_key(pe.proto, ep[0], ep[1]);
+        // Format 27: a piece of a chain whose connections all closed, on a 4-tuple of its own,
+        // opens the chain's next connection with a handshake (a later SYN of the chain goes on
+        // with it, above): a device's connection does not begin mid-way after its last one ended.
+        if (tcp && !opens && n >= 4 && !key_end.count(key) &&
+            std::none_of(plan.begin(), plan.begin() + 3, [](const TcpSegmentPlan& p) { return p.control; }) &&
+            reopens.opens_early(conns, ep[0], ep[1].port)) {
+            plan[0] = {0, kSyn, true, false}, plan[1] = {1, kSyn | kAck, true, false}, plan[2] = {0, kAck, true, false};
+            opens = true;
+        }
         if (auto it = key_end.find(key); it != key_end.end() && tcp && !opens) {
             for (int d = 0; d < 2; ++d) {
                 const int k = ep[d].addr == it->second.addr0 && ep[d].port == it->second.port0 ? 0 : 1;
@@ -658,7 +636,19 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         const bool closed = tcp && std::any_of(plan.begin(), plan.end(), [](const TcpSegmentPlan& sp) { return sp.flags & (kFin | kRst); });
         key_end[key] = {last_t, ep[0].addr, ep[0].port, {ep[0].next_seq, ep[1].next_seq},
                         {ep[0].ts_base, ep[1].ts_base}, closed, answers};
-        if (tcp) conns.record(conn, ConnState{last_t, ep[0].port, closed, ep[1], v18}, ep[0], side.format);
+        // Format 27: while the chunk's count lasts, a SYN closes its client's silent connections to that port.
+        for (const ConnState& st : opens ? reopens.supersede(conns, ep[0], ep[1].port, pe.ip_version, start) : std::vector<ConnState>{}) {
+            Endpoint client = ep[0];
+            client.port = st.client_port;
+            if (auto it = key_end.find(flow_key(6, client, st.server)); it != key_end.end()) it->second.closed = true;
+        }
+        if (tcp) {
+            ConnState st{last_t, ep[0].port, closed, ep[1], v18};
+            st.established = std::any_of(plan.begin(), plan.end(), [](const TcpSegmentPlan& sp) { return !(sp.flags & kSyn); });
+            st.lead = std::max<int64_t>(0, starts[fi] - start);
+            conns.record(conn, st, ep[0], side.format);
+        }
+        if (tcp && closed) reopens.closed(ep[0], ep[1].port, last_t);
         if (v9 && udp) {
             auto& tuples = udp_tuples[host_pair_key(ep[0], ep[1])];
             const std::array<uint16_t, 2> ports{ep[0].port, ep[1].port};
@@ -682,6 +672,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     pin_extreme(out, false, false, side.t0, side.t0 < side.ip_t0 || !side.ip_packets);
     pin_extreme(out, false, true, t_end, t_end > ip_end || !side.ip_packets);
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.t_ns < b.t_ns; });
+    close_superseded(reopens.superseded(), out);
     if (side.format >= 26) keep_edge_connections(side, slot_addr, slot_mac, out);
     return out;
 }

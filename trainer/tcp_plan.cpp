@@ -9,7 +9,7 @@ bool bare_syn(uint8_t f) { return (f & kSyn) && !(f & kAck); }
 }  // namespace
 
 std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::span<const uint8_t> flags,
-                                          TcpOpening opening, TcpEnding ending) {
+                                          TcpOpening opening, TcpEnding ending, int resetter) {
     const size_t n = std::min(dirs.size(), flags.size());
     std::vector<TcpSegmentPlan> out(n);
     if (n == 0) return out;
@@ -62,7 +62,7 @@ std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::sp
         return static_cast<uint8_t>((flags[k] & kRst) ? flags[k] & (kRst | kAck) : kRst | kAck);
     };
     if (first_fin < n) {
-        const uint8_t a = dirs[first_fin] & 1, b = a ^ 1;
+        const uint8_t a = ending == TcpEnding::kFinRst && resetter >= 0 ? (resetter & 1) ^ 1 : dirs[first_fin] & 1, b = a ^ 1;
         tail.push_back({a, kFin | kAck, true, false});
         if (last_rst < n && last_rst > first_fin) {
             tail.push_back({b, rst_flags(last_rst), true, false});
@@ -73,7 +73,8 @@ std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::sp
             tail.push_back({a, kAck, true, false});
         }
     } else if (last_rst < n) {
-        tail.push_back({static_cast<uint8_t>(dirs[last_rst] & 1), rst_flags(last_rst), true, false});
+        const uint8_t from = ending == TcpEnding::kRst && resetter >= 0 ? resetter & 1 : dirs[last_rst] & 1;
+        tail.push_back({from, rst_flags(last_rst), true, false});
     }
     const size_t m = n - i, t = std::min(tail.size(), m);
     for (size_t k = i; k < n - t; ++k)

@@ -28,8 +28,11 @@ enum class TcpEnding : uint8_t { kModel, kNone, kFin, kRst, kFinRst };
 // (a handshake, whatever the model's flags).
 enum class TcpOpening : uint8_t { kModel, kUnanswered, kRefused, kAccepted };
 
-// `dirs` and `flags` are the model's, one per segment (dirs[0] is 0).
+// `dirs` and `flags` are the model's, one per segment (dirs[0] is 0). `resetter` (format
+// 27): the side that sends a decided ending's RST, 0 the initiator, 1 the responder (a
+// kFinRst's FIN comes from the other); -1: as the model's flags and directions say.
 std::vector<TcpSegmentPlan> plan_tcp_flow(std::span<const uint8_t> dirs, std::span<const uint8_t> flags,
-                                          TcpOpening opening = TcpOpening::kModel, TcpEnding ending = TcpEnding::kModel);
+                                          TcpOpening opening = TcpOpening::kModel, TcpEnding ending = TcpEnding::kModel,
+                                          int resetter = -1);
 
 }  // namespace dgc::trainer

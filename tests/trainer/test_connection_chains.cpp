@@ -69,6 +69,9 @@ TEST(ConnectionChains, FormatEighteenKeepsAChainsPace) {
     EXPECT_EQ(at(1100 * s, 1500 * s), 1100 * s);            // not before its bucket (format 9 neither)
     EXPECT_EQ(at(1300 * s, 1500 * s), 1180 * s + 1);        // unless that leaves it silent for over three minutes
     EXPECT_EQ(at(1300 * s, 2300 * s), 2300 * s);            // a silence longer than its bucket stands: the device went quiet
+    // Format 27: unless the connection's last flow was put that much ahead of where it was drawn.
+    EXPECT_EQ(chained_start(1000 * s, split, 0, 2300 * s, 1300 * s, 2164 * s, 5 * split, 600 * s), 1180 * s + 1);
+    EXPECT_EQ(chained_start(1000 * s, split, 0, 2300 * s, 1300 * s, 2164 * s, 5 * split, 100 * s), 2300 * s);
     // A connection busy past the flow's bucket: up to `reach` later (format 18 five minutes,
     // format 19 ten), else the flow takes another connection.
     EXPECT_EQ(chained_start(2000 * s, split, 0, 1500 * s, 1000 * s, 1864 * s, 5 * split), 2060 * s + 1);
@@ -104,6 +107,16 @@ TEST(ConnectionChains, FinAnsweredByReset) {
     EXPECT_EQ(plan[3].flags, kFin | kAck);
     EXPECT_EQ(plan[4].flags, kRst | kAck);
     EXPECT_NE(plan[3].dir, plan[4].dir);
+    // Format 27: the chunk's closes say which side resets (a hub resets its server's FIN).
+    for (const int resetter : {0, 1}) {
+        const auto side = plan_tcp_flow(dirs, flags, TcpOpening::kModel, TcpEnding::kFinRst, resetter);
+        EXPECT_EQ(side[3].dir, 1 - resetter);
+        EXPECT_EQ(side[4].dir, resetter);
+        EXPECT_EQ(side[4].flags, kRst | kAck);
+        const auto rst = plan_tcp_flow(dirs, flags, TcpOpening::kModel, TcpEnding::kRst, resetter);
+        EXPECT_EQ(rst[4].dir, resetter);
+        EXPECT_EQ(rst[4].flags, kRst | kAck);
+    }
     // A FIN close is still the three-segment exchange.
     const auto fin = plan_tcp_flow(dirs, flags, TcpOpening::kModel, TcpEnding::kFin);
     EXPECT_EQ(fin[2].flags, kFin | kAck);

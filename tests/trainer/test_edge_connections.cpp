@@ -96,13 +96,13 @@ TEST(EdgeConnections, BothSidesOfAnEdgeStoreTheSameConnection) {
     EXPECT_LE(a.side.edge_in.size(), kEdgeConnections);
 
     // Stored and read back; a slot past the ranked hosts is refused.
-    auto back = parse_side(serialize_side(a.side), "chunk", 26);
+    auto back = parse_side(serialize_side(a.side), "chunk", a.side.format);
     ASSERT_TRUE(back.ok()) << back.status().message();
     EXPECT_EQ(back->edge_in, a.side.edge_in);
     EXPECT_EQ(back->edge_out, a.side.edge_out);
     ChunkSide bad = a.side;
     bad.edge_out.front().server_slot = static_cast<uint8_t>(bad.hosts.size());
-    const auto refused = parse_side(serialize_side(bad), "chunk", 26);
+    const auto refused = parse_side(serialize_side(bad), "chunk", bad.format);
     ASSERT_FALSE(refused.ok());
     EXPECT_NE(refused.status().message().find("edge"), std::string::npos) << refused.status().message();
     // Format 25's side ends before the block.

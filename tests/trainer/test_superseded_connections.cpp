@@ -1,0 +1,147 @@
+// Format 27 (trainer/superseded_connections.h): a device that keeps one connection to a
+// service ends it when it opens the next, and a chain's connection opens with a handshake.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "tests/trainer/chunk_test_util.h"
+#include "tests/trainer/dev_capture.h"
+#include "trainer/chunk_tokens.h"
+#include "trainer/edge_connections.h"
+#include "trainer/superseded_connections.h"
+#include "trainer/tcp_plan.h"
+
+using namespace dgc;
+using namespace dgc::trainer;
+
+namespace {
+
+// A segment between 10.0.0.1 (the client) and 10.0.0.2; `from_client` picks its sender.
+PacketRecord segment(double t_s, bool from_client, uint16_t client_port, uint16_t server_port, uint8_t flags, uint32_t seq,
+                     uint32_t ack, uint32_t payload) {
+    PacketRecord r;
+    r.t_ns = static_cast<int64_t>(t_s * 1e9);
+    r.ip_version = 4;
+    r.proto = 6;
+    r.present = kHasIp | kHasPorts | kHasTcp;
+    r.src = {10, 0, 0, static_cast<uint8_t>(from_client ? 1 : 2)};
+    r.dst = {10, 0, 0, static_cast<uint8_t>(from_client ? 2 : 1)};
+    r.sport = from_client ? client_port : server_port, r.dport = from_client ? server_port : client_port;
+    r.tcp_flags = flags, r.seq = seq, r.ack = ack;
+    r.ip_len = 40 + payload;
+    r.wirelen = r.caplen = 14 + r.ip_len;
+    r.ttl = from_client ? 64 : 240;
+    return r;
+}
+
+constexpr uint8_t kS = kSyn, kA = kAck, kF = kFin, kR = kRst, kP = kPsh;
+
+// Runs that never close while a later run of their client to the same server port opens with
+// a SYN after their last segment: connections a device left open as it opened the next.
+size_t left_open_at_reopen(std::span<const PacketRecord> recs) {
+    const std::vector<TcpRun> runs = tcp_runs(recs);
+    size_t n = 0;
+    for (const TcpRun& a : runs) {
+        if (a.closes) continue;
+        for (const TcpRun& b : runs)
+            if (&b != &a && b.client == a.client && b.server_port == a.server_port && (recs[b.at.front()].tcp_flags & (kS | kA)) == kS &&
+                recs[b.at.front()].t_ns > recs[a.at.back()].t_ns) {
+                ++n;
+                break;
+            }
+    }
+    return n;
+}
+
+}  // namespace
+
+TEST(SupersededConnections, CountsOpeningsThatEndTheClientsEarlierConnection) {
+    const std::vector<PacketRecord> recs = {
+        // The first connection: the server's FIN, the client's next SYN, then its RST 5 s later.
+        segment(1, true, 50000, 8883, kS, 1000, 0, 0),
+        segment(1.1, false, 50000, 8883, kS | kA, 7000, 1001, 0),
+        segment(1.2, true, 50000, 8883, kA, 1001, 7001, 0),
+        segment(100, false, 50000, 8883, kF | kA | kP, 7001, 1001, 31),
+        segment(105, true, 50001, 8883, kS, 3000, 0, 0),
+        segment(105.1, false, 50001, 8883, kS | kA, 9000, 3001, 0),
+        segment(110, true, 50000, 8883, kR | kA, 1001, 7033, 0),
+        // A third opens beside the second, which goes on for minutes: parallel, not a close.
+        segment(200, true, 50002, 8883, kS, 5000, 0, 0),
+        segment(300, true, 50001, 8883, kA | kP, 3001, 9001, 20),
+        segment(400, false, 50001, 8883, kF | kA, 9001, 3021, 0),
+    };
+    const SupersedeCounts c = count_superseding_opens(recs);
+    EXPECT_EQ(c.closes, 1u);
+    EXPECT_EQ(c.by_client, 1u);
+    // The server ends it: counted, not by the client.
+    std::vector<PacketRecord> by_server = recs;
+    by_server[6] = segment(110, false, 50000, 8883, kR | kA, 7033, 1001, 0);
+    EXPECT_EQ(count_superseding_opens(by_server).by_client, 0u);
+    // A close over 60 s after the next SYN is not the SYN's doing.
+    std::vector<PacketRecord> late = recs;
+    late[6].t_ns = static_cast<int64_t>(166e9);
+    EXPECT_EQ(count_superseding_opens(late).closes, 0u);
+}
+
+TEST(SupersededConnections, TheLastSegmentBecomesTheClosersResetAtTheNumbersReached) {
+    const std::vector<PacketRecord> recs = {
+        segment(1, true, 50000, 443, kS, 1000, 0, 0),
+        segment(2, false, 50000, 443, kS | kA, 7000, 1001, 0),
+        segment(3, true, 50000, 443, kA, 1001, 7001, 0),
+        segment(4, true, 50000, 443, kA | kP, 1001, 7001, 100),
+        segment(5, false, 50000, 443, kA | kP, 7001, 1101, 50),
+        segment(6, false, 50000, 443, kA | kP, 7051, 1101, 31),
+    };
+    const SupersededConnection by_client{4, {10, 0, 0, 1}, {10, 0, 0, 2}, 50000, 443, static_cast<int64_t>(6e9), true};
+    std::vector<PacketRecord> a = recs;
+    close_superseded(std::vector{by_client}, a);
+    const PacketRecord& r = a.back();
+    EXPECT_EQ(r.t_ns, recs.back().t_ns);
+    EXPECT_EQ(r.src, (std::array<uint8_t, 16>{10, 0, 0, 1}));
+    EXPECT_EQ(r.sport, 50000);
+    EXPECT_EQ(r.ttl, 64);  // the client's own
+    EXPECT_EQ(r.tcp_flags, kR | kA);
+    EXPECT_EQ(r.seq, 1101u);  // past the client's 100 bytes
+    EXPECT_EQ(r.ack, 7051u);  // the server's last 31 bytes are not sent
+    EXPECT_EQ(r.ip_len, 40u);
+    EXPECT_EQ(r.wirelen, 54u);
+    EXPECT_TRUE(std::equal(a.begin(), a.end() - 1, recs.begin()));
+
+    SupersededConnection by_server = by_client;
+    by_server.by_client = false;
+    std::vector<PacketRecord> b = recs;
+    close_superseded(std::vector{by_server}, b);
+    EXPECT_EQ(b.back().sport, 443);
+    EXPECT_EQ(b.back().seq, 7051u);
+    EXPECT_EQ(b.back().ack, 1101u);
+
+    // A connection that already closed, or one not at that time, stays as it is.
+    std::vector<PacketRecord> c = recs;
+    SupersededConnection other = by_client;
+    other.last_t = static_cast<int64_t>(5e9);
+    close_superseded(std::vector{other}, c);
+    EXPECT_EQ(c, recs);
+}
+
+TEST(SupersededConnections, FormatTwentySevenEndsTheHubsConnectionAsItOpensTheNext) {
+    // ultraloq's hub keeps one MQTT connection to port 8883 and resets it as it opens the next.
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
+    const EncodedChunk enc = encode_chunk(cap.records, 1);
+    EXPECT_GE(enc.side.superseding_opens, 5u);
+    EXPECT_EQ(enc.side.superseded_by_client, enc.side.superseding_opens);
+    EXPECT_EQ(left_open_at_reopen(cap.records), 0u);
+    // A model that opens connections on other pieces than the real ones (its own tokens give
+    // the real chains back).
+    EncodedChunk drawn = enc;
+    ASSERT_GT(rotate_attr(drawn, 6, kAttrFirstFlag, 7), 100u);
+    const std::vector<PacketRecord> v26 = regenerate_as(drawn, 26), v27 = regenerate_as(drawn, 27);
+    EXPECT_GT(left_open_at_reopen(v26), 10u);
+    EXPECT_EQ(left_open_at_reopen(v27), 0u);
+    auto syns = [](std::span<const PacketRecord> recs) {
+        size_t n = 0;
+        for (const PacketRecord& r : recs) n += r.proto == 6 && (r.tcp_flags & (kS | kA)) == kS;
+        return n;
+    };
+    EXPECT_EQ(v27.size(), v26.size());
+    EXPECT_LE(syns(v27), syns(v26) + 1);
+}

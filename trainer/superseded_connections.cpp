@@ -27,6 +27,11 @@ std::optional<size_t> final_close(const TcpRun& run, std::span<const PacketRecor
 
 SupersedeCounts count_superseding_opens(std::span<const PacketRecord> chunk) {
     const std::vector<TcpRun> runs = tcp_runs(chunk);
+    // Per run: its final FIN or RST, when it sent more than SYNs (an unanswered SYN is no connection to end).
+    std::vector<std::optional<size_t>> close(runs.size());
+    for (size_t i = 0; i < runs.size(); ++i)
+        if (std::any_of(runs[i].at.begin(), runs[i].at.end(), [&](size_t k) { return !(chunk[k].tcp_flags & kSyn); }))
+            close[i] = final_close(runs[i], chunk);
     // A client host and the server port it talks to -> its runs, in order of their first segment.
     std::map<std::tuple<uint8_t, std::array<uint8_t, 16>, uint16_t>, std::vector<size_t>> of_client;
     for (size_t i = 0; i < runs.size(); ++i) of_client[{runs[i].ip_version, runs[i].client, runs[i].server_port}].push_back(i);
@@ -35,15 +40,13 @@ SupersedeCounts count_superseding_opens(std::span<const PacketRecord> chunk) {
         for (size_t s = 0; s < members.size(); ++s) {
             const PacketRecord& syn = chunk[runs[members[s]].at.front()];
             if ((syn.tcp_flags & (kSyn | kAck)) != kSyn) continue;
-            for (size_t o = 0; o < s; ++o) {
-                const TcpRun& old = runs[members[o]];
-                const auto close = final_close(old, chunk);
-                const bool established = std::any_of(old.at.begin(), old.at.end(), [&](size_t i) { return !(chunk[i].tcp_flags & kSyn); });
-                if (!close || !established) continue;
-                const int64_t after = chunk[*close].t_ns - syn.t_ns;
+            for (size_t o = s > kSupersedeLookBack ? s - kSupersedeLookBack : 0; o < s; ++o) {
+                const std::optional<size_t>& end = close[members[o]];
+                if (!end) continue;
+                const int64_t after = chunk[*end].t_ns - syn.t_ns;
                 if (after < 0 || after > kSupersedeWindowNs) continue;
                 ++out.closes;
-                out.by_client += from_client(old, chunk[*close]);
+                out.by_client += from_client(runs[members[o]], chunk[*end]);
                 break;
             }
         }
@@ -53,46 +56,47 @@ SupersedeCounts count_superseding_opens(std::span<const PacketRecord> chunk) {
 void close_superseded(std::span<const SupersededConnection> closed, std::vector<PacketRecord>& records) {
     if (closed.empty()) return;
     const std::vector<TcpRun> runs = tcp_runs(records);
+    using Key = std::tuple<uint8_t, std::array<uint8_t, 16>, std::array<uint8_t, 16>, uint16_t, uint16_t, int64_t>;
+    std::map<Key, size_t> open_run;  // a run that never closes, by its 4-tuple and last segment's time
+    for (size_t i = 0; i < runs.size(); ++i)
+        if (const TcpRun& r = runs[i]; !r.closes)
+            open_run.emplace(Key{r.ip_version, r.client, r.server, r.client_port, r.server_port, records[r.at.back()].t_ns}, i);
     for (const SupersededConnection& c : closed) {
-        for (const TcpRun& run : runs) {
-            if (run.closes || run.ip_version != c.ip_version || run.client != c.client || run.server != c.server ||
-                run.client_port != c.client_port || run.server_port != c.server_port ||
-                records[run.at.back()].t_ns != c.last_t)
-                continue;
-            if (run.at.size() < 2) break;  // nothing to take its numbers from
-            TcpRun before = run;
-            before.at.pop_back();
-            const std::array<uint32_t, 2> next = seqs_at_end(before, records);  // {client, server}
-            // The closing end's own latest segment is the template; an end that sent nothing
-            // leaves the close to the other.
-            bool client = c.by_client;
-            std::optional<size_t> from;
-            for (const bool end : {client, !client}) {
-                for (size_t k = run.at.size(); k-- > 0 && !from;)
-                    if (from_client(run, records[run.at[k]]) == end) from = run.at[k];
-                if (from) {
-                    client = end;
-                    break;
-                }
+        const auto found = open_run.find(Key{c.ip_version, c.client, c.server, c.client_port, c.server_port, c.last_t});
+        if (found == open_run.end()) continue;
+        const TcpRun& run = runs[found->second];
+        if (run.at.size() < 2) continue;  // nothing to take its numbers from
+        TcpRun before = run;
+        before.at.pop_back();
+        const std::array<uint32_t, 2> next = seqs_at_end(before, records);  // {client, server}
+        // The closing end's own latest segment is the template; an end that sent nothing
+        // leaves the close to the other.
+        bool client = c.by_client;
+        std::optional<size_t> from;
+        for (const bool end : {client, !client}) {
+            for (size_t k = run.at.size(); k-- > 0 && !from;)
+                if (from_client(run, records[run.at[k]]) == end) from = run.at[k];
+            if (from) {
+                client = end;
+                break;
             }
-            PacketRecord rst = records[*from];
-            const uint32_t headers = rst.ip_len - fidelity::tcp_payload_bytes(rst) - rst.tcp_opt_len;  // IP and TCP's 20 bytes
-            rst.t_ns = records[run.at.back()].t_ns;
-            rst.tcp_flags = kRst | kAck;
-            rst.tcp_opts &= static_cast<uint8_t>(~kOptSack);
-            rst.tcp_sack_blocks = 0, rst.tcp_sack_hole = 0, rst.tcp_sack_len = 0;
-            rst.tcp_opt_len = static_cast<uint8_t>(tcp_options_len(rst.tcp_opts, 0));
-            const uint32_t link = rst.wirelen > rst.ip_len ? rst.wirelen - rst.ip_len : 0;
-            const bool whole = rst.caplen >= rst.wirelen;
-            rst.ip_len = headers + rst.tcp_opt_len;
-            rst.wirelen = link + rst.ip_len;
-            rst.caplen = whole ? rst.wirelen : std::min(rst.caplen, rst.wirelen);
-            if (rst.ip_version == 4) rst.ip_id = (rst.ip_id + 1) & 0xFFFF;
-            rst.seq = next[client ? 0 : 1];
-            rst.ack = next[client ? 1 : 0];
-            records[run.at.back()] = rst;
-            break;
         }
+        PacketRecord rst = records[*from];
+        const uint32_t headers = rst.ip_len - fidelity::tcp_payload_bytes(rst) - rst.tcp_opt_len;  // IP and TCP's 20 bytes
+        rst.t_ns = records[run.at.back()].t_ns;
+        rst.tcp_flags = kRst | kAck;
+        rst.tcp_opts &= static_cast<uint8_t>(~kOptSack);
+        rst.tcp_sack_blocks = 0, rst.tcp_sack_hole = 0, rst.tcp_sack_len = 0;
+        rst.tcp_opt_len = static_cast<uint8_t>(tcp_options_len(rst.tcp_opts, 0));
+        const uint32_t link = rst.wirelen > rst.ip_len ? rst.wirelen - rst.ip_len : 0;
+        const bool whole = rst.caplen >= rst.wirelen;
+        rst.ip_len = headers + rst.tcp_opt_len;
+        rst.wirelen = link + rst.ip_len;
+        rst.caplen = whole ? rst.wirelen : std::min(rst.caplen, rst.wirelen);
+        if (rst.ip_version == 4) rst.ip_id = (rst.ip_id + 1) & 0xFFFF;
+        rst.seq = next[client ? 0 : 1];
+        rst.ack = next[client ? 1 : 0];
+        records[run.at.back()] = rst;
     }
 }
 

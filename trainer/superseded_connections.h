@@ -25,13 +25,17 @@ namespace dgc::trainer {
 // A connection's final FIN or RST this long after its client opened another connection to
 // the same server port is a close the new one caused (ultraloq's: 8 to 20 s).
 inline constexpr int64_t kSupersedeWindowNs = 60'000'000'000;
+// The earlier connections of a client and port an opening is checked against, the latest
+// begun (a scanner's thousands of SYNs to one port stay linear).
+inline constexpr size_t kSupersedeLookBack = 16;
 
 // Generator: a SYN this soon after its chain's connection closed follows that close as the
 // real ones do (the chunk's count of them includes it).
 inline constexpr int64_t kRecentCloseNs = 300'000'000'000;
 
 // Encoder: the chunk's SYN openings whose client had an earlier connection to that server
-// port that sent its final FIN or RST within kSupersedeWindowNs after the SYN; `by_client`:
+// port (one of the kSupersedeLookBack begun last) that sent more than SYNs and its final FIN
+// or RST within kSupersedeWindowNs after the SYN; `by_client`:
 // of those, the ones where the old connection's client sent that final segment.
 struct SupersedeCounts {
     uint32_t closes = 0, by_client = 0;

@@ -298,14 +298,15 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         enc.flows.push_back(ft);
     }
     count_flow_semantics(chunk, flows, enc);
+    const std::vector<TcpRun> runs = tcp_runs(chunk);
     find_edge_connections(
-        chunk,
+        chunk, runs,
         [&](const PacketRecord& r, bool src) {
             auto it = slot_of.find(host_key(r, src));
             return it == slot_of.end() ? -1 : it->second;
         },
         s.edge_in, s.edge_out);
-    const SupersedeCounts superseding = count_superseding_opens(chunk);
+    const SupersedeCounts superseding = count_superseding_opens(chunk, runs);
     s.superseding_opens = superseding.closes, s.superseded_by_client = superseding.by_client;
     return enc;
 }

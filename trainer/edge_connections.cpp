@@ -26,8 +26,6 @@ Key key_of(uint8_t v, const std::array<uint8_t, 16>& a, uint16_t pa, const std::
 }
 Key key_of(const TcpRun& run) { return key_of(run.ip_version, run.client, run.client_port, run.server, run.server_port); }
 
-bool from_client(const TcpRun& run, const PacketRecord& r) { return r.src == run.client && r.sport == run.client_port; }
-
 // Moves a run's sequence numbers so that `now` (its numbers at one segment) become `want`.
 void shift_seqs(const TcpRun& run, std::array<uint32_t, 2> now, std::array<uint32_t, 2> want, std::vector<PacketRecord>& records) {
     const uint32_t dc = want[0] - now[0], ds = want[1] - now[1];
@@ -153,10 +151,10 @@ std::array<uint32_t, 2> seqs_at_end(const TcpRun& run, std::span<const PacketRec
     return {own[0].value_or(acked[0].value_or(0)), own[1].value_or(acked[1].value_or(0))};
 }
 
-void find_edge_connections(std::span<const PacketRecord> chunk, const std::function<int(const PacketRecord&, bool)>& slot_of,
+void find_edge_connections(std::span<const PacketRecord> chunk, std::span<const TcpRun> runs,
+                           const std::function<int(const PacketRecord&, bool)>& slot_of,
                            std::vector<EdgeConnection>& in, std::vector<EdgeConnection>& out) {
     in.clear(), out.clear();
-    const std::vector<TcpRun> runs = tcp_runs(chunk);
     auto edge = [&](const TcpRun& run, std::array<uint32_t, 2> seqs) -> std::optional<EdgeConnection> {
         const PacketRecord& r = chunk[run.at.front()];
         const bool c = from_client(run, r);

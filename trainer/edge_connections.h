@@ -35,6 +35,8 @@ struct TcpRun {
     bool closes = false;  // it sent a FIN or RST
 };
 std::vector<TcpRun> tcp_runs(std::span<const PacketRecord> records);
+// Whether a record of `run` was sent by its client.
+inline bool from_client(const TcpRun& run, const PacketRecord& r) { return r.src == run.client && r.sport == run.client_port; }
 
 // Each end's next sequence number {client, server} where a run starts (its first segment's
 // sequence number) and where it ends (past its furthest data, SYN or FIN, retransmissions
@@ -43,10 +45,11 @@ std::vector<TcpRun> tcp_runs(std::span<const PacketRecord> records);
 std::array<uint32_t, 2> seqs_at_start(const TcpRun& run, std::span<const PacketRecord> records);
 std::array<uint32_t, 2> seqs_at_end(const TcpRun& run, std::span<const PacketRecord> records);
 
-// Encoder: up to kEdgeConnections runs that open mid-connection (earliest first) and that
-// never close (latest first), between two ranked hosts. `slot_of(r, src)`: the ranked slot of
+// Encoder: of the chunk's `runs` (tcp_runs), up to kEdgeConnections that open mid-connection
+// (earliest first) and that never close (latest first), between two ranked hosts. `slot_of(r, src)`: the ranked slot of
 // a record's source (src) or destination, -1 when unranked.
-void find_edge_connections(std::span<const PacketRecord> chunk, const std::function<int(const PacketRecord&, bool)>& slot_of,
+void find_edge_connections(std::span<const PacketRecord> chunk, std::span<const TcpRun> runs,
+                           const std::function<int(const PacketRecord&, bool)>& slot_of,
                            std::vector<EdgeConnection>& in, std::vector<EdgeConnection>& out);
 
 // Generator: the regenerated runs that open mid-connection take side.edge_in's 4-tuples and

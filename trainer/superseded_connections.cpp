@@ -14,8 +14,6 @@ namespace dgc::trainer {
 
 namespace {
 
-bool from_client(const TcpRun& run, const PacketRecord& r) { return r.src == run.client && r.sport == run.client_port; }
-
 // A run's final FIN or RST segment, if it sent one.
 std::optional<size_t> final_close(const TcpRun& run, std::span<const PacketRecord> records) {
     for (size_t k = run.at.size(); k-- > 0;)
@@ -25,8 +23,7 @@ std::optional<size_t> final_close(const TcpRun& run, std::span<const PacketRecor
 
 }  // namespace
 
-SupersedeCounts count_superseding_opens(std::span<const PacketRecord> chunk) {
-    const std::vector<TcpRun> runs = tcp_runs(chunk);
+SupersedeCounts count_superseding_opens(std::span<const PacketRecord> chunk, std::span<const TcpRun> runs) {
     // Per run: its final FIN or RST, when it sent more than SYNs (an unanswered SYN is no connection to end).
     std::vector<std::optional<size_t>> close(runs.size());
     for (size_t i = 0; i < runs.size(); ++i)

@@ -18,6 +18,7 @@
 
 #include "codec/record.h"
 #include "trainer/chunk_tokens.h"
+#include "trainer/edge_connections.h"
 #include "trainer/open_connections.h"
 
 namespace dgc::trainer {
@@ -33,14 +34,14 @@ inline constexpr size_t kSupersedeLookBack = 16;
 // real ones do (the chunk's count of them includes it).
 inline constexpr int64_t kRecentCloseNs = 300'000'000'000;
 
-// Encoder: the chunk's SYN openings whose client had an earlier connection to that server
-// port (one of the kSupersedeLookBack begun last) that sent more than SYNs and its final FIN
-// or RST within kSupersedeWindowNs after the SYN; `by_client`:
+// Encoder: of the chunk's `runs` (tcp_runs), the SYN openings whose client had an earlier
+// connection to that server port (one of the kSupersedeLookBack begun last) that sent more
+// than SYNs and its final FIN or RST within kSupersedeWindowNs after the SYN; `by_client`:
 // of those, the ones where the old connection's client sent that final segment.
 struct SupersedeCounts {
     uint32_t closes = 0, by_client = 0;
 };
-SupersedeCounts count_superseding_opens(std::span<const PacketRecord> chunk);
+SupersedeCounts count_superseding_opens(std::span<const PacketRecord> chunk, std::span<const TcpRun> runs);
 
 // A regenerated connection a later SYN of its client superseded.
 struct SupersededConnection {

@@ -70,17 +70,17 @@ TEST(SupersededConnections, CountsOpeningsThatEndTheClientsEarlierConnection) {
         segment(300, true, 50001, 8883, kA | kP, 3001, 9001, 20),
         segment(400, false, 50001, 8883, kF | kA, 9001, 3021, 0),
     };
-    const SupersedeCounts c = count_superseding_opens(recs);
+    const SupersedeCounts c = count_superseding_opens(recs, tcp_runs(recs));
     EXPECT_EQ(c.closes, 1u);
     EXPECT_EQ(c.by_client, 1u);
     // The server ends it: counted, not by the client.
     std::vector<PacketRecord> by_server = recs;
     by_server[6] = segment(110, false, 50000, 8883, kR | kA, 7033, 1001, 0);
-    EXPECT_EQ(count_superseding_opens(by_server).by_client, 0u);
+    EXPECT_EQ(count_superseding_opens(by_server, tcp_runs(by_server)).by_client, 0u);
     // A close over 60 s after the next SYN is not the SYN's doing.
     std::vector<PacketRecord> late = recs;
     late[6].t_ns = static_cast<int64_t>(166e9);
-    EXPECT_EQ(count_superseding_opens(late).closes, 0u);
+    EXPECT_EQ(count_superseding_opens(late, tcp_runs(late)).closes, 0u);
 }
 
 TEST(SupersededConnections, TheLastSegmentBecomesTheClosersResetAtTheNumbersReached) {

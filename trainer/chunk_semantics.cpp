@@ -294,6 +294,7 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
             if (now) ++answered_udp[group];
             if (auto [it, fresh] = udp_answered_last.try_emplace(pair, now); !fresh) {
                 ++udp_repeats[group];
+                s.udp_ephemeral_repeats += r0.sport >= kServicePortLimit;
                 s.udp_lone_repeats += !several && it->second;
                 ++s.udp_repeat_kinds[it->second * 2 + now];
                 it->second = now;

@@ -299,15 +299,14 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     }
     count_flow_semantics(chunk, flows, enc);
     const std::vector<TcpRun> runs = tcp_runs(chunk);
-    find_edge_connections(
-        chunk, runs,
-        [&](const PacketRecord& r, bool src) {
-            auto it = slot_of.find(host_key(r, src));
-            return it == slot_of.end() ? -1 : it->second;
-        },
-        s.edge_in, s.edge_out);
+    const auto host_slot = [&](const PacketRecord& r, bool src) {
+        auto it = slot_of.find(host_key(r, src));
+        return it == slot_of.end() ? -1 : it->second;
+    };
+    find_edge_connections(chunk, runs, host_slot, s.edge_in, s.edge_out);
     const SupersedeCounts superseding = count_superseding_opens(chunk, runs);
     s.superseding_opens = superseding.closes, s.superseded_by_client = superseding.by_client;
+    s.udp_services = count_udp_services(chunk, flows, s.ports, host_slot);
     return enc;
 }
 

@@ -13,6 +13,7 @@
 
 #include "codec/record.h"
 #include "codec/status.h"
+#include "trainer/udp_services.h"
 
 namespace dgc::trainer {
 
@@ -96,9 +97,10 @@ struct NonIpType {
 // pin_ip_edges) and judges whether a late piece fits before the chunk's end by the length
 // format 24 gives it (low_end_offsets); 26 has format 21's bytes and no TCP client on its
 // server's own port (endpoint_roles.h's tcp_client_port); 27 appends the SYN openings that
-// closed their client's earlier connection (superseded_connections.h). serialize_side writes
-// side.format.
-inline constexpr uint8_t kSideFormat = 27;
+// closed their client's earlier connection (superseded_connections.h); 28 appends well-known
+// UDP ports' hosts and lengths and the UDP repeats from ephemeral ports (udp_services.h).
+// serialize_side writes side.format.
+inline constexpr uint8_t kSideFormat = 28;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -345,6 +347,11 @@ struct ChunkSide {
     // Format 27: SYN openings after which the client's earlier connection to that server port
     // ended (superseded_connections.h), and of those, the ones whose client sent that end.
     uint32_t superseding_opens = 0, superseded_by_client = 0;
+    // Format 28: well-known UDP ports' hosts and lengths (udp_services.h), and of the UDP
+    // flows that repeat a 5-tuple, those from a client port of 1024 or more. ultraloq's
+    // repeats are its DHCP client's, from 68; its DNS queries each ask from a new port.
+    std::vector<UdpService> udp_services;
+    uint32_t udp_ephemeral_repeats = 0;
 
     uint64_t flows() const;
 };

@@ -16,6 +16,7 @@
 
 #include "trainer/endpoint_roles.h"
 #include "trainer/flow_timing.h"
+#include "trainer/host_slots.h"
 #include "trainer/rng.h"
 #include "trainer/synth_endpoint.h"
 
@@ -101,18 +102,27 @@ void pair_udp_ports(const ChunkSide& side, uint16_t& cli, uint16_t& srv, uint16_
 }
 
 namespace {
-// Format 7: where a UDP flow's first packet goes, from its port tokens (an unranked port as
-// its bucket's middle, none as ephemeral): 0 a client asking a service (higher port to
-// lower), 1 equal ports, 2 the service port speaking first.
-int port_relation(const ChunkSide& side, const FlowTokens& f) {
+// A UDP flow's client and server ports from its tokens (an unranked port as its bucket's
+// middle, none as ephemeral), paired as the generator pairs them.
+std::array<uint16_t, 2> approx_ports(const ChunkSide& side, const FlowTokens& f) {
     auto approx = [&](int t) -> uint16_t {
         if (t < kPortRanks && t < static_cast<int>(side.ports.size())) return side.ports[t];
         if (t >= kPortRanks && t < kPortNone) return static_cast<uint16_t>(((t - kPortRanks) << 12) + 2048);
         return kFirstDynamicPort;
     };
-    uint16_t cli = approx(f.a[kAttrCliPort]), srv = approx(f.a[kAttrSrvPort]);
-    pair_udp_ports(side, cli, srv, kFirstDynamicPort);
-    return cli > srv ? 0 : cli == srv ? 1 : 2;
+    std::array<uint16_t, 2> p = {approx(f.a[kAttrCliPort]), approx(f.a[kAttrSrvPort])};
+    pair_udp_ports(side, p[0], p[1], kFirstDynamicPort);
+    return p;
+}
+
+// Format 7: where a UDP flow's first packet goes: 0 a client asking a service (higher port to
+// lower), 1 equal ports, 2 the service port speaking first.
+int port_relation(const ChunkSide& side, std::array<uint16_t, 2> p) {
+    // Format 28: an asked service's end receives (serve_udp_ports), whichever end the model drew.
+    if (side.format >= 28 && service_flag(side.udp_services, side.ports, p[0], UdpService::kAsked) !=
+                                 service_flag(side.udp_services, side.ports, p[1], UdpService::kAsked))
+        return 0;
+    return p[0] > p[1] ? 0 : p[0] == p[1] ? 1 : 2;
 }
 }  // namespace
 
@@ -131,6 +141,17 @@ std::vector<int8_t> pick_udp_answers(const ChunkSide& side, const std::vector<Fl
         const FlowTokens& f = flows[i];
         const ProtoEntry& pe = proto_of(side, f);
         if (pe.proto != 17 || !pe.ports || f.packets < 2) continue;
+        // Format 28: a flow to a group address, or on a service the chunk never answered, goes
+        // one way and takes no answer from the count; one on a service that answers comes first.
+        const std::array<uint16_t, 2> ports = approx_ports(side, f);
+        auto service = [&](uint8_t flag) {
+            return service_flag(side.udp_services, side.ports, ports[0], flag) || service_flag(side.udp_services, side.ports, ports[1], flag);
+        };
+        const bool v28 = side.format >= 28;
+        if (v28 && (group_host(side, f.a[kAttrSrvHost]) || group_host(side, f.a[kAttrCliHost]) || service(UdpService::kUnanswered))) {
+            out[i] = 0;
+            continue;
+        }
         int64_t replies = 0;
         for (uint32_t j = 1; j < f.packets; ++j) replies += packets[f.first + j].dir & 1;
         // Format 13: a flow whose duration class puts its packets over an exchange's silence
@@ -138,7 +159,8 @@ std::vector<int8_t> pick_udp_answers(const ChunkSide& side, const std::vector<Fl
         // flows are answered last.
         const bool slow = side.format >= 13 &&
                           dt_class_bounds(f.a[kAttrDur]).first > kUdpExchangeSilenceNs * static_cast<int64_t>(f.packets - 1);
-        cand[size_group(f)].emplace_back(side.format >= 7 ? port_relation(side, f) : 0, slow, -replies, i);
+        const int relation = v28 && service(UdpService::kAnswered) ? -1 : side.format >= 7 ? port_relation(side, ports) : 0;
+        cand[size_group(f)].emplace_back(relation, slow, -replies, i);
     }
     for (auto& [group, c] : cand) {
         std::stable_sort(c.begin(), c.end());

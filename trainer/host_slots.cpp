@@ -50,11 +50,18 @@ int unspecified_slot(const ChunkSide& side, uint8_t v) {
     return first_slot(side, v, [](AddrClass c, uint8_t) { return c == AddrClass::kUnspecified4 || c == AddrClass::kUnspecified6; });
 }
 
-int group_slot(const ChunkSide& side, uint8_t v) {
-    return first_slot(side, v, [](AddrClass c, uint8_t kind) {
-        return c == AddrClass::kMulticast4 || c == AddrClass::kMulticast6 || c == AddrClass::kBroadcast4 ||
-               static_cast<HostKind>(kind) == HostKind::kSubnetBroadcast;
-    });
+namespace {
+bool group_class(AddrClass c, uint8_t kind) {
+    return c == AddrClass::kMulticast4 || c == AddrClass::kMulticast6 || c == AddrClass::kBroadcast4 ||
+           static_cast<HostKind>(kind) == HostKind::kSubnetBroadcast;
+}
+}  // namespace
+
+int group_slot(const ChunkSide& side, uint8_t v) { return first_slot(side, v, group_class); }
+
+bool group_host(const ChunkSide& side, int slot) {
+    return slot >= 0 && slot < static_cast<int>(side.host_sem.size()) &&
+           group_class(static_cast<AddrClass>(side.host_sem[slot].addr_class), side.host_sem[slot].host_kind);
 }
 
 int same_version_slot(const ChunkSide& side, int slot, uint8_t v) {

@@ -31,6 +31,8 @@ int unicast_slot(const ChunkSide& side, uint8_t v, int after = -1);
 // ::), or with a group address, or -1.
 int unspecified_slot(const ChunkSide& side, uint8_t v);
 int group_slot(const ChunkSide& side, uint8_t v);
+// Whether ranked host `slot` has a group address (what group_slot looks for).
+bool group_host(const ChunkSide& side, int slot);
 
 // The first ranked host after `slot` (cyclically) whose address is of IP version `v`, or -1.
 int same_version_slot(const ChunkSide& side, int slot, uint8_t v);

@@ -322,6 +322,32 @@ void read_format27(ByteReader& r, ChunkSide& s) {
     s.superseded_by_client = static_cast<uint32_t>(r.count(uint64_t{s.superseding_opens} + 1));
 }
 
+// Format 28's block: the well-known UDP ports' entries (a count, then each), then the UDP
+// repeats from ephemeral ports.
+void write_format28(ByteWriter& w, const ChunkSide& s) {
+    w.varint(s.udp_services.size());
+    for (const UdpService& u : s.udp_services) {
+        w.u8(u.port), w.u8(u.host), w.u8(u.client);
+        w.varint(u.len_in), w.u8(u.share_in), w.varint(u.len_out), w.u8(u.share_out), w.u8(u.flags);
+    }
+    w.varint(s.udp_ephemeral_repeats);
+}
+
+bool read_format28(ByteReader& r, ChunkSide& s) {
+    s.udp_services.resize(r.count(s.ports.size()));
+    for (UdpService& u : s.udp_services) {
+        u.port = r.u8(), u.host = r.u8(), u.client = r.u8();
+        u.len_in = static_cast<uint16_t>(r.count(65535)), u.share_in = r.u8();
+        u.len_out = static_cast<uint16_t>(r.count(65535)), u.share_out = r.u8(), u.flags = r.u8();
+        if (u.port >= s.ports.size() || (u.host != UdpService::kNoServiceHost && u.host >= s.hosts.size()) ||
+            (u.client != UdpService::kNoServiceHost && u.client >= s.hosts.size()) || u.share_in > 15 ||
+            u.share_out > 15 || u.flags > UdpService::kAllFlags)
+            return false;
+    }
+    s.udp_ephemeral_repeats = static_cast<uint32_t>(r.count(1ull << 32));
+    return true;
+}
+
 }  // namespace
 
 std::string serialize_side(const ChunkSide& s) {
@@ -379,6 +405,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 21) write_format21(w, s);
     if (s.format >= 26) write_format26(w, s);
     if (s.format >= 27) write_format27(w, s);
+    if (s.format >= 28) write_format28(w, s);
     return std::move(w.data());
 }
 
@@ -466,6 +493,8 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (format >= 26 && !read_format26(r, s) && !r.failed())
         return Status::corrupt(what + ": a connection at the chunk's edge names a host outside the ranked hosts");
     if (format >= 27) read_format27(r, s);
+    if (format >= 28 && !read_format28(r, s) && !r.failed())
+        return Status::corrupt(what + ": a UDP service names a port or host outside the ranked ones, or a share over 15ths, or unknown flags");
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

@@ -24,6 +24,7 @@
 #include "trainer/synth_endpoint.h"
 #include "trainer/synth_fields.h"
 #include "trainer/tcp_plan.h"
+#include "trainer/udp_service_ends.h"
 #include "trainer/rng.h"
 
 namespace dgc::trainer {
@@ -122,7 +123,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     };
     const bool v9 = side.format >= 9, v11 = side.format >= 11, v12 = side.format >= 12, v13 = side.format >= 13;
     const bool v14 = side.format >= 14, v15 = side.format >= 15, v16 = side.format >= 16, v17 = side.format >= 17;
-    const bool v18 = side.format >= 18;
+    const bool v18 = side.format >= 18, v28 = side.format >= 28;
+    uint32_t eph_repeats_left = side.udp_ephemeral_repeats;
     uint32_t low_port_flows_left = side.tcp_low_port_flows, lone_repeats_left = side.udp_lone_repeats;
     uint32_t late_replies_left = side.udp_late_replies;
     std::array<uint32_t, 4> repeat_kinds_left = side.udp_repeat_kinds;
@@ -271,6 +273,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         // neighbours, DHCP's broadcast); flipping a bit of it made :: send to ::1.
         if (v15 && ep[0].addr == ep[1].addr && unspecified(pe.ip_version, ep[0].addr))
             if (const int g = group_slot(side, pe.ip_version); g >= 0) use_slot(ep[1], g);
+        // Format 28: a well-known UDP port sits on its host, and its client asks first.
+        if (v28 && udp && pe.ip_version == 4) serve_udp_ends(side, slot_addr, ep, mix64(seed ^ mix64(fi ^ 0x5E28ULL)), use_slot);
         if (ep[0].addr == ep[1].addr && ep[0].port == ep[1].port) ep[1].addr[15 - (pe.ip_version == 4 ? 12 : 0)] ^= 1;
 
         // Timing as in format 5: gaps from the packet model, fitted to the flow model's
@@ -397,7 +401,9 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         // 5-tuples out of the real 613); format 13 as often as the chunk's repeats of each
         // kind of answer (udp_repeat_of).
         const bool answers = udp && std::count(dirs.begin(), dirs.end(), uint8_t{1}) > 0;
-        if (v9 && udp && udp_repeats.left(group)) {
+        // Format 28: a client's ephemeral port repeats only as often as the chunk's did.
+        const bool eph_spent = v28 && ep[0].port >= kServicePortLimit && eph_repeats_left == 0;
+        if (v9 && udp && udp_repeats.left(group) && !eph_spent) {
             const UdpTuple* best = nullptr;
             if (auto it = udp_tuples.find(host_pair_key(ep[0], ep[1])); it != udp_tuples.end()) {
                 best = udp_repeat_of(it->second, {ep[0].port, ep[1].port}, answers, start, kMaxFlowGap,
@@ -410,7 +416,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 if (const AnsweredPeers::Peer* p = answered_peers.latest_silent(ep[0], start, kMaxFlowGap))
                     ep[1] = p->server, ep[0].port = p->ports[0], ep[1].port = p->ports[1];
         }
-        const bool fresh_udp = udp && ep[0].port >= 1024 && !udp_repeats.left(group);
+        const bool fresh_udp = udp && ep[0].port >= 1024 && (!udp_repeats.left(group) || eph_spent);
         for (int attempt = 0; attempt < 8; ++attempt) {
             auto it = key_end.find(flow_key(pe.proto, ep[0], ep[1]));
             if (it == key_end.end()) break;
@@ -424,6 +430,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                               (kind < 0 || repeat_kinds_left[kind] > 0);
             const auto take = [&] {
                 if (udp) udp_repeats.take(size_group(f));
+                if (v28 && udp && ep[0].port >= kServicePortLimit && eph_repeats_left > 0) --eph_repeats_left;
                 lone_repeats_left -= lone;
                 if (kind >= 0) --repeat_kinds_left[kind];
             };
@@ -502,6 +509,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         std::vector<int64_t> times(n);
         for (uint32_t j = 0; j < n; ++j) times[j] = at(j);
         if (v13 && udp) requests_after_silence(dirs, lens, times, kUdpExchangeSilenceNs, late_replies_left);
+        if (v28 && udp && pe.ip_version == 4) service_lengths(side, ep, dirs, lens, mix64(seed ^ mix64(fi ^ 0x1E28ULL)));
         const int64_t last_t = n ? times[n - 1] : start;
         if (tcp) {
             const bool ts_of[2] = {ts_conn, ts_conn};

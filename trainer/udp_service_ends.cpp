@@ -1,0 +1,36 @@
+#include "trainer/udp_service_ends.h"
+
+#include <algorithm>
+
+#include "trainer/host_slots.h"
+#include "trainer/rng.h"
+#include "trainer/udp_services.h"
+
+namespace dgc::trainer {
+
+void serve_udp_ends(const ChunkSide& side, const std::vector<std::array<uint8_t, 16>>& slot_addr, Endpoint (&ep)[2],
+                    uint64_t stream, const std::function<void(Endpoint&, int)>& use_slot) {
+    UdpEnds u;
+    for (int d = 0; d < 2; ++d) {
+        const auto it = std::find(slot_addr.begin(), slot_addr.end(), ep[d].addr);
+        u.port[d] = ep[d].port;
+        u.host[d] = it == slot_addr.end() ? -1 : static_cast<int>(it - slot_addr.begin());
+        u.pinned[d] = is_group(4, ep[d].addr) || unspecified(4, ep[d].addr);
+    }
+    Rng rng(stream);
+    u = serve_udp_ports(side.udp_services, side.ports, u, ephemeral_port(rng));
+    if (u.hosts_swapped) std::swap(ep[0], ep[1]);
+    for (int d = 0; d < 2; ++d) {
+        ep[d].port = u.port[d];
+        if (u.host_moved[d]) use_slot(ep[d], u.host[d]);
+    }
+}
+
+void service_lengths(const ChunkSide& side, const Endpoint (&ep)[2], const std::vector<uint8_t>& dirs, std::vector<uint32_t>& lens,
+                     uint64_t stream) {
+    Rng rng(stream);
+    for (size_t j = 0; j < dirs.size() && j < lens.size(); ++j)
+        if (const auto l = service_len(side.udp_services, side.ports, ep[dirs[j]].port, ep[dirs[j] ^ 1].port, rng.next())) lens[j] = *l;
+}
+
+}  // namespace dgc::trainer

@@ -214,6 +214,11 @@ void parse_transport(uint8_t proto, const uint8_t* p, uint32_t n, PacketRecord& 
             }
             r.udp_len = load_be16(p + 4);
             r.present |= kHasUdp;
+            if ((r.sport == kDnsPort || r.dport == kDnsPort) && n >= 8 + kDnsHeaderLen) {
+                r.dns_id = load_be16(p + 8);
+                r.dns_flags = load_be16(p + 10);
+                r.present |= kHasDns;
+            }
             return;
         case 1:    // ICMP
         case 58:   // ICMPv6

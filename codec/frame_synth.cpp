@@ -198,6 +198,7 @@ SynthLayout synth_layout(const PacketRecord& r, uint32_t linktype) {
                 break;
             case 17:
                 L.transport = (r.present & kHasUdp) ? 8 : (r.present & kHasPorts) ? 4 : 0;
+                if (L.transport == 8 && (r.present & kHasDns) && r.ip_len >= L.ip + 8 + kDnsHeaderLen) L.transport += kDnsHeaderLen;
                 break;
             case 1:
             case 58:
@@ -256,8 +257,12 @@ void synthesize_headers(const PacketRecord& r, uint32_t linktype, const SynthLay
             store_be16(t + 2, r.dport);
             if (L.transport < 8) return;
             store_be16(t + 4, r.udp_len);
+            if (L.transport > 8) {  // the DNS header: id, flags, four zero counts
+                store_be16(t + 8, r.dns_id);
+                store_be16(t + 10, r.dns_flags);
+            }
             uint16_t c = checksum_finish(
-                checksum_add(pseudo_header_sum(r.ip_version, src, dst, 17, r.udp_len), t, 8));
+                checksum_add(pseudo_header_sum(r.ip_version, src, dst, 17, r.udp_len), t, L.transport));
             store_be16(t + 6, c == 0 ? 0xffff : c);  // 0 means "no checksum" in UDP
             return;
         }

@@ -21,6 +21,10 @@ enum class LinkType : uint16_t {
     kLinuxSll2 = 276,
 };
 
+// DNS's port, and the bytes of a DNS message's header (id, flags, four counts).
+inline constexpr uint16_t kDnsPort = 53;
+inline constexpr uint32_t kDnsHeaderLen = 12;
+
 // Bits of PacketRecord::present: which parts of the frame were captured.
 enum PresentBits : uint16_t {
     kHasIp = 1u << 0,          // IPv4/IPv6 header fully captured
@@ -29,6 +33,7 @@ enum PresentBits : uint16_t {
     kHasUdp = 1u << 3,         // full UDP header
     kHasIcmp = 1u << 4,        // ICMP/ICMPv6 type+code
     kTruncated = 1u << 5,      // caplen ended inside a header we wanted
+    kHasDns = 1u << 6,         // a DNS header (id, flags) after the UDP header, port 53
 };
 
 // Bits of PacketRecord::tcp_opts: the TCP option kinds a segment carried (NOP and EOL are
@@ -91,6 +96,8 @@ struct PacketRecord {
     uint32_t tcp_tsval = 0;
     uint32_t tcp_tsecr = 0;
     uint16_t udp_len = 0;
+    uint16_t dns_id = 0;          // kHasDns: the message's id and flags (its counts are not kept)
+    uint16_t dns_flags = 0;
     uint8_t icmp_type = 0;
     uint8_t icmp_code = 0;
     uint32_t icmp_rest = 0;       // ICMP bytes 4-7: echo id << 16 | sequence, MTU, pointer...

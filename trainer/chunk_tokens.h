@@ -98,9 +98,10 @@ struct NonIpType {
 // format 24 gives it (low_end_offsets); 26 has format 21's bytes and no TCP client on its
 // server's own port (endpoint_roles.h's tcp_client_port); 27 appends the SYN openings that
 // closed their client's earlier connection (superseded_connections.h); 28 appends well-known
-// UDP ports' hosts and lengths and the UDP repeats from ephemeral ports (udp_services.h).
+// UDP ports' hosts and lengths and the UDP repeats from ephemeral ports (udp_services.h);
+// 29 has format 28's bytes and writes a DNS header on port 53's datagrams (synth_records.cpp).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 28;
+inline constexpr uint8_t kSideFormat = 29;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

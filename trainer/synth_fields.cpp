@@ -47,4 +47,10 @@ uint32_t icmp_min_len(uint8_t proto, uint8_t type) {
     }
 }
 
+void set_dns_header(PacketRecord& r, bool from_responder, uint16_t id) {
+    if ((r.sport != kDnsPort && r.dport != kDnsPort) || r.udp_len < 8 + kDnsHeaderLen) return;
+    const bool answer = r.sport == kDnsPort && (r.dport != kDnsPort || from_responder);
+    r.present |= kHasDns, r.dns_id = id, r.dns_flags = answer ? kDnsResponseFlags : kDnsQueryFlags;
+}
+
 }  // namespace dgc::trainer

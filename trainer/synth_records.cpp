@@ -123,7 +123,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     };
     const bool v9 = side.format >= 9, v11 = side.format >= 11, v12 = side.format >= 12, v13 = side.format >= 13;
     const bool v14 = side.format >= 14, v15 = side.format >= 15, v16 = side.format >= 16, v17 = side.format >= 17;
-    const bool v18 = side.format >= 18, v28 = side.format >= 28;
+    const bool v18 = side.format >= 18, v28 = side.format >= 28, v29 = side.format >= 29;
     uint32_t eph_repeats_left = side.udp_ephemeral_repeats;
     uint32_t low_port_flows_left = side.tcp_low_port_flows, lone_repeats_left = side.udp_lone_repeats;
     uint32_t late_replies_left = side.udp_late_replies;
@@ -626,6 +626,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             } else if (udp) {
                 r.present |= kHasUdp;
                 r.udp_len = static_cast<uint16_t>(r.ip_len - ip_hdr);
+                // Format 29: port 53's datagrams carry a DNS header (synth_fields.h).
+                if (v29) set_dns_header(r, dir == 1, static_cast<uint16_t>(mix64(seed ^ mix64(fi ^ 0xD25ULL))));
             } else if (icmp) {
                 r.present |= kHasIcmp;
                 const bool reply = icmp_reply >= 0 && dir == 1;

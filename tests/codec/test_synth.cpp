@@ -65,6 +65,16 @@ PacketRecord udp(PacketRecord r) {
     return r;
 }
 
+// A DNS query to port 53 whose header (id, flags) is captured.
+PacketRecord dns(PacketRecord r) {
+    r = udp(r);
+    std::swap(r.sport, r.dport);
+    r.present |= kHasDns;
+    r.dns_id = 0xbeef;
+    r.dns_flags = 0x0100;
+    return r;
+}
+
 PacketRecord icmp(PacketRecord r, uint8_t type, uint8_t code) {
     r.present |= kHasIcmp;
     r.icmp_type = type;
@@ -131,6 +141,7 @@ TEST_P(SynthRoundTrip, ChecksumsLengthsAndParseBack) {
         tcp(base_v4(6)), udp(base_v4(17)), icmp(base_v4(1), 8, 0), icmp(base_v4(1), 3, 3),
         tcp(base_v6(6)), udp(base_v6(17)), icmp(base_v6(58), 128, 0), icmp(base_v6(58), 1, 4),
         base_v4(47),  // GRE: IP header only
+        dns(base_v4(17)), dns(base_v6(17)),
     };
     PacketRecord odd_len = udp(base_v4(17));
     odd_len.ip_len = 77;
@@ -178,6 +189,23 @@ TEST_P(SynthRoundTrip, ChecksumsLengthsAndParseBack) {
 }
 
 INSTANTIATE_TEST_SUITE_P(LinkTypes, SynthRoundTrip, ::testing::Values(1u, 101u));
+
+TEST(Synth, ADnsHeaderIsCapturedWithItsIdAndFlagsAndZeroCounts) {
+    const PacketRecord r = dns(base_v4(17));
+    const Built b = build(r, 1);
+    ASSERT_EQ(b.layout.transport, 8 + kDnsHeaderLen);
+    const uint8_t* m = b.full.data() + b.layout.link + b.layout.ip + 8;
+    EXPECT_EQ(load_be16(m), 0xbeef);
+    EXPECT_EQ(load_be16(m + 2), 0x0100);
+    for (uint32_t i = 4; i < kDnsHeaderLen; ++i) EXPECT_EQ(m[i], 0) << i;
+    // Too short to hold one, or a record without one (port 53 from a generator before format
+    // 29): headers only, as before.
+    PacketRecord tiny = r;
+    tiny.ip_len = 20 + 8 + 4;
+    tiny.udp_len = 12;
+    EXPECT_EQ(synth_layout(tiny, 1).transport, 8u);
+    EXPECT_EQ(synth_layout(udp(base_v4(17)), 1).transport, 8u);
+}
 
 TEST(Synth, TcpOptionsAreNops) {
     const PacketRecord r = tcp(base_v4(6));

@@ -277,3 +277,36 @@ TEST(UdpServices, AServiceThatNeverAnswersTakesNoAnswerFromTheCount) {
     EXPECT_LE(answered_on(v28, 67), 1u);
     EXPECT_GT(answered_on(v28, 53), answered_on(v27, 53));
 }
+
+TEST(UdpServices, FormatTwentyNineWritesEachDnsMessagesHeaderWithItsFlowsId) {
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
+    const EncodedChunk enc = encode_chunk(cap.records, 1);
+    std::vector<PacketRecord> v28 = regenerate_as(enc, 28);
+    const std::vector<PacketRecord> v29 = regenerate_as(enc, 29);
+    ASSERT_EQ(v28.size(), v29.size());
+    size_t dns = 0, queries = 0, answers = 0;
+    for (const Flow& f : assemble_flows(v29)) {
+        const PacketRecord& r0 = v29[f.packets[0]];
+        if (r0.proto != 17 || (r0.sport != kDnsPort && r0.dport != kDnsPort)) continue;
+        for (uint32_t i : f.packets) {
+            const PacketRecord& r = v29[i];
+            ASSERT_TRUE(r.present & kHasDns);
+            EXPECT_EQ(r.dns_id, r0.dns_id);  // a question and its answer share the id
+            const bool answer = r.sport == kDnsPort && r.dport != kDnsPort;
+            answers += answer, queries += !answer, ++dns;
+            if (r.sport != r.dport) EXPECT_EQ(r.dns_flags, answer ? 0x8180 : 0x0100);  // two 53s: by who asked
+        }
+    }
+    EXPECT_GT(queries, 5u);
+    EXPECT_GT(answers, 5u);
+    // Everything else is format 28's: the same records but for the DNS header.
+    size_t with_header = 0;
+    for (size_t i = 0; i < v28.size(); ++i) {
+        EXPECT_FALSE(v28[i].present & kHasDns);
+        PacketRecord r = v29[i];
+        with_header += (r.present & kHasDns) != 0;
+        r.present &= static_cast<uint16_t>(~kHasDns), r.dns_id = 0, r.dns_flags = 0;
+        EXPECT_EQ(r, v28[i]) << i;
+    }
+    EXPECT_EQ(with_header, dns);
+}

@@ -198,7 +198,8 @@ SynthLayout synth_layout(const PacketRecord& r, uint32_t linktype) {
                 break;
             case 17:
                 L.transport = (r.present & kHasUdp) ? 8 : (r.present & kHasPorts) ? 4 : 0;
-                if (L.transport == 8 && (r.present & kHasDns) && r.ip_len >= L.ip + 8 + kDnsHeaderLen) L.transport += kDnsHeaderLen;
+                // The parser keeps a DNS header wherever 12 bytes follow UDP's, whatever the lengths say.
+                if (L.transport == 8 && (r.present & kHasDns)) L.transport += kDnsHeaderLen;
                 break;
             case 1:
             case 58:

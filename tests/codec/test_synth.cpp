@@ -198,13 +198,17 @@ TEST(Synth, ADnsHeaderIsCapturedWithItsIdAndFlagsAndZeroCounts) {
     EXPECT_EQ(load_be16(m), 0xbeef);
     EXPECT_EQ(load_be16(m + 2), 0x0100);
     for (uint32_t i = 4; i < kDnsHeaderLen; ++i) EXPECT_EQ(m[i], 0) << i;
-    // Too short to hold one, or a record without one (port 53 from a generator before format
-    // 29): headers only, as before.
+    // A record without one (port 53 from a generator before format 29): headers only, as before.
+    EXPECT_EQ(synth_layout(udp(base_v4(17)), 1).transport, 8u);
+    // One whose lengths say less than the header it holds (a damaged capture) keeps it, and
+    // the wire length covers it, so the frame parses back to the record.
     PacketRecord tiny = r;
     tiny.ip_len = 20 + 8 + 4;
     tiny.udp_len = 12;
-    EXPECT_EQ(synth_layout(tiny, 1).transport, 8u);
-    EXPECT_EQ(synth_layout(udp(base_v4(17)), 1).transport, 8u);
+    const Built t = build(tiny, 1);
+    EXPECT_EQ(t.layout.transport, 8 + kDnsHeaderLen);
+    EXPECT_GE(t.layout.wirelen, t.layout.caplen);
+    EXPECT_EQ(ip_level(parse_back(t, 1, tiny)), ip_level(tiny));
 }
 
 TEST(Synth, TcpOptionsAreNops) {

@@ -42,7 +42,8 @@ struct UdpService {
 
 // Ports below this are services; a client's port is above it.
 inline constexpr uint16_t kServicePortLimit = 1024;
-// A service needs this many datagrams of the chunk to get an entry.
+// A service needs this many datagrams of the chunk for a host, client or length, and this
+// many flows (of two or more datagrams, for the answer flags) for a flag.
 inline constexpr uint32_t kServiceMinDatagrams = 4;
 
 // Per ranked port (`ports`) below kServicePortLimit that IPv4 UDP datagrams of `chunk` used:

@@ -12,6 +12,7 @@
 #include "trainer/edge_connections.h"
 #include "trainer/rng.h"
 #include "trainer/superseded_connections.h"
+#include "trainer/tcp_roles.h"
 
 namespace dgc::trainer {
 
@@ -307,6 +308,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     const SupersedeCounts superseding = count_superseding_opens(chunk, runs);
     s.superseding_opens = superseding.closes, s.superseded_by_client = superseding.by_client;
     s.udp_services = count_udp_services(chunk, flows, s.ports, host_slot);
+    s.tcp_roles = count_tcp_roles(chunk, flows, s.hosts.size(), host_slot);
     return enc;
 }
 

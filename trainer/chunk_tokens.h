@@ -99,9 +99,10 @@ struct NonIpType {
 // server's own port (endpoint_roles.h's tcp_client_port); 27 appends the SYN openings that
 // closed their client's earlier connection (superseded_connections.h); 28 appends well-known
 // UDP ports' hosts and lengths and the UDP repeats from ephemeral ports (udp_services.h);
-// 29 has format 28's bytes and writes a DNS header on port 53's datagrams (synth_records.cpp).
+// 29 has format 28's bytes and writes a DNS header on port 53's datagrams (synth_records.cpp);
+// 30 appends each ranked host's ends of TCP flows (tcp_roles.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 29;
+inline constexpr uint8_t kSideFormat = 30;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -353,6 +354,9 @@ struct ChunkSide {
     // repeats are its DHCP client's, from 68; its DNS queries each ask from a new port.
     std::vector<UdpService> udp_services;
     uint32_t udp_ephemeral_repeats = 0;
+    // Format 30: per ranked host, the ends of TCP flows it was seen at (tcp_roles.h's
+    // kTcpServerEnd, kTcpClientEnd). ultraloq's public MQTT servers talked to each other.
+    std::vector<uint8_t> tcp_roles;
 
     uint64_t flows() const;
 };

@@ -1,6 +1,9 @@
 #include "trainer/host_slots.h"
 
 #include <algorithm>
+#include <set>
+
+#include "trainer/rng.h"
 
 namespace dgc::trainer {
 
@@ -71,6 +74,27 @@ int same_version_slot(const ChunkSide& side, int slot, uint8_t v) {
         if (class_version(static_cast<AddrClass>(side.host_sem[s].addr_class)) == v) return s;
     }
     return -1;
+}
+
+RankedAddresses ranked_addresses(const ChunkSide& side, uint64_t seed) {
+    constexpr uint64_t kSlotSalt = 0x51075107ULL;
+    RankedAddresses r{std::vector<std::array<uint8_t, 16>>(side.hosts.size()), std::vector<std::array<uint8_t, 6>>(side.hosts.size())};
+    std::set<std::array<uint8_t, 16>> taken;
+    for (size_t k = 0; k < side.hosts.size(); ++k) {
+        const HostSemantics hs = k < side.host_sem.size() ? side.host_sem[k] : HostSemantics{};
+        const auto cls = static_cast<AddrClass>(hs.addr_class);
+        const uint64_t id = k < side.host_ids.size() ? side.host_ids[k] : mix64(seed ^ k);
+        if (addr_class_is_exact(cls)) {
+            r.addr[k] = hs.exact;
+        } else {
+            for (uint64_t attempt = 0; attempt < 64; ++attempt) {
+                r.addr[k] = synth_address_of(cls, hs.subnet, mix64(kSlotSalt ^ id ^ (attempt << 20)), static_cast<HostKind>(hs.host_kind));
+                if (static_cast<HostKind>(hs.host_kind) != HostKind::kHost || taken.insert(r.addr[k]).second) break;
+            }
+        }
+        r.mac[k] = synth_mac(hs.mac ? hs.mac : static_cast<uint16_t>(mix64(id ^ 0x3AC)));
+    }
+    return r;
 }
 
 }  // namespace dgc::trainer

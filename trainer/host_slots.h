@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "codec/address_class.h"
 #include "trainer/chunk_tokens.h"
@@ -33,6 +34,16 @@ int unspecified_slot(const ChunkSide& side, uint8_t v);
 int group_slot(const ChunkSide& side, uint8_t v);
 // Whether ranked host `slot` has a group address (what group_slot looks for).
 bool group_host(const ChunkSide& side, int slot);
+
+// The ranked hosts' synthetic addresses and MACs, by slot: class, subnet and MAC from their
+// semantics; the host part from their id, so a host keeps its synthetic address across the
+// chunks of a trace. Two hosts that would share an address inside the chunk are told apart
+// by a different host part.
+struct RankedAddresses {
+    std::vector<std::array<uint8_t, 16>> addr;
+    std::vector<std::array<uint8_t, 6>> mac;
+};
+RankedAddresses ranked_addresses(const ChunkSide& side, uint64_t seed);
 
 // The first ranked host after `slot` (cyclically) whose address is of IP version `v`, or -1.
 int same_version_slot(const ChunkSide& side, int slot, uint8_t v);

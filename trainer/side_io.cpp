@@ -348,6 +348,24 @@ bool read_format28(ByteReader& r, ChunkSide& s) {
     return true;
 }
 
+// Format 30's block: each ranked host's TCP roles, two bits each, four hosts to a byte.
+void write_format30(ByteWriter& w, const ChunkSide& s) {
+    for (size_t i = 0; i < s.hosts.size(); i += 4) {
+        uint8_t b = 0;
+        for (size_t k = 0; k < 4 && i + k < s.hosts.size(); ++k)
+            b |= static_cast<uint8_t>((i + k < s.tcp_roles.size() ? s.tcp_roles[i + k] & 3 : 0) << (2 * k));
+        w.u8(b);
+    }
+}
+
+void read_format30(ByteReader& r, ChunkSide& s) {
+    s.tcp_roles.assign(s.hosts.size(), 0);
+    for (size_t i = 0; i < s.hosts.size(); i += 4) {
+        const uint8_t b = r.u8();
+        for (size_t k = 0; k < 4 && i + k < s.hosts.size(); ++k) s.tcp_roles[i + k] = (b >> (2 * k)) & 3;
+    }
+}
+
 }  // namespace
 
 std::string serialize_side(const ChunkSide& s) {
@@ -406,6 +424,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 26) write_format26(w, s);
     if (s.format >= 27) write_format27(w, s);
     if (s.format >= 28) write_format28(w, s);
+    if (s.format >= 30) write_format30(w, s);
     return std::move(w.data());
 }
 
@@ -495,6 +514,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (format >= 27) read_format27(r, s);
     if (format >= 28 && !read_format28(r, s) && !r.failed())
         return Status::corrupt(what + ": a UDP service names a port or host outside the ranked ones, or a share over 15ths, or unknown flags");
+    if (format >= 30) read_format30(r, s);
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <set>
 #include <unordered_map>
 
 #include "codec/address_class.h"
@@ -24,13 +23,13 @@
 #include "trainer/synth_endpoint.h"
 #include "trainer/synth_fields.h"
 #include "trainer/tcp_plan.h"
+#include "trainer/tcp_roles.h"
 #include "trainer/udp_service_ends.h"
 #include "trainer/rng.h"
 
 namespace dgc::trainer {
 
 namespace {
-constexpr uint64_t kSlotSalt = 0x51075107ULL;
 // The spec ends a flow at a gap of more than 60 s; generated in-flow gaps stay at or below it.
 constexpr int64_t kMaxFlowGap = 60'000'000'000;
 
@@ -55,27 +54,9 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     std::vector<uint32_t> gateway_w;
     for (const auto& g : side.gateway_macs) gateway_w.push_back(g.hosts);
 
-    // Ranked hosts: class, subnet and MAC from their semantics; the host part from their id,
-    // so a host keeps its synthetic address across the chunks of a trace. Two hosts that
-    // would share an address inside this chunk are told apart by a different host part.
-    std::vector<std::array<uint8_t, 16>> slot_addr(side.hosts.size());
-    std::vector<std::array<uint8_t, 6>> slot_mac(side.hosts.size());
-    std::set<std::array<uint8_t, 16>> taken;
-    for (size_t k = 0; k < side.hosts.size(); ++k) {
-        const HostSemantics hs = k < side.host_sem.size() ? side.host_sem[k] : HostSemantics{};
-        const auto cls = static_cast<AddrClass>(hs.addr_class);
-        const uint64_t id = k < side.host_ids.size() ? side.host_ids[k] : mix64(seed ^ k);
-        if (addr_class_is_exact(cls)) {
-            slot_addr[k] = hs.exact;
-        } else {
-            for (uint64_t attempt = 0; attempt < 64; ++attempt) {
-                slot_addr[k] = synth_address_of(cls, hs.subnet, mix64(kSlotSalt ^ id ^ (attempt << 20)),
-                                                static_cast<HostKind>(hs.host_kind));
-                if (static_cast<HostKind>(hs.host_kind) != HostKind::kHost || taken.insert(slot_addr[k]).second) break;
-            }
-        }
-        slot_mac[k] = synth_mac(hs.mac ? hs.mac : static_cast<uint16_t>(mix64(id ^ 0x3AC)));
-    }
+    const RankedAddresses ranked_addr = ranked_addresses(side, seed);
+    const std::vector<std::array<uint8_t, 16>>& slot_addr = ranked_addr.addr;
+    const std::vector<std::array<uint8_t, 6>>& slot_mac = ranked_addr.mac;
 
     // Unranked hosts: a pool of exactly side.other_hosts addresses (as in format 5), each of
     // a class drawn from the unranked hosts' class mix, in one of that class's subnets.
@@ -247,6 +228,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             else ep[0].port = ephemeral_port(rng);
         }
         if (side.format >= 26 && tcp) ep[0].port = tcp_client_port(ep[0].port, ep[1].port, mix64(seed ^ mix64(fi ^ 0x5E2FULL)));
+        if (side.format >= 30 && tcp) keep_tcp_roles(side, pe.ip_version, slot_addr, ep, use_slot);  // a host keeps its side of TCP
         // Format 16: the unspecified address only solicits, and no host talks to itself.
         if (v16) {
             const uint8_t v = pe.ip_version;

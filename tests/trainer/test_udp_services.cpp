@@ -294,7 +294,9 @@ TEST(UdpServices, FormatTwentyNineWritesEachDnsMessagesHeaderWithItsFlowsId) {
             EXPECT_EQ(r.dns_id, r0.dns_id);  // a question and its answer share the id
             const bool answer = r.sport == kDnsPort && r.dport != kDnsPort;
             answers += answer, queries += !answer, ++dns;
-            if (r.sport != r.dport) EXPECT_EQ(r.dns_flags, answer ? 0x8180 : 0x0100);  // two 53s: by who asked
+            if (r.sport != r.dport) {
+                EXPECT_EQ(r.dns_flags, answer ? 0x8180 : 0x0100);  // two 53s: by who asked
+            }
         }
     }
     EXPECT_GT(queries, 5u);

@@ -1,0 +1,150 @@
+// Format 30 (trainer/tcp_roles.h): a ranked host keeps the end of TCP flows the chunk saw it
+// at, a server's (the lower port) or a client's (the higher).
+#include <gtest/gtest.h>
+
+#include <map>
+#include <vector>
+
+#include "codec/flows.h"
+#include "tests/trainer/chunk_test_util.h"
+#include "tests/trainer/dev_capture.h"
+#include "trainer/chunk_tokens.h"
+#include "trainer/tcp_roles.h"
+
+using namespace dgc;
+using namespace dgc::trainer;
+
+namespace {
+
+// A TCP segment from 10.0.0.<src> to 10.0.0.<dst>.
+PacketRecord segment(uint8_t src, uint16_t sport, uint8_t dst, uint16_t dport, double t_s) {
+    PacketRecord r;
+    r.ip_version = 4;
+    r.proto = 6;
+    r.present = kHasIp | kHasPorts | kHasTcp;
+    r.src = {10, 0, 0, src}, r.dst = {10, 0, 0, dst};
+    r.sport = sport, r.dport = dport;
+    r.ip_len = 40;
+    r.wirelen = r.caplen = 54;
+    r.t_ns = static_cast<int64_t>(t_s * 1e9);
+    return r;
+}
+
+// 10.0.0.1 to 10.0.0.4 are ranked slots 0 to 3; any other host is unranked.
+int slot_of(const PacketRecord& r, bool src) {
+    const auto& a = src ? r.src : r.dst;
+    return a[3] >= 1 && a[3] <= 4 ? a[3] - 1 : -1;
+}
+
+// A chunk's side with ranked hosts of the given roles (all IPv4 unless `v6` says which).
+ChunkSide side_with(std::vector<uint8_t> roles, std::vector<int> v6 = {}) {
+    ChunkSide s;
+    s.hosts.resize(roles.size());
+    for (int k : v6) s.hosts[k].ip_version = 6;
+    s.tcp_roles = std::move(roles);
+    return s;
+}
+
+constexpr uint8_t kServer = kTcpServerEnd, kClient = kTcpClientEnd, kNone = 0;
+
+// Packets of TCP flows with ports whose two ends are both not `host` (a device's capture:
+// every real segment has the device at one end).
+size_t without(std::span<const PacketRecord> recs, const std::array<uint8_t, 16>& host) {
+    size_t n = 0;
+    for (const auto& r : recs) n += r.proto == 6 && (r.present & kHasPorts) && r.src != host && r.dst != host;
+    return n;
+}
+
+// The busiest host of TCP segments.
+std::array<uint8_t, 16> busiest_tcp_host(std::span<const PacketRecord> recs) {
+    std::map<std::array<uint8_t, 16>, size_t> n;
+    for (const auto& r : recs)
+        if (r.proto == 6) ++n[r.src], ++n[r.dst];
+    return std::max_element(n.begin(), n.end(), [](const auto& a, const auto& b) { return a.second < b.second; })->first;
+}
+
+}  // namespace
+
+TEST(TcpRoles, CountsTheEndEachRankedHostWasSeenAt) {
+    std::vector<PacketRecord> recs;
+    // A device (slot 0) opens to two servers (slots 1 and 2) from ephemeral ports; the
+    // server's answer comes first in one flow, so the first segment's direction says nothing.
+    recs.push_back(segment(1, 50000, 2, 8883, 0));
+    recs.push_back(segment(2, 8883, 1, 50000, 0.1));
+    recs.push_back(segment(3, 443, 1, 50001, 10));
+    recs.push_back(segment(1, 50001, 3, 443, 10.1));
+    // Two routers (slot 3 and an unranked one) peer between 179 and 179.
+    recs.push_back(segment(4, 179, 9, 179, 20));
+    const std::vector<uint8_t> roles = count_tcp_roles(recs, assemble_flows(recs), 4, slot_of);
+    EXPECT_EQ(roles, (std::vector<uint8_t>{kClient, kServer, kServer, kServer | kClient}));
+    // UDP says nothing of TCP roles.
+    std::vector<PacketRecord> udp = {segment(1, 53, 2, 40000, 0)};
+    udp[0].proto = 17, udp[0].present = kHasIp | kHasPorts;
+    EXPECT_EQ(count_tcp_roles(udp, assemble_flows(udp), 4, slot_of), (std::vector<uint8_t>(4, 0)));
+}
+
+TEST(TcpRoles, AHostGoesOnlyToAnEndItWasSeenAt) {
+    // Slot 0 a device (client only), 1 and 2 its servers, 3 its router (no TCP).
+    const ChunkSide s = side_with({kClient, kServer, kServer, kNone});
+    using E = std::array<int, 2>;
+    // As drawn when each host had its end's role.
+    EXPECT_EQ(tcp_role_hosts(s, 4, {50000, 8883}, {0, 2}), (E{0, 2}));
+    EXPECT_EQ(tcp_role_hosts(s, 4, {8883, 50000}, {1, 0}), (E{1, 0}));
+    // Two servers: the client's end goes to the first client after it (the device).
+    EXPECT_EQ(tcp_role_hosts(s, 4, {8883, 60444}, {1, 2}), (E{1, 0}));
+    // The device on the server's port: the two trade ends.
+    EXPECT_EQ(tcp_role_hosts(s, 4, {8883, 50000}, {0, 1}), (E{1, 0}));
+    // The device serving its router: trading leaves one end to move (the router, to a server).
+    EXPECT_EQ(tcp_role_hosts(s, 4, {8883, 60000}, {0, 3}), (E{1, 0}));
+    // An unranked host stays, and the ranked end moves alone.
+    EXPECT_EQ(tcp_role_hosts(s, 4, {60000, 8883}, {-1, 2}), (E{-1, 2}));
+    EXPECT_EQ(tcp_role_hosts(s, 4, {60000, 8883}, {-1, 0}), (E{-1, 1}));
+    // Equal ports, or a chunk without TCP roles: as drawn.
+    EXPECT_EQ(tcp_role_hosts(s, 4, {179, 179}, {1, 2}), (E{1, 2}));
+    EXPECT_EQ(tcp_role_hosts(side_with({kNone, kNone, kNone, kNone}), 4, {8883, 60444}, {1, 2}), (E{1, 2}));
+    // Only hosts of the flow's IP version stand in; none: the end stays.
+    const ChunkSide v6 = side_with({kClient, kServer, kServer, kClient}, {0});
+    EXPECT_EQ(tcp_role_hosts(v6, 4, {8883, 60444}, {1, 2}), (E{1, 3}));
+    EXPECT_EQ(tcp_role_hosts(side_with({kClient, kServer, kServer}, {0}), 4, {8883, 60444}, {1, 2}), (E{1, 2}));
+}
+
+TEST(TcpRoles, SideBytesRoundTripAndOlderFormatsHaveNone) {
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    ASSERT_GE(enc.side.hosts.size(), 5u);  // not a multiple of four: the last byte is partial
+    ASSERT_EQ(enc.side.tcp_roles.size(), enc.side.hosts.size());
+    EXPECT_EQ(std::count(enc.side.tcp_roles.begin(), enc.side.tcp_roles.end(), kClient), 1);  // the hub alone opens
+    EXPECT_GT(std::count(enc.side.tcp_roles.begin(), enc.side.tcp_roles.end(), kServer), 3);
+    auto back = parse_side(serialize_side(enc.side), "chunk", kSideFormat);
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_EQ(back->tcp_roles, enc.side.tcp_roles);
+    ChunkSide old = enc.side;
+    old.format = 29;
+    auto v29 = parse_side(serialize_side(old), "chunk", 29);
+    ASSERT_TRUE(v29.ok()) << v29.status().message();
+    EXPECT_TRUE(v29->tcp_roles.empty());
+    EXPECT_FALSE(parse_side(serialize_side(enc.side), "chunk", 29).ok());  // a format-29 reader: bytes left over
+}
+
+TEST(TcpRoles, FormatThirtyKeepsUltraloqsHubAtEveryTcpFlow) {
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
+    const std::array<uint8_t, 16> real_hub = busiest_tcp_host(cap.records);
+    ASSERT_EQ(without(cap.records, real_hub), 0u);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    // The flow model's mistakes: every third TCP flow's client host is its server's, or the
+    // hub goes to the server's end.
+    const size_t tcp_flows = plant_mistakes(enc, 4, 6, [&](FlowTokens& f, size_t k) {
+        if (k % 3 == 0) f.a[kAttrCliHost] = static_cast<uint8_t>((f.a[kAttrSrvHost] + 1) % enc.side.hosts.size());
+        if (k % 3 == 1) std::swap(f.a[kAttrCliHost], f.a[kAttrSrvHost]);
+    });
+    ASSERT_GT(tcp_flows, 30u);
+    const std::vector<PacketRecord> v29 = regenerate_as(enc, 29), v30 = regenerate_as(enc, 30);
+    const std::array<uint8_t, 16> hub = busiest_tcp_host(v30);
+    EXPECT_GT(without(v29, busiest_tcp_host(v29)), 100u);
+    EXPECT_EQ(without(v30, hub), 0u);
+    // And the hub holds the client's (higher) port of each of its segments.
+    size_t served = 0;
+    for (const auto& r : v30)
+        if (r.proto == 6 && (r.present & kHasPorts)) served += (r.src == hub ? r.sport < r.dport : r.dport < r.sport);
+    EXPECT_EQ(served, 0u);
+}

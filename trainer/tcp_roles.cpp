@@ -1,0 +1,64 @@
+#include "trainer/tcp_roles.h"
+
+#include <algorithm>
+
+namespace dgc::trainer {
+
+namespace {
+
+// The role a flow's end `d` has: the lower port's end serves.
+uint8_t role_of_end(std::array<uint16_t, 2> port, int d) { return port[d] < port[d ^ 1] ? kTcpServerEnd : kTcpClientEnd; }
+
+bool has_role(const ChunkSide& side, int slot, uint8_t role) {
+    return slot < 0 || (static_cast<size_t>(slot) < side.tcp_roles.size() && (side.tcp_roles[slot] & role));
+}
+
+}  // namespace
+
+std::vector<uint8_t> count_tcp_roles(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows, size_t hosts,
+                                     const std::function<int(const PacketRecord&, bool)>& slot_of) {
+    std::vector<uint8_t> roles(hosts, 0);
+    for (const Flow& f : flows) {
+        const PacketRecord& r = chunk[f.packets[0]];
+        if (!r.is_ip() || r.proto != 6 || !r.has_ports()) continue;
+        const std::array<int, 2> slot{slot_of(r, true), slot_of(r, false)};
+        const std::array<uint16_t, 2> port{r.sport, r.dport};
+        for (int d = 0; d < 2; ++d)
+            if (slot[d] >= 0 && static_cast<size_t>(slot[d]) < hosts)
+                roles[slot[d]] |= port[0] == port[1] ? kTcpServerEnd | kTcpClientEnd : role_of_end(port, d);
+    }
+    return roles;
+}
+
+std::array<int, 2> tcp_role_hosts(const ChunkSide& side, uint8_t version, std::array<uint16_t, 2> port, std::array<int, 2> host) {
+    if (port[0] == port[1] || std::none_of(side.tcp_roles.begin(), side.tcp_roles.end(), [](uint8_t r) { return r; })) return host;
+    const std::array<uint8_t, 2> role{role_of_end(port, 0), role_of_end(port, 1)};
+    auto misfits = [&](std::array<int, 2> h) { return int{!has_role(side, h[0], role[0])} + int{!has_role(side, h[1], role[1])}; };
+    std::array<int, 2> h = host;
+    if (host[0] >= 0 && host[1] >= 0 && misfits({host[1], host[0]}) < misfits(host)) h = {host[1], host[0]};
+    const int n = static_cast<int>(std::min(side.hosts.size(), side.tcp_roles.size()));
+    for (int d = 0; d < 2; ++d) {
+        if (has_role(side, h[d], role[d])) continue;
+        for (int k = 1; k < n; ++k) {
+            const int c = (h[d] + k) % n;
+            if (c != h[d ^ 1] && side.hosts[c].ip_version == version && (side.tcp_roles[c] & role[d])) {
+                h[d] = c;
+                break;
+            }
+        }
+    }
+    return h;
+}
+
+void keep_tcp_roles(const ChunkSide& side, uint8_t version, const std::vector<std::array<uint8_t, 16>>& slot_addr,
+                    Endpoint (&ep)[2], const std::function<void(Endpoint&, int)>& use_slot) {
+    std::array<int, 2> slot{-1, -1};
+    for (int d = 0; d < 2; ++d)
+        if (const auto it = std::find(slot_addr.begin(), slot_addr.end(), ep[d].addr); it != slot_addr.end())
+            slot[d] = static_cast<int>(it - slot_addr.begin());
+    const std::array<int, 2> h = tcp_role_hosts(side, version, {ep[0].port, ep[1].port}, slot);
+    for (int d = 0; d < 2; ++d)
+        if (h[d] != slot[d]) use_slot(ep[d], h[d]);
+}
+
+}  // namespace dgc::trainer

@@ -1,0 +1,50 @@
+// Format 30: a host keeps its side of TCP. The flow model draws a TCP flow's two hosts by
+// rank, not by role, so two of a device's servers talked to each other: regenerated,
+// ultraloq's week held 102 TCP packets on 10 4-tuples between its public MQTT servers (one
+// on the client's port 60444), and the hub served 8883 to its router; blink-cam-01 615
+// packets on 2 4-tuples without the camera, blink-cam-02 400 on 3. In the real weeks every
+// TCP segment has the device at one end, on the client's side. The side stores, per ranked
+// host, which end of the chunk's TCP flows it was seen at (the lower port's, a server's, or
+// the higher's, a client's); the generator puts a host that was never at a flow's end
+// there no more.
+// Pure: the encoder counts, synthesize_records applies.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "codec/flows.h"
+#include "codec/record.h"
+#include "trainer/chunk_tokens.h"
+#include "trainer/synth_endpoint.h"
+
+namespace dgc::trainer {
+
+// A ranked host's TCP roles, as bits: at the lower port of a flow (a server's end), at the
+// higher (a client's). Both ends of a flow between equal ports get both.
+inline constexpr uint8_t kTcpServerEnd = 1, kTcpClientEnd = 2;
+
+// Per ranked host (`hosts` of them; `slot_of(record, src)`, -1 for an unranked one), the
+// roles it had in the TCP flows (`flows`, the chunk's) of `chunk`, judged by each flow's
+// first segment.
+std::vector<uint8_t> count_tcp_roles(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows, size_t hosts,
+                                     const std::function<int(const PacketRecord&, bool)>& slot_of);
+
+// The ranked hosts a TCP flow of IP version `version` takes at its two ends (`port`, as
+// drawn; `host`: ranked slot, -1 for an unranked host, which stays) so that each end's
+// host had that end's role in the chunk: the hosts as drawn when they had; else the two
+// traded when that leaves fewer ends to move (none on a tie); an end still without its role
+// then goes to the first ranked host after it (cyclically) of that version that had it and
+// is not the other end. Unchanged when no host had a role (a chunk without TCP) or the
+// ports are equal.
+std::array<int, 2> tcp_role_hosts(const ChunkSide& side, uint8_t version, std::array<uint16_t, 2> port, std::array<int, 2> host);
+
+// Applies tcp_role_hosts to a TCP flow's Endpoints: `slot_addr` holds the ranked hosts'
+// synthetic addresses, `use_slot` makes an end a ranked host; ports stay where they are.
+void keep_tcp_roles(const ChunkSide& side, uint8_t version, const std::vector<std::array<uint8_t, 16>>& slot_addr,
+                    Endpoint (&ep)[2], const std::function<void(Endpoint&, int)>& use_slot);
+
+}  // namespace dgc::trainer

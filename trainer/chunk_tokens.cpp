@@ -309,6 +309,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     s.superseding_opens = superseding.closes, s.superseded_by_client = superseding.by_client;
     s.udp_services = count_udp_services(chunk, flows, s.ports, host_slot);
     s.tcp_roles = count_tcp_roles(chunk, flows, s.hosts.size(), host_slot);
+    s.tcp_port_roles = count_tcp_port_roles(chunk, flows, s.ports);
     return enc;
 }
 

@@ -100,9 +100,9 @@ struct NonIpType {
 // closed their client's earlier connection (superseded_connections.h); 28 appends well-known
 // UDP ports' hosts and lengths and the UDP repeats from ephemeral ports (udp_services.h);
 // 29 has format 28's bytes and writes a DNS header on port 53's datagrams (synth_records.cpp);
-// 30 appends each ranked host's ends of TCP flows (tcp_roles.h).
+// 30 appends each ranked host's ends of TCP flows (tcp_roles.h), 31 each ranked port's.
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 30;
+inline constexpr uint8_t kSideFormat = 31;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -357,6 +357,8 @@ struct ChunkSide {
     // Format 30: per ranked host, the ends of TCP flows it was seen at (tcp_roles.h's
     // kTcpServerEnd, kTcpClientEnd). ultraloq's public MQTT servers talked to each other.
     std::vector<uint8_t> tcp_roles;
+    // Format 31: the same per ranked port. blink-cam-01 served TCP from its client ports.
+    std::vector<uint8_t> tcp_port_roles;
 
     uint64_t flows() const;
 };

@@ -348,21 +348,21 @@ bool read_format28(ByteReader& r, ChunkSide& s) {
     return true;
 }
 
-// Format 30's block: each ranked host's TCP roles, two bits each, four hosts to a byte.
-void write_format30(ByteWriter& w, const ChunkSide& s) {
-    for (size_t i = 0; i < s.hosts.size(); i += 4) {
+// Two bits per entry of `roles` (`count` of them), four entries to a byte.
+void write_roles(ByteWriter& w, const std::vector<uint8_t>& roles, size_t count) {
+    for (size_t i = 0; i < count; i += 4) {
         uint8_t b = 0;
-        for (size_t k = 0; k < 4 && i + k < s.hosts.size(); ++k)
-            b |= static_cast<uint8_t>((i + k < s.tcp_roles.size() ? s.tcp_roles[i + k] & 3 : 0) << (2 * k));
+        for (size_t k = 0; k < 4 && i + k < count; ++k)
+            b |= static_cast<uint8_t>((i + k < roles.size() ? roles[i + k] & 3 : 0) << (2 * k));
         w.u8(b);
     }
 }
 
-void read_format30(ByteReader& r, ChunkSide& s) {
-    s.tcp_roles.assign(s.hosts.size(), 0);
-    for (size_t i = 0; i < s.hosts.size(); i += 4) {
+void read_roles(ByteReader& r, std::vector<uint8_t>& roles, size_t count) {
+    roles.assign(count, 0);
+    for (size_t i = 0; i < count; i += 4) {
         const uint8_t b = r.u8();
-        for (size_t k = 0; k < 4 && i + k < s.hosts.size(); ++k) s.tcp_roles[i + k] = (b >> (2 * k)) & 3;
+        for (size_t k = 0; k < 4 && i + k < count; ++k) roles[i + k] = (b >> (2 * k)) & 3;
     }
 }
 
@@ -424,7 +424,9 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 26) write_format26(w, s);
     if (s.format >= 27) write_format27(w, s);
     if (s.format >= 28) write_format28(w, s);
-    if (s.format >= 30) write_format30(w, s);
+    // Format 30's block: each ranked host's TCP roles; format 31's: each ranked port's.
+    if (s.format >= 30) write_roles(w, s.tcp_roles, s.hosts.size());
+    if (s.format >= 31) write_roles(w, s.tcp_port_roles, s.ports.size());
     return std::move(w.data());
 }
 
@@ -514,7 +516,8 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (format >= 27) read_format27(r, s);
     if (format >= 28 && !read_format28(r, s) && !r.failed())
         return Status::corrupt(what + ": a UDP service names a port or host outside the ranked ones, or a share over 15ths, or unknown flags");
-    if (format >= 30) read_format30(r, s);
+    if (format >= 30) read_roles(r, s.tcp_roles, s.hosts.size());
+    if (format >= 31) read_roles(r, s.tcp_port_roles, s.ports.size());
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

@@ -228,7 +228,13 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             else ep[0].port = ephemeral_port(rng);
         }
         if (side.format >= 26 && tcp) ep[0].port = tcp_client_port(ep[0].port, ep[1].port, mix64(seed ^ mix64(fi ^ 0x5E2FULL)));
-        if (side.format >= 30 && tcp) keep_tcp_roles(side, pe.ip_version, slot_addr, ep, use_slot);  // a host keeps its side of TCP
+        // Formats 31 and 30: a port, then a host, keeps its side of TCP (tcp_roles.h).
+        if (side.format >= 31 && tcp) {
+            Rng own(mix64(seed ^ mix64(fi ^ 0x7C31ULL)));
+            const auto p = tcp_role_ports(side, {ep[0].port, ep[1].port}, ephemeral_port(own));
+            ep[0].port = p[0], ep[1].port = p[1];
+        }
+        if (side.format >= 30 && tcp) keep_tcp_roles(side, pe.ip_version, slot_addr, ep, use_slot);
         // Format 16: the unspecified address only solicits, and no host talks to itself.
         if (v16) {
             const uint8_t v = pe.ip_version;

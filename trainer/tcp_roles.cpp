@@ -30,6 +30,39 @@ std::vector<uint8_t> count_tcp_roles(std::span<const PacketRecord> chunk, const 
     return roles;
 }
 
+std::vector<uint8_t> count_tcp_port_roles(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows,
+                                          const std::vector<uint16_t>& ports) {
+    std::vector<uint8_t> roles(ports.size(), 0);
+    for (const Flow& f : flows) {
+        const PacketRecord& r = chunk[f.packets[0]];
+        if (!r.is_ip() || r.proto != 6 || !r.has_ports()) continue;
+        const std::array<uint16_t, 2> port{r.sport, r.dport};
+        for (int d = 0; d < 2; ++d)
+            if (const auto it = std::find(ports.begin(), ports.end(), port[d]); it != ports.end())
+                roles[it - ports.begin()] |= port[0] == port[1] ? kTcpServerEnd | kTcpClientEnd : role_of_end(port, d);
+    }
+    return roles;
+}
+
+std::array<uint16_t, 2> tcp_role_ports(const ChunkSide& side, std::array<uint16_t, 2> port, uint16_t ephemeral) {
+    const std::vector<uint8_t>& roles = side.tcp_port_roles;
+    if (port[0] == port[1] || std::none_of(roles.begin(), roles.end(), [](uint8_t r) { return r; })) return port;
+    const size_t n = std::min(side.ports.size(), roles.size());
+    auto lacks = [&](uint16_t p, uint8_t role) {
+        const size_t k = static_cast<size_t>(std::find(side.ports.begin(), side.ports.begin() + n, p) - side.ports.begin());
+        return k < n && !(roles[k] & role);
+    };
+    const int lo = port[0] < port[1] ? 0 : 1;
+    if (lacks(port[lo], kTcpServerEnd))
+        for (size_t k = 0; k < n; ++k)
+            if (roles[k] & kTcpServerEnd) {
+                port[lo] = side.ports[k];
+                break;
+            }
+    if (port[lo ^ 1] == port[lo] || lacks(port[lo ^ 1], kTcpClientEnd)) port[lo ^ 1] = ephemeral;
+    return port;
+}
+
 std::array<int, 2> tcp_role_hosts(const ChunkSide& side, uint8_t version, std::array<uint16_t, 2> port, std::array<int, 2> host) {
     if (port[0] == port[1] || std::none_of(side.tcp_roles.begin(), side.tcp_roles.end(), [](uint8_t r) { return r; })) return host;
     const std::array<uint8_t, 2> role{role_of_end(port, 0), role_of_end(port, 1)};

@@ -1,8 +1,9 @@
-// Format 30 (trainer/tcp_roles.h): a ranked host keeps the end of TCP flows the chunk saw it
-// at, a server's (the lower port) or a client's (the higher).
+// Formats 30 and 31 (trainer/tcp_roles.h): a ranked host, and a ranked port, keeps the end of
+// TCP flows the chunk saw it at, a server's (the lower port) or a client's (the higher).
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <vector>
 
 #include "codec/flows.h"
@@ -108,22 +109,70 @@ TEST(TcpRoles, AHostGoesOnlyToAnEndItWasSeenAt) {
     EXPECT_EQ(tcp_role_hosts(side_with({kClient, kServer, kServer}, {0}), 4, {8883, 60444}, {1, 2}), (E{1, 2}));
 }
 
+TEST(TcpRoles, CountsTheEndEachRankedPortWasSeenAt) {
+    std::vector<PacketRecord> recs;
+    recs.push_back(segment(1, 50000, 2, 8883, 0));
+    recs.push_back(segment(3, 443, 1, 50001, 10));  // the server's segment first
+    recs.push_back(segment(4, 179, 9, 179, 20));
+    const std::vector<uint16_t> ports = {443, 8883, 50000, 179, 50001, 53};
+    EXPECT_EQ(count_tcp_port_roles(recs, assemble_flows(recs), ports),
+              (std::vector<uint8_t>{kServer, kServer, kClient, kServer | kClient, kClient, kNone}));
+}
+
+TEST(TcpRoles, APortGoesOnlyToAnEndItWasSeenAt) {
+    ChunkSide s;
+    s.ports = {443, 64404, 8883, 49632};
+    s.tcp_port_roles = {kServer, kClient, kServer | kClient, kNone};
+    using P = std::array<uint16_t, 2>;
+    // As drawn when each ranked port had its end's role, or is unranked.
+    EXPECT_EQ(tcp_role_ports(s, {64404, 443}, 50000), (P{64404, 443}));
+    EXPECT_EQ(tcp_role_ports(s, {60000, 8883}, 50000), (P{60000, 8883}));
+    EXPECT_EQ(tcp_role_ports(s, {60000, 61000}, 50000), (P{60000, 61000}));
+    // A client's port at the server's end: the busiest service takes it.
+    EXPECT_EQ(tcp_role_ports(s, {64634, 64404}, 50000), (P{64634, 443}));
+    EXPECT_EQ(tcp_role_ports(s, {64404, 49632}, 50000), (P{64404, 443}));  // 49632 never served
+    EXPECT_EQ(tcp_role_ports(s, {1000, 443}, 50000), (P{1000, 443}));       // unranked 1000 stays
+    // A service's port at the client's end: an ephemeral port.
+    s.tcp_port_roles = {kServer | kClient, kClient, kServer, kNone};
+    EXPECT_EQ(tcp_role_ports(s, {64404, 65000}, 50000), (P{443, 65000}));
+    EXPECT_EQ(tcp_role_ports(s, {443, 8883}, 50000), (P{443, 50000}));  // 8883 never a client's
+    // The service that takes the server's end is the other end's port: that end goes ephemeral.
+    ChunkSide two;
+    two.ports = {8883, 1000};
+    two.tcp_port_roles = {kServer | kClient, kClient};
+    EXPECT_EQ(tcp_role_ports(two, {1000, 8883}, 50000), (P{8883, 50000}));
+    // Equal ports, or no roles: as drawn.
+    EXPECT_EQ(tcp_role_ports(s, {64404, 64404}, 50000), (P{64404, 64404}));
+    s.tcp_port_roles.assign(4, kNone);
+    EXPECT_EQ(tcp_role_ports(s, {64634, 64404}, 50000), (P{64634, 64404}));
+}
+
 TEST(TcpRoles, SideBytesRoundTripAndOlderFormatsHaveNone) {
     Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
     EncodedChunk enc = encode_chunk(cap.records, 1);
-    ASSERT_GE(enc.side.hosts.size(), 5u);  // not a multiple of four: the last byte is partial
+    ASSERT_GE(enc.side.hosts.size(), 5u);
     ASSERT_EQ(enc.side.tcp_roles.size(), enc.side.hosts.size());
+    ASSERT_EQ(enc.side.tcp_port_roles.size(), enc.side.ports.size());
     EXPECT_EQ(std::count(enc.side.tcp_roles.begin(), enc.side.tcp_roles.end(), kClient), 1);  // the hub alone opens
     EXPECT_GT(std::count(enc.side.tcp_roles.begin(), enc.side.tcp_roles.end(), kServer), 3);
+    const auto port_role = [&](uint16_t p) {
+        return enc.side.tcp_port_roles[std::find(enc.side.ports.begin(), enc.side.ports.end(), p) - enc.side.ports.begin()];
+    };
+    EXPECT_EQ(port_role(8883), kServer);  // MQTT over TLS, the hub's only service
+    EXPECT_EQ(port_role(53), kNone);      // DNS is UDP
     auto back = parse_side(serialize_side(enc.side), "chunk", kSideFormat);
     ASSERT_TRUE(back.ok()) << back.status().message();
     EXPECT_EQ(back->tcp_roles, enc.side.tcp_roles);
-    ChunkSide old = enc.side;
-    old.format = 29;
-    auto v29 = parse_side(serialize_side(old), "chunk", 29);
-    ASSERT_TRUE(v29.ok()) << v29.status().message();
-    EXPECT_TRUE(v29->tcp_roles.empty());
-    EXPECT_FALSE(parse_side(serialize_side(enc.side), "chunk", 29).ok());  // a format-29 reader: bytes left over
+    EXPECT_EQ(back->tcp_port_roles, enc.side.tcp_port_roles);
+    for (const uint8_t format : {29, 30}) {
+        ChunkSide old = enc.side;
+        old.format = format;
+        auto o = parse_side(serialize_side(old), "chunk", format);
+        ASSERT_TRUE(o.ok()) << o.status().message();
+        EXPECT_EQ(o->tcp_roles.empty(), format < 30);
+        EXPECT_TRUE(o->tcp_port_roles.empty());
+        EXPECT_FALSE(parse_side(serialize_side(enc.side), "chunk", format).ok());  // an older reader: bytes left over
+    }
 }
 
 TEST(TcpRoles, FormatThirtyKeepsUltraloqsHubAtEveryTcpFlow) {
@@ -147,4 +196,29 @@ TEST(TcpRoles, FormatThirtyKeepsUltraloqsHubAtEveryTcpFlow) {
     for (const auto& r : v30)
         if (r.proto == 6 && (r.present & kHasPorts)) served += (r.src == hub ? r.sport < r.dport : r.dport < r.sport);
     EXPECT_EQ(served, 0u);
+}
+
+TEST(TcpRoles, FormatThirtyOneServesBlinksTcpFromItsServicePortsOnly) {
+    Capture cap = load_dev_capture("IoT-Dataset__blink-cam-01.pcap", 12000);
+    // The real camera's TCP is all to 443.
+    std::set<uint16_t> real_served;
+    for (const auto& r : cap.records)
+        if (r.proto == 6 && (r.present & kHasPorts)) real_served.insert(std::min(r.sport, r.dport));
+    ASSERT_EQ(real_served, (std::set<uint16_t>{443}));
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    // The flow model's mistake: every other TCP flow's server port is a client port's rank.
+    const auto client_rank = std::find_if(enc.side.ports.begin(), enc.side.ports.end(), [](uint16_t p) { return p >= 49152; });
+    ASSERT_NE(client_rank, enc.side.ports.end());
+    const size_t planted = plant_mistakes(enc, 4, 6, [&](FlowTokens& f, size_t k) {
+        if (k % 2 == 0) f.a[kAttrSrvPort] = static_cast<uint8_t>(client_rank - enc.side.ports.begin());
+    });
+    ASSERT_GE(planted, 16u);
+    auto served = [](std::span<const PacketRecord> recs) {
+        std::set<uint16_t> s;
+        for (const auto& r : recs)
+            if (r.proto == 6 && (r.present & kHasPorts)) s.insert(std::min(r.sport, r.dport));
+        return s;
+    };
+    EXPECT_GT(served(regenerate_as(enc, 30)).size(), 1u);
+    EXPECT_EQ(served(regenerate_as(enc, 31)), real_served);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <set>
 #include <span>
 #include <string>
@@ -10,6 +11,23 @@
 
 #include "trainer/chunk_tokens.h"
 #include "trainer/synth_records.h"
+
+// An IPv4 record of protocol `proto` with ports, from 10.0.0.<src> to 10.0.0.<dst> (255: the
+// broadcast address, 0 the unspecified one), `ip_len` bytes of IP in an Ethernet frame.
+inline dgc::PacketRecord lan_record(uint8_t proto, uint8_t src, uint16_t sport, uint8_t dst, uint16_t dport, uint32_t ip_len) {
+    dgc::PacketRecord r;
+    r.ip_version = 4;
+    r.proto = proto;
+    r.present = dgc::kHasIp | dgc::kHasPorts;
+    auto addr = [](uint8_t h) {
+        return h == 255 ? std::array<uint8_t, 16>{255, 255, 255, 255} : h == 0 ? std::array<uint8_t, 16>{} : std::array<uint8_t, 16>{10, 0, 0, h};
+    };
+    r.src = addr(src), r.dst = addr(dst);
+    r.sport = sport, r.dport = dport;
+    r.ip_len = ip_len;
+    r.wirelen = r.caplen = 14 + ip_len;
+    return r;
+}
 
 // The chunk regenerated from its tokens as a side of `format` would regenerate it.
 inline std::vector<dgc::PacketRecord> regenerate_as(const dgc::trainer::EncodedChunk& enc, uint8_t format, uint64_t seed = 3) {

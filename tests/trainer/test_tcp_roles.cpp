@@ -17,16 +17,10 @@ using namespace dgc::trainer;
 
 namespace {
 
-// A TCP segment from 10.0.0.<src> to 10.0.0.<dst>.
+// A bare TCP segment from 10.0.0.<src> to 10.0.0.<dst> at `t_s`.
 PacketRecord segment(uint8_t src, uint16_t sport, uint8_t dst, uint16_t dport, double t_s) {
-    PacketRecord r;
-    r.ip_version = 4;
-    r.proto = 6;
-    r.present = kHasIp | kHasPorts | kHasTcp;
-    r.src = {10, 0, 0, src}, r.dst = {10, 0, 0, dst};
-    r.sport = sport, r.dport = dport;
-    r.ip_len = 40;
-    r.wirelen = r.caplen = 54;
+    PacketRecord r = lan_record(6, src, sport, dst, dport, 40);
+    r.present |= kHasTcp;
     r.t_ns = static_cast<int64_t>(t_s * 1e9);
     return r;
 }

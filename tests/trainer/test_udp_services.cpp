@@ -17,20 +17,8 @@ using namespace dgc::trainer;
 
 namespace {
 
-// A datagram from 10.0.0.<src> to 10.0.0.<dst> (255: the broadcast address, 0 the unspecified one).
 PacketRecord datagram(uint8_t src, uint16_t sport, uint8_t dst, uint16_t dport, uint32_t ip_len) {
-    PacketRecord r;
-    r.ip_version = 4;
-    r.proto = 17;
-    r.present = kHasIp | kHasPorts;
-    auto addr = [](uint8_t h) {
-        return h == 255 ? std::array<uint8_t, 16>{255, 255, 255, 255} : h == 0 ? std::array<uint8_t, 16>{} : std::array<uint8_t, 16>{10, 0, 0, h};
-    };
-    r.src = addr(src), r.dst = addr(dst);
-    r.sport = sport, r.dport = dport;
-    r.ip_len = ip_len;
-    r.wirelen = r.caplen = 14 + ip_len;
-    return r;
+    return lan_record(17, src, sport, dst, dport, ip_len);
 }
 
 // Hosts 10.0.0.1 and 10.0.0.2 are ranked slots 0 and 1; any other host is unranked.

@@ -13,35 +13,35 @@ bool has_role(const ChunkSide& side, int slot, uint8_t role) {
     return slot < 0 || (static_cast<size_t>(slot) < side.tcp_roles.size() && (side.tcp_roles[slot] & role));
 }
 
-}  // namespace
-
-std::vector<uint8_t> count_tcp_roles(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows, size_t hosts,
-                                     const std::function<int(const PacketRecord&, bool)>& slot_of) {
-    std::vector<uint8_t> roles(hosts, 0);
+// The roles of `n` entries in the chunk's TCP flows, by each flow's first segment: `entry(r, src)`
+// names the entry at that end of segment `r`, -1 for none.
+std::vector<uint8_t> count_roles(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows, size_t n,
+                                 const std::function<int(const PacketRecord&, bool)>& entry) {
+    std::vector<uint8_t> roles(n, 0);
     for (const Flow& f : flows) {
         const PacketRecord& r = chunk[f.packets[0]];
         if (!r.is_ip() || r.proto != 6 || !r.has_ports()) continue;
-        const std::array<int, 2> slot{slot_of(r, true), slot_of(r, false)};
         const std::array<uint16_t, 2> port{r.sport, r.dport};
         for (int d = 0; d < 2; ++d)
-            if (slot[d] >= 0 && static_cast<size_t>(slot[d]) < hosts)
-                roles[slot[d]] |= port[0] == port[1] ? kTcpServerEnd | kTcpClientEnd : role_of_end(port, d);
+            if (const int k = entry(r, d == 0); k >= 0 && static_cast<size_t>(k) < n)
+                roles[k] |= port[0] == port[1] ? kTcpServerEnd | kTcpClientEnd : role_of_end(port, d);
     }
     return roles;
 }
 
+}  // namespace
+
+std::vector<uint8_t> count_tcp_roles(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows, size_t hosts,
+                                     const std::function<int(const PacketRecord&, bool)>& slot_of) {
+    return count_roles(chunk, flows, hosts, slot_of);
+}
+
 std::vector<uint8_t> count_tcp_port_roles(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows,
                                           const std::vector<uint16_t>& ports) {
-    std::vector<uint8_t> roles(ports.size(), 0);
-    for (const Flow& f : flows) {
-        const PacketRecord& r = chunk[f.packets[0]];
-        if (!r.is_ip() || r.proto != 6 || !r.has_ports()) continue;
-        const std::array<uint16_t, 2> port{r.sport, r.dport};
-        for (int d = 0; d < 2; ++d)
-            if (const auto it = std::find(ports.begin(), ports.end(), port[d]); it != ports.end())
-                roles[it - ports.begin()] |= port[0] == port[1] ? kTcpServerEnd | kTcpClientEnd : role_of_end(port, d);
-    }
-    return roles;
+    return count_roles(chunk, flows, ports.size(), [&](const PacketRecord& r, bool src) {
+        const auto it = std::find(ports.begin(), ports.end(), src ? r.sport : r.dport);
+        return it == ports.end() ? -1 : static_cast<int>(it - ports.begin());
+    });
 }
 
 std::array<uint16_t, 2> tcp_role_ports(const ChunkSide& side, std::array<uint16_t, 2> port, uint16_t ephemeral) {

@@ -38,8 +38,8 @@ std::vector<uint8_t> count_tcp_port_roles(std::span<const PacketRecord> chunk, c
 
 // A TCP flow's two ports (as drawn) once each ranked port is at an end of its role: a ranked
 // lower port that never served is the first ranked port that did (the chunk's busiest
-// service); then a ranked higher port never seen at a client's end, or one that is now the
-// lower one's, is `ephemeral`. Unranked
+// service, unless the chunk is laid out in its parent's order); then a ranked higher port
+// never seen at a client's end, or one that is now the lower one's, is `ephemeral`. Unranked
 // ports stay. Unchanged when no ranked port had a role or the ports are equal.
 std::array<uint16_t, 2> tcp_role_ports(const ChunkSide& side, std::array<uint16_t, 2> port, uint16_t ephemeral);
 

@@ -76,6 +76,11 @@ int same_version_slot(const ChunkSide& side, int slot, uint8_t v) {
     return -1;
 }
 
+int slot_of_addr(const std::vector<std::array<uint8_t, 16>>& slot_addr, const std::array<uint8_t, 16>& a) {
+    const auto it = std::find(slot_addr.begin(), slot_addr.end(), a);
+    return it == slot_addr.end() ? -1 : static_cast<int>(it - slot_addr.begin());
+}
+
 RankedAddresses ranked_addresses(const ChunkSide& side, uint64_t seed) {
     constexpr uint64_t kSlotSalt = 0x51075107ULL;
     RankedAddresses r{std::vector<std::array<uint8_t, 16>>(side.hosts.size()), std::vector<std::array<uint8_t, 6>>(side.hosts.size())};

@@ -45,6 +45,9 @@ struct RankedAddresses {
 };
 RankedAddresses ranked_addresses(const ChunkSide& side, uint64_t seed);
 
+// The ranked slot whose synthetic address (`slot_addr`, ranked_addresses' addr) is `a`, or -1.
+int slot_of_addr(const std::vector<std::array<uint8_t, 16>>& slot_addr, const std::array<uint8_t, 16>& a);
+
 // The first ranked host after `slot` (cyclically) whose address is of IP version `v`, or -1.
 int same_version_slot(const ChunkSide& side, int slot, uint8_t v);
 

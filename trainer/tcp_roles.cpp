@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "trainer/host_slots.h"
+
 namespace dgc::trainer {
 
 namespace {
@@ -85,10 +87,7 @@ std::array<int, 2> tcp_role_hosts(const ChunkSide& side, uint8_t version, std::a
 
 void keep_tcp_roles(const ChunkSide& side, uint8_t version, const std::vector<std::array<uint8_t, 16>>& slot_addr,
                     Endpoint (&ep)[2], const std::function<void(Endpoint&, int)>& use_slot) {
-    std::array<int, 2> slot{-1, -1};
-    for (int d = 0; d < 2; ++d)
-        if (const auto it = std::find(slot_addr.begin(), slot_addr.end(), ep[d].addr); it != slot_addr.end())
-            slot[d] = static_cast<int>(it - slot_addr.begin());
+    const std::array<int, 2> slot{slot_of_addr(slot_addr, ep[0].addr), slot_of_addr(slot_addr, ep[1].addr)};
     const std::array<int, 2> h = tcp_role_hosts(side, version, {ep[0].port, ep[1].port}, slot);
     for (int d = 0; d < 2; ++d)
         if (h[d] != slot[d]) use_slot(ep[d], h[d]);

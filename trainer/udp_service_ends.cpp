@@ -1,6 +1,6 @@
 #include "trainer/udp_service_ends.h"
 
-#include <algorithm>
+#include <utility>
 
 #include "trainer/host_slots.h"
 #include "trainer/rng.h"
@@ -12,9 +12,8 @@ void serve_udp_ends(const ChunkSide& side, const std::vector<std::array<uint8_t,
                     uint64_t stream, const std::function<void(Endpoint&, int)>& use_slot) {
     UdpEnds u;
     for (int d = 0; d < 2; ++d) {
-        const auto it = std::find(slot_addr.begin(), slot_addr.end(), ep[d].addr);
         u.port[d] = ep[d].port;
-        u.host[d] = it == slot_addr.end() ? -1 : static_cast<int>(it - slot_addr.begin());
+        u.host[d] = slot_of_addr(slot_addr, ep[d].addr);
         u.pinned[d] = is_group(4, ep[d].addr) || unspecified(4, ep[d].addr);
     }
     Rng rng(stream);

@@ -1,6 +1,7 @@
 #include "trainer/chunk_tokens.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <unordered_map>
@@ -47,6 +48,13 @@ int cont_gap_class(int64_t excess_ns) {
 std::pair<int64_t, int64_t> cont_gap_class_range(int c) {
     if (c <= 0) return {0, kContGapUnit - 1};
     return {kContGapUnit << (c - 1), (kContGapUnit << c) - 1};
+}
+
+int64_t longest_cont_excess(std::span<const uint32_t> cont_gaps) {
+    const int n = std::min(static_cast<int>(cont_gaps.size()), kContGapClasses);
+    for (int c = n - 1; c >= 0; --c)
+        if (cont_gaps[c]) return c == kContGapClasses - 1 ? std::numeric_limits<int64_t>::max() : cont_gap_class_range(c).second;
+    return std::numeric_limits<int64_t>::max();
 }
 
 int time_bucket(int64_t t, int64_t t0, int64_t span) {

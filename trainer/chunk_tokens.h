@@ -100,9 +100,11 @@ struct NonIpType {
 // closed their client's earlier connection (superseded_connections.h); 28 appends well-known
 // UDP ports' hosts and lengths and the UDP repeats from ephemeral ports (udp_services.h);
 // 29 has format 28's bytes and writes a DNS header on port 53's datagrams (synth_records.cpp);
-// 30 appends each ranked host's ends of TCP flows (tcp_roles.h), 31 each ranked port's.
+// 30 appends each ranked host's ends of TCP flows (tcp_roles.h), 31 each ranked port's; 32
+// has format 31's bytes and bounds a connection's silences by the chunk's (flow_timing.h,
+// superseded_connections.h, edge_connections.h) and opens it from its client's end (tcp_roles.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 31;
+inline constexpr uint8_t kSideFormat = 32;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -397,6 +399,9 @@ int len_class(uint32_t ip_len);
 // (class c ≥ 1 holds [16 ms·2^(c−1), 16 ms·2^c)); the last class holds everything longer.
 int cont_gap_class(int64_t excess_ns);
 std::pair<int64_t, int64_t> cont_gap_class_range(int c);  // inclusive, in ns
+// Format 32: the longest such silence the classes `cont_gaps` (a chunk's counts) allow: the
+// top of the highest class counted; no bound (INT64_MAX) when none is, or the last class is.
+int64_t longest_cont_excess(std::span<const uint32_t> cont_gaps);
 // floor(kTimeBuckets·(t − t0)/span) clamped to the buckets, as the spec bins flow starts.
 int time_bucket(int64_t t, int64_t t0, int64_t span);
 // First and last nanosecond of bucket b (the last bucket ends at t0 + span; a bucket narrower

@@ -177,8 +177,36 @@ void find_edge_connections(std::span<const PacketRecord> chunk, std::span<const 
             if (auto e = edge(runs[i], seqs_at_end(runs[i], chunk))) out.push_back(*e);
 }
 
+std::vector<int64_t> reach_edge(std::span<const int64_t> t, int64_t edge, int64_t split, int64_t cap) {
+    std::vector<int64_t> out(t.begin(), t.end());
+    if (t.empty() || edge - t.back() <= split) return out;
+    int64_t shift = edge - t.back();
+    for (size_t k = t.size(); k-- > 0;) {
+        out[k] += shift;
+        // Entering the piece before: its silence after may grow to `cap`.
+        if (k > 0 && t[k] - t[k - 1] > split) shift = std::max<int64_t>(0, shift - std::max<int64_t>(0, cap - (t[k] - t[k - 1])));
+        if (shift == 0) break;
+    }
+    return out;
+}
+
+namespace {
+
+// A run's segments moved as reach_edge says, toward t1 (`tail`) or t0.
+void reach(const TcpRun& run, bool tail, const EdgeReach& r, std::vector<PacketRecord>& records) {
+    std::vector<int64_t> t;
+    for (size_t i : run.at) t.push_back(tail ? records[i].t_ns : -records[i].t_ns);
+    if (!tail) std::reverse(t.begin(), t.end());
+    std::vector<int64_t> moved = reach_edge(t, tail ? r.t1 : -r.t0, r.split, r.cap);
+    if (!tail) std::reverse(moved.begin(), moved.end());
+    for (size_t k = 0; k < run.at.size(); ++k) records[run.at[k]].t_ns = tail ? moved[k] : -moved[k];
+}
+
+}  // namespace
+
 void keep_edge_connections(const ChunkSide& side, std::span<const std::array<uint8_t, 16>> slot_addr,
-                           std::span<const std::array<uint8_t, 6>> slot_mac, std::vector<PacketRecord>& records) {
+                           std::span<const std::array<uint8_t, 6>> slot_mac, std::vector<PacketRecord>& records,
+                           const EdgeReach* reach_to) {
     if (side.edge_in.empty() && side.edge_out.empty()) return;
     std::vector<TcpRun> runs = tcp_runs(records);
     std::map<Key, std::vector<size_t>> on;  // 4-tuple -> its runs
@@ -263,6 +291,13 @@ void keep_edge_connections(const ChunkSide& side, std::span<const std::array<uin
             break;
         }
     }
+    if (!reach_to) return;
+    bool moved = false;
+    for (size_t i = 0; i < runs.size(); ++i) {
+        if (in_of[i] >= 0) reach(runs[i], false, *reach_to, records), moved = true;
+        if (out_taken[i]) reach(runs[i], true, *reach_to, records), moved = true;
+    }
+    if (moved) std::stable_sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.t_ns < b.t_ns; });
 }
 
 }  // namespace dgc::trainer

@@ -61,7 +61,23 @@ void find_edge_connections(std::span<const PacketRecord> chunk, std::span<const 
 // A run that takes both edges' entries of one real connection has its last data segments
 // from each end lengthened or shortened (each within 1 byte of payload and a 1,500-byte IP
 // packet) by the difference between its bytes and the real ones, and what follows moved.
+// Format 32: each run that took an edge's entry reaches that edge, [t0, t1] the chunk's IP
+// records: the chain of a device's keep-alives ran out minutes before the chunk ended (or
+// began after it started), and with the next chunk's run the silence across the edge was
+// over tcptrace's 4 minutes (ultraloq: 3 of its 7 day edges, 8 to 17 minutes). `split`: the
+// spec's flow timeout; `cap`: the longest silence between pieces the chunk's connections had.
+// `records` stay in time order.
+struct EdgeReach {
+    int64_t t0 = 0, t1 = 0, split = 0, cap = 0;
+};
 void keep_edge_connections(const ChunkSide& side, std::span<const std::array<uint8_t, 16>> slot_addr,
-                           std::span<const std::array<uint8_t, 6>> slot_mac, std::vector<PacketRecord>& records);
+                           std::span<const std::array<uint8_t, 6>> slot_mac, std::vector<PacketRecord>& records,
+                           const EdgeReach* reach = nullptr);
+
+// Format 32, pure: a connection's segment times `t` (ascending) after its last piece (the
+// segments after its last silence over `split`) moves to end at `edge`, when it ends more
+// than `split` before it; each piece before moves as little as keeps the silence after it
+// within `cap` (or as long as it was). A piece never moves past the one after it.
+std::vector<int64_t> reach_edge(std::span<const int64_t> t, int64_t edge, int64_t split, int64_t cap);
 
 }  // namespace dgc::trainer

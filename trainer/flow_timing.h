@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <utility>
@@ -79,8 +80,15 @@ int64_t continued_start(int64_t prev_end, int64_t split, int64_t excess, int64_t
 // end, `lead` after where it was put (a chain that ran ahead of its buckets had used up the
 // next bucket's flows, and its silence until the flow after them was no device's: ultraloq
 // came back with 17 silences of 4 to 46 minutes that tcptrace reads as new connections).
+// Format 32: the device goes quiet only as long as the chunk's connections did, `longest`
+// past `split` (longest_cont_excess); a later flow goes on `excess` after the connection's
+// last, and a chain waits for a start bucket wider than that no longer than that either
+// (format 31 left ultraloq's week with 12 silences of 4 to 232 minutes inside a connection,
+// the real week's longest 6, and waited 3 minutes where the real keep-alives came every 60
+// to 120 s).
 std::optional<int64_t> chained_start(int64_t prev_end, int64_t split, int64_t excess, int64_t start, int64_t first, int64_t last,
-                                     int64_t reach, int64_t lead = 0);
+                                     int64_t reach, int64_t lead = 0,
+                                     int64_t longest = std::numeric_limits<int64_t>::max());
 
 // Format 18: the flows' start buckets (`bucket`, one per flow; `tcp` marks TCP flows with
 // ports, `packets` their sizes) after TCP flows and other flows trade buckets, nearest

@@ -67,7 +67,10 @@ public:
     int resetter() const { return resetter_; }
 
     // A SYN flow of a chain an earlier piece already reopened: the chain's open connection
-    // silent for over `split` at `start` that it goes on with instead, if any.
+    // silent for over `split` at `start` that it goes on with instead, if any. Format 32: not
+    // one silent for longer past `split` than the chunk's connections were (longest_cont_excess):
+    // format 31 went on with ultraloq's after 2 and 4 hours, which tcptrace reads as new
+    // connections that never opened; the SYN opens its own.
     std::optional<ConnState> reopened(OpenConnections& conns, const Endpoint& client, uint16_t server_port, int64_t start,
                                       int64_t split);
     // Whether a piece on a 4-tuple of its own, of a chain that had a connection close and has
@@ -85,6 +88,7 @@ public:
 private:
     bool on_ = false;
     int resetter_ = -1;
+    int64_t longest_;  // format 32: the longest silence past `split` a connection goes on after
     uint32_t supersede_left_ = 0, by_client_left_ = 0, early_left_ = 0;
     std::unordered_map<uint64_t, uint32_t> early_opens_;     // per chain: pieces that opened it early
     std::unordered_map<uint64_t, int64_t> closed_at_;        // per chain: its latest connection's close

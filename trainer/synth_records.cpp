@@ -140,6 +140,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     ChainReopens reopens(side);  // format 27
     const int resetter = reopens.resetter();
     const std::vector<uint32_t> cont_w(side.cont_gaps.begin(), side.cont_gaps.end());
+    // Format 32: no connection goes on after a longer silence than the chunk's did.
+    const int64_t longest_silence = side.format >= 32 ? longest_cont_excess(cont_w) : std::numeric_limits<int64_t>::max();
     constexpr size_t kUdpTuplesKept = 16;  // per host pair, the latest
     std::unordered_map<uint64_t, std::vector<UdpTuple>> udp_tuples;  // format 9: client + server host -> tuples
     AnsweredPeers answered_peers;
@@ -303,6 +305,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         std::vector<TcpSegmentPlan> plan =
             tcp ? plan_tcp_flow(dirs, model_flags, fates.opening[fi], fates.ending[fi], resetter) : std::vector<TcpSegmentPlan>{};
         bool opens = tcp && n && (plan[0].flags & kSyn) && !(plan[0].flags & kAck);
+        // Format 32: a connection opens from its client's end (tcp_roles.h).
+        if (side.format >= 32 && opens && opens_from_service(side, {ep[0].port, ep[1].port})) std::swap(ep[0], ep[1]);
         // Format 27: a SYN whose chain an earlier piece already reopened goes on with that
         // connection, silent for over 60 s (the chunk keeps the model's count of handshakes).
         bool attached = false;
@@ -355,7 +359,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                     // five; format 24 thirty, as its late pieces catch up (below).
                     const int64_t reach = (side.format >= 24 ? 30 : side.format >= 19 ? 10 : 5) * kMaxFlowGap;
                     const std::optional<int64_t> moved = v18 ? chained_start(c.end, kMaxFlowGap, *excess, start, first, last, reach,
-                                                                             side.format >= 27 ? c.lead : 0)
+                                                                             side.format >= 27 ? c.lead : 0, longest_silence)
                                                              : continued_start(c.end, kMaxFlowGap, *excess, start, first, last);
                     // Format 24: a piece that starts behind its drawn time is as short as
                     // its gaps' classes allow within its duration class, so the chain
@@ -671,7 +675,10 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     pin_extreme(out, false, true, t_end, t_end > ip_end || !side.ip_packets);
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.t_ns < b.t_ns; });
     close_superseded(reopens.superseded(), out);
-    if (side.format >= 26) keep_edge_connections(side, slot_addr, slot_mac, out);
+    // Format 32: and reaches its edge (edge_connections.h).
+    const int64_t cap = longest_silence > std::numeric_limits<int64_t>::max() - kMaxFlowGap ? longest_silence : kMaxFlowGap + longest_silence;
+    const EdgeReach reach{side.ip_t0, ip_end, kMaxFlowGap, cap};
+    if (side.format >= 26) keep_edge_connections(side, slot_addr, slot_mac, out, side.format >= 32 ? &reach : nullptr);
     return out;
 }
 

@@ -65,6 +65,13 @@ std::array<uint16_t, 2> tcp_role_ports(const ChunkSide& side, std::array<uint16_
     return port;
 }
 
+bool opens_from_service(const ChunkSide& side, std::array<uint16_t, 2> port) {
+    if (port[0] >= port[1]) return false;
+    const size_t n = std::min(side.ports.size(), side.tcp_port_roles.size());
+    const size_t k = static_cast<size_t>(std::find(side.ports.begin(), side.ports.begin() + n, port[0]) - side.ports.begin());
+    return k < n && side.tcp_port_roles[k] == kTcpServerEnd;
+}
+
 std::array<int, 2> tcp_role_hosts(const ChunkSide& side, uint8_t version, std::array<uint16_t, 2> port, std::array<int, 2> host) {
     if (port[0] == port[1] || std::none_of(side.tcp_roles.begin(), side.tcp_roles.end(), [](uint8_t r) { return r; })) return host;
     const std::array<uint8_t, 2> role{role_of_end(port, 0), role_of_end(port, 1)};

@@ -43,6 +43,13 @@ std::vector<uint8_t> count_tcp_port_roles(std::span<const PacketRecord> chunk, c
 // ports stay. Unchanged when no ranked port had a role or the ports are equal.
 std::array<uint16_t, 2> tcp_role_ports(const ChunkSide& side, std::array<uint16_t, 2> port, uint16_t ephemeral);
 
+// Format 32: whether a SYN sent from `port[0]` to `port[1]` comes from the server's end: its
+// port is the lower, a ranked port that only ever served in the chunk. The flow model draws
+// which end speaks first apart from the ports; format 31 kept the ports' sides, and ultraloq
+// still opened 2 connections from the MQTT server's 8883 to the hub (tcptrace: unterminated).
+// An active FTP data connection (from port 20) reads as one too: the SYN is then the client's.
+bool opens_from_service(const ChunkSide& side, std::array<uint16_t, 2> port);
+
 // Per ranked host (`hosts` of them; `slot_of(record, src)`, -1 for an unranked one), the
 // roles it had in the TCP flows (`flows`, the chunk's) of `chunk`, judged by each flow's
 // first segment.

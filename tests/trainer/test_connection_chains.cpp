@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -58,6 +59,15 @@ TEST(ConnectionChains, GoesOnWithTheConnectionActiveLast) {
     EXPECT_EQ(continued_start(900 * s, split, 0, 700 * s, 300 * s, 800 * s), 800 * s);  // nor after it
 }
 
+TEST(ConnectionChains, FormatThirtyTwoKnowsTheChunksLongestSilence) {
+    std::vector<uint32_t> gaps(kContGapClasses, 0);
+    EXPECT_EQ(longest_cont_excess(gaps), std::numeric_limits<int64_t>::max());  // no connection went on
+    gaps[3] = 5, gaps[11] = 1;
+    EXPECT_EQ(longest_cont_excess(gaps), cont_gap_class_range(11).second);
+    gaps[kContGapClasses - 1] = 1;  // the last class holds any longer silence
+    EXPECT_EQ(longest_cont_excess(gaps), std::numeric_limits<int64_t>::max());
+}
+
 TEST(ConnectionChains, FormatEighteenKeepsAChainsPace) {
     constexpr int64_t s = 1'000'000'000, split = 60 * s;
     // The connection's last segment at 1000 s; the flow drew `start` in [first, first + 864 s].
@@ -78,6 +88,14 @@ TEST(ConnectionChains, FormatEighteenKeepsAChainsPace) {
     EXPECT_EQ(chained_start(2200 * s, split, 0, 1500 * s, 1000 * s, 1864 * s, 5 * split), std::nullopt);
     EXPECT_EQ(chained_start(2200 * s, split, 0, 1500 * s, 1000 * s, 1864 * s, 10 * split), 2260 * s + 1);
     EXPECT_EQ(chained_start(2500 * s, split, 0, 1500 * s, 1000 * s, 1864 * s, 10 * split), std::nullopt);
+    // Format 32: a device goes quiet only as long as the chunk's connections did, and a chain
+    // waits for its bucket no longer.
+    EXPECT_EQ(chained_start(1000 * s, split, 0, 2300 * s, 1300 * s, 2164 * s, 5 * split, 0, 1300 * s), 2300 * s);
+    EXPECT_EQ(chained_start(1000 * s, split, 0, 2300 * s, 1300 * s, 2164 * s, 5 * split, 0, 30 * s), 1090 * s + 1);
+    EXPECT_EQ(chained_start(1000 * s, split, 20 * s, 2300 * s, 1300 * s, 2164 * s, 5 * split, 0, 30 * s), 1090 * s + 1);
+    EXPECT_EQ(chained_start(1000 * s, split, 0, 1500 * s, 1050 * s, 1914 * s, 5 * split, 0, 30 * s), 1060 * s + 1);
+    // A bucket narrower than that silence (hourly chunks: 36 s) keeps format 18's wait.
+    EXPECT_EQ(chained_start(1000 * s, split, 0, 1320 * s, 1300 * s, 1336 * s, 5 * split, 0, 30 * s), 1180 * s + 1);
 }
 
 TEST(ConnectionChains, TcpFlowsTradeBucketsNearestAndSmallestFirst) {

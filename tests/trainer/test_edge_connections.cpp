@@ -2,6 +2,7 @@
 // connection, on one 4-tuple, with sequence numbers that meet across the edge.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <set>
 #include <string>
 #include <vector>
@@ -182,4 +183,19 @@ TEST(EdgeConnections, AConnectionSpanningTheChunkMeetsBothEdges) {
     EXPECT_EQ(seqs_at_end(*spans, recs), (std::array<uint32_t, 2>{out.client_seq, out.server_seq}));
     const fidelity::TcpAnalysis a = fidelity::analyze_tcp(recs);
     for (size_t i : spans->at) EXPECT_NE(a.verdict[i], fidelity::kSegOutOfOrder) << i;
+}
+
+TEST(EdgeConnections, FormatThirtyTwoReachesTheEdge) {
+    constexpr int64_t s = 1'000'000'000, split = 60 * s, cap = 200 * s;
+    // Three pieces (silences of 80 s and 70 s between them); the last ends 300 s before the edge.
+    const std::vector<int64_t> t{0, 10 * s, 90 * s, 100 * s, 170 * s, 200 * s};
+    const std::vector<int64_t> moved = reach_edge(t, 500 * s, split, cap);
+    // The last piece ends at the edge; each before it follows as little as keeps the silence
+    // after it within 200 s (the middle one 170 s, the first 50 s).
+    EXPECT_EQ(moved, (std::vector<int64_t>{50 * s, 60 * s, 260 * s, 270 * s, 470 * s, 500 * s}));
+    // A run that ends within `split` of the edge stays.
+    EXPECT_EQ(reach_edge(t, 250 * s, split, cap), t);
+    // No bound on its silences: only the last piece moves.
+    EXPECT_EQ(reach_edge(t, 500 * s, split, std::numeric_limits<int64_t>::max()),
+              (std::vector<int64_t>{0, 10 * s, 90 * s, 100 * s, 470 * s, 500 * s}));
 }

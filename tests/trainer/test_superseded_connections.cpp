@@ -145,3 +145,26 @@ TEST(SupersededConnections, FormatTwentySevenEndsTheHubsConnectionAsItOpensTheNe
     EXPECT_EQ(v27.size(), v26.size());
     EXPECT_LE(syns(v27), syns(v26) + 1);
 }
+
+namespace {
+
+// Silences of over tcptrace's 4 minutes inside one of `recs`' TCP runs (tcptrace reads each
+// as a new connection).
+size_t long_silences(std::span<const PacketRecord> recs) {
+    size_t n = 0;
+    for (const TcpRun& run : tcp_runs(recs))
+        for (size_t k = 1; k < run.at.size(); ++k) n += recs[run.at[k]].t_ns - recs[run.at[k - 1]].t_ns > 240'000'000'000;
+    return n;
+}
+
+}  // namespace
+
+TEST(SupersededConnections, FormatThirtyTwoLeavesNoConnectionSilentForLong) {
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
+    EXPECT_EQ(long_silences(cap.records), 0u);
+    // A model that opens connections on other pieces than the real ones.
+    EncodedChunk drawn = encode_chunk(cap.records, 1);
+    ASSERT_GT(rotate_attr(drawn, 6, kAttrFirstFlag, 7), 100u);
+    EXPECT_GE(long_silences(regenerate_as(drawn, 31)), 5u);  // 9
+    EXPECT_EQ(long_silences(regenerate_as(drawn, 32)), 0u);
+}

@@ -141,6 +141,39 @@ TEST(TcpRoles, APortGoesOnlyToAnEndItWasSeenAt) {
     EXPECT_EQ(tcp_role_ports(s, {64634, 64404}, 50000), (P{64634, 64404}));
 }
 
+TEST(TcpRoles, FormatThirtyTwoOpensFromTheClientsEnd) {
+    ChunkSide s;
+    s.ports = {8883, 443, 60444};
+    s.tcp_port_roles = {kServer, kServer | kClient, kClient};
+    using P = std::array<uint16_t, 2>;
+    EXPECT_TRUE(opens_from_service(s, P{8883, 60444}));   // from a port that only served
+    EXPECT_TRUE(opens_from_service(s, P{8883, 61000}));   // to an unranked one
+    EXPECT_FALSE(opens_from_service(s, P{60444, 8883}));  // the client's SYN
+    EXPECT_FALSE(opens_from_service(s, P{443, 60444}));   // 443 was a client's port too
+    EXPECT_FALSE(opens_from_service(s, P{1000, 60444}));  // an unranked port
+    EXPECT_FALSE(opens_from_service(s, P{8883, 8883}));
+}
+
+TEST(TcpRoles, FormatThirtyTwoOpensUltraloqsConnectionsFromTheHub) {
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    // The flow model's mistake: every other TCP flow drawn from its server's end, hosts and ports.
+    const size_t planted = plant_mistakes(enc, 4, 6, [&](FlowTokens& f, size_t k) {
+        if (k % 2) std::swap(f.a[kAttrCliHost], f.a[kAttrSrvHost]), std::swap(f.a[kAttrCliPort], f.a[kAttrSrvPort]);
+    });
+    ASSERT_GT(planted, 30u);
+    auto syns_from_service = [](std::span<const PacketRecord> recs) {
+        size_t n = 0, syns = 0;
+        for (const auto& r : recs)
+            if (r.proto == 6 && (r.present & kHasTcp) && (r.tcp_flags & 0x12) == 0x02) ++syns, n += r.sport < r.dport;
+        EXPECT_GT(syns, 0u);
+        return n;
+    };
+    EXPECT_EQ(syns_from_service(cap.records), 0u);
+    EXPECT_GT(syns_from_service(regenerate_as(enc, 31)), 0u);
+    EXPECT_EQ(syns_from_service(regenerate_as(enc, 32)), 0u);
+}
+
 TEST(TcpRoles, SideBytesRoundTripAndOlderFormatsHaveNone) {
     Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
     EncodedChunk enc = encode_chunk(cap.records, 1);

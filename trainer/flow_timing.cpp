@@ -240,8 +240,9 @@ int64_t continued_start(int64_t prev_end, int64_t split, int64_t excess, int64_t
 std::optional<int64_t> chained_start(int64_t prev_end, int64_t split, int64_t excess, int64_t start, int64_t first, int64_t last,
                                      int64_t reach, int64_t lead, int64_t longest) {
     if (start - (prev_end + lead) > std::max(last - first, 4 * split) && start - prev_end - split - 1 <= longest) return start;
-    // Format 32: a bucket wider than the chain's longest silence places its flow no closer
-    // than that silence; in a narrower one (hourly chunks) where it was drawn counts.
+    // Format 32: a chain waits for a bucket wider than the chunk's longest silence no longer
+    // than that silence (where the model drew a flow in so wide a bucket says little); for a
+    // narrower one (hourly chunks) as format 18 did.
     const int64_t wait = longest < 2 * split && last - first > split + longest ? split + longest : 3 * split;
     const int64_t at = std::max(prev_end + split + 1 + excess, std::min(first, prev_end + wait + 1));
     if (at > std::max(start, last) + reach) return std::nullopt;

@@ -675,7 +675,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     pin_extreme(out, false, true, t_end, t_end > ip_end || !side.ip_packets);
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.t_ns < b.t_ns; });
     close_superseded(reopens.superseded(), out);
-    // Format 32: and reaches its edge (edge_connections.h).
+    // Format 32: a connection that crosses an edge reaches it (edge_connections.h).
     const int64_t cap = longest_silence > std::numeric_limits<int64_t>::max() - kMaxFlowGap ? longest_silence : kMaxFlowGap + longest_silence;
     const EdgeReach reach{side.ip_t0, ip_end, kMaxFlowGap, cap};
     if (side.format >= 26) keep_edge_connections(side, slot_addr, slot_mac, out, side.format >= 32 ? &reach : nullptr);

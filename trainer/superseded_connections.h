@@ -65,6 +65,9 @@ public:
 
     // Decided resets come from this side (plan_tcp_flow's `resetter`), -1 before format 27.
     int resetter() const { return resetter_; }
+    // Format 32: the longest silence past the 60 s split a connection goes on after
+    // (longest_cont_excess of the chunk's counts); no bound before format 32.
+    int64_t longest_silence() const { return longest_; }
 
     // A SYN flow of a chain an earlier piece already reopened: the chain's open connection
     // silent for over `split` at `start` that it goes on with instead, if any. Format 32: not

@@ -141,7 +141,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     const int resetter = reopens.resetter();
     const std::vector<uint32_t> cont_w(side.cont_gaps.begin(), side.cont_gaps.end());
     // Format 32: no connection goes on after a longer silence than the chunk's did.
-    const int64_t longest_silence = side.format >= 32 ? longest_cont_excess(cont_w) : std::numeric_limits<int64_t>::max();
+    const int64_t longest_silence = reopens.longest_silence();
     constexpr size_t kUdpTuplesKept = 16;  // per host pair, the latest
     std::unordered_map<uint64_t, std::vector<UdpTuple>> udp_tuples;  // format 9: client + server host -> tuples
     AnsweredPeers answered_peers;

@@ -6,21 +6,12 @@
 
 #include "codec/byte_order.h"
 #include "codec/checksum.h"
+#include "codec/icmp_quote.h"
 
 namespace dgc {
 namespace {
 
 constexpr uint8_t kMaxVlanDepth = 16;
-
-bool icmp_is_error(const PacketRecord& r) {
-    if (r.proto == 1) {
-        switch (r.icmp_type) {
-            case 3: case 4: case 5: case 11: case 12: return true;
-            default: return false;
-        }
-    }
-    return r.proto == 58 && r.icmp_type < 128;  // ICMPv6 errors are types 0-127
-}
 
 bool ipv6_has_fragment_header(const PacketRecord& r) {
     return r.ip_version == 6 && (r.frag_offset != 0 || r.mf || r.ip_id != 0);
@@ -204,9 +195,11 @@ SynthLayout synth_layout(const PacketRecord& r, uint32_t linktype) {
             case 1:
             case 58:
                 // 8 bytes: type, code, checksum and the 4-byte rest of header. An error's
-                // inner IP header is left uncaptured, which readers take as snaplen, not malformed.
+                // quote is captured where the record has one (kHasQuote, format 33); else it is
+                // left uncaptured, which readers take as snaplen, not malformed.
                 L.transport = (r.present & kHasIcmp) ? 8 : 0;
                 L.icmp_error = icmp_is_error(r);
+                if (L.transport && L.icmp_error && (r.present & kHasQuote)) L.transport += icmp_quote_len(r.ip_version);
                 break;
             default:
                 break;
@@ -272,8 +265,9 @@ void synthesize_headers(const PacketRecord& r, uint32_t linktype, const SynthLay
             t[0] = r.icmp_type;
             t[1] = r.icmp_code;
             store_be32(t + 4, r.icmp_rest);
+            if (L.transport > 8) write_icmp_quote(r.quote, r.ip_version, t + 8);
             const uint64_t base = r.proto == 58 ? pseudo_header_sum(6, src, dst, 58, l4_len) : 0;
-            store_be16(t + 2, checksum_finish(checksum_add(base, t, 8)));
+            store_be16(t + 2, checksum_finish(checksum_add(base, t, L.transport)));
             return;
         }
         default:

@@ -3,7 +3,8 @@
 // TCP/UDP/ICMP checksums over the bytes a full frame would carry.
 //
 // Headers-only capture: the frame's captured bytes end after the last header the record
-// describes (a DNS message's first 12 bytes count as one: its id and flags, its counts 0);
+// describes (a DNS message's first 12 bytes count as one: its id and flags, its counts 0;
+// an ICMP error's quote of the packet it answers as another, where the record has one);
 // the wire length (link header + ip_len) counts the payload as zeros. Zeros add
 // nothing to a one's-complement sum, so checksums computed over pseudo-header + headers
 // with the full length fields are the checksums of the zero-filled full packet.

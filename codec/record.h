@@ -34,6 +34,20 @@ enum PresentBits : uint16_t {
     kHasIcmp = 1u << 4,        // ICMP/ICMPv6 type+code
     kTruncated = 1u << 5,      // caplen ended inside a header we wanted
     kHasDns = 1u << 6,         // a DNS header (id, flags) after the UDP header, port 53
+    kHasQuote = 1u << 7,       // an ICMP error's quoted IP header and its 8 bytes (PacketRecord::quote)
+};
+
+// What an ICMP error quotes of the packet that caused it: that packet's IP header (same IP
+// version as the error, no options or extension headers) and the first 8 bytes after it
+// (ports and TCP's sequence number, UDP's length and checksum, an echo's id and sequence).
+struct IcmpQuote {
+    std::array<uint8_t, 16> src{}, dst{};
+    uint8_t proto = 0, ttl = 0, tos = 0;
+    bool df = false;
+    uint16_t ip_len = 0;  // IPv4 total length; IPv6 payload length + 40
+    uint16_t ip_id = 0;   // IPv4 only
+    std::array<uint8_t, 8> l4{};
+    bool operator==(const IcmpQuote&) const = default;
 };
 
 // Bits of PacketRecord::tcp_opts: the TCP option kinds a segment carried (NOP and EOL are
@@ -102,6 +116,7 @@ struct PacketRecord {
     uint8_t icmp_code = 0;
     uint32_t icmp_rest = 0;       // ICMP bytes 4-7: echo id << 16 | sequence, MTU, pointer...
     uint16_t arp_op = 0;          // ARP opcode (ethertype 0x0806; sender/target IPv4 in src/dst)
+    IcmpQuote quote;              // kHasQuote
 
     bool is_ip() const { return (present & kHasIp) != 0; }
     bool has_ports() const { return (present & kHasPorts) != 0; }

@@ -15,6 +15,7 @@
 #include "trainer/endpoint_roles.h"
 #include "trainer/flow_choices.h"
 #include "trainer/flow_timing.h"
+#include "trainer/icmp_quotes.h"
 #include "trainer/host_slots.h"
 #include "trainer/legacy/synth_records_v5.h"
 #include "trainer/nonip_frames.h"
@@ -679,6 +680,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     const int64_t cap = longest_silence > std::numeric_limits<int64_t>::max() - kMaxFlowGap ? longest_silence : kMaxFlowGap + longest_silence;
     const EdgeReach reach{side.ip_t0, ip_end, kMaxFlowGap, cap};
     if (side.format >= 26) keep_edge_connections(side, slot_addr, slot_mac, out, side.format >= 32 ? &reach : nullptr);
+    if (side.format >= 33) quote_offending_packets(out);  // icmp_quotes.h
     return out;
 }
 

@@ -10,6 +10,7 @@
 #include "codec/checksum.h"
 #include "codec/frame_parse.h"
 #include "codec/frame_synth.h"
+#include "codec/icmp_quote.h"
 #include "codec_test_util.h"
 
 namespace dgc {
@@ -164,6 +165,17 @@ TEST_P(SynthRoundTrip, ChecksumsLengthsAndParseBack) {
     vlan.vlan_depth = 2;
     vlan.vlan_id = 300;
     cases.push_back(vlan);
+    // Errors that quote what caused them (format 33): a DNS answer, a TCP segment.
+    PacketRecord late_answer = udp(base_v4(17));
+    std::swap(late_answer.src, late_answer.dst);
+    PacketRecord unreach = icmp(base_v4(1), 3, 3);
+    unreach.quote = quote_of(late_answer);
+    unreach.present |= kHasQuote;
+    cases.push_back(unreach);
+    PacketRecord unreach6 = icmp(base_v6(58), 1, 4);
+    unreach6.quote = quote_of(tcp(base_v6(6)));
+    unreach6.present |= kHasQuote;
+    cases.push_back(unreach6);
 
     for (const PacketRecord& r : cases) {
         SCOPED_TRACE("proto " + std::to_string(r.proto) + " v" + std::to_string(r.ip_version));
@@ -247,6 +259,40 @@ TEST(Synth, IcmpErrorStopsAfterIcmpHeader) {
     EXPECT_TRUE(L.icmp_error);
     EXPECT_EQ(L.caplen, 14u + 20 + 8);
     EXPECT_FALSE(synth_layout(icmp(base_v4(1), 0, 0), 1).icmp_error);
+}
+
+TEST(Synth, AnIcmpErrorCarriesItsQuoteAndReadsBackAsTheDatagramItQuotes) {
+    PacketRecord answer = dns(base_v4(17));
+    answer.sport = kDnsPort, answer.dport = 50123, answer.ttl = 64, answer.ip_id = 0x1234, answer.df = true;
+    PacketRecord e = icmp(base_v4(1), 3, 3);
+    e.src = answer.dst, e.dst = answer.src;
+    e.quote = quote_of(answer);
+    e.present |= kHasQuote;
+    const Built b = build(e, 1);
+    ASSERT_EQ(b.layout.caplen, 14u + 20 + 8 + 20 + 8);
+    const uint8_t* inner = b.full.data() + 14 + 20 + 8;
+    EXPECT_EQ(inner[0], 0x45);
+    EXPECT_EQ(checksum_finish(checksum_add(0, inner, 20)), 0) << "quoted IPv4 header";
+    EXPECT_EQ(load_be16(inner + 2), answer.ip_len);
+    EXPECT_EQ(load_be16(inner + 4), 0x1234);
+    EXPECT_EQ(inner[9], 17);
+    EXPECT_EQ(std::memcmp(inner + 12, answer.src.data(), 4), 0);
+    EXPECT_EQ(load_be16(inner + 20), kDnsPort);
+    EXPECT_EQ(load_be16(inner + 22), 50123);
+    EXPECT_EQ(load_be16(inner + 24), answer.udp_len);
+    const PacketRecord back = parse_back(b, 1, e);
+    ASSERT_TRUE(back.present & kHasQuote);
+    EXPECT_EQ(back.quote, e.quote);
+    // Zeros where a quote would be (a writer's zero payload) are no quote.
+    PacketRecord bare = icmp(base_v4(1), 3, 3);
+    const Built z = build(bare, 1);
+    PacketRecord p;
+    parse_frame(1, z.full.data(), static_cast<uint32_t>(z.full.size()), p);
+    EXPECT_FALSE(p.present & kHasQuote);
+    // An error that is not about a datagram carries none, whatever the record says.
+    PacketRecord echo = icmp(base_v4(1), 8, 0);
+    echo.present |= kHasQuote;
+    EXPECT_EQ(synth_layout(echo, 1).caplen, 14u + 20 + 8);
 }
 
 TEST(Synth, LinkTypesThatCannotCarryARecord) {

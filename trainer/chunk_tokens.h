@@ -103,9 +103,11 @@ struct NonIpType {
 // 30 appends each ranked host's ends of TCP flows (tcp_roles.h), 31 each ranked port's; 32
 // has format 31's bytes and bounds a connection's silences by the chunk's (flow_timing.h,
 // superseded_connections.h, edge_connections.h) and opens it from its client's end (tcp_roles.h);
-// 33 has format 31's bytes and an ICMP error quotes the packet it answers (icmp_quotes.h).
+// 33 has format 31's bytes and an ICMP error quotes the packet it answers (icmp_quotes.h);
+// 34 has format 31's bytes and a reopened chain's SYN goes on with its connection after any
+// silence, moved up to one the chunk had (superseded_connections.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 33;
+inline constexpr uint8_t kSideFormat = 34;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

@@ -100,6 +100,7 @@ void close_superseded(std::span<const SupersededConnection> closed, std::vector<
 
 ChainReopens::ChainReopens(const ChunkSide& side)
     : on_(side.format >= 27),
+      late_(side.format >= 34),
       longest_(side.format >= 32 ? longest_cont_excess(side.cont_gaps) : std::numeric_limits<int64_t>::max()),
       supersede_left_(side.superseding_opens),
       by_client_left_(side.superseded_by_client),
@@ -113,7 +114,7 @@ std::optional<ConnState> ChainReopens::reopened(OpenConnections& conns, const En
     auto it = early_opens_.find(client_key(client, server_port));
     if (it == early_opens_.end() || it->second == 0) return std::nullopt;
     for (uint64_t c : conns.open_of(client, server_port))
-        if (const ConnState& st = conns.latest[c]; st.end + split < start && start - st.end - split - 1 <= longest_) {
+        if (const ConnState& st = conns.latest[c]; st.end + split < start && (late_ || start - st.end - split - 1 <= longest_)) {
             --it->second;
             return st;
         }

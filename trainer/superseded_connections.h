@@ -73,7 +73,10 @@ public:
     // silent for over `split` at `start` that it goes on with instead, if any. Format 32: not
     // one silent for longer past `split` than the chunk's connections were (longest_cont_excess):
     // format 31 went on with ultraloq's after 2 and 4 hours, which tcptrace reads as new
-    // connections that never opened; the SYN opens its own.
+    // connections that never opened; the SYN opens its own. Format 34: it goes on with that
+    // one too, and the caller moves it up to a silence the chunk's connections had: format 32's
+    // own opening was a handshake more than the model drew (ultraloq's week: 58 for 51, each
+    // a 4-tuple argus and tcptrace count, superseded with a reset).
     std::optional<ConnState> reopened(OpenConnections& conns, const Endpoint& client, uint16_t server_port, int64_t start,
                                       int64_t split);
     // Whether a piece on a 4-tuple of its own, of a chain that had a connection close and has
@@ -90,6 +93,7 @@ public:
 
 private:
     bool on_ = false;
+    bool late_ = false;  // format 34: a reopened chain's SYN goes on after any silence
     int resetter_ = -1;
     int64_t longest_;  // format 32: the longest silence past `split` a connection goes on after
     uint32_t supersede_left_ = 0, by_client_left_ = 0, early_left_ = 0;

@@ -141,6 +141,13 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     ChainReopens reopens(side);  // format 27
     const int resetter = reopens.resetter();
     const std::vector<uint32_t> cont_w(side.cont_gaps.begin(), side.cont_gaps.end());
+    // The silence past the 60 s split that flow `fi` goes on with a connection after, drawn
+    // from the chunk's continuation-gap classes (format 9).
+    const auto drawn_excess = [&](size_t fi) {
+        Rng gr(mix64(seed ^ mix64(fi ^ 0xC0A7ULL)));
+        const auto [lo, hi] = cont_gap_class_range(static_cast<int>(gr.pick(cont_w)));
+        return gr.between(lo, hi);
+    };
     // Format 32: no connection goes on after a longer silence than the chunk's did.
     const int64_t longest_silence = reopens.longest_silence();
     constexpr size_t kUdpTuplesKept = 16;  // per host pair, the latest
@@ -310,6 +317,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         if (side.format >= 32 && opens && opens_from_service(side, {ep[0].port, ep[1].port})) std::swap(ep[0], ep[1]);
         // Format 27: a SYN whose chain an earlier piece already reopened goes on with that
         // connection, silent for over 60 s (the chunk keeps the model's count of handshakes).
+        // Format 34: one silent for longer than the chunk's connections were, after a silence
+        // drawn as a continued piece's (superseded_connections.h).
         bool attached = false;
         if (opens)
             if (const auto st = reopens.reopened(conns, ep[0], ep[1].port, start, kMaxFlowGap)) {
@@ -317,6 +326,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 plan = plan_tcp_flow(dirs, model_flags, TcpOpening::kModel, fates.ending[fi], resetter);
                 opens = false, attached = true;
                 ep[0].port = st->client_port, ep[1] = st->server;
+                if (start - st->end - kMaxFlowGap - 1 > longest_silence) start = st->end + kMaxFlowGap + 1 + drawn_excess(fi);
             }
         if (tcp && shaped) shape_teardown(plan, data_fins, side.pure_acks == 0 && side.tcp_loss.segments > 0);
 
@@ -350,11 +360,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                     const int k = pick_continued(ends, latest, kMaxFlowGap);
                     if (k < 0) break;
                     const ConnState& c = conns.latest[open[k]];
-                    if (!excess) {
-                        Rng gr(mix64(seed ^ mix64(fi ^ 0xC0A7ULL)));
-                        const auto [lo, hi] = cont_gap_class_range(static_cast<int>(gr.pick(cont_w)));
-                        excess = gr.between(lo, hi);
-                    }
+                    if (!excess) excess = drawn_excess(fi);
                     // Format 18: a keep-alive chain keeps its pace across start buckets.
                     // Format 19: up to ten minutes past its bucket, where format 18 gave up at
                     // five; format 24 thirty, as its late pieces catch up (below).

@@ -168,3 +168,23 @@ TEST(SupersededConnections, FormatThirtyTwoLeavesNoConnectionSilentForLong) {
     EXPECT_GE(long_silences(regenerate_as(drawn, 31)), 5u);  // 9
     EXPECT_EQ(long_silences(regenerate_as(drawn, 32)), 0u);
 }
+
+TEST(SupersededConnections, FormatThirtyFourOpensNoConnectionTheModelDidNotDraw) {
+    // Format 32 let a reopened chain's SYN go on only after a silence the chunk had, so the
+    // piece that reopened the chain and the SYN each opened a connection.
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
+    EncodedChunk drawn = encode_chunk(cap.records, 1);
+    ASSERT_GT(rotate_attr(drawn, 6, kAttrFirstFlag, 7), 100u);
+    auto syns = [](std::span<const PacketRecord> recs) {
+        size_t n = 0;
+        for (const PacketRecord& r : recs) n += r.proto == 6 && (r.tcp_flags & (kS | kA)) == kS;
+        return n;
+    };
+    // Format 26 opens what the model drew (22, as the real chunk), before any reopening rule.
+    const std::vector<PacketRecord> v26 = regenerate_as(drawn, 26), v33 = regenerate_as(drawn, 33), v34 = regenerate_as(drawn, 34);
+    EXPECT_GE(syns(v33), syns(v26) + 5);  // 34
+    EXPECT_LE(syns(v34), syns(v26) + 1);  // 23
+    EXPECT_LT(tcp_runs(v34).size(), tcp_runs(v33).size() - 5);  // 30 against 43 (real 23)
+    EXPECT_EQ(long_silences(v34), 0u);
+    EXPECT_EQ(v34.size(), v33.size());
+}

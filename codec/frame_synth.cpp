@@ -113,6 +113,20 @@ void write_ipv6(const PacketRecord& r, uint8_t* ip, bool frag_header) {
     }
 }
 
+// An ICMP error's quote: the quoted packet's IP header as the packet's own would be written,
+// then its 8 transport bytes.
+void write_quote(const IcmpQuote& q, uint8_t ip_version, uint8_t* out) {
+    PacketRecord h;
+    h.ip_version = ip_version, h.src = q.src, h.dst = q.dst, h.proto = q.proto, h.ttl = q.ttl, h.tos = q.tos, h.df = q.df;
+    h.ip_len = q.ip_len, h.ip_id = q.ip_id;
+    if (ip_version == 4) {
+        write_ipv4(h, out);
+    } else {
+        write_ipv6(h, out, false);
+    }
+    std::memcpy(out + icmp_quote_len(ip_version) - 8, q.l4.data(), 8);
+}
+
 }  // namespace
 
 uint32_t tcp_options_len(uint8_t kinds, uint8_t sack_blocks) {
@@ -265,7 +279,7 @@ void synthesize_headers(const PacketRecord& r, uint32_t linktype, const SynthLay
             t[0] = r.icmp_type;
             t[1] = r.icmp_code;
             store_be32(t + 4, r.icmp_rest);
-            if (L.transport > 8) write_icmp_quote(r.quote, r.ip_version, t + 8);
+            if (L.transport > 8) write_quote(r.quote, r.ip_version, t + 8);
             const uint64_t base = r.proto == 58 ? pseudo_header_sum(6, src, dst, 58, l4_len) : 0;
             store_be16(t + 2, checksum_finish(checksum_add(base, t, L.transport)));
             return;

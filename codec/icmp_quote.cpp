@@ -3,7 +3,6 @@
 #include <cstring>
 
 #include "codec/byte_order.h"
-#include "codec/checksum.h"
 
 namespace dgc {
 
@@ -43,30 +42,6 @@ IcmpQuote quote_of(const PacketRecord& r) {
             break;
     }
     return q;
-}
-
-void write_icmp_quote(const IcmpQuote& q, uint8_t ip_version, uint8_t* out) {
-    if (ip_version == 4) {
-        out[0] = 0x45;
-        out[1] = q.tos;
-        store_be16(out + 2, q.ip_len);
-        store_be16(out + 4, q.ip_id);
-        store_be16(out + 6, q.df ? 0x4000 : 0);
-        out[8] = q.ttl;
-        out[9] = q.proto;
-        store_be16(out + 10, 0);
-        std::memcpy(out + 12, q.src.data(), 4);
-        std::memcpy(out + 16, q.dst.data(), 4);
-        store_be16(out + 10, checksum_finish(checksum_add(0, out, 20)));
-    } else {
-        store_be32(out, (6u << 28) | (static_cast<uint32_t>(q.tos) << 20));
-        store_be16(out + 4, static_cast<uint16_t>(q.ip_len >= 40 ? q.ip_len - 40 : 0));
-        out[6] = q.proto;
-        out[7] = q.ttl;
-        std::memcpy(out + 8, q.src.data(), 16);
-        std::memcpy(out + 24, q.dst.data(), 16);
-    }
-    std::memcpy(out + icmp_quote_len(ip_version) - 8, q.l4.data(), 8);
 }
 
 bool parse_icmp_quote(uint8_t ip_version, const uint8_t* p, uint32_t n, IcmpQuote& q) {

@@ -1,7 +1,8 @@
 // An ICMP error quotes the packet that caused it: the IP header and the first 8 bytes after
 // it (RFC 792; RFC 4443 for ICMPv6, which quotes as much as fits, of which a headers-only
-// capture keeps the same IPv6 header and 8 bytes). Pure: what the synthesizer writes, the
-// parser reads, and the generator builds from the records it made.
+// capture keeps the same IPv6 header and 8 bytes). Pure: what the synthesizer writes
+// (frame_synth.cpp, the quoted IP header as that packet's own), the parser reads, and the
+// generator builds from the records it made.
 #pragma once
 
 #include <cstdint>
@@ -23,9 +24,6 @@ inline uint32_t icmp_quote_len(uint8_t ip_version) { return (ip_version == 6 ? 4
 // bytes (TCP: ports and sequence number; UDP: ports, length and a zero checksum, which
 // quoted headers often carry; ICMP: type, code, a zero checksum and the rest of header).
 IcmpQuote quote_of(const PacketRecord& r);
-
-// Writes icmp_quote_len(ip_version) bytes at `out`; the IPv4 header checksum is computed.
-void write_icmp_quote(const IcmpQuote& q, uint8_t ip_version, uint8_t* out);
 
 // Reads a quote of `n` captured bytes at `p` (after the error's ICMP header); false when
 // fewer bytes than a header and 8 were captured or the header is not of that IP version.

@@ -52,11 +52,13 @@ bool unicast(uint8_t ip_version, const Addr& a) {
 }  // namespace
 
 void quote_offending_packets(std::vector<PacketRecord>& records) {
+    const auto is_error = [](const PacketRecord& r) { return r.is_ip() && (r.present & kHasIcmp) && icmp_is_error(r); };
+    if (std::none_of(records.begin(), records.end(), is_error)) return;  // most chunks: no index to build
     Recent datagrams_to, sent_by;
     for (size_t i = 0; i < records.size(); ++i) {
         PacketRecord& r = records[i];
         if (!r.is_ip() || r.frag_offset != 0) continue;
-        if (!(r.present & kHasIcmp) || !icmp_is_error(r)) {
+        if (!is_error(r)) {
             remember(sent_by, r.src, i);
             if (r.proto == 17 && r.has_ports()) remember(datagrams_to, r.dst, i);
             continue;

@@ -17,9 +17,9 @@ namespace dgc::trainer {
 inline constexpr size_t kQuoteLookBack = 64;
 
 // In time order, each ICMP error quotes a packet of its own (codec/icmp_quote.h): a port
-// unreachable the latest UDP datagram sent to its sender that no error quoted yet, from its
-// receiver where one is, to a client's port (1024 and up) before a service's, and goes back
-// to that datagram's sender (addresses and link addresses); any other error (a router's
+// unreachable the latest UDP datagram sent to its sender that no error quoted yet (to a
+// client's port, 1024 and up, before a service's; among those, from its receiver first), and
+// goes back to that datagram's sender (addresses and link addresses); any other error (a router's
 // host unreachable, a time exceeded) the latest packet its receiver sent to another host
 // that none quoted. The quoted packet's source is a unicast address. An error with nothing
 // to quote stays as it was; one longer than its header and the whole quoted packet is cut

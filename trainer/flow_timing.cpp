@@ -237,6 +237,12 @@ int64_t continued_start(int64_t prev_end, int64_t split, int64_t excess, int64_t
     return std::clamp(prev_end + split + 1 + excess, earliest, std::max(start, latest));
 }
 
+int64_t drawn_cont_excess(std::span<const uint32_t> cont_w, uint64_t seed, size_t fi) {
+    Rng gr(mix64(seed ^ mix64(fi ^ 0xC0A7ULL)));
+    const auto [lo, hi] = cont_gap_class_range(static_cast<int>(gr.pick(cont_w)));
+    return gr.between(lo, hi);
+}
+
 std::optional<int64_t> chained_start(int64_t prev_end, int64_t split, int64_t excess, int64_t start, int64_t first, int64_t last,
                                      int64_t reach, int64_t lead, int64_t longest) {
     if (start - (prev_end + lead) > std::max(last - first, 4 * split) && start - prev_end - split - 1 <= longest) return start;

@@ -68,6 +68,10 @@ int pick_continued(std::span<const int64_t> ends, int64_t latest, int64_t split)
 // flow starts per bucket stand).
 int64_t continued_start(int64_t prev_end, int64_t split, int64_t excess, int64_t start, int64_t earliest, int64_t latest);
 
+// The silence past the 60 s split that flow `fi` goes on with a connection after, drawn from
+// the chunk's continuation-gap class weights `cont_w` (format 9) with the chunk's `seed`.
+int64_t drawn_cont_excess(std::span<const uint32_t> cont_w, uint64_t seed, size_t fi);
+
 // Format 18: when a flow going on with a connection (its last segment at `prev_end`) starts,
 // so that a device's keep-alive chain does not fall silent where the model drew its flows
 // late in their start buckets [first, last]: `excess` after the connection's `split` of

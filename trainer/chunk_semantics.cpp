@@ -390,7 +390,10 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
 
     std::map<uint16_t, std::vector<uint32_t>> groups;
     s.first_flag_flows.assign(s.flags.size(), 0);
+    s.udp_port_flows.assign(s.ports.size(), 0);
     for (const auto& ft : enc.flows) {
+        if (const ProtoEntry& pe = proto_of(s, ft); pe.ports && pe.proto != 6 && ft.a[kAttrSrvPort] < s.udp_port_flows.size())
+            ++s.udp_port_flows[ft.a[kAttrSrvPort]];
         auto& g = groups[size_group(ft)];
         g.resize(kPktClasses, 0);
         ++g[ft.a[kAttrPkts]];

@@ -105,9 +105,11 @@ struct NonIpType {
 // superseded_connections.h, edge_connections.h) and opens it from its client's end (tcp_roles.h);
 // 33 has format 31's bytes and an ICMP error quotes the packet it answers (icmp_quotes.h);
 // 34 has format 31's bytes and a reopened chain's SYN goes on with its connection after any
-// silence, moved up to one the chunk had (superseded_connections.h).
+// silence, moved up to one the chunk had (superseded_connections.h); 35 appends each ranked
+// port's UDP flows at the server's end, and the flow model's server ports are brought to them
+// (service_counts.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 34;
+inline constexpr uint8_t kSideFormat = 35;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -364,6 +366,15 @@ struct ChunkSide {
     std::vector<uint8_t> tcp_roles;
     // Format 31: the same per ranked port. blink-cam-01 served TCP from its client ports.
     std::vector<uint8_t> tcp_port_roles;
+    // Format 35: per ranked port, the UDP flows (any protocol with ports but TCP) that had it
+    // at their server's end (the port their first packet went to: kAttrSrvPort). The flow
+    // model mixed up services that share their hosts: ultraloq's week came back with 46 DNS
+    // flows for the real 59 and about a third more DHCP flows, both between the hub and its
+    // router. The column is drawn, then brought to these counts with the fewest, likeliest
+    // changes (service_counts.h). Not TCP: a TCP flow's first packet goes to a client's port
+    // wherever a connection's piece starts with the server's segment, and counts of those
+    // drew SYNs to the clients' ports (sifely's hub).
+    std::vector<uint32_t> udp_port_flows;
 
     uint64_t flows() const;
 };

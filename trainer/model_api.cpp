@@ -9,6 +9,7 @@
 
 #include "codec/log.h"
 #include "trainer/model.h"
+#include "trainer/service_counts.h"
 #include "trainer/synth_records.h"
 #include "trainer/torch_nets.h"
 
@@ -248,6 +249,9 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
             if (std::accumulate(side.first_flag_flows.begin(), side.first_flag_flows.end(), int64_t{0}) == tcp_flows)
                 quota.assign(side.first_flag_flows.begin(), side.first_flag_flows.end());
         }
+        // Format 35: the server-port column, drawn freely, then brought to the chunk's flows
+        // per ranked port.
+        ServerPortCounts port_counts(side, j == kAttrSrvPort ? n : 0);
         for (int64_t i = 0; i < n; ++i) {
             if (i % kSampleRows == 0) {
                 const auto h = fn.trunk(cum.slice(0, i, std::min(n, i + kSampleRows)) + fn.pos->weight[j]);
@@ -274,7 +278,9 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
             a[j] = static_cast<uint8_t>(d);
             chosen[i] = d;
             if (quota_here && d < static_cast<int>(quota.size())) --quota[d];
+            if (port_counts.active() && pe.ports) port_counts.note(i, pe.proto, row, d);
         }
+        if (port_counts.active()) port_counts.meet(flows, chosen);
         cum = cum + fn.emb[j]->as<torch::nn::EmbeddingImpl>()->forward(torch::tensor(chosen, torch::kLong));
     }
     for (auto& f : flows) {

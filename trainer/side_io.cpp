@@ -322,6 +322,18 @@ void read_format27(ByteReader& r, ChunkSide& s) {
     s.superseded_by_client = static_cast<uint32_t>(r.count(uint64_t{s.superseding_opens} + 1));
 }
 
+// Format 35's block: each ranked port's flows at the server's end, never more than the flows.
+void write_format35(ByteWriter& w, const ChunkSide& s) {
+    for (size_t i = 0; i < s.ports.size(); ++i) w.varint(i < s.udp_port_flows.size() ? s.udp_port_flows[i] : 0);
+}
+
+bool read_format35(ByteReader& r, ChunkSide& s) {
+    s.udp_port_flows.resize(s.ports.size());
+    uint64_t total = 0;
+    for (auto& n : s.udp_port_flows) total += n = static_cast<uint32_t>(r.count(1ull << 32));
+    return total <= s.flows();
+}
+
 // Format 28's block: the well-known UDP ports' entries (a count, then each), then the UDP
 // repeats from ephemeral ports.
 void write_format28(ByteWriter& w, const ChunkSide& s) {
@@ -427,6 +439,7 @@ std::string serialize_side(const ChunkSide& s) {
     // Format 30's block: each ranked host's TCP roles; format 31's: each ranked port's.
     if (s.format >= 30) write_roles(w, s.tcp_roles, s.hosts.size());
     if (s.format >= 31) write_roles(w, s.tcp_port_roles, s.ports.size());
+    if (s.format >= 35) write_format35(w, s);
     return std::move(w.data());
 }
 
@@ -518,6 +531,8 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
         return Status::corrupt(what + ": a UDP service names a port or host outside the ranked ones, or a share over 15ths, or unknown flags");
     if (format >= 30) read_roles(r, s.tcp_roles, s.hosts.size());
     if (format >= 31) read_roles(r, s.tcp_port_roles, s.ports.size());
+    if (format >= 35 && !read_format35(r, s) && !r.failed())
+        return Status::corrupt(what + ": the ranked ports serve more flows than the chunk has");
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

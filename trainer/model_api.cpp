@@ -249,8 +249,8 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
             if (std::accumulate(side.first_flag_flows.begin(), side.first_flag_flows.end(), int64_t{0}) == tcp_flows)
                 quota.assign(side.first_flag_flows.begin(), side.first_flag_flows.end());
         }
-        // Format 35: the server-port column, drawn freely, then brought to the chunk's flows
-        // per ranked port.
+        // Format 35: the server-port column, drawn freely, then the UDP flows' ports brought to
+        // the chunk's counts per ranked port.
         ServerPortCounts port_counts(side, j == kAttrSrvPort ? n : 0);
         for (int64_t i = 0; i < n; ++i) {
             if (i % kSampleRows == 0) {

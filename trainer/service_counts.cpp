@@ -11,7 +11,7 @@ namespace dgc::trainer {
 std::vector<int> meet_slot_counts(std::span<const uint32_t> weights, size_t slots, std::vector<int> at,
                                   std::span<const int64_t> counts) {
     const auto weight = [&](size_t i, size_t slot) { return weights[i * slots + slot]; };
-    // A flow in a slot it may not take (a TCP flow drawn at a port that served only UDP) is
+    // A flow in a slot it may not take (a UDP flow drawn at a port that served only TCP) is
     // not that slot's: it counts for none and moves first, wherever a slot is short.
     std::vector<char> stray(at.size(), 0);
     std::vector<int64_t> excess(counts.size(), 0);

@@ -25,9 +25,9 @@ std::vector<int> meet_slot_counts(std::span<const uint32_t> weights, size_t slot
 
 // The server-port column of one chunk's sampling: `note` each flow with ports as it is drawn
 // (its protocol, the column's probabilities, the token drawn; TCP flows are left as drawn),
-// then `meet` the chunk's counts. Slots are the ranked ports, then the unranked buckets together (a flow moved there
-// takes the bucket the model gave most weight); a ranked port only for a protocol it served
-// (format 17). Inactive (every call a no-op) below format 35, for a side without the counts,
+// then `meet` the chunk's counts. Slots are the ranked ports, then the unranked buckets
+// together (a flow moved there takes the bucket the model gave most weight); a ranked port
+// only for a protocol it served (format 17). Inactive (every call a no-op) below format 35, for a side without the counts,
 // with no flows, or where the counts add up to more than the UDP flows.
 class ServerPortCounts {
 public:
@@ -41,7 +41,7 @@ private:
     size_t slots_ = 0;
     bool active_ = false;
     std::vector<uint32_t> weights_;  // per flow, slots_ draw weights
-    std::vector<int> at_;            // per flow, the slot drawn (-1: no ports)
+    std::vector<int> at_;            // per flow, the slot drawn (-1: not a UDP flow)
     std::vector<uint8_t> unranked_;  // per flow, its likeliest unranked bucket's token
 };
 

@@ -322,7 +322,7 @@ void read_format27(ByteReader& r, ChunkSide& s) {
     s.superseded_by_client = static_cast<uint32_t>(r.count(uint64_t{s.superseding_opens} + 1));
 }
 
-// Format 35's block: each ranked port's flows at the server's end, never more than the flows.
+// Format 35's block: each ranked port's UDP flows at the server's end, never more than the flows.
 void write_format35(ByteWriter& w, const ChunkSide& s) {
     for (size_t i = 0; i < s.ports.size(); ++i) w.varint(i < s.udp_port_flows.size() ? s.udp_port_flows[i] : 0);
 }

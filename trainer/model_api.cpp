@@ -251,7 +251,7 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
         }
         // Format 35: the server-port column, drawn freely, then the UDP flows' ports brought to
         // the chunk's counts per ranked port.
-        ServerPortCounts port_counts(side, j == kAttrSrvPort ? n : 0);
+        ServerPortCounts port_counts(side, j == kAttrSrvPort);
         for (int64_t i = 0; i < n; ++i) {
             if (i % kSampleRows == 0) {
                 const auto h = fn.trunk(cum.slice(0, i, std::min(n, i + kSampleRows)) + fn.pos->weight[j]);
@@ -278,9 +278,9 @@ void sample_flows(ChunkNet& net, const ChunkSide& side, std::vector<FlowTokens>&
             a[j] = static_cast<uint8_t>(d);
             chosen[i] = d;
             if (quota_here && d < static_cast<int>(quota.size())) --quota[d];
-            if (port_counts.active() && pe.ports) port_counts.note(i, pe.proto, row, d);
+            if (pe.ports) port_counts.note(i, pe.proto, row, d);
         }
-        if (port_counts.active()) port_counts.meet(flows, chosen);
+        port_counts.meet(flows, chosen);
         cum = cum + fn.emb[j]->as<torch::nn::EmbeddingImpl>()->forward(torch::tensor(chosen, torch::kLong));
     }
     for (auto& f : flows) {

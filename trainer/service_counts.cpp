@@ -48,37 +48,38 @@ std::vector<int> meet_slot_counts(std::span<const uint32_t> weights, size_t slot
     return at;
 }
 
-ServerPortCounts::ServerPortCounts(const ChunkSide& side, int64_t flows) : side_(side), slots_(side.ports.size() + 1) {
-    active_ = flows > 0 && side.format >= 35 && side.udp_port_flows.size() == side.ports.size() &&
-              side.port_protos.size() == side.ports.size();
-    if (!active_) return;
-    weights_.assign(flows * slots_, 0);
-    at_.assign(flows, -1);
-    unranked_.assign(flows, kPortRanks);
-}
+ServerPortCounts::ServerPortCounts(const ChunkSide& side, bool server_port_column)
+    : side_(side), slots_(side.ports.size() + 1),
+      active_(server_port_column && side.format >= 35 && side.udp_port_flows.size() == side.ports.size() &&
+              side.port_protos.size() == side.ports.size()) {}
 
 void ServerPortCounts::note(int64_t flow, uint8_t proto, std::span<const float> probs, int drawn) {
     if (!active_ || proto == 6) return;
     const size_t ranked = slots_ - 1;
-    uint32_t* w = &weights_[flow * slots_];
+    weights_.resize(weights_.size() + slots_, 0);
+    uint32_t* w = &weights_[weights_.size() - slots_];
+    uint8_t best = kPortRanks;
     for (size_t k = 0; k < ranked; ++k)
         w[k] = side_.port_protos[k] & port_proto_bit(proto) ? static_cast<uint32_t>(draw_weight(probs[k])) : 0;
     for (int u = kPortRanks; u < kPortNone; ++u)
-        if (const auto wu = static_cast<uint32_t>(draw_weight(probs[u])); wu > w[ranked]) w[ranked] = wu, unranked_[flow] = static_cast<uint8_t>(u);
-    at_[flow] = drawn < kPortRanks ? drawn : static_cast<int>(ranked);
+        if (const auto wu = static_cast<uint32_t>(draw_weight(probs[u])); wu > w[ranked]) w[ranked] = wu, best = static_cast<uint8_t>(u);
+    flow_.push_back(flow);
+    at_.push_back(drawn < kPortRanks ? drawn : static_cast<int>(ranked));
+    unranked_.push_back(best);
 }
 
 void ServerPortCounts::meet(std::vector<FlowTokens>& flows, std::vector<int64_t>& chosen) const {
     if (!active_) return;
     std::vector<int64_t> counts(side_.udp_port_flows.begin(), side_.udp_port_flows.end());
-    const int64_t covered = std::count_if(at_.begin(), at_.end(), [](int s) { return s >= 0; });
+    const auto covered = static_cast<int64_t>(at_.size());
     const int64_t in_ranks = std::accumulate(counts.begin(), counts.end(), int64_t{0});
     if (in_ranks > covered) return;
     counts.push_back(covered - in_ranks);
     const std::vector<int> to = meet_slot_counts(weights_, slots_, at_, counts);
     const int ranked = static_cast<int>(slots_ - 1);
-    for (size_t i = 0; i < to.size(); ++i)
-        if (to[i] != at_[i]) chosen[i] = flows[i].a[kAttrSrvPort] = static_cast<uint8_t>(to[i] < ranked ? to[i] : unranked_[i]);
+    for (size_t u = 0; u < to.size(); ++u)
+        if (to[u] != at_[u])
+            chosen[flow_[u]] = flows[flow_[u]].a[kAttrSrvPort] = static_cast<uint8_t>(to[u] < ranked ? to[u] : unranked_[u]);
 }
 
 }  // namespace dgc::trainer

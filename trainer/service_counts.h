@@ -27,22 +27,25 @@ std::vector<int> meet_slot_counts(std::span<const uint32_t> weights, size_t slot
 // (its protocol, the column's probabilities, the token drawn; TCP flows are left as drawn),
 // then `meet` the chunk's counts. Slots are the ranked ports, then the unranked buckets
 // together (a flow moved there takes the bucket the model gave most weight); a ranked port
-// only for a protocol it served (format 17). Inactive (every call a no-op) below format 35, for a side without the counts,
-// with no flows, or where the counts add up to more than the UDP flows.
+// only for a protocol it served (format 17). Inactive (every call a no-op) for another
+// column, below format 35, for a side without the counts, or where the counts add up to more
+// than the UDP flows.
 class ServerPortCounts {
 public:
-    ServerPortCounts(const ChunkSide& side, int64_t flows);
-    bool active() const { return active_; }
+    ServerPortCounts(const ChunkSide& side, bool server_port_column);
     void note(int64_t flow, uint8_t proto, std::span<const float> probs, int drawn);
     void meet(std::vector<FlowTokens>& flows, std::vector<int64_t>& chosen) const;
 
 private:
     const ChunkSide& side_;
-    size_t slots_ = 0;
-    bool active_ = false;
-    std::vector<uint32_t> weights_;  // per flow, slots_ draw weights
-    std::vector<int> at_;            // per flow, the slot drawn (-1: not a UDP flow)
-    std::vector<uint8_t> unranked_;  // per flow, its likeliest unranked bucket's token
+    const size_t slots_;
+    const bool active_;
+    // Per UDP flow noted, in order: its index, slots_ draw weights, the slot drawn and its
+    // likeliest unranked bucket's token.
+    std::vector<int64_t> flow_;
+    std::vector<uint32_t> weights_;
+    std::vector<int> at_;
+    std::vector<uint8_t> unranked_;
 };
 
 }  // namespace dgc::trainer

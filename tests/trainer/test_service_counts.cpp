@@ -93,8 +93,9 @@ TEST(ServiceCounts, FormatThirtyFiveDrawsEachServicesFlowsAsTheChunkHadThem) {
     for (size_t i = 0; i < now.flows.size(); ++i) {
         const FlowTokens& f = now.flows[i];
         const int k = f.a[kAttrSrvPort];
-        if (udp(enc.side, f) && k < static_cast<int>(enc.side.ports.size()))
+        if (udp(enc.side, f) && k < static_cast<int>(enc.side.ports.size())) {
             EXPECT_TRUE(enc.side.port_protos[k] & kPortProtoUdp) << "port " << enc.side.ports[k];
+        }
         if (proto_of(enc.side, f).proto == 6) ++tcp, kept += f.a[kAttrSrvPort] == old.flows[i].a[kAttrSrvPort];
     }
     EXPECT_GT(tcp, 1000u);

@@ -107,9 +107,10 @@ struct NonIpType {
 // 34 has format 31's bytes and a reopened chain's SYN goes on with its connection after any
 // silence, moved up to one the chunk had (superseded_connections.h); 35 appends each ranked
 // port's UDP flows at the server's end, and the flow model's server ports are brought to them
-// (service_counts.h).
+// (service_counts.h); 36 appends, per UDP service that no one host holds, the pair of hosts
+// that does (udp_services.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 35;
+inline constexpr uint8_t kSideFormat = 36;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

@@ -334,6 +334,27 @@ bool read_format35(ByteReader& r, ChunkSide& s) {
     return total <= s.flows();
 }
 
+// Format 36's block: per UDP service entry, the pair of hosts that holds it (none, or two
+// distinct ranked hosts and the first's share in 15ths), only where no one host does.
+void write_format36(ByteWriter& w, const ChunkSide& s) {
+    for (const UdpService& u : s.udp_services) {
+        w.u8(u.pair[0]);
+        if (u.pair[0] != UdpService::kNoServiceHost) w.u8(u.pair[1]), w.u8(u.pair_share);
+    }
+}
+
+bool read_format36(ByteReader& r, ChunkSide& s) {
+    for (UdpService& u : s.udp_services) {
+        u.pair[0] = r.u8();
+        if (u.pair[0] == UdpService::kNoServiceHost) continue;
+        u.pair[1] = r.u8(), u.pair_share = r.u8();
+        if (u.host != UdpService::kNoServiceHost || u.pair[0] >= s.hosts.size() || u.pair[1] >= s.hosts.size() ||
+            u.pair[0] == u.pair[1] || u.pair_share > 15)
+            return false;
+    }
+    return true;
+}
+
 // Format 28's block: the well-known UDP ports' entries (a count, then each), then the UDP
 // repeats from ephemeral ports.
 void write_format28(ByteWriter& w, const ChunkSide& s) {
@@ -440,6 +461,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 30) write_roles(w, s.tcp_roles, s.hosts.size());
     if (s.format >= 31) write_roles(w, s.tcp_port_roles, s.ports.size());
     if (s.format >= 35) write_format35(w, s);
+    if (s.format >= 36) write_format36(w, s);
     return std::move(w.data());
 }
 
@@ -533,6 +555,8 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (format >= 31) read_roles(r, s.tcp_port_roles, s.ports.size());
     if (format >= 35 && !read_format35(r, s) && !r.failed())
         return Status::corrupt(what + ": the ranked ports serve more flows than the chunk has");
+    if (format >= 36 && !read_format36(r, s) && !r.failed())
+        return Status::corrupt(what + ": a UDP service's pair of hosts is outside the ranked ones, one host twice, a share over 15ths, or beside a single host");
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

@@ -17,7 +17,8 @@ void serve_udp_ends(const ChunkSide& side, const std::vector<std::array<uint8_t,
         u.pinned[d] = is_group(4, ep[d].addr) || unspecified(4, ep[d].addr);
     }
     Rng rng(stream);
-    u = serve_udp_ports(side.udp_services, side.ports, u, ephemeral_port(rng));
+    const uint16_t ephemeral = ephemeral_port(rng);
+    u = serve_udp_ports(side.udp_services, side.ports, u, ephemeral, rng.next());
     if (u.hosts_swapped) std::swap(ep[0], ep[1]);
     for (int d = 0; d < 2; ++d) {
         ep[d].port = u.port[d];

@@ -29,15 +29,36 @@ uint8_t nine_in_ten(const std::map<int, uint32_t>& by_slot, uint32_t total) {
     return UdpService::kNoServiceHost;
 }
 
+// Where none holds nine in ten: the two largest ranked hosts when they do together (the first
+// the larger), and the first's share of the two in 15ths. Only for a port that is asked (a
+// server's): two NTP peers on 123 at both ends hold it together and serve nobody.
+std::pair<std::array<uint8_t, 2>, uint8_t> nine_in_ten_pair(const std::map<int, uint32_t>& by_slot, uint32_t total) {
+    std::pair<int, uint32_t> top[2] = {{-1, 0}, {-1, 0}};
+    for (auto [slot, n] : by_slot) {
+        if (slot < 0) continue;
+        if (n > top[0].second) top[1] = top[0], top[0] = {slot, n};
+        else if (n > top[1].second) top[1] = {slot, n};
+    }
+    const uint32_t both = top[0].second + top[1].second;
+    if (total < kServiceMinDatagrams || !top[1].second || both * 10 < total * 9) return {{UdpService::kNoServiceHost, UdpService::kNoServiceHost}, 0};
+    return {{static_cast<uint8_t>(top[0].first), static_cast<uint8_t>(top[1].first)}, static_cast<uint8_t>(top[0].second * 15 / both)};
+}
+
 const UdpService* entry_of(const std::vector<UdpService>& services, const std::vector<uint16_t>& ports, uint16_t port) {
     for (const UdpService& s : services)
         if (s.port < ports.size() && ports[s.port] == port) return &s;
     return nullptr;
 }
 
-int host_of(const std::vector<UdpService>& services, const std::vector<uint16_t>& ports, uint16_t port) {
-    const UdpService* s = entry_of(services, ports, port);
-    return s && s->host != UdpService::kNoServiceHost ? s->host : -1;
+// The host that holds the service at end `d` of `e` (-1: none): its one host, else the member of
+// its pair the model drew at either end, else the one `u` picks at the pair's shares.
+int holder(const UdpService* s, const UdpEnds& e, int d, uint64_t u) {
+    if (!s) return -1;
+    if (s->host != UdpService::kNoServiceHost) return s->host;
+    if (s->pair[0] == UdpService::kNoServiceHost) return -1;
+    for (int end : {d, d ^ 1})
+        if (e.host[end] == s->pair[0] || e.host[end] == s->pair[1]) return e.host[end];
+    return u % 15 < s->pair_share ? s->pair[0] : s->pair[1];
 }
 
 bool udp_v4(const PacketRecord& r) { return r.is_ip() && r.ip_version == 4 && r.proto == 17 && r.has_ports(); }
@@ -106,14 +127,18 @@ std::vector<UdpService> count_udp_services(std::span<const PacketRecord> chunk, 
         if (c.to_group && c.to_group * 10 >= c.total[0]) s.flags |= UdpService::kToGroup;
         if (c.several >= kServiceMinDatagrams && c.answered * 10 >= c.several * 9) s.flags |= UdpService::kAnswered;
         if (c.several >= kServiceMinDatagrams && c.answered * 10 <= c.several) s.flags |= UdpService::kUnanswered;
-        if (s.host != UdpService::kNoServiceHost || s.client != UdpService::kNoServiceHost || s.share_in || s.share_out || s.flags)
+        if (s.host == UdpService::kNoServiceHost && (s.flags & UdpService::kAsked))
+            std::tie(s.pair, s.pair_share) = nine_in_ten_pair(c.hosts[0], c.unicast[0]);
+        if (s.host != UdpService::kNoServiceHost || s.client != UdpService::kNoServiceHost || s.share_in || s.share_out || s.flags ||
+            s.pair[0] != UdpService::kNoServiceHost)
             out.push_back(s);
     }
     return out;
 }
 
-UdpEnds serve_udp_ports(const std::vector<UdpService>& services, const std::vector<uint16_t>& ports, UdpEnds e, uint16_t ephemeral) {
-    auto served = [&](int d) { return host_of(services, ports, e.port[d]); };
+UdpEnds serve_udp_ports(const std::vector<UdpService>& services, const std::vector<uint16_t>& ports, UdpEnds e, uint16_t ephemeral,
+                        uint64_t u) {
+    auto served = [&](int d) { return holder(entry_of(services, ports, e.port[d]), e, d, u); };
     auto asked = [&](int d) { return service_flag(services, ports, e.port[d], UdpService::kAsked); };
     // One service's port at both ends: the sender is its client.
     if (e.port[0] == e.port[1] && served(0) >= 0) e.port[0] = ephemeral;

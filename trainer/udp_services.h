@@ -29,6 +29,11 @@ struct UdpService {
     uint16_t len_in = 0, len_out = 0;  // commonest ip_len of IPv4 datagrams to it and from it
     uint8_t share_in = 0, share_out = 0;  // their shares in 15ths (0: no length kept)
     uint8_t flags = 0;                // kAsked, kToGroup, kAnswered, kUnanswered
+    // Format 36: where no one host holds the port, the two ranked hosts that hold nine in ten
+    // of it together (sifely's hub asks its router and a public resolver, 64 % and 36 %), and
+    // the first's share of the two in 15ths.
+    std::array<uint8_t, 2> pair{kNoServiceHost, kNoServiceHost};
+    uint8_t pair_share = 0;
     static constexpr uint8_t kNoServiceHost = 0xFF;
     // Nine in ten of the flows on it open with a datagram to it (a DNS or DHCP server's port;
     // a DHCP client's 68 is not); one in ten or more of the datagrams to it go to a group
@@ -50,7 +55,8 @@ inline constexpr uint32_t kServiceMinDatagrams = 4;
 // the ranked host (`slot_of(record, src)`, -1 for an unranked one) at that end of nine in ten
 // of them that were unicast and the one at the other end of nine in ten, per direction the
 // commonest length when it holds over half of them, and its flags (from `flows`, the chunk's).
-// Ports with none of these are left out.
+// Where no host holds nine in ten at the end of a port that is asked, the two that do
+// together, when both are ranked (format 36). Ports with none of these are left out.
 std::vector<UdpService> count_udp_services(std::span<const PacketRecord> chunk, const std::vector<Flow>& flows,
                                            const std::vector<uint16_t>& ports,
                                            const std::function<int(const PacketRecord&, bool)>& slot_of);
@@ -73,8 +79,11 @@ struct UdpEnds {
 // never went to a group address is not asked through one (unless the unspecified address
 // asks); a service port sits on its host, the two hosts trading ends or its host taking that
 // end; and a service's client, where the entry names one, is at the other end. IPv4 flows only
-// (the entries are counted on IPv4).
-UdpEnds serve_udp_ports(const std::vector<UdpService>& services, const std::vector<uint16_t>& ports, UdpEnds e, uint16_t ephemeral);
+// (the entries are counted on IPv4). A service held by a pair of hosts (format 36) is held by
+// the one the model drew at either end, else by the one `u` (a uniform word) picks at the
+// pair's shares.
+UdpEnds serve_udp_ports(const std::vector<UdpService>& services, const std::vector<uint16_t>& ports, UdpEnds e, uint16_t ephemeral,
+                        uint64_t u = 0);
 
 // The length of a datagram from `sport` to `dport` when one of them is a service with a
 // length for that direction and `u` (a uniform word) falls in its share; the entry with the

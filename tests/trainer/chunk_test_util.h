@@ -29,6 +29,12 @@ inline dgc::PacketRecord lan_record(uint8_t proto, uint8_t src, uint16_t sport, 
     return r;
 }
 
+// Appends `r` to `recs` stamped `t_s` seconds into the capture.
+inline void push_at(std::vector<dgc::PacketRecord>& recs, double t_s, dgc::PacketRecord r) {
+    r.t_ns = static_cast<int64_t>(t_s * 1e9);
+    recs.push_back(r);
+}
+
 // The chunk regenerated from its tokens as a side of `format` would regenerate it.
 inline std::vector<dgc::PacketRecord> regenerate_as(const dgc::trainer::EncodedChunk& enc, uint8_t format, uint64_t seed = 3) {
     dgc::trainer::ChunkSide side = enc.side;

@@ -47,10 +47,7 @@ DnsView dns_view(std::span<const PacketRecord> recs) {
 
 TEST(UdpServicePairs, TwoHostsThatHoldAServiceTogetherAreItsPair) {
     std::vector<PacketRecord> recs;
-    auto at = [&](double t_s, PacketRecord r) {
-        r.t_ns = static_cast<int64_t>(t_s * 1e9);
-        recs.push_back(r);
-    };
+    auto at = [&](double t_s, const PacketRecord& r) { push_at(recs, t_s, r); };
     // The hub (10.0.0.2) asks its router (.1) seven times and a resolver (.3) four, each answered.
     for (int i = 0; i < 11; ++i) {
         const uint8_t server = i < 7 ? 1 : 3;

@@ -39,10 +39,7 @@ const UdpService* entry(const std::vector<UdpService>& s, uint16_t port) {
 
 TEST(UdpServices, CountsEachWellKnownPortsHostAndLengths) {
     std::vector<PacketRecord> recs;
-    auto at = [&](double t_s, PacketRecord r) {
-        r.t_ns = static_cast<int64_t>(t_s * 1e9);
-        recs.push_back(r);
-    };
+    auto at = [&](double t_s, const PacketRecord& r) { push_at(recs, t_s, r); };
     // DNS: six queries, each answered at once on its own port (238 bytes, once 70).
     for (int i = 0; i < 6; ++i) {
         const auto port = static_cast<uint16_t>(40000 + i);

@@ -51,9 +51,10 @@ struct ChunkRow {
     double fidelity = 0;
     double joint = 0;
     double train_seconds = 0;
-    std::string parent_id;
-    std::string decision;        // "reused", "delta", "keyframe"; "" in rows written before issue 12's reuse
-    std::string why;             // the trainer's one-line reason for it
+    // {}: a brace-initialised row may leave these out without -Wmissing-field-initializers.
+    std::string parent_id{};
+    std::string decision{};      // "reused", "delta", "keyframe"; "" in rows written before issue 12's reuse
+    std::string why{};           // the trainer's one-line reason for it
 };
 
 // A committed chunk's decision; for rows written before decisions were recorded, what its

@@ -48,10 +48,10 @@ struct HtmlReportInput {
     // Traffic-semantics checks (docs/semantics.md); the table is left out while null.
     const SemanticSet* semantics = nullptr;        // real vs synth (the floor when floor_only)
     const SemanticSet* semantics_floor = nullptr;
-    ReportMeta meta;
+    ReportMeta meta{};  // {}: callers may brace-initialise the fields above and leave these out
     // Top talkers of real and synth (top_talkers()); the table is left out when both are empty.
-    std::vector<Talker> real_talkers;
-    std::vector<Talker> synth_talkers;
+    std::vector<Talker> real_talkers{};
+    std::vector<Talker> synth_talkers{};
 };
 
 std::string render_html_report(const HtmlReportInput& in);

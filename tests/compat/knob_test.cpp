@@ -72,7 +72,9 @@ TEST(StorageKnob, CompressSpendsWhatTheKnobAllows) {
             if (d.side > d.budget) {
                 EXPECT_EQ(d.rank, 0);  // no adapter and no pool
             }
-            if (d.rank > 0) EXPECT_LE(d.bytes, d.budget);
+            if (d.rank > 0) {
+                EXPECT_LE(d.bytes, d.budget);
+            }
         }
     }
     // Tinba's 5,000-packet chunks carry ~0.1 B/packet of side: over 0.05, well under 0.5.

@@ -86,7 +86,9 @@ TEST(MountKnob, TwoWorkersStoreTheModelsOneWorkerStores) {
         archived[workers - 1] = slurp(v.archive() / "t.pcap");
         decisions[workers - 1] = v.xattr(v.archive() / "t.pcap", "decisions");
         model_bytes[workers - 1] = v.xattr(v.archive() / "t.pcap", "model_bytes");
-        if (workers == 2) EXPECT_TRUE(chunks_overlapped(v.daemon_log(), "t.pcap", 6)) << v.daemon_log();
+        if (workers == 2) {
+            EXPECT_TRUE(chunks_overlapped(v.daemon_log(), "t.pcap", 6)) << v.daemon_log();
+        }
     }
     EXPECT_EQ(decisions[0], decisions[1]);
     EXPECT_EQ(model_bytes[0], model_bytes[1]);

@@ -318,6 +318,11 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     s.udp_services = count_udp_services(chunk, flows, s.ports, host_slot);
     s.tcp_roles = count_tcp_roles(chunk, flows, s.hosts.size(), host_slot);
     s.tcp_port_roles = count_tcp_port_roles(chunk, flows, s.ports);
+    s.arp_roles = count_arp_roles(chunk, [&](const std::array<uint8_t, 16>& ipv4) {
+        PacketRecord r;
+        r.ip_version = 4, r.src = ipv4;
+        return host_slot(r, true);
+    });
     return enc;
 }
 

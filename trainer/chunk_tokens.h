@@ -13,6 +13,7 @@
 
 #include "codec/record.h"
 #include "codec/status.h"
+#include "trainer/arp_roles.h"
 #include "trainer/udp_services.h"
 
 namespace dgc::trainer {
@@ -108,9 +109,11 @@ struct NonIpType {
 // silence, moved up to one the chunk had (superseded_connections.h); 35 appends each ranked
 // port's UDP flows at the server's end, and the flow model's server ports are brought to them
 // (service_counts.h); 36 appends, per UDP service that no one host holds, the pair of hosts
-// that does (udp_services.h).
+// that does (udp_services.h); 37 appends who sends the chunk's ARP frames to whom
+// (arp_roles.h), and an unranked IPv4 group address stands in outside 224.0.0.0/24
+// (host_slots.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 36;
+inline constexpr uint8_t kSideFormat = 37;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -376,6 +379,8 @@ struct ChunkSide {
     // wherever a connection's piece starts with the server's segment, and counts of those
     // drew SYNs to the clients' ports (sifely's hub).
     std::vector<uint32_t> udp_port_flows;
+    // Format 37: the commonest senders and targets of the chunk's ARP frames (arp_roles.h).
+    std::vector<ArpRole> arp_roles;
 
     uint64_t flows() const;
 };

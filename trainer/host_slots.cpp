@@ -7,10 +7,13 @@
 
 namespace dgc::trainer {
 
-std::array<uint8_t, 16> exact_stand_in(AddrClass c, uint64_t idx) {
+std::array<uint8_t, 16> exact_stand_in(AddrClass c, uint64_t idx, uint8_t side_format) {
     std::array<uint8_t, 16> a{};
     switch (c) {
-        case AddrClass::kMulticast4: a = {224, 0, 0, static_cast<uint8_t>(251 - idx % 250)}; break;
+        case AddrClass::kMulticast4:
+            a = side_format >= 37 ? std::array<uint8_t, 16>{239, 255, static_cast<uint8_t>(idx / 254 % 255), static_cast<uint8_t>(1 + idx % 254)}
+                                  : std::array<uint8_t, 16>{224, 0, 0, static_cast<uint8_t>(251 - idx % 250)};
+            break;
         case AddrClass::kBroadcast4: a = kLimitedBroadcast; break;
         case AddrClass::kLoopback4: a = {127, 0, 0, static_cast<uint8_t>(1 + idx % 254)}; break;
         case AddrClass::kMulticast6:

@@ -16,8 +16,12 @@ namespace dgc::trainer {
 inline constexpr std::array<uint8_t, 16> kLimitedBroadcast = {255, 255, 255, 255};
 
 // A well-known address of an exact class, for an unranked host of that class (the stored
-// exact values are for ranked hosts only).
-std::array<uint8_t, 16> exact_stand_in(AddrClass c, uint64_t idx);
+// exact values are for ranked hosts only). An IPv4 group address was one of 224.0.0.0/24,
+// the local network control block, whose datagrams stacks send with TTL 1; a trace's many
+// groups are mostly wider ones (isp-fragtest's are spread over 228/8 to 239/8, sent with TTL 61
+// and 125), and tshark flags every such datagram sent to the block. From format 37
+// (`side_format`) it is one of 239.255.0.0/16 (RFC 2365's local scope), where any TTL is sent.
+std::array<uint8_t, 16> exact_stand_in(AddrClass c, uint64_t idx, uint8_t side_format);
 
 // 0.0.0.0 or ::.
 bool unspecified(uint8_t v, const std::array<uint8_t, 16>& a);

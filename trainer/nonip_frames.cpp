@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "codec/address_class.h"
+#include "trainer/arp_roles.h"
 #include "trainer/rng.h"
 
 namespace dgc::trainer {
@@ -53,7 +54,33 @@ void append_nonip_frames(const ChunkSide& side, std::span<const std::array<uint8
         std::vector<uint32_t> w;
         for (const auto& t : side.nonip_types) w.push_back(t.count);
         const ArpPlan arp = plan_arp(side);
-        const bool v23 = side.format >= 23;
+        const bool v23 = side.format >= 23, v37 = side.format >= 37;
+        // Format 37: each frame's hosts from the chunk's ARP roles, where they cover its kind.
+        std::array<uint64_t, kArpKinds> kind_frames{};
+        kind_frames[kArpAnnouncement] = side.arp_gratuitous, kind_frames[kArpProbe] = side.arp_probes;
+        kind_frames[kArpRequest] = arp.requests - std::min<uint64_t>(arp.requests, uint64_t{side.arp_gratuitous} + side.arp_probes);
+        for (const auto& t : side.nonip_types)
+            if (t.ethertype == 0x0806 && t.arp_op == 2) kind_frames[kArpReply] += t.count;
+        auto role_of = [&](ArpKind kind) { return v37 ? draw_arp_role(side.arp_roles, kind, kind_frames[kind], rng) : nullptr; };
+        // Format 37: request frames' kinds drawn without replacement, so that the requests a
+        // waiting reply asks for come out of the chunk's count rather than on top of it
+        // (format 23 drew each at the chunk's shares: ultraloq's week had 253 requests for 193).
+        // Once the counts are spent (the frame types are drawn with replacement), at their shares.
+        const std::array<uint32_t, 3> kinds_all = {static_cast<uint32_t>(kind_frames[kArpAnnouncement]),
+                                                   static_cast<uint32_t>(kind_frames[kArpProbe]),
+                                                   static_cast<uint32_t>(kind_frames[kArpRequest])};
+        std::array<uint32_t, 3> kinds_left = kinds_all;
+        auto request_kind = [&](bool forced) {
+            static constexpr ArpKind kOf[3] = {kArpAnnouncement, kArpProbe, kArpRequest};
+            const bool any = kinds_left[0] || kinds_left[1] || kinds_left[2];
+            const size_t i = forced ? 2 : rng.pick(any ? kinds_left : kinds_all);
+            if (kinds_left[i]) --kinds_left[i];
+            return kOf[i];
+        };
+        // A role's frame goes to its target's MAC at the role's unicast share, else to broadcast.
+        auto role_eth_dst = [&](const ArpRole& role) {
+            return rng.below(role.frames) < role.unicast ? slot_mac[role.target] : kBroadcastMac;
+        };
         auto arp_host = [&] { return arp.hosts[arp.weighted ? rng.pick(arp.weights) : rng.below(arp.hosts.size())]; };
         // Format 23: the requests that asked another host and got no reply yet, latest last.
         struct Asked {
@@ -80,8 +107,10 @@ void append_nonip_frames(const ChunkSide& side, std::span<const std::array<uint8
                     // chunk's frames per bucket stand but for such a reply, which follows
                     // its request).
                     for (int tries = 0; v23 && c == a && arp.hosts.size() > 1 && tries < 16; ++tries) c = arp_host();
+                    const ArpRole* reply_role = nullptr;
                     if (v23 && t.arp_op == 2) {
                         if (pending.empty()) {
+                            if ((reply_role = role_of(kArpReply))) a = reply_role->sender, c = reply_role->target;
                             waiting.push_back(out.size());
                         } else {
                             a = pending.back().target, c = pending.back().sender;
@@ -93,16 +122,32 @@ void append_nonip_frames(const ChunkSide& side, std::span<const std::array<uint8
                     r.src = slot_addr[a], r.dst = slot_addr[c];
                     r.eth_src = slot_mac[a];
                     r.eth_dst = t.arp_op == 1 ? kBroadcastMac : slot_mac[c];
+                    if (reply_role) r.eth_dst = role_eth_dst(*reply_role);
                     if (t.arp_op == 1 && arp.requests) {
                         // Format 8: announcements and probes at the chunk's shares.
                         // Format 23: a request that a reply drawn earlier waits for asks.
-                        const uint64_t u = v23 && !waiting.empty() && a != c ? arp.requests : rng.below(arp.requests);
-                        if (u < side.arp_gratuitous) {
+                        const bool forced = v23 && !waiting.empty() && a != c;
+                        ArpKind kind = kArpRequest;
+                        if (v37) {
+                            kind = request_kind(forced);
+                        } else {
+                            const uint64_t u = forced ? arp.requests : rng.below(arp.requests);
+                            kind = u < side.arp_gratuitous                                  ? kArpAnnouncement
+                                   : u < uint64_t{side.arp_gratuitous} + side.arp_probes ? kArpProbe
+                                                                                          : kArpRequest;
+                        }
+                        const ArpRole* role = role_of(kind);
+                        if (role) {
+                            a = role->sender, c = role->target;
+                            r.src = slot_addr[a], r.dst = slot_addr[c], r.eth_src = slot_mac[a];
+                            r.eth_dst = role_eth_dst(*role);
+                        }
+                        if (kind == kArpAnnouncement) {
                             // Format 23: from the busiest on-link host. In the four dev traces
                             // that announce (three IoT hubs, gnutella), one host sends them all.
-                            if (v23) r.src = slot_addr[arp.hosts[0]], r.eth_src = slot_mac[arp.hosts[0]];
+                            if (v23 && !role) r.src = slot_addr[arp.hosts[0]], r.eth_src = slot_mac[arp.hosts[0]];
                             r.dst = r.src;
-                        } else if (u < uint64_t{side.arp_gratuitous} + side.arp_probes) {
+                        } else if (kind == kArpProbe) {
                             if (v23) r.dst = r.src;  // a probe asks for the address its sender is to take
                             r.src = {};
                         } else if (v23 && a != c && !waiting.empty()) {

@@ -1,6 +1,7 @@
 // The non-IP frames of a regenerated chunk: as many per time bucket as the chunk had, their
 // type and size from its mix; ARP with bodies between the chunk's on-link hosts (format 23:
-// a reply answers the latest request, from the host it asked).
+// a reply answers the latest request, from the host it asked; format 37: each frame's hosts
+// from the chunk's ARP roles, arp_roles.h).
 #pragma once
 
 #include <array>

@@ -355,6 +355,32 @@ bool read_format36(ByteReader& r, ChunkSide& s) {
     return true;
 }
 
+// Format 37's block: the ARP roles (a count, then each; a request's and a reply's target).
+void write_format37(ByteWriter& w, const ChunkSide& s) {
+    w.varint(s.arp_roles.size());
+    for (const ArpRole& a : s.arp_roles) {
+        w.u8(a.kind), w.u8(a.sender);
+        if (a.kind == kArpRequest || a.kind == kArpReply) w.u8(a.target);
+        w.varint(a.frames), w.varint(a.unicast);
+    }
+}
+
+bool read_format37(ByteReader& r, ChunkSide& s) {
+    s.arp_roles.resize(r.count(kArpRoles));
+    uint64_t total = 0;
+    for (ArpRole& a : s.arp_roles) {
+        a.kind = r.u8(), a.sender = r.u8();
+        if (a.kind >= kArpKinds) return false;
+        const bool pair = a.kind == kArpRequest || a.kind == kArpReply;
+        a.target = pair ? r.u8() : a.sender;
+        total += a.frames = static_cast<uint32_t>(r.count(s.nonip_packets));
+        a.unicast = static_cast<uint32_t>(r.count(a.frames));
+        if (a.sender >= s.hosts.size() || a.target >= s.hosts.size() || a.frames == 0)
+            return false;
+    }
+    return total <= s.nonip_packets;
+}
+
 // Format 28's block: the well-known UDP ports' entries (a count, then each), then the UDP
 // repeats from ephemeral ports.
 void write_format28(ByteWriter& w, const ChunkSide& s) {
@@ -462,6 +488,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 31) write_roles(w, s.tcp_port_roles, s.ports.size());
     if (s.format >= 35) write_format35(w, s);
     if (s.format >= 36) write_format36(w, s);
+    if (s.format >= 37) write_format37(w, s);
     return std::move(w.data());
 }
 
@@ -557,6 +584,8 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
         return Status::corrupt(what + ": the ranked ports serve more flows than the chunk has");
     if (format >= 36 && !read_format36(r, s) && !r.failed())
         return Status::corrupt(what + ": a UDP service's pair of hosts is outside the ranked ones, one host twice, a share over 15ths, or beside a single host");
+    if (format >= 37 && !read_format37(r, s) && !r.failed())
+        return Status::corrupt(what + ": an ARP role has an unknown kind, names a host outside the ranked ones, or counts more frames than the chunk has");
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

@@ -83,7 +83,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                                  : OtherClass{static_cast<uint8_t>(version == 4 ? AddrClass::kPublic4 : AddrClass::kGlobal6), 1, 1, 0};
         const auto cls = static_cast<AddrClass>(o.addr_class);
         const uint64_t subnet = r.below(std::max<uint32_t>(1, o.subnets));
-        e.addr = addr_class_is_exact(cls) ? exact_stand_in(cls, idx)
+        e.addr = addr_class_is_exact(cls) ? exact_stand_in(cls, idx, side.format)
                                            : synth_address_of(cls, static_cast<uint16_t>(mix64(o.addr_class ^ (subnet << 8) ^ 0x50B)),
                                                               mix64(seed ^ idx ^ 0x0743E4ULL), static_cast<HostKind>(o.host_kind));
         const bool onlink = side.gateway_macs.empty() || r.below(std::max<uint32_t>(1, o.hosts)) < o.onlink;

@@ -1,4 +1,5 @@
 #include "trainer/chunk_tokens.h"
+#include "trainer/icmp_senders.h"
 
 #include <algorithm>
 #include <limits>
@@ -323,6 +324,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         r.ip_version = 4, r.src = ipv4;
         return host_slot(r, true);
     });
+    s.icmp_senders = count_icmp_senders(chunk, s.icmp, [&](const PacketRecord& r) { return host_slot(r, true); });
     return enc;
 }
 

@@ -111,9 +111,10 @@ struct NonIpType {
 // (service_counts.h); 36 appends, per UDP service that no one host holds, the pair of hosts
 // that does (udp_services.h); 37 appends who sends the chunk's ARP frames to whom
 // (arp_roles.h), and an unranked IPv4 group address stands in outside 224.0.0.0/24
-// (host_slots.h).
+// (host_slots.h); 38 appends the host that sends each ICMP error kind, and an error goes
+// from it to a unicast host (icmp_senders.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 37;
+inline constexpr uint8_t kSideFormat = 38;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -381,6 +382,9 @@ struct ChunkSide {
     std::vector<uint32_t> udp_port_flows;
     // Format 37: the commonest senders and targets of the chunk's ARP frames (arp_roles.h).
     std::vector<ArpRole> arp_roles;
+    // Format 38: per `icmp` entry, the ranked host that sends that error kind, or
+    // kNoIcmpSender (icmp_senders.h).
+    std::vector<uint8_t> icmp_senders;
 
     uint64_t flows() const;
 };

@@ -26,6 +26,8 @@ std::array<uint8_t, 16> exact_stand_in(AddrClass c, uint64_t idx, uint8_t side_f
     return a;
 }
 
+bool local_control_block(uint8_t v, const std::array<uint8_t, 16>& a) { return v == 4 && a[0] == 224 && a[1] == 0 && a[2] == 0; }
+
 bool unspecified(uint8_t v, const std::array<uint8_t, 16>& a) {
     const AddrClass c = classify_address(v, a.data());
     return c == AddrClass::kUnspecified4 || c == AddrClass::kUnspecified6;

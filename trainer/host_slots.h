@@ -23,6 +23,10 @@ inline constexpr std::array<uint8_t, 16> kLimitedBroadcast = {255, 255, 255, 255
 // (`side_format`) it is one of 239.255.0.0/16 (RFC 2365's local scope), where any TTL is sent.
 std::array<uint8_t, 16> exact_stand_in(AddrClass c, uint64_t idx, uint8_t side_format);
 
+// 224.0.0.0/24, the local network control block (IPv4 only), whose datagrams every stack
+// sends with TTL 1 (IGMP, mDNS and LLMNR to it in the dev traces); format 38 sends them so.
+bool local_control_block(uint8_t v, const std::array<uint8_t, 16>& a);
+
 // 0.0.0.0 or ::.
 bool unspecified(uint8_t v, const std::array<uint8_t, 16>& a);
 

@@ -16,6 +16,7 @@
 #include "trainer/flow_choices.h"
 #include "trainer/flow_timing.h"
 #include "trainer/icmp_quotes.h"
+#include "trainer/icmp_senders.h"
 #include "trainer/host_slots.h"
 #include "trainer/legacy/synth_records_v5.h"
 #include "trainer/nonip_frames.h"
@@ -105,7 +106,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     };
     const bool v9 = side.format >= 9, v11 = side.format >= 11, v12 = side.format >= 12, v13 = side.format >= 13;
     const bool v14 = side.format >= 14, v15 = side.format >= 15, v16 = side.format >= 16, v17 = side.format >= 17;
-    const bool v18 = side.format >= 18, v28 = side.format >= 28, v29 = side.format >= 29;
+    const bool v18 = side.format >= 18, v28 = side.format >= 28, v29 = side.format >= 29, v38 = side.format >= 38;
     uint32_t eph_repeats_left = side.udp_ephemeral_repeats;
     uint32_t low_port_flows_left = side.tcp_low_port_flows, lone_repeats_left = side.udp_lone_repeats;
     uint32_t late_replies_left = side.udp_late_replies;
@@ -264,6 +265,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         // neighbours, DHCP's broadcast); flipping a bit of it made :: send to ::1.
         if (v15 && ep[0].addr == ep[1].addr && unspecified(pe.ip_version, ep[0].addr))
             if (const int g = group_slot(side, pe.ip_version); g >= 0) use_slot(ep[1], g);
+        // Format 38: an ICMP error from its kind's sender, to a unicast host (icmp_senders.h).
+        const bool error_flow = v38 && icmp && send_icmp_error(side, icmp_kind[fi], pe.ip_version, slot_addr, ep, use_slot);
         // Format 28: a well-known UDP port sits on its host, and its client asks first.
         if (v28 && udp && pe.ip_version == 4) serve_udp_ends(side, slot_addr, ep, mix64(seed ^ mix64(fi ^ 0x5E28ULL)), use_slot);
         if (ep[0].addr == ep[1].addr && ep[0].port == ep[1].port) ep[1].addr[15 - (pe.ip_version == 4 ? 12 : 0)] ^= 1;
@@ -295,7 +298,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         bool replied = false;
         for (uint32_t j = 0; j < n; ++j) {
             const PacketTokens& pt = packets[f.first + j];
-            dirs[j] = j == 0 || to_group || udp_answer[fi] == 0 ? 0 : pt.dir & 1;
+            dirs[j] = j == 0 || to_group || error_flow || udp_answer[fi] == 0 ? 0 : pt.dir & 1;
             replied |= dirs[j] != 0;
             model_flags[j] = side.flags.empty() ? 0x10 : side.flags[std::min<size_t>(pt.flag, side.flags.size() - 1)];
         }
@@ -539,7 +542,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             }
             r.proto = pe.proto;
             r.ip_len = std::clamp<uint32_t>(lens[j], ip_hdr + l4_min, 65535);
-            r.ttl = s.ttl, r.tos = s.tos;
+            r.ttl = v38 && local_control_block(pe.ip_version, d.addr) ? 1 : s.ttl, r.tos = s.tos;
             const bool fragment = !pe.ports && (pe.proto == 6 || pe.proto == 17);
             r.ip_id = (pe.ip_version == 4 || fragment) ? ip_id++ : 0;
             if (pe.ports) {

@@ -6,15 +6,17 @@
 
 namespace dgc {
 
-bool icmp_is_error(const PacketRecord& r) {
-    if (r.proto == 1) {
-        switch (r.icmp_type) {
+bool icmp_type_is_error(uint8_t proto, uint8_t type) {
+    if (proto == 1) {
+        switch (type) {
             case 3: case 4: case 5: case 11: case 12: return true;
             default: return false;
         }
     }
-    return r.proto == 58 && r.icmp_type < 128;  // ICMPv6 errors are types 0-127
+    return proto == 58 && type < 128;  // ICMPv6 errors are types 0-127
 }
+
+bool icmp_is_error(const PacketRecord& r) { return icmp_type_is_error(r.proto, r.icmp_type); }
 
 bool icmp_port_unreachable(const PacketRecord& r) {
     return (r.proto == 1 && r.icmp_type == 3 && r.icmp_code == 3) || (r.proto == 58 && r.icmp_type == 1 && r.icmp_code == 4);

@@ -13,6 +13,8 @@ namespace dgc {
 
 // An ICMP error (IPv4 types 3, 4, 5, 11, 12; ICMPv6 types below 128): it carries a quote.
 bool icmp_is_error(const PacketRecord& r);
+// The same for a message of `type` over IP protocol `proto` (1: ICMP, 58: ICMPv6).
+bool icmp_type_is_error(uint8_t proto, uint8_t type);
 // Port unreachable (IPv4 type 3 code 3, ICMPv6 type 1 code 4): a host with no socket on the
 // port a datagram came to.
 bool icmp_port_unreachable(const PacketRecord& r);

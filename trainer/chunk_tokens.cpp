@@ -1,5 +1,4 @@
 #include "trainer/chunk_tokens.h"
-#include "trainer/icmp_senders.h"
 
 #include <algorithm>
 #include <limits>
@@ -12,6 +11,7 @@
 #include "codec/flows.h"
 #include "trainer/chunk_semantics.h"
 #include "trainer/edge_connections.h"
+#include "trainer/icmp_senders.h"
 #include "trainer/rng.h"
 #include "trainer/superseded_connections.h"
 #include "trainer/tcp_roles.h"
@@ -324,7 +324,8 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         r.ip_version = 4, r.src = ipv4;
         return host_slot(r, true);
     });
-    s.icmp_senders = count_icmp_senders(chunk, s.icmp, [&](const PacketRecord& r) { return host_slot(r, true); });
+    IcmpErrorHosts error_hosts = count_icmp_error_hosts(chunk, s.icmp, host_slot);
+    s.icmp_senders = std::move(error_hosts.senders), s.icmp_receivers = std::move(error_hosts.receivers);
     return enc;
 }
 

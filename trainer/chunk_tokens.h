@@ -112,9 +112,10 @@ struct NonIpType {
 // that does (udp_services.h); 37 appends who sends the chunk's ARP frames to whom
 // (arp_roles.h), and an unranked IPv4 group address stands in outside 224.0.0.0/24
 // (host_slots.h); 38 appends the host that sends each ICMP error kind, and an error goes
-// from it to a unicast host (icmp_senders.h).
+// from it to a unicast host (icmp_senders.h); 39 appends the host that receives each ICMP
+// error kind, where such an error goes (icmp_senders.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 38;
+inline constexpr uint8_t kSideFormat = 39;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -385,6 +386,9 @@ struct ChunkSide {
     // Format 38: per `icmp` entry, the ranked host that sends that error kind, or
     // kNoIcmpSender (icmp_senders.h).
     std::vector<uint8_t> icmp_senders;
+    // Format 39: per `icmp` entry, the ranked host that receives that error kind, or
+    // kNoIcmpSender.
+    std::vector<uint8_t> icmp_receivers;
 
     uint64_t flows() const;
 };

@@ -1,5 +1,6 @@
 #include "trainer/icmp_senders.h"
 
+#include <array>
 #include <map>
 
 #include "trainer/chunk_tokens.h"
@@ -7,35 +8,36 @@
 
 namespace dgc::trainer {
 
-bool icmp_error_type(uint8_t proto, uint8_t type) {
-    if (proto == 58) return type < 128;  // ICMPv6 errors are types 0-127
-    return proto == 1 && (type == 3 || type == 4 || type == 5 || type == 11 || type == 12);
-}
-
-std::vector<uint8_t> count_icmp_senders(std::span<const PacketRecord> chunk, std::span<const IcmpKind> kinds,
-                                        const std::function<int(const PacketRecord&)>& slot_of) {
-    std::vector<std::map<int, uint64_t>> by_kind(kinds.size());
+IcmpErrorHosts count_icmp_error_hosts(std::span<const PacketRecord> chunk, std::span<const IcmpKind> kinds,
+                                      const std::function<int(const PacketRecord&, bool)>& slot_of) {
+    std::vector<std::array<std::map<int, uint64_t>, 2>> by_kind(kinds.size());  // [0] senders, [1] receivers
     std::vector<uint64_t> total(kinds.size(), 0);
     for (const PacketRecord& r : chunk) {
-        if (!r.is_ip() || !(r.present & kHasIcmp) || !icmp_error_type(r.proto, r.icmp_type)) continue;
+        if (!r.is_ip() || !(r.present & kHasIcmp) || !icmp_type_is_error(r.proto, r.icmp_type)) continue;
         for (size_t k = 0; k < kinds.size(); ++k) {
             if (kinds[k].proto != r.proto || kinds[k].type != r.icmp_type || kinds[k].code != r.icmp_code) continue;
-            ++by_kind[k][slot_of(r)], ++total[k];
+            ++by_kind[k][0][slot_of(r, true)], ++by_kind[k][1][slot_of(r, false)], ++total[k];
             break;
         }
     }
-    std::vector<uint8_t> out(kinds.size(), kNoIcmpSender);
+    IcmpErrorHosts out{std::vector<uint8_t>(kinds.size(), kNoIcmpSender), std::vector<uint8_t>(kinds.size(), kNoIcmpSender)};
     for (size_t k = 0; k < kinds.size(); ++k)
-        for (const auto& [slot, n] : by_kind[k])
-            if (slot >= 0 && slot < kNoIcmpSender && n >= 2 && n * 10 >= total[k] * 9) out[k] = static_cast<uint8_t>(slot);
+        for (int end = 0; end < 2; ++end)
+            for (const auto& [slot, n] : by_kind[k][end])
+                if (slot >= 0 && slot < kNoIcmpSender && n >= 2 && n * 10 >= total[k] * 9)
+                    (end ? out.receivers : out.senders)[k] = static_cast<uint8_t>(slot);
     return out;
 }
 
 bool send_icmp_error(const ChunkSide& side, int kind, uint8_t ip_version, const std::vector<std::array<uint8_t, 16>>& slot_addr,
                      Endpoint (&ep)[2], const std::function<void(Endpoint&, int)>& use_slot) {
-    if (kind < 0 || static_cast<size_t>(kind) >= side.icmp.size() || !icmp_error_type(side.icmp[kind].proto, side.icmp[kind].type)) return false;
+    if (kind < 0 || static_cast<size_t>(kind) >= side.icmp.size() || !icmp_type_is_error(side.icmp[kind].proto, side.icmp[kind].type)) return false;
     const uint8_t sender = static_cast<size_t>(kind) < side.icmp_senders.size() ? side.icmp_senders[kind] : kNoIcmpSender;
     if (sender != kNoIcmpSender && side.hosts[sender].ip_version == ip_version) use_slot(ep[0], sender);
+    const bool v39 = side.format >= 39 && static_cast<size_t>(kind) < side.icmp_receivers.size();
+    const uint8_t receiver = v39 ? side.icmp_receivers[kind] : kNoIcmpSender;
+    if (receiver != kNoIcmpSender && side.hosts[receiver].ip_version == ip_version && slot_addr[receiver] != ep[0].addr)
+        use_slot(ep[1], receiver);
     const auto& to = ep[1].addr;
     if (!is_group(ip_version, to) && !unspecified(ip_version, to) && to != ep[0].addr) return true;
     int alt = unicast_slot(side, ip_version);

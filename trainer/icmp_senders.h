@@ -6,6 +6,9 @@
 // port unreachable (to its router). RFC 1122 3.2.2: no error goes to a group address. The
 // side stores, per ICMP error kind of the chunk, the ranked host that sent nine in ten of its
 // packets; the generator sends the kind's flows from it, always to a unicast host.
+// Format 39: and the host that received nine in ten, where the flow goes. Tinba's gateway
+// tells its client 1,483 times that a network is unreachable; format 38 sent those errors
+// from the gateway to the client's public DNS server, the flow model's other host.
 // Pure: the encoder counts, synthesize_records applies.
 #pragma once
 
@@ -14,6 +17,7 @@
 #include <span>
 #include <vector>
 
+#include "codec/icmp_quote.h"
 #include "codec/record.h"
 #include "trainer/synth_endpoint.h"
 
@@ -24,21 +28,24 @@ struct IcmpKind;
 
 inline constexpr uint8_t kNoIcmpSender = 0xFF;
 
-// Whether ICMP (`proto` 1) or ICMPv6 (58) messages of `type` are errors.
-bool icmp_error_type(uint8_t proto, uint8_t type);
+struct IcmpErrorHosts {
+    std::vector<uint8_t> senders, receivers;  // per ICMP kind, a ranked host or kNoIcmpSender
+};
 
-// Per entry of `kinds` (the chunk's ICMP kinds), the ranked host (`slot_of(record)`: its
-// source's slot, -1 for an unranked one) that sent nine in ten of that kind's packets, at
-// least two of them; kNoIcmpSender for a kind that is no error or has no such host.
-std::vector<uint8_t> count_icmp_senders(std::span<const PacketRecord> chunk, std::span<const IcmpKind> kinds,
-                                        const std::function<int(const PacketRecord&)>& slot_of);
+// Per entry of `kinds` (the chunk's ICMP kinds), the ranked host (`slot_of(record, src)`: the
+// slot of its source or destination, -1 for an unranked one) that sent nine in ten of that
+// kind's packets, at least two of them, and the one that received nine in ten;
+// kNoIcmpSender for a kind that is no error or has no such host.
+IcmpErrorHosts count_icmp_error_hosts(std::span<const PacketRecord> chunk, std::span<const IcmpKind> kinds,
+                                      const std::function<int(const PacketRecord&, bool)>& slot_of);
 
-// Applies the rule to an ICMP flow's Endpoints (`kind`: its index in side.icmp, -1 for none):
+// Applies the rules to an ICMP flow's Endpoints (`kind`: its index in side.icmp, -1 for none):
 // for an error kind, ep[0] becomes the kind's sender where the side names one of the flow's
-// IP version, and ep[1], where it is a group or unspecified address or ep[0]'s, the busiest
-// ranked unicast host of that version that is not ep[0]. `slot_addr` holds the ranked hosts'
-// synthetic addresses, `use_slot` makes an end a ranked host. Returns whether the kind is an
-// error: then every packet of the flow goes from ep[0] (an error is not answered).
+// IP version; ep[1] its receiver where the side names one (format 39) of that version whose
+// address is not ep[0]'s; then, where ep[1] is a group or unspecified address or ep[0]'s, the
+// busiest ranked unicast host of that version that is not ep[0]. `slot_addr` holds the ranked
+// hosts' synthetic addresses, `use_slot` makes an end a ranked host. Returns whether the kind
+// is an error: then every packet of the flow goes from ep[0] (an error is not answered).
 bool send_icmp_error(const ChunkSide& side, int kind, uint8_t ip_version, const std::vector<std::array<uint8_t, 16>>& slot_addr,
                      Endpoint (&ep)[2], const std::function<void(Endpoint&, int)>& use_slot);
 

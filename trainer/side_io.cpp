@@ -382,16 +382,17 @@ bool read_format37(ByteReader& r, ChunkSide& s) {
     return total <= s.nonip_packets;
 }
 
-// Format 38's block: per ICMP kind, the ranked host that sends it (255: none).
-void write_format38(ByteWriter& w, const ChunkSide& s) {
-    for (size_t i = 0; i < s.icmp.size(); ++i) w.u8(i < s.icmp_senders.size() ? s.icmp_senders[i] : kNoIcmpSender);
+// Format 38's block (senders) and format 39's (receivers): per ICMP kind, a ranked host
+// (255: none), only for an error kind.
+void write_icmp_hosts(ByteWriter& w, const ChunkSide& s, const std::vector<uint8_t>& hosts) {
+    for (size_t i = 0; i < s.icmp.size(); ++i) w.u8(i < hosts.size() ? hosts[i] : kNoIcmpSender);
 }
 
-bool read_format38(ByteReader& r, ChunkSide& s) {
-    s.icmp_senders.resize(s.icmp.size());
+bool read_icmp_hosts(ByteReader& r, const ChunkSide& s, std::vector<uint8_t>& hosts) {
+    hosts.resize(s.icmp.size());
     for (size_t i = 0; i < s.icmp.size(); ++i) {
-        const uint8_t slot = s.icmp_senders[i] = r.u8();
-        if (slot != kNoIcmpSender && (slot >= s.hosts.size() || !icmp_error_type(s.icmp[i].proto, s.icmp[i].type))) return false;
+        const uint8_t slot = hosts[i] = r.u8();
+        if (slot != kNoIcmpSender && (slot >= s.hosts.size() || !icmp_type_is_error(s.icmp[i].proto, s.icmp[i].type))) return false;
     }
     return true;
 }
@@ -504,7 +505,8 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 35) write_format35(w, s);
     if (s.format >= 36) write_format36(w, s);
     if (s.format >= 37) write_format37(w, s);
-    if (s.format >= 38) write_format38(w, s);
+    if (s.format >= 38) write_icmp_hosts(w, s, s.icmp_senders);
+    if (s.format >= 39) write_icmp_hosts(w, s, s.icmp_receivers);
     return std::move(w.data());
 }
 
@@ -602,8 +604,10 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
         return Status::corrupt(what + ": a UDP service's pair of hosts is outside the ranked ones, one host twice, a share over 15ths, or beside a single host");
     if (format >= 37 && !read_format37(r, s) && !r.failed())
         return Status::corrupt(what + ": an ARP role has an unknown kind, names a host outside the ranked ones, or counts more frames than the chunk has");
-    if (format >= 38 && !read_format38(r, s) && !r.failed())
+    if (format >= 38 && !read_icmp_hosts(r, s, s.icmp_senders) && !r.failed())
         return Status::corrupt(what + ": an ICMP kind's sender is outside the ranked hosts, or the kind is no error");
+    if (format >= 39 && !read_icmp_hosts(r, s, s.icmp_receivers) && !r.failed())
+        return Status::corrupt(what + ": an ICMP kind's receiver is outside the ranked hosts, or the kind is no error");
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

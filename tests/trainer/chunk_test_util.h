@@ -35,6 +35,13 @@ inline void push_at(std::vector<dgc::PacketRecord>& recs, double t_s, dgc::Packe
     recs.push_back(r);
 }
 
+// `side` written as a side of `format` and read back: its own format, or an older one whose
+// bytes end before the newer blocks.
+inline dgc::Result<dgc::trainer::ChunkSide> read_back_as(dgc::trainer::ChunkSide side, uint8_t format) {
+    side.format = format;
+    return dgc::trainer::parse_side(dgc::trainer::serialize_side(side), "chunk", format);
+}
+
 // The chunk regenerated from its tokens as a side of `format` would regenerate it.
 inline std::vector<dgc::PacketRecord> regenerate_as(const dgc::trainer::EncodedChunk& enc, uint8_t format, uint64_t seed = 3) {
     dgc::trainer::ChunkSide side = enc.side;

@@ -1,6 +1,8 @@
-// Format 38 (trainer/icmp_senders.h): an ICMP error comes from the host that sends that kind
-// of error, and goes to a unicast host. sifely's time exceeded errors come from ISP routers
-// that send nothing else; format 37 sent them from the hub's router to 224.0.0.1.
+// Formats 38 and 39 (trainer/icmp_senders.h): an ICMP error comes from the host that sends
+// that kind of error and goes to the one that receives it, never to a group. sifely's time
+// exceeded errors come from ISP routers that send nothing else; format 37 sent them from the
+// hub's router to 224.0.0.1. Tinba's gateway tells its client a network is unreachable;
+// format 38 told the client's DNS server.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -28,7 +30,10 @@ PacketRecord icmp(uint8_t src, uint8_t dst, uint8_t type, uint8_t code) {
 }
 
 // 10.0.0.1..3 are ranked slots 0..2; any other host is unranked.
-int src_slot(const PacketRecord& r) { return r.src[0] == 10 && r.src[3] >= 1 && r.src[3] <= 3 ? r.src[3] - 1 : -1; }
+int slot_of(const PacketRecord& r, bool src) {
+    const auto& a = src ? r.src : r.dst;
+    return a[0] == 10 && a[3] >= 1 && a[3] <= 3 ? a[3] - 1 : -1;
+}
 
 struct ErrorView {
     size_t to_groups = 0;                       // errors sent to a group or the unspecified address
@@ -50,9 +55,9 @@ ErrorView error_view(std::span<const PacketRecord> recs) {
 
 }  // namespace
 
-TEST(IcmpSenders, AnErrorKindHasTheHostThatSendsNineInTenOfIt) {
+TEST(IcmpSenders, AnErrorKindHasTheHostsThatSendAndReceiveNineInTenOfIt) {
     std::vector<PacketRecord> recs;
-    for (int i = 0; i < 9; ++i) recs.push_back(icmp(1, 2, 11, 0));  // the router: time exceeded
+    for (int i = 0; i < 9; ++i) recs.push_back(icmp(1, 2, 11, 0));  // the router: time exceeded, to .2
     recs.push_back(icmp(3, 2, 11, 0));
     for (int i = 0; i < 8; ++i) recs.push_back(icmp(2, 1, 3, 3));   // port unreachable, 8 of 10
     for (int i = 0; i < 2; ++i) recs.push_back(icmp(3, 1, 3, 3));
@@ -60,37 +65,47 @@ TEST(IcmpSenders, AnErrorKindHasTheHostThatSendsNineInTenOfIt) {
     recs.push_back(icmp(2, 1, 3, 1));                                // host unreachable, once
     for (int i = 0; i < 3; ++i) recs.push_back(icmp(9, 1, 3, 13));  // from an unranked host
     const std::vector<IcmpKind> kinds = {{1, 11, 0, 10}, {1, 3, 3, 10}, {1, 8, 0, 5}, {1, 3, 1, 1}, {1, 3, 13, 3}};
-    const std::vector<uint8_t> want = {0, kNoIcmpSender, kNoIcmpSender, kNoIcmpSender, kNoIcmpSender};
-    EXPECT_EQ(count_icmp_senders(recs, kinds, src_slot), want);
-    EXPECT_TRUE(icmp_error_type(1, 11));
-    EXPECT_FALSE(icmp_error_type(1, 0));
-    EXPECT_TRUE(icmp_error_type(58, 1));
-    EXPECT_FALSE(icmp_error_type(58, 135));
+    const IcmpErrorHosts hosts = count_icmp_error_hosts(recs, kinds, slot_of);
+    EXPECT_EQ(hosts.senders, (std::vector<uint8_t>{0, kNoIcmpSender, kNoIcmpSender, kNoIcmpSender, kNoIcmpSender}));
+    // Port unreachables all to .1 (ten of them); .1 also receives the unranked host's three.
+    EXPECT_EQ(hosts.receivers, (std::vector<uint8_t>{1, 0, kNoIcmpSender, kNoIcmpSender, 0}));
+    EXPECT_TRUE(icmp_type_is_error(1, 11));
+    EXPECT_FALSE(icmp_type_is_error(1, 0));
+    EXPECT_TRUE(icmp_type_is_error(58, 1));
+    EXPECT_FALSE(icmp_type_is_error(58, 135));
 }
 
-TEST(IcmpSenders, SideKeepsThemAndRefusesASenderOutsideTheRankedOrForNoError) {
+TEST(IcmpSenders, SideKeepsThemAndRefusesAHostOutsideTheRankedOrForNoError) {
     Capture cap = load_dev_capture("IoT-Dataset__sifely-hub-01.pcap");
     EncodedChunk enc = encode_chunk(cap.records, 1);
     ASSERT_EQ(enc.side.icmp_senders.size(), enc.side.icmp.size());
-    size_t named = 0;
-    for (size_t k = 0; k < enc.side.icmp.size(); ++k) named += enc.side.icmp_senders[k] != kNoIcmpSender;
-    EXPECT_GE(named, 2u);  // time exceeded (an ISP router), port unreachable (the hub)
-    auto back = parse_side(serialize_side(enc.side), "chunk", kSideFormat);
+    ASSERT_EQ(enc.side.icmp_receivers.size(), enc.side.icmp.size());
+    size_t senders = 0, receivers = 0;
+    for (size_t k = 0; k < enc.side.icmp.size(); ++k)
+        senders += enc.side.icmp_senders[k] != kNoIcmpSender, receivers += enc.side.icmp_receivers[k] != kNoIcmpSender;
+    EXPECT_GE(senders, 2u);    // time exceeded (an ISP router), port unreachable (the hub)
+    EXPECT_GE(receivers, 2u);  // the hub, its router
+    // Format 38 has the senders' block, format 37 neither.
+    auto back = read_back_as(enc.side, 39), v38 = read_back_as(enc.side, 38), v37 = read_back_as(enc.side, 37);
     ASSERT_TRUE(back.ok()) << back.status().message();
+    ASSERT_TRUE(v38.ok()) << v38.status().message();
+    ASSERT_TRUE(v37.ok()) << v37.status().message();
     EXPECT_EQ(back->icmp_senders, enc.side.icmp_senders);
-    ChunkSide v37 = enc.side;
-    v37.format = 37;
-    auto old = parse_side(serialize_side(v37), "chunk", 37);
-    ASSERT_TRUE(old.ok()) << old.status().message();
-    EXPECT_TRUE(old->icmp_senders.empty());
+    EXPECT_EQ(back->icmp_receivers, enc.side.icmp_receivers);
+    EXPECT_EQ(v38->icmp_senders, enc.side.icmp_senders);
+    EXPECT_TRUE(v38->icmp_receivers.empty());
+    EXPECT_TRUE(v37->icmp_senders.empty());
 
-    ChunkSide bad = enc.side;
-    bad.icmp_senders[0] = static_cast<uint8_t>(bad.hosts.size());
-    EXPECT_FALSE(parse_side(serialize_side(bad), "chunk", kSideFormat).ok());
-    bad = enc.side;
-    const auto named_kind = std::find_if(bad.icmp_senders.begin(), bad.icmp_senders.end(), [](uint8_t x) { return x != kNoIcmpSender; });
-    bad.icmp[named_kind - bad.icmp_senders.begin()].type = 8;  // an echo request has no sender
-    EXPECT_FALSE(parse_side(serialize_side(bad), "chunk", kSideFormat).ok());
+    for (auto field : {&ChunkSide::icmp_senders, &ChunkSide::icmp_receivers}) {
+        ChunkSide bad = enc.side;
+        (bad.*field)[0] = static_cast<uint8_t>(bad.hosts.size());
+        EXPECT_FALSE(read_back_as(bad, 39).ok());
+        bad = enc.side;
+        const auto& hosts = bad.*field;
+        const auto named = std::find_if(hosts.begin(), hosts.end(), [](uint8_t x) { return x != kNoIcmpSender; });
+        bad.icmp[named - hosts.begin()].type = 8;  // an echo request has neither
+        EXPECT_FALSE(read_back_as(bad, 39).ok());
+    }
 }
 
 TEST(IcmpSenders, FormatThirtyEightSendsErrorsFromTheirSendersToHosts) {
@@ -139,3 +154,30 @@ TEST(IcmpSenders, FormatThirtyEightSendsToTheLocalControlBlockWithTtlOne) {
     EXPECT_GT(v38[0], 0u);
     EXPECT_EQ(v38[1], 0u);
 }
+
+TEST(IcmpSenders, FormatThirtyNineSendsAnErrorToTheHostThatReceivesIt) {
+    // Tinba's gateway tells its client 1,483 times that a network is unreachable. Put, as the
+    // flow model did, the client's busiest public peer (its DNS server) at the errors' far end.
+    Capture cap = load_dev_capture("USTC-TFC2016__Tinba.pcap");
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    int public_slot = -1;
+    for (size_t k = 0; k < enc.side.host_sem.size() && public_slot < 0; ++k)
+        if (static_cast<AddrClass>(enc.side.host_sem[k].addr_class) == AddrClass::kPublic4) public_slot = static_cast<int>(k);
+    ASSERT_GE(public_slot, 0);
+    for (FlowTokens& f : enc.flows)
+        if (proto_of(enc.side, f).proto == 1) f.a[kAttrSrvHost] = static_cast<uint8_t>(public_slot);
+    // Receivers of network unreachables (type 3 code 0), and how many were public.
+    auto receivers = [](std::span<const PacketRecord> recs) {
+        std::set<std::array<uint8_t, 16>> to;
+        size_t public_hosts = 0;
+        for (const PacketRecord& r : recs)
+            if (r.is_ip() && r.proto == 1 && (r.present & kHasIcmp) && r.icmp_type == 3 && r.icmp_code == 0 && to.insert(r.dst).second)
+                public_hosts += classify_address(4, r.dst.data()) == AddrClass::kPublic4;
+        return std::pair{to.size(), public_hosts};
+    };
+    const auto real = receivers(cap.records), v38 = receivers(regenerate_as(enc, 38, 1)), v39 = receivers(regenerate_as(enc, 39, 1));
+    EXPECT_EQ(real, (std::pair<size_t, size_t>{1, 0}));
+    EXPECT_GT(v38.second, 0u);
+    EXPECT_EQ(v39, (std::pair<size_t, size_t>{1, 0}));
+}
+

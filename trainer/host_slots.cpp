@@ -54,6 +54,18 @@ int unicast_slot(const ChunkSide& side, uint8_t v, int after) {
     return first_slot(side, v, [](AddrClass c, uint8_t kind) { return !addr_class_is_exact(c) && kind == 0; }, after);
 }
 
+int unicast_slot_but(const ChunkSide& side, uint8_t v, const std::vector<std::array<uint8_t, 16>>& slot_addr,
+                     const std::array<uint8_t, 16>& a) {
+    const int alt = unicast_slot(side, v);
+    return alt >= 0 && slot_addr[alt] == a ? unicast_slot(side, v, alt) : alt;
+}
+
+uint8_t nine_in_ten_slot(const std::map<int, uint32_t>& by_slot, uint32_t total, uint32_t min_total) {
+    for (auto [slot, n] : by_slot)
+        if (slot >= 0 && total >= min_total && n * 10 >= total * 9) return static_cast<uint8_t>(slot);
+    return kNoSlot;
+}
+
 int unspecified_slot(const ChunkSide& side, uint8_t v) {
     return first_slot(side, v, [](AddrClass c, uint8_t) { return c == AddrClass::kUnspecified4 || c == AddrClass::kUnspecified6; });
 }

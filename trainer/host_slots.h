@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "codec/address_class.h"
@@ -35,6 +36,16 @@ bool is_group(uint8_t v, const std::array<uint8_t, 16>& a);
 
 // The busiest ranked unicast host of IP version `v` ranked after slot `after`, or -1.
 int unicast_slot(const ChunkSide& side, uint8_t v, int after = -1);
+// The busiest ranked unicast host of IP version `v` whose synthetic address (`slot_addr`) is
+// not `a`, or -1.
+int unicast_slot_but(const ChunkSide& side, uint8_t v, const std::vector<std::array<uint8_t, 16>>& slot_addr,
+                     const std::array<uint8_t, 16>& a);
+
+// A slot index standing for no host.
+inline constexpr uint8_t kNoSlot = 0xFF;
+// The ranked host (slot >= 0 of `by_slot`, counts per slot; -1 counts unranked ones) that
+// holds nine in ten of `total`, when `total` is at least `min_total`; else kNoSlot.
+uint8_t nine_in_ten_slot(const std::map<int, uint32_t>& by_slot, uint32_t total, uint32_t min_total);
 
 // Format 15: the first ranked host of IP version `v` with the unspecified address (0.0.0.0,
 // ::), or with a group address, or -1.

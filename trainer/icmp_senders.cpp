@@ -10,8 +10,8 @@ namespace dgc::trainer {
 
 IcmpErrorHosts count_icmp_error_hosts(std::span<const PacketRecord> chunk, std::span<const IcmpKind> kinds,
                                       const std::function<int(const PacketRecord&, bool)>& slot_of) {
-    std::vector<std::array<std::map<int, uint64_t>, 2>> by_kind(kinds.size());  // [0] senders, [1] receivers
-    std::vector<uint64_t> total(kinds.size(), 0);
+    std::vector<std::array<std::map<int, uint32_t>, 2>> by_kind(kinds.size());  // [0] senders, [1] receivers
+    std::vector<uint32_t> total(kinds.size(), 0);
     for (const PacketRecord& r : chunk) {
         if (!r.is_ip() || !(r.present & kHasIcmp) || !icmp_type_is_error(r.proto, r.icmp_type)) continue;
         for (size_t k = 0; k < kinds.size(); ++k) {
@@ -21,11 +21,9 @@ IcmpErrorHosts count_icmp_error_hosts(std::span<const PacketRecord> chunk, std::
         }
     }
     IcmpErrorHosts out{std::vector<uint8_t>(kinds.size(), kNoIcmpSender), std::vector<uint8_t>(kinds.size(), kNoIcmpSender)};
+    // Two packets at least: nine in ten of them is then two or more from the host.
     for (size_t k = 0; k < kinds.size(); ++k)
-        for (int end = 0; end < 2; ++end)
-            for (const auto& [slot, n] : by_kind[k][end])
-                if (slot >= 0 && slot < kNoIcmpSender && n >= 2 && n * 10 >= total[k] * 9)
-                    (end ? out.receivers : out.senders)[k] = static_cast<uint8_t>(slot);
+        out.senders[k] = nine_in_ten_slot(by_kind[k][0], total[k], 2), out.receivers[k] = nine_in_ten_slot(by_kind[k][1], total[k], 2);
     return out;
 }
 
@@ -40,9 +38,7 @@ bool send_icmp_error(const ChunkSide& side, int kind, uint8_t ip_version, const 
         use_slot(ep[1], receiver);
     const auto& to = ep[1].addr;
     if (!is_group(ip_version, to) && !unspecified(ip_version, to) && to != ep[0].addr) return true;
-    int alt = unicast_slot(side, ip_version);
-    if (alt >= 0 && slot_addr[alt] == ep[0].addr) alt = unicast_slot(side, ip_version, alt);
-    if (alt >= 0) use_slot(ep[1], alt);
+    if (const int alt = unicast_slot_but(side, ip_version, slot_addr, ep[0].addr); alt >= 0) use_slot(ep[1], alt);
     return true;
 }
 

@@ -19,14 +19,12 @@
 
 #include "codec/icmp_quote.h"
 #include "codec/record.h"
+#include "trainer/host_slots.h"
 #include "trainer/synth_endpoint.h"
 
 namespace dgc::trainer {
 
-struct ChunkSide;
-struct IcmpKind;
-
-inline constexpr uint8_t kNoIcmpSender = 0xFF;
+inline constexpr uint8_t kNoIcmpSender = kNoSlot;
 
 struct IcmpErrorHosts {
     std::vector<uint8_t> senders, receivers;  // per ICMP kind, a ranked host or kNoIcmpSender

@@ -216,11 +216,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         // timing, not its protocol, and a chain kept it (ultraloq: 2,745 TCP packets from 68).
         if (side.format >= 10 && tcp && udp_partner_port(side, ep[0].port))
             ep[0].port = ephemeral_port(rng);
-        // The busiest ranked unicast host of the flow's version whose address is not `a`.
-        auto unicast_but = [&](const std::array<uint8_t, 16>& a) {
-            const int alt = unicast_slot(side, pe.ip_version);
-            return alt >= 0 && slot_addr[alt] == a ? unicast_slot(side, pe.ip_version, alt) : alt;
-        };
+        auto unicast_but = [&](const std::array<uint8_t, 16>& a) { return unicast_slot_but(side, pe.ip_version, slot_addr, a); };
         // Format 11: TCP is a conversation between two unicast hosts. A server the model put
         // on a group address or on the client itself (ultraloq: SYNs to 255.255.255.255,
         // 490 packets from a host to itself) is the chunk's busiest unicast host but the

@@ -22,12 +22,10 @@ std::pair<uint16_t, uint8_t> mode_over_half(const std::map<uint16_t, uint32_t>& 
     return {best, static_cast<uint8_t>(n * 15 / total)};
 }
 
+static_assert(UdpService::kNoServiceHost == kNoSlot);
+
 // The ranked host (slot >= 0) that holds nine in ten of `total`, or none.
-uint8_t nine_in_ten(const std::map<int, uint32_t>& by_slot, uint32_t total) {
-    for (auto [slot, n] : by_slot)
-        if (slot >= 0 && total >= kServiceMinDatagrams && n * 10 >= total * 9) return static_cast<uint8_t>(slot);
-    return UdpService::kNoServiceHost;
-}
+uint8_t nine_in_ten(const std::map<int, uint32_t>& by_slot, uint32_t total) { return nine_in_ten_slot(by_slot, total, kServiceMinDatagrams); }
 
 // Where none holds nine in ten: the two largest ranked hosts when they do together (the first
 // the larger), and the first's share of the two in 15ths. Only for a port that is asked (a

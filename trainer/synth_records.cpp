@@ -27,6 +27,7 @@
 #include "trainer/tcp_plan.h"
 #include "trainer/tcp_roles.h"
 #include "trainer/udp_service_ends.h"
+#include "trainer/unranked_hosts.h"
 #include "trainer/rng.h"
 
 namespace dgc::trainer {
@@ -44,58 +45,17 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     const int64_t t_end = side.t0 + side.span, ip_end = side.ip_t0 + side.ip_span;
     const uint32_t lhl = link_header_len(side.linktype);
     const bool ethernet = side.linktype == 1;
-    std::vector<uint32_t> other_w;
-    for (const auto& t : side.other_ttl) other_w.push_back(t.count);
-    std::vector<uint32_t> stack_w;
-    for (const auto& t : side.stacks) stack_w.push_back(t.count);
     const auto opening_it = std::find_if(side.stacks.begin(), side.stacks.end(), [](const TcpStack& t) { return t.opens; });
     const TcpStack* opening_stack = opening_it == side.stacks.end() ? nullptr : &*opening_it;
     std::vector<uint32_t> opening_w;  // format 7: stacks a host without an opening stack of its own draws from
     for (const auto& t : side.stacks) opening_w.push_back(t.opens ? t.count : 0);
     const bool draw_opening = side.format >= 7 && opening_stack;
-    std::vector<uint32_t> gateway_w;
-    for (const auto& g : side.gateway_macs) gateway_w.push_back(g.hosts);
 
     const RankedAddresses ranked_addr = ranked_addresses(side, seed);
     const std::vector<std::array<uint8_t, 16>>& slot_addr = ranked_addr.addr;
     const std::vector<std::array<uint8_t, 6>>& slot_mac = ranked_addr.mac;
 
-    // Unranked hosts: a pool of exactly side.other_hosts addresses (as in format 5), each of
-    // a class drawn from the unranked hosts' class mix, in one of that class's subnets.
-    uint64_t other_left = 0;
-    for (const auto& f : flows)
-        for (int col : {kAttrCliHost, kAttrSrvHost}) other_left += f.a[col] >= static_cast<int>(side.hosts.size());
-    uint64_t fresh_left = side.other_hosts ? std::min<uint64_t>(side.other_hosts, other_left) : other_left;
-    uint64_t pool_used = 0;
-    Rng pool_rng(mix64(seed ^ 0x9001ULL));
-    auto other_index = [&]() {
-        const bool fresh = pool_used == 0 || (fresh_left && pool_rng.below(other_left) < fresh_left);
-        const uint64_t idx = fresh ? pool_used++ : pool_rng.below(pool_used);
-        if (fresh && fresh_left) --fresh_left;
-        if (other_left) --other_left;
-        return idx;
-    };
-    auto other_host = [&](uint64_t idx, uint8_t version, Endpoint& e) {
-        Rng r(mix64(seed ^ (idx << 1) ^ 0x0743E4ULL));
-        std::vector<uint32_t> w;
-        for (const auto& o : side.other_classes) w.push_back(class_version(static_cast<AddrClass>(o.addr_class)) == version ? o.hosts : 0);
-        const bool any = std::any_of(w.begin(), w.end(), [](uint32_t x) { return x; });
-        const OtherClass o = any ? side.other_classes[r.pick(w)]
-                                 : OtherClass{static_cast<uint8_t>(version == 4 ? AddrClass::kPublic4 : AddrClass::kGlobal6), 1, 1, 0};
-        const auto cls = static_cast<AddrClass>(o.addr_class);
-        const uint64_t subnet = r.below(std::max<uint32_t>(1, o.subnets));
-        e.addr = addr_class_is_exact(cls) ? exact_stand_in(cls, idx, side.format)
-                                           : synth_address_of(cls, static_cast<uint16_t>(mix64(o.addr_class ^ (subnet << 8) ^ 0x50B)),
-                                                              mix64(seed ^ idx ^ 0x0743E4ULL), static_cast<HostKind>(o.host_kind));
-        const bool onlink = side.gateway_macs.empty() || r.below(std::max<uint32_t>(1, o.hosts)) < o.onlink;
-        e.mac = onlink ? synth_mac(static_cast<uint16_t>(mix64(seed ^ idx ^ 0x3AC)))
-                       : synth_mac(side.gateway_macs[r.pick(gateway_w)].mac);
-        if (!side.other_ttl.empty()) {
-            const auto& t = side.other_ttl[r.pick(other_w)];
-            e.ttl = t.ttl, e.tos = t.tos;
-        }
-        if (!side.stacks.empty()) e.stack = side.stacks[r.pick(stack_w)];
-    };
+    UnrankedHosts unranked(side, flows, seed);
 
     // A ranked host's address, link address, TTL/TOS and TCP stack, for an endpoint.
     auto use_slot = [&](Endpoint& e, int slot) {
@@ -167,7 +127,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 // ranked host of that version stands in (a dual-stack host's other address).
                 use_slot(ep[d], alt);
             } else {
-                other_host(ranked ? mix64(0xD0A1ULL ^ slot) : other_index(), pe.ip_version, ep[d]);
+                unranked.fill(ranked ? mix64(0xD0A1ULL ^ slot) : unranked.next_index(), pe.ip_version, ep[d]);
             }
             // Format 9: the unspecified address sends DHCP requests and ARP probes, never a
             // TCP segment; a connection the model gave it goes to the busiest unicast host.

@@ -14,6 +14,7 @@
 #include "codec/record.h"
 #include "codec/status.h"
 #include "trainer/arp_roles.h"
+#include "trainer/tcp_keepalives.h"
 #include "trainer/udp_services.h"
 
 namespace dgc::trainer {
@@ -113,9 +114,11 @@ struct NonIpType {
 // (arp_roles.h), and an unranked IPv4 group address stands in outside 224.0.0.0/24
 // (host_slots.h); 38 appends the host that sends each ICMP error kind, and an error goes
 // from it to a unicast host (icmp_senders.h); 39 appends the host that receives each ICMP
-// error kind, where such an error goes (icmp_senders.h).
+// error kind, where such an error goes (icmp_senders.h); 40 appends how the chunk's
+// quiet TCP connections speak again (a keep-alive probe, a bare ACK or data), the generator's
+// do so at its shares, and a connection keeps its windows across its pieces (tcp_keepalives.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 39;
+inline constexpr uint8_t kSideFormat = 40;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -389,6 +392,8 @@ struct ChunkSide {
     // Format 39: per `icmp` entry, the ranked host that receives that error kind, or
     // kNoIcmpSender.
     std::vector<uint8_t> icmp_receivers;
+    // Format 40: how the chunk's quiet TCP connections speak again (tcp_keepalives.h).
+    TcpKeepAlives keepalives;
 
     uint64_t flows() const;
 };

@@ -397,6 +397,24 @@ bool read_icmp_hosts(ByteReader& r, const ChunkSide& s, std::vector<uint8_t>& ho
     return true;
 }
 
+// Format 40's block: the clients' quiet TCP segments, the bare ones among them and the
+// probes among those, the servers', then the one-byte probes (each bounded by what it is a
+// part of; the quiet segments by the TCP segments).
+void write_format40(ByteWriter& w, const TcpKeepAlives& k) {
+    for (int end = 0; end < 2; ++end) w.varint(k.quiet[end]), w.varint(k.bare[end]), w.varint(k.probes[end]);
+    w.varint(k.one_byte);
+}
+
+void read_format40(ByteReader& r, ChunkSide& s) {
+    TcpKeepAlives& k = s.keepalives;
+    for (int end = 0; end < 2; ++end) {
+        k.quiet[end] = static_cast<uint32_t>(r.count(s.tcp_loss.segments));
+        k.bare[end] = static_cast<uint32_t>(r.count(k.quiet[end]));
+        k.probes[end] = static_cast<uint32_t>(r.count(k.bare[end]));
+    }
+    k.one_byte = static_cast<uint32_t>(r.count(uint64_t{k.probes[0]} + k.probes[1]));
+}
+
 // Format 28's block: the well-known UDP ports' entries (a count, then each), then the UDP
 // repeats from ephemeral ports.
 void write_format28(ByteWriter& w, const ChunkSide& s) {
@@ -507,6 +525,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 37) write_format37(w, s);
     if (s.format >= 38) write_icmp_hosts(w, s, s.icmp_senders);
     if (s.format >= 39) write_icmp_hosts(w, s, s.icmp_receivers);
+    if (s.format >= 40) write_format40(w, s.keepalives);
     return std::move(w.data());
 }
 
@@ -608,6 +627,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
         return Status::corrupt(what + ": an ICMP kind's sender is outside the ranked hosts, or the kind is no error");
     if (format >= 39 && !read_icmp_hosts(r, s, s.icmp_receivers) && !r.failed())
         return Status::corrupt(what + ": an ICMP kind's receiver is outside the ranked hosts, or the kind is no error");
+    if (format >= 40) read_format40(r, s);
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

@@ -24,6 +24,7 @@
 #include "trainer/superseded_connections.h"
 #include "trainer/synth_endpoint.h"
 #include "trainer/synth_fields.h"
+#include "trainer/tcp_keepalives.h"
 #include "trainer/tcp_plan.h"
 #include "trainer/tcp_roles.h"
 #include "trainer/udp_service_ends.h"
@@ -92,6 +93,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         std::array<uint8_t, 16> addr0{};
         uint16_t port0 = 0;
         std::array<uint32_t, 2> next_seq{}, ts_base{};
+        std::array<uint16_t, 2> window{};  // format 40: a connection keeps its windows
         bool closed = false;  // its connection sent a FIN or RST (format 9: nothing goes on from it)
         bool answered = false;  // UDP: its last flow got a reply
     };
@@ -419,6 +421,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             for (int d = 0; d < 2; ++d) {
                 const int k = ep[d].addr == it->second.addr0 && ep[d].port == it->second.port0 ? 0 : 1;
                 ep[d].next_seq = it->second.next_seq[k], ep[d].ts_base = it->second.ts_base[k];
+                if (side.format >= 40) ep[d].window = it->second.window[k];
             }
         }
 
@@ -596,7 +599,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         }
         const bool closed = tcp && std::any_of(plan.begin(), plan.end(), [](const TcpSegmentPlan& sp) { return sp.flags & (kFin | kRst); });
         key_end[key] = {last_t, ep[0].addr, ep[0].port, {ep[0].next_seq, ep[1].next_seq},
-                        {ep[0].ts_base, ep[1].ts_base}, closed, answers};
+                        {ep[0].ts_base, ep[1].ts_base}, {ep[0].window, ep[1].window}, closed, answers};
         // Format 27: while the chunk's count lasts, a SYN closes its client's silent connections to that port.
         for (const ConnState& st : opens ? reopens.supersede(conns, ep[0], ep[1].port, pe.ip_version, start) : std::vector<ConnState>{}) {
             Endpoint client = ep[0];
@@ -638,7 +641,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     const int64_t cap = longest_silence > std::numeric_limits<int64_t>::max() - kMaxFlowGap ? longest_silence : kMaxFlowGap + longest_silence;
     const EdgeReach reach{side.ip_t0, ip_end, kMaxFlowGap, cap};
     if (side.format >= 26) keep_edge_connections(side, slot_addr, slot_mac, out, side.format >= 32 ? &reach : nullptr);
-    if (side.format >= 33) quote_offending_packets(out);  // icmp_quotes.h
+    if (side.format >= 40) send_keepalives(side.keepalives, out);  // before an ICMP error quotes a segment
+    if (side.format >= 33) quote_offending_packets(out);          // icmp_quotes.h
     return out;
 }
 

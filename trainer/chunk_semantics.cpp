@@ -9,6 +9,7 @@
 
 #include "codec/address_class.h"
 #include "codec/fidelity/semantics.h"
+#include "trainer/tcp_ends.h"
 #include "trainer/tcp_plan.h"
 
 namespace dgc::trainer {
@@ -363,11 +364,15 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         for (uint32_t i : flows[f].packets) in_lossy[i] = 1;
     }
     std::map<std::string, uint8_t> last_verdict;  // per direction
+    const std::vector<int8_t> seg_ends = tcp_segment_ends(chunk);
     for (size_t i = 0; i < ta.verdict.size() && i < chunk.size(); ++i) {
         const uint8_t v = ta.verdict[i];
         if (v == fidelity::kSegNotTcp) continue;
         uint8_t& last = last_verdict[endpoint_key(chunk[i], true) + endpoint_key(chunk[i], false)];
-        ++s.tcp_loss.segments;
+        const TcpLoss one{1, v == fidelity::kSegGap, v == fidelity::kSegRetrans || v == fidelity::kSegOutOfOrder,
+                          v == fidelity::kSegAckUnseen && last != fidelity::kSegAckUnseen};
+        s.tcp_loss += one;
+        if (seg_ends[i] >= 0) s.loss_ends[seg_ends[i]] += one;
         const uint8_t f = chunk[i].tcp_flags;
         const bool data = fidelity::tcp_payload_bytes(chunk[i]) > 0;
         s.pure_acks += (f & (kSyn | kFin | kRst | kAck)) == kAck && !data;
@@ -375,9 +380,6 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         s.data_fins += (f & kFin) && data;
         if ((chunk[i].tcp_opts & kOptSack) && chunk[i].tcp_sack_blocks && !(f & kSyn))
             ++s.sack_segments[std::min<uint8_t>(chunk[i].tcp_sack_blocks, 3) - 1];
-        s.tcp_loss.gaps += v == fidelity::kSegGap;
-        s.tcp_loss.retrans += v == fidelity::kSegRetrans || v == fidelity::kSegOutOfOrder;
-        s.tcp_loss.unseen += v == fidelity::kSegAckUnseen && last != fidelity::kSegAckUnseen;
         if (in_lossy[i]) {
             ++s.lossy.segments;
             const bool syn = (f & kSyn) != 0;

@@ -116,9 +116,11 @@ struct NonIpType {
 // from it to a unicast host (icmp_senders.h); 39 appends the host that receives each ICMP
 // error kind, where such an error goes (icmp_senders.h); 40 appends how the chunk's
 // quiet TCP connections speak again (a keep-alive probe, a bare ACK or data), the generator's
-// do so at its shares, and a connection keeps its windows across its pieces (tcp_keepalives.h).
+// do so at its shares, and a connection keeps its windows across its pieces (tcp_keepalives.h);
+// 41 appends the chunk's TCP loss per end, and the generator loses, repeats and acknowledges
+// unseen segments at each end's own rates (flow_choices.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 40;
+inline constexpr uint8_t kSideFormat = 41;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -181,6 +183,10 @@ struct GroupSizes {
 struct TcpLoss {
     uint32_t segments = 0, gaps = 0, retrans = 0;
     uint32_t unseen = 0;  // runs of ACKs of a segment the capture missed
+    TcpLoss& operator+=(const TcpLoss& o) {
+        segments += o.segments, gaps += o.gaps, retrans += o.retrans, unseen += o.unseen;
+        return *this;
+    }
 };
 
 // A MAC in front of many addresses (a router's, as the capture point sees off-link hosts).
@@ -394,6 +400,12 @@ struct ChunkSide {
     std::vector<uint8_t> icmp_receivers;
     // Format 40: how the chunk's quiet TCP connections speak again (tcp_keepalives.h).
     TcpKeepAlives keepalives;
+    // Format 41: tcp_loss split by the end each segment came from, [0] clients, [1] servers
+    // (tcp_ends.h). Capture loss has a direction: netflix's capture missed server segments
+    // (27 server directions with gaps, 25 clients acknowledging what it missed, none the
+    // other way round), and blink-cam-02's servers retransmit; the generator lost and
+    // repeated segments of both ends alike.
+    std::array<TcpLoss, 2> loss_ends;
 
     uint64_t flows() const;
 };

@@ -70,6 +70,18 @@ LossRates loss_rates(const TcpLoss& l) {
     return {l.gaps / n, l.retrans / n, l.unseen / n};
 }
 
+LossRates end_loss_rates(const ChunkSide& side, const LossRates& r, int end) {
+    if (side.format < 41) return r;
+    const TcpLoss& all = side.tcp_loss;
+    const TcpLoss& e = side.loss_ends[end & 1];
+    if (!e.segments || !all.segments) return r;
+    const double segment_share = static_cast<double>(e.segments) / all.segments;
+    auto scale = [&](double rate, uint32_t at_end, uint32_t events) {
+        return events ? rate * (static_cast<double>(at_end) / events) / segment_share : rate;
+    };
+    return {scale(r.gap, e.gaps, all.gaps), scale(r.retrans, e.retrans, all.retrans), scale(r.unseen, e.unseen, all.unseen)};
+}
+
 std::vector<uint8_t> pick_lossy_flows(const ChunkSide& side, const std::vector<FlowTokens>& flows) {
     if (side.format < 14) return {};
     std::vector<uint8_t> out(flows.size(), 0);

@@ -41,6 +41,10 @@ struct LossRates {
     double gap = 0, retrans = 0, unseen = 0;
 };
 LossRates loss_rates(const TcpLoss& l);
+// Format 41: `r` for a segment of `end` (0 client, 1 server): each rate scaled by that end's
+// share of the chunk's events of its kind over its share of the segments (side.loss_ends),
+// where the chunk had both; before format 41, `r`.
+LossRates end_loss_rates(const ChunkSide& side, const LossRates& r, int end);
 // The flag byte a flow opens with when it is TCP with ports, else -1.
 int tcp_first_flag(const ChunkSide& side, const FlowTokens& f);
 // Format 14: the TCP flows that carry the chunk's loss (at loss_rates(side.lossy)), as many

@@ -415,6 +415,25 @@ void read_format40(ByteReader& r, ChunkSide& s) {
     k.one_byte = static_cast<uint32_t>(r.count(uint64_t{k.probes[0]} + k.probes[1]));
 }
 
+// Format 41's block: the clients' TCP segments, gaps, retransmissions and runs of ACKs of
+// unseen segments (as tcp_loss), then the servers'; the two add up to tcp_loss.
+void write_format41(ByteWriter& w, const ChunkSide& s) {
+    for (const TcpLoss& l : s.loss_ends) w.varint(l.segments), w.varint(l.gaps), w.varint(l.retrans), w.varint(l.unseen);
+}
+
+bool read_format41(ByteReader& r, ChunkSide& s) {
+    const TcpLoss& all = s.tcp_loss;
+    TcpLoss sum;
+    for (TcpLoss& l : s.loss_ends) {
+        l.segments = static_cast<uint32_t>(r.count(all.segments));
+        l.gaps = static_cast<uint32_t>(r.count(all.gaps));
+        l.retrans = static_cast<uint32_t>(r.count(all.retrans));
+        l.unseen = static_cast<uint32_t>(r.count(all.unseen));
+        sum += l;
+    }
+    return sum.segments == all.segments && sum.gaps == all.gaps && sum.retrans == all.retrans && sum.unseen == all.unseen;
+}
+
 // Format 28's block: the well-known UDP ports' entries (a count, then each), then the UDP
 // repeats from ephemeral ports.
 void write_format28(ByteWriter& w, const ChunkSide& s) {
@@ -526,6 +545,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 38) write_icmp_hosts(w, s, s.icmp_senders);
     if (s.format >= 39) write_icmp_hosts(w, s, s.icmp_receivers);
     if (s.format >= 40) write_format40(w, s.keepalives);
+    if (s.format >= 41) write_format41(w, s);
     return std::move(w.data());
 }
 
@@ -628,6 +648,8 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (format >= 39 && !read_icmp_hosts(r, s, s.icmp_receivers) && !r.failed())
         return Status::corrupt(what + ": an ICMP kind's receiver is outside the ranked hosts, or the kind is no error");
     if (format >= 40) read_format40(r, s);
+    if (format >= 41 && !read_format41(r, s) && !r.failed())
+        return Status::corrupt(what + ": the TCP loss of the two ends does not add up to the chunk's");
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

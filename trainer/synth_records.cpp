@@ -538,7 +538,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 // repeats its side's last one, or follows sequence space the capture missed;
                 // an ACK covers data the capture missed.
                 bool resend = false;
-                const LossRates& loss = lossy.empty() ? all_loss : lossy[fi] ? lossy_loss : kNoLoss;
+                const LossRates loss = end_loss_rates(side, lossy.empty() ? all_loss : lossy[fi] ? lossy_loss : kNoLoss, dir);
                 if (!sp.control && j > 0) {
                     const double u = static_cast<double>(rng.below(1u << 24)) / (1u << 24);
                     if (u < loss.retrans) {

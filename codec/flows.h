@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -30,6 +31,11 @@ FlowKey flow_key_of(const PacketRecord& r);
 // A fixed, well-mixed 64-bit hash of a key (same value on every platform and run):
 // used for hash tables and for the fidelity floor's flow-hash split.
 uint64_t flow_key_hash(const FlowKey& k);
+
+// flow_key_hash as the hasher of an unordered container keyed by FlowKey.
+struct FlowKeyHash {
+    size_t operator()(const FlowKey& k) const { return static_cast<size_t>(flow_key_hash(k)); }
+};
 
 struct Flow {
     FlowKey key;

@@ -8,10 +8,7 @@
 namespace dgc::trainer {
 
 std::vector<int8_t> tcp_segment_ends(std::span<const PacketRecord> records) {
-    struct KeyHash {
-        size_t operator()(const FlowKey& k) const { return flow_key_hash(k); }
-    };
-    std::unordered_map<FlowKey, bool, KeyHash> client_is_a;  // per 4-tuple: the key's first endpoint is the client
+    std::unordered_map<FlowKey, bool, FlowKeyHash> client_is_a;  // per 4-tuple: the key's first endpoint is the client
     std::vector<int8_t> ends(records.size(), -1);
     for (uint32_t i : time_order(records)) {
         const PacketRecord& r = records[i];

@@ -41,10 +41,7 @@ void walk_quiet(std::span<Record> records, FateOf fate) {
         std::array<Side, 2> side;
         int64_t last_t = 0;
     };
-    struct KeyHash {
-        size_t operator()(const FlowKey& k) const { return flow_key_hash(k); }
-    };
-    std::unordered_map<FlowKey, Tuple, KeyHash> tuples;
+    std::unordered_map<FlowKey, Tuple, FlowKeyHash> tuples;
     const std::vector<int8_t> ends = tcp_segment_ends(records);
     for (uint32_t i : time_order(records)) {
         Record& r = records[i];

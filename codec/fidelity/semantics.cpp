@@ -29,10 +29,6 @@ bool seq_before(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0
 
 // ---------------------------------------------------------------- TCP connections
 
-struct KeyHash {
-    size_t operator()(const FlowKey& k) const { return static_cast<size_t>(flow_key_hash(k)); }
-};
-
 // Which endpoint of its key a segment comes from (0: the key's smaller endpoint a).
 int side_of(const PacketRecord& r, const FlowKey& k) {
     const size_t n = r.ip_version == 4 ? 4 : 16;
@@ -355,7 +351,7 @@ TcpAnalysis analyze_tcp(std::span<const PacketRecord> records) {
     TcpAnalysis a;
     a.verdict.assign(records.size(), kSegNotTcp);
     std::vector<Work> work;
-    std::unordered_map<FlowKey, uint32_t, KeyHash> current;
+    std::unordered_map<FlowKey, uint32_t, FlowKeyHash> current;
     for (uint32_t i : time_order(records)) {
         const PacketRecord& r = records[i];
         if (!is_tcp_segment(r)) continue;

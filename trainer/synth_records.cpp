@@ -484,6 +484,9 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 fix_duplicate_acks(plan, payload_of, payloads);
             }
         }
+        // The flow's loss rates, as each of its ends draws them (format 41).
+        const LossRates& flow_loss = lossy.empty() ? all_loss : lossy[fi] ? lossy_loss : kNoLoss;
+        const std::array<LossRates, 2> end_loss{end_loss_rates(side, flow_loss, 0), end_loss_rates(side, flow_loss, 1)};
         for (uint32_t j = 0; j < n; ++j) {
             const uint8_t dir = tcp ? plan[j].dir : dirs[j];
             PacketRecord r;
@@ -538,7 +541,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 // repeats its side's last one, or follows sequence space the capture missed;
                 // an ACK covers data the capture missed.
                 bool resend = false;
-                const LossRates loss = end_loss_rates(side, lossy.empty() ? all_loss : lossy[fi] ? lossy_loss : kNoLoss, dir);
+                const LossRates& loss = end_loss[dir];
                 if (!sp.control && j > 0) {
                     const double u = static_cast<double>(rng.below(1u << 24)) / (1u << 24);
                     if (u < loss.retrans) {

@@ -118,9 +118,10 @@ struct NonIpType {
 // quiet TCP connections speak again (a keep-alive probe, a bare ACK or data), the generator's
 // do so at its shares, and a connection keeps its windows across its pieces (tcp_keepalives.h);
 // 41 appends the chunk's TCP loss per end, and the generator loses, repeats and acknowledges
-// unseen segments at each end's own rates (flow_choices.h).
+// unseen segments at each end's own rates (flow_choices.h); 42 has format 41's bytes and a
+// packet model that draws a segment's gap, size and flags knowing its direction (torch_nets.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 41;
+inline constexpr uint8_t kSideFormat = 42;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

@@ -35,7 +35,7 @@ double flows_per_packet(const EncodedChunk& c) {
 }
 
 FitResult run_fit(ChunkNet& net, const std::vector<const EncodedChunk*>& chunks, const FitOptions& o,
-                  std::vector<torch::Tensor> params, double lr) {
+                  std::vector<torch::Tensor> params, double lr, bool keyframe) {
     FitResult res;
     std::vector<uint32_t> weights;
     std::vector<std::vector<Segment>> segs_of;
@@ -56,7 +56,7 @@ FitResult run_fit(ChunkNet& net, const std::vector<const EncodedChunk*>& chunks,
         for (auto& f : fids) f = static_cast<uint32_t>(rng.below(c.flows.size()));
         std::vector<Segment> sb(std::min<size_t>(192, segs_of[ci].size()));
         for (auto& s : sb) s = segs_of[ci][rng.below(segs_of[ci].size())];
-        if (chunks.size() == 1) match_marginals(net, c, fids, sb, 2);
+        if (chunks.size() == 1) match_marginals(net, c, fids, sb, 2, keyframe && net.packet->dir_aware);
     }
     torch::optim::Adam opt(params, torch::optim::AdamOptions(lr));
     double ema = 0;
@@ -153,7 +153,8 @@ FitResult fit_keyframe(const std::vector<const EncodedChunk*>& chunks, const Fit
     prepare_torch();
     torch::manual_seed(o.seed);
     ChunkNet net(0);
-    auto res = run_fit(net, chunks, o, net.parameters(), 5e-3);
+    net.packet->dir_aware = true;
+    auto res = run_fit(net, chunks, o, net.parameters(), 5e-3, true);
     res.params = export_params(net, false);
     return res;
 }
@@ -163,8 +164,9 @@ FitResult fit_delta(const ParamSet& keyframe, const EncodedChunk& c, const FitOp
     torch::manual_seed(o.seed);
     ChunkNet net(o.lora_rank);
     load_params(net, keyframe);
+    net.packet->dir_aware = dir_aware_weights(keyframe);
     auto params = trainable_delta(net, o.seed);
-    auto res = run_fit(net, {&c}, o, params, kDeltaLearningRate);
+    auto res = run_fit(net, {&c}, o, params, kDeltaLearningRate, false);
     res.params = export_params(net, true);
     for (auto& p : res.params) {
         if (!p.name.ends_with(".lin.bias")) continue;
@@ -181,6 +183,7 @@ double model_loss(const ParamSet& keyframe, const ParamSet* delta, int rank, con
     prepare_torch();
     ChunkNet net(delta ? rank : 0);
     load_params(net, keyframe);
+    net.packet->dir_aware = dir_aware_weights(keyframe);
     if (delta) add_delta(net, *delta);
     net.eval();
     torch::NoGradGuard ng;
@@ -343,9 +346,20 @@ void sample_packets(ChunkNet& net, const ChunkSide& side, const std::vector<Flow
             auto hb = h.slice(1, b0, b1);
             auto [out, hn] = pn.gru(x.slice(0, b0, b1), hb);
             hb.copy_(hn);
-            auto hs = pn.heads_of(out.squeeze(1));
+            const auto hr = out.squeeze(1);
+            const auto probs_of = [](const torch::Tensor& l) { return torch::softmax(l * kPacketInvTemperature, 1).contiguous(); };
             std::vector<torch::Tensor> probs;
-            for (auto& l : hs) probs.push_back(torch::softmax(l * kPacketInvTemperature, 1).contiguous());
+            // Format 42: every row's direction first, then the rest knowing it.
+            std::vector<int64_t> dirs;
+            if (pn.dir_aware) {
+                probs.push_back(probs_of(pn.dir(hr)));
+                const float* pd = probs[0].data_ptr<float>();
+                for (int64_t s = b0; s < b1; ++s)
+                    dirs.push_back(segs[s].offset + t == 0 ? 0 : draw(pd + (s - b0) * 2, 2, rng));
+                for (auto& l : pn.heads_given_dir(hr, torch::tensor(dirs, torch::kLong))) probs.push_back(probs_of(l));
+            } else {
+                for (auto& l : pn.heads_of(hr)) probs.push_back(probs_of(l));
+            }
             const float* pd = probs[0].data_ptr<float>();
             const float* pg = probs[1].data_ptr<float>();
             const float* pl = probs[2].data_ptr<float>();
@@ -355,7 +369,9 @@ void sample_packets(ChunkNet& net, const ChunkSide& side, const std::vector<Flow
                 const Segment& sg = segs[s];
                 const bool first = sg.offset + t == 0;
                 PacketTokens pt;
-                pt.dir = first ? 0 : static_cast<uint8_t>(draw(pd + r * 2, 2, rng));
+                pt.dir = !dirs.empty() ? static_cast<uint8_t>(dirs[r])
+                         : first       ? 0
+                                       : static_cast<uint8_t>(draw(pd + r * 2, 2, rng));
                 pt.gap = first ? 0 : static_cast<uint8_t>(draw(pg + r * kDtClasses, kDtClasses, rng));
                 pt.len = static_cast<uint8_t>(draw(pl + r * kLenClasses, kLenClasses, rng));
                 pt.flag = !tcp[s] ? 0
@@ -391,6 +407,7 @@ SampledTokens sample_tokens(const ParamSet& keyframe, const ParamSet* delta, int
     prepare_torch();
     ChunkNet net(delta ? rank : 0);
     load_params(net, keyframe);
+    net.packet->dir_aware = dir_aware_weights(keyframe);
     if (delta) add_delta(net, *delta);
     net.eval();
     torch::NoGradGuard ng;

@@ -1,6 +1,7 @@
 // The networks of a chunk model, their batches and losses, and weight import/export.
 #include "trainer/torch_nets.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "trainer/pipeline_policy.h"
@@ -9,18 +10,23 @@ namespace dgc::trainer {
 
 namespace F = torch::nn::functional;
 
-HeadImpl::HeadImpl(int in, int out, int r) : rank(r) {
+HeadImpl::HeadImpl(int in, int out, int r, bool by_dir) : rank(r) {
     lin = register_module("lin", torch::nn::Linear(in, out));
     if (rank > 0) {
         lora_a = register_parameter("lora_a", torch::zeros({rank, in}));
         lora_b = register_parameter("lora_b", torch::zeros({out, rank}));
     }
+    if (by_dir) dir_bias = register_parameter("dir_bias", torch::zeros({2, out}));
 }
 
 torch::Tensor HeadImpl::forward(const torch::Tensor& x) {
     auto y = lin(x);
     if (rank > 0) y = y + torch::matmul(torch::matmul(x, lora_a.t()), lora_b.t());
     return y;
+}
+
+torch::Tensor HeadImpl::forward_by_dir(const torch::Tensor& x, const torch::Tensor& dir) {
+    return forward(x) + F::embedding(dir, dir_bias);
 }
 
 FlowNetImpl::FlowNetImpl(int rank) {
@@ -69,9 +75,10 @@ PacketNetImpl::PacketNetImpl(int rank, bool time_size_only) {
     h0 = register_module("h0", torch::nn::Linear(kEmb, kHidden));
     gru = register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(2 * kEmb, kHidden).batch_first(true)));
     dir = register_module("dir", Head(kHidden, 2, rank));
-    gap = register_module("gap", Head(kHidden, kDtClasses, rank));
-    len = register_module("len", Head(kHidden, kLenClasses, rank));
-    flag = register_module("flag", Head(kHidden, kFlagClasses, time_size_only ? 0 : rank));
+    gap = register_module("gap", Head(kHidden, kDtClasses, rank, true));
+    len = register_module("len", Head(kHidden, kLenClasses, rank, true));
+    flag = register_module("flag", Head(kHidden, kFlagClasses, time_size_only ? 0 : rank, true));
+    dir_gate = register_parameter("dir_gate", torch::zeros({2, kHidden}));
 }
 
 torch::Tensor PacketNetImpl::condition(const torch::Tensor& c) {
@@ -113,6 +120,15 @@ std::vector<torch::Tensor> PacketNetImpl::heads_of(const torch::Tensor& h) {
     return {dir(h), gap(h), len(h), flag(h)};
 }
 
+std::vector<torch::Tensor> PacketNetImpl::heads_given_dir(const torch::Tensor& h, const torch::Tensor& d) {
+    const auto hd = h * (1 + F::embedding(d, dir_gate));
+    return {gap->forward_by_dir(hd, d), len->forward_by_dir(hd, d), flag->forward_by_dir(hd, d)};
+}
+
+bool dir_aware_weights(const ParamSet& keyframe) {
+    return std::any_of(keyframe.begin(), keyframe.end(), [](const ParamTensor& p) { return p.name == "packet.dir_gate"; });
+}
+
 torch::Tensor PacketNetImpl::initial_state(const torch::Tensor& c) { return torch::tanh(h0(c)).unsqueeze(0); }
 
 torch::Tensor PacketNetImpl::batch_state(const PacketBatch& b, const torch::Tensor& c) {
@@ -129,7 +145,11 @@ torch::Tensor PacketNetImpl::batch_state(const PacketBatch& b, const torch::Tens
 
 std::vector<torch::Tensor> PacketNetImpl::logits(const PacketBatch& b) {
     auto c = condition(b.cond);
-    return heads_of(std::get<0>(gru(step_input(b.prev, c), batch_state(b, c))));
+    auto h = std::get<0>(gru(step_input(b.prev, c), batch_state(b, c)));
+    if (!dir_aware) return heads_of(h);
+    // Teacher forcing: each step's own direction, as sampling draws it before the rest.
+    auto rest = heads_given_dir(h, b.target.select(2, 0));
+    return {dir(h), rest[0], rest[1], rest[2]};
 }
 
 torch::Tensor PacketNetImpl::loss(const PacketBatch& b) {
@@ -287,7 +307,7 @@ torch::Tensor chunk_loss(ChunkNet& net, const EncodedChunk& c, const std::vector
 namespace {
 // bias += log(empirical share) - log(mean predicted share): the head's average prediction
 // moves onto the chunk's own marginal in closed form.
-void shift_bias(HeadImpl& head, const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& weight) {
+void shift_bias(torch::Tensor bias, const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& weight) {
     const int64_t V = logits.size(-1);
     auto w = weight.reshape({-1});
     if (w.sum().item<float>() <= 0) return;
@@ -295,12 +315,12 @@ void shift_bias(HeadImpl& head, const torch::Tensor& logits, const torch::Tensor
     auto mean_pred = (probs * w.unsqueeze(1)).sum(0) / w.sum();
     auto emp = torch::zeros({V}, w.options()).index_add_(0, target.reshape({-1}), w) / w.sum();
     auto shift = (torch::log(emp + 1e-4) - torch::log(mean_pred + 1e-4)).clamp(-8, 8);
-    head.lin->bias.add_(shift);
+    bias.add_(shift);
 }
 }  // namespace
 
 void match_marginals(ChunkNet& net, const EncodedChunk& c, const std::vector<uint32_t>& flow_ids,
-                     const std::vector<Segment>& segs, int iterations) {
+                     const std::vector<Segment>& segs, int iterations, bool per_direction) {
     torch::NoGradGuard ng;
     auto dev = net.parameters().front().device();
     auto attrs = flow_attr_tensor(c, flow_ids).to(dev);
@@ -309,12 +329,20 @@ void match_marginals(ChunkNet& net, const EncodedChunk& c, const std::vector<uin
     for (int it = 0; it < iterations; ++it) {
         auto fl = net.flow->logits(attrs);
         for (int j = 1; j < kFlowAttrCount; ++j)
-            shift_bias(*net.flow->heads[j - 1]->as<HeadImpl>(), fl[j - 1], attrs.select(1, j),
+            shift_bias(net.flow->heads[j - 1]->as<HeadImpl>()->lin->bias, fl[j - 1], attrs.select(1, j),
                        torch::ones({attrs.size(0)}, torch::TensorOptions().device(dev)));
         auto pl = net.packet->logits(batch);
         HeadImpl* heads[4] = {net.packet->dir.get(), net.packet->gap.get(), net.packet->len.get(), net.packet->flag.get()};
-        for (int k = 0; k < 4; ++k)
-            shift_bias(*heads[k], pl[k], batch.target.select(2, k), batch.mask.select(2, k));
+        const auto dir = batch.target.select(2, 0);
+        for (int k = 0; k < 4; ++k) {
+            if (k == 0 || !per_direction) {
+                shift_bias(heads[k]->lin->bias, pl[k], batch.target.select(2, k), batch.mask.select(2, k));
+                continue;
+            }
+            // Format 42: each direction's marginal.
+            for (int64_t d = 0; d < 2; ++d)
+                shift_bias(heads[k]->dir_bias[d], pl[k], batch.target.select(2, k), batch.mask.select(2, k) * (dir == d));
+        }
     }
 }
 

@@ -20,11 +20,16 @@ inline constexpr int kCarrySegments = 16;
 inline bool carries_state(uint32_t offset) { return offset > 0 && offset < uint32_t{kCarrySegments} * kSegment; }
 
 // Linear layer with an optional low-rank adapter (W + B·A), the part a delta fine-tunes.
+// Format 42: a head that draws after the segment's direction also has a bias per direction
+// (`by_dir`), a keyframe's weight: a delta adapts the layer's own bias, as before, and costs
+// no more bytes.
 struct HeadImpl : torch::nn::Module {
-    HeadImpl(int in, int out, int rank);
+    HeadImpl(int in, int out, int rank, bool by_dir = false);
     torch::Tensor forward(const torch::Tensor& x);
+    torch::Tensor forward_by_dir(const torch::Tensor& x, const torch::Tensor& dir);  // by_dir heads
     torch::nn::Linear lin{nullptr};
     torch::Tensor lora_a, lora_b;
+    torch::Tensor dir_bias;  // [2, out]
     int rank = 0;
 };
 TORCH_MODULE(Head);
@@ -65,6 +70,9 @@ struct PacketNetImpl : torch::nn::Module {
     // c [rows, E] contiguous rows, out [rows, 2E].
     void step_input_rows(const int64_t* prev, const float* c, int64_t rows, float* out);
     std::vector<torch::Tensor> heads_of(const torch::Tensor& h);  // 4 x [S, L, V]
+    // Format 42: the gap, length and flag logits once the step's direction `dir` (long,
+    // h's shape without its last dimension) is known.
+    std::vector<torch::Tensor> heads_given_dir(const torch::Tensor& h, const torch::Tensor& dir);
     std::vector<torch::Tensor> logits(const PacketBatch& b);
     torch::Tensor loss(const PacketBatch& b);                      // NLL per packet
     torch::nn::Embedding e_proto{nullptr}, e_port{nullptr}, e_pkts{nullptr}, e_dur{nullptr};
@@ -72,8 +80,20 @@ struct PacketNetImpl : torch::nn::Module {
     torch::nn::Linear h0{nullptr};
     torch::nn::GRU gru{nullptr};
     Head dir{nullptr}, gap{nullptr}, len{nullptr}, flag{nullptr};
+    // Format 42: a segment's gap, size and flags are drawn knowing its direction: each of
+    // their heads has a bias per direction, and reads the hidden state through a gate per
+    // direction (h * (1 + gate[d])). Before, the four heads read one state and drew
+    // independently, so where either end could speak next, a server's full-size segments
+    // came from the client as often as from the server (netflix: 300 of the client's 899
+    // segments full-size, real 46 of 917). Both start at zero and count only when
+    // `dir_aware`: a keyframe trained before format 42 has no such weights and draws as it did.
+    torch::Tensor dir_gate;  // [2, H]
+    bool dir_aware = false;
 };
 TORCH_MODULE(PacketNet);
+
+// Whether a keyframe's weights are format 42's direction-aware packet model.
+bool dir_aware_weights(const ParamSet& keyframe);
 
 // A delta's stored rank: 1..4 adapts every head; kTimeSizeOnly + r adapts only the
 // packet model's gap, length and direction heads at rank r (a chunk too small for full
@@ -112,8 +132,10 @@ torch::Tensor chunk_loss(ChunkNet& net, const EncodedChunk& c, const std::vector
 
 // Moves every head's average prediction onto the chunk's marginals (closed form, a few
 // forward passes): the start of every fit, so the short budget goes to the joint structure.
+// `per_direction` (a format-42 keyframe): the gap, length and flag heads' direction biases
+// move onto each direction's own marginal instead of their shared bias.
 void match_marginals(ChunkNet& net, const EncodedChunk& c, const std::vector<uint32_t>& flow_ids,
-                     const std::vector<Segment>& segs, int iterations);
+                     const std::vector<Segment>& segs, int iterations, bool per_direction);
 
 // Integer-threshold draw from a row of probabilities (deterministic for equal floats).
 int draw(const float* probs, int n, Rng& rng);

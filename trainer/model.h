@@ -26,6 +26,10 @@ struct FitOptions {
     uint64_t seed = 1;
     int lora_rank = 4;
     bool cuda = false;
+    // A chunk's own keyframe: rows of its weights that the chunk never exercises are stored as
+    // zeros (zero_unused_rows in torch_nets.h). Not for a base model, which serves traces it
+    // never saw.
+    bool zero_unused = false;
     std::function<void(double)> progress;
 };
 

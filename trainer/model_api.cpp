@@ -155,6 +155,7 @@ FitResult fit_keyframe(const std::vector<const EncodedChunk*>& chunks, const Fit
     ChunkNet net(0);
     net.packet->dir_aware = true;
     auto res = run_fit(net, chunks, o, net.parameters(), 5e-3, true);
+    if (o.zero_unused) zero_unused_rows(net, chunks);
     res.params = export_params(net, false);
     return res;
 }

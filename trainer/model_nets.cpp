@@ -346,6 +346,39 @@ void match_marginals(ChunkNet& net, const EncodedChunk& c, const std::vector<uin
     }
 }
 
+void zero_unused_rows(ChunkNet& net, const std::vector<const EncodedChunk*>& chunks) {
+    torch::NoGradGuard ng;
+    auto seen_none = [](int64_t n) { return std::vector<char>(static_cast<size_t>(n), 0); };
+    // The values the chunks' tokens take, per flow column and per packet token.
+    std::vector<std::vector<char>> attr;
+    for (int i = 0; i < kFlowAttrCount; ++i) attr.push_back(seen_none(kFlowAttrSizes[i]));
+    auto dir = seen_none(2), gap = seen_none(kDtClasses), len = seen_none(kLenClasses), flag = seen_none(kFlagClasses);
+    for (const EncodedChunk* c : chunks) {
+        for (const FlowTokens& f : c->flows)
+            for (int i = 0; i < kFlowAttrCount; ++i) attr[i][f.a[i]] = 1;
+        for (const PacketTokens& p : c->packets) dir[p.dir] = gap[p.gap] = len[p.len] = flag[p.flag] = 1;
+    }
+    auto zero_rows = [](torch::Tensor table, const std::vector<char>& seen, int64_t start = -1) {
+        for (int64_t v = 0; v < table.size(0); ++v)
+            // A previous-step table also reads its start token, and 0 pads a short segment.
+            if ((v >= static_cast<int64_t>(seen.size()) || !seen[v]) && v != start && !(start >= 0 && v == 0)) table[v].zero_();
+    };
+    auto& fn = *net.flow;
+    auto& pn = *net.packet;
+    for (int i = 0; i < kFlowAttrCount; ++i) zero_rows(fn.emb[i]->as<torch::nn::EmbeddingImpl>()->weight, attr[i]);
+    zero_rows(pn.e_proto->weight, attr[kAttrProto]);
+    zero_rows(pn.e_port->weight, attr[kAttrSrvPort]);
+    zero_rows(pn.e_pkts->weight, attr[kAttrPkts]);
+    zero_rows(pn.e_dur->weight, attr[kAttrDur]);
+    zero_rows(pn.e_dir->weight, dir, kStartDir);
+    zero_rows(pn.e_gap->weight, gap, kStartGap);
+    zero_rows(pn.e_len->weight, len, kStartLen);
+    zero_rows(pn.e_flag->weight, flag, kStartFlag);
+    zero_rows(pn.gap->lin->weight, gap);
+    zero_rows(pn.len->lin->weight, len);
+    zero_rows(pn.flag->lin->weight, flag);
+}
+
 int draw(const float* probs, int n, Rng& rng) {
     uint64_t total = 0;
     uint64_t w[256];

@@ -272,6 +272,7 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
             m.why = loss_note;
         }
         parent_id.clear();
+        fo.zero_unused = true;
         auto fit = fit_keyframe({&enc}, fo);
         blob.kind = BlobKind::kKeyframe;
         blob.params = std::move(fit.params);

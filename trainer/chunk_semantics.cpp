@@ -372,7 +372,7 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         const TcpLoss one{1, v == fidelity::kSegGap, v == fidelity::kSegRetrans || v == fidelity::kSegOutOfOrder,
                           v == fidelity::kSegAckUnseen && last != fidelity::kSegAckUnseen};
         s.tcp_loss += one;
-        if (seg_ends[i] >= 0) s.loss_ends[seg_ends[i]] += one;
+        if (seg_ends[i] >= 0) s.loss_ends[seg_ends[i]] += one, s.unseen_acks[seg_ends[i]] += v == fidelity::kSegAckUnseen;
         const uint8_t f = chunk[i].tcp_flags;
         const bool data = fidelity::tcp_payload_bytes(chunk[i]) > 0;
         s.pure_acks += (f & (kSyn | kFin | kRst | kAck)) == kAck && !data;

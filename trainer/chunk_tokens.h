@@ -119,9 +119,11 @@ struct NonIpType {
 // do so at its shares, and a connection keeps its windows across its pieces (tcp_keepalives.h);
 // 41 appends the chunk's TCP loss per end, and the generator loses, repeats and acknowledges
 // unseen segments at each end's own rates (flow_choices.h); 42 has format 41's bytes and a
-// packet model that draws a segment's gap, size and flags knowing its direction (torch_nets.h).
+// packet model that draws a segment's gap, size and flags knowing its direction (torch_nets.h);
+// 43 appends each end's ACKs of unseen data, and the generator's runs of them last as long
+// (flow_choices.h's unseen_run_goes_on).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 42;
+inline constexpr uint8_t kSideFormat = 43;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -407,6 +409,10 @@ struct ChunkSide {
     // other way round), and blink-cam-02's servers retransmit; the generator lost and
     // repeated segments of both ends alike.
     std::array<TcpLoss, 2> loss_ends;
+    // Format 43: per end, every ACK of unseen data (loss_ends counts their runs). netflix's
+    // capture lost bursts of a server's segments while its client's ACKs kept coming: 168
+    // such ACKs in 52 runs, up to ten long; the generator's runs ended when the peer spoke.
+    std::array<uint32_t, 2> unseen_acks{};
 
     uint64_t flows() const;
 };

@@ -82,6 +82,19 @@ LossRates end_loss_rates(const ChunkSide& side, const LossRates& r, int end) {
     return {scale(r.gap, e.gaps, all.gaps), scale(r.retrans, e.retrans, all.retrans), scale(r.unseen, e.unseen, all.unseen)};
 }
 
+double unseen_run_goes_on(const ChunkSide& side, int end, double streak) {
+    const uint32_t runs = side.loss_ends[end & 1].unseen, acks = side.unseen_acks[end & 1];
+    if (side.format < 43 || runs == 0 || acks <= runs) return 0.0;
+    return std::max(0.0, 1.0 - streak * runs / acks);
+}
+
+double mean_streak(std::span<const uint8_t> dirs, uint8_t dir) {
+    size_t sent = 0, streaks = 0;
+    for (size_t j = 0; j < dirs.size(); ++j)
+        if (dirs[j] == dir) ++sent, streaks += j == 0 || dirs[j - 1] != dir;
+    return streaks ? static_cast<double>(sent) / streaks : 1.0;
+}
+
 std::vector<uint8_t> pick_lossy_flows(const ChunkSide& side, const std::vector<FlowTokens>& flows) {
     if (side.format < 14) return {};
     std::vector<uint8_t> out(flows.size(), 0);

@@ -45,6 +45,15 @@ LossRates loss_rates(const TcpLoss& l);
 // share of the chunk's events of its kind over its share of the segments (side.loss_ends),
 // where the chunk had both; before format 41, `r`.
 LossRates end_loss_rates(const ChunkSide& side, const LossRates& r, int end);
+// Format 43: the chance that a run of `end`'s ACKs of unseen data goes on, acknowledging more
+// the capture missed, at the end's next segment after its peer spoke. A run covers the end's
+// segments up to the peer's next (`streak` of them on average in the flow), and each time it
+// goes on another such streak: 1 − streak · runs / ACKs (at least 0), so the generator's runs
+// last about as long as the chunk's; 0 before format 43.
+double unseen_run_goes_on(const ChunkSide& side, int end, double streak);
+// The mean length of `dir`'s streaks of segments in a flow whose segments go `dirs` (0 or 1
+// each): how many it sends before the other speaks; 1 when it sends none.
+double mean_streak(std::span<const uint8_t> dirs, uint8_t dir);
 // The flag byte a flow opens with when it is TCP with ports, else -1.
 int tcp_first_flag(const ChunkSide& side, const FlowTokens& f);
 // Format 14: the TCP flows that carry the chunk's loss (at loss_rates(side.lossy)), as many

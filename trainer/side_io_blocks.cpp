@@ -192,4 +192,19 @@ bool read_format41(ByteReader& r, ChunkSide& s) {
     return sum.segments == all.segments && sum.gaps == all.gaps && sum.retrans == all.retrans && sum.unseen == all.unseen;
 }
 
+// Format 43's block: the clients' ACKs of unseen data, then the servers'; each end's at least
+// its runs (format 41's) and at most its segments.
+void write_format43(ByteWriter& w, const ChunkSide& s) {
+    for (uint32_t n : s.unseen_acks) w.varint(n);
+}
+
+bool read_format43(ByteReader& r, ChunkSide& s) {
+    bool ok = true;
+    for (int end = 0; end < 2; ++end) {
+        s.unseen_acks[end] = static_cast<uint32_t>(r.count(s.loss_ends[end].segments));
+        ok = ok && s.unseen_acks[end] >= s.loss_ends[end].unseen;
+    }
+    return ok;
+}
+
 }  // namespace dgc::trainer::side_blocks

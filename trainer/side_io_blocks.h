@@ -33,5 +33,7 @@ void write_format40(ByteWriter& w, const TcpKeepAlives& k);
 void read_format40(ByteReader& r, ChunkSide& s);
 void write_format41(ByteWriter& w, const ChunkSide& s);
 bool read_format41(ByteReader& r, ChunkSide& s);
+void write_format43(ByteWriter& w, const ChunkSide& s);
+bool read_format43(ByteReader& r, ChunkSide& s);
 
 }  // namespace dgc::trainer::side_blocks

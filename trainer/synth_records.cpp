@@ -487,6 +487,15 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         // The flow's loss rates, as each of its ends draws them (format 41).
         const LossRates& flow_loss = lossy.empty() ? all_loss : lossy[fi] ? lossy_loss : kNoLoss;
         const std::array<LossRates, 2> end_loss{end_loss_rates(side, flow_loss, 0), end_loss_rates(side, flow_loss, 1)};
+        // Format 43: a run of an end's ACKs of unseen data goes on past its peer's segments
+        // (they were lost too); each gap that makes at the peer stands for one of the peer's
+        // own gaps, which the chunk's count already holds.
+        std::vector<uint8_t> plan_dirs;
+        for (const TcpSegmentPlan& p : plan) plan_dirs.push_back(p.dir);
+        const double goes_on[2] = {unseen_run_goes_on(side, 0, mean_streak(plan_dirs, 0)),
+                                   unseen_run_goes_on(side, 1, mean_streak(plan_dirs, 1))};
+        bool in_run[2] = {false, false}, peer_spoke[2] = {false, false};
+        uint32_t gaps_made[2] = {0, 0};
         for (uint32_t j = 0; j < n; ++j) {
             const uint8_t dir = tcp ? plan[j].dir : dirs[j];
             PacketRecord r;
@@ -547,11 +556,18 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                     if (u < loss.retrans) {
                         if (payload && s.last_payload) resend = true, payload = s.last_payload;
                     } else if (u < loss.retrans + loss.gap) {
-                        if (payload) s.next_seq += payload;
+                        if (payload && gaps_made[dir]) --gaps_made[dir];
+                        else if (payload) s.next_seq += payload;
                     } else if (u < loss.retrans + loss.gap + loss.unseen) {
                         d.next_seq += std::max<uint32_t>(d.last_payload, 1);
+                        in_run[dir] = goes_on[dir] > 0, peer_spoke[dir] = false;
+                        gaps_made[dir ^ 1] += in_run[dir];
+                    } else if (in_run[dir] && peer_spoke[dir]) {
+                        in_run[dir] = rng.below(1u << 24) < goes_on[dir] * (1u << 24);
+                        if (in_run[dir]) d.next_seq += std::max<uint32_t>(d.last_payload, 1), ++gaps_made[dir ^ 1];
                     }
                 }
+                peer_spoke[dir] = false, peer_spoke[dir ^ 1] = true;
                 if (!payload) r.tcp_flags &= static_cast<uint8_t>(~kPsh);
                 // Format 9: duplicate ACKs with SACK blocks at the chunk's share of segments,
                 // on pure ACKs of connections that allow SACK, covering the peer's segments

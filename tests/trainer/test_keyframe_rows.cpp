@@ -52,7 +52,9 @@ TEST(KeyframeRows, RowsTheChunkNeverUsesAreStoredAsZeros) {
     for (int64_t v = 0; v < kLenClasses; ++v) {
         const bool used = lens.count(v) > 0;
         // Row 0 of a previous-step table pads short segments; the start token is its own row.
-        if (v != 0) EXPECT_EQ(row_is_zero(in, v), !used) << "e_len row " << v;
+        if (v != 0) {
+            EXPECT_EQ(row_is_zero(in, v), !used) << "e_len row " << v;
+        }
         EXPECT_EQ(row_is_zero(out, v), !used) << "len head row " << v;
     }
     EXPECT_FALSE(row_is_zero(in, kLenClasses)) << "the start token";
@@ -63,9 +65,14 @@ TEST(KeyframeRows, RowsTheChunkNeverUsesAreStoredAsZeros) {
     for (size_t i = 0; i < kept.size(); ++i) {
         ASSERT_EQ(kept[i].name, zeroed[i].name);
         ASSERT_EQ(kept[i].data.size(), zeroed[i].data.size());
-        for (size_t k = 0; k < kept[i].data.size(); ++k)
-            if (zeroed[i].data[k] != 0.f) ASSERT_EQ(zeroed[i].data[k], kept[i].data[k]) << kept[i].name;
-        if (kept[i].name.starts_with("flow.heads.")) EXPECT_EQ(kept[i].data, zeroed[i].data) << kept[i].name;
+        for (size_t k = 0; k < kept[i].data.size(); ++k) {
+            if (zeroed[i].data[k] != 0.f) {
+                ASSERT_EQ(zeroed[i].data[k], kept[i].data[k]) << kept[i].name;
+            }
+        }
+        if (kept[i].name.starts_with("flow.heads.")) {
+            EXPECT_EQ(kept[i].data, zeroed[i].data) << kept[i].name;
+        }
     }
     EXPECT_LT(chunk_blob_bytes(zeroed, enc), chunk_blob_bytes(kept, enc) * 85 / 100);
 }

@@ -488,8 +488,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         const LossRates& flow_loss = lossy.empty() ? all_loss : lossy[fi] ? lossy_loss : kNoLoss;
         const std::array<LossRates, 2> end_loss{end_loss_rates(side, flow_loss, 0), end_loss_rates(side, flow_loss, 1)};
         // Format 43: a run of an end's ACKs of unseen data goes on past its peer's segments
-        // (they were lost too); each gap that makes at the peer stands for one of the peer's
-        // own gaps, which the chunk's count already holds.
+        // (they were lost too); where runs go on, each gap a run makes at the peer stands for
+        // one of the peer's own, which the chunk's count already holds.
         std::vector<uint8_t> plan_dirs;
         for (const TcpSegmentPlan& p : plan) plan_dirs.push_back(p.dir);
         const double goes_on[2] = {unseen_run_goes_on(side, 0, mean_streak(plan_dirs, 0)),

@@ -231,7 +231,7 @@ void parse_transport(uint8_t proto, const uint8_t* p, uint32_t n, PacketRecord& 
             r.icmp_code = p[1];
             if (n >= 8) r.icmp_rest = load_be32(p + 4);
             r.present |= kHasIcmp;
-            if (n > 8 && icmp_is_error(r) && parse_icmp_quote(proto == 58 ? 6 : 4, p + 8, n - 8, r.quote)) r.present |= kHasQuote;
+            if (n > 8 && icmp_is_error(r) && parse_icmp_quote(icmp_quote_version(proto), p + 8, n - 8, r.quote)) r.present |= kHasQuote;
             return;
         default:
             return;

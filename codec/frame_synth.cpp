@@ -213,7 +213,7 @@ SynthLayout synth_layout(const PacketRecord& r, uint32_t linktype) {
                 // left uncaptured, which readers take as snaplen, not malformed.
                 L.transport = (r.present & kHasIcmp) ? 8 : 0;
                 L.icmp_error = icmp_is_error(r);
-                if (L.transport && L.icmp_error && (r.present & kHasQuote)) L.transport += icmp_quote_len(r.ip_version);
+                if (L.transport && L.icmp_error && (r.present & kHasQuote)) L.transport += icmp_quote_len(icmp_quote_version(r.proto));
                 break;
             default:
                 break;
@@ -279,7 +279,7 @@ void synthesize_headers(const PacketRecord& r, uint32_t linktype, const SynthLay
             t[0] = r.icmp_type;
             t[1] = r.icmp_code;
             store_be32(t + 4, r.icmp_rest);
-            if (L.transport > 8) write_quote(r.quote, r.ip_version, t + 8);
+            if (L.transport > 8) write_quote(r.quote, icmp_quote_version(r.proto), t + 8);
             const uint64_t base = r.proto == 58 ? pseudo_header_sum(6, src, dst, 58, l4_len) : 0;
             store_be16(t + 2, checksum_finish(checksum_add(base, t, L.transport)));
             return;

@@ -21,6 +21,10 @@ bool icmp_port_unreachable(const PacketRecord& r);
 
 // Bytes of a quote after the error's 8-byte ICMP header: the quoted IP header and 8 bytes.
 inline uint32_t icmp_quote_len(uint8_t ip_version) { return (ip_version == 6 ? 40u : 20u) + 8u; }
+// The IP version an error of IP protocol `proto` quotes: ICMPv6 (58) quotes IPv6, ICMP
+// IPv4, whatever header carries the error (ICMP over IPv6 is malformed, but a capture can
+// hold it, and a record parsed from it must write back the same).
+inline uint8_t icmp_quote_version(uint8_t proto) { return proto == 58 ? 6 : 4; }
 
 // The quote an error about `r` carries: its IP header's fields and its first 8 transport
 // bytes (TCP: ports and sequence number; UDP: ports, length and a zero checksum, which

@@ -176,6 +176,12 @@ TEST_P(SynthRoundTrip, ChecksumsLengthsAndParseBack) {
     unreach6.quote = quote_of(tcp(base_v6(6)));
     unreach6.present |= kHasQuote;
     cases.push_back(unreach6);
+    // ICMP (not ICMPv6) over IPv6, as a malformed capture can hold: it quotes IPv4, as the
+    // parser reads it (found by fuzz_capture).
+    PacketRecord v4_error_in_v6 = icmp(base_v6(1), 12, 0);
+    v4_error_in_v6.quote = quote_of(late_answer);
+    v4_error_in_v6.present |= kHasQuote;
+    cases.push_back(v4_error_in_v6);
 
     for (const PacketRecord& r : cases) {
         SCOPED_TRACE("proto " + std::to_string(r.proto) + " v" + std::to_string(r.ip_version));

@@ -490,10 +490,12 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         // Format 43: a run of an end's ACKs of unseen data goes on past its peer's segments
         // (they were lost too); where runs go on, each gap a run makes at the peer stands for
         // one of the peer's own, which the chunk's count already holds.
-        std::vector<uint8_t> plan_dirs;
-        for (const TcpSegmentPlan& p : plan) plan_dirs.push_back(p.dir);
-        const double goes_on[2] = {unseen_run_goes_on(side, 0, mean_streak(plan_dirs, 0)),
-                                   unseen_run_goes_on(side, 1, mean_streak(plan_dirs, 1))};
+        double goes_on[2] = {0.0, 0.0};
+        if (tcp && side.format >= 43 && side.unseen_acks[0] + side.unseen_acks[1] > 0) {
+            std::vector<uint8_t> plan_dirs;
+            for (const TcpSegmentPlan& p : plan) plan_dirs.push_back(p.dir);
+            for (int end = 0; end < 2; ++end) goes_on[end] = unseen_run_goes_on(side, end, mean_streak(plan_dirs, static_cast<uint8_t>(end)));
+        }
         bool in_run[2] = {false, false}, peer_spoke[2] = {false, false};
         uint32_t gaps_made[2] = {0, 0};
         for (uint32_t j = 0; j < n; ++j) {

@@ -10,6 +10,7 @@
 #include "codec/address_class.h"
 #include "codec/fidelity/semantics.h"
 #include "trainer/tcp_ends.h"
+#include "trainer/tcp_resend.h"
 #include "trainer/tcp_plan.h"
 
 namespace dgc::trainer {
@@ -365,6 +366,7 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
     }
     std::map<std::string, uint8_t> last_verdict;  // per direction
     const std::vector<int8_t> seg_ends = tcp_segment_ends(chunk);
+    const std::vector<uint8_t> spurious = acked_resends(chunk, ta.verdict);
     for (size_t i = 0; i < ta.verdict.size() && i < chunk.size(); ++i) {
         const uint8_t v = ta.verdict[i];
         if (v == fidelity::kSegNotTcp) continue;
@@ -372,7 +374,11 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         const TcpLoss one{1, v == fidelity::kSegGap, v == fidelity::kSegRetrans || v == fidelity::kSegOutOfOrder,
                           v == fidelity::kSegAckUnseen && last != fidelity::kSegAckUnseen};
         s.tcp_loss += one;
-        if (seg_ends[i] >= 0) s.loss_ends[seg_ends[i]] += one, s.unseen_acks[seg_ends[i]] += v == fidelity::kSegAckUnseen;
+        if (seg_ends[i] >= 0) {
+            s.loss_ends[seg_ends[i]] += one;
+            s.unseen_acks[seg_ends[i]] += v == fidelity::kSegAckUnseen;
+            s.spurious_retrans[seg_ends[i]] += spurious[i];
+        }
         const uint8_t f = chunk[i].tcp_flags;
         const bool data = fidelity::tcp_payload_bytes(chunk[i]) > 0;
         s.pure_acks += (f & (kSyn | kFin | kRst | kAck)) == kAck && !data;

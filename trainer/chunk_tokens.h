@@ -121,9 +121,10 @@ struct NonIpType {
 // unseen segments at each end's own rates (flow_choices.h); 42 has format 41's bytes and a
 // packet model that draws a segment's gap, size and flags knowing its direction (torch_nets.h);
 // 43 appends each end's ACKs of unseen data, and the generator's runs of them last as long
-// (flow_choices.h's unseen_run_goes_on).
+// (flow_choices.h's unseen_run_goes_on); 44 appends each end's retransmissions of data its
+// peer had acknowledged, and the generator's others come before the peer's ACK (tcp_resend.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 43;
+inline constexpr uint8_t kSideFormat = 44;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -413,6 +414,11 @@ struct ChunkSide {
     // capture lost bursts of a server's segments while its client's ACKs kept coming: 168
     // such ACKs in 52 runs, up to ten long; the generator's runs ended when the peer spoke.
     std::array<uint32_t, 2> unseen_acks{};
+    // Format 44: per end, the retransmissions (loss_ends' retrans) of data the peer had
+    // already acknowledged. ultraloq's MQTT server resends a message before the hub's
+    // delayed ACK (990 retransmissions, 48 of acknowledged data); the generator resent
+    // whatever came last, after the ACK, and tshark called 841 of 884 spurious.
+    std::array<uint32_t, 2> spurious_retrans{};
 
     uint64_t flows() const;
 };

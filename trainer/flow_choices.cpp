@@ -88,6 +88,12 @@ double unseen_run_goes_on(const ChunkSide& side, int end, double streak) {
     return std::max(0.0, 1.0 - streak * runs / acks);
 }
 
+double resend_after_ack_share(const ChunkSide& side, int end) {
+    const uint32_t resends = side.loss_ends[end & 1].retrans;
+    if (side.format < 44 || resends == 0) return 1.0;
+    return std::min(1.0, static_cast<double>(side.spurious_retrans[end & 1]) / resends);
+}
+
 double mean_streak(std::span<const uint8_t> dirs, uint8_t dir) {
     size_t sent = 0, streaks = 0;
     for (size_t j = 0; j < dirs.size(); ++j)

@@ -51,6 +51,10 @@ LossRates end_loss_rates(const ChunkSide& side, const LossRates& r, int end);
 // goes on another such streak: 1 − streak · runs / ACKs (at least 0), so the generator's runs
 // last about as long as the chunk's; 0 before format 43.
 double unseen_run_goes_on(const ChunkSide& side, int end, double streak);
+// Format 44: the share of an end's resends that come after the peer's ACK of their data
+// (spurious_retrans of its retransmissions); before format 44 every resend stays where it
+// was drawn, and this is 1.
+double resend_after_ack_share(const ChunkSide& side, int end);
 // The mean length of `dir`'s streaks of segments in a flow whose segments go `dirs` (0 or 1
 // each): how many it sends before the other speaks; 1 when it sends none.
 double mean_streak(std::span<const uint8_t> dirs, uint8_t dir);

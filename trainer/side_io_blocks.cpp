@@ -207,4 +207,14 @@ bool read_format43(ByteReader& r, ChunkSide& s) {
     return ok;
 }
 
+// Format 44's block: the clients' retransmissions of acknowledged data, then the servers';
+// each end's at most its retransmissions (format 41's).
+void write_format44(ByteWriter& w, const ChunkSide& s) {
+    for (uint32_t n : s.spurious_retrans) w.varint(n);
+}
+
+void read_format44(ByteReader& r, ChunkSide& s) {
+    for (int end = 0; end < 2; ++end) s.spurious_retrans[end] = static_cast<uint32_t>(r.count(s.loss_ends[end].retrans));
+}
+
 }  // namespace dgc::trainer::side_blocks

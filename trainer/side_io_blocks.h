@@ -35,5 +35,7 @@ void write_format41(ByteWriter& w, const ChunkSide& s);
 bool read_format41(ByteReader& r, ChunkSide& s);
 void write_format43(ByteWriter& w, const ChunkSide& s);
 bool read_format43(ByteReader& r, ChunkSide& s);
+void write_format44(ByteWriter& w, const ChunkSide& s);
+void read_format44(ByteReader& r, ChunkSide& s);
 
 }  // namespace dgc::trainer::side_blocks

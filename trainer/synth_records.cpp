@@ -26,6 +26,7 @@
 #include "trainer/synth_fields.h"
 #include "trainer/tcp_keepalives.h"
 #include "trainer/tcp_plan.h"
+#include "trainer/tcp_resend.h"
 #include "trainer/tcp_roles.h"
 #include "trainer/udp_service_ends.h"
 #include "trainer/unranked_hosts.h"
@@ -68,6 +69,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     const bool v9 = side.format >= 9, v11 = side.format >= 11, v12 = side.format >= 12, v13 = side.format >= 13;
     const bool v14 = side.format >= 14, v15 = side.format >= 15, v16 = side.format >= 16, v17 = side.format >= 17;
     const bool v18 = side.format >= 18, v28 = side.format >= 28, v29 = side.format >= 29, v38 = side.format >= 38;
+    const bool v44 = side.format >= 44;
     uint32_t eph_repeats_left = side.udp_ephemeral_repeats;
     uint32_t low_port_flows_left = side.tcp_low_port_flows, lone_repeats_left = side.udp_lone_repeats;
     uint32_t late_replies_left = side.udp_late_replies;
@@ -110,6 +112,10 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     std::unordered_map<uint64_t, std::vector<UdpTuple>> udp_tuples;  // format 9: client + server host -> tuples
     AnsweredPeers answered_peers;
     std::vector<size_t> flow_begin;  // where each flow's records start in `out`, then where they end
+    // Format 44: per end (client, server), the resends after the peer's ACK drawn where it
+    // had not answered, and the share of resends after it.
+    uint32_t owed[2] = {0, 0};
+    const double after_ack_share[2] = {resend_after_ack_share(side, 0), resend_after_ack_share(side, 1)};
     for (size_t fi = 0; fi < flows.size(); ++fi) {
         flow_begin.push_back(out.size());
         const FlowTokens& f = flows[fi];
@@ -498,6 +504,9 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         }
         bool in_run[2] = {false, false}, peer_spoke[2] = {false, false};
         uint32_t gaps_made[2] = {0, 0};
+        ResendView rv;                                             // format 44
+        std::vector<uint8_t> given_up(v44 && tcp ? n : 0, 0);  // segments a resend stands in for
+        bool echo = false;                                         // the segment's resend follows it
         for (uint32_t j = 0; j < n; ++j) {
             const uint8_t dir = tcp ? plan[j].dir : dirs[j];
             PacketRecord r;
@@ -553,10 +562,32 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 // an ACK covers data the capture missed.
                 bool resend = false;
                 const LossRates& loss = end_loss[dir];
+                echo = false;
                 if (!sp.control && j > 0) {
                     const double u = static_cast<double>(rng.below(1u << 24)) / (1u << 24);
-                    if (u < loss.retrans) {
-                        if (payload && s.last_payload) resend = true, payload = s.last_payload;
+                    // Format 44: a resend repeats data of this piece of the connection
+                    // before the peer's ACK of it, or after it for the chunk's share. Drawn
+                    // where the peer has answered, one before the ACK follows the segment
+                    // (sent as new data) in place of a later bare ACK; one after the ACK
+                    // drawn where the peer has not answered waits for the end's next chance.
+                    const bool can_resend = payload && s.last_payload && (!v44 || rv.sent_data[dir]);
+                    const bool after_ack = can_resend && rv.answered[dir];
+                    const bool fits = u >= loss.retrans + loss.gap + loss.unseen && !(in_run[dir] && peer_spoke[dir]);
+                    if (v44 && after_ack && fits && owed[dir]) {
+                        --owed[dir], resend = true, payload = s.last_payload;
+                    } else if (u < loss.retrans) {
+                        if (!v44) {
+                            resend = can_resend;
+                        } else if (after_ack_share[dir] > 0 && rng.below(1u << 24) < after_ack_share[dir] * (1u << 24)) {
+                            resend = after_ack;
+                            owed[dir] += !resend;
+                        } else {
+                            resend = can_resend && !after_ack;
+                            const int64_t k = resend || !payload || (sp.flags & (kFin | kRst)) || j + 1 >= n || times[j + 1] - times[j] < 2
+                                                  ? -1 : segment_to_give_up(plan, payloads, j, given_up);
+                            if (k >= 0) echo = true, given_up[static_cast<size_t>(k)] = 1;
+                        }
+                        if (resend) payload = s.last_payload;
                     } else if (u < loss.retrans + loss.gap) {
                         if (payload && gaps_made[dir]) --gaps_made[dir];
                         else if (payload) s.next_seq += payload;
@@ -598,6 +629,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                     s.next_seq += payload + (syn ? 1 : 0) + ((sp.flags & kFin) ? 1 : 0);
                 }
                 if (r.tcp_flags & kAck) r.ack = d.next_seq;
+                rv.spoke(dir, payload && !resend);
             } else if (udp) {
                 r.present |= kHasUdp;
                 r.udp_len = static_cast<uint16_t>(r.ip_len - ip_hdr);
@@ -616,7 +648,14 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             }
             r.wirelen = lhl + r.ip_len;
             r.caplen = r.wirelen;
-            out.push_back(r);
+            if (given_up.empty() || !given_up[j]) out.push_back(r);
+            if (echo) {
+                // Its resend, three quarters of the way to the flow's next segment.
+                r.t_ns = times[j] + (times[j + 1] - times[j]) / 4 * 3;
+                if (r.ip_version == 4) r.ip_id = ip_id++;
+                if (r.tcp_opts & kOptTimestamp) r.tcp_tsval = ep[dir].ts_base + static_cast<uint32_t>((r.t_ns - side.t0) / 1'000'000);
+                out.push_back(r);
+            }
         }
         const bool closed = tcp && std::any_of(plan.begin(), plan.end(), [](const TcpSegmentPlan& sp) { return sp.flags & (kFin | kRst); });
         key_end[key] = {last_t, ep[0].addr, ep[0].port, {ep[0].next_seq, ep[1].next_seq},

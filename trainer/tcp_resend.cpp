@@ -1,0 +1,52 @@
+#include "trainer/tcp_resend.h"
+
+#include <string>
+#include <unordered_map>
+
+#include "codec/fidelity/semantics.h"
+
+namespace dgc::trainer {
+namespace {
+
+// One direction of a 4-tuple as a key: source then destination.
+std::string direction_key(const PacketRecord& r, bool reverse) {
+    std::string k;
+    const auto& a = reverse ? r.dst : r.src;
+    const auto& b = reverse ? r.src : r.dst;
+    const uint16_t pa = reverse ? r.dport : r.sport, pb = reverse ? r.sport : r.dport;
+    k.append(reinterpret_cast<const char*>(a.data()), a.size());
+    k.append(reinterpret_cast<const char*>(b.data()), b.size());
+    for (uint16_t p : {pa, pb}) k.push_back(static_cast<char>(p >> 8)), k.push_back(static_cast<char>(p));
+    return k;
+}
+
+}  // namespace
+
+std::vector<uint8_t> acked_resends(std::span<const PacketRecord> records, std::span<const uint8_t> verdict) {
+    std::vector<uint8_t> out(records.size(), 0);
+    std::unordered_map<std::string, uint32_t> latest_ack;  // per direction
+    for (size_t i = 0; i < records.size() && i < verdict.size(); ++i) {
+        const PacketRecord& r = records[i];
+        if (verdict[i] == fidelity::kSegNotTcp) continue;
+        const uint8_t v = verdict[i];
+        if (v == fidelity::kSegRetrans || v == fidelity::kSegOutOfOrder) {
+            const uint32_t payload = fidelity::tcp_payload_bytes(r);
+            auto it = latest_ack.find(direction_key(r, true));
+            out[i] = payload > 0 && it != latest_ack.end() && static_cast<int32_t>(it->second - (r.seq + payload)) >= 0;
+        }
+        if (r.tcp_flags & 0x10) latest_ack[direction_key(r, false)] = r.ack;
+    }
+    return out;
+}
+
+int64_t segment_to_give_up(std::span<const TcpSegmentPlan> plan, std::span<const uint32_t> payloads, size_t j,
+                           std::span<const uint8_t> given_up) {
+    for (size_t k = j + 2; k + 1 < plan.size() && k < payloads.size() && k < given_up.size(); ++k) {
+        const TcpSegmentPlan& p = plan[k];
+        if (!p.control && payloads[k] == 0 && !(p.flags & (kSyn | kFin | kRst)) && !given_up[k])
+            return static_cast<int64_t>(k);
+    }
+    return -1;
+}
+
+}  // namespace dgc::trainer

@@ -26,7 +26,7 @@
 #include "trainer/synth_fields.h"
 #include "trainer/tcp_keepalives.h"
 #include "trainer/tcp_plan.h"
-#include "trainer/tcp_resend.h"
+#include "trainer/tcp_loss_draws.h"
 #include "trainer/tcp_roles.h"
 #include "trainer/udp_service_ends.h"
 #include "trainer/unranked_hosts.h"
@@ -69,7 +69,6 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     const bool v9 = side.format >= 9, v11 = side.format >= 11, v12 = side.format >= 12, v13 = side.format >= 13;
     const bool v14 = side.format >= 14, v15 = side.format >= 15, v16 = side.format >= 16, v17 = side.format >= 17;
     const bool v18 = side.format >= 18, v28 = side.format >= 28, v29 = side.format >= 29, v38 = side.format >= 38;
-    const bool v44 = side.format >= 44;
     uint32_t eph_repeats_left = side.udp_ephemeral_repeats;
     uint32_t low_port_flows_left = side.tcp_low_port_flows, lone_repeats_left = side.udp_lone_repeats;
     uint32_t late_replies_left = side.udp_late_replies;
@@ -112,10 +111,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     std::unordered_map<uint64_t, std::vector<UdpTuple>> udp_tuples;  // format 9: client + server host -> tuples
     AnsweredPeers answered_peers;
     std::vector<size_t> flow_begin;  // where each flow's records start in `out`, then where they end
-    // Format 44: per end (client, server), the resends after the peer's ACK drawn where it
-    // had not answered, and the share of resends after it.
-    uint32_t owed[2] = {0, 0};
-    const double after_ack_share[2] = {resend_after_ack_share(side, 0), resend_after_ack_share(side, 1)};
+    ChunkResends chunk_resends(side);  // format 44
     for (size_t fi = 0; fi < flows.size(); ++fi) {
         flow_begin.push_back(out.size());
         const FlowTokens& f = flows[fi];
@@ -492,24 +488,11 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         }
         // The flow's loss rates, as each of its ends draws them (format 41).
         const LossRates& flow_loss = lossy.empty() ? all_loss : lossy[fi] ? lossy_loss : kNoLoss;
-        const std::array<LossRates, 2> end_loss{end_loss_rates(side, flow_loss, 0), end_loss_rates(side, flow_loss, 1)};
-        // Format 43: a run of an end's ACKs of unseen data goes on past its peer's segments
-        // (they were lost too); where runs go on, each gap a run makes at the peer stands for
-        // one of the peer's own, which the chunk's count already holds.
-        double goes_on[2] = {0.0, 0.0};
-        if (tcp && side.format >= 43 && side.unseen_acks[0] + side.unseen_acks[1] > 0) {
-            std::vector<uint8_t> plan_dirs;
-            for (const TcpSegmentPlan& p : plan) plan_dirs.push_back(p.dir);
-            for (int end = 0; end < 2; ++end) goes_on[end] = unseen_run_goes_on(side, end, mean_streak(plan_dirs, static_cast<uint8_t>(end)));
-        }
-        bool in_run[2] = {false, false}, peer_spoke[2] = {false, false};
-        uint32_t gaps_made[2] = {0, 0};
-        ResendView rv;                                             // format 44
-        std::vector<uint8_t> given_up(v44 && tcp ? n : 0, 0);  // segments a resend stands in for
-        bool echo = false;                                         // the segment's resend follows it
+        FlowLossDraws loss_draws(side, flow_loss, tcp ? std::span<const TcpSegmentPlan>(plan) : std::span<const TcpSegmentPlan>(), payloads, times);
         for (uint32_t j = 0; j < n; ++j) {
             const uint8_t dir = tcp ? plan[j].dir : dirs[j];
             PacketRecord r;
+            bool echo = false;  // format 44: its resend follows it
             r.t_ns = times[j];
             Endpoint& s = ep[dir];
             Endpoint& d = ep[dir ^ 1];
@@ -556,51 +539,11 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                     d.ts_seen = r.tcp_tsval;
                 }
                 uint32_t hdr = ip_hdr + 20 + r.tcp_opt_len;
-                uint32_t payload = payloads[j];
-                // Capture loss and retransmissions at the chunk's own rates: a data segment
-                // repeats its side's last one, or follows sequence space the capture missed;
-                // an ACK covers data the capture missed.
-                bool resend = false;
-                const LossRates& loss = end_loss[dir];
-                echo = false;
-                if (!sp.control && j > 0) {
-                    const double u = static_cast<double>(rng.below(1u << 24)) / (1u << 24);
-                    // Format 44: a resend repeats data of this piece of the connection
-                    // before the peer's ACK of it, or after it for the chunk's share. Drawn
-                    // where the peer has answered, one before the ACK follows the segment
-                    // (sent as new data) in place of a later bare ACK; one after the ACK
-                    // drawn where the peer has not answered waits for the end's next chance.
-                    const bool can_resend = payload && s.last_payload && (!v44 || rv.sent_data[dir]);
-                    const bool after_ack = can_resend && rv.answered[dir];
-                    const bool fits = u >= loss.retrans + loss.gap + loss.unseen && !(in_run[dir] && peer_spoke[dir]);
-                    if (v44 && after_ack && fits && owed[dir]) {
-                        --owed[dir], resend = true, payload = s.last_payload;
-                    } else if (u < loss.retrans) {
-                        if (!v44) {
-                            resend = can_resend;
-                        } else if (after_ack_share[dir] > 0 && rng.below(1u << 24) < after_ack_share[dir] * (1u << 24)) {
-                            resend = after_ack;
-                            owed[dir] += !resend;
-                        } else {
-                            resend = can_resend && !after_ack;
-                            const int64_t k = resend || !payload || (sp.flags & (kFin | kRst)) || j + 1 >= n || times[j + 1] - times[j] < 2
-                                                  ? -1 : segment_to_give_up(plan, payloads, j, given_up);
-                            if (k >= 0) echo = true, given_up[static_cast<size_t>(k)] = 1;
-                        }
-                        if (resend) payload = s.last_payload;
-                    } else if (u < loss.retrans + loss.gap) {
-                        if (payload && gaps_made[dir]) --gaps_made[dir];
-                        else if (payload) s.next_seq += payload;
-                    } else if (u < loss.retrans + loss.gap + loss.unseen) {
-                        d.next_seq += std::max<uint32_t>(d.last_payload, 1);
-                        in_run[dir] = goes_on[dir] > 0, peer_spoke[dir] = false;
-                        gaps_made[dir ^ 1] += in_run[dir];
-                    } else if (in_run[dir] && peer_spoke[dir]) {
-                        in_run[dir] = rng.below(1u << 24) < goes_on[dir] * (1u << 24);
-                        if (in_run[dir]) d.next_seq += std::max<uint32_t>(d.last_payload, 1), ++gaps_made[dir ^ 1];
-                    }
-                }
-                peer_spoke[dir] = false, peer_spoke[dir ^ 1] = true;
+                // Capture loss and retransmissions at the chunk's own rates (tcp_loss_draws.h).
+                const FlowLossDraws::Draw drawn = loss_draws.draw(j, dir, payloads[j], s, d, rng, chunk_resends);
+                const uint32_t payload = drawn.payload;
+                const bool resend = drawn.resend;
+                echo = drawn.echo;
                 if (!payload) r.tcp_flags &= static_cast<uint8_t>(~kPsh);
                 // Format 9: duplicate ACKs with SACK blocks at the chunk's share of segments,
                 // on pure ACKs of connections that allow SACK, covering the peer's segments
@@ -629,7 +572,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                     s.next_seq += payload + (syn ? 1 : 0) + ((sp.flags & kFin) ? 1 : 0);
                 }
                 if (r.tcp_flags & kAck) r.ack = d.next_seq;
-                rv.spoke(dir, payload && !resend);
+                loss_draws.sent(dir, payload && !resend);
             } else if (udp) {
                 r.present |= kHasUdp;
                 r.udp_len = static_cast<uint16_t>(r.ip_len - ip_hdr);
@@ -648,7 +591,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             }
             r.wirelen = lhl + r.ip_len;
             r.caplen = r.wirelen;
-            if (given_up.empty() || !given_up[j]) out.push_back(r);
+            if (!loss_draws.given_up(j)) out.push_back(r);
             if (echo) {
                 // Its resend, three quarters of the way to the flow's next segment.
                 r.t_ns = times[j] + (times[j + 1] - times[j]) / 4 * 3;

@@ -122,7 +122,8 @@ struct NonIpType {
 // packet model that draws a segment's gap, size and flags knowing its direction (torch_nets.h);
 // 43 appends each end's ACKs of unseen data, and the generator's runs of them last as long
 // (flow_choices.h's unseen_run_goes_on); 44 appends each end's retransmissions of data its
-// peer had acknowledged, and the generator's others come before the peer's ACK (tcp_resend.h).
+// peer had acknowledged, and the generator's others come before the peer's ACK (tcp_resend.h,
+// tcp_loss_draws.h).
 // serialize_side writes side.format.
 inline constexpr uint8_t kSideFormat = 44;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and

@@ -41,7 +41,7 @@ std::vector<uint8_t> acked_resends(std::span<const PacketRecord> records, std::s
 
 int64_t segment_to_give_up(std::span<const TcpSegmentPlan> plan, std::span<const uint32_t> payloads, size_t j,
                            std::span<const uint8_t> given_up) {
-    for (size_t k = j + 1; k + 1 < plan.size() && k < payloads.size() && k < given_up.size(); ++k) {
+    for (size_t k = j + 2; k + 1 < plan.size() && k < payloads.size() && k < given_up.size(); ++k) {
         const TcpSegmentPlan& p = plan[k];
         if (!p.control && payloads[k] == 0 && !(p.flags & (kSyn | kFin | kRst)) && !given_up[k])
             return static_cast<int64_t>(k);

@@ -28,10 +28,10 @@ struct ResendView {
     }
 };
 
-// The first segment after `j` in a flow's plan that carries nothing (no payload, no SYN,
-// FIN or RST), is not its last, and is not given up yet: the one a resend inserted after
-// `j` stands in for, so the flow keeps its packet count (the ACK it was goes with that
-// end's next segment); -1 where there is none.
+// The first segment after `j + 1` in a flow's plan that carries nothing (no payload, no
+// SYN, FIN or RST), is not its last, and is not given up yet: the one a resend inserted
+// after `j` stands in for, so the flow keeps its packet count (the ACK it was goes with
+// the end's next segment); -1 where there is none.
 int64_t segment_to_give_up(std::span<const TcpSegmentPlan> plan, std::span<const uint32_t> payloads, size_t j,
                            std::span<const uint8_t> given_up);
 

@@ -59,6 +59,9 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
 
     UnrankedHosts unranked(side, flows, seed);
 
+    // An endpoint's TCP timestamp clock (1 kHz from its base at the chunk's start) at `t`.
+    auto tsval_at = [&](const Endpoint& e, int64_t t) { return e.ts_base + static_cast<uint32_t>((t - side.t0) / 1'000'000); };
+
     // A ranked host's address, link address, TTL/TOS and TCP stack, for an endpoint.
     auto use_slot = [&](Endpoint& e, int slot) {
         const HostSemantics hs = slot < static_cast<int>(side.host_sem.size()) ? side.host_sem[slot] : HostSemantics{};
@@ -534,7 +537,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 if (syn && r.tcp_opts == s.stack.syn_opts && s.stack.syn_len > r.tcp_opt_len && s.stack.syn_len <= 40)
                     r.tcp_opt_len = s.stack.syn_len & ~3u;
                 if (r.tcp_opts & kOptTimestamp) {
-                    r.tcp_tsval = s.ts_base + static_cast<uint32_t>((r.t_ns - side.t0) / 1'000'000);
+                    r.tcp_tsval = tsval_at(s, r.t_ns);
                     r.tcp_tsecr = (syn && !(sp.flags & kAck)) ? 0 : s.ts_seen;
                     d.ts_seen = r.tcp_tsval;
                 }
@@ -596,7 +599,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 // Its resend, three quarters of the way to the flow's next segment.
                 r.t_ns = times[j] + (times[j + 1] - times[j]) / 4 * 3;
                 if (r.ip_version == 4) r.ip_id = ip_id++;
-                if (r.tcp_opts & kOptTimestamp) r.tcp_tsval = ep[dir].ts_base + static_cast<uint32_t>((r.t_ns - side.t0) / 1'000'000);
+                if (r.tcp_opts & kOptTimestamp) r.tcp_tsval = tsval_at(s, r.t_ns);
                 out.push_back(r);
             }
         }

@@ -27,14 +27,14 @@ std::vector<uint8_t> acked_resends(std::span<const PacketRecord> records, std::s
     std::unordered_map<std::string, uint32_t> latest_ack;  // per direction
     for (size_t i = 0; i < records.size() && i < verdict.size(); ++i) {
         const PacketRecord& r = records[i];
-        if (verdict[i] == fidelity::kSegNotTcp) continue;
         const uint8_t v = verdict[i];
+        if (v == fidelity::kSegNotTcp) continue;
         if (v == fidelity::kSegRetrans || v == fidelity::kSegOutOfOrder) {
             const uint32_t payload = fidelity::tcp_payload_bytes(r);
             auto it = latest_ack.find(direction_key(r, true));
             out[i] = payload > 0 && it != latest_ack.end() && static_cast<int32_t>(it->second - (r.seq + payload)) >= 0;
         }
-        if (r.tcp_flags & 0x10) latest_ack[direction_key(r, false)] = r.ack;
+        if (r.tcp_flags & kAck) latest_ack[direction_key(r, false)] = r.ack;
     }
     return out;
 }

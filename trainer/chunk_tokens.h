@@ -123,9 +123,10 @@ struct NonIpType {
 // 43 appends each end's ACKs of unseen data, and the generator's runs of them last as long
 // (flow_choices.h's unseen_run_goes_on); 44 appends each end's retransmissions of data its
 // peer had acknowledged, and the generator's others come before the peer's ACK (tcp_resend.h,
-// tcp_loss_draws.h).
+// tcp_loss_draws.h); 45 has format 44's bytes, and a resend before the ACK may stand in for
+// the peer's very next bare ACK where no silence of over 60 s opens (tcp_resend.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 44;
+inline constexpr uint8_t kSideFormat = 45;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

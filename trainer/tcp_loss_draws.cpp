@@ -6,7 +6,7 @@ namespace dgc::trainer {
 
 FlowLossDraws::FlowLossDraws(const ChunkSide& side, const LossRates& flow_loss, std::span<const TcpSegmentPlan> plan,
                              std::span<const uint32_t> payloads, std::span<const int64_t> times)
-    : plan_(plan), payloads_(payloads), times_(times), v44_(side.format >= 44),
+    : plan_(plan), payloads_(payloads), times_(times), v44_(side.format >= 44), v45_(side.format >= 45),
       end_loss_{end_loss_rates(side, flow_loss, 0), end_loss_rates(side, flow_loss, 1)},
       given_up_(side.format >= 44 ? plan.size() : 0, 0) {
     // Format 43: a run of an end's ACKs of unseen data goes on past its peer's segments
@@ -31,6 +31,7 @@ FlowLossDraws::Draw FlowLossDraws::draw(uint32_t j, uint8_t dir, uint32_t payloa
     // of it, or after it for the chunk's share. Drawn where the peer has answered, one
     // before the ACK follows the segment (sent as new data) in place of a later bare ACK;
     // one after the ACK drawn where the peer has not answered waits for the end's next chance.
+    // Format 45: that bare ACK may be the peer's very next segment (segment_to_give_up).
     const bool can_resend = payload && s.last_payload && (!v44_ || rv_.sent_data[dir]);
     const bool after_ack = can_resend && rv_.answered[dir];
     const bool fits = u >= loss.retrans + loss.gap + loss.unseen && !(in_run_[dir] && peer_spoke_[dir]);
@@ -45,7 +46,7 @@ FlowLossDraws::Draw FlowLossDraws::draw(uint32_t j, uint8_t dir, uint32_t payloa
         } else {
             out.resend = can_resend && !after_ack;
             const int64_t k = out.resend || !payload || (sp.flags & (kFin | kRst)) || j + 1 >= n || times_[j + 1] - times_[j] < 2
-                                  ? -1 : segment_to_give_up(plan_, payloads_, j, given_up_);
+                                  ? -1 : segment_to_give_up(plan_, payloads_, j, given_up_, times_, v45_);
             if (k >= 0) out.echo = true, given_up_[static_cast<size_t>(k)] = 1;
         }
     } else if (u < loss.retrans + loss.gap) {

@@ -1,6 +1,6 @@
 // A TCP flow's capture loss, as each of its ends draws it segment by segment: a data segment
 // repeats data (a resend), skips sequence space the capture missed (a gap), or an ACK covers
-// the peer's data the capture missed (formats 14, 41, 43 and 44; flow_choices.h's rates,
+// the peer's data the capture missed (formats 14, 41, 43, 44 and 45; flow_choices.h's rates,
 // tcp_resend.h). Pulled out of synth_records.cpp; the draws and their order are the same.
 #pragma once
 
@@ -50,7 +50,7 @@ private:
     std::span<const TcpSegmentPlan> plan_;
     std::span<const uint32_t> payloads_;
     std::span<const int64_t> times_;
-    const bool v44_;
+    const bool v44_, v45_;
     std::array<LossRates, 2> end_loss_;
     double goes_on_[2] = {0.0, 0.0};  // format 43
     bool in_run_[2] = {false, false}, peer_spoke_[2] = {false, false};

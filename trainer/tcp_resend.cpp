@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "codec/fidelity/semantics.h"
+#include "codec/flows.h"
 
 namespace dgc::trainer {
 namespace {
@@ -40,11 +41,16 @@ std::vector<uint8_t> acked_resends(std::span<const PacketRecord> records, std::s
 }
 
 int64_t segment_to_give_up(std::span<const TcpSegmentPlan> plan, std::span<const uint32_t> payloads, size_t j,
-                           std::span<const uint8_t> given_up) {
-    for (size_t k = j + 2; k + 1 < plan.size() && k < payloads.size() && k < given_up.size(); ++k) {
+                           std::span<const uint8_t> given_up, std::span<const int64_t> times, bool next_too) {
+    for (size_t k = j + (next_too ? 1 : 2); k + 1 < plan.size() && k < payloads.size() && k < given_up.size(); ++k) {
         const TcpSegmentPlan& p = plan[k];
-        if (!p.control && payloads[k] == 0 && !(p.flags & (kSyn | kFin | kRst)) && !given_up[k])
-            return static_cast<int64_t>(k);
+        if (p.control || payloads[k] != 0 || (p.flags & (kSyn | kFin | kRst)) || given_up[k]) continue;
+        if (!next_too || k == j + 1) return static_cast<int64_t>(k);
+        // Format 45: without segment k, the flow is silent from the last segment before it
+        // that is written until the one after it.
+        size_t before = k - 1;
+        while (before > j && given_up[before]) --before;
+        if (k + 1 < times.size() && times[k + 1] - times[before] <= kFlowIdleTimeoutNs) return static_cast<int64_t>(k);
     }
     return -1;
 }

@@ -32,7 +32,11 @@ struct ResendView {
 // SYN, FIN or RST), is not its last, and is not given up yet: the one a resend inserted
 // after `j` stands in for, so the flow keeps its packet count (the ACK it was goes with
 // the end's next segment); -1 where there is none.
+// Format 45 (`next_too`): the peer's very next segment `j + 1` may be the one (the resend
+// then goes at its time), and a later one only where no silence of over the spec's 60 s
+// opens where it was, which would split the flow (`times` in ns).
 int64_t segment_to_give_up(std::span<const TcpSegmentPlan> plan, std::span<const uint32_t> payloads, size_t j,
-                           std::span<const uint8_t> given_up);
+                           std::span<const uint8_t> given_up, std::span<const int64_t> times = {},
+                           bool next_too = false);
 
 }  // namespace dgc::trainer

@@ -99,3 +99,38 @@ TEST(TcpResend, FormatFortyFourResendsBeforeThePeersAck) {
     EXPECT_LT(v44.acked[1] * 10, v44.all[1]);  // as few as the capture's
     EXPECT_GT(v44.all[1] * 2, real.all[1]);    // and at least half as many resends
 }
+
+TEST(TcpResend, AResendStandsInForTheNextBareAckOrALaterOneWithinSixtySeconds) {
+    // Segments: 0 data from the client, 1 the server's bare ACK, 2 data, 3 bare ACK, 4 data.
+    std::vector<TcpSegmentPlan> plan(5);
+    for (size_t i = 0; i < plan.size(); ++i) plan[i].dir = static_cast<uint8_t>(i % 2);
+    const std::vector<uint32_t> payloads = {31, 0, 31, 0, 31};
+    const std::vector<uint8_t> none(5, 0);
+    const int64_t s = 1'000'000'000;
+    const std::vector<int64_t> close = {0, 1 * s, 2 * s, 3 * s, 4 * s};
+    EXPECT_EQ(segment_to_give_up(plan, payloads, 0, none), 3);                     // format 44: after the next
+    EXPECT_EQ(segment_to_give_up(plan, payloads, 0, none, close, true), 1);        // format 45: the next one
+    const std::vector<uint8_t> first_gone = {0, 1, 0, 0, 0};
+    EXPECT_EQ(segment_to_give_up(plan, payloads, 0, first_gone, close, true), 3);  // not twice
+    // Without segment 3, segments 2 and 4 would be 61 s apart: a flow split the real one never had.
+    const std::vector<int64_t> quiet = {0, 1 * s, 2 * s, 31 * s, 63 * s};
+    EXPECT_EQ(segment_to_give_up(plan, payloads, 0, first_gone, quiet, true), -1);
+    EXPECT_EQ(segment_to_give_up(plan, payloads, 0, first_gone, quiet), 3);  // format 44 did split it
+    const std::vector<int64_t> just = {0, 1 * s, 2 * s, 31 * s, 62 * s};
+    EXPECT_EQ(segment_to_give_up(plan, payloads, 0, first_gone, just, true), 3);
+    // Segment 2 given up as well: the silence runs from segment 0.
+    const std::vector<uint8_t> two_gone = {0, 1, 1, 0, 0};
+    EXPECT_EQ(segment_to_give_up(plan, payloads, 0, two_gone, just, true), -1);
+    EXPECT_EQ(segment_to_give_up(plan, payloads, 4, none, close, true), -1);  // the flow's last stays
+}
+
+TEST(TcpResend, FormatFortyFiveMakesMoreOfTheResendsBeforeTheAck) {
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    const auto v44 = regenerate_as(enc, 44, 1), v45 = regenerate_as(enc, 45, 1);
+    ASSERT_EQ(v45.size(), v44.size());  // the chunk keeps its packet count
+    const Resends r44 = resends(v44), r45 = resends(v45), real = resends(cap.records);
+    EXPECT_GT(r45.all[1], r44.all[1] + r44.all[1] / 10);  // ultraloq's server: 10 % more at least
+    EXPECT_LE(r45.all[1], real.all[1]);
+    EXPECT_LT(r45.acked[1] * 10, r45.all[1]);  // still before the client's ACK
+}

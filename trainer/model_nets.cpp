@@ -86,9 +86,9 @@ torch::Tensor PacketNetImpl::condition(const torch::Tensor& c) {
 }
 
 torch::Tensor PacketNetImpl::step_input(const torch::Tensor& prev, const torch::Tensor& c) {
-    auto x = e_dir(prev.select(2, 0)) + e_gap(prev.select(2, 1)) + e_len(prev.select(2, 2)) +
-             e_flag(prev.select(2, 3)) + e_pos(prev.select(2, 4));
-    return torch::cat({x, c.unsqueeze(1).expand({-1, prev.size(1), -1})}, 2);
+    auto x = e_dir(prev.select(1, 0)) + e_gap(prev.select(1, 1)) + e_len(prev.select(1, 2)) +
+             e_flag(prev.select(1, 3)) + e_pos(prev.select(1, 4));
+    return torch::cat({x, c}, 1);
 }
 
 void PacketNetImpl::step_input_rows(const int64_t* prev, const float* c, int64_t rows, float* out) {
@@ -137,18 +137,22 @@ torch::Tensor PacketNetImpl::batch_state(const PacketBatch& b, const torch::Tens
     torch::Tensor warm;
     {
         torch::NoGradGuard ng;
-        auto cc = c.index_select(0, b.carry_rows);
-        warm = std::get<1>(gru(step_input(b.burn_prev, cc), initial_state(cc)));
+        const auto cc = c.index_select(0, b.carry_rows);
+        const int64_t C = cc.size(0);
+        // The segments before are whole: the last C packed states are their last steps'.
+        const auto states = gru_packed(gru, step_input(b.burn_prev, cc.repeat({kSegment, 1})), initial_state(cc),
+                                       std::vector<int64_t>(kSegment, C));
+        warm = states.slice(0, (kSegment - 1) * C).unsqueeze(0);
     }
     return h.index_copy(1, b.carry_rows, warm);
 }
 
 std::vector<torch::Tensor> PacketNetImpl::logits(const PacketBatch& b) {
     auto c = condition(b.cond);
-    auto h = std::get<0>(gru(step_input(b.prev, c), batch_state(b, c)));
+    auto h = gru_packed(gru, step_input(b.prev, c.index_select(0, b.rows)), batch_state(b, c), b.batch_sizes);
     if (!dir_aware) return heads_of(h);
     // Teacher forcing: each step's own direction, as sampling draws it before the rest.
-    auto rest = heads_given_dir(h, b.target.select(2, 0));
+    auto rest = heads_given_dir(h, b.target.select(1, 0));
     return {dir(h), rest[0], rest[1], rest[2]};
 }
 
@@ -156,12 +160,10 @@ torch::Tensor PacketNetImpl::loss(const PacketBatch& b) {
     auto hs = logits(b);
     torch::Tensor total = torch::zeros({}, hs[0].options());
     for (int k = 0; k < 4; ++k) {
-        auto logits = hs[k].reshape({-1, hs[k].size(2)});
-        auto nll = F::cross_entropy(logits, b.target.select(2, k).reshape({-1}),
-                                    F::CrossEntropyFuncOptions().reduction(torch::kNone));
-        total = total + (nll * b.mask.select(2, k).reshape({-1})).sum();
+        auto nll = F::cross_entropy(hs[k], b.target.select(1, k), F::CrossEntropyFuncOptions().reduction(torch::kNone));
+        total = total + (nll * b.mask.select(1, k)).sum();
     }
-    return total / b.mask.select(2, 0).sum().clamp_min(1);
+    return total / b.mask.select(1, 0).sum().clamp_min(1);
 }
 
 static_assert(kTimeSizeOnlyRank1 == kTimeSizeOnly + 1);
@@ -209,45 +211,64 @@ void segment_inputs(const EncodedChunk& c, const Segment& sg, int64_t* rows) {
 }  // namespace
 
 void PacketBatch::to(torch::Device dev) {
-    for (auto* t : {&cond, &prev, &target, &mask, &carry_rows, &burn_prev})
+    for (auto* t : {&cond, &prev, &rows, &target, &mask, &carry_rows, &burn_prev})
         if (t->defined()) *t = t->to(dev);
 }
 
-PacketBatch packet_batch(const EncodedChunk& c, const std::vector<Segment>& segs) {
+PacketBatch packet_batch(const EncodedChunk& c, const std::vector<Segment>& segs_in) {
+    std::vector<Segment> segs = segs_in;
+    std::stable_sort(segs.begin(), segs.end(), [](const Segment& a, const Segment& b) { return a.length > b.length; });
     const int64_t S = static_cast<int64_t>(segs.size()), L = kSegment;
-    std::vector<int64_t> cond(S * 4), prev(S * L * 5, 0), target(S * L * 4, 0);
-    std::vector<float> mask(S * L * 4, 0.f);
-    std::vector<int64_t> carry_rows, burn;
+    PacketBatch b;
+    for (int64_t t = 0; t < L; ++t) {
+        int64_t n = 0;
+        while (n < S && segs[n].length > static_cast<uint32_t>(t)) ++n;
+        if (n == 0) break;
+        b.batch_sizes.push_back(n);
+    }
+    std::vector<int64_t> cond(S * 4), inputs(S * L * 5, 0), carry_rows, burn;
     for (int64_t s = 0; s < S; ++s) {
-        segment_inputs(c, segs[s], &prev[s * L * 5]);
-        if (carries_state(segs[s].offset)) {
-            carry_rows.push_back(s);
-            burn.resize(burn.size() + L * 5);
-            segment_inputs(c, {segs[s].flow, segs[s].offset - kSegment, kSegment}, &burn[burn.size() - L * 5]);
-        }
+        segment_inputs(c, segs[s], &inputs[s * L * 5]);
+        if (carries_state(segs[s].offset)) carry_rows.push_back(s);
         const FlowTokens& f = c.flows[segs[s].flow];
-        const auto& pe = f.a[kAttrProto] < c.side.protos.size() ? c.side.protos[f.a[kAttrProto]] : ProtoEntry{};
-        const bool tcp = pe.proto == 6 && pe.ports;
         cond[s * 4 + 0] = f.a[kAttrProto], cond[s * 4 + 1] = f.a[kAttrSrvPort];
         cond[s * 4 + 2] = f.a[kAttrPkts], cond[s * 4 + 3] = f.a[kAttrDur];
-        for (int64_t t = 0; t < L; ++t) {
-            int64_t* tg = &target[(s * L + t) * 4];
-            float* m = &mask[(s * L + t) * 4];
-            if (t >= segs[s].length) continue;
-            const PacketTokens& p = c.packets[f.first + segs[s].offset + t];
-            tg[0] = p.dir, tg[1] = p.gap, tg[2] = p.len, tg[3] = p.flag;
-            m[0] = 1.f, m[1] = (segs[s].offset + t > 0) ? 1.f : 0.f, m[2] = 1.f, m[3] = (tcp && segs[s].offset + t > 0) ? 1.f : 0.f;
+    }
+    std::vector<int64_t> prev, rows, target;
+    std::vector<float> mask;
+    for (size_t t = 0; t < b.batch_sizes.size(); ++t) {
+        for (int64_t s = 0; s < b.batch_sizes[t]; ++s) {
+            const Segment& sg = segs[s];
+            const FlowTokens& f = c.flows[sg.flow];
+            const auto& pe = f.a[kAttrProto] < c.side.protos.size() ? c.side.protos[f.a[kAttrProto]] : ProtoEntry{};
+            const bool tcp = pe.proto == 6 && pe.ports;
+            const PacketTokens& p = c.packets[f.first + sg.offset + t];
+            const int64_t* in = &inputs[(s * L + static_cast<int64_t>(t)) * 5];
+            prev.insert(prev.end(), in, in + 5);
+            rows.push_back(s);
+            target.insert(target.end(), {p.dir, p.gap, p.len, p.flag});
+            const bool later = sg.offset + t > 0;
+            mask.insert(mask.end(), {1.f, later ? 1.f : 0.f, 1.f, tcp && later ? 1.f : 0.f});
         }
     }
-    PacketBatch b;
+    const int64_t N = static_cast<int64_t>(rows.size());
+    // The segments before the carried ones, time-major.
+    std::vector<int64_t> before(carry_rows.size() * L * 5);
+    for (size_t k = 0; k < carry_rows.size(); ++k) {
+        const Segment& sg = segs[carry_rows[k]];
+        segment_inputs(c, {sg.flow, sg.offset - kSegment, kSegment}, &before[k * L * 5]);
+    }
+    for (int64_t t = 0; t < L; ++t)
+        for (size_t k = 0; k < carry_rows.size(); ++k) burn.insert(burn.end(), &before[(k * L + t) * 5], &before[(k * L + t) * 5] + 5);
     b.cond = torch::tensor(cond, torch::kLong).reshape({S, 4});
-    b.prev = torch::tensor(prev, torch::kLong).reshape({S, L, 5});
-    b.target = torch::tensor(target, torch::kLong).reshape({S, L, 4});
-    b.mask = torch::tensor(mask, torch::kFloat).reshape({S, L, 4});
+    b.prev = torch::tensor(prev, torch::kLong).reshape({N, 5});
+    b.rows = torch::tensor(rows, torch::kLong);
+    b.target = torch::tensor(target, torch::kLong).reshape({N, 4});
+    b.mask = torch::tensor(mask, torch::kFloat).reshape({N, 4});
     if (!carry_rows.empty()) {
         const int64_t C = static_cast<int64_t>(carry_rows.size());
         b.carry_rows = torch::tensor(carry_rows, torch::kLong);
-        b.burn_prev = torch::tensor(burn, torch::kLong).reshape({C, L, 5});
+        b.burn_prev = torch::tensor(burn, torch::kLong).reshape({L * C, 5});
     }
     return b;
 }
@@ -333,15 +354,15 @@ void match_marginals(ChunkNet& net, const EncodedChunk& c, const std::vector<uin
                        torch::ones({attrs.size(0)}, torch::TensorOptions().device(dev)));
         auto pl = net.packet->logits(batch);
         HeadImpl* heads[4] = {net.packet->dir.get(), net.packet->gap.get(), net.packet->len.get(), net.packet->flag.get()};
-        const auto dir = batch.target.select(2, 0);
+        const auto dir = batch.target.select(1, 0);
         for (int k = 0; k < 4; ++k) {
             if (k == 0 || !per_direction) {
-                shift_bias(heads[k]->lin->bias, pl[k], batch.target.select(2, k), batch.mask.select(2, k));
+                shift_bias(heads[k]->lin->bias, pl[k], batch.target.select(1, k), batch.mask.select(1, k));
                 continue;
             }
             // Format 42: each direction's marginal.
             for (int64_t d = 0; d < 2; ++d)
-                shift_bias(heads[k]->dir_bias[d], pl[k], batch.target.select(2, k), batch.mask.select(2, k) * (dir == d));
+                shift_bias(heads[k]->dir_bias[d], pl[k], batch.target.select(1, k), batch.mask.select(1, k) * (dir == d));
         }
     }
 }

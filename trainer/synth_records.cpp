@@ -596,9 +596,10 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             r.caplen = r.wirelen;
             if (!loss_draws.given_up(j)) out.push_back(r);
             if (echo) {
-                // Its resend, three quarters of the way to the flow's next segment, or in
-                // that segment's place where it stands in for it (format 45).
-                r.t_ns = loss_draws.given_up(j + 1) ? times[j + 1] : times[j] + (times[j + 1] - times[j]) / 4 * 3;
+                // Its resend, three quarters of the way to the flow's next segment, or at
+                // that segment's time where it is not written (format 45).
+                const bool in_place = side.format >= 45 && loss_draws.given_up(j + 1);
+                r.t_ns = in_place ? times[j + 1] : times[j] + (times[j + 1] - times[j]) / 4 * 3;
                 if (r.ip_version == 4) r.ip_id = ip_id++;
                 if (r.tcp_opts & kOptTimestamp) r.tcp_tsval = tsval_at(s, r.t_ns);
                 out.push_back(r);

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <optional>
 
+#include "blas_kernels.h"
 #include "cli.h"
 #include "codec/log.h"
 #include "dgcfs_metrics.h"
@@ -99,6 +100,7 @@ std::string absolute(const std::string& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    dgc::tools::pin_blas_kernels(argv);
     CLI::App app{"dgcfs — retention volume for packet captures by deep generative compression"};
     dgc::tools::add_version_flag(app, "dgcfs");
     dgc::fs::MountOptions m;

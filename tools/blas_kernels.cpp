@@ -1,9 +1,8 @@
 #include "blas_kernels.h"
 
-#include <unistd.h>
+#include <dlfcn.h>
 
 #include <cstdlib>
-#include <cstring>
 
 namespace dgc::tools {
 
@@ -16,13 +15,17 @@ const char* pinned_blas_core() {
     return "Prescott";
 }
 
-void pin_blas_kernels(char** argv) {
-    const char* want = pinned_blas_core();
-    if (const char* have = std::getenv("OPENBLAS_CORETYPE"); have && std::strcmp(have, want) == 0) return;
-    ::setenv("OPENBLAS_CORETYPE", want, 1);
-    ::execv("/proc/self/exe", argv);
-    // Only where the process cannot run itself again (no /proc): it goes on with the
-    // kernels OpenBLAS chose, as before.
+void pin_blas_kernels() {
+    // OpenBLAS chose its kernels as it loaded (by CPU, or by OPENBLAS_CORETYPE); its own
+    // entry points drop that choice and make it again from the variable. Where the BLAS
+    // behind libtorch is not OpenBLAS (another alternative selected), there is nothing to pin.
+    using Fn = void (*)();
+    const auto quit = reinterpret_cast<Fn>(::dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
+    const auto init = reinterpret_cast<Fn>(::dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
+    if (!quit || !init) return;
+    ::setenv("OPENBLAS_CORETYPE", pinned_blas_core(), 1);
+    quit();
+    init();
 }
 
 }  // namespace dgc::tools

@@ -16,7 +16,7 @@ std::vector<CommandSpec>& command_registry() {
 }  // namespace dgc::tools
 
 int main(int argc, char** argv) {
-    dgc::tools::pin_blas_kernels(argv);
+    dgc::tools::pin_blas_kernels();
     CLI::App app{"dgcctl — inspect, evaluate and drive dgcfs retention volumes"};
     app.require_subcommand(1);
     dgc::tools::add_version_flag(app, "dgcctl");

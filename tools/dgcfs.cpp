@@ -100,7 +100,7 @@ std::string absolute(const std::string& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    dgc::tools::pin_blas_kernels(argv);
+    dgc::tools::pin_blas_kernels();
     CLI::App app{"dgcfs — retention volume for packet captures by deep generative compression"};
     dgc::tools::add_version_flag(app, "dgcfs");
     dgc::fs::MountOptions m;

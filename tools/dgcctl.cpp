@@ -1,6 +1,5 @@
 // dgcctl: the operator's command line. Each subcommand lives in its own
 // dgcctl_<name>.cpp and registers itself (command_registry.h).
-#include "blas_kernels.h"
 #include "cli.h"
 #include "command_registry.h"
 #include "log_setup.h"
@@ -16,7 +15,6 @@ std::vector<CommandSpec>& command_registry() {
 }  // namespace dgc::tools
 
 int main(int argc, char** argv) {
-    dgc::tools::pin_blas_kernels();
     CLI::App app{"dgcctl — inspect, evaluate and drive dgcfs retention volumes"};
     app.require_subcommand(1);
     dgc::tools::add_version_flag(app, "dgcctl");

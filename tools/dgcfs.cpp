@@ -13,7 +13,6 @@
 #include <iostream>
 #include <optional>
 
-#include "blas_kernels.h"
 #include "cli.h"
 #include "codec/log.h"
 #include "dgcfs_metrics.h"
@@ -100,7 +99,6 @@ std::string absolute(const std::string& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    dgc::tools::pin_blas_kernels();
     CLI::App app{"dgcfs — retention volume for packet captures by deep generative compression"};
     dgc::tools::add_version_flag(app, "dgcfs");
     dgc::fs::MountOptions m;

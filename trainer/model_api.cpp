@@ -124,6 +124,35 @@ void use_one_thread() {
     if (auto* set = reinterpret_cast<void (*)(int)>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
 }
 
+// OpenBLAS picks its kernels by CPU as it loads, and its Haswell/Zen kernels round some
+// small matrix products differently from all its others (Prescott, Nehalem, Sandybridge,
+// SkylakeX...). A stored model must regenerate the same bytes on every machine: on an
+// AVX-512 EPYC whose environment set OPENBLAS_CORETYPE=Haswell, the golden fixtures of
+// formats 35 to 44 expanded to other bytes (a UDP flow's server port is moved by exact
+// ratios of the model's probabilities, which those last bits change). So every process
+// pins them before its first model computation: SkylakeX where the CPU has AVX-512,
+// Sandybridge where it has AVX, else Prescott, which all give the fixtures' bytes.
+// OpenBLAS's own entry points drop the choice it made as it loaded and make it again from
+// OPENBLAS_CORETYPE, which is set for that (whatever the environment said). Where the BLAS
+// behind libtorch is not OpenBLAS, there is nothing to pin.
+const char* pinned_blas_core() {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl"))
+        return "SkylakeX";
+    return __builtin_cpu_supports("avx") ? "Sandybridge" : "Prescott";
+}
+
+void pin_blas_kernels() {
+    using Fn = void (*)();
+    const auto quit = reinterpret_cast<Fn>(::dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
+    const auto init = reinterpret_cast<Fn>(::dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
+    if (!quit || !init) return;
+    ::setenv("OPENBLAS_CORETYPE", pinned_blas_core(), 1);
+    quit();
+    init();
+}
+
 // Every sampling step (up to 512 a chunk) allocates and frees its tensors, tens of MiB for
 // a chunk of tens of thousands of packets. glibc's adaptive thresholds hand the freed top
 // of the heap back to the kernel after each step and page-fault it in again at the next:
@@ -140,6 +169,7 @@ void keep_freed_tensor_memory() {
 void prepare_torch() {
     static std::once_flag once;
     std::call_once(once, [] {
+        pin_blas_kernels();
         use_one_thread();
         keep_freed_tensor_memory();
     });

@@ -200,8 +200,8 @@ bool cpu_has(const std::string& flag) {
 // and however many threads they use. libtorch 1.13 does not fall back from a capability the
 // CPU lacks (it dies of SIGILL), so ATen's avx2/avx512 run only where the CPU has them; on
 // such a CPU the plain run above already uses the best one, so these pin the lower ones too.
-// OpenBLAS's Haswell/Zen kernels round differently from its others: the binaries pin their
-// kernels (tools/blas_kernels.h), and an environment that asks for Haswell must not matter.
+// OpenBLAS's Haswell/Zen kernels round differently from its others: model computations pin
+// their kernels (trainer/model_api.cpp), and an environment that asks for Haswell must not matter.
 TEST(GoldenCompat, ExpandIsIdenticalAcrossCpuKernelsAndThreadCounts) {
     auto all = fixtures();
     ASSERT_FALSE(all.empty()) << "no tests/golden/*/SHA256SUMS under " << DGC_GOLDEN_DIR;

@@ -212,9 +212,13 @@ TEST(GoldenCompat, ExpandIsIdenticalAcrossCpuKernelsAndThreadCounts) {
     if (cpu_has("avx2")) envs.push_back("ATEN_CPU_CAPABILITY=avx2");
     if (cpu_has("avx512f")) envs.push_back("ATEN_CPU_CAPABILITY=avx512");
     const fsys::path tmp = temp_dir("variants");
+    // Each fixture's whole .dgc under each variant (its --chunks slices regenerate the same
+    // chunks, and the plain run above checks them): all four expands of 41 fixtures under 8
+    // variants took 23 minutes here, past CI's 15-minute ctest limit.
     for (const auto& env : envs)
         for (const auto& f : all)
             for (const auto& x : f.expands) {
+                if (!x.options.empty()) continue;
                 SCOPED_TRACE(env + " " + f.name() + ": " + x.dgc + " " + x.options);
                 std::string err;
                 EXPECT_EQ(expand_digest(f, x, tmp, env, &err), f.sums.at("expand/" + x.output)) << err;

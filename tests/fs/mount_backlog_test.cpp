@@ -38,17 +38,19 @@ double rate(const json& b, const char* key) {
 
 TEST(MountBacklog, StatusShowsBacklogRatesAndEtaAndRawWaitsForItsModels) {
     MountedVolume v("[defaults]\nraw_ttl = 0\n[volume]\nsweep_interval = 1\n", "backlog");
-    // dgcctl status takes most of a second to start (LibTorch): 40 steps would drain the
-    // backlog within two or three looks, too few to see its ETA in both forms.
+    // An ETA shows once the first chunk is modelled; the chunks after it must keep a backlog
+    // for several looks, and dgcctl status takes most of a second to start (LibTorch). With
+    // 4,000-packet chunks CI's machine drained it within one look of its ETA.
+    v.set_chunk_packets(1000);
     v.set_train_steps(160);
-    v.start();
+    ASSERT_NO_FATAL_FAILURE(v.start());
     // One worker: the second capture waits behind the first one's chunks, raw TTL long past.
     const std::vector<std::pair<std::string, std::string>> files = {{"dev/pcaps__evidence04.pcap", "first.pcap"},
                                                                     {"dev/nDPI__gnutella.pcap", "second.pcap"}};
     for (const auto& [src, dst] : files) v.cp_in(src, dst);
 
     bool saw_backlog = false, saw_eta = false, saw_overdue = false, saw_wait_reason = false, saw_text = false;
-    uint64_t max_backlog = 0;
+    uint64_t max_backlog = 0, looks_with_eta = 0;
     json last;
     const bool drained = wait_until(
         [&] {
@@ -75,6 +77,7 @@ TEST(MountBacklog, StatusShowsBacklogRatesAndEtaAndRawWaitsForItsModels) {
                 EXPECT_GT(b["traces"].get<uint64_t>(), 0u);
                 if (b["eta_s"].is_number() && b["eta_s"].get<double>() > 0) {
                     saw_eta = true;
+                    ++looks_with_eta;
                     EXPECT_GT(rate(b, "modelling_packets_per_s"), 0) << b.dump();
                     // The ETA is the backlog at the long-window modelling rate.
                     EXPECT_NEAR(b["eta_s"].get<double>() * b["modelling_packets_per_s"]["15m"].get<double>(),
@@ -102,7 +105,8 @@ TEST(MountBacklog, StatusShowsBacklogRatesAndEtaAndRawWaitsForItsModels) {
     ASSERT_TRUE(drained) << "backlog never drained; last status:\n" << last.dump(2) << "\n" << v.daemon_log();
     EXPECT_TRUE(saw_backlog) << "status never showed a backlog";
     EXPECT_TRUE(saw_eta) << "status never showed an ETA while a backlog existed";
-    EXPECT_TRUE(saw_text) << "dgcctl status (text) never showed a backlog with its ETA";
+    EXPECT_TRUE(saw_text) << "dgcctl status (text) never showed a backlog with its ETA (" << looks_with_eta
+                          << " JSON looks had one)";
     EXPECT_TRUE(saw_overdue) << "status never said raw past its TTL waits for its models";
     EXPECT_TRUE(saw_wait_reason) << "user.dgcfs.raw_expires never said why raw was kept";
     // Both captures' chunks were counted in the backlog (one worker, copied back to back).

@@ -70,9 +70,8 @@ public:
         fsys::remove_all(root_);
         fsys::create_directories(mnt());
         fsys::create_directories(store());
-        std::ofstream(root_ / "policy.toml") << "[training]\nchunk_packets = 4000\nchunk_seconds = 3600\n"
-                                             << "quiet_ms = 300\n\n"
-                                             << policy_body << "\n";
+        policy_body_ = policy_body;
+        write_policy();
     }
     ~MountedVolume() {
         if (pid_ > 0) stop();
@@ -82,6 +81,11 @@ public:
     // Before start(): a test that must watch training in progress gives it longer to run.
     void set_train_steps(int steps) { train_steps_ = std::to_string(steps); }
     void set_workers(int workers) { workers_ = std::to_string(workers); }
+    // Before start(): the [training] table is this fixture's, so a test sets its chunk size here.
+    void set_chunk_packets(int packets) {
+        chunk_packets_ = packets;
+        write_policy();
+    }
 
     fsys::path mnt() const { return root_ / "mnt"; }
     fsys::path store() const { return root_ / "store"; }
@@ -111,7 +115,16 @@ public:
             ::execv(bin.c_str(), argv.data());
             std::_Exit(127);
         }
-        bool up = wait_until([&] { return fsys::exists(retention()); }, 30);
+        int status = 0;
+        bool exited = false;
+        bool up = wait_until(
+            [&] {
+                exited = ::waitpid(pid_, &status, WNOHANG) == pid_;
+                return exited || fsys::exists(retention());
+            },
+            30);
+        if (exited) pid_ = -1;
+        ASSERT_FALSE(exited) << "dgcfs exited (status " << status << ") instead of mounting; log:\n" << slurp(log());
         ASSERT_TRUE(up) << "dgcfs did not mount within 30 s; log:\n" << slurp(log());
     }
 
@@ -167,7 +180,15 @@ private:
         static int c = 0;
         return c;
     }
+    void write_policy() const {
+        std::ofstream(policy_path()) << "[training]\nchunk_packets = " << chunk_packets_ << "\nchunk_seconds = 3600\n"
+                                     << "quiet_ms = 300\n\n"
+                                     << policy_body_ << "\n";
+    }
+
     fsys::path root_;
+    std::string policy_body_;
+    int chunk_packets_ = 4000;
     pid_t pid_ = -1;
     std::string train_steps_ = "40";
     std::string workers_ = "1";

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "command_registry.h"
 #include "log_setup.h"
+#include "trainer/model.h"
 
 #include <algorithm>
 #include <iostream>
@@ -15,6 +16,7 @@ std::vector<CommandSpec>& command_registry() {
 }  // namespace dgc::tools
 
 int main(int argc, char** argv) {
+    dgc::trainer::pin_blas_kernels();
     CLI::App app{"dgcctl — inspect, evaluate and drive dgcfs retention volumes"};
     app.require_subcommand(1);
     dgc::tools::add_version_flag(app, "dgcctl");

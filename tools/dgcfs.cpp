@@ -21,6 +21,7 @@
 #include "mount_args.h"
 #include "sd_notify.h"
 #include "store_lock.h"
+#include "trainer/model.h"
 
 namespace {
 
@@ -99,6 +100,7 @@ std::string absolute(const std::string& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    dgc::trainer::pin_blas_kernels();
     CLI::App app{"dgcfs — retention volume for packet captures by deep generative compression"};
     dgc::tools::add_version_flag(app, "dgcfs");
     dgc::fs::MountOptions m;

@@ -59,4 +59,10 @@ SampledTokens sample_tokens(const ParamSet& keyframe, const ParamSet* delta, int
 
 bool cuda_available();
 
+// Re-selects OpenBLAS's kernels so stored models regenerate the same bytes on every CPU
+// (model_api.cpp says why), once a process. The first model computation does it anyway;
+// main() calls it before starting threads because it sets OPENBLAS_CORETYPE, and glibc's
+// setenv is not safe beside another thread's getenv.
+void pin_blas_kernels();
+
 }  // namespace dgc::trainer

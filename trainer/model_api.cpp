@@ -143,15 +143,6 @@ const char* pinned_blas_core() {
     return __builtin_cpu_supports("avx") ? "Sandybridge" : "Prescott";
 }
 
-void pin_blas_kernels() {
-    using Fn = void (*)();
-    const auto quit = reinterpret_cast<Fn>(::dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
-    const auto init = reinterpret_cast<Fn>(::dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
-    if (!quit || !init) return;
-    ::setenv("OPENBLAS_CORETYPE", pinned_blas_core(), 1);
-    quit();
-    init();
-}
 
 // Every sampling step (up to 512 a chunk) allocates and frees its tensors, tens of MiB for
 // a chunk of tens of thousands of packets. glibc's adaptive thresholds hand the freed top
@@ -169,13 +160,26 @@ void keep_freed_tensor_memory() {
 void prepare_torch() {
     static std::once_flag once;
     std::call_once(once, [] {
-        pin_blas_kernels();
+        pin_blas_kernels();  // a no-op where main() did it
         use_one_thread();
         keep_freed_tensor_memory();
     });
 }
 
 }  // namespace
+
+void pin_blas_kernels() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        using Fn = void (*)();
+        const auto quit = reinterpret_cast<Fn>(::dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
+        const auto init = reinterpret_cast<Fn>(::dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
+        if (!quit || !init) return;
+        ::setenv("OPENBLAS_CORETYPE", pinned_blas_core(), 1);
+        quit();
+        init();
+    });
+}
 
 bool cuda_available() { return torch::cuda::is_available(); }
 

@@ -108,7 +108,9 @@ TEST(Export, ArchiveLeavesAsDgcExpandsAloneAndImportsIntoAnotherStore) {
 
 TEST(Export, FailuresNameTheTraceAndTheReason) {
     MountedVolume v("", "exporterr");
-    v.start();
+    // 1,000-packet chunks: blink-cam-01's 25 must still be queued when export starts.
+    v.set_chunk_packets(1000);
+    ASSERT_NO_FATAL_FAILURE(v.start());
     v.cp_in("dev/dnscap__dns.pcap", "dns.pcap");
     std::ofstream(v.retention() / "junk.pcap") << "not a capture at all\n";
     ASSERT_TRUE(v.wait_archived("dns.pcap")) << v.daemon_log();
@@ -131,7 +133,7 @@ TEST(Export, FailuresNameTheTraceAndTheReason) {
     EXPECT_EQ(nostore.exit_code, 1);
     EXPECT_NE(nostore.output.find("neither a mounted dgcfs volume nor a store"), std::string::npos) << nostore.output;
 
-    // Seven chunks at a second of training each: caught while the queue still holds them.
+    // Caught while the queue still holds its chunks.
     v.cp_in("dev/IoT-Dataset__blink-cam-01.pcap", "cam.pcap");
     ASSERT_TRUE(wait_until([&] {
         auto s = v.xattr(v.retention() / "cam.pcap", "state");

@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -70,6 +71,8 @@ bool WorkerPool::claim(JobRow& job) {
     const int64_t now = wall_clock_ns();
     std::lock_guard lk(mu_);
     for (const auto& j : *jobs) {
+        // Claimed in queue order (see below): a job still being prepared is waited for.
+        if (auto p = prepared_.find({j.trace, j.chunk}); p != prepared_.end() && !p->second) return false;
         if (auto c = claimed_.find({j.trace, j.chunk}); c != claimed_.end()) {
             // A job still choosing its parent, or training a keyframe, may add to the library:
             // the jobs after it wait, so that every chunk chooses among the keyframes a
@@ -97,6 +100,7 @@ void WorkerPool::run(int slot) {
         }
         JobRow job;
         if (!claim(job)) {
+            if (prepare_ahead(slot)) continue;
             // Woken at once by new jobs or a job that stops holding the others back; the
             // timeout catches retries whose backoff has run out.
             std::unique_lock lk(mu_);
@@ -112,6 +116,52 @@ void WorkerPool::run(int slot) {
         progress_.erase(slot);
         wake_locked();
     }
+}
+
+bool WorkerPool::prepare_ahead(int slot) {
+    auto jobs = catalog_.jobs();
+    if (!jobs) return false;
+    std::pair<uint64_t, uint32_t> key;
+    {
+        std::lock_guard lk(mu_);
+        // A prepared chunk whose job left the queue (its trace was deleted) is dropped.
+        std::erase_if(prepared_, [&](const auto& p) {
+            return p.second && std::none_of(jobs->begin(), jobs->end(), [&](const JobRow& j) {
+                       return std::pair(j.trace, j.chunk) == p.first;
+                   });
+        });
+        if (prepared_.size() >= 4 * cursors_.size()) return false;
+        const auto next = std::find_if(jobs->begin(), jobs->end(), [&](const JobRow& j) {
+            const std::pair k(j.trace, j.chunk);
+            return !claimed_.count(k) && !prepared_.count(k) && !retries_.count(k);
+        });
+        if (next == jobs->end()) return false;
+        key = {next->trace, next->chunk};
+        prepared_[key] = nullptr;
+    }
+    // Whatever goes wrong here goes wrong again when the job runs, which reports it.
+    auto prepared = [&]() -> std::shared_ptr<Prepared> {
+        auto tr = catalog_.trace(key.first);
+        if (!tr || !tr->has_value()) return nullptr;
+        const TraceRow& t = **tr;
+        std::vector<ChunkRow> chunks;
+        if (!catalog_.env().read([&](Txn& x) { chunks = get_chunks(x, t.id); }) || key.second >= chunks.size())
+            return nullptr;
+        auto recs = chunk_records(slot, t, chunks[key.second]);
+        if (!recs) return nullptr;
+        const bool reuse = !opts_.reuse || opts_.reuse();
+        auto analysis = trainer::analyze_chunk(*recs, t.out_linktype, reuse && trainer::reuse_considered(recs->size()));
+        logger("fs")->debug("prepared {} chunk {}/{} ahead ({} packets)", printable(t.path), key.second + 1, t.chunks,
+                            recs->size());
+        return std::make_shared<Prepared>(Prepared{std::move(*recs), std::move(analysis)});
+    }();
+    std::lock_guard lk(mu_);
+    if (prepared)
+        prepared_[key] = std::move(prepared);
+    else
+        prepared_.erase(key);
+    wake_locked();  // a claim() that waited for this job
+    return prepared != nullptr;
 }
 
 Result<std::unique_ptr<CaptureReader>> WorkerPool::open_trace(const TraceRow& t, int slot) {
@@ -209,7 +259,15 @@ void WorkerPool::process(int slot, const JobRow& job) {
     if (auto st = catalog_.env().read([&](Txn& x) { chunks = get_chunks(x, t.id); }); !st) return fail(st);
     if (job.chunk >= chunks.size()) return fail(Status::corrupt("chunk row missing"));
     const ChunkRow& row = chunks[job.chunk];
-    auto recs = chunk_records(slot, t, row);
+    std::shared_ptr<Prepared> ahead;
+    {
+        std::lock_guard lk(mu_);
+        if (auto p = prepared_.find({job.trace, job.chunk}); p != prepared_.end() && p->second) {
+            ahead = std::move(p->second);
+            prepared_.erase(p);
+        }
+    }
+    Result<std::vector<PacketRecord>> recs = ahead ? std::move(ahead->records) : chunk_records(slot, t, row);
     if (!recs) return fail(recs.status());
     std::span<const PacketRecord> span(*recs);
 
@@ -234,7 +292,7 @@ void WorkerPool::process(int slot, const JobRow& job) {
     };
     auto lib = library_.snapshot();
     log->info("training {} chunk {}/{} ({} packets)", printable(t.path), job.chunk + 1, t.chunks, row.count);
-    auto model = trainer::train_chunk(fmt, span, *lib, opts);
+    auto model = trainer::train_chunk(fmt, span, *lib, opts, ahead ? &ahead->analysis : nullptr);
     if (!model) return fail(model.status());
 
     ModelCommit mc;

@@ -59,6 +59,10 @@ public:
 private:
     void run(int slot);
     bool claim(JobRow& job);
+    // With nothing to claim (the queued jobs wait for a keyframe), reads and analyses the
+    // first queued chunk not yet prepared, for the worker that claims it; false when there
+    // is none or enough are held.
+    bool prepare_ahead(int slot);
     void wake_locked();  // mu_ held
     void process(int slot, const JobRow& job);
     // An I/O fault: the job stays queued and runs again after a backoff (or after the next
@@ -86,6 +90,13 @@ private:
     };
     std::map<std::pair<uint64_t, uint32_t>, RetryState> retries_;  // jobs that hit an I/O fault
     std::map<int, WorkerProgress> progress_;
+    // Chunks prepared ahead (prepare_ahead), by job; nullptr while one is being prepared.
+    // At most four a worker: each holds its records and analysis (~5 MB for 36K packets).
+    struct Prepared {
+        std::vector<PacketRecord> records;
+        trainer::ChunkAnalysis analysis;
+    };
+    std::map<std::pair<uint64_t, uint32_t>, std::shared_ptr<Prepared>> prepared_;
     // Per worker, a reader over its last trace's records: jobs are claimed in chunk order,
     // so one pass over the raw bytes serves all the chunks a worker gets, and memory holds
     // one chunk, not the trace. A chunk behind the cursor starts a new pass.

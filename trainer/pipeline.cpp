@@ -127,14 +127,11 @@ Result<fidelity::FidelityReport> measure(const PcapFormat& fmt, const fidelity::
 // a port pool, then with the pool the knob allows. The first whose regeneration passes
 // `dgcctl eval`'s verdict against the chunk's own floor (and the volume's max_jsd) is the
 // chunk's model; nullopt (and `why` says what missed) when neither does.
-Result<std::optional<ChunkModel>> try_reuse(const PcapFormat& fmt, std::span<const PacketRecord> chunk,
-                                            const EncodedChunk& enc, const std::string& parent_id, const ParamSet& parent,
+Result<std::optional<ChunkModel>> try_reuse(const PcapFormat& fmt, const ChunkAnalysis& a, const EncodedChunk& enc,
+                                            const std::string& parent_id, const ParamSet& parent,
                                             const TrainOptions& opts, uint64_t budget, std::string& why) {
-    const auto floor = fidelity::floor(chunk);
-    const auto sem_floor = fidelity::semantics_floor(chunk);
-    // The real chunk's profiles, once for every candidate.
-    const auto real = fidelity::profile_trace(chunk);
-    const auto real_sem = fidelity::profile_semantics(chunk);
+    const auto& [floor, sem_floor, real_sem] = *a.baseline;
+    const auto& real = a.real;
     ModelBlob b;
     b.kind = BlobKind::kDelta;
     b.parent_id = parent_id;
@@ -181,8 +178,18 @@ Result<std::optional<ChunkModel>> try_reuse(const PcapFormat& fmt, std::span<con
 
 }  // namespace
 
+ReuseBaseline reuse_baseline(std::span<const PacketRecord> chunk) {
+    return {fidelity::floor(chunk), fidelity::semantics_floor(chunk), fidelity::profile_semantics(chunk)};
+}
+
+ChunkAnalysis analyze_chunk(std::span<const PacketRecord> chunk, uint32_t linktype, bool with_baseline) {
+    ChunkAnalysis a{encode_chunk(chunk, linktype), fidelity::profile_trace(chunk), std::nullopt};
+    if (with_baseline) a.baseline = reuse_baseline(chunk);
+    return a;
+}
+
 Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketRecord> chunk, const ModelLibrary& library,
-                               const TrainOptions& opts) {
+                               const TrainOptions& opts, ChunkAnalysis* ahead) {
     auto log = logger("trainer");
     const auto t_start = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(); };
@@ -191,7 +198,10 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
         return Status::invalid("train_chunk: bytes per packet " + std::to_string(opts.bytes_per_packet) +
                                " is outside (0, 4]");
 
-    EncodedChunk enc = encode_chunk(chunk, fmt.linktype);
+    ChunkAnalysis here;
+    if (!ahead) here = analyze_chunk(chunk, fmt.linktype, false);
+    ChunkAnalysis& a = ahead ? *ahead : here;
+    EncodedChunk enc = std::move(a.enc);
     const bool cuda = opts.device == Device::kCuda || (opts.device == Device::kAuto && cuda_available());
     if (opts.device == Device::kCuda && !cuda_available())
         return Status::unsupported("train_chunk: --device cuda requested but CUDA is not available");
@@ -229,7 +239,8 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
         why = "too small to judge reuse by (" + std::to_string(chunk.size()) + " < " +
               std::to_string(kMinReusePackets) + " packets)";
     } else if (has_parent && opts.reuse) {
-        auto reused = try_reuse(fmt, chunk, enc, parent_id, parent, opts, budget, why);
+        if (!a.baseline) a.baseline = reuse_baseline(chunk);
+        auto reused = try_reuse(fmt, a, enc, parent_id, parent, opts, budget, why);
         if (!reused) return reused.status();
         if (reused->has_value()) {
             ChunkModel& m = **reused;
@@ -286,7 +297,7 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     m.side_bytes = side_bytes;
     m.budget_bytes = budget;
     m.lora_rank = parent_id.empty() ? 0 : fo.lora_rank;
-    if (auto report = measure(fmt, fidelity::profile_trace(chunk), &parent, m); !report) return report.status();
+    if (auto report = measure(fmt, a.real, &parent, m); !report) return report.status();
     m.train_seconds = elapsed();
     return m;
 }

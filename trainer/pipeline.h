@@ -11,8 +11,11 @@
 #include <vector>
 
 #include "codec/capture_writer.h"
+#include "codec/fidelity/fidelity.h"
+#include "codec/fidelity/semantics.h"
 #include "codec/record.h"
 #include "codec/status.h"
+#include "trainer/chunk_tokens.h"
 #include "trainer/pipeline_policy.h"
 
 namespace dgc::trainer {
@@ -93,8 +96,31 @@ private:
     std::map<std::string, std::string> models_;
 };
 
+// What the reuse check measures a candidate against: the real chunk's floors and its
+// semantics profile.
+struct ReuseBaseline {
+    fidelity::FidelityReport floor;
+    fidelity::SemanticSet sem_floor;
+    fidelity::SemanticProfile real_sem;
+};
+ReuseBaseline reuse_baseline(std::span<const PacketRecord> chunk);
+
+// What train_chunk needs of the chunk alone, whatever the library holds, so a worker that
+// would otherwise wait for a keyframe can compute it for the chunks after it. The same
+// inputs give the same analysis: a model does not depend on who computed it, or when.
+struct ChunkAnalysis {
+    EncodedChunk enc;              // in the chunk's own order, before a parent's
+    fidelity::TraceProfile real;   // the real chunk's fidelity profile
+    std::optional<ReuseBaseline> baseline;  // computed on first need when absent
+};
+// with_baseline: also the reuse baseline (worth it where reuse will be considered).
+ChunkAnalysis analyze_chunk(std::span<const PacketRecord> chunk, uint32_t linktype, bool with_baseline);
+
+// `ahead`: the chunk's analysis when computed before (train_chunk uses it up); else it is
+// computed here.
 Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketRecord> chunk,
-                               const ModelLibrary& library, const TrainOptions& opts);
+                               const ModelLibrary& library, const TrainOptions& opts,
+                               ChunkAnalysis* ahead = nullptr);
 
 // Deterministic: the same blob and library give the same records on every call.
 Result<std::vector<PacketRecord>> generate_chunk(const PcapFormat& fmt, const std::string& blob,

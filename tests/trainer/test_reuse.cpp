@@ -1,7 +1,8 @@
 // Drift-aware reuse (issue 12 item 1): a chunk whose best parent, with the chunk's own side
 // information, already regenerates it within the gate stores no weights; a chunk of other
 // services does not reuse it. Real traces, default step budgets. (The hub's next 6,000
-// packets do not pass: its hosts change ranks, and udp_pairing and macs_per_ip miss.)
+// packets do not pass: its hosts change ranks, and udp_pairing and macs_per_ip miss.) A
+// chunk analysed ahead of its training gives the same model.
 #include <gtest/gtest.h>
 
 #include "codec/capture_reader.h"
@@ -82,6 +83,13 @@ TEST(ChunkReuse, AChunkOfTheParentsOwnTrafficReusesItAndStoresNoWeights) {
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(again->blob, m->blob);
     EXPECT_EQ(again->why, m->why);
+    // Analysed ahead, as a worker waiting for a keyframe does: the same decision and bytes.
+    auto ahead = analyze_chunk(next, h.fmt.linktype, true);
+    ASSERT_TRUE(ahead.baseline.has_value());
+    auto prepared = train_chunk(h.fmt, next, h.lib, cpu_options(), &ahead);
+    ASSERT_TRUE(prepared.ok()) << prepared.status().message();
+    EXPECT_EQ(prepared->blob, m->blob);
+    EXPECT_EQ(prepared->why, m->why);
 
     // Reuse switched off, or a volume gate no chunk can meet: the chunk is fine-tuned.
     TrainOptions off = cpu_options();
@@ -107,6 +115,13 @@ TEST(ChunkReuse, AChunkOfOtherServicesDoesNotReuseTheHubsModel) {
     auto m = train_chunk(h.fmt, dns, h.lib, cpu_options());
     ASSERT_TRUE(m.ok()) << m.status().message();
     EXPECT_NE(m->decision, ChunkDecision::kReused) << m->why;
+    // Analysed ahead without the reuse baseline (train_chunk adds it): the same model.
+    auto ahead = analyze_chunk(dns, h.fmt.linktype, false);
+    auto prepared = train_chunk(h.fmt, dns, h.lib, cpu_options(), &ahead);
+    ASSERT_TRUE(prepared.ok()) << prepared.status().message();
+    EXPECT_EQ(prepared->blob, m->blob);
+    EXPECT_EQ(prepared->fidelity, m->fidelity);
+    EXPECT_EQ(prepared->why, m->why);
     auto b = decode_blob(m->blob, "chunk");
     ASSERT_TRUE(b.ok());
     if (m->decision == ChunkDecision::kDelta) {

@@ -143,7 +143,6 @@ const char* pinned_blas_core() {
     return __builtin_cpu_supports("avx") ? "Sandybridge" : "Prescott";
 }
 
-
 // Every sampling step (up to 512 a chunk) allocates and frees its tensors, tens of MiB for
 // a chunk of tens of thousands of packets. glibc's adaptive thresholds hand the freed top
 // of the heap back to the kernel after each step and page-fault it in again at the next:

@@ -3,7 +3,9 @@
 #include "cli.h"
 #include "command_registry.h"
 #include "log_setup.h"
+#ifdef DGC_WITH_TRAINER
 #include "trainer/model.h"
+#endif
 
 #include <algorithm>
 #include <iostream>
@@ -16,7 +18,9 @@ std::vector<CommandSpec>& command_registry() {
 }  // namespace dgc::tools
 
 int main(int argc, char** argv) {
-    dgc::trainer::pin_blas_kernels();
+#ifdef DGC_WITH_TRAINER
+    dgc::trainer::pin_blas_kernels();  // before any thread starts: it sets OPENBLAS_CORETYPE
+#endif
     CLI::App app{"dgcctl — inspect, evaluate and drive dgcfs retention volumes"};
     app.require_subcommand(1);
     dgc::tools::add_version_flag(app, "dgcctl");

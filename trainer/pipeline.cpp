@@ -152,8 +152,10 @@ Result<std::optional<ChunkModel>> try_reuse(const PcapFormat& fmt, const ChunkAn
         const auto verdict = fidelity::judge(report->score, floor.score, &sem, &sem_floor);
         const bool ok = reuse_passes(verdict.pass, m.fidelity, opts.max_jsd);
         std::string over;  // the semantics checks over their floor + margin: name, value and floor
+        std::array<bool, fidelity::kSemanticCount> failed{};
         for (int c = 0; c < fidelity::kSemanticCount; ++c)
             if (verdict.semantics[c] == fidelity::Verdict::kFail) {
+                failed[c] = true;
                 char v[64];
                 std::snprintf(v, sizeof v, " %.3f/%.3f", sem.checks[c].value_or(0.0), sem_floor.checks[c].value_or(0.0));
                 over += std::string(over.empty() ? " (" : ", ") + std::string(fidelity::kSemanticNames[c]) + v;
@@ -172,6 +174,11 @@ Result<std::optional<ChunkModel>> try_reuse(const PcapFormat& fmt, const ChunkAn
             return std::optional<ChunkModel>(std::move(m));
         }
         why = line;
+        const auto unmendable = check_no_pool_mends(failed);
+        if (limit == 0 && limits.size() > 1 && unmendable) {
+            why += "; a port pool cannot mend " + std::string(fidelity::kSemanticNames[*unmendable]);
+            break;
+        }
     }
     return std::optional<ChunkModel>();
 }

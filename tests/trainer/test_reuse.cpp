@@ -55,6 +55,31 @@ TEST(ChunkReuse, GateIsTheEvalVerdictAndThePolicyGate) {
     EXPECT_FALSE(reuse_passes(false, 0.01, 0.5));    // a looser one does not loosen it
 }
 
+TEST(ChunkReuse, APortPoolIsTriedOnlyWhereItCouldMendTheMiss) {
+    std::array<bool, fidelity::kSemanticCount> failed{};
+    EXPECT_FALSE(check_no_pool_mends(failed));
+    // Which flows a port number names: exact ports can change these.
+    failed[fidelity::kTcpCompleteness] = failed[fidelity::kUdpPairing] = true;
+    failed[fidelity::kTcpAnomaly] = failed[fidelity::kTcpAnomalyDirs] = true;
+    EXPECT_FALSE(check_no_pool_mends(failed));
+    // Addresses, sizes, headers: no port changes them.
+    failed[fidelity::kAddrClassPkts] = true;
+    EXPECT_EQ(check_no_pool_mends(failed), fidelity::kAddrClassPkts);
+    failed[fidelity::kTcpHeader] = true;
+    EXPECT_EQ(check_no_pool_mends(failed), fidelity::kTcpHeader);
+}
+
+// A spoofed SYN flood against the hub's keyframe: its reuse misses on what the hub's hosts
+// and packets are, so no second regeneration with a port pool is tried.
+TEST(ChunkReuse, AMissNoPortCanMendSkipsThePoolTry) {
+    HubLibrary h;
+    auto flood = slice("packet-captures__pkt.TCP.synflood.spoofed.pcap", 0, 6000);
+    auto m = train_chunk(h.fmt, flood, h.lib, cpu_options());
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    EXPECT_EQ(m->decision, ChunkDecision::kDelta) << m->why;
+    EXPECT_NE(m->why.find(" 0 pool ports: eval verdict fails; a port pool cannot mend "), std::string::npos) << m->why;
+}
+
 TEST(ChunkReuse, AChunkOfTheParentsOwnTrafficReusesItAndStoresNoWeights) {
     HubLibrary h;
     // The same traffic a day later (a steady link's next hour or day): other times, hence

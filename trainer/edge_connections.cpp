@@ -5,8 +5,10 @@
 #include <numeric>
 #include <optional>
 #include <tuple>
+#include <unordered_map>
 
 #include "codec/fidelity/semantics.h"
+#include "trainer/key_hash.h"
 #include "trainer/rng.h"
 #include "trainer/synth_endpoint.h"
 #include "trainer/tcp_plan.h"
@@ -100,7 +102,7 @@ std::vector<TcpRun> tcp_runs(std::span<const PacketRecord> records) {
     std::iota(order.begin(), order.end(), size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return records[a].t_ns < records[b].t_ns; });
     std::vector<TcpRun> runs;
-    std::map<Key, size_t> current;  // 4-tuple -> its latest run
+    std::unordered_map<Key, size_t, KeyHash> current;  // 4-tuple -> its latest run
     std::vector<char> past_handshake;  // per run: it has a segment other than a SYN
     for (size_t i : order) {
         const PacketRecord& r = records[i];
@@ -209,7 +211,7 @@ void keep_edge_connections(const ChunkSide& side, std::span<const std::array<uin
                            const EdgeReach* reach_to) {
     if (side.edge_in.empty() && side.edge_out.empty()) return;
     std::vector<TcpRun> runs = tcp_runs(records);
-    std::map<Key, std::vector<size_t>> on;  // 4-tuple -> its runs
+    std::unordered_map<Key, std::vector<size_t>, KeyHash> on;  // 4-tuple -> its runs
     for (size_t i = 0; i < runs.size(); ++i) on[key_of(runs[i])].push_back(i);
     std::vector<int> in_of(runs.size(), -1);  // the edge_in entry a run took
     std::vector<char> out_taken(runs.size(), 0);  // it took (or kept) an edge_out entry

@@ -5,10 +5,12 @@
 #include <map>
 #include <optional>
 #include <tuple>
+#include <unordered_map>
 
 #include "codec/fidelity/semantics.h"
 #include "codec/frame_synth.h"
 #include "trainer/edge_connections.h"
+#include "trainer/key_hash.h"
 #include "trainer/tcp_plan.h"
 
 namespace dgc::trainer {
@@ -55,7 +57,7 @@ void close_superseded(std::span<const SupersededConnection> closed, std::vector<
     if (closed.empty()) return;
     const std::vector<TcpRun> runs = tcp_runs(records);
     using Key = std::tuple<uint8_t, std::array<uint8_t, 16>, std::array<uint8_t, 16>, uint16_t, uint16_t, int64_t>;
-    std::map<Key, size_t> open_run;  // a run that never closes, by its 4-tuple and last segment's time
+    std::unordered_map<Key, size_t, KeyHash> open_run;  // a run that never closes, by its 4-tuple and last segment's time
     for (size_t i = 0; i < runs.size(); ++i)
         if (const TcpRun& r = runs[i]; !r.closes)
             open_run.emplace(Key{r.ip_version, r.client, r.server, r.client_port, r.server_port, records[r.at.back()].t_ns}, i);

@@ -62,15 +62,10 @@ bool WorkerPool::training(uint64_t trace) const {
     return false;
 }
 
-bool WorkerPool::claim(JobRow& job) {
-    auto jobs = catalog_.jobs();
-    if (!jobs) {
-        logger("fs")->error("job queue unreadable: {}", jobs.status().message());
-        return false;
-    }
+bool WorkerPool::claim(const std::vector<JobRow>& jobs, JobRow& job) {
     const int64_t now = wall_clock_ns();
     std::lock_guard lk(mu_);
-    for (const auto& j : *jobs) {
+    for (const auto& j : jobs) {
         // Claimed in queue order (see below): a job still being prepared is waited for.
         if (auto p = prepared_.find({j.trace, j.chunk}); p != prepared_.end() && !p->second) return false;
         if (auto c = claimed_.find({j.trace, j.chunk}); c != claimed_.end()) {
@@ -98,9 +93,13 @@ void WorkerPool::run(int slot) {
             if (stopping_) return;
             seen = wakes_;
         }
+        // One read of the queue serves the claim and, when nothing can be claimed, the
+        // choice of a chunk to prepare ahead.
+        auto jobs = catalog_.jobs();
+        if (!jobs) logger("fs")->error("job queue unreadable: {}", jobs.status().message());
         JobRow job;
-        if (!claim(job)) {
-            if (prepare_ahead(slot)) continue;
+        if (!jobs || !claim(*jobs, job)) {
+            if (jobs && prepare_ahead(*jobs, slot)) continue;
             // Woken at once by new jobs or a job that stops holding the others back; the
             // timeout catches retries whose backoff has run out.
             std::unique_lock lk(mu_);
@@ -118,24 +117,22 @@ void WorkerPool::run(int slot) {
     }
 }
 
-bool WorkerPool::prepare_ahead(int slot) {
-    auto jobs = catalog_.jobs();
-    if (!jobs) return false;
+bool WorkerPool::prepare_ahead(const std::vector<JobRow>& jobs, int slot) {
     std::pair<uint64_t, uint32_t> key;
     {
         std::lock_guard lk(mu_);
         // A prepared chunk whose job left the queue (its trace was deleted) is dropped.
         std::erase_if(prepared_, [&](const auto& p) {
-            return p.second && std::none_of(jobs->begin(), jobs->end(), [&](const JobRow& j) {
+            return p.second && std::none_of(jobs.begin(), jobs.end(), [&](const JobRow& j) {
                        return std::pair(j.trace, j.chunk) == p.first;
                    });
         });
         if (prepared_.size() >= 4 * cursors_.size()) return false;
-        const auto next = std::find_if(jobs->begin(), jobs->end(), [&](const JobRow& j) {
+        const auto next = std::find_if(jobs.begin(), jobs.end(), [&](const JobRow& j) {
             const std::pair k(j.trace, j.chunk);
             return !claimed_.count(k) && !prepared_.count(k) && !retries_.count(k);
         });
-        if (next == jobs->end()) return false;
+        if (next == jobs.end()) return false;
         key = {next->trace, next->chunk};
         prepared_[key] = nullptr;
     }

@@ -58,11 +58,11 @@ public:
 
 private:
     void run(int slot);
-    bool claim(JobRow& job);
+    bool claim(const std::vector<JobRow>& jobs, JobRow& job);  // jobs: the queue, in order
     // With nothing to claim (the queued jobs wait for a keyframe), reads and analyses the
     // first queued chunk not yet prepared, for the worker that claims it; false when there
     // is none or enough are held.
-    bool prepare_ahead(int slot);
+    bool prepare_ahead(const std::vector<JobRow>& jobs, int slot);
     void wake_locked();  // mu_ held
     void process(int slot, const JobRow& job);
     // An I/O fault: the job stays queued and runs again after a backoff (or after the next

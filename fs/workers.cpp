@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <set>
 
 #include "codec/log.h"
 #include "fs/clock.h"
@@ -62,27 +63,57 @@ bool WorkerPool::training(uint64_t trace) const {
     return false;
 }
 
-bool WorkerPool::claim(const std::vector<JobRow>& jobs, JobRow& job) {
+WorkerPool::Work WorkerPool::next_work(const std::vector<JobRow>& jobs) {
     const int64_t now = wall_clock_ns();
     std::lock_guard lk(mu_);
-    for (const auto& j : jobs) {
-        // Claimed in queue order (see below): a job still being prepared is waited for.
-        if (auto p = prepared_.find({j.trace, j.chunk}); p != prepared_.end() && !p->second) return false;
-        if (auto c = claimed_.find({j.trace, j.chunk}); c != claimed_.end()) {
-            // A job still choosing its parent, or training a keyframe, may add to the library:
-            // the jobs after it wait, so that every chunk chooses among the keyframes a
-            // one-worker run would offer it, and the models are the same whatever --workers.
-            if (!c->second) return false;
-            continue;
+    std::set<JobKey> queued;
+    for (const auto& j : jobs) queued.insert({j.trace, j.chunk});
+    // What a deleted trace's jobs left behind goes (a chunk being prepared: when it is put back).
+    std::erase_if(prepared_, [&](const auto& p) { return p.second && !queued.count(p.first); });
+    std::erase_if(direct_, [&](const JobKey& k) { return !queued.count(k); });
+    std::erase_if(passed_over_, [&](const auto& p) { return !queued.count(p.first); });
+    const bool committing =
+        std::any_of(claimed_.begin(), claimed_.end(), [&](const auto& c) { return !c.second && !queued.count(c.first); });
+    uint64_t held_packets = 0;
+    std::vector<QueuedJob> states(jobs.size());
+    for (size_t i = 0; i < jobs.size(); ++i) {
+        const JobKey k{jobs[i].trace, jobs[i].chunk};
+        QueuedJob& q = states[i];
+        if (auto r = retries_.find(k); r != retries_.end()) {
+            q.skipped = r->second.failures >= opts_.retry.max_attempts || r->second.next_ns > now;
+            q.direct = true;
         }
-        if (auto r = retries_.find({j.trace, j.chunk});
-            r != retries_.end() && (r->second.failures >= opts_.retry.max_attempts || r->second.next_ns > now))
-            continue;
-        claimed_[{j.trace, j.chunk}] = false;
-        job = j;
-        return true;
+        q.direct = q.direct || direct_.count(k);
+        if (auto c = claimed_.find(k); c != claimed_.end()) q.claimed = true, q.claimed_adds_no_keyframe = c->second;
+        if (auto p = prepared_.find(k); p != prepared_.end()) {
+            q.busy = !p->second;
+            if (p->second) {
+                const auto& parent = p->second->analysis.parent;
+                q.prepared = true;
+                q.chosen = parent.has_value();
+                q.chosen_keyframe = parent && parent->keyframe();
+                q.packets = p->second->records.size();
+                held_packets += q.packets;
+            }
+        }
+        if (auto o = passed_over_.find(k); o != passed_over_.end()) q.passed_over = o->second;
     }
-    return false;
+    const bool room = prepared_.size() < kPreparedPerWorker * cursors_.size() && held_packets < kPreparedPackets;
+    const JobStep step = next_job_step(states, committing, room);
+    Work w{step.kind, step.kind == JobStep::kWait ? JobRow{} : jobs[step.index], nullptr, step.choose};
+    const JobKey key{w.job.trace, w.job.chunk};
+    if (step.kind == JobStep::kClaim) {
+        const QueuedJob& q = states[step.index];
+        claimed_[key] = q.chosen && !q.chosen_keyframe;
+        direct_.erase(key);
+        passed_over_.erase(key);
+        for (size_t i = 0; i < jobs.size(); ++i)
+            if (i != step.index && q.chosen && states[i].chosen && !states[i].claimed)
+                ++passed_over_[{jobs[i].trace, jobs[i].chunk}];
+    } else if (step.kind == JobStep::kPrepare) {
+        w.prepared = std::move(prepared_[key]);  // the entry stays, empty: busy
+    }
+    return w;
 }
 
 void WorkerPool::run(int slot) {
@@ -93,51 +124,36 @@ void WorkerPool::run(int slot) {
             if (stopping_) return;
             seen = wakes_;
         }
-        // One read of the queue serves the claim and, when nothing can be claimed, the
-        // choice of a chunk to prepare ahead.
         auto jobs = catalog_.jobs();
         if (!jobs) logger("fs")->error("job queue unreadable: {}", jobs.status().message());
-        JobRow job;
-        if (!jobs || !claim(*jobs, job)) {
-            if (jobs && prepare_ahead(*jobs, slot)) continue;
+        Work w = jobs ? next_work(*jobs) : Work{};
+        if (w.kind == JobStep::kPrepare) {
+            prepare(slot, w);
+            ::malloc_trim(0);  // the analysis's scratch, as after a job
+            continue;
+        }
+        if (w.kind == JobStep::kWait) {
             // Woken at once by new jobs or a job that stops holding the others back; the
             // timeout catches retries whose backoff has run out.
             std::unique_lock lk(mu_);
             cv_.wait_for(lk, std::chrono::seconds(1), [&] { return stopping_ || wakes_ != seen; });
             continue;
         }
-        process(slot, job);
+        process(slot, w.job);
         // A chunk's encoding, training and reuse check free hundreds of MB that glibc keeps
         // in the heap; hand them back so the daemon's footprint between jobs is its own.
         ::malloc_trim(0);
         std::lock_guard lk(mu_);
-        claimed_.erase({job.trace, job.chunk});
+        claimed_.erase({w.job.trace, w.job.chunk});
         progress_.erase(slot);
         wake_locked();
     }
 }
 
-bool WorkerPool::prepare_ahead(const std::vector<JobRow>& jobs, int slot) {
-    std::pair<uint64_t, uint32_t> key;
-    {
-        std::lock_guard lk(mu_);
-        // A prepared chunk whose job left the queue (its trace was deleted) is dropped.
-        std::erase_if(prepared_, [&](const auto& p) {
-            return p.second && std::none_of(jobs.begin(), jobs.end(), [&](const JobRow& j) {
-                       return std::pair(j.trace, j.chunk) == p.first;
-                   });
-        });
-        if (prepared_.size() >= 4 * cursors_.size()) return false;
-        const auto next = std::find_if(jobs.begin(), jobs.end(), [&](const JobRow& j) {
-            const std::pair k(j.trace, j.chunk);
-            return !claimed_.count(k) && !prepared_.count(k) && !retries_.count(k);
-        });
-        if (next == jobs.end()) return false;
-        key = {next->trace, next->chunk};
-        prepared_[key] = nullptr;
-    }
+void WorkerPool::prepare(int slot, Work& w) {
+    const JobKey key{w.job.trace, w.job.chunk};
     // Whatever goes wrong here goes wrong again when the job runs, which reports it.
-    auto prepared = [&]() -> std::shared_ptr<Prepared> {
+    auto analysed = [&]() -> std::shared_ptr<Prepared> {
         auto tr = catalog_.trace(key.first);
         if (!tr || !tr->has_value()) return nullptr;
         const TraceRow& t = **tr;
@@ -150,15 +166,25 @@ bool WorkerPool::prepare_ahead(const std::vector<JobRow>& jobs, int slot) {
         auto analysis = trainer::analyze_chunk(*recs, t.out_linktype, reuse && trainer::reuse_considered(recs->size()));
         logger("fs")->debug("prepared {} chunk {}/{} ahead ({} packets)", printable(t.path), key.second + 1, t.chunks,
                             recs->size());
-        return std::make_shared<Prepared>(Prepared{std::move(*recs), std::move(analysis)});
-    }();
+        return std::make_shared<Prepared>(Prepared{t.path, t.chunks, std::move(*recs), std::move(analysis)});
+    };
+    std::shared_ptr<Prepared> p = w.prepared ? std::move(w.prepared) : analysed();
+    if (p && w.choose) {
+        // next_work() found every job before this one known to add no keyframe: the library
+        // is the one this chunk's training would see.
+        auto& a = p->analysis;
+        a.parent = trainer::choose_parent(a.enc, *library_.snapshot(), trainer::TrainOptions{}.seed);
+        logger("fs")->debug("chose the parent of {} chunk {}/{} ahead: {}", printable(p->path), key.second + 1,
+                            p->chunks, a.parent->keyframe() ? "none, a new keyframe" : a.parent->id);
+    }
     std::lock_guard lk(mu_);
-    if (prepared)
-        prepared_[key] = std::move(prepared);
-    else
+    if (p) {
+        prepared_[key] = std::move(p);
+    } else {
         prepared_.erase(key);
-    wake_locked();  // a claim() that waited for this job
-    return prepared != nullptr;
+        direct_.insert(key);
+    }
+    wake_locked();  // a worker waiting for this chunk's parent
 }
 
 Result<std::unique_ptr<CaptureReader>> WorkerPool::open_trace(const TraceRow& t, int slot) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "codec/capture_reader.h"
 #include "fs/catalog.h"
 #include "fs/events.h"
+#include "fs/job_order.h"
 #include "fs/library_holder.h"
 #include "fs/retry.h"
 #include "fs/store_layout.h"
@@ -57,12 +59,13 @@ public:
     bool training(uint64_t trace) const;
 
 private:
+    // What a free worker does next (job_order.h); the claim or the preparation is recorded
+    // before mu_ is released.
+    struct Work;
+    Work next_work(const std::vector<JobRow>& jobs);  // jobs: the queue, in order
     void run(int slot);
-    bool claim(const std::vector<JobRow>& jobs, JobRow& job);  // jobs: the queue, in order
-    // With nothing to claim (the queued jobs wait for a keyframe), reads and analyses the
-    // first queued chunk not yet prepared, for the worker that claims it; false when there
-    // is none or enough are held.
-    bool prepare_ahead(const std::vector<JobRow>& jobs, int slot);
+    // Reads and analyses the chunk unless it is prepared, and chooses its parent if asked.
+    void prepare(int slot, Work& w);
     void wake_locked();  // mu_ held
     void process(int slot, const JobRow& job);
     // An I/O fault: the job stays queued and runs again after a backoff (or after the next
@@ -80,24 +83,38 @@ private:
     mutable std::mutex mu_;
     std::condition_variable cv_;
     bool stopping_ = false;
+    using JobKey = std::pair<uint64_t, uint32_t>;  // trace, chunk
     // Claimed jobs, and whether each is known to add nothing to the library (its parent is
-    // chosen and it trains no keyframe). Until then, later jobs wait (claim()).
-    std::map<std::pair<uint64_t, uint32_t>, bool> claimed_;
+    // chosen and it trains no keyframe). Until then, later jobs choose no parent.
+    std::map<JobKey, bool> claimed_;
     uint64_t wakes_ = 0;  // bumped whenever a waiting worker may now claim a job
     struct RetryState {
         int failures = 0;
         int64_t next_ns = 0;
     };
-    std::map<std::pair<uint64_t, uint32_t>, RetryState> retries_;  // jobs that hit an I/O fault
+    std::map<JobKey, RetryState> retries_;  // jobs that hit an I/O fault
     std::map<int, WorkerProgress> progress_;
-    // Chunks prepared ahead (prepare_ahead), by job; nullptr while one is being prepared.
-    // At most four a worker: each holds its records and analysis (~5 MB for 36K packets).
+    // Chunks prepared ahead, by job; nullptr while a worker prepares one or chooses its
+    // parent. Bounded by count and packets: each holds its records and analysis (~5 MB for
+    // 36K packets), and a chunk can be an hour of a busy link.
     struct Prepared {
+        std::string path;  // the trace's, and its chunk count: for the log
+        uint32_t chunks = 0;
         std::vector<PacketRecord> records;
         trainer::ChunkAnalysis analysis;
     };
-    std::map<std::pair<uint64_t, uint32_t>, std::shared_ptr<Prepared>> prepared_;
-    // Per worker, a reader over its last trace's records: jobs are claimed in chunk order,
+    static constexpr size_t kPreparedPerWorker = 4;
+    static constexpr uint64_t kPreparedPackets = 60'000;
+    std::map<JobKey, std::shared_ptr<Prepared>> prepared_;
+    std::set<JobKey> direct_;  // chunks whose preparation failed: claimed as they are, and the job reports why
+    std::map<JobKey, uint32_t> passed_over_;  // chosen chunks, how often another was claimed first
+    struct Work {
+        JobStep::Kind kind = JobStep::kWait;
+        JobRow job;
+        std::shared_ptr<Prepared> prepared;  // kPrepare: the chunk's analysis if held
+        bool choose = false;
+    };
+    // Per worker, a reader over its last trace's records: chunks are read in queue order,
     // so one pass over the raw bytes serves all the chunks a worker gets, and memory holds
     // one chunk, not the trace. A chunk behind the cursor starts a new pass.
     struct TraceCursor {

@@ -189,6 +189,22 @@ ReuseBaseline reuse_baseline(std::span<const PacketRecord> chunk) {
     return {fidelity::floor(chunk), fidelity::semantics_floor(chunk), fidelity::profile_semantics(chunk)};
 }
 
+ParentChoice choose_parent(const EncodedChunk& enc, const ModelLibrary& library, uint64_t seed) {
+    ParentChoice best;
+    if (enc.flows.empty()) return best;
+    for (const auto& [id, blob] : library.all()) {
+        auto kb = decode_blob(blob, "library model " + id);
+        if (!kb || kb->kind != BlobKind::kKeyframe) continue;
+        double loss = model_loss(kb->params, nullptr, 0, enc, kParentSampleFlows, seed);
+        logger("trainer")->debug("parent candidate {}: loss {:.3f}", id, loss);
+        if (std::isfinite(loss) && loss < best.loss) {
+            best.id = id, best.loss = loss, best.params = std::move(kb->params);
+            best.side.version = kb->version, best.side.side = std::move(kb->side);
+        }
+    }
+    return best;
+}
+
 ChunkAnalysis analyze_chunk(std::span<const PacketRecord> chunk, uint32_t linktype, bool with_baseline) {
     ChunkAnalysis a{encode_chunk(chunk, linktype), fidelity::profile_trace(chunk), std::nullopt};
     if (with_baseline) a.baseline = reuse_baseline(chunk);
@@ -213,29 +229,17 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     if (opts.device == Device::kCuda && !cuda_available())
         return Status::unsupported("train_chunk: --device cuda requested but CUDA is not available");
 
-    // Parent: the library keyframe with the lowest loss on a sample of this chunk.
-    std::string parent_id;
-    ParamSet parent;
-    ModelBlob parent_side;  // the chosen keyframe's side bytes and version, no weights
-    double best = std::numeric_limits<double>::infinity();
-    if (!enc.flows.empty()) {
-        for (const auto& [id, blob] : library.all()) {
-            auto kb = decode_blob(blob, "library model " + id);
-            if (!kb || kb->kind != BlobKind::kKeyframe) continue;
-            double loss = model_loss(kb->params, nullptr, 0, enc, kParentSampleFlows, opts.seed);
-            log->debug("parent candidate {}: loss {:.3f}", id, loss);
-            if (std::isfinite(loss) && loss < best) {
-                best = loss, parent_id = id, parent = std::move(kb->params);
-                parent_side.version = kb->version, parent_side.side = std::move(kb->side);
-            }
-        }
-    }
-    const bool has_parent = !parent_id.empty() && best <= kParentMaxLoss;
+    if (!a.parent) a.parent = choose_parent(enc, library, opts.seed);
+    const ParentChoice& choice = *a.parent;
+    std::string parent_id = choice.id;  // cleared for a keyframe
+    const ParamSet& parent = choice.params;
+    const double best = choice.loss;
+    const bool has_parent = !choice.keyframe();
     if (opts.on_parent_chosen) opts.on_parent_chosen(!has_parent);
     // The chunk's vocabularies in the parent's order, so that its weights' places name the
     // same hosts, ports, protocols and flags (a base model has no side to follow).
-    if (has_parent && !parent_side.side.empty()) {
-        auto like = parse_side(parent_side.side, "library model " + parent_id, parent_side.version);
+    if (has_parent && !choice.side.side.empty()) {
+        auto like = parse_side(choice.side.side, "library model " + parent_id, choice.side.version);
         if (!like) return like.status();
         enc = encode_chunk(chunk, fmt.linktype, &*like);
     }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <span>
@@ -16,6 +17,7 @@
 #include "codec/record.h"
 #include "codec/status.h"
 #include "trainer/chunk_tokens.h"
+#include "trainer/model_blob.h"
 #include "trainer/pipeline_policy.h"
 
 namespace dgc::trainer {
@@ -105,6 +107,19 @@ struct ReuseBaseline {
 };
 ReuseBaseline reuse_baseline(std::span<const PacketRecord> chunk);
 
+// The library keyframe a chunk starts from: the one with the lowest loss on a sample of the
+// chunk's flows. The choice depends on the chunk and the library alone, so a worker may make
+// it ahead of training once no earlier chunk can add a keyframe.
+struct ParentChoice {
+    std::string id;  // the best-scoring keyframe; "" when none scores
+    double loss = std::numeric_limits<double>::infinity();
+    ParamSet params;
+    ModelBlob side;  // the keyframe's side bytes and blob version, no weights
+    // Trains a new keyframe: no parent, or one so far off it teaches nothing (strong drift).
+    bool keyframe() const { return id.empty() || loss > kParentMaxLoss; }
+};
+ParentChoice choose_parent(const EncodedChunk& enc, const ModelLibrary& library, uint64_t seed);
+
 // What train_chunk needs of the chunk alone, whatever the library holds, so a worker that
 // would otherwise wait for a keyframe can compute it for the chunks after it. The same
 // inputs give the same analysis: a model does not depend on who computed it, or when.
@@ -112,6 +127,9 @@ struct ChunkAnalysis {
     EncodedChunk enc;              // in the chunk's own order, before a parent's
     fidelity::TraceProfile real;   // the real chunk's fidelity profile
     std::optional<ReuseBaseline> baseline;  // computed on first need when absent
+    // Chosen ahead, against the library this chunk's training would see; chosen by
+    // train_chunk when absent.
+    std::optional<ParentChoice> parent;
 };
 // with_baseline: also the reuse baseline (worth it where reuse will be considered).
 ChunkAnalysis analyze_chunk(std::span<const PacketRecord> chunk, uint32_t linktype, bool with_baseline);

@@ -73,10 +73,10 @@ bool chunks_overlapped(const std::string& log, const std::string& name, int chun
 }
 
 TEST(MountKnob, TwoWorkersStoreTheModelsOneWorkerStores) {
-    // Tinba's six chunks: with two workers a chunk starts as soon as the one ahead of it has
-    // chosen a parent and trains no keyframe, so every chunk chooses among the keyframes a
-    // one-worker volume offers it, and the same models regenerate the same bytes (chunks
-    // read and analysed ahead by a waiting worker included).
+    // Tinba's six chunks: with two workers a chunk chooses its parent as soon as every one
+    // ahead of it has chosen one and trains no keyframe, so every chunk chooses among the
+    // keyframes a one-worker volume offers it, and the same models regenerate the same bytes
+    // (chunks read, analysed and given their parents ahead, then trained largest first).
     std::string archived[2], decisions[2], model_bytes[2];
     for (int workers : {1, 2}) {
         MountedVolume v("", "workers" + std::to_string(workers));
@@ -91,6 +91,10 @@ TEST(MountKnob, TwoWorkersStoreTheModelsOneWorkerStores) {
             EXPECT_TRUE(chunks_overlapped(v.daemon_log(), "t.pcap", 6)) << v.daemon_log();
             // While the first chunk trains its keyframe, the other worker prepares the next.
             EXPECT_NE(v.daemon_log().find("prepared t.pcap chunk 2/6 ahead"), std::string::npos) << v.daemon_log();
+            // Once the keyframe is in the library, the chunks after it choose their parents
+            // ahead of training.
+            EXPECT_NE(v.daemon_log().find("chose the parent of t.pcap chunk 2/6 ahead: t1c0"), std::string::npos)
+                << v.daemon_log();
         }
     }
     EXPECT_EQ(decisions[0], decisions[1]);

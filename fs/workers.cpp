@@ -162,8 +162,7 @@ void WorkerPool::prepare(int slot, Work& w) {
             return nullptr;
         auto recs = chunk_records(slot, t, chunks[key.second]);
         if (!recs) return nullptr;
-        const bool reuse = !opts_.reuse || opts_.reuse();
-        auto analysis = trainer::analyze_chunk(*recs, t.out_linktype, reuse && trainer::reuse_considered(recs->size()));
+        auto analysis = trainer::analyze_chunk(*recs, t.out_linktype, false);
         logger("fs")->debug("prepared {} chunk {}/{} ahead ({} packets)", printable(t.path), key.second + 1, t.chunks,
                             recs->size());
         return std::make_shared<Prepared>(Prepared{t.path, t.chunks, std::move(*recs), std::move(analysis)});
@@ -176,6 +175,9 @@ void WorkerPool::prepare(int slot, Work& w) {
         a.parent = trainer::choose_parent(a.enc, *library_.snapshot(), trainer::TrainOptions{}.seed);
         logger("fs")->debug("chose the parent of {} chunk {}/{} ahead: {}", printable(p->path), key.second + 1,
                             p->chunks, a.parent->keyframe() ? "none, a new keyframe" : a.parent->id);
+        // The reuse check's baseline, here rather than on the training worker, where one is tried.
+        if (trainer::reuse_tried(*a.parent, p->records.size(), !opts_.reuse || opts_.reuse()))
+            a.baseline = trainer::reuse_baseline(p->records);
     }
     std::lock_guard lk(mu_);
     if (p) {

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <tuple>
 
@@ -189,9 +191,61 @@ ReuseBaseline reuse_baseline(std::span<const PacketRecord> chunk) {
     return {fidelity::floor(chunk), fidelity::semantics_floor(chunk), fidelity::profile_semantics(chunk)};
 }
 
+namespace {
+
+// A keyframe's loss on records, as choose_parent() scores a chunk.
+double loss_on(const ParamSet& keyframe, std::span<const PacketRecord> records, uint32_t linktype, uint64_t seed) {
+    return model_loss(keyframe, nullptr, 0, encode_chunk(records, linktype), kParentSampleFlows, seed);
+}
+
+}  // namespace
+
+double own_traffic_loss(const std::string& blob, uint32_t linktype, uint64_t seed) {
+    auto kb = decode_blob(blob, "library model");
+    if (!kb || kb->kind != BlobKind::kKeyframe || kb->side.empty()) return std::numeric_limits<double>::quiet_NaN();
+    PcapFormat fmt;
+    fmt.linktype = linktype;
+    auto recs = generate_from(fmt, *kb, kb->params, "library model");
+    if (!recs || recs->empty()) return std::numeric_limits<double>::quiet_NaN();
+    return loss_on(kb->params, *recs, linktype, seed);
+}
+
+namespace {
+
+// own_traffic_loss() by the blob's content: a keyframe's is computed once a process, from the
+// regeneration that measured it where this process trained it.
+class OwnLossCache {
+public:
+    using Key = std::tuple<size_t, size_t, uint32_t, uint64_t>;  // blob hash and size, link type, seed
+    static Key key(const std::string& blob, uint32_t linktype, uint64_t seed) {
+        return {std::hash<std::string>{}(blob), blob.size(), linktype, seed};
+    }
+    std::optional<double> find(const Key& k) {
+        std::lock_guard lk(mu_);
+        auto it = known_.find(k);
+        return it == known_.end() ? std::nullopt : std::optional<double>(it->second);
+    }
+    void add(const Key& k, double loss) {
+        std::lock_guard lk(mu_);
+        known_.emplace(k, loss);
+    }
+
+private:
+    std::mutex mu_;
+    std::map<Key, double> known_;
+};
+
+OwnLossCache& own_losses() {
+    static OwnLossCache cache;
+    return cache;
+}
+
+}  // namespace
+
 ParentChoice choose_parent(const EncodedChunk& enc, const ModelLibrary& library, uint64_t seed) {
     ParentChoice best;
     if (enc.flows.empty()) return best;
+    const std::string* best_blob = nullptr;
     for (const auto& [id, blob] : library.all()) {
         auto kb = decode_blob(blob, "library model " + id);
         if (!kb || kb->kind != BlobKind::kKeyframe) continue;
@@ -200,7 +254,15 @@ ParentChoice choose_parent(const EncodedChunk& enc, const ModelLibrary& library,
         if (std::isfinite(loss) && loss < best.loss) {
             best.id = id, best.loss = loss, best.params = std::move(kb->params);
             best.side.version = kb->version, best.side.side = std::move(kb->side);
+            best_blob = &blob;
         }
+    }
+    if (best_blob && !best.keyframe()) {
+        const auto key = OwnLossCache::key(*best_blob, enc.side.linktype, seed);
+        auto known = own_losses().find(key);
+        if (!known) own_losses().add(key, *(known = own_traffic_loss(*best_blob, enc.side.linktype, seed)));
+        best.own_loss = *known;
+        logger("trainer")->debug("parent {}: loss {:.3f}, {:.3f} on its own traffic", best.id, best.loss, best.own_loss);
     }
     return best;
 }
@@ -249,6 +311,11 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     if (has_parent && opts.reuse && !reuse_considered(chunk.size())) {
         why = "too small to judge reuse by (" + std::to_string(chunk.size()) + " < " +
               std::to_string(kMinReusePackets) + " packets)";
+    } else if (has_parent && opts.reuse && !reuse_plausible(best, choice.own_loss)) {
+        char note[160];
+        std::snprintf(note, sizeof note, "reuse not tried: parent loss %.3f is over %.0fx the %.3f its own traffic costs it",
+                      best, kReuseMaxLossRatio, choice.own_loss);
+        why = note;
     } else if (has_parent && opts.reuse) {
         if (!a.baseline) a.baseline = reuse_baseline(chunk);
         auto reused = try_reuse(fmt, a, enc, parent_id, parent, opts, budget, why);
@@ -308,7 +375,14 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     m.side_bytes = side_bytes;
     m.budget_bytes = budget;
     m.lora_rank = parent_id.empty() ? 0 : fo.lora_rank;
-    if (auto report = measure(fmt, a.real, &parent, m); !report) return report.status();
+    std::vector<PacketRecord> synth;
+    if (auto report = measure(fmt, a.real, &parent, m, &synth); !report) return report.status();
+    if (m.decision == ChunkDecision::kKeyframe) {
+        // What the chunks that will choose it compare their loss with, from this regeneration.
+        if (auto kb = decode_blob(m.blob, "new keyframe"))
+            own_losses().add(OwnLossCache::key(m.blob, fmt.linktype, opts.seed),
+                             loss_on(kb->params, synth, fmt.linktype, opts.seed));
+    }
     m.train_seconds = elapsed();
     return m;
 }

@@ -115,10 +115,21 @@ struct ParentChoice {
     double loss = std::numeric_limits<double>::infinity();
     ParamSet params;
     ModelBlob side;  // the keyframe's side bytes and blob version, no weights
+    // Its loss on its own regenerated traffic (NaN for a base model, or a keyframe): how far
+    // `loss` is from what traffic it models costs it.
+    double own_loss = std::numeric_limits<double>::quiet_NaN();
     // Trains a new keyframe: no parent, or one so far off it teaches nothing (strong drift).
     bool keyframe() const { return id.empty() || loss > kParentMaxLoss; }
 };
 ParentChoice choose_parent(const EncodedChunk& enc, const ModelLibrary& library, uint64_t seed);
+// Whether train_chunk tries to reuse that parent for a chunk of `packets` (and needs the
+// chunk's ReuseBaseline): reuse on, a parent, enough packets, drift not ruling it out.
+inline bool reuse_tried(const ParentChoice& c, uint64_t packets, bool reuse_on) {
+    return reuse_on && !c.keyframe() && reuse_considered(packets) && reuse_plausible(c.loss, c.own_loss);
+}
+// A keyframe blob's loss on the traffic it regenerates with `linktype` (nats per packet, as
+// choose_parent() scores chunks); NaN for a base model, which regenerates nothing.
+double own_traffic_loss(const std::string& keyframe_blob, uint32_t linktype, uint64_t seed);
 
 // What train_chunk needs of the chunk alone, whatever the library holds, so a worker that
 // would otherwise wait for a keyframe can compute it for the chunks after it. The same

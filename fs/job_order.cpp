@@ -4,7 +4,7 @@
 
 namespace dgc::fs {
 
-JobStep next_job_step(std::span<const QueuedJob> jobs, bool keyframe_committing, bool room) {
+JobStep next_job_step(std::span<const QueuedJob> jobs, bool keyframe_committing, bool room, bool idle_room) {
     // Until a job's parent is chosen, whether it adds a keyframe is open, and the library is
     // not settled for the jobs after it.
     bool settled = !keyframe_committing;
@@ -34,7 +34,7 @@ JobStep next_job_step(std::span<const QueuedJob> jobs, bool keyframe_committing,
             frontier = i;
             continue;
         }
-        if (!analyse && room && !j.busy && !j.prepared && !j.direct) analyse = i;
+        if (!analyse && idle_room && !j.busy && !j.prepared && !j.direct) analyse = i;
     }
     if (analyse) return {JobStep::kPrepare, *analyse, false};
     if (pick) return {JobStep::kClaim, *pick};

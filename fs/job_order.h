@@ -43,7 +43,9 @@ struct JobStep {
 
 // `jobs`: the queue in order. `keyframe_committing`: a claimed job whose keyframe is being
 // committed has left the queue but not yet reached the library. `room`: another chunk may be
-// prepared (the held ones are under their count and packet bounds).
-JobStep next_job_step(std::span<const QueuedJob> jobs, bool keyframe_committing, bool room);
+// prepared and given its parent (the held ones are under their count and packet bounds).
+// `idle_room`: another may be analysed while no parent can be chosen (under the count bound
+// alone: the worker would idle otherwise, and a keyframe's training is long).
+JobStep next_job_step(std::span<const QueuedJob> jobs, bool keyframe_committing, bool room, bool idle_room);
 
 }  // namespace dgc::fs

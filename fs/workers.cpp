@@ -98,8 +98,8 @@ WorkerPool::Work WorkerPool::next_work(const std::vector<JobRow>& jobs) {
         }
         if (auto o = passed_over_.find(k); o != passed_over_.end()) q.passed_over = o->second;
     }
-    const bool room = prepared_.size() < kPreparedPerWorker * cursors_.size() && held_packets < kPreparedPackets;
-    const JobStep step = next_job_step(states, committing, room);
+    const bool idle_room = prepared_.size() < kPreparedPerWorker * cursors_.size();
+    const JobStep step = next_job_step(states, committing, idle_room && held_packets < kPreparedPackets, idle_room);
     Work w{step.kind, step.kind == JobStep::kWait ? JobRow{} : jobs[step.index], nullptr, step.choose};
     const JobKey key{w.job.trace, w.job.chunk};
     if (step.kind == JobStep::kClaim) {
@@ -152,6 +152,7 @@ void WorkerPool::run(int slot) {
 
 void WorkerPool::prepare(int slot, Work& w) {
     const JobKey key{w.job.trace, w.job.chunk};
+    const bool reuse = !opts_.reuse || opts_.reuse();
     // Whatever goes wrong here goes wrong again when the job runs, which reports it.
     auto analysed = [&]() -> std::shared_ptr<Prepared> {
         auto tr = catalog_.trace(key.first);
@@ -162,7 +163,11 @@ void WorkerPool::prepare(int slot, Work& w) {
             return nullptr;
         auto recs = chunk_records(slot, t, chunks[key.second]);
         if (!recs) return nullptr;
-        auto analysis = trainer::analyze_chunk(*recs, t.out_linktype, false);
+        // Prepared while the library is not settled for it (a keyframe trains), the worker
+        // would idle otherwise: the reuse baseline too, wherever a reuse may be tried. Else
+        // only once its parent shows one will be (below).
+        auto analysis = trainer::analyze_chunk(*recs, t.out_linktype,
+                                               !w.choose && reuse && trainer::reuse_considered(recs->size()));
         logger("fs")->debug("prepared {} chunk {}/{} ahead ({} packets)", printable(t.path), key.second + 1, t.chunks,
                             recs->size());
         return std::make_shared<Prepared>(Prepared{t.path, t.chunks, std::move(*recs), std::move(analysis)});
@@ -176,7 +181,7 @@ void WorkerPool::prepare(int slot, Work& w) {
         logger("fs")->debug("chose the parent of {} chunk {}/{} ahead: {}", printable(p->path), key.second + 1,
                             p->chunks, a.parent->keyframe() ? "none, a new keyframe" : a.parent->id);
         // The reuse check's baseline, here rather than on the training worker, where one is tried.
-        if (trainer::reuse_tried(*a.parent, p->records.size(), !opts_.reuse || opts_.reuse()))
+        if (!a.baseline && trainer::reuse_tried(*a.parent, p->records.size(), reuse))
             a.baseline = trainer::reuse_baseline(p->records);
     }
     std::lock_guard lk(mu_);

@@ -95,8 +95,9 @@ private:
     std::map<JobKey, RetryState> retries_;  // jobs that hit an I/O fault
     std::map<int, WorkerProgress> progress_;
     // Chunks prepared ahead, by job; nullptr while a worker prepares one or chooses its
-    // parent. Bounded by count and packets: each holds its records and analysis (~5 MB for
-    // 36K packets), and a chunk can be an hour of a busy link.
+    // parent. Bounded by count, and while parents can be chosen by packets too: each holds
+    // its records and analysis (~10 MB for 36K packets), a chunk can be an hour of a busy
+    // link, and the largest chosen chunks train first (two of them at once).
     struct Prepared {
         std::string path;  // the trace's, and its chunk count: for the log
         uint32_t chunks = 0;

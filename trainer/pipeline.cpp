@@ -377,7 +377,7 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     m.lora_rank = parent_id.empty() ? 0 : fo.lora_rank;
     std::vector<PacketRecord> synth;
     if (auto report = measure(fmt, a.real, &parent, m, &synth); !report) return report.status();
-    if (m.decision == ChunkDecision::kKeyframe) {
+    if (m.decision == ChunkDecision::kKeyframe && opts.reuse) {
         // What the chunks that will choose it compare their loss with, from this regeneration.
         if (auto kb = decode_blob(m.blob, "new keyframe"))
             own_losses().add(OwnLossCache::key(m.blob, fmt.linktype, opts.seed),

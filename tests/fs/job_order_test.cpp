@@ -25,72 +25,77 @@ QueuedJob claimed(bool adds_no_keyframe) {
 JobStep prepare(size_t i, bool choose) { return {JobStep::kPrepare, i, choose}; }
 JobStep claim(size_t i) { return {JobStep::kClaim, i}; }
 
-TEST(JobOrder, AnEmptyQueueWaits) { EXPECT_EQ(next_job_step({}, false, true), JobStep{}); }
+TEST(JobOrder, AnEmptyQueueWaits) { EXPECT_EQ(next_job_step({}, false, true, true), JobStep{}); }
 
 TEST(JobOrder, TheFirstOpenChunkIsPreparedWithItsParentWhereTheLibraryIsSettled) {
     std::vector<QueuedJob> q(3);
-    EXPECT_EQ(next_job_step(q, false, true), prepare(0, true));
+    EXPECT_EQ(next_job_step(q, false, true, true), prepare(0, true));
     // Analysed while the library was not settled: only the choice is left to make.
     q[0].prepared = true;
-    EXPECT_EQ(next_job_step(q, false, false), prepare(0, true));
+    EXPECT_EQ(next_job_step(q, false, false, false), prepare(0, true));
 }
 
 TEST(JobOrder, NoParentIsChosenBehindAJobThatMayAddAKeyframe) {
     // Job 0 trains and has not chosen its parent yet: the others are only analysed.
     std::vector<QueuedJob> q{claimed(false), {}, {}};
-    EXPECT_EQ(next_job_step(q, false, true), prepare(1, false));
+    EXPECT_EQ(next_job_step(q, false, true, true), prepare(1, false));
     q[1].prepared = true;
-    EXPECT_EQ(next_job_step(q, false, true), prepare(2, false));
+    EXPECT_EQ(next_job_step(q, false, true, true), prepare(2, false));
     q[2].prepared = true;
-    EXPECT_EQ(next_job_step(q, false, true), JobStep{});
+    EXPECT_EQ(next_job_step(q, false, true, true), JobStep{});
+    // While no parent can be chosen, only the count bounds what an idle worker analyses.
+    q.push_back({});
+    EXPECT_EQ(next_job_step(q, false, false, true), prepare(3, false));
+    EXPECT_EQ(next_job_step(q, false, true, false), JobStep{});
+    q.pop_back();
     // Nor while a keyframe that left the queue is not yet in the library.
     q[0] = claimed(true);
-    EXPECT_EQ(next_job_step(q, true, true), JobStep{});
-    EXPECT_EQ(next_job_step(q, false, true), prepare(1, true));
+    EXPECT_EQ(next_job_step(q, true, true, true), JobStep{});
+    EXPECT_EQ(next_job_step(q, false, true, true), prepare(1, true));
 }
 
 TEST(JobOrder, AChunkBeingChosenHoldsBackTheChoicesAfterIt) {
     std::vector<QueuedJob> q(3);
     q[0].busy = true;
-    EXPECT_EQ(next_job_step(q, false, true), prepare(1, false));
+    EXPECT_EQ(next_job_step(q, false, true, true), prepare(1, false));
     q[1].prepared = true;
     q[2].busy = true;
-    EXPECT_EQ(next_job_step(q, false, true), JobStep{});
+    EXPECT_EQ(next_job_step(q, false, true, true), JobStep{});
 }
 
 TEST(JobOrder, AChunkThatTrainsAKeyframeGoesFirst) {
     std::vector<QueuedJob> q{chosen(40000), chosen(100, true), {}};
-    EXPECT_EQ(next_job_step(q, false, true), claim(1));
+    EXPECT_EQ(next_job_step(q, false, true, true), claim(1));
 }
 
 TEST(JobOrder, TheLargestChosenChunkIsClaimedOnceNoMoreCanBePrepared) {
     std::vector<QueuedJob> q{claimed(true), chosen(5000), chosen(48000), chosen(9000), chosen(48000), {}};
     // Room to prepare: the next open chunk is prepared and its parent chosen first.
-    EXPECT_EQ(next_job_step(q, false, true), prepare(5, true));
+    EXPECT_EQ(next_job_step(q, false, true, true), prepare(5, true));
     // None: the largest (the first of equals) trains; then the open chunk, by itself.
-    EXPECT_EQ(next_job_step(q, false, false), claim(2));
+    EXPECT_EQ(next_job_step(q, false, false, false), claim(2));
     q.resize(5);
-    EXPECT_EQ(next_job_step(q, false, true), claim(2));
+    EXPECT_EQ(next_job_step(q, false, true, true), claim(2));
     q = {QueuedJob{}};
-    EXPECT_EQ(next_job_step(q, false, false), claim(0));
+    EXPECT_EQ(next_job_step(q, false, false, false), claim(0));
 }
 
 TEST(JobOrder, AChunkPassedOverTooOftenIsClaimedNext) {
     std::vector<QueuedJob> q{chosen(100), chosen(48000), chosen(200)};
     q[0].passed_over = kMaxPassedOver - 1;
-    EXPECT_EQ(next_job_step(q, false, false), claim(1));
+    EXPECT_EQ(next_job_step(q, false, false, false), claim(1));
     q[0].passed_over = q[2].passed_over = kMaxPassedOver;
-    EXPECT_EQ(next_job_step(q, false, false), claim(0));
+    EXPECT_EQ(next_job_step(q, false, false, false), claim(0));
 }
 
 TEST(JobOrder, ARetryIsClaimedAsItIsAndABackoffIsSkipped) {
     std::vector<QueuedJob> q(3);
     q[0].skipped = true;
     q[1].direct = true;
-    EXPECT_EQ(next_job_step(q, false, true), claim(1));
+    EXPECT_EQ(next_job_step(q, false, true, true), claim(1));
     // A direct job claimed: whether it adds a keyframe is open until it chooses.
     q[1] = claimed(false);
-    EXPECT_EQ(next_job_step(q, false, true), prepare(2, false));
+    EXPECT_EQ(next_job_step(q, false, true, true), prepare(2, false));
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ struct QueuedJob {
     bool chosen = false;    // prepared, and its parent chosen ahead
     bool chosen_keyframe = false;  // chosen: it will train a new keyframe
     uint64_t packets = 0;   // of a prepared chunk
+    uint64_t planned = 0;   // the chunk's packets as the catalog plans it (0: not looked up)
     uint32_t passed_over = 0;  // chosen, and other chunks were claimed before it this many times
 };
 
@@ -45,7 +46,10 @@ struct JobStep {
 // committed has left the queue but not yet reached the library. `room`: another chunk may be
 // prepared and given its parent (the held ones are under their count and packet bounds).
 // `idle_room`: another may be analysed while no parent can be chosen (under the count bound
-// alone: the worker would idle otherwise, and a keyframe's training is long).
+// alone: the worker would idle otherwise, and a keyframe's training is long). Where a chunk
+// still open (by its planned size) is at least twice every chosen one, the first open chunk is
+// prepared and given its parent past `room` (not past the count bound): the larger one's
+// choice waits for it, and it is the one the largest-first order must not leave to the end.
 JobStep next_job_step(std::span<const QueuedJob> jobs, bool keyframe_committing, bool room, bool idle_room);
 
 }  // namespace dgc::fs

@@ -65,6 +65,16 @@ bool WorkerPool::training(uint64_t trace) const {
 
 WorkerPool::Work WorkerPool::next_work(const std::vector<JobRow>& jobs) {
     const int64_t now = wall_clock_ns();
+    // The planned sizes of the chunks at the queue's head, where the next to prepare is.
+    std::map<JobKey, uint64_t> planned;
+    (void)catalog_.env().read([&](Txn& x) {
+        std::set<uint64_t> traces;
+        for (size_t i = 0; i < std::min<size_t>(jobs.size(), kPlannedLookahead); ++i)
+            if (traces.insert(jobs[i].trace).second) {
+                const auto rows = get_chunks(x, jobs[i].trace);  // by chunk index, as process() reads them
+                for (uint32_t c = 0; c < rows.size(); ++c) planned[{jobs[i].trace, c}] = rows[c].count;
+            }
+    });
     std::lock_guard lk(mu_);
     std::set<JobKey> queued;
     for (const auto& j : jobs) queued.insert({j.trace, j.chunk});
@@ -97,6 +107,7 @@ WorkerPool::Work WorkerPool::next_work(const std::vector<JobRow>& jobs) {
             }
         }
         if (auto o = passed_over_.find(k); o != passed_over_.end()) q.passed_over = o->second;
+        if (auto c = planned.find(k); c != planned.end()) q.planned = c->second;
     }
     const bool idle_room = prepared_.size() < kPreparedPerWorker * cursors_.size();
     const JobStep step = next_job_step(states, committing, idle_room && held_packets < kPreparedPackets, idle_room);

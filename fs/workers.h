@@ -106,6 +106,7 @@ private:
     };
     static constexpr size_t kPreparedPerWorker = 4;
     static constexpr uint64_t kPreparedPackets = 60'000;
+    static constexpr size_t kPlannedLookahead = 64;  // queued jobs whose chunk sizes next_work() reads
     std::map<JobKey, std::shared_ptr<Prepared>> prepared_;
     std::set<JobKey> direct_;  // chunks whose preparation failed: claimed as they are, and the job reports why
     std::map<JobKey, uint32_t> passed_over_;  // chosen chunks, how often another was claimed first

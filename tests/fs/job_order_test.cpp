@@ -80,6 +80,27 @@ TEST(JobOrder, TheLargestChosenChunkIsClaimedOnceNoMoreCanBePrepared) {
     EXPECT_EQ(next_job_step(q, false, false, false), claim(0));
 }
 
+TEST(JobOrder, AnOpenChunkTwiceEveryChosenOneIsReachedPastTheBound) {
+    std::vector<QueuedJob> q{chosen(5000), chosen(9000), {}};
+    q[2].planned = 17000;  // a few percent, or even most, larger: it waits for room
+    EXPECT_EQ(next_job_step(q, false, false, true), claim(1));
+    q[2].planned = 48000;
+    EXPECT_EQ(next_job_step(q, false, false, true), prepare(2, true));
+    q[2].prepared = true;  // then chosen, and claimed first
+    q[2].chosen = true;
+    q[2].packets = 48000;
+    EXPECT_EQ(next_job_step(q, false, false, true), claim(2));
+    // A large chunk behind a small open one: the small one is prepared and chosen first.
+    q = {chosen(5000), chosen(9000), {}, {}};
+    q[2].planned = 4600;
+    q[3].planned = 48000;
+    EXPECT_EQ(next_job_step(q, false, false, true), prepare(2, true));
+    EXPECT_EQ(next_job_step(q, false, false, false), claim(1));  // the count bound holds
+    // No larger one: the small open chunk waits for room; the one after it is only analysed.
+    q[3].planned = 9000;
+    EXPECT_EQ(next_job_step(q, false, false, true), prepare(3, false));
+}
+
 TEST(JobOrder, AChunkPassedOverTooOftenIsClaimedNext) {
     std::vector<QueuedJob> q{chosen(100), chosen(48000), chosen(200)};
     q[0].passed_over = kMaxPassedOver - 1;

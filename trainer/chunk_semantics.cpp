@@ -9,6 +9,8 @@
 
 #include "codec/address_class.h"
 #include "codec/fidelity/semantics.h"
+#include "trainer/few_counts.h"
+#include "trainer/key_hash.h"
 #include "trainer/tcp_ends.h"
 #include "trainer/tcp_resend.h"
 #include "trainer/tcp_plan.h"
@@ -25,6 +27,7 @@ constexpr uint64_t kLenModeMinPackets = 4;
 // opens, SYN options, their length, MSS, window scale, data options, their length
 using StackKey = std::tuple<bool, uint8_t, uint8_t, uint16_t, uint8_t, uint8_t, uint8_t>;
 
+// The commonest key; of equally common ones, the smallest.
 template <typename K>
 K mode_of(const std::map<K, uint64_t>& m) {
     K best{};
@@ -35,46 +38,52 @@ K mode_of(const std::map<K, uint64_t>& m) {
 }
 
 struct HostSeen {
-    std::map<std::array<uint8_t, 6>, uint64_t> macs;
-    std::map<std::tuple<uint8_t, uint8_t, uint16_t, uint8_t>, uint64_t> syn;  // opts, len, mss, ws
-    std::map<std::pair<uint8_t, uint8_t>, uint64_t> data;                     // opts, len
+    FewCounts<std::array<uint8_t, 6>> macs;
+    FewCounts<std::tuple<uint8_t, uint8_t, uint16_t, uint8_t>> syn;  // opts, len, mss, ws
+    FewCounts<std::pair<uint8_t, uint8_t>> data;                     // opts, len
 };
 
-const uint8_t* key_addr(const std::string& k) { return reinterpret_cast<const uint8_t*>(k.data() + 1); }
-uint8_t key_version(const std::string& k) { return static_cast<uint8_t>(k[0]); }
+const uint8_t* key_addr(const HostKey& k) { return k.data() + 1; }
+uint8_t key_version(const HostKey& k) { return k[0]; }
 
 }  // namespace
 
-std::string host_key(const PacketRecord& r, bool src) {
-    std::string k(17, '\0');
-    k[0] = static_cast<char>(r.ip_version);
+HostKey host_key(const PacketRecord& r, bool src) {
+    HostKey k{};
+    k[0] = r.ip_version;
     const auto& a = src ? r.src : r.dst;
     std::copy(a.begin(), a.begin() + (r.ip_version == 4 ? 4 : 16), k.begin() + 1);
     return k;
 }
 
-void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std::string>& ranked,
-                      const std::vector<std::string>& others, ChunkSide& s) {
+void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<HostKey>& ranked,
+                      const std::vector<HostKey>& others, ChunkSide& s) {
     s.format = kSideFormat;
-    std::unordered_map<std::string, HostSeen> seen;
-    std::map<std::array<uint8_t, 6>, std::set<std::string>> mac_hosts;
+    std::unordered_map<HostKey, HostSeen, KeyHash> seen;
+    // Per MAC, its first kGatewayAddresses distinct hosts: all is_gateway asks (a SYN flood's
+    // spoofed sources all come through one router's MAC).
+    std::map<std::array<uint8_t, 6>, std::vector<HostKey>> mac_hosts;
+    auto note_host = [&](const std::array<uint8_t, 6>& mac, const HostKey& k) {
+        auto& hosts = mac_hosts[mac];
+        if (hosts.size() < kGatewayAddresses && std::find(hosts.begin(), hosts.end(), k) == hosts.end()) hosts.push_back(k);
+    };
     std::map<std::tuple<uint8_t, uint8_t, uint8_t>, uint64_t> icmp;
     std::vector<std::map<uint32_t, uint64_t>> lens(kLenClasses);
     constexpr std::array<uint8_t, 6> kNoMac{};
     for (const auto& r : chunk) {
         if (!r.is_ip()) continue;
         lens[len_class(r.ip_len)][r.ip_len]++;
-        const std::string sk = host_key(r, true), dk = host_key(r, false);
+        const HostKey sk = host_key(r, true), dk = host_key(r, false);
         auto& src = seen[sk];
         std::array<uint8_t, 6> group;
-        if (r.eth_src != kNoMac) src.macs[r.eth_src]++, mac_hosts[r.eth_src].insert(sk);
+        if (r.eth_src != kNoMac) src.macs.add(r.eth_src), note_host(r.eth_src, sk);
         if (r.eth_dst != kNoMac && !group_mac(r.ip_version, r.dst.data(), group))
-            seen[dk].macs[r.eth_dst]++, mac_hosts[r.eth_dst].insert(dk);
+            seen[dk].macs.add(r.eth_dst), note_host(r.eth_dst, dk);
         if (r.proto == 6 && (r.present & kHasTcp)) {
             if (r.tcp_flags & 0x02) {
-                src.syn[{r.tcp_opts, r.tcp_opt_len, r.tcp_mss, r.tcp_wscale}]++;
+                src.syn.add({r.tcp_opts, r.tcp_opt_len, r.tcp_mss, r.tcp_wscale});
             } else if (!(r.tcp_opts & kOptSack)) {
-                src.data[{r.tcp_opts, r.tcp_opt_len}]++;
+                src.data.add({r.tcp_opts, r.tcp_opt_len});
             }
         }
         if (r.present & kHasIcmp) icmp[{r.proto, r.icmp_type, r.icmp_code}]++;
@@ -93,8 +102,8 @@ void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std
     std::map<StackKey, uint64_t> stack_hosts;
     auto stack_of = [&](const HostSeen& h) -> std::optional<StackKey> {
         if (h.syn.empty() && h.data.empty()) return std::nullopt;
-        const auto [so, sl, mss, ws] = h.syn.empty() ? std::tuple<uint8_t, uint8_t, uint16_t, uint8_t>{} : mode_of(h.syn);
-        const auto [dopt, dl] = h.data.empty() ? common_data : mode_of(h.data);
+        const auto [so, sl, mss, ws] = h.syn.mode();
+        const auto [dopt, dl] = h.data.empty() ? common_data : h.data.mode();
         return StackKey{!h.syn.empty(), so, sl, mss, ws, dopt, dl};
     };
     for (const auto& [k, h] : seen)
@@ -133,7 +142,7 @@ void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std
         auto it = seen.find(k);
         if (it != seen.end()) {
             if (!it->second.macs.empty()) {
-                const auto m = mode_of(it->second.macs);
+                const auto m = it->second.macs.mode();
                 hs.mac = mac_id_of(m);
                 if (is_gateway(m)) gateway_hosts[hs.mac]++;
             }
@@ -154,7 +163,7 @@ void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std
         subnets.insert(subnet_id_of(v, a));
         auto it = seen.find(k);
         if (it == seen.end() || it->second.macs.empty()) continue;
-        const auto m = mode_of(it->second.macs);
+        const auto m = it->second.macs.mode();
         if (is_gateway(m)) {
             gateway_hosts[mac_id_of(m)]++;
         } else {
@@ -207,11 +216,15 @@ uint8_t len_mode(const std::map<uint32_t, uint64_t>& counts, uint32_t base) {
 
 namespace {
 
-// A flow's endpoint as a key: host_key and the port.
-std::string endpoint_key(const PacketRecord& r, bool src) {
-    std::string k = host_key(r, src);
+// A flow's endpoint as a key: host_key and the port (big-endian).
+using EndpointKey = std::array<uint8_t, 19>;
+using EndpointPair = std::pair<EndpointKey, EndpointKey>;
+EndpointKey endpoint_key(const PacketRecord& r, bool src) {
+    EndpointKey k{};
+    const HostKey h = host_key(r, src);
+    std::copy(h.begin(), h.end(), k.begin());
     const uint16_t port = src ? r.sport : r.dport;
-    k.push_back(static_cast<char>(port >> 8)), k.push_back(static_cast<char>(port));
+    k[17] = static_cast<uint8_t>(port >> 8), k[18] = static_cast<uint8_t>(port);
     return k;
 }
 
@@ -282,15 +295,16 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
     std::map<uint16_t, uint32_t> unanswered, answered_udp, continued, udp_repeats;
     std::map<uint16_t, std::pair<uint32_t, uint32_t>> ends;  // group -> (FIN, RST) endings
     std::map<std::pair<uint16_t, uint8_t>, ChunkSide::TcpFates> fates;  // by (group, size class)
-    std::map<std::string, bool> udp_answered_last;  // UDP 5-tuple -> whether its latest flow was answered
-    std::map<std::string, int64_t> last_seen;  // TCP 4-tuple -> its latest flow's last packet
+    std::unordered_map<EndpointPair, bool, KeyHash> udp_answered_last;  // UDP 5-tuple -> whether its latest flow was answered
+    std::unordered_map<EndpointPair, int64_t, KeyHash> last_seen;  // TCP 4-tuple -> its latest flow's last packet
     s.cont_gaps.assign(kContGapClasses, 0);
     s.opening_ts.assign(kPktClasses, 0);
     for (size_t i = 0; i < flows.size(); ++i) {
         const auto& r0 = chunk[flows[i].packets[0]];
         const uint16_t group = size_group(enc.flows[i]);
         const bool several = flows[i].packets.size() >= 2;
-        const std::string a = endpoint_key(r0, true), b = endpoint_key(r0, false), pair = std::min(a, b) + std::max(a, b);
+        const EndpointKey a = endpoint_key(r0, true), b = endpoint_key(r0, false);
+        const EndpointPair pair{std::min(a, b), std::max(a, b)};
         if (r0.proto == 17 && r0.has_ports()) {
             const bool now = several && answered(enc, i);
             if (now) ++answered_udp[group];
@@ -364,13 +378,13 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         ++s.lossy_flows[enc.flows[f].a[kAttrPkts]];
         for (uint32_t i : flows[f].packets) in_lossy[i] = 1;
     }
-    std::map<std::string, uint8_t> last_verdict;  // per direction
+    std::unordered_map<EndpointPair, uint8_t, KeyHash> last_verdict;  // per direction
     const std::vector<int8_t> seg_ends = tcp_segment_ends(chunk);
     const std::vector<uint8_t> spurious = acked_resends(chunk, ta.verdict);
     for (size_t i = 0; i < ta.verdict.size() && i < chunk.size(); ++i) {
         const uint8_t v = ta.verdict[i];
         if (v == fidelity::kSegNotTcp) continue;
-        uint8_t& last = last_verdict[endpoint_key(chunk[i], true) + endpoint_key(chunk[i], false)];
+        uint8_t& last = last_verdict[{endpoint_key(chunk[i], true), endpoint_key(chunk[i], false)}];
         const TcpLoss one{1, v == fidelity::kSegGap, v == fidelity::kSegRetrans || v == fidelity::kSegOutOfOrder,
                           v == fidelity::kSegAckUnseen && last != fidelity::kSegAckUnseen};
         s.tcp_loss += one;

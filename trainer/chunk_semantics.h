@@ -2,6 +2,8 @@
 // (see ChunkSide), measured from its records. Torch-free.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <map>
 #include <span>
 #include <string>
@@ -13,13 +15,16 @@
 
 namespace dgc::trainer {
 
-// A host as encode_chunk keys it: the IP version byte, then its address bytes.
-std::string host_key(const PacketRecord& r, bool src);
+// A host as encode_chunk keys it: the IP version byte, then its address bytes (an IPv4
+// address zero-padded). A fixed-size array, not a string: encoding looks a host up several
+// times a packet, and 17 bytes are past a string's inline buffer (a heap block each).
+using HostKey = std::array<uint8_t, 17>;
+HostKey host_key(const PacketRecord& r, bool src);
 
 // Fills side.host_sem (one per key of `ranked`, in order), stacks, other_classes (from the
 // keys of `others`), gateway_macs, icmp, len_modes and (format 8) len_modes2.
-void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<std::string>& ranked,
-                      const std::vector<std::string>& others, ChunkSide& side);
+void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<HostKey>& ranked,
+                      const std::vector<HostKey>& others, ChunkSide& side);
 
 // The per-flow counts of format 6 (side.unanswered_syns, endings, answered_udp, continued,
 // midstream_*, tcp_loss, first_flag_flows, group_sizes) and format 8 (tcp_fates), once enc's flows and packet tokens

@@ -11,7 +11,9 @@
 #include "codec/flows.h"
 #include "trainer/chunk_semantics.h"
 #include "trainer/edge_connections.h"
+#include "trainer/few_counts.h"
 #include "trainer/icmp_senders.h"
+#include "trainer/key_hash.h"
 #include "trainer/rng.h"
 #include "trainer/superseded_connections.h"
 #include "trainer/tcp_roles.h"
@@ -120,17 +122,9 @@ uint32_t proto_key(uint8_t version, uint8_t proto, bool ports) {
 
 struct HostStats {
     uint64_t packets = 0;
-    std::map<uint16_t, uint64_t> ttl_tos;  // ttl << 8 | tos, of packets it sent
+    FewCounts<uint16_t> ttl_tos;  // ttl << 8 | tos, of packets it sent
     uint8_t version = 4;
 };
-
-uint16_t mode_of(const std::map<uint16_t, uint64_t>& m) {
-    uint16_t best = 64 << 8;
-    uint64_t n = 0;
-    for (auto [k, c] : m)
-        if (c > n) best = k, n = c;
-    return best;
-}
 
 }  // namespace
 
@@ -157,7 +151,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     s.ip_span = ip0 <= ip1 ? ip1 - ip0 : 0;
 
     std::map<std::tuple<uint16_t, uint32_t, uint32_t, uint16_t>, uint64_t> nonip;
-    std::unordered_map<std::string, HostStats> hosts;
+    std::unordered_map<HostKey, HostStats, KeyHash> hosts;
     std::map<uint8_t, uint64_t> flag_counts;
     for (const auto& r : chunk) {
         if (!r.is_ip()) {
@@ -175,7 +169,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         auto& src = hosts[host_key(r, true)];
         src.version = r.ip_version;
         ++src.packets;
-        ++src.ttl_tos[static_cast<uint16_t>(r.ttl << 8 | r.tos)];
+        src.ttl_tos.add(static_cast<uint16_t>(r.ttl << 8 | r.tos));
         auto& dst = hosts[host_key(r, false)];
         dst.version = r.ip_version;
         ++dst.packets;
@@ -190,7 +184,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     lay_out_like(s.flags, like ? &like->flags : nullptr);
 
     // Hosts ranked by packets; the rest share one "other" slot with a TTL/TOS histogram.
-    std::vector<std::pair<std::string, const HostStats*>> hv;
+    std::vector<std::pair<HostKey, const HostStats*>> hv;
     for (const auto& [k, h] : hosts) hv.emplace_back(k, &h);
     std::sort(hv.begin(), hv.end(), [](const auto& a, const auto& b) {
         return a.second->packets != b.second->packets ? a.second->packets > b.second->packets : a.first < b.first;
@@ -198,19 +192,19 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     const size_t n_ranked = std::min<size_t>(hv.size(), kHostSlots);
     std::vector<uint16_t> ids;  // in rank order
     for (size_t i = 0; i < n_ranked; ++i)
-        ids.push_back(host_id_of(static_cast<uint8_t>(hv[i].first[0]), reinterpret_cast<const uint8_t*>(hv[i].first.data() + 1)));
+        ids.push_back(host_id_of(hv[i].first[0], hv[i].first.data() + 1));
     std::vector<size_t> order(n_ranked);  // slot -> rank
     std::iota(order.begin(), order.end(), size_t{0});
     if (like) order = aligned_order(ids, like->host_ids);
-    std::unordered_map<std::string, int> slot_of;
+    std::unordered_map<HostKey, int, KeyHash> slot_of;
     std::map<uint16_t, uint64_t> other_ttl;
-    std::vector<std::string> ranked_keys, other_keys;
+    std::vector<HostKey> ranked_keys, other_keys;
     for (size_t slot = 0; slot < n_ranked; ++slot) {
         const auto& [key, h] = hv[order[slot]];
         ranked_keys.push_back(key);
         slot_of[key] = static_cast<int>(slot);
         s.host_ids.push_back(ids[order[slot]]);
-        uint16_t m = mode_of(h->ttl_tos);
+        uint16_t m = h->ttl_tos.mode(64 << 8);  // TTL 64 for a host that only received
         s.hosts.push_back({h->version, static_cast<uint8_t>(m >> 8), static_cast<uint8_t>(m & 0xff)});
     }
     for (size_t i = n_ranked; i < hv.size(); ++i) {
@@ -276,7 +270,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
         ++s.proto_flows[std::min<size_t>(ft.a[kAttrProto], s.protos.size() - 1)];
         ft.a[kAttrSrvPort] = static_cast<uint8_t>(r0.has_ports() ? port_token(r0.dport, s.ports) : kPortNone);
         ft.a[kAttrCliPort] = static_cast<uint8_t>(r0.has_ports() ? port_token(r0.sport, s.ports) : kPortNone);
-        auto slot = [&](const std::string& k) {
+        auto slot = [&](const HostKey& k) {
             auto it = slot_of.find(k);
             return static_cast<uint8_t>(it == slot_of.end() ? kHostOther : it->second);
         };

@@ -267,8 +267,24 @@ ParentChoice choose_parent(const EncodedChunk& enc, const ModelLibrary& library,
     return best;
 }
 
+namespace {
+
+// Why a chunk with a parent was not tried for reuse (reuse_tried() said no).
+std::string reuse_skipped(const ParentChoice& choice, uint64_t packets, bool reuse_on) {
+    if (!reuse_on) return "reuse off";
+    if (!reuse_considered(packets))
+        return "too small to judge reuse by (" + std::to_string(packets) + " < " + std::to_string(kMinReusePackets) +
+               " packets)";
+    char note[160];
+    std::snprintf(note, sizeof note, "reuse not tried: parent loss %.3f is over %.0fx the %.3f its own traffic costs it",
+                  choice.loss, kReuseMaxLossRatio, choice.own_loss);
+    return note;
+}
+
+}  // namespace
+
 ChunkAnalysis analyze_chunk(std::span<const PacketRecord> chunk, uint32_t linktype, bool with_baseline) {
-    ChunkAnalysis a{encode_chunk(chunk, linktype), fidelity::profile_trace(chunk), std::nullopt};
+    ChunkAnalysis a{encode_chunk(chunk, linktype), fidelity::profile_trace(chunk), std::nullopt, std::nullopt};
     if (with_baseline) a.baseline = reuse_baseline(chunk);
     return a;
 }
@@ -308,15 +324,9 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     const uint64_t budget = pool_fill_bytes(chunk.size(), opts.bytes_per_packet);
     const uint64_t side_bytes = zstd_compress(serialize_side(enc.side), 19).size();
     std::string why;
-    if (has_parent && opts.reuse && !reuse_considered(chunk.size())) {
-        why = "too small to judge reuse by (" + std::to_string(chunk.size()) + " < " +
-              std::to_string(kMinReusePackets) + " packets)";
-    } else if (has_parent && opts.reuse && !reuse_plausible(best, choice.own_loss)) {
-        char note[160];
-        std::snprintf(note, sizeof note, "reuse not tried: parent loss %.3f is over %.0fx the %.3f its own traffic costs it",
-                      best, kReuseMaxLossRatio, choice.own_loss);
-        why = note;
-    } else if (has_parent && opts.reuse) {
+    if (has_parent && !reuse_tried(choice, chunk.size(), opts.reuse)) {
+        why = reuse_skipped(choice, chunk.size(), opts.reuse);
+    } else if (has_parent) {
         if (!a.baseline) a.baseline = reuse_baseline(chunk);
         auto reused = try_reuse(fmt, a, enc, parent_id, parent, opts, budget, why);
         if (!reused) return reused.status();
@@ -328,8 +338,6 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
             log->debug("{}", m.why);
             return std::move(m);
         }
-    } else if (has_parent) {
-        why = "reuse off";
     }
 
     ModelBlob blob;

@@ -124,9 +124,11 @@ struct NonIpType {
 // (flow_choices.h's unseen_run_goes_on); 44 appends each end's retransmissions of data its
 // peer had acknowledged, and the generator's others come before the peer's ACK (tcp_resend.h,
 // tcp_loss_draws.h); 45 has format 44's bytes, and a resend before the ACK may stand in for
-// the peer's very next bare ACK where no silence of over 60 s opens (tcp_resend.h).
+// the peer's very next bare ACK where no silence of over 60 s opens (tcp_resend.h); 46 has
+// format 45's bytes, and a flow of many packets whose gaps add up to far more than its drawn
+// duration class keeps their sum (flow_timing.h's trusted_duration_class).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 45;
+inline constexpr uint8_t kSideFormat = 46;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

@@ -100,6 +100,15 @@ void fit_gaps_to_class(std::vector<int64_t>& gaps, int dur_class, int64_t cap, b
     fit_gaps_to_duration(gaps, lo, low_end ? lo + (hi - lo) / 8 : hi, cap, !low_end);
 }
 
+int trusted_duration_class(int drawn_class, std::span<const int64_t> gaps) {
+    if (gaps.size() < kTrustedGapPackets) return drawn_class;
+    int64_t sum = 0;
+    for (int64_t g : gaps) sum += g;
+    const int64_t top = dt_class_bounds(drawn_class).second;
+    if (top >= std::numeric_limits<int64_t>::max() / kTrustedGapRatio || sum <= kTrustedGapRatio * top) return drawn_class;
+    return static_cast<int>(fidelity::dtbin_key(sum));
+}
+
 std::vector<uint8_t> start_buckets(const ChunkSide& side) {
     std::vector<uint8_t> out;
     for (int b = 0; b < static_cast<int>(side.flow_starts.size()); ++b)

@@ -240,7 +240,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         const uint32_t n = f.packets;
         std::vector<int64_t> cum(n, 0);
         for (uint32_t j = 1; j < n; ++j) cum[j] = std::min(sample_dt(packets[f.first + j].gap, rng.next()), kMaxFlowGap);
-        fit_gaps_to_class(cum, f.a[kAttrDur], kMaxFlowGap, false);
+        const int dur_class = side.format >= 46 ? trusted_duration_class(f.a[kAttrDur], cum) : f.a[kAttrDur];
+        fit_gaps_to_class(cum, dur_class, kMaxFlowGap, false);
         int64_t total = 0;
         auto accumulate = [&] {  // gaps -> offsets from the first packet
             for (uint32_t j = 1; j < n; ++j) cum[j] += cum[j - 1];
@@ -334,7 +335,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                     // or opened one of their own). Format 25 judges whether it fits before
                     // the chunk's end by that length, not the drawn one.
                     const bool late = side.format >= 24 && moved && *moved > start && n > 0;
-                    if (late && low.empty()) low = low_end_offsets(cum, f.a[kAttrDur], kMaxFlowGap);
+                    if (late && low.empty()) low = low_end_offsets(cum, dur_class, kMaxFlowGap);
                     const int64_t length = side.format >= 25 && late ? low.back() : total;
                     if (moved && *moved > c.end + kMaxFlowGap && *moved + length <= ip_end) {
                         if (late) cum = std::move(low), total = cum.back();

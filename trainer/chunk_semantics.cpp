@@ -27,16 +27,6 @@ constexpr uint64_t kLenModeMinPackets = 4;
 // opens, SYN options, their length, MSS, window scale, data options, their length
 using StackKey = std::tuple<bool, uint8_t, uint8_t, uint16_t, uint8_t, uint8_t, uint8_t>;
 
-// The commonest key; of equally common ones, the smallest.
-template <typename K>
-K mode_of(const std::map<K, uint64_t>& m) {
-    K best{};
-    uint64_t n = 0;
-    for (const auto& [k, c] : m)
-        if (c > n) best = k, n = c;
-    return best;
-}
-
 struct HostSeen {
     FewCounts<std::array<uint8_t, 6>> macs;
     FewCounts<std::tuple<uint8_t, uint8_t, uint16_t, uint8_t>> syn;  // opts, len, mss, ws
@@ -95,10 +85,10 @@ void encode_semantics(std::span<const PacketRecord> chunk, const std::vector<Hos
 
     // Stacks: one per distinct (SYN options, data options) a host shows, ranked by hosts. A
     // host seen opening but never sending data sends the chunk's commonest data options.
-    std::map<std::pair<uint8_t, uint8_t>, uint64_t> all_data;
+    FewCounts<std::pair<uint8_t, uint8_t>> all_data;
     for (const auto& [k, h] : seen)
-        for (const auto& [d, n] : h.data) all_data[d] += n;
-    const auto common_data = all_data.empty() ? std::pair<uint8_t, uint8_t>{} : mode_of(all_data);
+        for (const auto& [d, n] : h.data) all_data.add(d, n);
+    const auto common_data = all_data.mode();
     std::map<StackKey, uint64_t> stack_hosts;
     auto stack_of = [&](const HostSeen& h) -> std::optional<StackKey> {
         if (h.syn.empty() && h.data.empty()) return std::nullopt;

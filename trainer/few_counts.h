@@ -1,4 +1,4 @@
-// Counts of the few distinct values one host shows (its MACs, TTL/TOS pairs, SYN and data
+// Counts of the few distinct values one host (or a chunk) shows (its MACs, TTL/TOS pairs, SYN and data
 // options: one or two each), in a vector. A std::map there cost a heap node a host and
 // value, and encoding a SYN flood's chunk meets a new spoofed host every packet.
 #pragma once
@@ -13,10 +13,10 @@ namespace dgc::trainer {
 template <typename K>
 class FewCounts {
 public:
-    void add(const K& k) {
+    void add(const K& k, uint64_t n = 1) {
         auto it = std::find_if(v_.begin(), v_.end(), [&](const auto& e) { return e.first == k; });
-        if (it == v_.end()) v_.emplace_back(k, 1);
-        else ++it->second;
+        if (it == v_.end()) v_.emplace_back(k, n);
+        else it->second += n;
     }
     bool empty() const { return v_.empty(); }
     auto begin() const { return v_.begin(); }

@@ -321,6 +321,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     IcmpErrorHosts error_hosts = count_icmp_error_hosts(chunk, s.icmp, host_slot);
     s.icmp_senders = std::move(error_hosts.senders), s.icmp_receivers = std::move(error_hosts.receivers);
     s.keepalives = count_keepalives(chunk);
+    s.fin_resends = count_fin_resends(chunk);
     return enc;
 }
 

@@ -14,6 +14,7 @@
 #include "codec/record.h"
 #include "codec/status.h"
 #include "trainer/arp_roles.h"
+#include "trainer/tcp_fin_resends.h"
 #include "trainer/tcp_keepalives.h"
 #include "trainer/udp_services.h"
 
@@ -126,9 +127,11 @@ struct NonIpType {
 // tcp_loss_draws.h); 45 has format 44's bytes, and a resend before the ACK may stand in for
 // the peer's very next bare ACK where no silence of over 60 s opens (tcp_resend.h); 46 has
 // format 45's bytes, and a flow of many packets whose gaps add up to far more than its drawn
-// duration class keeps their sum (flow_timing.h's trusted_duration_class).
+// duration class keeps their sum (flow_timing.h's trusted_duration_class); 47 appends each
+// end's FINs, those sent again before the peer acknowledged them, their resends and the wait
+// for the first, and the generator's unanswered FINs are resent so (tcp_fin_resends.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 46;
+inline constexpr uint8_t kSideFormat = 47;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -423,6 +426,9 @@ struct ChunkSide {
     // delayed ACK (990 retransmissions, 48 of acknowledged data); the generator resent
     // whatever came last, after the ACK, and tshark called 841 of 884 spurious.
     std::array<uint32_t, 2> spurious_retrans{};
+    // Format 47: per end, the FINs sent again before the peer acknowledged them, and how
+    // (tcp_fin_resends.h).
+    FinResends fin_resends;
 
     uint64_t flows() const;
 };

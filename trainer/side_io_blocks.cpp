@@ -217,4 +217,28 @@ void read_format44(ByteReader& r, ChunkSide& s) {
     for (int end = 0; end < 2; ++end) s.spurious_retrans[end] = static_cast<uint32_t>(r.count(s.loss_ends[end].retrans));
 }
 
+// Format 47's block: the clients' FINs and how many of them were resent once, twice ... 16
+// times or more (16 counts), the servers', then the median wait for a first resend in ms (0
+// when none was resent). An end's FINs are at most its TCP segments (format 41's), the
+// resent ones at most its FINs.
+void write_format47(ByteWriter& w, const FinResends& f) {
+    for (int end = 0; end < 2; ++end) {
+        w.varint(f.fins[end]);
+        for (uint32_t n : f.by_count[end]) w.varint(n);
+    }
+    w.varint(f.first_gap_ms);
+}
+
+bool read_format47(ByteReader& r, ChunkSide& s) {
+    FinResends& f = s.fin_resends;
+    bool ok = true;
+    for (int end = 0; end < 2; ++end) {
+        f.fins[end] = static_cast<uint32_t>(r.count(s.loss_ends[end].segments));
+        for (uint32_t& n : f.by_count[end]) n = static_cast<uint32_t>(r.count(f.fins[end]));
+        ok = ok && f.resent(end) <= f.fins[end];
+    }
+    f.first_gap_ms = static_cast<uint32_t>(r.count(kMaxFinResendGapMs));
+    return ok && (f.first_gap_ms > 0) == (f.resent(0) + f.resent(1) > 0);
+}
+
 }  // namespace dgc::trainer::side_blocks

@@ -37,5 +37,7 @@ void write_format43(ByteWriter& w, const ChunkSide& s);
 bool read_format43(ByteReader& r, ChunkSide& s);
 void write_format44(ByteWriter& w, const ChunkSide& s);
 void read_format44(ByteReader& r, ChunkSide& s);
+void write_format47(ByteWriter& w, const FinResends& f);
+bool read_format47(ByteReader& r, ChunkSide& s);
 
 }  // namespace dgc::trainer::side_blocks

@@ -24,6 +24,7 @@
 #include "trainer/superseded_connections.h"
 #include "trainer/synth_endpoint.h"
 #include "trainer/synth_fields.h"
+#include "trainer/tcp_fin_resends.h"
 #include "trainer/tcp_keepalives.h"
 #include "trainer/tcp_plan.h"
 #include "trainer/tcp_loss_draws.h"
@@ -651,6 +652,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     const EdgeReach reach{side.ip_t0, ip_end, kMaxFlowGap, cap};
     if (side.format >= 26) keep_edge_connections(side, slot_addr, slot_mac, out, side.format >= 32 ? &reach : nullptr);
     if (side.format >= 40) send_keepalives(side.keepalives, out);  // before an ICMP error quotes a segment
+    if (side.format >= 47) resend_fins(side.fin_resends, out, ip_end);
     if (side.format >= 33) quote_offending_packets(out);          // icmp_quotes.h
     return out;
 }

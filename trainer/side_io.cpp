@@ -471,7 +471,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
         return Status::corrupt(what + ": an end has fewer ACKs of unseen data than runs of them");
     if (format >= 44) read_format44(r, s);  // more than the end's retransmissions fails the reader
     if (format >= 47 && !read_format47(r, s) && !r.failed())
-        return Status::corrupt(what + ": an end resent more FINs than it sent, or FINs with no resend, or a wait with none");
+        return Status::corrupt(what + ": an end resent more FINs than it sent, or the wait for a first resend disagrees with whether any FIN was resent");
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

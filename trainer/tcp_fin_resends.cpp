@@ -60,11 +60,14 @@ std::vector<FinEvent> fin_events(std::span<const PacketRecord> records, std::spa
     return events;
 }
 
-// A FIN the generator resends: the segments that become its resends, and what they carry.
+// A FIN the generator resends: the segments that become its resends, and what they carry;
+// the peer's RST that answers the last of them, if it follows.
 struct FinPlan {
     uint32_t fin = 0;
     std::vector<uint32_t> slots;
     uint32_t seq = 0, payload = 0;
+    std::optional<uint32_t> rst;
+    int64_t rst_delay = 0;  // after the last resend, as after the FIN before
 };
 
 // How many resends of a FIN at `fin_t` come before `limit`.
@@ -78,8 +81,9 @@ uint32_t resends_before(int64_t fin_t, int64_t gap_ns, int64_t limit) {
 // `want` in all: the peer's bare ACKs just before it, latest first; then where the resend
 // starts: at the first byte the peer's remaining segments left unacknowledged, when the FIN
 // and the bytes before it fit in one segment as large as its side sent in the connection.
+// The chunk's first record (at `first_t`) stays where it is.
 FinPlan plan_resends(std::span<const PacketRecord> records, std::span<const uint32_t> seg, size_t at,
-                     std::vector<uint32_t> slots, size_t want, std::span<const uint8_t> taken) {
+                     std::vector<uint32_t> slots, size_t want, std::span<const uint8_t> taken, int64_t first_t) {
     const PacketRecord& fin = records[seg[at]];
     const FlowKey key = flow_key_of(fin);
     const bool fin_side = from_a(fin, key);
@@ -88,7 +92,8 @@ FinPlan plan_resends(std::span<const PacketRecord> records, std::span<const uint
         const PacketRecord& r = records[seg[p]];
         if (r.tcp_flags & kSyn) break;
         const bool after_syn = p > 0 && (records[seg[p - 1]].tcp_flags & kSyn);
-        if (from_a(r, key) != fin_side && r.tcp_flags == kAck && fidelity::tcp_payload_bytes(r) == 0 && !taken[seg[p]] && !after_syn)
+        if (from_a(r, key) != fin_side && r.tcp_flags == kAck && fidelity::tcp_payload_bytes(r) == 0 && !taken[seg[p]] &&
+            !after_syn && r.t_ns > first_t)
             slots.push_back(seg[p]);
     }
     std::optional<uint32_t> una;
@@ -189,22 +194,33 @@ void resend_fins(const FinResends& chunk, std::vector<PacketRecord>& records, in
     const int64_t gap_ns = int64_t{chunk.first_gap_ms} * 1'000'000;
     std::vector<uint8_t> taken(records.size());
     std::vector<FinPlan> plans;
+    const int64_t first_t = order.empty() ? 0 : records[order.front()].t_ns;  // stays where it is
     for (const FinEvent& e : fin_events(records, order, ends)) {
         const auto end = static_cast<size_t>(ends[e.rec]);
         if (e.resend || taken[e.rec] || !resent[end]) continue;
         const PacketRecord& fin = records[e.rec];
-        const std::vector<uint32_t>& seg = tuples[flow_key_of(fin)];
-        // The peer has gone: the connection goes on with bare segments only, up to a RST or SYN.
+        const FlowKey key = flow_key_of(fin);
+        const std::vector<uint32_t>& seg = tuples[key];
+        // The peer has gone: the connection goes on with bare segments only, up to a RST or
+        // SYN. A RST of the peer's answers the last resend (it moves, keeping its delay) unless
+        // it is the chunk's last record; the chunk's last record is never a resend.
         std::vector<uint32_t> after;
         int64_t limit = ip_end;
+        std::optional<uint32_t> rst;
         bool bare = true;
         for (size_t p = pos[e.rec] + 1; p < seg.size() && bare; ++p) {
             const PacketRecord& r = records[seg[p]];
             if (r.tcp_flags & (kSyn | kRst)) {
-                limit = std::min(limit, r.t_ns);
+                if ((r.tcp_flags & kRst) && from_a(r, key) != from_a(fin, key) && r.t_ns < ip_end && !taken[seg[p]]) {
+                    rst = seg[p];
+                    if (p + 1 < seg.size()) limit = std::min(limit, records[seg[p + 1]].t_ns);
+                    limit -= r.t_ns - fin.t_ns;
+                } else {
+                    limit = std::min(limit, r.t_ns);
+                }
                 break;
             }
-            bare = fidelity::tcp_payload_bytes(r) == 0 && !taken[seg[p]];
+            bare = fidelity::tcp_payload_bytes(r) == 0 && !taken[seg[p]] && r.t_ns < ip_end;
             after.push_back(seg[p]);
         }
         const uint32_t fits = gap_ns > 0 ? resends_before(fin.t_ns, gap_ns, limit) : 0;
@@ -214,15 +230,22 @@ void resend_fins(const FinResends& chunk, std::vector<PacketRecord>& records, in
         if (!share[end].grant(bare && fits > 0 && fits >= after.size())) continue;
         ++given[end][count - 1];
         const size_t want = std::clamp<size_t>(std::max<size_t>(count, after.size()), 1, fits);
-        FinPlan plan = plan_resends(records, seg, pos[e.rec], std::move(after), want, taken);
+        FinPlan plan = plan_resends(records, seg, pos[e.rec], std::move(after), want, taken, first_t);
         if (plan.slots.empty()) continue;
         for (uint32_t s : plan.slots) taken[s] = 1;
+        if (rst) plan.rst = rst, plan.rst_delay = records[*rst].t_ns - fin.t_ns, taken[*rst] = 1;
         plans.push_back(std::move(plan));
     }
     if (plans.empty()) return;
-    for (const FinPlan& plan : plans)
+    for (const FinPlan& plan : plans) {
         for (uint32_t i = 0; i < plan.slots.size(); ++i)
             write_resend(records[plan.fin], plan, i, gap_ns, records[plan.slots[i]]);
+        if (!plan.rst) continue;
+        PacketRecord& r = records[*plan.rst];
+        const int64_t t = fin_resend_time(records[plan.fin].t_ns, gap_ns, static_cast<uint32_t>(plan.slots.size() - 1)) + plan.rst_delay;
+        if (r.tcp_opts & kOptTimestamp) r.tcp_tsval += static_cast<uint32_t>((t - r.t_ns) / 1'000'000);
+        r.t_ns = t;
+    }
     std::stable_sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.t_ns < b.t_ns; });
 }
 

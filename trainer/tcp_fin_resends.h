@@ -14,13 +14,16 @@
 // how many of them were resent once, twice ... 16 times or more, and the median time from a
 // resent FIN to its first resend. The generator finds its own first sends by the same rule
 // and, per end at the chunk's share, picks those whose connection goes on after them with
-// bare segments only (a RST may end it); each gets the count furthest behind the chunk's
-// among those that fit before the connection's RST or next SYN and the chunk's last IP
-// record (where none fits, as many as fit), at 1, 3, 7, 15... times the median wait after it. The segments a resend stands in
+// bare segments only (a RST or SYN may end it); each gets the count furthest behind the
+// chunk's among those that fit before the connection's next segment after that and the
+// chunk's last IP record (where none fits, as many as fit), at 1, 3, 7, 15... times the
+// median wait after it. A RST from the peer answers the last resend (ultraloq's hub resets
+// the connection when a resend reaches it), as long after it as it came after the FIN; any
+// other RST or SYN, or a RST that is the chunk's last record, bounds the resends instead. The segments a resend stands in
 // for, so the chunk keeps its packet count: the connection's bare segments after the FIN (the
 // peer has gone), then the peer's bare ACKs before it, latest first. A resend is the FIN from
 // the first byte those left unacknowledged, as one segment no larger than its side sent in
-// the connection (else the FIN alone). Pure.
+// the connection (else the FIN alone). The chunk's first and last IP records stay. Pure.
 #pragma once
 
 #include <array>

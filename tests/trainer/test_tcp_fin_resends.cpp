@@ -139,16 +139,38 @@ TEST(TcpFinResends, ResendsAnUnansweredFinInPlaceOfTheSegmentsThatAnsweredIt) {
     }
 }
 
-TEST(TcpFinResends, NoResendAfterThePeersRstOrTheChunksLastRecord) {
+TEST(TcpFinResends, ThePeersRstAnswersTheLastResend) {
+    std::vector<PacketRecord> recs;
+    opened_and_closing(recs, 50000, 0);
+    push_at(recs, 10.2, segment(50000, true, kRst | kAck, 1101, 5333, 0));
+    push_at(recs, 11.0, segment(50001, true, kSyn, 7000, 0, 0));  // the camera's next connection
+    FinResends chunk;
+    chunk.fins[1] = 1, chunk.by_count[1][0] = 1, chunk.first_gap_ms = 500;
+    std::vector<PacketRecord> out = recs;
+    resend_fins(chunk, out, int64_t{60'000'000'000});
+    // The resend takes the camera's ACK of the answer; the RST answers it 1.19 s later.
+    ASSERT_EQ(out.size(), recs.size());
+    EXPECT_EQ(count_fin_resends(out).by_count[1][0], 1u);
+    EXPECT_EQ(retransmissions(out), 1u);
+    const auto rst = std::find_if(out.begin(), out.end(), [](const auto& r) { return (r.tcp_flags & kRst) != 0; });
+    ASSERT_NE(rst, out.end());
+    EXPECT_EQ(rst->t_ns, fin_resend_time(9'010'000'000, 500'000'000, 0) + 1'190'000'000);
+    EXPECT_EQ((rst - 1)->tcp_flags, kFin | kAck);  // the answer and the alert would not fit in one segment
+    EXPECT_TRUE(std::is_sorted(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.t_ns < b.t_ns; }));
+}
+
+TEST(TcpFinResends, NoResendAfterTheChunksLastRecordOrWhereOnlyTheOtherEndResent) {
     std::vector<PacketRecord> recs;
     opened_and_closing(recs, 50000, 0);
     push_at(recs, 10.2, segment(50000, true, kRst | kAck, 1101, 5333, 0));
     FinResends chunk;
     chunk.fins[1] = 1, chunk.by_count[1][2] = 1, chunk.first_gap_ms = 500;
+    // The RST is the chunk's last record: it stays, and one resend (0.5 s after the FIN) fits
+    // before it, of the three the chunk had.
     std::vector<PacketRecord> out = recs;
-    resend_fins(chunk, out, int64_t{60'000'000'000});
-    // 0.5 s and 1.5 s after the FIN: one resend before the RST, in the camera's last ACK's place.
+    resend_fins(chunk, out, recs.back().t_ns);
     EXPECT_EQ(count_fin_resends(out).by_count[1][0], 1u);
+    EXPECT_EQ(out.back().t_ns, recs.back().t_ns);
     EXPECT_EQ(out.back().tcp_flags, kRst | kAck);
     EXPECT_EQ(retransmissions(out), 1u);
 

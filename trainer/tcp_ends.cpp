@@ -4,6 +4,7 @@
 
 #include "codec/flows.h"
 #include "trainer/tcp_plan.h"
+#include "trainer/tcp_sides.h"
 
 namespace dgc::trainer {
 
@@ -14,7 +15,7 @@ std::vector<int8_t> tcp_segment_ends(std::span<const PacketRecord> records) {
         const PacketRecord& r = records[i];
         if (r.proto != 6 || !(r.present & kHasTcp) || !r.has_ports()) continue;
         const FlowKey key = flow_key_of(r);
-        const bool from_a = r.src == key.a && r.sport == key.port_a;
+        const bool from_a = from_key_a(r, key);
         const bool opens = (r.tcp_flags & (kSyn | kAck)) == kSyn || r.sport > r.dport;
         const bool a_client = client_is_a.try_emplace(key, from_a == opens).first->second;
         ends[i] = static_cast<int8_t>(from_a == a_client ? 0 : 1);

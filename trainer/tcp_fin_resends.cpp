@@ -10,14 +10,11 @@
 #include "trainer/flow_choices.h"
 #include "trainer/tcp_ends.h"
 #include "trainer/tcp_plan.h"
+#include "trainer/tcp_sides.h"
 
 namespace dgc::trainer {
 
 namespace {
-
-bool seq_after(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) > 0; }
-
-bool from_a(const PacketRecord& r, const FlowKey& key) { return r.src == key.a && r.sport == key.port_a; }
 
 struct FinEvent {
     uint32_t rec = 0;    // the FIN segment
@@ -39,7 +36,7 @@ std::vector<FinEvent> fin_events(std::span<const PacketRecord> records, std::spa
         if (ends[i] < 0) continue;
         const PacketRecord& r = records[i];
         const FlowKey key = flow_key_of(r);
-        const int at = from_a(r, key) ? 0 : 1;
+        const int at = from_key_a(r, key) ? 0 : 1;
         auto& sides = tuples[key];
         if (r.tcp_flags & (kSyn | kRst)) {
             sides = {};
@@ -86,13 +83,13 @@ FinPlan plan_resends(std::span<const PacketRecord> records, std::span<const uint
                      std::vector<uint32_t> slots, size_t want, std::span<const uint8_t> taken, int64_t first_t) {
     const PacketRecord& fin = records[seg[at]];
     const FlowKey key = flow_key_of(fin);
-    const bool fin_side = from_a(fin, key);
+    const bool fin_side = from_key_a(fin, key);
     size_t p = at;
     for (; p-- > 0 && slots.size() < want;) {
         const PacketRecord& r = records[seg[p]];
         if (r.tcp_flags & kSyn) break;
         const bool after_syn = p > 0 && (records[seg[p - 1]].tcp_flags & kSyn);
-        if (from_a(r, key) != fin_side && r.tcp_flags == kAck && fidelity::tcp_payload_bytes(r) == 0 && !taken[seg[p]] &&
+        if (from_key_a(r, key) != fin_side && r.tcp_flags == kAck && fidelity::tcp_payload_bytes(r) == 0 && !taken[seg[p]] &&
             !after_syn && r.t_ns > first_t)
             slots.push_back(seg[p]);
     }
@@ -101,7 +98,7 @@ FinPlan plan_resends(std::span<const PacketRecord> records, std::span<const uint
     for (size_t q = at; q-- > 0;) {
         const PacketRecord& r = records[seg[q]];
         if (r.tcp_flags & kSyn) break;
-        if (from_a(r, key) == fin_side) {
+        if (from_key_a(r, key) == fin_side) {
             largest = std::max(largest, fidelity::tcp_payload_bytes(r));
         } else if (!una && (r.tcp_flags & kAck) && std::find(slots.begin(), slots.end(), seg[q]) == slots.end()) {
             una = r.ack;
@@ -211,7 +208,7 @@ void resend_fins(const FinResends& chunk, std::vector<PacketRecord>& records, in
         for (size_t p = pos[e.rec] + 1; p < seg.size() && bare; ++p) {
             const PacketRecord& r = records[seg[p]];
             if (r.tcp_flags & (kSyn | kRst)) {
-                if ((r.tcp_flags & kRst) && from_a(r, key) != from_a(fin, key) && r.t_ns < ip_end && !taken[seg[p]]) {
+                if ((r.tcp_flags & kRst) && from_key_a(r, key) != from_key_a(fin, key) && r.t_ns < ip_end && !taken[seg[p]]) {
                     rst = seg[p];
                     if (p + 1 < seg.size()) limit = std::min(limit, records[seg[p + 1]].t_ns);
                     limit -= r.t_ns - fin.t_ns;

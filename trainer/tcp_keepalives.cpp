@@ -8,12 +8,11 @@
 #include "trainer/flow_choices.h"
 #include "trainer/tcp_ends.h"
 #include "trainer/tcp_plan.h"
+#include "trainer/tcp_sides.h"
 
 namespace dgc::trainer {
 
 namespace {
-
-bool seq_after(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) > 0; }
 
 struct Quiet {
     uint8_t end = 0;            // 0 client, 1 server
@@ -47,7 +46,7 @@ void walk_quiet(std::span<Record> records, FateOf fate) {
         Record& r = records[i];
         if (r.proto != 6 || !(r.present & kHasTcp) || !r.has_ports()) continue;
         const FlowKey key = flow_key_of(r);
-        const int at = r.src == key.a && r.sport == key.port_a ? 0 : 1;
+        const int at = from_key_a(r, key) ? 0 : 1;
         const uint8_t f = r.tcp_flags;
         auto [it, fresh] = tuples.try_emplace(key);
         Tuple& t = it->second;

@@ -129,9 +129,11 @@ struct NonIpType {
 // format 45's bytes, and a flow of many packets whose gaps add up to far more than its drawn
 // duration class keeps their sum (flow_timing.h's trusted_duration_class); 47 appends each
 // end's FINs, those sent again before the peer acknowledged them, their resends and the wait
-// for the first, and the generator's unanswered FINs are resent so (tcp_fin_resends.h).
+// for the first, and the generator's unanswered FINs are resent so (tcp_fin_resends.h); 48
+// has format 47's bytes, its TCP roles judged by who opened the connection rather than by
+// the lower port, and the generator serves from a port that only served (tcp_roles.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 47;
+inline constexpr uint8_t kSideFormat = 48;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

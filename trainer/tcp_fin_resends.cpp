@@ -105,7 +105,7 @@ FinPlan plan_resends(std::span<const PacketRecord> records, std::span<const uint
         }
     }
     const uint32_t own = fidelity::tcp_payload_bytes(fin);
-    FinPlan plan{seg[at], std::move(slots), fin.seq, own};
+    FinPlan plan{seg[at], std::move(slots), fin.seq, own, std::nullopt, 0};
     if (una && seq_after(fin.seq, *una) && fin.seq - *una <= largest && fin.seq - *una + own <= largest)
         plan.seq = *una, plan.payload = fin.seq - *una + own;
     return plan;

@@ -1,5 +1,6 @@
 // Formats 30 and 31 (trainer/tcp_roles.h): a ranked host, and a ranked port, keeps the end of
-// TCP flows the chunk saw it at, a server's (the lower port) or a client's (the higher).
+// TCP flows the chunk saw it at, a server's (the lower port) or a client's (the higher);
+// format 48: the server's end is the one its connection's SYN went to.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -115,6 +116,7 @@ TEST(TcpRoles, CountsTheEndEachRankedPortWasSeenAt) {
 
 TEST(TcpRoles, APortGoesOnlyToAnEndItWasSeenAt) {
     ChunkSide s;
+    s.format = 47;  // the lower port serves
     s.ports = {443, 64404, 8883, 49632};
     s.tcp_port_roles = {kServer, kClient, kServer | kClient, kNone};
     using P = std::array<uint16_t, 2>;
@@ -132,6 +134,7 @@ TEST(TcpRoles, APortGoesOnlyToAnEndItWasSeenAt) {
     EXPECT_EQ(tcp_role_ports(s, {443, 8883}, 50000), (P{443, 50000}));  // 8883 never a client's
     // The service that takes the server's end is the other end's port: that end goes ephemeral.
     ChunkSide two;
+    two.format = 47;
     two.ports = {8883, 1000};
     two.tcp_port_roles = {kServer | kClient, kClient};
     EXPECT_EQ(tcp_role_ports(two, {1000, 8883}, 50000), (P{8883, 50000}));
@@ -143,6 +146,7 @@ TEST(TcpRoles, APortGoesOnlyToAnEndItWasSeenAt) {
 
 TEST(TcpRoles, FormatThirtyTwoOpensFromTheClientsEnd) {
     ChunkSide s;
+    s.format = 47;
     s.ports = {8883, 443, 60444};
     s.tcp_port_roles = {kServer, kServer | kClient, kClient};
     using P = std::array<uint16_t, 2>;
@@ -248,4 +252,84 @@ TEST(TcpRoles, FormatThirtyOneServesBlinksTcpFromItsServicePortsOnly) {
     };
     EXPECT_GT(served(regenerate_as(enc, 30)).size(), 1u);
     EXPECT_EQ(served(regenerate_as(enc, 31)), real_served);
+}
+
+namespace {
+
+// A segment with TCP flags (SYN 0x02, SYN-ACK 0x12, ACK 0x10).
+PacketRecord flagged(uint8_t src, uint16_t sport, uint8_t dst, uint16_t dport, double t_s, uint8_t flags) {
+    PacketRecord r = segment(src, sport, dst, dport, t_s);
+    r.tcp_flags = flags;
+    return r;
+}
+
+}  // namespace
+
+TEST(TcpRoles, FormatFortyEightJudgesTheServerByTheSyn) {
+    std::vector<PacketRecord> recs;
+    // A device (10.0.0.1) opens to 9999 from a lower port, and from a higher one.
+    recs.push_back(flagged(1, 1939, 2, 9999, 0, 0x02));
+    recs.push_back(flagged(2, 9999, 1, 1939, 0.1, 0x12));
+    recs.push_back(flagged(1, 14947, 2, 9999, 100, 0x02));
+    // A piece of a connection whose SYN the chunk missed: 9999 listened, so it serves.
+    recs.push_back(flagged(2, 9999, 1, 1829, 300, 0x10));
+    // No handshake and no listener: the lower port serves, as before.
+    recs.push_back(flagged(3, 443, 1, 50001, 500, 0x10));
+    const std::vector<uint16_t> ports = {9999, 1939, 14947, 1829, 443, 50001};
+    EXPECT_EQ(count_tcp_port_roles(recs, assemble_flows(recs), ports),
+              (std::vector<uint8_t>{kServer, kClient, kClient, kClient, kServer, kClient}));
+    EXPECT_EQ(count_tcp_roles(recs, assemble_flows(recs), 4, slot_of), (std::vector<uint8_t>{kClient, kServer, kServer, kNone}));
+}
+
+TEST(TcpRoles, FormatFortyEightServesFromAPortThatOnlyServed) {
+    ChunkSide s;
+    s.ports = {9999, 1939, 443, 8883};
+    s.tcp_port_roles = {kServer, kClient, kServer | kClient, kServer};
+    using P = std::array<uint16_t, 2>;
+    EXPECT_EQ(server_end(s, P{1939, 9999}), 1);
+    EXPECT_EQ(server_end(s, P{9999, 1939}), 0);
+    EXPECT_EQ(server_end(s, P{443, 60000}), 0);  // neither only served: the lower port
+    EXPECT_EQ(server_end(s, P{9999, 8883}), 1);  // both did: the lower port
+    // The client's port below the service's stays the client's.
+    EXPECT_EQ(tcp_role_ports(s, {1939, 9999}, 50000), (P{1939, 9999}));
+    EXPECT_TRUE(opens_from_service(s, P{9999, 1939}));
+    EXPECT_FALSE(opens_from_service(s, P{1939, 9999}));
+    EXPECT_FALSE(opens_from_service(s, P{443, 60000}));
+    // Format 47 judged by the lower port: 1939 served and 9999 was the client's.
+    s.format = 47;
+    EXPECT_EQ(server_end(s, P{1939, 9999}), 0);
+    EXPECT_EQ(tcp_role_ports(s, {1939, 9999}, 50000), (P{9999, 50000}));
+    EXPECT_FALSE(opens_from_service(s, P{9999, 1939}));
+    // Hosts follow the ports' server end: the device (a client only) at 1939, its server at 9999.
+    ChunkSide h = side_with({kClient, kServer});
+    h.ports = s.ports, h.tcp_port_roles = s.tcp_port_roles;
+    using E = std::array<int, 2>;
+    EXPECT_EQ(tcp_role_hosts(h, 4, {1939, 9999}, {0, 1}), (E{0, 1}));
+    h.format = 47;
+    EXPECT_EQ(tcp_role_hosts(h, 4, {1939, 9999}, {0, 1}), (E{1, 0}));
+}
+
+TEST(TcpRoles, FormatFortyEightOpensSifelysConnectionsFromTheHub) {
+    Capture cap = load_dev_capture("IoT-Dataset__sifely-hub-01.pcap", 20000);
+    // Real: every SYN goes to the server's 9999, some from client ports below it.
+    auto syns = [](std::span<const PacketRecord> recs) {
+        std::array<size_t, 3> n{};  // SYNs, from below 9999, not to 9999
+        for (const auto& r : recs)
+            if (r.proto == 6 && (r.present & kHasTcp) && (r.tcp_flags & 0x12) == 0x02)
+                ++n[0], n[1] += r.sport < 9999, n[2] += r.dport != 9999;
+        return n;
+    };
+    const auto real = syns(cap.records);
+    ASSERT_GT(real[1], 10u);
+    ASSERT_EQ(real[2], 0u);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    const auto port_role = [&](uint16_t p) {
+        const auto it = std::find(enc.side.ports.begin(), enc.side.ports.end(), p);
+        return it == enc.side.ports.end() ? kNone : enc.side.tcp_port_roles[it - enc.side.ports.begin()];
+    };
+    EXPECT_EQ(port_role(9999), kServer);
+    const auto v47 = syns(regenerate_as(enc, 47)), v48 = syns(regenerate_as(enc, 48));
+    EXPECT_GT(v47[2], 10u) << "format 47: SYNs from the server's end";
+    EXPECT_EQ(v48[2], 0u) << "of " << v48[0] << " SYNs";
+    EXPECT_GT(v48[1], 0u);  // the hub's client ports below 9999 stay its own
 }

@@ -131,9 +131,11 @@ struct NonIpType {
 // end's FINs, those sent again before the peer acknowledged them, their resends and the wait
 // for the first, and the generator's unanswered FINs are resent so (tcp_fin_resends.h); 48
 // has format 47's bytes, its TCP roles judged by who opened the connection rather than by
-// the lower port, and the generator serves from a port that only served (tcp_roles.h).
+// the lower port, and the generator serves from a port that only served (tcp_roles.h); 49
+// has format 48's bytes, and no ICMP error is longer than a stack sends one: 576 bytes
+// (IPv6: 1,280; icmp_quotes.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 48;
+inline constexpr uint8_t kSideFormat = 49;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

@@ -49,9 +49,16 @@ bool unicast(uint8_t ip_version, const Addr& a) {
     return !addr_class_is_exact(classify_address(ip_version, a.data())) && host_kind_of(ip_version, a.data()) == HostKind::kHost;
 }
 
+// Cuts an error to `most` bytes of IP datagram.
+void cut_error(PacketRecord& r, uint32_t most) {
+    if (r.ip_len <= most) return;
+    const uint32_t cut = r.ip_len - most;
+    r.ip_len = most, r.wirelen -= std::min(r.wirelen, cut), r.caplen -= std::min(r.caplen, cut);
+}
+
 }  // namespace
 
-void quote_offending_packets(std::vector<PacketRecord>& records) {
+void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit) {
     const auto is_error = [](const PacketRecord& r) { return r.is_ip() && (r.present & kHasIcmp) && icmp_is_error(r); };
     if (std::none_of(records.begin(), records.end(), is_error)) return;  // most chunks: no index to build
     Recent datagrams_to, sent_by;
@@ -82,15 +89,12 @@ void quote_offending_packets(std::vector<PacketRecord>& records) {
             // A router's error is about a packet it forwarded: one its receiver sent to another host.
             q = take_latest(sent_by[r.dst], [&](size_t j) { return fits(j) && records[j].dst != r.src; });
         }
+        if (stack_limit) cut_error(r, r.ip_version == 6 ? kIcmpErrorMaxV6 : kIcmpErrorMaxV4);
         if (!q) continue;
         r.quote = quote_of(records[*q]);
         r.present |= kHasQuote;
         // An error carries at most the whole datagram it quotes.
-        const uint32_t most = (r.ip_version == 6 ? 40u : 20u) + 8u + r.quote.ip_len;
-        if (r.ip_len > most) {
-            const uint32_t cut = r.ip_len - most;
-            r.ip_len = most, r.wirelen -= std::min(r.wirelen, cut), r.caplen -= std::min(r.caplen, cut);
-        }
+        cut_error(r, (r.ip_version == 6 ? 40u : 20u) + 8u + r.quote.ip_len);
     }
 }
 

@@ -24,6 +24,12 @@ inline constexpr size_t kQuoteLookBack = 64;
 // that none quoted. The quoted packet's source is a unicast address. An error with nothing
 // to quote stays as it was; one longer than its header and the whole quoted packet is cut
 // to that.
-void quote_offending_packets(std::vector<PacketRecord>& records);
+// Format 49 (`stack_limit`): no error is longer than an IPv4 stack or router sends (576
+// bytes, RFC 1812 4.3.2.3; RFC 792 hosts quote less) or an IPv6 one (1,280, RFC 4443 2.4(c)),
+// whether it quotes or not. The longest error in the dev traces is 576 bytes (a Linux host's,
+// as much of the datagram as fits); the flow model draws an error's size from the chunk's
+// lengths, and format 48 regenerated 12 errors of 1,364 to 1,475 bytes.
+inline constexpr uint32_t kIcmpErrorMaxV4 = 576, kIcmpErrorMaxV6 = 1280;
+void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit = false);
 
 }  // namespace dgc::trainer

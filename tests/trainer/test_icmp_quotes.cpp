@@ -113,3 +113,44 @@ TEST(IcmpQuotes, FormatThirtyThreeQuotesUltraloqsPortUnreachablesAndFormatThirty
     }
     EXPECT_GE(quoted, 8u);
 }
+
+TEST(IcmpQuotes, FormatFortyNineSendsNoErrorLongerThanAStackDoes) {
+    PacketRecord big = datagram(1, 53, 2, 40001, 1);
+    big.ip_len = 1400, big.wirelen = big.caplen = 14 + 1400;
+    PacketRecord e = error(2, 1, 3, 3, 2);
+    e.ip_len = 1500, e.wirelen = e.caplen = 14 + 1500;
+    PacketRecord lone = error(4, 9, 3, 1, 3);  // nothing to quote
+    lone.ip_len = 900, lone.wirelen = lone.caplen = 14 + 900;
+    std::vector<PacketRecord> v48 = {big, e, lone}, v49 = v48;
+    quote_offending_packets(v48);
+    quote_offending_packets(v49, true);
+    EXPECT_EQ(v48[1].ip_len, 20u + 8 + 1400);
+    EXPECT_EQ(v48[2].ip_len, 900u);
+    EXPECT_EQ(v49[1].ip_len, kIcmpErrorMaxV4);
+    EXPECT_EQ(v49[1].wirelen, 14 + kIcmpErrorMaxV4);
+    EXPECT_TRUE(v49[1].present & kHasQuote);
+    EXPECT_EQ(v49[2].ip_len, kIcmpErrorMaxV4);
+    // A short error stays as drawn.
+    std::vector<PacketRecord> small = {datagram(1, 53, 2, 40001, 1), error(2, 1, 3, 3, 2)};
+    small[1].ip_len = 56, small[1].wirelen = small[1].caplen = 70;
+    quote_offending_packets(small, true);
+    EXPECT_EQ(small[1].ip_len, 56u);
+}
+
+TEST(IcmpQuotes, FormatFortyNineKeepsTheSnmpTracesErrorsWithinWhatAStackSends) {
+    // A Linux host's port unreachables, each quoting as much of the SNMP answer as fits in 576.
+    Capture cap = load_dev_capture("packet-captures__amp.UDP.snmp.src161.pcapng");
+    const auto errors = [](std::span<const PacketRecord> recs) {
+        std::array<size_t, 2> n{};  // errors, over 576 bytes
+        for (const auto& r : recs)
+            if (r.is_ip() && (r.present & kHasIcmp) && icmp_is_error(r)) ++n[0], n[1] += r.ip_len > kIcmpErrorMaxV4;
+        return n;
+    };
+    ASSERT_GT(errors(cap.records)[0], 200u);
+    ASSERT_EQ(errors(cap.records)[1], 0u);
+    EncodedChunk enc = encode_chunk(cap.records, 1);  // Ethernet
+    const auto v48 = errors(regenerate_as(enc, 48)), v49 = errors(regenerate_as(enc, 49));
+    EXPECT_GT(v48[1], 0u) << "format 48 sends errors as long as the flow model drew them";
+    EXPECT_EQ(v49[1], 0u);
+    EXPECT_EQ(v49[0], v48[0]);
+}

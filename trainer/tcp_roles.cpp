@@ -1,6 +1,7 @@
 #include "trainer/tcp_roles.h"
 
 #include <algorithm>
+#include <optional>
 #include <tuple>
 #include <unordered_set>
 
@@ -48,11 +49,14 @@ private:
     std::unordered_set<End, KeyHash> listening_;
 };
 
-uint8_t port_role(const ChunkSide& side, uint16_t p) {
+// A ranked port's TCP roles; nullopt for a port the side does not rank.
+std::optional<uint8_t> ranked_port_role(const ChunkSide& side, uint16_t p) {
     const size_t n = std::min(side.ports.size(), side.tcp_port_roles.size());
     const size_t k = static_cast<size_t>(std::find(side.ports.begin(), side.ports.begin() + n, p) - side.ports.begin());
-    return k < n ? side.tcp_port_roles[k] : 0;
+    return k < n ? std::optional<uint8_t>(side.tcp_port_roles[k]) : std::nullopt;
 }
+
+uint8_t port_role(const ChunkSide& side, uint16_t p) { return ranked_port_role(side, p).value_or(0); }
 
 bool has_role(const ChunkSide& side, int slot, uint8_t role) {
     return slot < 0 || (static_cast<size_t>(slot) < side.tcp_roles.size() && (side.tcp_roles[slot] & role));
@@ -95,8 +99,8 @@ std::array<uint16_t, 2> tcp_role_ports(const ChunkSide& side, std::array<uint16_
     if (port[0] == port[1] || std::none_of(roles.begin(), roles.end(), [](uint8_t r) { return r; })) return port;
     const size_t n = std::min(side.ports.size(), roles.size());
     auto lacks = [&](uint16_t p, uint8_t role) {
-        const size_t k = static_cast<size_t>(std::find(side.ports.begin(), side.ports.begin() + n, p) - side.ports.begin());
-        return k < n && !(roles[k] & role);
+        const std::optional<uint8_t> r = ranked_port_role(side, p);
+        return r && !(*r & role);
     };
     const int lo = server_end(side, port);
     if (lacks(port[lo], kTcpServerEnd))

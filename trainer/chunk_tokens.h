@@ -133,9 +133,10 @@ struct NonIpType {
 // has format 47's bytes, its TCP roles judged by who opened the connection rather than by
 // the lower port, and the generator serves from a port that only served (tcp_roles.h); 49
 // has format 48's bytes, and no ICMP error is longer than a stack sends one: 576 bytes
-// (IPv6: 1,280; icmp_quotes.h).
+// (IPv6: 1,280; icmp_quotes.h); 50 has format 49's bytes, and an echo reply answers a
+// request of its own at its size (icmp_echo.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 49;
+inline constexpr uint8_t kSideFormat = 50;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

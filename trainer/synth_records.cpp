@@ -15,6 +15,7 @@
 #include "trainer/endpoint_roles.h"
 #include "trainer/flow_choices.h"
 #include "trainer/flow_timing.h"
+#include "trainer/icmp_echo.h"
 #include "trainer/icmp_quotes.h"
 #include "trainer/icmp_senders.h"
 #include "trainer/host_slots.h"
@@ -471,6 +472,10 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         for (uint32_t j = 0; j < n; ++j) times[j] = at(j);
         if (v13 && udp) requests_after_silence(dirs, lens, times, kUdpExchangeSilenceNs, late_replies_left);
         if (v28 && udp && pe.ip_version == 4) service_lengths(side, ep, dirs, lens, mix64(seed ^ mix64(fi ^ 0x1E28ULL)));
+        // Format 50: a reply answers a request of its own, at its size (icmp_echo.h).
+        const bool echo_flow = icmp_reply >= 0 && (ik.type == 8 || ik.type == 128);
+        const std::vector<int32_t> answered = echo_flow && side.format >= 50 ? pair_echo_replies(dirs, lens) : std::vector<int32_t>{};
+        std::vector<uint16_t> seq_of(answered.size());
         const int64_t last_t = n ? times[n - 1] : start;
         if (tcp) {
             const bool ts_of[2] = {ts_conn, ts_conn};
@@ -589,9 +594,14 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 r.icmp_type = reply ? static_cast<uint8_t>(icmp_reply) : ik.type;
                 r.ip_len = std::max(r.ip_len, ip_hdr + icmp_min_len(pe.proto, r.icmp_type));
                 r.icmp_code = icmp_reply >= 0 ? 0 : ik.code;
-                if (icmp_reply >= 0 && (ik.type == 8 || ik.type == 128)) {
+                if (echo_flow) {
                     if (!reply) ++icmp_seq;
-                    r.icmp_rest = static_cast<uint32_t>(icmp_id) << 16 | icmp_seq;
+                    uint16_t seq = icmp_seq;
+                    if (!answered.empty()) {
+                        if (reply) seq = seq_of[static_cast<size_t>(answered[j])];
+                        else seq_of[j] = seq;
+                    }
+                    r.icmp_rest = static_cast<uint32_t>(icmp_id) << 16 | seq;
                 }
             }
             r.wirelen = lhl + r.ip_len;

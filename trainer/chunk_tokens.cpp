@@ -16,6 +16,7 @@
 #include "trainer/key_hash.h"
 #include "trainer/rng.h"
 #include "trainer/superseded_connections.h"
+#include "trainer/syn_attempts.h"
 #include "trainer/tcp_roles.h"
 
 namespace dgc::trainer {
@@ -322,6 +323,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     s.icmp_senders = std::move(error_hosts.senders), s.icmp_receivers = std::move(error_hosts.receivers);
     s.keepalives = count_keepalives(chunk);
     s.fin_resends = count_fin_resends(chunk);
+    s.longest_syn_attempt = longest_syn_attempt(chunk);
     return enc;
 }
 

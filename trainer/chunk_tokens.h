@@ -134,9 +134,10 @@ struct NonIpType {
 // the lower port, and the generator serves from a port that only served (tcp_roles.h); 49
 // has format 48's bytes, and no ICMP error is longer than a stack sends one: 576 bytes
 // (IPv6: 1,280; icmp_quotes.h); 50 has format 49's bytes, and an echo reply answers a
-// request of its own at its size (icmp_echo.h).
+// request of its own at its size (icmp_echo.h); 51 appends the chunk's longest SYN attempt,
+// and the generator's client opens again with a new ISN past it (syn_attempts.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 50;
+inline constexpr uint8_t kSideFormat = 51;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -434,6 +435,8 @@ struct ChunkSide {
     // Format 47: per end, the FINs sent again before the peer acknowledged them, and how
     // (tcp_fin_resends.h).
     FinResends fin_resends;
+    // Format 51: the most SYNs a client sent with one ISN on one 4-tuple (syn_attempts.h).
+    uint32_t longest_syn_attempt = 0;
 
     uint64_t flows() const;
 };

@@ -25,6 +25,7 @@
 #include "trainer/superseded_connections.h"
 #include "trainer/synth_endpoint.h"
 #include "trainer/synth_fields.h"
+#include "trainer/syn_attempts.h"
 #include "trainer/tcp_fin_resends.h"
 #include "trainer/tcp_keepalives.h"
 #include "trainer/tcp_plan.h"
@@ -499,6 +500,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         // The flow's loss rates, as each of its ends draws them (format 41).
         const LossRates& flow_loss = lossy.empty() ? all_loss : lossy[fi] ? lossy_loss : kNoLoss;
         FlowLossDraws loss_draws(side, flow_loss, tcp ? std::span<const TcpSegmentPlan>(plan) : std::span<const TcpSegmentPlan>(), payloads, times);
+        SynAttempts syn_attempts(side.format >= 51 ? side.longest_syn_attempt : 0);
         for (uint32_t j = 0; j < n; ++j) {
             const uint8_t dir = tcp ? plan[j].dir : dirs[j];
             PacketRecord r;
@@ -573,11 +575,14 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 r.window = syn ? static_cast<uint16_t>(s.window | 0x8000) : s.window;
                 if (payload && !resend) s.last_seq = s.next_seq, s.last_payload = payload;
                 if (sp.retransmit) {
+                    // Format 51: past the chunk's longest attempt, the client opens again (syn_attempts.h).
+                    if (syn_attempts.resent()) s.syn_seq = static_cast<uint32_t>(mix64(s.syn_seq ^ 0x51A7ULL)), s.next_seq = s.syn_seq + 1;
                     r.seq = s.syn_seq;
                 } else if (resend) {
                     r.seq = s.last_seq;
                 } else {
                     if (syn) s.syn_seq = s.next_seq;
+                    if (syn && !(sp.flags & kAck)) syn_attempts.opened();
                     r.seq = s.next_seq;
                     s.next_seq += payload + (syn ? 1 : 0) + ((sp.flags & kFin) ? 1 : 0);
                 }

@@ -324,6 +324,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     s.keepalives = count_keepalives(chunk);
     s.fin_resends = count_fin_resends(chunk);
     s.longest_syn_attempt = longest_syn_attempt(chunk);
+    s.longest_icmp_error = longest_icmp_errors(chunk);
     return enc;
 }
 

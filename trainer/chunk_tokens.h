@@ -14,6 +14,7 @@
 #include "codec/record.h"
 #include "codec/status.h"
 #include "trainer/arp_roles.h"
+#include "trainer/icmp_quotes.h"
 #include "trainer/tcp_fin_resends.h"
 #include "trainer/tcp_keepalives.h"
 #include "trainer/udp_services.h"
@@ -135,9 +136,11 @@ struct NonIpType {
 // has format 48's bytes, and no ICMP error is longer than a stack sends one: 576 bytes
 // (IPv6: 1,280; icmp_quotes.h); 50 has format 49's bytes, and an echo reply answers a
 // request of its own at its size (icmp_echo.h); 51 appends the chunk's longest SYN attempt,
-// and the generator's client opens again with a new ISN past it (syn_attempts.h).
+// and the generator's client opens again with a new ISN past it (syn_attempts.h); 52 appends
+// the chunk's longest ICMP error per IP family, and the generator's are no longer
+// (icmp_quotes.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 51;
+inline constexpr uint8_t kSideFormat = 52;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -437,6 +440,8 @@ struct ChunkSide {
     FinResends fin_resends;
     // Format 51: the most SYNs a client sent with one ISN on one 4-tuple (syn_attempts.h).
     uint32_t longest_syn_attempt = 0;
+    // Format 52: the IP length of the longest ICMP error, IPv4 then IPv6 (icmp_quotes.h).
+    IcmpErrorLongest longest_icmp_error{};
 
     uint64_t flows() const;
 };

@@ -56,9 +56,28 @@ void cut_error(PacketRecord& r, uint32_t most) {
     r.ip_len = most, r.wirelen -= std::min(r.wirelen, cut), r.caplen -= std::min(r.caplen, cut);
 }
 
+// The most bytes an error's datagram may have: a stack's bound, or the chunk's own longest
+// error where it had one (never below an IP header, the ICMP header, the quoted IP header
+// and 8 bytes of it).
+uint32_t error_bound(uint8_t ip_version, const IcmpErrorLongest& longest) {
+    const bool v6 = ip_version == 6;
+    const uint32_t stack = v6 ? kIcmpErrorMaxV6 : kIcmpErrorMaxV4, own = longest[v6];
+    return own ? std::clamp(own, v6 ? 96u : 56u, stack) : stack;
+}
+
 }  // namespace
 
-void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit) {
+IcmpErrorLongest longest_icmp_errors(std::span<const PacketRecord> chunk) {
+    IcmpErrorLongest longest{};
+    for (const PacketRecord& r : chunk)
+        if (r.is_ip() && (r.present & kHasIcmp) && icmp_is_error(r)) {
+            uint32_t& l = longest[r.ip_version == 6];
+            l = std::max(l, std::min<uint32_t>(r.ip_len, 65535));
+        }
+    return longest;
+}
+
+void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit, const IcmpErrorLongest& longest) {
     const auto is_error = [](const PacketRecord& r) { return r.is_ip() && (r.present & kHasIcmp) && icmp_is_error(r); };
     if (std::none_of(records.begin(), records.end(), is_error)) return;  // most chunks: no index to build
     Recent datagrams_to, sent_by;
@@ -89,7 +108,7 @@ void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limi
             // A router's error is about a packet it forwarded: one its receiver sent to another host.
             q = take_latest(sent_by[r.dst], [&](size_t j) { return fits(j) && records[j].dst != r.src; });
         }
-        if (stack_limit) cut_error(r, r.ip_version == 6 ? kIcmpErrorMaxV6 : kIcmpErrorMaxV4);
+        if (stack_limit) cut_error(r, error_bound(r.ip_version, longest));
         if (!q) continue;
         r.quote = quote_of(records[*q]);
         r.present |= kHasQuote;

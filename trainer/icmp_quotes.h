@@ -7,6 +7,9 @@
 // time order.
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <span>
 #include <vector>
 
 #include "codec/record.h"
@@ -30,6 +33,14 @@ inline constexpr size_t kQuoteLookBack = 64;
 // as much of the datagram as fits); the flow model draws an error's size from the chunk's
 // lengths, and format 48 regenerated 12 errors of 1,364 to 1,475 bytes.
 inline constexpr uint32_t kIcmpErrorMaxV4 = 576, kIcmpErrorMaxV6 = 1280;
-void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit = false);
+// Format 52 (`longest`, with `stack_limit`): nor longer than the chunk's own longest error of
+// its IP family, where it had one. A host after RFC 792 quotes the IP header and 8 bytes:
+// ultraloq's hub sends every port unreachable at 56 bytes, and format 51 regenerated 15 of
+// its 32 at 71 to 262, the sizes the flow model drew from the chunk's other lengths.
+using IcmpErrorLongest = std::array<uint32_t, 2>;  // [0] IPv4, [1] IPv6; 0: none
+void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit = false, const IcmpErrorLongest& longest = {});
+
+// The IP length of the chunk's longest ICMP error, per family (format 52's side).
+IcmpErrorLongest longest_icmp_errors(std::span<const PacketRecord> chunk);
 
 }  // namespace dgc::trainer

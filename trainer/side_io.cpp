@@ -365,6 +365,8 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 44) write_format44(w, s);
     if (s.format >= 47) write_format47(w, s.fin_resends);
     if (s.format >= 51) w.varint(s.longest_syn_attempt);  // format 51's block: one varint
+    if (s.format >= 52)                                     // format 52's: two
+        for (uint32_t l : s.longest_icmp_error) w.varint(l);
     return std::move(w.data());
 }
 
@@ -475,6 +477,8 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (format >= 47 && !read_format47(r, s) && !r.failed())
         return Status::corrupt(what + ": an end resent more FINs than it sent, or the wait for a first resend disagrees with whether any FIN was resent");
     if (format >= 51) s.longest_syn_attempt = static_cast<uint32_t>(r.count(kMaxSynAttempt));
+    if (format >= 52)
+        for (uint32_t& l : s.longest_icmp_error) l = static_cast<uint32_t>(r.count(65535));
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");

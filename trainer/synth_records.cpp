@@ -668,7 +668,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     if (side.format >= 26) keep_edge_connections(side, slot_addr, slot_mac, out, side.format >= 32 ? &reach : nullptr);
     if (side.format >= 40) send_keepalives(side.keepalives, out);  // before an ICMP error quotes a segment
     if (side.format >= 47) resend_fins(side.fin_resends, out, ip_end);
-    if (side.format >= 33) quote_offending_packets(out, side.format >= 49);  // icmp_quotes.h
+    if (side.format >= 33)  // icmp_quotes.h
+        quote_offending_packets(out, side.format >= 49, side.format >= 52 ? side.longest_icmp_error : IcmpErrorLongest{});
     return out;
 }
 

@@ -154,3 +154,49 @@ TEST(IcmpQuotes, FormatFortyNineKeepsTheSnmpTracesErrorsWithinWhatAStackSends) {
     EXPECT_EQ(v49[1], 0u);
     EXPECT_EQ(v49[0], v48[0]);
 }
+
+TEST(IcmpQuotes, FormatFiftyTwoSendsNoErrorLongerThanTheChunksLongest) {
+    PacketRecord big = datagram(1, 53, 2, 40001, 1);
+    big.ip_len = 1400, big.wirelen = big.caplen = 14 + 1400;
+    PacketRecord e = error(2, 1, 3, 3, 2);
+    e.ip_len = 1500, e.wirelen = e.caplen = 14 + 1500;
+    std::vector<PacketRecord> v51 = {big, e}, v52 = v51, tiny = v51;
+    quote_offending_packets(v51, true);
+    quote_offending_packets(v52, true, {56, 0});
+    quote_offending_packets(tiny, true, {30, 0});  // never below the IP header, ICMP header, quoted header and 8
+    EXPECT_EQ(v51[1].ip_len, kIcmpErrorMaxV4);
+    EXPECT_EQ(v52[1].ip_len, 56u);
+    EXPECT_EQ(v52[1].wirelen, 14u + 56);
+    EXPECT_TRUE(v52[1].present & kHasQuote);
+    EXPECT_EQ(tiny[1].ip_len, 56u);
+    // The chunk's IPv6 longest bounds IPv6 errors only.
+    std::vector<PacketRecord> v4_only = {big, e};
+    quote_offending_packets(v4_only, true, {0, 96});
+    EXPECT_EQ(v4_only[1].ip_len, kIcmpErrorMaxV4);
+}
+
+TEST(IcmpQuotes, FormatFiftyTwoKeepsUltraloqsErrorsAtTheHubsFiftySixBytes) {
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 21000);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    EXPECT_EQ(enc.side.longest_icmp_error, (IcmpErrorLongest{56, 0}));
+    auto back = read_back_as(enc.side, 52), v51 = read_back_as(enc.side, 51);
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    ASSERT_TRUE(v51.ok()) << v51.status().message();
+    EXPECT_EQ(back->longest_icmp_error, enc.side.longest_icmp_error);
+    EXPECT_EQ(v51->longest_icmp_error, (IcmpErrorLongest{}));
+    // The flow model's sizes, planted: every error drawn at the chunk's longest length class.
+    size_t planted = 0;
+    for (size_t f = 0; f < enc.flows.size(); ++f) {
+        if (proto_of(enc.side, enc.flows[f]).proto != 1) continue;
+        for (uint32_t j = 0; j < enc.flows[f].packets; ++j) enc.packets[enc.flows[f].first + j].len = 14, ++planted;  // 224..239 bytes
+    }
+    ASSERT_GT(planted, 30u);
+    const auto longest = [](const std::vector<PacketRecord>& recs) {
+        uint32_t l = 0;
+        for (const auto& r : recs)
+            if (r.is_ip() && (r.present & kHasIcmp) && icmp_is_error(r)) l = std::max(l, r.ip_len);
+        return l;
+    };
+    EXPECT_GT(longest(regenerate_as(enc, 51)), 56u) << "format 51 sends errors as long as the flow model drew them";
+    EXPECT_EQ(longest(regenerate_as(enc, 52)), 56u);
+}

@@ -4,7 +4,7 @@
 // one request, and replies of another size than the request they answer (an echo reply
 // carries the request's data back, RFC 792 / RFC 4443 4.2). The dev traces answer every
 // request they see answered with a reply of its size; the regenerated dnscap trace had 12 of
-// its 12 pairs of different sizes, lockly's week 3 of 5 and 4 of its 10 requests
+// its 12 pairs of different sizes, lockly's week 3 of 5 and 5 of its 10 requests
 // unanswered where the real week answers all 9. Pure; synthesize_records applies it.
 #pragma once
 

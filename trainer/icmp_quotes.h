@@ -36,7 +36,7 @@ inline constexpr uint32_t kIcmpErrorMaxV4 = 576, kIcmpErrorMaxV6 = 1280;
 // Format 52 (`longest`, with `stack_limit`): nor longer than the chunk's own longest error of
 // its IP family, where it had one. A host after RFC 792 quotes the IP header and 8 bytes:
 // ultraloq's hub sends every port unreachable at 56 bytes, and format 51 regenerated 15 of
-// its 32 at 71 to 262, the sizes the flow model drew from the chunk's other lengths.
+// its 32 at 71 to 248, the sizes the flow model drew from the chunk's other lengths.
 using IcmpErrorLongest = std::array<uint32_t, 2>;  // [0] IPv4, [1] IPv6; 0: none
 void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit = false, const IcmpErrorLongest& longest = {});
 

@@ -325,6 +325,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     s.fin_resends = count_fin_resends(chunk);
     s.longest_syn_attempt = longest_syn_attempt(chunk);
     s.longest_icmp_error = longest_icmp_errors(chunk);
+    s.syn_timer = syn_resend_timer(chunk);
     return enc;
 }
 

@@ -15,6 +15,7 @@
 #include "codec/status.h"
 #include "trainer/arp_roles.h"
 #include "trainer/icmp_quotes.h"
+#include "trainer/syn_attempts.h"
 #include "trainer/tcp_fin_resends.h"
 #include "trainer/tcp_keepalives.h"
 #include "trainer/udp_services.h"
@@ -138,9 +139,10 @@ struct NonIpType {
 // request of its own at its size (icmp_echo.h); 51 appends the chunk's longest SYN attempt,
 // and the generator's client opens again with a new ISN past it (syn_attempts.h); 52 appends
 // the chunk's longest ICMP error per IP family, and the generator's are no longer
-// (icmp_quotes.h).
+// (icmp_quotes.h); 53 appends the clients' SYN resend timer (two varints), and the
+// generator's resends wait it (syn_attempts.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 52;
+inline constexpr uint8_t kSideFormat = 53;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -442,6 +444,8 @@ struct ChunkSide {
     uint32_t longest_syn_attempt = 0;
     // Format 52: the IP length of the longest ICMP error, IPv4 then IPv6 (icmp_quotes.h).
     IcmpErrorLongest longest_icmp_error{};
+    // Format 53: the clients' SYN resend timer (syn_attempts.h).
+    SynTimer syn_timer;
 
     uint64_t flows() const;
 };

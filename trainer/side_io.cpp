@@ -367,6 +367,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 51) w.varint(s.longest_syn_attempt);  // format 51's block: one varint
     if (s.format >= 52)                                     // format 52's: two
         for (uint32_t l : s.longest_icmp_error) w.varint(l);
+    if (s.format >= 53) w.varint(s.syn_timer.first_ms), w.varint(s.syn_timer.backoff);  // format 53's: two
     return std::move(w.data());
 }
 
@@ -479,7 +480,12 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (format >= 51) s.longest_syn_attempt = static_cast<uint32_t>(r.count(kMaxSynAttempt));
     if (format >= 52)
         for (uint32_t& l : s.longest_icmp_error) l = static_cast<uint32_t>(r.count(65535));
+    if (format >= 53) {
+        s.syn_timer.first_ms = static_cast<uint32_t>(r.count(kMaxSynTimerMs));
+        s.syn_timer.backoff = static_cast<uint32_t>(r.count(2));
+    }
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
+    if (s.syn_timer.backoff == 0) return Status::corrupt(what + ": the SYN resend timer's backoff is 0");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");
     if (s.nonip_packets && s.nonip_types.empty()) return Status::corrupt(what + ": non-IP frames without their types");

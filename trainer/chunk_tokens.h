@@ -140,9 +140,10 @@ struct NonIpType {
 // and the generator's client opens again with a new ISN past it (syn_attempts.h); 52 appends
 // the chunk's longest ICMP error per IP family, and the generator's are no longer
 // (icmp_quotes.h); 53 appends the clients' SYN resend timer (two varints), and the
-// generator's resends wait it (syn_attempts.h).
+// generator's resends wait it (syn_attempts.h); 54 has format 53's bytes, and a service's
+// same-port datagrams sent to its group are broadcasts on the sender's /24 (udp_services.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 53;
+inline constexpr uint8_t kSideFormat = 54;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

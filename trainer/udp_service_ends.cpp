@@ -18,12 +18,14 @@ void serve_udp_ends(const ChunkSide& side, const std::vector<std::array<uint8_t,
     }
     Rng rng(stream);
     const uint16_t ephemeral = ephemeral_port(rng);
-    u = serve_udp_ports(side.udp_services, side.ports, u, ephemeral, rng.next());
+    u = serve_udp_ports(side.udp_services, side.ports, u, ephemeral, rng.next(), side.format >= 54);
     if (u.hosts_swapped) std::swap(ep[0], ep[1]);
     for (int d = 0; d < 2; ++d) {
         ep[d].port = u.port[d];
         if (u.host_moved[d]) use_slot(ep[d], u.host[d]);
     }
+    // Format 54: the sender's /24 broadcast (its synthetic /24 keeps .255 as its broadcast).
+    if (u.to_broadcast) ep[1].addr = ep[0].addr, ep[1].addr[3] = 255;
 }
 
 void service_lengths(const ChunkSide& side, const Endpoint (&ep)[2], const std::vector<uint8_t>& dirs, std::vector<uint32_t>& lens,

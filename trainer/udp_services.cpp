@@ -135,11 +135,14 @@ std::vector<UdpService> count_udp_services(std::span<const PacketRecord> chunk, 
 }
 
 UdpEnds serve_udp_ports(const std::vector<UdpService>& services, const std::vector<uint16_t>& ports, UdpEnds e, uint16_t ephemeral,
-                        uint64_t u) {
+                        uint64_t u, bool broadcasts) {
     auto served = [&](int d) { return holder(entry_of(services, ports, e.port[d]), e, d, u); };
     auto asked = [&](int d) { return service_flag(services, ports, e.port[d], UdpService::kAsked); };
+    const bool broadcast = broadcasts && e.port[0] == e.port[1] && !e.pinned[0] &&
+                           service_flag(services, ports, e.port[0], UdpService::kToGroup);
+    if (broadcast && !e.pinned[1]) e.pinned[1] = true, e.host[1] = -1, e.to_broadcast = true;
     // One service's port at both ends: the sender is its client.
-    if (e.port[0] == e.port[1] && served(0) >= 0) e.port[0] = ephemeral;
+    if (e.port[0] == e.port[1] && served(0) >= 0 && !broadcast) e.port[0] = ephemeral;
     // A service that speaks first to a client's port: the client asks, the service answers.
     if (asked(0) && !asked(1) && !e.pinned[1] && !e.pinned[0]) std::swap(e.port[0], e.port[1]);
     // A service the chunk never reached through a group address is asked at its host.

@@ -71,6 +71,7 @@ struct UdpEnds {
     std::array<bool, 2> pinned{};            // a group or unspecified address: stays where it is
     bool hosts_swapped = false;              // set by serve_udp_ports: the two hosts traded ends
     std::array<bool, 2> host_moved{};        // set by serve_udp_ports: that end is now host[d]
+    bool to_broadcast = false;               // set by serve_udp_ports: [1] is [0]'s subnet broadcast
 };
 
 // Where a flow's service ports go (format 28): a client sends from an ephemeral port
@@ -82,8 +83,16 @@ struct UdpEnds {
 // (the entries are counted on IPv4). A service held by a pair of hosts (format 36) is held by
 // the one the model drew at either end, else by the one `u` (a uniform word) picks at the
 // pair's shares.
+// Format 54 (`broadcasts`): a flow with one service's port at both ends, where the service's
+// datagrams went to a group address, is a broadcast from that port to the same port (NetBIOS's
+// 137 and 138: every such datagram of the Tinba, gnutella, wechat and evidence04 traces went to
+// its sender's /24 broadcast, none to a unicast host). Its sender keeps the port, and a receiver
+// the model drew as a unicast host becomes the sender's subnet broadcast (`to_broadcast`).
+// Format 28's rule made the sender a client on an ephemeral port asking the service's host:
+// those four traces' 66 broadcasts came back as unicast datagrams between the hub and its DNS
+// servers.
 UdpEnds serve_udp_ports(const std::vector<UdpService>& services, const std::vector<uint16_t>& ports, UdpEnds e, uint16_t ephemeral,
-                        uint64_t u = 0);
+                        uint64_t u = 0, bool broadcasts = false);
 
 // The length of a datagram from `sport` to `dport` when one of them is a service with a
 // length for that direction and `u` (a uniform word) falls in its share; the entry with the

@@ -2,6 +2,7 @@
 // datagrams' lengths, and a client's ephemeral port repeats only as often as the chunk's did.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <vector>
@@ -296,4 +297,53 @@ TEST(UdpServices, FormatTwentyNineWritesEachDnsMessagesHeaderWithItsFlowsId) {
         EXPECT_EQ(r, v28[i]) << i;
     }
     EXPECT_EQ(with_header, dns);
+}
+
+TEST(UdpServices, FormatFiftyFourBroadcastsAServicesSamePortDatagramsSentToItsGroup) {
+    const std::vector<uint16_t> ports = {53, 137};
+    // 137 held by slot 0, its datagrams sent to a group address, never asked; 53 asked of slot 1.
+    const std::vector<UdpService> s = {{1, 0, UdpService::kNoServiceHost, 0, 0, 0, 0, UdpService::kToGroup | UdpService::kUnanswered},
+                                       {0, 1, 0, 0, 0, 0, 0, UdpService::kAsked | UdpService::kAnswered}};
+    auto serve = [&](uint16_t p0, int h0, uint16_t p1, int h1, bool broadcasts) {
+        return serve_udp_ports(s, ports, UdpEnds{{p0, p1}, {h0, h1}, {false, false}}, 55555, 0, broadcasts);
+    };
+    // The DNS server to slot 0, 137 to 137: format 28 made it a client asking 137 at its holder.
+    UdpEnds e = serve(137, 1, 137, 0, false);
+    EXPECT_EQ(e.port, (std::array<uint16_t, 2>{55555, 137}));
+    EXPECT_FALSE(e.to_broadcast);
+    // Format 54: the holder broadcasts from 137 to 137 on its subnet.
+    e = serve(137, 1, 137, 0, true);
+    EXPECT_EQ(e.port, (std::array<uint16_t, 2>{137, 137}));
+    EXPECT_EQ(e.host[0], 0);
+    EXPECT_TRUE(e.host_moved[0]);
+    EXPECT_TRUE(e.to_broadcast);
+    EXPECT_TRUE(e.pinned[1]);
+    // A service never sent to a group (DNS's 53 to 53) still asks from an ephemeral port, and a
+    // client's port to 137 is no broadcast.
+    e = serve(53, 0, 53, 1, true);
+    EXPECT_EQ(e.port, (std::array<uint16_t, 2>{55555, 53}));
+    EXPECT_FALSE(e.to_broadcast);
+    EXPECT_FALSE(serve(50000, 1, 137, 0, true).to_broadcast);
+}
+
+TEST(UdpServices, FormatFiftyFourSendsTinbasNetbiosQueriesToItsSubnetsBroadcast) {
+    // Every NetBIOS name query of the real trace goes from 10.0.2.108:137 to 10.0.2.255:137.
+    Capture cap = load_dev_capture("USTC-TFC2016__Tinba.pcap", 30000);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    const auto netbios = [](const std::vector<PacketRecord>& recs, bool broadcast) {
+        return std::count_if(recs.begin(), recs.end(), [&](const PacketRecord& r) {
+            return r.ip_version == 4 && r.proto == 17 && !(r.present & kHasIcmp) && r.sport == 137 && r.dport == 137 &&
+                   (r.dst[3] == 255) == broadcast;
+        });
+    };
+    EXPECT_EQ(netbios(cap.records, true), 30);
+    EXPECT_EQ(netbios(cap.records, false), 0);
+    const std::vector<PacketRecord> v53 = regenerate_as(enc, 53), v54 = regenerate_as(enc, 54);
+    EXPECT_EQ(netbios(v53, true), 0) << "format 53 asks 137 from an ephemeral port";
+    EXPECT_GT(netbios(v54, true), 0);
+    EXPECT_EQ(netbios(v54, false), 0);
+    for (const PacketRecord& r : v54)
+        if (r.ip_version == 4 && r.proto == 17 && r.sport == 137 && r.dport == 137 && r.dst[3] == 255)
+            EXPECT_TRUE(std::equal(r.src.begin(), r.src.begin() + 3, r.dst.begin())) << "its sender's own /24";
+    EXPECT_EQ(v53.size(), v54.size());
 }

@@ -89,7 +89,7 @@ struct UdpEnds {
 // its sender's /24 broadcast, none to a unicast host). Its sender keeps the port, and a receiver
 // the model drew as a unicast host becomes the sender's subnet broadcast (`to_broadcast`).
 // Format 28's rule made the sender a client on an ephemeral port asking the service's host:
-// those four traces' 66 broadcasts came back as unicast datagrams between the hub and its DNS
+// those four traces' 74 broadcasts came back as unicast datagrams between the hub and its DNS
 // servers.
 UdpEnds serve_udp_ports(const std::vector<UdpService>& services, const std::vector<uint16_t>& ports, UdpEnds e, uint16_t ephemeral,
                         uint64_t u = 0, bool broadcasts = false);

@@ -11,8 +11,12 @@
 
 namespace dgc::trainer {
 
+namespace {
+// A client's 4-tuple (with its IP version): its SYNs with one ISN are an attempt.
+using Tuple = std::tuple<uint8_t, std::array<uint8_t, 16>, std::array<uint8_t, 16>, uint16_t, uint16_t>;
+}  // namespace
+
 uint32_t longest_syn_attempt(std::span<const PacketRecord> chunk) {
-    using Tuple = std::tuple<uint8_t, std::array<uint8_t, 16>, std::array<uint8_t, 16>, uint16_t, uint16_t>;
     std::map<Tuple, std::pair<uint32_t, uint32_t>> attempt;  // 4-tuple -> (ISN, SYNs with it)
     uint32_t longest = 0;
     for (const PacketRecord& r : chunk) {
@@ -26,7 +30,6 @@ uint32_t longest_syn_attempt(std::span<const PacketRecord> chunk) {
 }
 
 SynTimer syn_resend_timer(std::span<const PacketRecord> chunk) {
-    using Tuple = std::tuple<uint8_t, std::array<uint8_t, 16>, std::array<uint8_t, 16>, uint16_t, uint16_t>;
     struct Attempt {
         uint32_t isn = 0, syns = 0;
         int64_t last = 0, first_wait = 0;
@@ -87,7 +90,7 @@ void time_syn_resends(const SynTimer& timer, std::span<const uint32_t> rank, std
         int64_t wait = times[j] - times[j - 1];
         if (rank[j]) {
             wait = first;
-            for (uint32_t k = 1; k < rank[j] && wait < kLongest; ++k) wait *= std::max<uint32_t>(timer.backoff, 1);
+            for (uint32_t k = 1; k < rank[j] && wait < kLongest; ++k) wait *= timer.backoff;
             wait = std::min(wait, kLongest);
         }
         moved[j] = moved[j - 1] + wait;

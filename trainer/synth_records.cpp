@@ -472,7 +472,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         std::vector<int64_t> times(n);
         for (uint32_t j = 0; j < n; ++j) times[j] = at(j);
         // Format 53: a resent SYN waits its stack's timer (syn_attempts.h).
-        if (side.format >= 53 && tcp)
+        if (side.format >= 53 && tcp && side.syn_timer.first_ms)
             time_syn_resends(side.syn_timer, syn_resend_ranks(plan, side.longest_syn_attempt), times, ip_end);
         if (v13 && udp) requests_after_silence(dirs, lens, times, kUdpExchangeSilenceNs, late_replies_left);
         if (v28 && udp && pe.ip_version == 4) service_lengths(side, ep, dirs, lens, mix64(seed ^ mix64(fi ^ 0x1E28ULL)));

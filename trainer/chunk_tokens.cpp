@@ -12,6 +12,7 @@
 #include "trainer/chunk_semantics.h"
 #include "trainer/edge_connections.h"
 #include "trainer/few_counts.h"
+#include "trainer/gateway_twins.h"
 #include "trainer/icmp_senders.h"
 #include "trainer/key_hash.h"
 #include "trainer/rng.h"
@@ -326,6 +327,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     s.longest_syn_attempt = longest_syn_attempt(chunk);
     s.longest_icmp_error = longest_icmp_errors(chunk);
     s.syn_timer = syn_resend_timer(chunk);
+    s.gateway_twins = count_gateway_twins(chunk, s, host_slot);
     return enc;
 }
 

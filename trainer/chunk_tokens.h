@@ -14,6 +14,7 @@
 #include "codec/record.h"
 #include "codec/status.h"
 #include "trainer/arp_roles.h"
+#include "trainer/gateway_twins.h"
 #include "trainer/icmp_quotes.h"
 #include "trainer/syn_attempts.h"
 #include "trainer/tcp_fin_resends.h"
@@ -141,9 +142,10 @@ struct NonIpType {
 // the chunk's longest ICMP error per IP family, and the generator's are no longer
 // (icmp_quotes.h); 53 appends the clients' SYN resend timer (two varints), and the
 // generator's resends wait it (syn_attempts.h); 54 has format 53's bytes, and a service's
-// same-port datagrams sent to its group are broadcasts on the sender's /24 (udp_services.h).
+// same-port datagrams sent to its group are broadcasts on the sender's /24 (udp_services.h);
+// 55 appends the gateways' twin MACs and which ranked hosts take them (gateway_twins.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 54;
+inline constexpr uint8_t kSideFormat = 55;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -447,6 +449,8 @@ struct ChunkSide {
     IcmpErrorLongest longest_icmp_error{};
     // Format 53: the clients' SYN resend timer (syn_attempts.h).
     SynTimer syn_timer;
+    // Format 55: the gateways that receive on one MAC and send from another (gateway_twins.h).
+    GatewayTwins gateway_twins;
 
     uint64_t flows() const;
 };

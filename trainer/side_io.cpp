@@ -368,6 +368,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 52)                                     // format 52's: two
         for (uint32_t l : s.longest_icmp_error) w.varint(l);
     if (s.format >= 53) w.varint(s.syn_timer.first_ms), w.varint(s.syn_timer.backoff);  // format 53's: two
+    if (s.format >= 55) write_format55(w, s);
     return std::move(w.data());
 }
 
@@ -484,6 +485,8 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
         s.syn_timer.first_ms = static_cast<uint32_t>(r.count(kMaxSynTimerMs));
         s.syn_timer.backoff = static_cast<uint32_t>(r.count(2));
     }
+    if (format >= 55 && !read_format55(r, s) && !r.failed())
+        return Status::corrupt(what + ": a gateway's twin names a gateway outside the gateway MACs, one twice or out of order, its own MAC, or an unknown direction");
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.syn_timer.backoff == 0) return Status::corrupt(what + ": the SYN resend timer's backoff is 0");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))

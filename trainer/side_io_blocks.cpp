@@ -241,4 +241,39 @@ bool read_format47(ByteReader& r, ChunkSide& s) {
     return ok && (f.first_gap_ms > 0) == (f.resent(0) + f.resent(1) > 0);
 }
 
+// Format 55: the twins (a count, then gateway index, MAC id and direction each), then where
+// there are twins one bit per ranked host, eight to a byte, low bit first.
+void write_format55(ByteWriter& w, const ChunkSide& s) {
+    const GatewayTwins& t = s.gateway_twins;
+    w.varint(t.twins.size());
+    for (const auto& g : t.twins) w.u8(g.gateway), w.u16(g.mac), w.u8(g.receives);
+    const size_t bits = t.twins.empty() ? 0 : s.hosts.size();
+    for (size_t i = 0; i < bits; i += 8) {
+        uint8_t byte = 0;
+        for (size_t b = 0; b < 8 && i + b < bits; ++b) byte |= static_cast<uint8_t>(i + b < t.hosts.size() && t.hosts[i + b]) << b;
+        w.u8(byte);
+    }
+}
+
+bool read_format55(ByteReader& r, ChunkSide& s) {
+    GatewayTwins& t = s.gateway_twins;
+    t.twins.resize(r.count(s.gateway_macs.size()));
+    bool ok = true;
+    for (size_t i = 0; i < t.twins.size(); ++i) {
+        auto& g = t.twins[i];
+        g.gateway = r.u8(), g.mac = r.u16();
+        const uint8_t receives = r.u8();
+        g.receives = receives == 1;
+        ok = ok && g.gateway < s.gateway_macs.size() && (i == 0 || g.gateway > t.twins[i - 1].gateway) && g.mac &&
+             g.mac != s.gateway_macs[g.gateway].mac && receives <= 1;
+    }
+    if (!ok) return false;
+    t.hosts.resize(t.twins.empty() ? 0 : s.hosts.size());
+    for (size_t i = 0; i < t.hosts.size(); i += 8) {
+        const uint8_t byte = r.u8();
+        for (size_t b = 0; b < 8 && i + b < t.hosts.size(); ++b) t.hosts[i + b] = (byte >> b) & 1;
+    }
+    return true;
+}
+
 }  // namespace dgc::trainer::side_blocks

@@ -39,5 +39,7 @@ void write_format44(ByteWriter& w, const ChunkSide& s);
 void read_format44(ByteReader& r, ChunkSide& s);
 void write_format47(ByteWriter& w, const FinResends& f);
 bool read_format47(ByteReader& r, ChunkSide& s);
+void write_format55(ByteWriter& w, const ChunkSide& s);
+bool read_format55(ByteReader& r, ChunkSide& s);
 
 }  // namespace dgc::trainer::side_blocks

@@ -15,6 +15,7 @@
 #include "trainer/endpoint_roles.h"
 #include "trainer/flow_choices.h"
 #include "trainer/flow_timing.h"
+#include "trainer/gateway_twins.h"
 #include "trainer/icmp_echo.h"
 #include "trainer/icmp_quotes.h"
 #include "trainer/icmp_senders.h"
@@ -673,6 +674,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     if (side.format >= 47) resend_fins(side.fin_resends, out, ip_end);
     if (side.format >= 33)  // icmp_quotes.h
         quote_offending_packets(out, side.format >= 49, side.format >= 52 ? side.longest_icmp_error : IcmpErrorLongest{});
+    if (side.format >= 55) use_gateway_twins(side, slot_addr, out);
     return out;
 }
 

@@ -342,8 +342,10 @@ TEST(UdpServices, FormatFiftyFourSendsTinbasNetbiosQueriesToItsSubnetsBroadcast)
     EXPECT_EQ(netbios(v53, true), 0) << "format 53 asks 137 from an ephemeral port";
     EXPECT_GT(netbios(v54, true), 0);
     EXPECT_EQ(netbios(v54, false), 0);
-    for (const PacketRecord& r : v54)
-        if (r.ip_version == 4 && r.proto == 17 && r.sport == 137 && r.dport == 137 && r.dst[3] == 255)
+    for (const PacketRecord& r : v54) {
+        if (r.ip_version == 4 && r.proto == 17 && r.sport == 137 && r.dport == 137 && r.dst[3] == 255) {
             EXPECT_TRUE(std::equal(r.src.begin(), r.src.begin() + 3, r.dst.begin())) << "its sender's own /24";
+        }
+    }
     EXPECT_EQ(v53.size(), v54.size());
 }

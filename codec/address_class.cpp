@@ -28,13 +28,21 @@ constexpr bool public_first_octet(int a) {
            a != 203;
 }
 
+// An IPv4 address in RFC 6052's well-known prefix, 64:ff9b::/96, as a NAT64 gateway's
+// clients on an IPv6-only network reach IPv4 hosts (nDPI's reddit trace: 903 of its 1,942
+// packets).
+bool nat64(const uint8_t* a) {
+    static constexpr uint8_t kPrefix[12] = {0x00, 0x64, 0xff, 0x9b};
+    return std::equal(a, a + 12, kPrefix);
+}
+
 }  // namespace
 
 std::string_view addr_class_name(AddrClass c) {
     static constexpr std::string_view kNames[] = {
         "public",   "private-10", "private-172", "private-192", "shared",     "loopback",  "link-local", "multicast",
         "broadcast", "unspecified", "v6-global", "v6-ula",     "v6-link-local", "v6-multicast", "v6-loopback",
-        "v6-unspecified"};
+        "v6-unspecified", "v6-nat64"};
     const auto i = static_cast<size_t>(c);
     return i < std::size(kNames) ? kNames[i] : "unknown";
 }
@@ -55,6 +63,7 @@ AddrClass classify_address(uint8_t v, const uint8_t* a) {
     if (a[0] == 0xff) return AddrClass::kMulticast6;
     if ((a[0] & 0xfe) == 0xfc) return AddrClass::kUla6;
     if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return AddrClass::kLinkLocal6;
+    if (nat64(a)) return AddrClass::kNat64_6;
     const bool zero15 = std::all_of(a, a + 15, [](uint8_t b) { return b == 0; });
     if (zero15 && a[15] == 1) return AddrClass::kLoopback6;
     if (zero15 && a[15] == 0) return AddrClass::kUnspecified6;
@@ -80,6 +89,7 @@ HostKind host_kind_of(uint8_t v, const uint8_t* a) {
 }
 
 uint16_t subnet_id_of(uint8_t v, const uint8_t* a) {
+    if (v == 6 && nat64(a)) return subnet_id_of(4, a + 12);  // the /24 of the IPv4 host it reaches
     return static_cast<uint16_t>(hash_bytes(kSubnetKey ^ v, a, v == 4 ? 3 : 8) >> 48);
 }
 
@@ -117,6 +127,13 @@ std::array<uint8_t, 16> synth_address_of(AddrClass c, uint16_t subnet, uint64_t 
             a[0] = 0xfe, a[1] = 0x80;
             v6_iid();
             break;
+        case AddrClass::kNat64_6: {
+            // The prefix and a public IPv4 host of the subnet's synthetic /24.
+            const auto v4 = synth_address_of(AddrClass::kPublic4, subnet, host, kind);
+            a[1] = 0x64, a[2] = 0xff, a[3] = 0x9b;
+            std::copy(v4.begin(), v4.begin() + 4, a.begin() + 12);
+            break;
+        }
         case AddrClass::kGlobal6:
             // Global unicast (2000::/3, outside the documentation prefixes) with the subnet in
             // bits 32-47: one real /64 stays one synthetic /64.

@@ -27,6 +27,7 @@ enum class AddrClass : uint8_t {
     kMulticast6,      // ff00::/8
     kLoopback6,       // ::1
     kUnspecified6,    // ::
+    kNat64_6,         // 64:ff9b::/96, RFC 6052's well-known NAT64 prefix (chunk side format 56 on)
     kCount
 };
 

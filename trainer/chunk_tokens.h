@@ -143,9 +143,11 @@ struct NonIpType {
 // (icmp_quotes.h); 53 appends the clients' SYN resend timer (two varints), and the
 // generator's resends wait it (syn_attempts.h); 54 has format 53's bytes, and a service's
 // same-port datagrams sent to its group are broadcasts on the sender's /24 (udp_services.h);
-// 55 appends the gateways' twin MACs and which ranked hosts take them (gateway_twins.h).
+// 55 appends the gateways' twin MACs and which ranked hosts take them (gateway_twins.h); 56
+// has format 55's layout and one more address class, NAT64's 64:ff9b::/96 (a host of it keeps
+// the prefix and its IPv4 host's /24; codec/address_class.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 55;
+inline constexpr uint8_t kSideFormat = 56;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

@@ -104,7 +104,14 @@ void write_semantics(ByteWriter& w, const ChunkSide& s) {
     write_group_counts(w, s.continued);
 }
 
-void read_semantics(ByteReader& r, ChunkSide& s) {
+// The address classes a side of `format` may name: format 56 added NAT64 (an older side's
+// byte past its last class reads as its last, as it always did).
+uint8_t addr_classes(uint8_t format) {
+    return static_cast<uint8_t>(format >= 56 ? AddrClass::kCount : AddrClass::kNat64_6);
+}
+
+void read_semantics(ByteReader& r, ChunkSide& s, uint8_t format) {
+    const uint8_t classes = addr_classes(format);
     s.proto_flows.resize(s.protos.size());
     for (auto& n : s.proto_flows) n = static_cast<uint32_t>(r.count(1ull << 32));
     if (s.nonip_packets)
@@ -114,7 +121,7 @@ void read_semantics(ByteReader& r, ChunkSide& s) {
     s.host_sem.resize(s.hosts.size());
     for (auto& h : s.host_sem) {
         const uint8_t b = r.u8();
-        h.addr_class = std::min<uint8_t>(b & 0x1f, static_cast<uint8_t>(AddrClass::kCount) - 1);
+        h.addr_class = std::min<uint8_t>(b & 0x1f, classes - 1);
         h.host_kind = static_cast<uint8_t>(std::min(b >> 5, 2));
         if (addr_class_is_exact(static_cast<AddrClass>(h.addr_class))) {
             for (auto& x : h.exact) x = r.u8();
@@ -132,10 +139,10 @@ void read_semantics(ByteReader& r, ChunkSide& s) {
     }
     for (auto& h : s.host_sem)
         if (h.stack >= s.stacks.size()) h.stack = 0;
-    s.other_classes.resize(r.count(3 * static_cast<size_t>(AddrClass::kCount)));
+    s.other_classes.resize(r.count(3 * size_t{classes}));
     for (auto& o : s.other_classes) {
         const uint8_t b = r.u8();
-        o.addr_class = std::min<uint8_t>(b & 0x1f, static_cast<uint8_t>(AddrClass::kCount) - 1);
+        o.addr_class = std::min<uint8_t>(b & 0x1f, classes - 1);
         o.host_kind = static_cast<uint8_t>(std::min(b >> 5, 2));
         o.hosts = static_cast<uint32_t>(r.count(1ull << 32));
         o.subnets = static_cast<uint32_t>(r.count(1ull << 32));
@@ -433,7 +440,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
         p.mass_class = b & 0x7f, p.server = (b & 0x80) != 0;
     }
     s.format = format;
-    if (format >= 6) read_semantics(r, s);
+    if (format >= 6) read_semantics(r, s, format);
     if (format >= 7) {
         s.pure_acks = static_cast<uint32_t>(r.count(uint64_t{s.tcp_loss.segments} + 1));
         s.fins = static_cast<uint32_t>(r.count(uint64_t{s.tcp_loss.segments} + 1));

@@ -176,6 +176,32 @@ TEST(AddressClass, SyntheticAddressesKeepClassSubnetAndBroadcast) {
     EXPECT_EQ(subnet_id_of(4, x.data()), subnet_id_of(4, x2.data()));
 }
 
+TEST(AddressClass, ANat64AddressKeepsItsPrefixAndItsIpv4HostsSubnet) {
+    const std::array<uint8_t, 16> v4{151, 101, 121, 140}, v4_peer{151, 101, 121, 7}, v4_other{151, 101, 122, 140};
+    auto nat64 = [](const std::array<uint8_t, 16>& x) {
+        std::array<uint8_t, 16> a{0x00, 0x64, 0xff, 0x9b};
+        std::copy(x.begin(), x.begin() + 4, a.begin() + 12);
+        return a;
+    };
+    const auto a = nat64(v4);
+    EXPECT_EQ(classify_address(6, a.data()), AddrClass::kNat64_6);
+    std::array<uint8_t, 16> local_use = a;  // 64:ff9b:1::/48 (RFC 8215) is an ordinary prefix here
+    local_use[5] = 1;
+    EXPECT_EQ(classify_address(6, local_use.data()), AddrClass::kGlobal6);
+    // One subnet: the IPv4 host's /24, whichever way it is reached.
+    EXPECT_EQ(subnet_id_of(6, a.data()), subnet_id_of(4, v4.data()));
+    EXPECT_EQ(subnet_id_of(6, a.data()), subnet_id_of(6, nat64(v4_peer).data()));
+    EXPECT_NE(subnet_id_of(6, a.data()), subnet_id_of(6, nat64(v4_other).data()));
+    const uint16_t subnet = subnet_id_of(6, a.data());
+    const auto s1 = synth_address_of(AddrClass::kNat64_6, subnet, 1, HostKind::kHost);
+    const auto s2 = synth_address_of(AddrClass::kNat64_6, subnet, 2, HostKind::kHost);
+    EXPECT_TRUE(std::equal(s1.begin(), s1.begin() + 15, s2.begin())) << "the prefix and one synthetic /24";
+    EXPECT_NE(s1, s2);
+    const std::array<uint8_t, 16> embedded{s1[12], s1[13], s1[14], s1[15]};
+    EXPECT_EQ(classify_address(4, embedded.data()), AddrClass::kPublic4) << "RFC 6052 embeds no private address in the prefix";
+    EXPECT_NE(s1, a) << "no real address";
+}
+
 TEST(AddressClass, GroupDestinationsGetTheirStandardMacs) {
     std::array<uint8_t, 6> m{};
     const std::array<uint8_t, 16> mdns = {224, 0, 0, 251};

@@ -250,3 +250,39 @@ TEST(ProtocolSynth, FormatFiveSidesKeepTheFormatFiveGenerator) {
     EXPECT_EQ(serialize_side(*six), serialize_side(enc.side));
     EXPECT_EQ(six->host_sem.size(), six->hosts.size());
 }
+
+TEST(ProtocolSynth, Nat64HostsKeepTheirPrefixWithoutTheirAddresses) {
+    Capture cap = load("nDPI__reddit.pcap");
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    auto back = parse_side(serialize_side(enc.side), "chunk", kSideFormat);
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    const auto recs = synthesize_records(*back, enc.flows, enc.packets, 5);
+    struct Seen {
+        std::set<std::array<uint8_t, 16>> hosts;
+        size_t packets = 0;
+    };
+    auto nat64 = [](const std::vector<PacketRecord>& v) {
+        Seen s;
+        for (const auto& r : v) {
+            bool any = false;
+            for (const auto* a : {&r.src, &r.dst})
+                if (r.ip_version == 6 && classify_address(6, a->data()) == AddrClass::kNat64_6) s.hosts.insert(*a), any = true;
+            s.packets += any;
+        }
+        return s;
+    };
+    const Seen real = nat64(cap.records), synth = nat64(recs);
+    ASSERT_GT(real.packets, 800u) << "reddit's client reaches IPv4 hosts through NAT64";
+    EXPECT_NEAR(static_cast<double>(synth.hosts.size()), static_cast<double>(real.hosts.size()), 0.2 * real.hosts.size() + 2);
+    EXPECT_NEAR(static_cast<double>(synth.packets), static_cast<double>(real.packets), 0.2 * real.packets);
+    for (const auto& a : synth.hosts) {
+        const std::array<uint8_t, 16> v4{a[12], a[13], a[14], a[15]};
+        EXPECT_EQ(classify_address(4, v4.data()), AddrClass::kPublic4);
+    }
+    // Neither a NAT64 address nor the IPv4 address inside it is stored.
+    const std::string side = serialize_side(enc.side);
+    for (const auto& a : real.hosts) {
+        EXPECT_EQ(side.find(std::string(reinterpret_cast<const char*>(a.data()), 16)), std::string::npos);
+        EXPECT_EQ(side.find(std::string(reinterpret_cast<const char*>(a.data()) + 12, 4)), std::string::npos);
+    }
+}

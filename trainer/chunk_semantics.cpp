@@ -382,6 +382,7 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
             s.loss_ends[seg_ends[i]] += one;
             s.unseen_acks[seg_ends[i]] += v == fidelity::kSegAckUnseen;
             s.spurious_retrans[seg_ends[i]] += spurious[i];
+            s.reordered[seg_ends[i]] += v == fidelity::kSegOutOfOrder && !(chunk[i].tcp_flags & kSyn);
         }
         const uint8_t f = chunk[i].tcp_flags;
         const bool data = fidelity::tcp_payload_bytes(chunk[i]) > 0;

@@ -145,9 +145,10 @@ struct NonIpType {
 // same-port datagrams sent to its group are broadcasts on the sender's /24 (udp_services.h);
 // 55 appends the gateways' twin MACs and which ranked hosts take them (gateway_twins.h); 56
 // has format 55's layout and one more address class, NAT64's 64:ff9b::/96 (a host of it keeps
-// the prefix and its IPv4 host's /24; codec/address_class.h).
+// the prefix and its IPv4 host's /24; codec/address_class.h); 57 appends each end's segments
+// that arrived out of order, and the generator reorders as many (tcp_reorder.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 56;
+inline constexpr uint8_t kSideFormat = 57;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -453,6 +454,9 @@ struct ChunkSide {
     SynTimer syn_timer;
     // Format 55: the gateways that receive on one MAC and send from another (gateway_twins.h).
     GatewayTwins gateway_twins;
+    // Format 57: per end (as loss_ends), the segments tshark calls out of order, of its
+    // retransmissions (tcp_reorder.h).
+    std::array<uint32_t, 2> reordered{};
 
     uint64_t flows() const;
 };

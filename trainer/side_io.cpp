@@ -376,6 +376,8 @@ std::string serialize_side(const ChunkSide& s) {
         for (uint32_t l : s.longest_icmp_error) w.varint(l);
     if (s.format >= 53) w.varint(s.syn_timer.first_ms), w.varint(s.syn_timer.backoff);  // format 53's: two
     if (s.format >= 55) write_format55(w, s);
+    if (s.format >= 57)  // format 57's block: two varints
+        for (uint32_t n : s.reordered) w.varint(n);
     return std::move(w.data());
 }
 
@@ -494,6 +496,8 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     }
     if (format >= 55 && !read_format55(r, s) && !r.failed())
         return Status::corrupt(what + ": a gateway's twin names a gateway outside the gateway MACs, one twice or out of order, its own MAC, or an unknown direction");
+    if (format >= 57)  // an end's reordered segments are of its retransmissions
+        for (int e = 0; e < 2; ++e) s.reordered[e] = static_cast<uint32_t>(r.count(s.loss_ends[e].retrans));
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.syn_timer.backoff == 0) return Status::corrupt(what + ": the SYN resend timer's backoff is 0");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))

@@ -98,6 +98,7 @@ TEST(ProtocolSynth, RealTokensGiveCoherentConnections) {
     EncodedChunk enc = encode_chunk(cap.records, 1);
     ASSERT_EQ(enc.side.format, kSideFormat);
     enc.side.tcp_loss = enc.side.lossy = {};  // the compiler's own arithmetic, without the capture's loss
+    enc.side.reordered = {};                  // nor its path's reordering
     auto recs = synthesize_records(enc.side, enc.flows, enc.packets, 3);
     ASSERT_EQ(recs.size(), cap.records.size());
 

@@ -1,7 +1,6 @@
 #include "trainer/tcp_reorder.h"
 
 #include <algorithm>
-#include <tuple>
 #include <unordered_map>
 #include <utility>
 

@@ -45,9 +45,9 @@ constexpr int64_t kMaxFlowGap = 60'000'000'000;
 
 constexpr LossRates kNoLoss{};  // a format-14 flow that is not one of the lossy ones
 
-// `lossy_tcp`, where given, gets the 4-tuples of the TCP flows that draw the chunk's loss.
+// `lossy_tcp`, where given, gets the flow keys of the TCP flows that draw the chunk's loss.
 std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<FlowTokens>& flows,
-                                     const std::vector<PacketTokens>& packets, uint64_t seed, std::vector<ConnTuple>* lossy_tcp = nullptr) {
+                                     const std::vector<PacketTokens>& packets, uint64_t seed, std::vector<uint64_t>* lossy_tcp = nullptr) {
     std::vector<PacketRecord> out;
     out.reserve(side.ip_packets + side.nonip_packets);
     const int64_t t_end = side.t0 + side.span, ip_end = side.ip_t0 + side.ip_span;
@@ -505,7 +505,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         }
         // The flow's loss rates, as each of its ends draws them (format 41).
         const LossRates& flow_loss = lossy.empty() ? all_loss : lossy[fi] ? lossy_loss : kNoLoss;
-        if (lossy_tcp && tcp && (lossy.empty() || lossy[fi])) lossy_tcp->push_back(conn_tuple(ep[0].addr, ep[0].port, ep[1].addr, ep[1].port));
+        if (lossy_tcp && tcp && (lossy.empty() || lossy[fi])) lossy_tcp->push_back(flow_key(6, ep[0], ep[1]));
         FlowLossDraws loss_draws(side, flow_loss, tcp ? std::span<const TcpSegmentPlan>(plan) : std::span<const TcpSegmentPlan>(), payloads, times);
         SynAttempts syn_attempts(side.format >= 51 ? side.longest_syn_attempt : 0);
         for (uint32_t j = 0; j < n; ++j) {
@@ -687,7 +687,7 @@ std::vector<PacketRecord> synthesize_records(const ChunkSide& side, const std::v
                                              const std::vector<PacketTokens>& packets, uint64_t seed) {
     if (side.format < 6) return legacy::synthesize_records_v5(side, flows, packets, seed);
     if (side.format >= 57) {  // tcp_reorder.h
-        std::vector<ConnTuple> lossy;
+        std::vector<uint64_t> lossy;
         std::vector<PacketRecord> out = synthesize(without_reorders(side), with_start_counts(side, flows), packets, seed, &lossy);
         reorder_segments(side.reordered, seed, lossy, out);
         return out;

@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "codec/fidelity/semantics.h"
-#include "trainer/key_hash.h"
 #include "trainer/rng.h"
+#include "trainer/synth_endpoint.h"
 #include "trainer/tcp_ends.h"
 
 namespace dgc::trainer {
@@ -20,16 +20,17 @@ void less(TcpLoss& l, uint32_t n) {
     l.retrans -= std::min(l.retrans, n);
 }
 
+uint64_t tcp_flow_key(const PacketRecord& r) {
+    Endpoint a, b;
+    a.addr = r.src, a.port = r.sport, b.addr = r.dst, b.port = r.dport;
+    return flow_key(6, a, b);
+}
+
 bool plain_data(const PacketRecord& r) {
     return !(r.tcp_flags & (kSyn | kFin | kRst)) && fidelity::tcp_payload_bytes(r) > 0;
 }
 
 }  // namespace
-
-ConnTuple conn_tuple(const std::array<uint8_t, 16>& a, uint16_t a_port, const std::array<uint8_t, 16>& b, uint16_t b_port) {
-    const std::pair x{a, a_port}, y{b, b_port};
-    return x < y ? ConnTuple{x, y} : ConnTuple{y, x};
-}
 
 ChunkSide without_reorders(const ChunkSide& side) {
     ChunkSide s = side;
@@ -40,7 +41,7 @@ ChunkSide without_reorders(const ChunkSide& side) {
     return s;
 }
 
-void reorder_segments(const std::array<uint32_t, 2>& reordered, uint64_t seed, const std::vector<ConnTuple>& lossy,
+void reorder_segments(const std::array<uint32_t, 2>& reordered, uint64_t seed, const std::vector<uint64_t>& lossy,
                       std::vector<PacketRecord>& records) {
     if (!reordered[0] && !reordered[1]) return;
     const std::vector<int8_t> ends = tcp_segment_ends(records);
@@ -49,13 +50,13 @@ void reorder_segments(const std::array<uint32_t, 2>& reordered, uint64_t seed, c
         int64_t syn_t = -1, rtt = -1;
         bool lossy = false;
     };
-    std::unordered_map<ConnTuple, Conn, KeyHash> conns;
-    for (const ConnTuple& t : lossy) conns[t].lossy = true;
+    std::unordered_map<uint64_t, Conn> conns;
+    for (uint64_t k : lossy) conns[k].lossy = true;
     std::array<std::vector<std::pair<uint32_t, uint32_t>>, 2> pairs;
     for (uint32_t j = 0; j < records.size(); ++j) {
         const PacketRecord& r = records[j];
         if (j >= ends.size() || ends[j] < 0) continue;
-        Conn& c = conns[conn_tuple(r.src, r.sport, r.dst, r.dport)];
+        Conn& c = conns[tcp_flow_key(r)];
         if ((r.tcp_flags & (kSyn | kAck)) == kSyn) c.syn_t = r.t_ns;
         if (c.rtt < 0 && c.syn_t >= 0 && (r.tcp_flags & (kSyn | kAck)) == kAck) c.rtt = r.t_ns - c.syn_t;
         if (c.last >= 0 && c.lossy) {

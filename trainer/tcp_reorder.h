@@ -22,18 +22,15 @@ namespace dgc::trainer {
 // least 0.
 ChunkSide without_reorders(const ChunkSide& side);
 
-// A TCP connection's 4-tuple, its smaller (address, port) end first.
-using ConnTuple = std::pair<std::pair<std::array<uint8_t, 16>, uint16_t>, std::pair<std::array<uint8_t, 16>, uint16_t>>;
-ConnTuple conn_tuple(const std::array<uint8_t, 16>& a, uint16_t a_port, const std::array<uint8_t, 16>& b, uint16_t b_port);
-
 // Swaps `reordered[end]` pairs of `records`' back-to-back data segments of one direction
-// (0: from the client, tcp_segment_ends' ends) on the connections of `lossy` (the flows that
-// draw the chunk's loss, format 14: a path that reorders is a lossy one): two segments of one
+// (0: from the client, tcp_segment_ends' ends) on the connections whose flow_key
+// (synth_endpoint.h, protocol 6) `lossy` holds (the flows that draw the chunk's loss, format
+// 14: a path that reorders is a lossy one): two segments of one
 // 4-tuple with nothing of it between them, the second's data right after the first's, sent
 // within the connection's handshake RTT (3 ms where it has none) so that tshark calls the late
 // one out of order. Each takes the other's place in time. Fewer where there are fewer such
 // pairs; `seed` picks which.
-void reorder_segments(const std::array<uint32_t, 2>& reordered, uint64_t seed, const std::vector<ConnTuple>& lossy,
+void reorder_segments(const std::array<uint32_t, 2>& reordered, uint64_t seed, const std::vector<uint64_t>& lossy,
                       std::vector<PacketRecord>& records);
 
 }  // namespace dgc::trainer

@@ -10,6 +10,7 @@
 #include "tests/trainer/chunk_test_util.h"
 #include "tests/trainer/dev_capture.h"
 #include "trainer/chunk_tokens.h"
+#include "trainer/synth_endpoint.h"
 #include "trainer/tcp_reorder.h"
 
 using namespace dgc;
@@ -42,7 +43,11 @@ std::vector<PacketRecord> connection(int n, bool swap = false, bool resend = fal
 }
 
 // The hand-made connection, as the lossy flows name it.
-const std::vector<ConnTuple> kLossy{conn_tuple({10, 0, 0, 5}, 50000, {10, 0, 0, 9}, 443)};
+const std::vector<uint64_t> kLossy = [] {
+    Endpoint client, server;
+    client.addr = {10, 0, 0, 5}, client.port = 50000, server.addr = {10, 0, 0, 9}, server.port = 443;
+    return std::vector<uint64_t>{flow_key(6, client, server)};
+}();
 
 std::array<size_t, fidelity::kSegVerdictCount> verdicts(const std::vector<PacketRecord>& recs) {
     std::array<size_t, fidelity::kSegVerdictCount> n{};

@@ -326,6 +326,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     s.fin_resends = count_fin_resends(chunk);
     s.longest_syn_attempt = longest_syn_attempt(chunk);
     s.longest_icmp_error = longest_icmp_errors(chunk);
+    s.error_flows = count_error_flows(chunk);
     s.syn_timer = syn_resend_timer(chunk);
     s.gateway_twins = count_gateway_twins(chunk, s, host_slot);
     return enc;

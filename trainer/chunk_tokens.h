@@ -146,9 +146,11 @@ struct NonIpType {
 // 55 appends the gateways' twin MACs and which ranked hosts take them (gateway_twins.h); 56
 // has format 55's layout and one more address class, NAT64's 64:ff9b::/96 (a host of it keeps
 // the prefix and its IPv4 host's /24; codec/address_class.h); 57 appends each end's segments
-// that arrived out of order, and the generator reorders as many (tcp_reorder.h).
+// that arrived out of order, and the generator reorders as many (tcp_reorder.h); 58 appends
+// the flows the chunk's ICMP errors are about, and the generator's errors are about as many
+// (icmp_quotes.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 57;
+inline constexpr uint8_t kSideFormat = 58;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -457,6 +459,8 @@ struct ChunkSide {
     // Format 57: per end (as loss_ends), the segments tshark calls out of order, of its
     // retransmissions (tcp_reorder.h).
     std::array<uint32_t, 2> reordered{};
+    // Format 58: the flows the ICMP errors are about (icmp_quotes.h's count_error_flows).
+    uint32_t error_flows = 0;
 
     uint64_t flows() const;
 };

@@ -4,10 +4,13 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "codec/address_class.h"
 #include "codec/icmp_quote.h"
+#include "trainer/key_hash.h"
 
 namespace dgc::trainer {
 namespace {
@@ -65,6 +68,29 @@ uint32_t error_bound(uint8_t ip_version, const IcmpErrorLongest& longest) {
     return own ? std::clamp(own, v6 ? 96u : 56u, stack) : stack;
 }
 
+bool is_error(const PacketRecord& r) { return r.is_ip() && (r.present & kHasIcmp) && icmp_is_error(r); }
+
+// What an error is about, as a flow tool keys it: its hosts, type and code, and the quoted
+// packet's protocol, addresses and (TCP, UDP) ports.
+using ErrorFlow = std::tuple<Addr, Addr, uint8_t, uint8_t, uint8_t, Addr, Addr, uint32_t>;
+using ErrorFlows = std::unordered_set<ErrorFlow, KeyHash>;
+
+ErrorFlow error_flow(const PacketRecord& e) {
+    if (!(e.present & kHasQuote)) return {e.src, e.dst, e.icmp_type, e.icmp_code, 0, {}, {}, 0};
+    const IcmpQuote& q = e.quote;
+    const uint32_t ports = q.proto == 6 || q.proto == 17 ? uint32_t(q.l4[0]) << 24 | q.l4[1] << 16 | q.l4[2] << 8 | q.l4[3] : 0;
+    return {e.src, e.dst, e.icmp_type, e.icmp_code, q.proto, q.src, q.dst, ports};
+}
+
+// Format 58: which flow the next error should be about, given how many of the chunk's
+// `errors` came before it and how many flows they were about.
+enum class FlowWanted : uint8_t { kAny, kNew, kQuoted };
+FlowWanted flow_wanted(uint32_t error_flows, size_t errors, size_t before, size_t flows_before) {
+    if (!error_flows || !errors) return FlowWanted::kAny;
+    const uint64_t share = (uint64_t(before + 1) * error_flows + errors - 1) / errors;  // ceil
+    return flows_before < share ? FlowWanted::kNew : flows_before ? FlowWanted::kQuoted : FlowWanted::kAny;
+}
+
 }  // namespace
 
 IcmpErrorLongest longest_icmp_errors(std::span<const PacketRecord> chunk) {
@@ -77,10 +103,21 @@ IcmpErrorLongest longest_icmp_errors(std::span<const PacketRecord> chunk) {
     return longest;
 }
 
-void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit, const IcmpErrorLongest& longest) {
-    const auto is_error = [](const PacketRecord& r) { return r.is_ip() && (r.present & kHasIcmp) && icmp_is_error(r); };
-    if (std::none_of(records.begin(), records.end(), is_error)) return;  // most chunks: no index to build
+uint32_t count_error_flows(std::span<const PacketRecord> chunk) {
+    ErrorFlows flows;
+    for (const PacketRecord& r : chunk)
+        if (r.frag_offset == 0 && is_error(r)) flows.insert(error_flow(r));
+    return static_cast<uint32_t>(flows.size());
+}
+
+void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit, const IcmpErrorLongest& longest, uint32_t error_flows) {
+    const size_t errors = std::count_if(records.begin(), records.end(), [](const PacketRecord& r) { return r.frag_offset == 0 && is_error(r); });
+    if (!errors) return;  // most chunks: no index to build
     Recent datagrams_to, sent_by;
+    ErrorFlows flows;
+    // Format 58: each sender's last quoting error, by its type and code.
+    std::unordered_map<std::tuple<Addr, uint8_t, uint8_t>, size_t, KeyHash> last_error;
+    size_t before = 0;
     for (size_t i = 0; i < records.size(); ++i) {
         PacketRecord& r = records[i];
         if (!r.is_ip() || r.frag_offset != 0) continue;
@@ -89,31 +126,57 @@ void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limi
             if (r.proto == 17 && r.has_ports()) remember(datagrams_to, r.dst, i);
             continue;
         }
+        const bool port_unreachable = icmp_port_unreachable(r);
+        // The flow this error would be about if it quoted packet j.
+        const auto flow_if = [&](size_t j) {
+            PacketRecord e = r;
+            if (port_unreachable) e.dst = records[j].src;
+            e.quote = quote_of(records[j]), e.present |= kHasQuote;
+            return error_flow(e);
+        };
+        const FlowWanted want = flow_wanted(error_flows, errors, before++, flows.size());
+        const auto wanted = [&](size_t j) { return want == FlowWanted::kAny || flows.contains(flow_if(j)) == (want == FlowWanted::kQuoted); };
         const auto fits = [&](size_t j) { return records[j].ip_version == r.ip_version && unicast(r.ip_version, records[j].src); };
-        std::optional<size_t> q;
-        if (icmp_port_unreachable(r)) {
-            auto& to = datagrams_to[r.src];
-            // A client's port (1024 and up) closes after its exchange; a service port the host
-            // uses (a DHCP client's 68) stays open, so a datagram to it is answered last.
-            const auto client_port = [&](size_t j) { return records[j].dport >= 1024; };
-            for (const bool any_port : {false, true}) {
-                if (!q) q = take_latest(to, [&](size_t j) { return fits(j) && (any_port || client_port(j)) && records[j].src == r.dst; });
-                if (!q) q = take_latest(to, [&](size_t j) { return fits(j) && (any_port || client_port(j)) && records[j].src != r.src; });
+        const auto find = [&](bool wanted_only) -> std::optional<size_t> {
+            const auto ok = [&](size_t j) { return fits(j) && (!wanted_only || wanted(j)); };
+            std::optional<size_t> q;
+            if (port_unreachable) {
+                auto& to = datagrams_to[r.src];
+                // A client's port (1024 and up) closes after its exchange; a service port the host
+                // uses (a DHCP client's 68) stays open, so a datagram to it is answered last.
+                const auto client_port = [&](size_t j) { return records[j].dport >= 1024; };
+                for (const bool any_port : {false, true}) {
+                    if (!q) q = take_latest(to, [&](size_t j) { return ok(j) && (any_port || client_port(j)) && records[j].src == r.dst; });
+                    if (!q) q = take_latest(to, [&](size_t j) { return ok(j) && (any_port || client_port(j)) && records[j].src != r.src; });
+                }
+            } else {
+                // A router's error is about a packet it forwarded: one its receiver sent to another host.
+                q = take_latest(sent_by[r.dst], [&](size_t j) { return ok(j) && records[j].dst != r.src; });
             }
-            if (q) {
-                const PacketRecord& d = records[*q];
-                r.dst = d.src, r.eth_dst = d.eth_src, r.eth_src = d.eth_dst;
+            return q;
+        };
+        std::optional<size_t> q = want == FlowWanted::kAny ? std::nullopt : find(true);
+        bool repeats = false;
+        if (!q && want == FlowWanted::kQuoted)
+            if (const auto last = last_error.find({r.src, r.icmp_type, r.icmp_code}); last != last_error.end()) {
+                const PacketRecord& l = records[last->second];  // the same error again
+                r.dst = l.dst, r.eth_dst = l.eth_dst, r.eth_src = l.eth_src, r.quote = l.quote;
+                repeats = true;
             }
-        } else {
-            // A router's error is about a packet it forwarded: one its receiver sent to another host.
-            q = take_latest(sent_by[r.dst], [&](size_t j) { return fits(j) && records[j].dst != r.src; });
+        if (!q && !repeats) q = find(false);
+        if (q) {
+            const PacketRecord& d = records[*q];
+            if (port_unreachable) r.dst = d.src, r.eth_dst = d.eth_src, r.eth_src = d.eth_dst;
+            r.quote = quote_of(d);
         }
         if (stack_limit) cut_error(r, error_bound(r.ip_version, longest));
-        if (!q) continue;
-        r.quote = quote_of(records[*q]);
-        r.present |= kHasQuote;
-        // An error carries at most the whole datagram it quotes.
-        cut_error(r, (r.ip_version == 6 ? 40u : 20u) + 8u + r.quote.ip_len);
+        if (q || repeats) {
+            r.present |= kHasQuote;
+            // An error carries at most the whole datagram it quotes.
+            cut_error(r, (r.ip_version == 6 ? 40u : 20u) + 8u + r.quote.ip_len);
+            last_error[{r.src, r.icmp_type, r.icmp_code}] = i;
+        }
+        flows.insert(error_flow(r));
     }
 }
 

@@ -38,9 +38,23 @@ inline constexpr uint32_t kIcmpErrorMaxV4 = 576, kIcmpErrorMaxV6 = 1280;
 // ultraloq's hub sends every port unreachable at 56 bytes, and format 51 regenerated 15 of
 // its 32 at 71 to 248, the sizes the flow model drew from the chunk's other lengths.
 using IcmpErrorLongest = std::array<uint32_t, 2>;  // [0] IPv4, [1] IPv6; 0: none
-void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit = false, const IcmpErrorLongest& longest = {});
+// Format 58 (`error_flows`, 0: none given): the errors are about that many flows. A host
+// whose port is closed answers every datagram that still comes to it, and a router every
+// packet it cannot forward: ultraloq's hub sent its 32 port unreachables about 8 flows of
+// late DNS answers (3 or 4 each), where format 57 quoted one datagram each, 16 flows, and
+// argus, which keys an error on the flow it quotes, counted 16 records against 8. In time
+// order, while the errors so far are about fewer flows than their share of `error_flows`,
+// an error quotes a datagram of a flow no error quoted yet where it can; once they are
+// about as many, one of a flow an error quoted, or else it repeats its sender's last error
+// of its type and code (to the same host, about the same packet).
+void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit = false, const IcmpErrorLongest& longest = {},
+                             uint32_t error_flows = 0);
 
 // The IP length of the chunk's longest ICMP error, per family (format 52's side).
 IcmpErrorLongest longest_icmp_errors(std::span<const PacketRecord> chunk);
+
+// The flows the chunk's ICMP errors are about (format 58's side): errors that differ in
+// sender, receiver, type, code or the quoted packet's protocol, addresses and ports.
+uint32_t count_error_flows(std::span<const PacketRecord> chunk);
 
 }  // namespace dgc::trainer

@@ -378,6 +378,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 55) write_format55(w, s);
     if (s.format >= 57)  // format 57's block: two varints
         for (uint32_t n : s.reordered) w.varint(n);
+    if (s.format >= 58) w.varint(s.error_flows);  // format 58's: one
     return std::move(w.data());
 }
 
@@ -498,6 +499,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
         return Status::corrupt(what + ": a gateway's twin names a gateway outside the gateway MACs, one twice or out of order, its own MAC, or an unknown direction");
     if (format >= 57)  // an end's reordered segments are of its retransmissions
         for (int e = 0; e < 2; ++e) s.reordered[e] = static_cast<uint32_t>(r.count(s.loss_ends[e].retrans));
+    if (format >= 58) s.error_flows = static_cast<uint32_t>(r.count(s.ip_packets));  // no more than the chunk's IP packets
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.syn_timer.backoff == 0) return Status::corrupt(what + ": the SYN resend timer's backoff is 0");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))

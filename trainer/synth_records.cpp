@@ -676,7 +676,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     if (side.format >= 40) send_keepalives(side.keepalives, out);  // before an ICMP error quotes a segment
     if (side.format >= 47) resend_fins(side.fin_resends, out, ip_end);
     if (side.format >= 33)  // icmp_quotes.h
-        quote_offending_packets(out, side.format >= 49, side.format >= 52 ? side.longest_icmp_error : IcmpErrorLongest{});
+        quote_offending_packets(out, side.format >= 49, side.format >= 52 ? side.longest_icmp_error : IcmpErrorLongest{},
+                                side.format >= 58 ? side.error_flows : 0);
     if (side.format >= 55) use_gateway_twins(side, slot_addr, out);
     return out;
 }

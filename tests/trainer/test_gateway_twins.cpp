@@ -110,11 +110,14 @@ TEST(GatewayTwins, TheTwinsRoundTripAndFormat54ReadsNone) {
 TEST(GatewayTwins, ATwinOutsideTheGatewaysOrOnTheGatewaysOwnMacIsRefused) {
     EncodedChunk enc = encode_chunk(vrrp_lan(), 1);
     ChunkSide side = enc.side;
+    side.format = 55;  // read as written: no later block's bytes left over
+    ASSERT_TRUE(parse_side(serialize_side(side), "chunk 9", 55).ok());
     side.gateway_twins.twins[0].gateway = static_cast<uint8_t>(side.gateway_macs.size());
     auto outside = parse_side(serialize_side(side), "chunk 9", 55);
     ASSERT_FALSE(outside.ok());
     EXPECT_NE(outside.status().message().find("chunk 9"), std::string::npos);
     side = enc.side;
+    side.format = 55;
     side.gateway_twins.twins[0].mac = side.gateway_macs[side.gateway_twins.twins[0].gateway].mac;
     EXPECT_FALSE(parse_side(serialize_side(side), "chunk 9", 55).ok());
 }

@@ -200,3 +200,91 @@ TEST(IcmpQuotes, FormatFiftyTwoKeepsUltraloqsErrorsAtTheHubsFiftySixBytes) {
     EXPECT_GT(longest(regenerate_as(enc, 51)), 56u) << "format 51 sends errors as long as the flow model drew them";
     EXPECT_EQ(longest(regenerate_as(enc, 52)), 56u);
 }
+
+TEST(IcmpQuotes, FormatFiftyEightRepeatsAFlowOnceTheErrorsAreAboutTheirShare) {
+    // The router (1) answered host 2 on three ports after host 2 closed them: two answers to 40001.
+    const std::vector<PacketRecord> base = {
+        datagram(1, 53, 2, 40001, 1), datagram(1, 53, 2, 40002, 2), datagram(1, 53, 2, 40001, 3),
+        error(2, 1, 3, 3, 4), error(2, 1, 3, 3, 5), error(2, 1, 3, 3, 6),
+    };
+    std::vector<PacketRecord> v57 = base, v58 = base;
+    quote_offending_packets(v57);
+    quote_offending_packets(v58, false, {}, 1);
+    EXPECT_EQ(count_error_flows(base), 1u) << "errors that quote nothing, between the same hosts: one flow";
+    EXPECT_EQ(count_error_flows(v57), 2u) << "each error about a datagram of its own";
+    EXPECT_EQ(v57[4].quote, quote_of(base[1]));
+    // One flow: the second error answers the earlier datagram of the first's flow; with none
+    // left, the third repeats the second. The answer to 40002 is quoted by none.
+    EXPECT_EQ(count_error_flows(v58), 1u);
+    EXPECT_EQ(v58[3].quote, quote_of(base[2]));
+    EXPECT_EQ(v58[4].quote, quote_of(base[0]));
+    EXPECT_EQ(v58[5].quote, v58[4].quote);
+    for (int k : {3, 4, 5}) {
+        ASSERT_TRUE(v58[k].present & kHasQuote) << k;
+        EXPECT_EQ(v58[k].dst, base[0].src) << k;
+        EXPECT_EQ(v58[k].ip_len, 20u + 8 + 238) << k;
+    }
+    // As many flows as errors: the same as format 57, whatever it quoted.
+    std::vector<PacketRecord> many = base;
+    quote_offending_packets(many, false, {}, 3);
+    EXPECT_EQ(many, v57);
+}
+
+TEST(IcmpQuotes, FormatFiftyEightPrefersAFlowNoErrorQuotedWhileTheyAreAboutFewer) {
+    // Two answers to 40002 came last: format 57's errors quote both, about one flow.
+    const std::vector<PacketRecord> base = {
+        datagram(1, 53, 2, 40001, 1), datagram(1, 53, 2, 40002, 2), datagram(1, 53, 2, 40002, 3),
+        error(2, 1, 3, 3, 4), error(2, 1, 3, 3, 5),
+    };
+    std::vector<PacketRecord> v57 = base, v58 = base;
+    quote_offending_packets(v57);
+    quote_offending_packets(v58, false, {}, 2);
+    EXPECT_EQ(count_error_flows(v57), 1u);
+    EXPECT_EQ(count_error_flows(v58), 2u);
+    EXPECT_EQ(v58[3].quote, quote_of(base[2]));
+    EXPECT_EQ(v58[4].quote, quote_of(base[0]));
+}
+
+TEST(IcmpQuotes, FormatFiftyEightsRouterRepeatsAnErrorWithNothingLeftToQuote) {
+    // One probe through router 1, two time-exceeded errors: format 57 quotes the probe once.
+    const std::vector<PacketRecord> base = {datagram(2, 40000, 8, 33434, 1), error(1, 2, 11, 0, 2), error(1, 2, 11, 0, 3), error(1, 2, 3, 1, 4)};
+    std::vector<PacketRecord> v57 = base, v58 = base;
+    quote_offending_packets(v57);
+    quote_offending_packets(v58, false, {}, 1);
+    EXPECT_FALSE(v57[2].present & kHasQuote);
+    ASSERT_TRUE(v58[2].present & kHasQuote);
+    EXPECT_EQ(v58[2].quote, quote_of(base[0]));
+    EXPECT_EQ(v58[2].dst, base[0].src);
+    // Another type or code is another error: nothing of its own to repeat, nothing to quote.
+    EXPECT_FALSE(v58[3].present & kHasQuote);
+    EXPECT_EQ(count_error_flows(v58), 2u);
+}
+
+TEST(IcmpQuotes, FormatFiftyEightKeepsUltraloqsErrorsAboutItsEightFlows) {
+    // The hub's 32 port unreachables are about 8 flows of late DNS answers (argus: 8 records).
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 21000);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    EXPECT_EQ(enc.side.error_flows, 8u);
+    auto back = read_back_as(enc.side, 58), v57 = read_back_as(enc.side, 57);
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    ASSERT_TRUE(v57.ok()) << v57.status().message();
+    EXPECT_EQ(back->error_flows, 8u);
+    EXPECT_EQ(v57->error_flows, 0u);
+    const auto port_errors = [](const std::vector<PacketRecord>& recs) {
+        std::vector<PacketRecord> e;
+        for (const auto& r : recs)
+            if (r.is_ip() && (r.present & kHasIcmp) && icmp_port_unreachable(r)) e.push_back(r);
+        return e;
+    };
+    const auto e57 = port_errors(regenerate_as(enc, 57)), e58 = port_errors(regenerate_as(enc, 58));
+    ASSERT_GE(e58.size(), 24u);
+    EXPECT_EQ(e58.size(), e57.size()) << "as many errors";
+    EXPECT_GT(count_error_flows(e57), 8u) << count_error_flows(e58);
+    EXPECT_LE(count_error_flows(e58), 8u);
+    EXPECT_GE(count_error_flows(e58), 6u);
+    for (const auto& e : e58) EXPECT_TRUE(e.present & kHasQuote);
+    // More flows than the chunk's IP packets is corrupt.
+    ChunkSide bad = enc.side;
+    bad.format = 58, bad.error_flows = static_cast<uint32_t>(bad.ip_packets + 1);
+    EXPECT_FALSE(parse_side(serialize_side(bad), "chunk 1", 58).ok());
+}

@@ -136,6 +136,7 @@ TEST(TcpReorder, Format57ReordersTeamsSegmentsWhereFormat56ResentThem) {
 
 TEST(TcpReorder, MoreReorderedSegmentsThanResendsAreRefused) {
     ChunkSide side = encode_chunk(connection(6, true), 1).side;
+    side.format = 57;
     ASSERT_EQ(side.loss_ends[0].retrans, 1u);
     ASSERT_TRUE(parse_side(serialize_side(side), "chunk 4", 57).ok());
     side.reordered = {2, 0};

@@ -148,9 +148,10 @@ struct NonIpType {
 // the prefix and its IPv4 host's /24; codec/address_class.h); 57 appends each end's segments
 // that arrived out of order, and the generator reorders as many (tcp_reorder.h); 58 appends
 // the flows the chunk's ICMP errors are about, and the generator's errors are about as many
-// (icmp_quotes.h).
+// (icmp_quotes.h); 59 has format 58's bytes, and an ICMP kind the stratified draw gave no
+// flow takes one from the kind with the most (flow_choices.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 58;
+inline constexpr uint8_t kSideFormat = 59;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

@@ -26,6 +26,29 @@ namespace {
 bool icmp_is_reply(uint8_t proto, uint8_t type) {
     return proto == 1 ? (type == 0 || type == 14) : (type == 129 || type == 134 || type == 136);
 }
+
+// Format 59: a kind the stratified draw gave no flow takes the smallest flow of the kind
+// with the most flows, while that kind has two or more; kinds in the chunk's order (most
+// packets first), and of the flows so taken the commoner kinds the larger. `flows` is
+// largest first.
+void give_every_kind_a_flow(const std::vector<int>& kinds, const std::vector<size_t>& flows, std::vector<int>& out) {
+    std::map<int, size_t> held;
+    for (size_t f : flows) ++held[out[f]];
+    std::vector<int> served;
+    std::vector<size_t> taken;  // positions in `flows`
+    for (int k : kinds) {
+        if (held[k]) continue;
+        const auto donor = std::max_element(held.begin(), held.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+        if (donor->second < 2) break;
+        size_t p = flows.size();
+        while (out[flows[--p]] != donor->first) {}
+        --donor->second, ++held[k];
+        out[flows[p]] = k;
+        served.push_back(k), taken.push_back(p);
+    }
+    std::sort(taken.begin(), taken.end());
+    for (size_t i = 0; i < taken.size(); ++i) out[flows[taken[i]]] = served[i];
+}
 }  // namespace
 
 // Index into side.icmp of each ICMP flow's kind (-1 for other flows).
@@ -60,6 +83,7 @@ std::vector<int> assign_icmp_kinds(const ChunkSide& side, const std::vector<Flow
             const size_t k = static_cast<size_t>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin());
             out[fl[r]] = kind[std::min(k, kind.size() - 1)];
         }
+        if (side.format >= 59) give_every_kind_a_flow(kind, fl, out);
     }
     return out;
 }

@@ -3,6 +3,7 @@
 // exceeded errors come from ISP routers that send nothing else; format 37 sent them from the
 // hub's router to 224.0.0.1. Tinba's gateway tells its client a network is unreachable;
 // format 38 told the client's DNS server.
+// Format 59 (trainer/flow_choices.h): an ICMP kind too rare for a share of one flow still gets one.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "tests/trainer/chunk_test_util.h"
 #include "tests/trainer/dev_capture.h"
 #include "trainer/chunk_tokens.h"
+#include "trainer/flow_choices.h"
 #include "trainer/host_slots.h"
 #include "trainer/icmp_senders.h"
 
@@ -181,3 +183,38 @@ TEST(IcmpSenders, FormatThirtyNineSendsAnErrorToTheHostThatReceivesIt) {
     EXPECT_EQ(v39, (std::pair<size_t, size_t>{1, 0}));
 }
 
+
+TEST(IcmpKinds, FormatFiftyNineGivesARareKindTheSmallestFlowOfTheCommonest) {
+    ChunkSide side;
+    side.protos = {ProtoEntry{4, 1, false}, ProtoEntry{4, 6, true}};
+    side.icmp = {{1, 3, 0, 500}, {1, 8, 0, 40}, {1, 3, 3, 1}};  // most packets first, as the encoder ranks them
+    std::vector<FlowTokens> flows(5);
+    const uint32_t packets[] = {300, 12, 150, 79, 51};
+    for (size_t i = 0; i < flows.size(); ++i) flows[i].packets = packets[i];
+    flows[1].a[kAttrProto] = 1;  // a TCP flow takes no kind
+    for (size_t i : {0, 2, 3, 4}) flows[i].a[kAttrProto] = 0;
+    side.format = 58;
+    const std::vector<int> v58 = assign_icmp_kinds(side, flows, 7);
+    side.format = 59;
+    const std::vector<int> v59 = assign_icmp_kinds(side, flows, 7);
+    EXPECT_EQ(v58, (std::vector<int>{0, -1, 0, 0, 0})) << "four flows: 541 packets' strata all fall in the first kind's 500";
+    EXPECT_EQ(v59, (std::vector<int>{0, -1, 0, 1, 2})) << "the rarer kinds take the smallest flows, the rarest the smallest";
+    // Fewer flows than kinds: the commonest keeps one, the next kind takes the other.
+    flows.resize(3);
+    EXPECT_EQ(assign_icmp_kinds(side, flows, 7), (std::vector<int>{0, -1, 1}));
+    flows.resize(1);
+    EXPECT_EQ(assign_icmp_kinds(side, flows, 7), (std::vector<int>{0}));
+}
+
+TEST(IcmpKinds, FormatFiftyNineRegeneratesTinbasPortUnreachable) {
+    // Record 13,687: the client tells 8.8.4.4 its port is closed, among 876 net
+    // unreachables its gateway sent it.
+    Capture cap = load_dev_capture("USTC-TFC2016__Tinba.pcap", 14000);
+    const auto port_unreachables = [](std::span<const PacketRecord> recs) {
+        return std::count_if(recs.begin(), recs.end(), [](const PacketRecord& r) { return r.is_ip() && (r.present & kHasIcmp) && icmp_port_unreachable(r); });
+    };
+    ASSERT_EQ(port_unreachables(cap.records), 1);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    EXPECT_EQ(port_unreachables(regenerate_as(enc, 58)), 0) << "format 58: both ICMP flows took the net unreachables";
+    EXPECT_GE(port_unreachables(regenerate_as(enc, 59)), 1);
+}

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "trainer/chunk_tokens.h"
 #include "trainer/synth_records.h"
 
@@ -40,6 +42,17 @@ inline void push_at(std::vector<dgc::PacketRecord>& recs, double t_s, dgc::Packe
 inline dgc::Result<dgc::trainer::ChunkSide> read_back_as(dgc::trainer::ChunkSide side, uint8_t format) {
     side.format = format;
     return dgc::trainer::parse_side(dgc::trainer::serialize_side(side), "chunk", format);
+}
+
+// A side field `format` introduced reads back as written, and a side of the format before
+// reads it as its default.
+template <class Field>
+void expect_read_back_from(const dgc::trainer::ChunkSide& side, uint8_t format, Field field) {
+    auto back = read_back_as(side, format), before = read_back_as(side, static_cast<uint8_t>(format - 1));
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    ASSERT_TRUE(before.ok()) << before.status().message();
+    EXPECT_EQ(field(*back), field(side));
+    EXPECT_EQ(field(*before), decltype(field(side)){});
 }
 
 // The chunk regenerated from its tokens as a side of `format` would regenerate it.

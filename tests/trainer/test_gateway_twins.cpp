@@ -100,11 +100,8 @@ TEST(GatewayTwins, ALanWithOneMacAGatewayHasNoTwin) {
 
 TEST(GatewayTwins, TheTwinsRoundTripAndFormat54ReadsNone) {
     EncodedChunk enc = encode_chunk(vrrp_lan(), 1);
-    auto back = read_back_as(enc.side, 55), v54 = read_back_as(enc.side, 54);
-    ASSERT_TRUE(back.ok()) << back.status().message();
-    ASSERT_TRUE(v54.ok()) << v54.status().message();
-    EXPECT_EQ(back->gateway_twins, enc.side.gateway_twins);
-    EXPECT_EQ(v54->gateway_twins, GatewayTwins{});
+    ASSERT_FALSE(enc.side.gateway_twins.twins.empty());
+    expect_read_back_from(enc.side, 55, [](const ChunkSide& s) { return s.gateway_twins; });
 }
 
 TEST(GatewayTwins, ATwinOutsideTheGatewaysOrOnTheGatewaysOwnMacIsRefused) {

@@ -21,8 +21,8 @@ std::vector<std::array<int32_t, 2>> assign_pool_ports(const ChunkSide& side, con
 // Index into side.icmp of each ICMP flow's kind (-1 for other flows), stratified over the
 // chunk's mix, largest flows first. Format 59: a kind with too few packets for a share of
 // one flow still gets one, the smallest of the kind with the most flows, where that kind has
-// two or more (Tinba's host sent one port unreachable among a chunk's hundreds of its
-// router's net unreachables, and format 58's two ICMP flows both took the net unreachables).
+// two or more (Tinba's client sent three port unreachables among its gateway's hundreds of
+// net unreachables, and format 58 gave every ICMP flow the net unreachables).
 std::vector<int> assign_icmp_kinds(const ChunkSide& side, const std::vector<FlowTokens>& flows, uint64_t seed);
 
 // Which UDP flows of two or more packets are answered (1) or go one way (0); -1 for others.

@@ -75,12 +75,13 @@ bool is_error(const PacketRecord& r) { return r.is_ip() && (r.present & kHasIcmp
 using ErrorFlow = std::tuple<Addr, Addr, uint8_t, uint8_t, uint8_t, Addr, Addr, uint32_t>;
 using ErrorFlows = std::unordered_set<ErrorFlow, KeyHash>;
 
-ErrorFlow error_flow(const PacketRecord& e) {
-    if (!(e.present & kHasQuote)) return {e.src, e.dst, e.icmp_type, e.icmp_code, 0, {}, {}, 0};
-    const IcmpQuote& q = e.quote;
-    const uint32_t ports = q.proto == 6 || q.proto == 17 ? uint32_t(q.l4[0]) << 24 | q.l4[1] << 16 | q.l4[2] << 8 | q.l4[3] : 0;
-    return {e.src, e.dst, e.icmp_type, e.icmp_code, q.proto, q.src, q.dst, ports};
+// Error `e` sent to `dst` quoting `q` (or nothing).
+ErrorFlow error_flow(const PacketRecord& e, const Addr& dst, const IcmpQuote* q) {
+    if (!q) return {e.src, dst, e.icmp_type, e.icmp_code, 0, {}, {}, 0};
+    const uint32_t ports = q->proto == 6 || q->proto == 17 ? uint32_t(q->l4[0]) << 24 | q->l4[1] << 16 | q->l4[2] << 8 | q->l4[3] : 0;
+    return {e.src, dst, e.icmp_type, e.icmp_code, q->proto, q->src, q->dst, ports};
 }
+ErrorFlow error_flow(const PacketRecord& e) { return error_flow(e, e.dst, (e.present & kHasQuote) ? &e.quote : nullptr); }
 
 // Format 58: which flow the next error should be about, given how many of the chunk's
 // `errors` came before it and how many flows they were about.
@@ -127,14 +128,13 @@ void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limi
             continue;
         }
         const bool port_unreachable = icmp_port_unreachable(r);
-        // The flow this error would be about if it quoted packet j.
+        // The flow this error would be about if it quoted packet j (a port unreachable goes to its sender).
         const auto flow_if = [&](size_t j) {
-            PacketRecord e = r;
-            if (port_unreachable) e.dst = records[j].src;
-            e.quote = quote_of(records[j]), e.present |= kHasQuote;
-            return error_flow(e);
+            const IcmpQuote q = quote_of(records[j]);
+            return error_flow(r, port_unreachable ? records[j].src : r.dst, &q);
         };
         const FlowWanted want = flow_wanted(error_flows, errors, before++, flows.size());
+        // kNew: a packet that makes it about a flow no error is about yet; kQuoted: one an error is about.
         const auto wanted = [&](size_t j) { return want == FlowWanted::kAny || flows.contains(flow_if(j)) == (want == FlowWanted::kQuoted); };
         const auto fits = [&](size_t j) { return records[j].ip_version == r.ip_version && unicast(r.ip_version, records[j].src); };
         const auto find = [&](bool wanted_only) -> std::optional<size_t> {

@@ -88,8 +88,8 @@ ErrorFlow error_flow(const PacketRecord& e) { return error_flow(e, e.dst, (e.pre
 enum class FlowWanted : uint8_t { kAny, kNew, kQuoted };
 FlowWanted flow_wanted(uint32_t error_flows, size_t errors, size_t before, size_t flows_before) {
     if (!error_flows || !errors) return FlowWanted::kAny;
-    const uint64_t share = (uint64_t(before + 1) * error_flows + errors - 1) / errors;  // ceil
-    return flows_before < share ? FlowWanted::kNew : flows_before ? FlowWanted::kQuoted : FlowWanted::kAny;
+    const uint64_t share = (uint64_t(before + 1) * error_flows + errors - 1) / errors;  // ceil, at least 1
+    return flows_before < share ? FlowWanted::kNew : FlowWanted::kQuoted;
 }
 
 }  // namespace

@@ -149,9 +149,11 @@ struct NonIpType {
 // that arrived out of order, and the generator reorders as many (tcp_reorder.h); 58 appends
 // the flows the chunk's ICMP errors are about, and the generator's errors are about as many
 // (icmp_quotes.h); 59 has format 58's bytes, and an ICMP kind the stratified draw gave no
-// flow takes one from the kind with the most (flow_choices.h).
+// flow takes one from the kind with the most (flow_choices.h); 60 appends, of the superseding
+// openings, those whose old connection ended with a RST, and the generator resets no more
+// superseded connections (superseded_connections.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 59;
+inline constexpr uint8_t kSideFormat = 60;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -462,6 +464,9 @@ struct ChunkSide {
     std::array<uint32_t, 2> reordered{};
     // Format 58: the flows the ICMP errors are about (icmp_quotes.h's count_error_flows).
     uint32_t error_flows = 0;
+    // Format 60: of superseding_opens, those whose old connection's final segment was a RST
+    // (superseded_connections.h).
+    uint32_t superseded_resets = 0;
 
     uint64_t flows() const;
 };

@@ -379,6 +379,7 @@ std::string serialize_side(const ChunkSide& s) {
     if (s.format >= 57)  // format 57's block: two varints
         for (uint32_t n : s.reordered) w.varint(n);
     if (s.format >= 58) w.varint(s.error_flows);  // format 58's: one
+    if (s.format >= 60) w.varint(s.superseded_resets);  // format 60's: one
     return std::move(w.data());
 }
 
@@ -500,6 +501,7 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (format >= 57)  // an end's reordered segments are of its retransmissions
         for (int e = 0; e < 2; ++e) s.reordered[e] = static_cast<uint32_t>(r.count(s.loss_ends[e].retrans));
     if (format >= 58) s.error_flows = static_cast<uint32_t>(r.count(s.ip_packets));  // no more than the chunk's IP packets
+    if (format >= 60) s.superseded_resets = static_cast<uint32_t>(r.count(s.superseding_opens));  // of the superseding openings
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.syn_timer.backoff == 0) return Status::corrupt(what + ": the SYN resend timer's backoff is 0");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))

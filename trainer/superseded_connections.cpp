@@ -47,6 +47,7 @@ SupersedeCounts count_superseding_opens(std::span<const PacketRecord> chunk, std
                 if (after < 0 || after > kSupersedeWindowNs) continue;
                 ++out.closes;
                 out.by_client += from_client(runs[members[o]], chunk[*end]);
+                out.resets += (chunk[*end].tcp_flags & kRst) != 0;
                 break;
             }
         }
@@ -106,7 +107,8 @@ ChainReopens::ChainReopens(const ChunkSide& side)
       longest_(side.format >= 32 ? longest_cont_excess(side.cont_gaps) : std::numeric_limits<int64_t>::max()),
       supersede_left_(side.superseding_opens),
       by_client_left_(side.superseded_by_client),
-      early_left_(side.superseding_opens) {
+      early_left_(side.superseding_opens),
+      resets_left_(side.format >= 60 ? side.superseded_resets : std::numeric_limits<uint32_t>::max()) {
     if (on_ && side.superseding_opens) resetter_ = 2 * side.superseded_by_client < side.superseding_opens;
 }
 
@@ -141,6 +143,8 @@ std::vector<ConnState> ChainReopens::supersede(OpenConnections& conns, const End
     }
     std::vector<ConnState> gone = conns.supersede(client, server_port, start);
     for (const ConnState& st : gone) {
+        if (resets_left_ == 0) continue;
+        --resets_left_;
         superseded_.push_back({ip_version, client.addr, st.server.addr, st.client_port, st.server.port, st.end, by_client_left_ > 0});
         by_client_left_ -= by_client_left_ > 0;
     }

@@ -37,9 +37,10 @@ inline constexpr int64_t kRecentCloseNs = 300'000'000'000;
 // Encoder: of the chunk's `runs` (tcp_runs), the SYN openings whose client had an earlier
 // connection to that server port (one of the kSupersedeLookBack begun last) that sent more
 // than SYNs and its final FIN or RST within kSupersedeWindowNs after the SYN; `by_client`:
-// of those, the ones where the old connection's client sent that final segment.
+// of those, the ones where the old connection's client sent that final segment; `resets`:
+// those where it was a RST (format 60: isp-fragtest's browser closed 20 of its 22 with a FIN).
 struct SupersedeCounts {
-    uint32_t closes = 0, by_client = 0;
+    uint32_t closes = 0, by_client = 0, resets = 0;
 };
 SupersedeCounts count_superseding_opens(std::span<const PacketRecord> chunk, std::span<const TcpRun> runs);
 
@@ -82,8 +83,11 @@ public:
     // Whether a piece on a 4-tuple of its own, of a chain that had a connection close and has
     // none open, opens the chain's next connection (counted, while the chunk's count lasts).
     bool opens_early(OpenConnections& conns, const Endpoint& client, uint16_t server_port);
-    // A SYN flow at `start`: the connections it supersedes (closed in `conns`, and listed for
-    // close_superseded), while the chunk's count lasts.
+    // A SYN flow at `start`: the connections it supersedes (closed in `conns`), while the
+    // chunk's count lasts. Listed for close_superseded while the count of resets lasts
+    // (format 60); the rest end silently: the chunk's FIN endings stand for their closes,
+    // where format 59 reset them all and isp-fragtest came back with 35 connections argus
+    // calls reset for 29.
     std::vector<ConnState> supersede(OpenConnections& conns, const Endpoint& client, uint16_t server_port, uint8_t ip_version,
                                      int64_t start);
     // A connection of the chain closed at `t`.
@@ -96,7 +100,7 @@ private:
     bool late_ = false;  // format 34: a reopened chain's SYN goes on after any silence
     int resetter_ = -1;
     int64_t longest_;  // format 32: the longest silence past `split` a connection goes on after
-    uint32_t supersede_left_ = 0, by_client_left_ = 0, early_left_ = 0;
+    uint32_t supersede_left_ = 0, by_client_left_ = 0, early_left_ = 0, resets_left_ = 0;
     std::unordered_map<uint64_t, uint32_t> early_opens_;     // per chain: pieces that opened it early
     std::unordered_map<uint64_t, int64_t> closed_at_;        // per chain: its latest connection's close
     std::vector<SupersededConnection> superseded_;

@@ -2,12 +2,15 @@
 // service ends it when it opens the next, and a chain's connection opens with a handshake.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <tuple>
 #include <vector>
 
 #include "tests/trainer/chunk_test_util.h"
 #include "tests/trainer/dev_capture.h"
 #include "trainer/chunk_tokens.h"
 #include "trainer/edge_connections.h"
+#include "trainer/open_connections.h"
 #include "trainer/superseded_connections.h"
 #include "trainer/tcp_plan.h"
 
@@ -73,6 +76,13 @@ TEST(SupersededConnections, CountsOpeningsThatEndTheClientsEarlierConnection) {
     const SupersedeCounts c = count_superseding_opens(recs, tcp_runs(recs));
     EXPECT_EQ(c.closes, 1u);
     EXPECT_EQ(c.by_client, 1u);
+    EXPECT_EQ(c.resets, 1u);
+    // Closed with a FIN instead: counted, not as a reset (format 60).
+    std::vector<PacketRecord> fin = recs;
+    fin[6].tcp_flags = kF | kA;
+    const SupersedeCounts f = count_superseding_opens(fin, tcp_runs(fin));
+    EXPECT_EQ(f.closes, 1u);
+    EXPECT_EQ(f.resets, 0u);
     // The server ends it: counted, not by the client.
     std::vector<PacketRecord> by_server = recs;
     by_server[6] = segment(110, false, 50000, 8883, kR | kA, 7033, 1001, 0);
@@ -187,4 +197,63 @@ TEST(SupersededConnections, FormatThirtyFourOpensNoConnectionTheModelDidNotDraw)
     EXPECT_LT(tcp_runs(v34).size(), tcp_runs(v33).size() - 5);  // 30 against 43 (real 23)
     EXPECT_EQ(long_silences(v34), 0u);
     EXPECT_EQ(v34.size(), v33.size());
+}
+
+namespace {
+
+// Connections (4-tuples, either direction) with a RST: what argus calls reset.
+size_t reset_connections(std::span<const PacketRecord> recs) {
+    std::set<std::tuple<std::array<uint8_t, 16>, uint16_t, std::array<uint8_t, 16>, uint16_t>> reset;
+    for (const PacketRecord& r : recs)
+        if (r.proto == 6 && (r.tcp_flags & kR))
+            reset.insert(std::min(std::tuple{r.src, r.sport, r.dst, r.dport}, std::tuple{r.dst, r.dport, r.src, r.sport}));
+    return reset.size();
+}
+
+}  // namespace
+
+TEST(SupersededConnections, FormatSixtyResetsOnlyAsManyAsTheChunkDid) {
+    // isp-fragtest's browser opens a connection to a server port while it closes an earlier
+    // one, 22 times, and closes 20 of them with a FIN. Format 59 reset every connection it
+    // superseded on top of the chunk's own endings: argus counted 35 connections reset for 29.
+    Capture cap = load_dev_capture("libtrace__isp-fragtest.pcap");
+    EncodedChunk drawn = encode_chunk(cap.records, 1);
+    EXPECT_EQ(drawn.side.superseding_opens, 22u);
+    EXPECT_EQ(drawn.side.superseded_resets, 2u);
+    expect_read_back_from(drawn.side, 60, [](const ChunkSide& s) { return s.superseded_resets; });
+    ChunkSide corrupt = drawn.side;
+    corrupt.superseded_resets = corrupt.superseding_opens + 1;
+    EXPECT_FALSE(parse_side(serialize_side(corrupt), "chunk", 60).ok());
+
+    // A model that draws the server ports on other flows than the real ones: connections are
+    // left open where the real ones closed, and a SYN supersedes them.
+    ASSERT_GT(rotate_attr(drawn, 6, kAttrSrvPort, 7), 500u);
+    const size_t real = reset_connections(cap.records), v59 = reset_connections(regenerate_as(drawn, 59)),
+                 v60 = reset_connections(regenerate_as(drawn, 60));
+    EXPECT_EQ(real, 29u);
+    EXPECT_LT(v60, v59);  // 29 against 31
+    EXPECT_NEAR(static_cast<double>(v60), static_cast<double>(real), 1) << "format 59: " << v59;
+}
+
+TEST(SupersededConnections, FormatSixtyListsNoMoreResetsThanCounted) {
+    // A client with three silent connections to port 80 opens a fourth: all three are
+    // superseded; format 60 lists one for a reset, as the chunk's count says, format 59 all three.
+    auto superseded = [](uint8_t format) {
+        ChunkSide side;
+        side.format = format;
+        side.superseding_opens = 1, side.superseded_resets = 1;
+        ChainReopens reopens(side);
+        OpenConnections conns;
+        Endpoint client, server;
+        client.addr = {10, 0, 0, 1}, server.addr = {10, 0, 0, 2}, server.port = 80;
+        for (uint16_t port : {50000, 50001, 50002}) {
+            client.port = port;
+            conns.record(conn_key(client, server), ConnState{1'000'000'000, port, false, server}, client, format);
+        }
+        const size_t gone = reopens.supersede(conns, client, 80, 4, 100'000'000'000).size();
+        EXPECT_EQ(gone, 3u);
+        return reopens.superseded().size();
+    };
+    EXPECT_EQ(superseded(59), 3u);
+    EXPECT_EQ(superseded(60), 1u);
 }

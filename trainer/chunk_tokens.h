@@ -151,9 +151,10 @@ struct NonIpType {
 // (icmp_quotes.h); 59 has format 58's bytes, and an ICMP kind the stratified draw gave no
 // flow takes one from the kind with the most (flow_choices.h); 60 appends, of the superseding
 // openings, those whose old connection ended with a RST, and the generator resets no more
-// superseded connections (superseded_connections.h).
+// superseded connections (superseded_connections.h); 61 has format 60's bytes, and a chunk's
+// one on-link host ARPs with its gateway rather than itself (nonip_frames.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 60;
+inline constexpr uint8_t kSideFormat = 61;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

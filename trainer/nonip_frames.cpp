@@ -1,6 +1,9 @@
 #include "trainer/nonip_frames.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
+#include <utility>
 
 #include "codec/address_class.h"
 #include "trainer/arp_roles.h"
@@ -43,10 +46,39 @@ ArpPlan plan_arp(const ChunkSide& side) {
     return p;
 }
 
+// Format 61: the gateway an on-link host ARPs for when the chunk ranks no other on-link host
+// (the gateway's own address rarely carries IP: dnscap's container asked 172.17.42.1, which
+// sent none, and format 60 had it ask and answer itself). Its MAC is the one the chunk's
+// public hosts are seen behind most (their slot's synthetic MAC); its address, in `host`'s
+// synthetic /24, the first of .1, .254, .2, .3, ... that no ranked host has. None where no
+// public host is behind a MAC other than `host`'s.
+std::optional<std::pair<std::array<uint8_t, 16>, std::array<uint8_t, 6>>> arp_gateway(
+    const ChunkSide& side, size_t host, std::span<const std::array<uint8_t, 16>> slot_addr,
+    std::span<const std::array<uint8_t, 6>> slot_mac) {
+    std::map<uint16_t, std::pair<uint32_t, size_t>> behind;  // MAC id -> (public hosts, first slot)
+    for (size_t k = 0; k < side.host_sem.size() && k < slot_mac.size(); ++k) {
+        const HostSemantics& h = side.host_sem[k];
+        if (static_cast<AddrClass>(h.addr_class) != AddrClass::kPublic4 || h.mac == 0 || h.mac == side.host_sem[host].mac) continue;
+        auto& [n, first] = behind.try_emplace(h.mac, 0, k).first->second;
+        ++n;
+    }
+    if (behind.empty()) return std::nullopt;
+    const auto most = std::max_element(behind.begin(), behind.end(),
+                                       [](const auto& a, const auto& b) { return a.second.first < b.second.first; });
+    std::array<uint8_t, 16> addr = slot_addr[host];
+    auto taken = [&](uint8_t last) {
+        addr[3] = last;
+        return std::find(slot_addr.begin(), slot_addr.end(), addr) != slot_addr.end();
+    };
+    if (taken(1) && taken(254))
+        for (uint8_t last = 2; last < 254 && taken(last); ++last) {}
+    return std::pair{addr, slot_mac[most->second.second]};
+}
+
 }  // namespace
 
-void append_nonip_frames(const ChunkSide& side, std::span<const std::array<uint8_t, 16>> slot_addr,
-                         std::span<const std::array<uint8_t, 6>> slot_mac, uint64_t seed, std::vector<PacketRecord>& out) {
+void append_nonip_frames(const ChunkSide& side, std::span<const std::array<uint8_t, 16>> ranked_addr,
+                         std::span<const std::array<uint8_t, 6>> ranked_mac, uint64_t seed, std::vector<PacketRecord>& out) {
     const int64_t t_end = side.t0 + side.span;
     const bool ethernet = side.linktype == 1;
     if (side.nonip_packets && !side.nonip_types.empty()) {
@@ -54,6 +86,15 @@ void append_nonip_frames(const ChunkSide& side, std::span<const std::array<uint8
         std::vector<uint32_t> w;
         for (const auto& t : side.nonip_types) w.push_back(t.count);
         const ArpPlan arp = plan_arp(side);
+        // Format 61: with one on-link host, its gateway stands in the slot after the ranked ones.
+        std::vector<std::array<uint8_t, 16>> slot_addr(ranked_addr.begin(), ranked_addr.end());
+        std::vector<std::array<uint8_t, 6>> slot_mac(ranked_mac.begin(), ranked_mac.end());
+        std::optional<size_t> gateway;
+        if (side.format >= 61 && arp.hosts.size() == 1)
+            if (const auto g = arp_gateway(side, arp.hosts[0], ranked_addr, ranked_mac)) {
+                gateway = slot_addr.size();
+                slot_addr.push_back(g->first), slot_mac.push_back(g->second);
+            }
         const bool v23 = side.format >= 23, v37 = side.format >= 37;
         // Format 37: each frame's hosts from the chunk's ARP roles, where they cover its kind.
         std::array<uint64_t, kArpKinds> kind_frames{};
@@ -107,6 +148,7 @@ void append_nonip_frames(const ChunkSide& side, std::span<const std::array<uint8
                     // chunk's frames per bucket stand but for such a reply, which follows
                     // its request).
                     for (int tries = 0; v23 && c == a && arp.hosts.size() > 1 && tries < 16; ++tries) c = arp_host();
+                    if (gateway) c = *gateway;
                     const ArpRole* reply_role = nullptr;
                     if (v23 && t.arp_op == 2) {
                         if (pending.empty()) {

@@ -1,7 +1,8 @@
 // The non-IP frames of a regenerated chunk: as many per time bucket as the chunk had, their
 // type and size from its mix; ARP with bodies between the chunk's on-link hosts (format 23:
 // a reply answers the latest request, from the host it asked; format 37: each frame's hosts
-// from the chunk's ARP roles, arp_roles.h).
+// from the chunk's ARP roles, arp_roles.h; format 61: a chunk's one on-link host ARPs with
+// its gateway, not itself).
 #pragma once
 
 #include <array>

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <span>
 #include <string>
@@ -82,4 +83,44 @@ TEST(ArpExchanges, FormatTwentyThreeSendsNothingFromABroadcastAddress) {
     EXPECT_EQ(count_arp(cap.records).from_broadcast, 0u);
     EXPECT_GT(count_arp(regenerate_as(enc, 22)).from_broadcast, 0u);
     EXPECT_EQ(count_arp(regenerate_as(enc, 23)).from_broadcast, 0u);
+}
+
+TEST(ArpExchanges, FormatSixtyOneHasALoneHostAskItsGateway) {
+    // dnscap's container 172.17.0.10 and its gateway 172.17.42.1 ARP for each other (5
+    // requests, 5 replies); the gateway sends no IP of its own, so the chunk ranks one
+    // on-link host, and format 60 had it ask and answer itself.
+    Capture cap = load_dev_capture("dnscap__dns.pcap");
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    auto frames = [](std::span<const PacketRecord> recs) {
+        std::vector<PacketRecord> arp;
+        for (const PacketRecord& r : recs)
+            if (r.ethertype == 0x0806 && r.arp_op) arp.push_back(r);
+        return arp;
+    };
+    const std::vector<PacketRecord> all60 = regenerate_as(enc, 60), all61 = regenerate_as(enc, 61);
+    const auto real = frames(cap.records), v60 = frames(all60), v61 = frames(all61);
+    ASSERT_EQ(real.size(), 10u);
+    EXPECT_EQ(count_arp(cap.records).self_replies, 0u);
+    EXPECT_GT(count_arp(all60).self_replies, 0u);
+    ASSERT_EQ(v61.size(), v60.size());
+    // The MAC the regenerated public hosts (8.8.8.8's DNS answers) come from: the gateway's.
+    std::set<std::array<uint8_t, 6>> gateway_macs;
+    for (const PacketRecord& r : all61)
+        if (r.is_ip() && r.ip_version == 4 && classify_address(4, r.src.data()) == AddrClass::kPublic4) gateway_macs.insert(r.eth_src);
+    ASSERT_EQ(gateway_macs.size(), 1u);
+    EXPECT_EQ(count_arp(all61).self_replies, 0u);
+    // Two hosts in one /24, each behind one MAC, the gateway's the public hosts'.
+    std::map<std::string, std::set<std::array<uint8_t, 6>>> macs_of;
+    for (const PacketRecord& r : v61) {
+        EXPECT_NE(ip4(r.src), ip4(r.dst));
+        EXPECT_TRUE(std::equal(r.src.begin(), r.src.begin() + 3, r.dst.begin()));
+        macs_of[ip4(r.src)].insert(r.eth_src);
+    }
+    ASSERT_EQ(macs_of.size(), 2u);
+    size_t behind_gateway = 0;
+    for (const auto& [ip, macs] : macs_of) {
+        EXPECT_EQ(macs.size(), 1u);
+        behind_gateway += macs == gateway_macs;
+    }
+    EXPECT_EQ(behind_gateway, 1u);
 }

@@ -9,6 +9,14 @@ namespace dgc::fs {
 
 std::string chunk_key(uint64_t trace, uint32_t chunk) { return be64(trace) + be32(chunk); }
 
+std::string keyframe_library_id(uint64_t trace, uint64_t chunk) {
+    std::string id = "t";  // appended piecewise: GCC 12's -Wrestrict misreads "t" + std::to_string(...)
+    id += std::to_string(trace);
+    id += 'c';
+    id += std::to_string(chunk);
+    return id;
+}
+
 std::optional<TraceRow> get_trace(const Txn& t, uint64_t id) {
     auto v = t.get(db::kTraces, be64(id));
     if (!v) return std::nullopt;
@@ -248,7 +256,7 @@ Result<uint64_t> Catalog::shared_model_bytes(uint64_t trace) const {
         bytes = 0;
         std::set<std::string> own, parents;
         for (const auto& c : get_chunks(t, trace)) {
-            if (c.parent_id.empty()) own.insert("t" + std::to_string(trace) + "c" + std::to_string(c.index));
+            if (c.parent_id.empty()) own.insert(keyframe_library_id(trace, c.index));
             else parents.insert(c.parent_id);
         }
         for (const auto& p : parents)

@@ -28,6 +28,10 @@ inline const std::string kDirs = "dirs";        // relative path -> DirRow
 inline const std::string kState = "state";      // counters and policy state
 }  // namespace db
 
+// The library id of trace `trace`'s chunk `chunk` when it trained a keyframe: "t<trace>c<chunk>".
+// Stored (library keys, chunk rows' parent ids): never change it.
+std::string keyframe_library_id(uint64_t trace, uint64_t chunk);
+
 std::string chunk_key(uint64_t trace, uint32_t chunk);
 
 // Transaction-level helpers: compose them inside one LmdbEnv::write for atomicity.

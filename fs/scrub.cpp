@@ -147,9 +147,6 @@ private:
 std::string chunk_name(const ChunkId& c) {
     return "trace " + std::to_string(c.first) + " chunk " + std::to_string(c.second);
 }
-std::string keyframe_id(const ChunkId& c) {
-    return "t" + std::to_string(c.first) + "c" + std::to_string(c.second);
-}
 
 class Scrubber {
 public:
@@ -211,7 +208,7 @@ private:
     }
     const std::string* verified_model_for_keyframe(const std::string& id) const {
         for (const auto& [c, blob] : s_.models)
-            if (keyframe_id(c) == id && trainer::decode_blob(blob, id)) return &blob;
+            if (keyframe_library_id(c.first, c.second) == id && trainer::decode_blob(blob, id)) return &blob;
         return nullptr;
     }
     bool library_ok(const std::string& id) const { return library_good_.count(id) > 0; }
@@ -341,7 +338,7 @@ private:
 
     bool check_model(long ti, const ChunkId& id, const ChunkRow& c) {
         auto m = s_.models.find(id);
-        const std::string kf = keyframe_id(id);
+        const std::string kf = keyframe_library_id(id.first, id.second);
         if (!c.done) {
             if (m != s_.models.end())
                 add(ti, "model-unexpected", chunk_name(id) + ": a model is stored but the chunk is not marked done");

@@ -73,7 +73,7 @@ uint64_t shared_library_bytes(const std::vector<std::pair<std::string, uint64_t>
                               const std::vector<ChunkRow>& chunks) {
     std::set<std::string> held;  // a keyframe chunk's blob is also its library entry
     for (const auto& c : chunks)
-        if (c.done && c.parent_id.empty()) held.insert("t" + std::to_string(c.trace) + "c" + std::to_string(c.index));
+        if (c.done && c.parent_id.empty()) held.insert(keyframe_library_id(c.trace, c.index));
     uint64_t bytes = 0;
     for (const auto& [id, size] : library)
         if (!held.count(id)) bytes += size;

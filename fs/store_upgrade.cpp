@@ -18,10 +18,6 @@ using trainer::in_context;
 using ChunkRef = std::pair<uint64_t, uint32_t>;
 using Refs = std::set<ChunkRef>;
 
-std::string keyframe_id(uint64_t trace, size_t chunk) {
-    return "t" + std::to_string(trace) + "c" + std::to_string(chunk);
-}
-
 std::string describe(const Refs& refs) {
     std::string s;
     size_t n = 0;
@@ -181,7 +177,7 @@ private:
     // A new keyframe of chunk i takes the library id t<trace>c<i>; false, and the trace is
     // refused, where another chunk still decodes against the model under that id.
     bool take_keyframe_id(uint32_t i, const std::string& blob) {
-        const std::string id = keyframe_id(t_.id, i);
+        const std::string id = keyframe_library_id(t_.id, i);
         if (library_.find(id)) {
             if (Refs r = users(id); !r.empty()) {
                 u_.left_as_is = "chunk " + std::to_string(i) + " retrains as a keyframe, which must take library id " + id +
@@ -219,7 +215,7 @@ private:
         // An old keyframe of this trace stays while anything names it.
         for (const auto& change : u_.changes)
             if (change.old_parent.empty() && !new_models_.at(uint32_t(change.index)).parent_id.empty()) {
-                const std::string id = keyframe_id(t_.id, change.index);
+                const std::string id = keyframe_library_id(t_.id, change.index);
                 if (Refs r = users(id); r.empty()) u_.library_dropped.push_back(id);
                 else u_.library_kept.push_back(id + ", named by " + describe(r));
             }

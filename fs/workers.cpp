@@ -340,7 +340,7 @@ void WorkerPool::process(int slot, const JobRow& job) {
     mc.trace = t.id;
     mc.chunk = job.chunk;
     mc.blob = model->blob;
-    if (model->parent_id.empty()) mc.keyframe_id = "t" + std::to_string(t.id) + "c" + std::to_string(job.chunk);
+    if (model->parent_id.empty()) mc.keyframe_id = keyframe_library_id(t.id, job.chunk);
     mc.row = row;
     mc.row.done = true;
     mc.row.packets = model->packets;

@@ -19,7 +19,7 @@ using Ran = dgc::test::CommandResult;
 Ran run(const std::string& cmd) { return dgc::test::run_command(cmd); }
 
 std::string dgcctl() { return std::string(DGC_BINARY_DIR) + "/tools/dgcctl"; }
-std::string q(const fsys::path& p) { return "'" + p.string() + "'"; }
+std::string q(const fsys::path& p) { return '\'' + p.string() + '\''; }
 const fsys::path kFixture = fsys::path(DGC_GOLDEN_DIR) / "v5-2e332fa";
 
 fsys::path scratch(const std::string& what) {

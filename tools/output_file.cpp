@@ -19,7 +19,7 @@ Status check_writable(const std::string& path) {
         if (!S_ISREG(st.st_mode)) return Status::ok();  // a device or pipe is written in place
     }
     std::string dir = std::filesystem::path(path).parent_path().string();
-    if (dir.empty()) dir = ".";
+    if (dir.empty()) dir.assign(1, '.');  // a bare file name: the working directory
     if (::stat(dir.c_str(), &st) != 0) return Status::io(path + ": cannot write: " + dir + ": " + std::strerror(errno));
     if (!S_ISDIR(st.st_mode)) return Status::io(path + ": cannot write: " + dir + ": " + std::strerror(ENOTDIR));
     if (::access(dir.c_str(), W_OK | X_OK) != 0)

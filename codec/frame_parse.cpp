@@ -188,6 +188,26 @@ LinkLayer parse_link(uint32_t linktype, const uint8_t* p, uint32_t caplen) {
     return ll;
 }
 
+namespace {
+
+void parse_igmp(const uint8_t* p, uint32_t n, PacketRecord& r) {
+    r.icmp_type = p[0];
+    r.icmp_code = p[1];
+    r.icmp_rest = load_be32(p + 4);
+    r.present |= kHasIgmp;
+    if (r.icmp_type != kIgmpV3Report) return;
+    // Group records: type, aux data length (words), source count, group, sources, aux data.
+    const uint32_t records = r.icmp_rest & 0xffff;
+    uint32_t at = 8;
+    for (uint32_t i = 0; i < records && i < kIgmpRecordsKept && at + 8 <= n; ++i) {
+        r.igmp_records[i].type = p[at];
+        std::memcpy(r.igmp_records[i].group.data(), p + at + 4, 4);
+        at += 8 + 4u * load_be16(p + at + 2) + 4u * p[at + 1];
+    }
+}
+
+}  // namespace
+
 void parse_transport(uint8_t proto, const uint8_t* p, uint32_t n, PacketRecord& r) {
     switch (proto) {
         case 6:  // TCP
@@ -232,6 +252,9 @@ void parse_transport(uint8_t proto, const uint8_t* p, uint32_t n, PacketRecord& 
             if (n >= 8) r.icmp_rest = load_be32(p + 4);
             r.present |= kHasIcmp;
             if (n > 8 && icmp_is_error(r) && parse_icmp_quote(icmp_quote_version(proto), p + 8, n - 8, r.quote)) r.present |= kHasQuote;
+            return;
+        case 2:  // IGMP (IPv4's protocol 2; IPv6 has none)
+            if (r.ip_version == 4 && n >= 8) parse_igmp(p, n, r);
             return;
         default:
             return;

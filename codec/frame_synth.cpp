@@ -83,8 +83,13 @@ uint32_t write_link(const PacketRecord& r, uint32_t linktype, uint8_t* out) {
     return off + 2;
 }
 
+// IGMP goes after a Router Alert option (RFC 2236, 3376), so that routers read it.
+bool router_alert(const PacketRecord& r) { return r.ip_version == 4 && (r.present & kHasIgmp); }
+constexpr uint32_t kRouterAlertLen = 4;
+
 void write_ipv4(const PacketRecord& r, uint8_t* ip) {
-    ip[0] = 0x45;
+    const uint32_t len = 20 + (router_alert(r) ? kRouterAlertLen : 0);
+    ip[0] = static_cast<uint8_t>(0x40 | len / 4);
     ip[1] = r.tos;
     store_be16(ip + 2, static_cast<uint16_t>(r.ip_len));
     store_be16(ip + 4, static_cast<uint16_t>(r.ip_id));
@@ -94,7 +99,29 @@ void write_ipv4(const PacketRecord& r, uint8_t* ip) {
     store_be16(ip + 10, 0);
     std::memcpy(ip + 12, r.src.data(), 4);
     std::memcpy(ip + 16, r.dst.data(), 4);
-    store_be16(ip + 10, checksum_finish(checksum_add(0, ip, 20)));
+    if (router_alert(r)) ip[20] = 0x94, ip[21] = 4, ip[22] = 0, ip[23] = 0;
+    store_be16(ip + 10, checksum_finish(checksum_add(0, ip, len)));
+}
+
+// The IGMP message, `len` bytes: the record's 8 header bytes, then a version 3 query's
+// robustness variable and interval (Linux's defaults: 2 and 125 s) and source count, or a
+// version 3 report's records (no sources, the kept ones over again past the first four).
+void write_igmp(const PacketRecord& r, uint8_t* m, uint32_t len) {
+    m[0] = r.icmp_type;
+    m[1] = r.icmp_code;
+    store_be32(m + 4, r.icmp_rest);
+    if (r.icmp_type == kIgmpQuery && len >= 12) {
+        m[8] = 2, m[9] = 125;
+        store_be16(m + 10, static_cast<uint16_t>((len - 12) / 4));
+    } else if (r.icmp_type == kIgmpV3Report) {
+        const uint32_t records = std::min<uint32_t>(r.icmp_rest & 0xffff, (len - 8) / 8);
+        for (uint32_t i = 0; i < records; ++i) {
+            const IgmpRecord& g = r.igmp_records[i % kIgmpRecordsKept];
+            m[8 + 8 * i] = g.type;
+            std::memcpy(m + 12 + 8 * i, g.group.data(), 4);
+        }
+    }
+    store_be16(m + 2, checksum_finish(checksum_add(0, m, len)));
 }
 
 void write_ipv6(const PacketRecord& r, uint8_t* ip, bool frag_header) {
@@ -195,7 +222,7 @@ SynthLayout synth_layout(const PacketRecord& r, uint32_t linktype) {
     if ((linktype == 228 && r.ip_version != 4) || (linktype == 229 && r.ip_version != 6)) return L;
     if (r.ip_version != 4 && r.ip_version != 6) return L;
     L.link = linktype == 1 ? 14 + 4u * std::min(r.vlan_depth, kMaxVlanDepth) : 0;
-    L.ip = r.ip_version == 4 ? 20 : 40 + (ipv6_has_fragment_header(r) ? 8 : 0);
+    L.ip = r.ip_version == 4 ? 20 + (router_alert(r) ? kRouterAlertLen : 0) : 40 + (ipv6_has_fragment_header(r) ? 8 : 0);
     if (r.frag_offset == 0) {
         switch (r.proto) {
             case 6:
@@ -214,6 +241,10 @@ SynthLayout synth_layout(const PacketRecord& r, uint32_t linktype) {
                 L.transport = (r.present & kHasIcmp) ? 8 : 0;
                 L.icmp_error = icmp_is_error(r);
                 if (L.transport && L.icmp_error && (r.present & kHasQuote)) L.transport += icmp_quote_len(icmp_quote_version(r.proto));
+                break;
+            case 2:  // the whole IGMP message, as far as a header buffer holds it
+                if (router_alert(r))
+                    L.transport = std::clamp<uint32_t>(r.ip_len > L.ip ? r.ip_len - L.ip : 0, 8, kMaxSynthHeaders - L.link - L.ip);
                 break;
             default:
                 break;
@@ -284,6 +315,9 @@ void synthesize_headers(const PacketRecord& r, uint32_t linktype, const SynthLay
             store_be16(t + 2, checksum_finish(checksum_add(base, t, L.transport)));
             return;
         }
+        case 2:
+            write_igmp(r, t, L.transport);
+            return;
         default:
             return;
     }

@@ -4,7 +4,8 @@
 //
 // Headers-only capture: the frame's captured bytes end after the last header the record
 // describes (a DNS message's first 12 bytes count as one: its id and flags, its counts 0;
-// an ICMP error's quote of the packet it answers as another, where the record has one);
+// an ICMP error's quote of the packet it answers as another, where the record has one; an
+// IGMP message is all header);
 // the wire length (link header + ip_len) counts the payload as zeros. Zeros add
 // nothing to a one's-complement sum, so checksums computed over pseudo-header + headers
 // with the full length fields are the checksums of the zero-filled full packet.
@@ -14,7 +15,8 @@
 // only), wirelen (link header + ip_len), linktype (the output's), MAC addresses (derived
 // from the IP addresses), inner VLAN ids (only the outermost id and the depth survive on
 // Ethernet; raw IP output has no tags), IPv4 options and IPv6 extension headers other than
-// the fragment header (their bytes become payload), TCP option contents (NOPs).
+// the fragment header (their bytes become payload; IGMP's Router Alert is written, kHasIgmp),
+// TCP option contents (NOPs).
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -35,7 +36,21 @@ enum PresentBits : uint16_t {
     kTruncated = 1u << 5,      // caplen ended inside a header we wanted
     kHasDns = 1u << 6,         // a DNS header (id, flags) after the UDP header, port 53
     kHasQuote = 1u << 7,       // an ICMP error's quoted IP header and its 8 bytes (PacketRecord::quote)
+    // An IGMP message (IPv4 protocol 2): its type, max response code and bytes 4-7 in
+    // icmp_type, icmp_code and icmp_rest (IGMP's first 8 bytes have ICMP's shape), a
+    // version 3 report's first records in igmp_records. Synthesized as stacks send IGMP:
+    // after a Router Alert option, the whole message captured.
+    kHasIgmp = 1u << 8,
 };
+
+// One group record of an IGMPv3 membership report (its sources are not kept).
+struct IgmpRecord {
+    uint8_t type = 0;  // 1 MODE_IS_INCLUDE ... 4 CHANGE_TO_EXCLUDE_MODE (a join), 3 a leave
+    std::array<uint8_t, 4> group{};
+    bool operator==(const IgmpRecord&) const = default;
+};
+inline constexpr size_t kIgmpRecordsKept = 4;
+inline constexpr uint8_t kIgmpQuery = 0x11, kIgmpV2Report = 0x16, kIgmpLeave = 0x17, kIgmpV3Report = 0x22;
 
 // What an ICMP error quotes of the packet that caused it: that packet's IP header (same IP
 // version as the error, no options or extension headers) and the first 8 bytes after it
@@ -117,6 +132,7 @@ struct PacketRecord {
     uint32_t icmp_rest = 0;       // ICMP bytes 4-7: echo id << 16 | sequence, MTU, pointer...
     uint16_t arp_op = 0;          // ARP opcode (ethertype 0x0806; sender/target IPv4 in src/dst)
     IcmpQuote quote;              // kHasQuote
+    std::array<IgmpRecord, kIgmpRecordsKept> igmp_records{};  // kHasIgmp, type 0x22: its first records
 
     bool is_ip() const { return (present & kHasIp) != 0; }
     bool has_ports() const { return (present & kHasPorts) != 0; }

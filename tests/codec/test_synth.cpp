@@ -76,6 +76,18 @@ PacketRecord dns(PacketRecord r) {
     return r;
 }
 
+// An IGMP message to a group, `ip_len` bytes with the Router Alert option.
+PacketRecord igmp(uint8_t type, uint32_t ip_len, uint32_t rest) {
+    PacketRecord r = base_v4(2);
+    r.present |= kHasIgmp;
+    r.dst = {224, 0, 0, 22};
+    r.ttl = 1;
+    r.ip_len = ip_len;
+    r.icmp_type = type;
+    r.icmp_rest = rest;
+    return r;
+}
+
 PacketRecord icmp(PacketRecord r, uint8_t type, uint8_t code) {
     r.present |= kHasIcmp;
     r.icmp_type = type;
@@ -107,7 +119,7 @@ PacketRecord parse_back(const Built& b, uint32_t linktype, const PacketRecord& o
 void expect_checksums_verify(const PacketRecord& r, const Built& b) {
     const uint8_t* ip = b.full.data() + b.layout.link;
     if (r.ip_version == 4) {
-        EXPECT_EQ(checksum_finish(checksum_add(0, ip, 20)), 0) << "IPv4 header";
+        EXPECT_EQ(checksum_finish(checksum_add(0, ip, b.layout.ip)), 0) << "IPv4 header";
     }
     if (r.frag_offset != 0 || r.mf) return;
     if ((r.proto == 6 && !(r.present & kHasTcp)) || (r.proto == 17 && !(r.present & kHasUdp))) return;
@@ -130,6 +142,11 @@ void expect_checksums_verify(const PacketRecord& r, const Built& b) {
         case 58:
             EXPECT_EQ(checksum_finish(checksum_add(pseudo_header_sum(6, r.src.data(), r.dst.data(), 58, l4_len), l4,
                                                    l4_len)), 0) << "ICMPv6";
+            break;
+        case 2:
+            if (r.present & kHasIgmp) {
+                EXPECT_EQ(checksum_finish(checksum_add(0, l4, l4_len)), 0) << "IGMP";
+            }
             break;
     }
 }
@@ -182,6 +199,14 @@ TEST_P(SynthRoundTrip, ChecksumsLengthsAndParseBack) {
     v4_error_in_v6.quote = quote_of(late_answer);
     v4_error_in_v6.present |= kHasQuote;
     cases.push_back(v4_error_in_v6);
+
+    // IGMP: version 2 and 3 queries, a version 2 report, a version 3 report of two records.
+    PacketRecord query2 = igmp(kIgmpQuery, 32, 0), query3 = igmp(kIgmpQuery, 36, 0);
+    query2.icmp_code = query3.icmp_code = 100;
+    PacketRecord report3 = igmp(kIgmpV3Report, 48, 2);
+    report3.igmp_records[0] = {4, {239, 255, 255, 250}};
+    report3.igmp_records[1] = {2, {224, 0, 0, 251}};
+    cases.insert(cases.end(), {query2, query3, igmp(kIgmpV2Report, 32, 0xeffffffa), report3});
 
     for (const PacketRecord& r : cases) {
         SCOPED_TRACE("proto " + std::to_string(r.proto) + " v" + std::to_string(r.ip_version));
@@ -299,6 +324,41 @@ TEST(Synth, AnIcmpErrorCarriesItsQuoteAndReadsBackAsTheDatagramItQuotes) {
     PacketRecord echo = icmp(base_v4(1), 8, 0);
     echo.present |= kHasQuote;
     EXPECT_EQ(synth_layout(echo, 1).caplen, 14u + 20 + 8);
+}
+
+// Real IGMP (nDPI's wechat and alexa-app captures) parses to records whose synthesis is
+// the same bytes: the Router Alert option, the whole message, its checksum.
+TEST(Synth, IgmpIsWrittenAsItsStacksSentIt) {
+    const std::vector<std::vector<uint8_t>> frames = {
+        // A version 3 report: one record, MODE_IS_EXCLUDE 239.255.255.253 (answering a query).
+        {0x46, 0xa0, 0x00, 0x28, 0x3c, 0xf9, 0x00, 0x00, 0x01, 0x02, 0x45, 0x14, 0xc0, 0xa8, 0x01, 0x64,
+         0xe0, 0x00, 0x00, 0x16, 0x94, 0x04, 0x00, 0x00, 0x22, 0x00, 0xec, 0x00, 0x00, 0x00, 0x00, 0x01,
+         0x02, 0x00, 0x00, 0x00, 0xef, 0xff, 0xff, 0xfd},
+        // A snooping switch's version 2 general query, from 0.0.0.0.
+        {0x46, 0xc0, 0x00, 0x20, 0x00, 0x00, 0x40, 0x00, 0x01, 0x02, 0x04, 0x17, 0x00, 0x00, 0x00, 0x00,
+         0xe0, 0x00, 0x00, 0x01, 0x94, 0x04, 0x00, 0x00, 0x11, 0x64, 0xee, 0x9b, 0x00, 0x00, 0x00, 0x00},
+    };
+    for (const auto& f : frames) {
+        PacketRecord r;
+        parse_frame(static_cast<uint32_t>(LinkType::kIpv4), f.data(), static_cast<uint32_t>(f.size()), r);
+        ASSERT_TRUE(r.present & kHasIgmp);
+        const Built b = build(r, static_cast<uint32_t>(LinkType::kRaw));
+        ASSERT_EQ(b.layout.caplen, f.size());
+        EXPECT_EQ(std::vector<uint8_t>(b.full.begin(), b.full.begin() + b.layout.caplen), f);
+    }
+    PacketRecord r;
+    parse_frame(static_cast<uint32_t>(LinkType::kIpv4), frames[0].data(), static_cast<uint32_t>(frames[0].size()), r);
+    EXPECT_EQ(r.icmp_type, kIgmpV3Report);
+    EXPECT_EQ(r.icmp_rest, 1u);
+    EXPECT_EQ(r.igmp_records[0], (IgmpRecord{2, {239, 255, 255, 253}}));
+    EXPECT_EQ(r.igmp_records[1], IgmpRecord{});
+    // Protocol 2 over IPv6 is no IGMP, and neither is a message cut before its 8 bytes.
+    PacketRecord six = igmp(kIgmpQuery, 32, 0);
+    six.ip_version = 6, six.present &= static_cast<uint16_t>(~kHasIgmp);
+    EXPECT_EQ(synth_layout(six, 101).transport, 0u);
+    PacketRecord cut;
+    parse_frame(static_cast<uint32_t>(LinkType::kIpv4), frames[1].data(), 30, cut);
+    EXPECT_FALSE(cut.present & kHasIgmp);
 }
 
 TEST(Synth, LinkTypesThatCannotCarryARecord) {

@@ -313,6 +313,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     const SupersedeCounts superseding = count_superseding_opens(chunk, runs);
     s.superseding_opens = superseding.closes, s.superseded_by_client = superseding.by_client;
     s.superseded_resets = superseding.resets;
+    s.igmp_dests = count_igmp_dests(chunk, host_slot);
     s.udp_services = count_udp_services(chunk, flows, s.ports, host_slot);
     s.tcp_roles = count_tcp_roles(chunk, flows, s.hosts.size(), host_slot);
     s.tcp_port_roles = count_tcp_port_roles(chunk, flows, s.ports);

@@ -16,6 +16,7 @@
 #include "trainer/arp_roles.h"
 #include "trainer/gateway_twins.h"
 #include "trainer/icmp_quotes.h"
+#include "trainer/igmp_messages.h"
 #include "trainer/syn_attempts.h"
 #include "trainer/tcp_fin_resends.h"
 #include "trainer/tcp_keepalives.h"
@@ -152,9 +153,11 @@ struct NonIpType {
 // flow takes one from the kind with the most (flow_choices.h); 60 appends, of the superseding
 // openings, those whose old connection ended with a RST, and the generator resets no more
 // superseded connections (superseded_connections.h); 61 has format 60's bytes, and a chunk's
-// one on-link host ARPs with its gateway rather than itself (nonip_frames.h).
+// one on-link host ARPs with its gateway rather than itself (nonip_frames.h); 62 appends the
+// ranked receivers of the chunk's IGMP, and the generator's IGMP goes to them as whole
+// messages (igmp_messages.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 61;
+inline constexpr uint8_t kSideFormat = 62;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -468,6 +471,8 @@ struct ChunkSide {
     // Format 60: of superseding_opens, those whose old connection's final segment was a RST
     // (superseded_connections.h).
     uint32_t superseded_resets = 0;
+    // Format 62: the ranked hosts the chunk's IGMP went to (igmp_messages.h).
+    std::vector<IgmpDest> igmp_dests;
 
     uint64_t flows() const;
 };

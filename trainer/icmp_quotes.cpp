@@ -52,6 +52,14 @@ bool unicast(uint8_t ip_version, const Addr& a) {
     return !addr_class_is_exact(classify_address(ip_version, a.data())) && host_kind_of(ip_version, a.data()) == HostKind::kHost;
 }
 
+// Format 62: a multicast group or the limited broadcast, which no error answers. A /24's
+// .255 may be a host (amp.UDP.snmp's victims), or a broadcast that VirtualBox's NAT does
+// answer (Tinba's 30 net unreachables about datagrams to 10.0.2.255).
+bool multicast_or_broadcast(uint8_t ip_version, const Addr& a) {
+    const AddrClass c = classify_address(ip_version, a.data());
+    return c == AddrClass::kMulticast4 || c == AddrClass::kMulticast6 || c == AddrClass::kBroadcast4;
+}
+
 // Cuts an error to `most` bytes of IP datagram.
 void cut_error(PacketRecord& r, uint32_t most) {
     if (r.ip_len <= most) return;
@@ -111,7 +119,8 @@ uint32_t count_error_flows(std::span<const PacketRecord> chunk) {
     return static_cast<uint32_t>(flows.size());
 }
 
-void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit, const IcmpErrorLongest& longest, uint32_t error_flows) {
+void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit, const IcmpErrorLongest& longest, uint32_t error_flows,
+                             bool not_to_groups) {
     const size_t errors = std::count_if(records.begin(), records.end(), [](const PacketRecord& r) { return r.frag_offset == 0 && is_error(r); });
     if (!errors) return;  // most chunks: no index to build
     Recent datagrams_to, sent_by;
@@ -136,7 +145,10 @@ void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limi
         const FlowWanted want = flow_wanted(error_flows, errors, before++, flows.size());
         // kNew: a packet that makes it about a flow no error is about yet; kQuoted: one an error is about.
         const auto wanted = [&](size_t j) { return want == FlowWanted::kAny || flows.contains(flow_if(j)) == (want == FlowWanted::kQuoted); };
-        const auto fits = [&](size_t j) { return records[j].ip_version == r.ip_version && unicast(r.ip_version, records[j].src); };
+        const auto fits = [&](size_t j) {
+            const PacketRecord& d = records[j];
+            return d.ip_version == r.ip_version && unicast(r.ip_version, d.src) && !(not_to_groups && multicast_or_broadcast(d.ip_version, d.dst));
+        };
         const auto find = [&](bool wanted_only) -> std::optional<size_t> {
             const auto ok = [&](size_t j) { return fits(j) && (!wanted_only || wanted(j)); };
             std::optional<size_t> q;

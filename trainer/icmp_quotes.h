@@ -47,8 +47,12 @@ using IcmpErrorLongest = std::array<uint32_t, 2>;  // [0] IPv4, [1] IPv6; 0: non
 // an error quotes a datagram of a flow no error quoted yet where it can; once they are
 // about as many, one of a flow an error quoted, or else it repeats its sender's last error
 // of its type and code (to the same host, about the same packet).
+// Format 62 (`not_to_groups`): nor about a datagram sent to a multicast group or to
+// 255.255.255.255 (RFC 1122 3.2.2). A router's time exceeded quoted the latest packet its
+// receiver sent: sifely's 9 regenerated ones quoted the hub's IGMP, which format 62 sends
+// to 224.0.0.1 as the real hub did.
 void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit = false, const IcmpErrorLongest& longest = {},
-                             uint32_t error_flows = 0);
+                             uint32_t error_flows = 0, bool not_to_groups = false);
 
 // The IP length of the chunk's longest ICMP error, per family (format 52's side).
 IcmpErrorLongest longest_icmp_errors(std::span<const PacketRecord> chunk);

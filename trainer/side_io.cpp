@@ -6,6 +6,7 @@
 #include "codec/address_class.h"
 #include "trainer/byte_io.h"
 #include "trainer/chunk_tokens.h"
+#include "trainer/host_slots.h"
 #include "trainer/side_io_blocks.h"
 #include "trainer/syn_attempts.h"
 
@@ -380,6 +381,10 @@ std::string serialize_side(const ChunkSide& s) {
         for (uint32_t n : s.reordered) w.varint(n);
     if (s.format >= 58) w.varint(s.error_flows);  // format 58's: one
     if (s.format >= 60) w.varint(s.superseded_resets);  // format 60's: one
+    if (s.format >= 62) {  // format 62's: a count, then per receiver slot, messages, length and sender
+        w.varint(s.igmp_dests.size());
+        for (const IgmpDest& d : s.igmp_dests) w.varint(d.slot), w.varint(d.packets), w.varint(d.ip_len), w.u8(d.sender);
+    }
     return std::move(w.data());
 }
 
@@ -502,11 +507,25 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
         for (int e = 0; e < 2; ++e) s.reordered[e] = static_cast<uint32_t>(r.count(s.loss_ends[e].retrans));
     if (format >= 58) s.error_flows = static_cast<uint32_t>(r.count(s.ip_packets));  // no more than the chunk's IP packets
     if (format >= 60) s.superseded_resets = static_cast<uint32_t>(r.count(s.superseding_opens));  // of the superseding openings
+    if (format >= 62) {
+        s.igmp_dests.resize(r.count(kIgmpDests));
+        for (IgmpDest& d : s.igmp_dests) {
+            d.slot = static_cast<uint8_t>(r.count(255)), d.packets = static_cast<uint32_t>(r.count(s.ip_packets));
+            d.ip_len = static_cast<uint16_t>(r.count(65535)), d.sender = r.u8();
+        }
+    }
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.syn_timer.backoff == 0) return Status::corrupt(what + ": the SYN resend timer's backoff is 0");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");
     if (s.nonip_packets && s.nonip_types.empty()) return Status::corrupt(what + ": non-IP frames without their types");
+    for (size_t i = 0; i < s.igmp_dests.size(); ++i)
+        if (s.igmp_dests[i].slot >= s.hosts.size() || !s.igmp_dests[i].packets || s.igmp_dests[i].ip_len < kIgmpMinIpLen ||
+            (s.igmp_dests[i].sender >= s.hosts.size() && s.igmp_dests[i].sender != kNoSlot) || s.igmp_dests[i].sender == s.igmp_dests[i].slot ||
+            (i && s.igmp_dests[i].packets > s.igmp_dests[i - 1].packets) ||
+            std::any_of(s.igmp_dests.begin(), s.igmp_dests.begin() + static_cast<long>(i),
+                        [&](const IgmpDest& d) { return d.slot == s.igmp_dests[i].slot; }))
+            return Status::corrupt(what + ": an IGMP receiver or its sender is not a ranked host, or the receiver received nothing, at a length below IGMP's 28 bytes, from itself, out of order or twice");
     if (s.flows() > s.ip_packets || (s.ip_packets && !s.flows()) || (s.flows() && s.protos.empty()))
         return Status::corrupt(what + ": flow counts disagree with packet counts");
     return s;

@@ -121,6 +121,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     AnsweredPeers answered_peers;
     std::vector<size_t> flow_begin;  // where each flow's records start in `out`, then where they end
     ChunkResends chunk_resends(side);  // format 44
+    const IgmpSender igmp_sender(side.igmp_dests, slot_addr);  // format 62
     for (size_t fi = 0; fi < flows.size(); ++fi) {
         flow_begin.push_back(out.size());
         const FlowTokens& f = flows[fi];
@@ -128,6 +129,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         const ProtoEntry& pe = proto_of(side, f);
         const bool tcp = pe.proto == 6 && pe.ports, udp = pe.proto == 17 && pe.ports;
         const bool icmp = pe.proto == 1 || pe.proto == 58;
+        const bool igmp = side.format >= 62 && pe.proto == 2 && pe.ip_version == 4;
         Endpoint ep[2];
         for (int d = 0; d < 2; ++d) {
             const int slot = f.a[d == 0 ? kAttrCliHost : kAttrSrvHost];
@@ -234,6 +236,12 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         // neighbours, DHCP's broadcast); flipping a bit of it made :: send to ::1.
         if (v15 && ep[0].addr == ep[1].addr && unspecified(pe.ip_version, ep[0].addr))
             if (const int g = group_slot(side, pe.ip_version); g >= 0) use_slot(ep[1], g);
+        // Format 62: IGMP goes to the groups the chunk's went to, from their querier (igmp_messages.h).
+        if (igmp) {
+            if (const int g = igmp_sender.receiver(ep[1].addr, mix64(seed ^ mix64(fi ^ 0x16A9ULL))); g >= 0 && slot_addr[g] != ep[0].addr)
+                use_slot(ep[1], g);
+            if (const int q = igmp_sender.sender(ep[1].addr); q >= 0) use_slot(ep[0], q);
+        }
         // Format 38: an ICMP error from its kind's sender, to a unicast host (icmp_senders.h).
         const bool error_flow = v38 && icmp && send_icmp_error(side, icmp_kind[fi], pe.ip_version, slot_addr, ep, use_slot);
         // Format 28: a well-known UDP port sits on its host, and its client asks first.
@@ -615,6 +623,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                     }
                     r.icmp_rest = static_cast<uint32_t>(icmp_id) << 16 | seq;
                 }
+            } else if (igmp && !r.frag_offset) {
+                igmp_sender.message(r, mix64(seed ^ mix64(fi ^ 0x16A5ULL)), j);
             }
             r.wirelen = lhl + r.ip_len;
             r.caplen = r.wirelen;
@@ -677,7 +687,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     if (side.format >= 47) resend_fins(side.fin_resends, out, ip_end);
     if (side.format >= 33)  // icmp_quotes.h
         quote_offending_packets(out, side.format >= 49, side.format >= 52 ? side.longest_icmp_error : IcmpErrorLongest{},
-                                side.format >= 58 ? side.error_flows : 0);
+                                side.format >= 58 ? side.error_flows : 0, side.format >= 62);
     if (side.format >= 55) use_gateway_twins(side, slot_addr, out);
     return out;
 }

@@ -84,6 +84,29 @@ TEST(IcmpQuotes, ARoutersErrorQuotesWhatItsReceiverSentAndOnlyErrorsQuote) {
     EXPECT_FALSE(recs[3].present & kHasQuote) << "the probe is answered once";
 }
 
+TEST(IcmpQuotes, FormatSixtyTwoAnswersNoDatagramSentToAGroup) {
+    // Host 2 probes through router 1, then sends an IGMP query to all systems; the router's
+    // time exceeded answers the probe (RFC 1122 3.2.2), where format 61 took the latest.
+    PacketRecord probe = datagram(2, 40000, 8, 33434, 1), query = lan_record(2, 2, 0, 8, 0, 32);
+    query.present = kHasIp | kHasIgmp, query.dst = {224, 0, 0, 1}, query.t_ns = 2;
+    for (const bool v62 : {false, true}) {
+        std::vector<PacketRecord> recs = {probe, query, error(1, 2, 11, 0, 3)};
+        quote_offending_packets(recs, true, {}, 0, v62);
+        ASSERT_TRUE(recs[2].present & kHasQuote);
+        EXPECT_EQ(recs[2].quote, quote_of(v62 ? probe : query)) << v62;
+    }
+    // Nor one to the limited broadcast: with nothing else to quote the error quotes nothing.
+    // A /24's .255 may be a host, or a broadcast a NAT answers (Tinba's VirtualBox).
+    std::vector<PacketRecord> recs = {datagram(2, 68, 255, 67, 1), error(1, 2, 11, 0, 2)};
+    quote_offending_packets(recs, true, {}, 0, true);
+    EXPECT_FALSE(recs[1].present & kHasQuote);
+    PacketRecord subnet = datagram(2, 40000, 8, 137, 1);
+    subnet.dst = {10, 0, 0, 255};
+    recs = {subnet, error(1, 2, 3, 0, 2)};
+    quote_offending_packets(recs, true, {}, 0, true);
+    EXPECT_EQ(recs[1].quote, quote_of(subnet));
+}
+
 TEST(IcmpQuotes, FormatThirtyThreeQuotesUltraloqsPortUnreachablesAndFormatThirtyTwoNone) {
     // The real hub's 32 port unreachables (records 19,381 to 20,242) tell its router of DNS
     // answers that came after it gave up.

@@ -1,10 +1,10 @@
 #include "trainer/igmp_messages.h"
 
-#include "trainer/host_slots.h"
-#include "trainer/rng.h"
-
 #include <algorithm>
 #include <map>
+
+#include "trainer/host_slots.h"
+#include "trainer/rng.h"
 
 namespace dgc::trainer {
 namespace {
@@ -51,8 +51,8 @@ std::vector<IgmpDest> count_igmp_dests(std::span<const PacketRecord> chunk, cons
     return out;
 }
 
-void set_igmp_message(PacketRecord& r, const std::array<uint8_t, 16>& dst, std::span<const std::array<uint8_t, 16>> groups,
-                      uint64_t offset, bool answers_query) {
+void set_igmp_message(PacketRecord& r, std::span<const std::array<uint8_t, 16>> groups, uint64_t offset, bool answers_query) {
+    const std::array<uint8_t, 16>& dst = r.dst;
     r.present |= kHasIgmp;
     r.icmp_code = 0, r.icmp_rest = 0, r.igmp_records = {};
     auto group = [&](uint64_t i) { return groups.empty() ? std::array<uint8_t, 4>{} : v4(groups[(offset + i) % groups.size()]); };
@@ -60,8 +60,8 @@ void set_igmp_message(PacketRecord& r, const std::array<uint8_t, 16>& dst, std::
     const bool multicast = (dst[0] & 0xf0) == 0xe0;
     uint32_t len = kV2Len;
     if (is(dst, kV3Reports)) {
-        // One record per group, as many as the model's length holds (at least one; none
-        // where the chunk has no other group to name).
+        // One record per group, as many as the length holds (at least one; none where the
+        // chunk has no other group to name).
         const size_t most = std::min(groups.size(), kIgmpRecordsKept);
         const size_t n = std::clamp<size_t>(r.ip_len > kIpHeader + 16 ? (r.ip_len - kIpHeader - 8) / 8 : 1, std::min<size_t>(1, most), most);
         r.icmp_type = kIgmpV3Report;
@@ -76,13 +76,24 @@ void set_igmp_message(PacketRecord& r, const std::array<uint8_t, 16>& dst, std::
         r.icmp_rest = word(v4(dst));
     } else {
         // A general query: to all systems, or to one host (RFC 3376 allows it); version 3
-        // where the model's length has its room.
+        // where the length has its room.
         r.icmp_type = kIgmpQuery;
         r.icmp_code = kQueryMaxResp;
         if (r.ip_len >= kIpHeader + kV3QueryLen) len = kV3QueryLen;
     }
     r.ip_len = kIpHeader + len;
     r.ttl = 1;
+}
+
+bool igmp_dests_valid(std::span<const IgmpDest> dests, size_t hosts) {
+    for (size_t i = 0; i < dests.size(); ++i) {
+        const IgmpDest& d = dests[i];
+        const bool ranked = d.slot < hosts && (d.sender < hosts || d.sender == kNoSlot) && d.sender != d.slot;
+        const bool ordered = i == 0 || d.packets <= dests[i - 1].packets;
+        const bool once = std::none_of(dests.begin(), dests.begin() + static_cast<std::ptrdiff_t>(i), [&](const IgmpDest& e) { return e.slot == d.slot; });
+        if (!ranked || !ordered || !once || !d.packets || d.ip_len < kIgmpMinIpLen) return false;
+    }
+    return true;
 }
 
 IgmpSender::IgmpSender(std::span<const IgmpDest> dests, std::span<const std::array<uint8_t, 16>> slot_addr)
@@ -112,7 +123,7 @@ int IgmpSender::sender(const std::array<uint8_t, 16>& dst) const {
 void IgmpSender::message(PacketRecord& r, uint64_t flow_offset, uint32_t j) const {
     for (const IgmpDest& d : dests_)
         if (d.slot < slot_addr_.size() && slot_addr_[d.slot] == r.dst) r.ip_len = d.ip_len;
-    set_igmp_message(r, r.dst, groups_, flow_offset + j, queried_);
+    set_igmp_message(r, groups_, flow_offset + j, queried_);
 }
 
 }  // namespace dgc::trainer

@@ -1,9 +1,9 @@
 // Format 62: IGMP as hosts and routers send it. Until 61 an IGMP packet (IPv4 protocol 2) was
 // an IP header with nothing after it, sent to whatever hosts the flow model drew: sifely's
-// hub regenerated 66 of them, 3 to the all-systems group 224.0.0.1 its 57 real ones went to
-// and the rest to unicast hosts and 255.255.255.255, each cut after the IP header (tshark:
-// "IGMP truncated"); wechat's version 3 reports to 224.0.0.22 came back as bare headers to
-// mDNS's group. The side now keeps which ranked groups received the chunk's IGMP and how
+// hub regenerated its 57, 4 of them to the all-systems group 224.0.0.1 that all the real
+// ones went to and the rest to unicast hosts and 255.255.255.255, each cut after the IP
+// header (tshark: "IGMP truncated"); of wechat's 27, 16 went to mDNS's group and unicast
+// hosts rather than to 224.0.0.22 and 224.0.0.1. The side now keeps which ranked groups received the chunk's IGMP and how
 // often, and at what IP length; a flow the model sends elsewhere goes to one of them. Its
 // messages follow from where they go, as a stack's do: a general query to 224.0.0.1
 // (version 3 where the length has room for its 12 bytes), a version 3 report to 224.0.0.22
@@ -40,14 +40,18 @@ inline constexpr size_t kIgmpDests = 8;
 // kIgmpDests.
 std::vector<IgmpDest> count_igmp_dests(std::span<const PacketRecord> chunk, const std::function<int(const PacketRecord&, bool)>& slot_of);
 
-// The message a stack sends to `dst`, given the groups it could report (`groups`, the
+// The message a stack sends to r.dst, given the groups it could report (`groups`, the
 // chunk's other multicast groups, busiest first; `offset` picks where its records start)
-// and the IP length the model drew (24 bytes of IPv4 header with Router Alert, then the
-// message): sets r's kHasIgmp, type, max response code, bytes 4-7, records and ip_len.
+// and r.ip_len (24 bytes of IPv4 header with Router Alert, then the message): sets r's
+// kHasIgmp, type, max response code, bytes 4-7, records, ip_len and TTL (1).
 // `answers_query`: reports state a group's mode (record type 2, as after a query) rather than
 // change to it (4, a join).
-void set_igmp_message(PacketRecord& r, const std::array<uint8_t, 16>& dst, std::span<const std::array<uint8_t, 16>> groups,
-                      uint64_t offset, bool answers_query);
+void set_igmp_message(PacketRecord& r, std::span<const std::array<uint8_t, 16>> groups, uint64_t offset, bool answers_query);
+
+// What a side may hold (`hosts`: its ranked hosts): each receiver and sender ranked (or no
+// sender), no receiver its own sender or listed twice, most messages first, each receiver
+// with a message and a length IGMP fits in.
+bool igmp_dests_valid(std::span<const IgmpDest> dests, size_t hosts);
 
 // The chunk's IGMP as the generator sends it. `dests`: the side's; `slot_addr`: the ranked
 // hosts' synthetic addresses.

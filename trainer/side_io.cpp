@@ -6,7 +6,6 @@
 #include "codec/address_class.h"
 #include "trainer/byte_io.h"
 #include "trainer/chunk_tokens.h"
-#include "trainer/host_slots.h"
 #include "trainer/side_io_blocks.h"
 #include "trainer/syn_attempts.h"
 
@@ -519,13 +518,8 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");
     if (s.nonip_packets && s.nonip_types.empty()) return Status::corrupt(what + ": non-IP frames without their types");
-    for (size_t i = 0; i < s.igmp_dests.size(); ++i)
-        if (s.igmp_dests[i].slot >= s.hosts.size() || !s.igmp_dests[i].packets || s.igmp_dests[i].ip_len < kIgmpMinIpLen ||
-            (s.igmp_dests[i].sender >= s.hosts.size() && s.igmp_dests[i].sender != kNoSlot) || s.igmp_dests[i].sender == s.igmp_dests[i].slot ||
-            (i && s.igmp_dests[i].packets > s.igmp_dests[i - 1].packets) ||
-            std::any_of(s.igmp_dests.begin(), s.igmp_dests.begin() + static_cast<long>(i),
-                        [&](const IgmpDest& d) { return d.slot == s.igmp_dests[i].slot; }))
-            return Status::corrupt(what + ": an IGMP receiver or its sender is not a ranked host, or the receiver received nothing, at a length below IGMP's 28 bytes, from itself, out of order or twice");
+    if (!igmp_dests_valid(s.igmp_dests, s.hosts.size()))
+        return Status::corrupt(what + ": an IGMP receiver or its sender is not a ranked host, or a receiver is its own sender, listed twice, out of order, or without a message of IGMP's length");
     if (s.flows() > s.ip_packets || (s.ip_packets && !s.flows()) || (s.flows() && s.protos.empty()))
         return Status::corrupt(what + ": flow counts disagree with packet counts");
     return s;

@@ -30,7 +30,7 @@ TEST(IgmpMessages, AMessageFollowsWhereItGoes) {
     // All systems: a general query, version 3 where the length has room for 12 bytes.
     for (auto [len, want] : {std::pair{36u, 36u}, {40u, 36u}, {32u, 32u}, {28u, 32u}}) {
         PacketRecord q = igmp_to(v4(224, 0, 0, 1), len);
-        set_igmp_message(q, q.dst, groups, 0, false);
+        set_igmp_message(q, groups, 0, false);
         EXPECT_EQ(q.icmp_type, kIgmpQuery);
         EXPECT_EQ(q.icmp_code, 100);
         EXPECT_EQ(q.icmp_rest, 0u);
@@ -41,7 +41,7 @@ TEST(IgmpMessages, AMessageFollowsWhereItGoes) {
     // IGMPv3's reports: a record per group the length holds, from `offset` on, of the
     // chunk's groups; joins, or the groups' modes where the chunk has a querier.
     PacketRecord rep = igmp_to(v4(224, 0, 0, 22), 48);
-    set_igmp_message(rep, rep.dst, groups, 2, false);
+    set_igmp_message(rep, groups, 2, false);
     EXPECT_EQ(rep.icmp_type, kIgmpV3Report);
     EXPECT_EQ(rep.icmp_rest, 2u);
     EXPECT_EQ(rep.ip_len, 48u);
@@ -49,31 +49,31 @@ TEST(IgmpMessages, AMessageFollowsWhereItGoes) {
     EXPECT_EQ(rep.igmp_records[1], (IgmpRecord{4, {239, 255, 255, 250}}));
     EXPECT_EQ(rep.igmp_records[2], IgmpRecord{});
     PacketRecord big = igmp_to(v4(224, 0, 0, 22), 400), small = igmp_to(v4(224, 0, 0, 22), 30);
-    set_igmp_message(big, big.dst, groups, 0, true);
-    set_igmp_message(small, small.dst, groups, 0, true);
+    set_igmp_message(big, groups, 0, true);
+    set_igmp_message(small, groups, 0, true);
     EXPECT_EQ(big.icmp_rest, 3u) << "no group twice";
     EXPECT_EQ(big.ip_len, 24u + 8 + 24);
     EXPECT_EQ(big.igmp_records[0].type, 2);
     EXPECT_EQ(small.icmp_rest, 1u);
     EXPECT_EQ(small.ip_len, 40u);
     PacketRecord none = igmp_to(v4(224, 0, 0, 22), 48);
-    set_igmp_message(none, none.dst, {}, 0, false);
+    set_igmp_message(none, {}, 0, false);
     EXPECT_EQ(none.icmp_type, kIgmpV3Report);
     EXPECT_EQ(none.icmp_rest, 0u);
     EXPECT_EQ(none.ip_len, 32u);
     // A version 2 report goes to its group; a leave to all routers names one.
     PacketRecord v2 = igmp_to(v4(239, 255, 255, 250), 60);
-    set_igmp_message(v2, v2.dst, groups, 0, false);
+    set_igmp_message(v2, groups, 0, false);
     EXPECT_EQ(v2.icmp_type, kIgmpV2Report);
     EXPECT_EQ(v2.icmp_rest, 0xeffffffau);
     EXPECT_EQ(v2.ip_len, 32u);
     PacketRecord leave = igmp_to(v4(224, 0, 0, 2), 32);
-    set_igmp_message(leave, leave.dst, groups, 1, false);
+    set_igmp_message(leave, groups, 1, false);
     EXPECT_EQ(leave.icmp_type, kIgmpLeave);
     EXPECT_EQ(leave.icmp_rest, 0xe00000fbu);
     // One host: a query (RFC 3376 lets a querier ask one).
     PacketRecord one = igmp_to(v4(192, 168, 1, 7), 32);
-    set_igmp_message(one, one.dst, groups, 0, false);
+    set_igmp_message(one, groups, 0, false);
     EXPECT_EQ(one.icmp_type, kIgmpQuery);
     // Each is written whole: frame_synth captures the message after the Router Alert.
     for (const PacketRecord& r : {rep, big, v2, leave, one}) {

@@ -45,7 +45,7 @@ enum PresentBits : uint16_t {
 
 // One group record of an IGMPv3 membership report (its sources are not kept).
 struct IgmpRecord {
-    uint8_t type = 0;  // 1 MODE_IS_INCLUDE ... 4 CHANGE_TO_EXCLUDE_MODE (a join), 3 a leave
+    uint8_t type = 0;  // 2 MODE_IS_EXCLUDE (after a query), 4 CHANGE_TO_EXCLUDE_MODE (a join), ... (RFC 3376 4.2.12)
     std::array<uint8_t, 4> group{};
     bool operator==(const IgmpRecord&) const = default;
 };

@@ -3,15 +3,16 @@
 // hub regenerated its 57, 4 of them to the all-systems group 224.0.0.1 that all the real
 // ones went to and the rest to unicast hosts and 255.255.255.255, each cut after the IP
 // header (tshark: "IGMP truncated"); of wechat's 27, 16 went to mDNS's group and unicast
-// hosts rather than to 224.0.0.22 and 224.0.0.1. The side now keeps which ranked groups received the chunk's IGMP and how
-// often, and at what IP length; a flow the model sends elsewhere goes to one of them. Its
-// messages follow from where they go, as a stack's do: a general query to 224.0.0.1
-// (version 3 where the length has room for its 12 bytes), a version 3 report to 224.0.0.22
-// naming the chunk's groups, a leave to 224.0.0.2, a version 2 report to the group it
-// reports. All with TTL 1 and, in frame_synth, the Router Alert option. The length is the
-// receiver's, not the model's: the flow model draws a length class all protocols share, and
-// its exact value is the class's commonest (sifely's TCP ACKs' 40 turned the hub's 32-byte
-// messages into version 3 queries).
+// hosts rather than to 224.0.0.22 and 224.0.0.1. The side now keeps which ranked groups
+// received the chunk's IGMP, how often, at what IP length and, where one host sent nine in
+// ten (a querier), from whom; a flow the model sends elsewhere goes to one of them, and from
+// that host. Its messages follow from where they go, as a stack's do: a general query to
+// 224.0.0.1 (version 3 where the length has room for its 12 bytes), a version 3 report to
+// 224.0.0.22 naming the chunk's groups, a leave to 224.0.0.2, a version 2 report to the
+// group it reports. All with TTL 1 and, in frame_synth, the Router Alert option. The length
+// is the receiver's, not the model's: the flow model draws a length class all protocols
+// share, and its exact value is the class's commonest (sifely's 40-byte TCP ACKs turned the
+// hub's 32-byte messages into version 3 queries).
 // Pure: the encoder counts, synthesize_records applies.
 #pragma once
 
@@ -26,9 +27,9 @@
 namespace dgc::trainer {
 
 struct IgmpDest {
-    uint8_t slot = 0;      // a ranked host
-    uint32_t packets = 0;  // IGMP messages it received
-    uint16_t ip_len = 0;   // their commonest IP length (ties: the shortest)
+    uint8_t slot = 0;       // a ranked host
+    uint32_t packets = 0;   // IGMP messages it received
+    uint16_t ip_len = 0;    // their commonest IP length (ties: the shortest)
     uint8_t sender = 0xFF;  // the ranked host that sent nine in ten of them (a querier), else kNoSlot (host_slots.h)
     bool operator==(const IgmpDest&) const = default;
 };

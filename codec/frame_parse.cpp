@@ -190,7 +190,15 @@ LinkLayer parse_link(uint32_t linktype, const uint8_t* p, uint32_t caplen) {
 
 namespace {
 
+// Queries, version 1 and 2 reports, leaves and version 3 reports: the messages a host or
+// router sends, which frame_synth writes back. Others (DVMRP, mtrace, router discovery, or
+// sifely's hub's all-zero type 0, which tshark calls malformed) stay an IP header.
+bool igmp_type_written(uint8_t type) {
+    return type == kIgmpQuery || type == kIgmpV1Report || type == kIgmpV2Report || type == kIgmpLeave || type == kIgmpV3Report;
+}
+
 void parse_igmp(const uint8_t* p, uint32_t n, PacketRecord& r) {
+    if (!igmp_type_written(p[0])) return;
     r.icmp_type = p[0];
     r.icmp_code = p[1];
     r.icmp_rest = load_be32(p + 4);

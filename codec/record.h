@@ -36,7 +36,8 @@ enum PresentBits : uint16_t {
     kTruncated = 1u << 5,      // caplen ended inside a header we wanted
     kHasDns = 1u << 6,         // a DNS header (id, flags) after the UDP header, port 53
     kHasQuote = 1u << 7,       // an ICMP error's quoted IP header and its 8 bytes (PacketRecord::quote)
-    // An IGMP message (IPv4 protocol 2): its type, max response code and bytes 4-7 in
+    // An IGMP message of a type hosts and routers send (a query, a report, a leave; not the
+    // multicast routing protocols): its type, max response code and bytes 4-7 in
     // icmp_type, icmp_code and icmp_rest (IGMP's first 8 bytes have ICMP's shape), a
     // version 3 report's first records in igmp_records. Synthesized as stacks send IGMP:
     // after a Router Alert option, the whole message captured.
@@ -50,7 +51,7 @@ struct IgmpRecord {
     bool operator==(const IgmpRecord&) const = default;
 };
 inline constexpr size_t kIgmpRecordsKept = 4;
-inline constexpr uint8_t kIgmpQuery = 0x11, kIgmpV2Report = 0x16, kIgmpLeave = 0x17, kIgmpV3Report = 0x22;
+inline constexpr uint8_t kIgmpQuery = 0x11, kIgmpV1Report = 0x12, kIgmpV2Report = 0x16, kIgmpLeave = 0x17, kIgmpV3Report = 0x22;
 
 // What an ICMP error quotes of the packet that caused it: that packet's IP header (same IP
 // version as the error, no options or extension headers) and the first 8 bytes after it

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "codec/address_class.h"
 #include "trainer/host_slots.h"
 #include "trainer/rng.h"
 
@@ -57,7 +58,7 @@ void set_igmp_message(PacketRecord& r, std::span<const std::array<uint8_t, 16>> 
     r.icmp_code = 0, r.icmp_rest = 0, r.igmp_records = {};
     auto group = [&](uint64_t i) { return groups.empty() ? std::array<uint8_t, 4>{} : v4(groups[(offset + i) % groups.size()]); };
     auto word = [](const std::array<uint8_t, 4>& g) { return uint32_t{g[0]} << 24 | uint32_t{g[1]} << 16 | uint32_t{g[2]} << 8 | g[3]; };
-    const bool multicast = (dst[0] & 0xf0) == 0xe0;
+    const bool multicast = classify_address(4, dst.data()) == AddrClass::kMulticast4;
     uint32_t len = kV2Len;
     if (is(dst, kV3Reports)) {
         // One record per group, as many as the length holds (at least one; none where the
@@ -99,7 +100,8 @@ bool igmp_dests_valid(std::span<const IgmpDest> dests, size_t hosts) {
 IgmpSender::IgmpSender(std::span<const IgmpDest> dests, std::span<const std::array<uint8_t, 16>> slot_addr)
     : dests_(dests), slot_addr_(slot_addr) {
     for (const auto& a : slot_addr)
-        if ((a[0] & 0xf0) == 0xe0 && !igmp_control_group(a) && std::count(a.begin() + 4, a.end(), 0) == 12) groups_.push_back(a);
+        if (classify_address(4, a.data()) == AddrClass::kMulticast4 && !igmp_control_group(a) && std::count(a.begin() + 4, a.end(), 0) == 12)
+            groups_.push_back(a);
     for (const IgmpDest& d : dests) queried_ |= d.slot < slot_addr.size() && is(slot_addr[d.slot], kAllSystems);
 }
 

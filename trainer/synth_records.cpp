@@ -12,13 +12,12 @@
 #include "trainer/answered_peers.h"
 #include "trainer/chunk_semantics.h"
 #include "trainer/edge_connections.h"
-#include "trainer/endpoint_roles.h"
 #include "trainer/flow_choices.h"
+#include "trainer/flow_endpoints.h"
 #include "trainer/flow_timing.h"
 #include "trainer/gateway_twins.h"
 #include "trainer/icmp_echo.h"
 #include "trainer/icmp_quotes.h"
-#include "trainer/icmp_senders.h"
 #include "trainer/host_slots.h"
 #include "trainer/legacy/synth_records_v5.h"
 #include "trainer/nonip_frames.h"
@@ -34,7 +33,6 @@
 #include "trainer/tcp_loss_draws.h"
 #include "trainer/tcp_roles.h"
 #include "trainer/udp_service_ends.h"
-#include "trainer/unranked_hosts.h"
 #include "trainer/rng.h"
 
 namespace dgc::trainer {
@@ -53,37 +51,20 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     const int64_t t_end = side.t0 + side.span, ip_end = side.ip_t0 + side.ip_span;
     const uint32_t lhl = link_header_len(side.linktype);
     const bool ethernet = side.linktype == 1;
-    const auto opening_it = std::find_if(side.stacks.begin(), side.stacks.end(), [](const TcpStack& t) { return t.opens; });
-    const TcpStack* opening_stack = opening_it == side.stacks.end() ? nullptr : &*opening_it;
-    std::vector<uint32_t> opening_w;  // format 7: stacks a host without an opening stack of its own draws from
-    for (const auto& t : side.stacks) opening_w.push_back(t.opens ? t.count : 0);
-    const bool draw_opening = side.format >= 7 && opening_stack;
 
     const RankedAddresses ranked_addr = ranked_addresses(side, seed);
     const std::vector<std::array<uint8_t, 16>>& slot_addr = ranked_addr.addr;
     const std::vector<std::array<uint8_t, 6>>& slot_mac = ranked_addr.mac;
 
-    UnrankedHosts unranked(side, flows, seed);
-
     // An endpoint's TCP timestamp clock (1 kHz from its base at the chunk's start) at `t`.
     auto tsval_at = [&](const Endpoint& e, int64_t t) { return e.ts_base + static_cast<uint32_t>((t - side.t0) / 1'000'000); };
 
-    // A ranked host's address, link address, TTL/TOS and TCP stack, for an endpoint.
-    auto use_slot = [&](Endpoint& e, int slot) {
-        const HostSemantics hs = slot < static_cast<int>(side.host_sem.size()) ? side.host_sem[slot] : HostSemantics{};
-        e.addr = slot_addr[slot], e.mac = slot_mac[slot];
-        e.ttl = side.hosts[slot].ttl, e.tos = side.hosts[slot].tos;
-        if (hs.stack < side.stacks.size()) e.stack = side.stacks[hs.stack];
-    };
-    const bool v9 = side.format >= 9, v11 = side.format >= 11, v12 = side.format >= 12, v13 = side.format >= 13;
-    const bool v14 = side.format >= 14, v15 = side.format >= 15, v16 = side.format >= 16, v17 = side.format >= 17;
+    const bool v9 = side.format >= 9, v12 = side.format >= 12, v13 = side.format >= 13, v14 = side.format >= 14;
     const bool v18 = side.format >= 18, v28 = side.format >= 28, v29 = side.format >= 29, v38 = side.format >= 38;
-    uint32_t eph_repeats_left = side.udp_ephemeral_repeats;
-    uint32_t low_port_flows_left = side.tcp_low_port_flows, lone_repeats_left = side.udp_lone_repeats;
+    uint32_t eph_repeats_left = side.udp_ephemeral_repeats, lone_repeats_left = side.udp_lone_repeats;
     uint32_t late_replies_left = side.udp_late_replies;
     std::array<uint32_t, 4> repeat_kinds_left = side.udp_repeat_kinds;
     const std::vector<int64_t> starts = flow_start_times(side, flows, seed);
-    const std::vector<std::array<int32_t, 2>> pool_pick = assign_pool_ports(side, flows);
     const std::vector<int> icmp_kind = assign_icmp_kinds(side, flows, seed);
     const LossRates all_loss = loss_rates(side.tcp_loss), lossy_loss = loss_rates(side.lossy);
     const std::vector<uint8_t> lossy = pick_lossy_flows(side, flows);
@@ -122,6 +103,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     std::vector<size_t> flow_begin;  // where each flow's records start in `out`, then where they end
     ChunkResends chunk_resends(side);  // format 44
     const IgmpSender igmp_sender(side.igmp_dests, slot_addr);  // format 62
+    FlowEndpoints endpoints(side, flows, seed, ranked_addr, udp_answer, icmp_kind, igmp_sender);
     for (size_t fi = 0; fi < flows.size(); ++fi) {
         flow_begin.push_back(out.size());
         const FlowTokens& f = flows[fi];
@@ -131,122 +113,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         const bool icmp = pe.proto == 1 || pe.proto == 58;
         const bool igmp = side.format >= 62 && pe.proto == 2 && pe.ip_version == 4;
         Endpoint ep[2];
-        for (int d = 0; d < 2; ++d) {
-            const int slot = f.a[d == 0 ? kAttrCliHost : kAttrSrvHost];
-            const bool ranked = slot < static_cast<int>(side.hosts.size());
-            const HostSemantics hs = ranked && slot < static_cast<int>(side.host_sem.size()) ? side.host_sem[slot] : HostSemantics{};
-            if (ranked && class_version(static_cast<AddrClass>(hs.addr_class)) == pe.ip_version) {
-                use_slot(ep[d], slot);
-            } else if (const int alt = ranked ? same_version_slot(side, slot, pe.ip_version) : -1; alt >= 0) {
-                // The model put a ranked host in a flow of the other IP version: the next
-                // ranked host of that version stands in (a dual-stack host's other address).
-                use_slot(ep[d], alt);
-            } else {
-                unranked.fill(ranked ? mix64(0xD0A1ULL ^ slot) : unranked.next_index(), pe.ip_version, ep[d]);
-            }
-            // Format 9: the unspecified address sends DHCP requests and ARP probes, never a
-            // TCP segment; a connection the model gave it goes to the busiest unicast host.
-            if (v9 && tcp && unspecified(pe.ip_version, ep[d].addr))
-                if (const int alt = unicast_slot(side, pe.ip_version); alt >= 0) use_slot(ep[d], alt);
-            // A stack seen only mid-connection opens as the chunk's commonest opening stack
-            // (format 7: as one of its opening stacks, by hosts, the same for one address).
-            if (!ep[d].stack.opens && opening_stack) {
-                const TcpStack& o =
-                    draw_opening ? side.stacks[Rng(mix64(seed ^ addr_word(ep[d].addr) ^ 0x57ACULL)).pick(opening_w)] : *opening_stack;
-                ep[d].stack.opens = true;
-                ep[d].stack.syn_opts = o.syn_opts, ep[d].stack.syn_len = o.syn_len;
-                ep[d].stack.mss = o.mss, ep[d].stack.wscale = o.wscale;
-            }
-            const int token = f.a[d == 0 ? kAttrCliPort : kAttrSrvPort];
-            ep[d].port = !pe.ports ? 0 : pool_pick[fi][d] >= 0 ? side.pool[pool_pick[fi][d]].port : port_of(token, side.ports, rng);
-            // Format 17: a ranked port keeps the protocols the chunk used it with.
-            if (v17 && pe.ports && pool_pick[fi][d] < 0)
-                if (const int k = port_for_protocol(side.port_protos, token, port_proto_bit(pe.proto), d == 1); k != token)
-                    ep[d].port = k >= 0 ? side.ports[k] : ephemeral_port(rng);
-            ep[d].window = static_cast<uint16_t>(1024 + rng.below(64000));
-            ep[d].next_seq = static_cast<uint32_t>(rng.next());
-            ep[d].ts_base = static_cast<uint32_t>(rng.next());
-        }
-        // A group address (multicast, broadcast) only ever receives: the model's client and
-        // server trade places when it put one first, and a unicast host sends to two.
-        // Format 15: a chunk without a unicast host of the version (ultraloq's IPv6 is the
-        // unspecified address soliciting routers and neighbours) sends from the unspecified
-        // address, as those solicitations do.
-        if (is_group(pe.ip_version, ep[0].addr)) {
-            if (!is_group(pe.ip_version, ep[1].addr)) {
-                std::swap(ep[0], ep[1]);
-            } else if (const int alt = unicast_slot(side, pe.ip_version); alt >= 0) {
-                ep[0].addr = slot_addr[alt], ep[0].mac = slot_mac[alt];
-            } else if (const int none = v15 ? unspecified_slot(side, pe.ip_version) : -1; none >= 0) {
-                use_slot(ep[0], none);
-            }
-        }
-        if (udp && shaped) {
-            // Format 20's fresh client port, from a stream of its own: the flow's other draws keep their order.
-            Rng own(mix64(seed ^ mix64(fi ^ 0xE9E4ULL)));
-            pair_udp_ports(side, ep[0].port, ep[1].port, side.format >= 20 ? ephemeral_port(own) : 0);
-        }
-        // Format 10: a TCP client does not send from a port the chunk saw only in a fixed UDP
-        // pairing (DHCP's 68, NTP's 123): the flow model drew it for the flow's size and
-        // timing, not its protocol, and a chain kept it (ultraloq: 2,745 TCP packets from 68).
-        if (side.format >= 10 && tcp && udp_partner_port(side, ep[0].port))
-            ep[0].port = ephemeral_port(rng);
-        auto unicast_but = [&](const std::array<uint8_t, 16>& a) { return unicast_slot_but(side, pe.ip_version, slot_addr, a); };
-        // Format 11: TCP is a conversation between two unicast hosts. A server the model put
-        // on a group address or on the client itself (ultraloq: SYNs to 255.255.255.255,
-        // 490 packets from a host to itself) is the chunk's busiest unicast host but the
-        // client; two ports below 1024 only as often as the chunk had them.
-        if (v11 && tcp && (is_group(pe.ip_version, ep[1].addr) || ep[1].addr == ep[0].addr))
-            if (const int alt = unicast_but(ep[0].addr); alt >= 0) use_slot(ep[1], alt);
-        if (v11 && tcp && ep[0].port < 1024 && ep[1].port < 1024) {
-            if (low_port_flows_left > 0) --low_port_flows_left;
-            else ep[0].port = ephemeral_port(rng);
-        }
-        if (side.format >= 26 && tcp) ep[0].port = tcp_client_port(ep[0].port, ep[1].port, mix64(seed ^ mix64(fi ^ 0x5E2FULL)));
-        // Formats 31 and 30: a port, then a host, keeps its side of TCP (tcp_roles.h).
-        if (side.format >= 31 && tcp) {
-            Rng own(mix64(seed ^ mix64(fi ^ 0x7C31ULL)));
-            const auto p = tcp_role_ports(side, {ep[0].port, ep[1].port}, ephemeral_port(own));
-            ep[0].port = p[0], ep[1].port = p[1];
-        }
-        if (side.format >= 30 && tcp) keep_tcp_roles(side, pe.ip_version, slot_addr, ep, use_slot);
-        // Format 16: the unspecified address only solicits, and no host talks to itself.
-        if (v16) {
-            const uint8_t v = pe.ip_version;
-            int slot = -1;
-            switch (role_fix({v, pe.ports, udp, udp_answer[fi] == 1, ep[0].addr, ep[1].addr, ep[0].port, ep[1].port})) {
-                case RoleFix::kNone: break;
-                case RoleFix::kReceiverToUnicast:
-                case RoleFix::kSelfToUnicast:  // a group when the version has no other unicast host
-                    if (slot = unicast_but(ep[0].addr); slot < 0) slot = group_slot(side, v);
-                    if (slot >= 0) use_slot(ep[1], slot);
-                    break;
-                case RoleFix::kSenderToUnicast:
-                    if (slot = unicast_but(ep[1].addr); slot >= 0) use_slot(ep[0], slot);
-                    break;
-                case RoleFix::kDhcpRequest:
-                    ep[0].port = kDhcpClientPort, ep[1].port = kDhcpServerPort, ep[1].addr = kLimitedBroadcast;
-                    break;
-                case RoleFix::kReceiverToGroup:
-                    if (slot = group_slot(side, v); slot >= 0) use_slot(ep[1], slot);
-                    break;
-            }
-        }
-        // Format 15: the unspecified address solicits a group (a router, its own address's
-        // neighbours, DHCP's broadcast); flipping a bit of it made :: send to ::1.
-        if (v15 && ep[0].addr == ep[1].addr && unspecified(pe.ip_version, ep[0].addr))
-            if (const int g = group_slot(side, pe.ip_version); g >= 0) use_slot(ep[1], g);
-        // Format 62: IGMP goes to the groups the chunk's went to, from their querier (igmp_messages.h).
-        if (igmp) {
-            if (const int g = igmp_sender.receiver(ep[1].addr, mix64(seed ^ mix64(fi ^ 0x16A9ULL))); g >= 0 && slot_addr[g] != ep[0].addr)
-                use_slot(ep[1], g);
-            if (const int q = igmp_sender.sender(ep[1].addr); q >= 0) use_slot(ep[0], q);
-        }
-        // Format 38: an ICMP error from its kind's sender, to a unicast host (icmp_senders.h).
-        const bool error_flow = v38 && icmp && send_icmp_error(side, icmp_kind[fi], pe.ip_version, slot_addr, ep, use_slot);
-        // Format 28: a well-known UDP port sits on its host, and its client asks first.
-        if (v28 && udp && pe.ip_version == 4) serve_udp_ends(side, slot_addr, ep, mix64(seed ^ mix64(fi ^ 0x5E28ULL)), use_slot);
-        if (ep[0].addr == ep[1].addr && ep[0].port == ep[1].port) ep[1].addr[15 - (pe.ip_version == 4 ? 12 : 0)] ^= 1;
+        const bool error_flow = endpoints.choose(fi, rng, ep);
 
         // Timing as in format 5: gaps from the packet model, fitted to the flow model's
         // duration class, never over the 60 s that would split the flow.

@@ -9,6 +9,7 @@
 #include "codec/fidelity/binning.h"
 #include "codec/address_class.h"
 #include "codec/flows.h"
+#include "trainer/broadcast_hosts.h"
 #include "trainer/chunk_semantics.h"
 #include "trainer/edge_connections.h"
 #include "trainer/few_counts.h"
@@ -314,6 +315,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     s.superseding_opens = superseding.closes, s.superseded_by_client = superseding.by_client;
     s.superseded_resets = superseding.resets;
     s.igmp_dests = count_igmp_dests(chunk, host_slot);
+    s.bcast_host_scopes = count_bcast_host_scopes(chunk);
     s.udp_services = count_udp_services(chunk, flows, s.ports, host_slot);
     s.tcp_roles = count_tcp_roles(chunk, flows, s.hosts.size(), host_slot);
     s.tcp_port_roles = count_tcp_port_roles(chunk, flows, s.ports);

@@ -155,9 +155,10 @@ struct NonIpType {
 // superseded connections (superseded_connections.h); 61 has format 60's bytes, and a chunk's
 // one on-link host ARPs with its gateway rather than itself (nonip_frames.h); 62 appends the
 // ranked receivers of the chunk's IGMP, and the generator's IGMP goes to them as whole
-// messages (igmp_messages.h).
+// messages (igmp_messages.h); 63 appends the scopes whose .255 addresses sent, where a .255
+// is a host rather than its subnet's broadcast (broadcast_hosts.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 62;
+inline constexpr uint8_t kSideFormat = 63;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -473,6 +474,8 @@ struct ChunkSide {
     uint32_t superseded_resets = 0;
     // Format 62: the ranked hosts the chunk's IGMP went to (igmp_messages.h).
     std::vector<IgmpDest> igmp_dests;
+    // Format 63: the scopes whose .255 addresses sent packets (broadcast_hosts.h's bits).
+    uint8_t bcast_host_scopes = 0;
 
     uint64_t flows() const;
 };

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "codec/address_class.h"
+#include "trainer/broadcast_hosts.h"
 #include "trainer/endpoint_roles.h"
 #include "trainer/flow_choices.h"
 #include "trainer/icmp_senders.h"
@@ -82,8 +83,8 @@ bool FlowEndpoints::choose(size_t fi, Rng& rng, Endpoint (&ep)[2]) {
     // Format 15: a chunk without a unicast host of the version (ultraloq's IPv6 is the
     // unspecified address soliciting routers and neighbours) sends from the unspecified
     // address, as those solicitations do.
-    if (is_group(pe.ip_version, ep[0].addr)) {
-        if (!is_group(pe.ip_version, ep[1].addr)) {
+    if (group_in_chunk(side_, pe.ip_version, ep[0].addr)) {
+        if (!group_in_chunk(side_, pe.ip_version, ep[1].addr)) {
             std::swap(ep[0], ep[1]);
         } else if (const int alt = unicast_slot(side_, pe.ip_version); alt >= 0) {
             ep[0].addr = slot_addr_[alt], ep[0].mac = slot_mac_[alt];
@@ -106,7 +107,7 @@ bool FlowEndpoints::choose(size_t fi, Rng& rng, Endpoint (&ep)[2]) {
     // on a group address or on the client itself (ultraloq: SYNs to 255.255.255.255,
     // 490 packets from a host to itself) is the chunk's busiest unicast host but the
     // client; two ports below 1024 only as often as the chunk had them.
-    if (v11 && tcp && (is_group(pe.ip_version, ep[1].addr) || ep[1].addr == ep[0].addr))
+    if (v11 && tcp && (group_in_chunk(side_, pe.ip_version, ep[1].addr) || ep[1].addr == ep[0].addr))
         if (const int alt = unicast_but(ep[0].addr); alt >= 0) use_slot(ep[1], alt);
     if (v11 && tcp && ep[0].port < 1024 && ep[1].port < 1024) {
         if (low_port_flows_left_ > 0) --low_port_flows_left_;

@@ -3,6 +3,7 @@
 #include <array>
 #include <map>
 
+#include "trainer/broadcast_hosts.h"
 #include "trainer/chunk_tokens.h"
 #include "trainer/host_slots.h"
 
@@ -37,7 +38,7 @@ bool send_icmp_error(const ChunkSide& side, int kind, uint8_t ip_version, const 
     if (receiver != kNoIcmpSender && side.hosts[receiver].ip_version == ip_version && slot_addr[receiver] != ep[0].addr)
         use_slot(ep[1], receiver);
     const auto& to = ep[1].addr;
-    if (!is_group(ip_version, to) && !unspecified(ip_version, to) && to != ep[0].addr) return true;
+    if (!group_in_chunk(side, ip_version, to) && !unspecified(ip_version, to) && to != ep[0].addr) return true;
     if (const int alt = unicast_slot_but(side, ip_version, slot_addr, ep[0].addr); alt >= 0) use_slot(ep[1], alt);
     return true;
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "codec/address_class.h"
+#include "trainer/broadcast_hosts.h"
 #include "trainer/byte_io.h"
 #include "trainer/chunk_tokens.h"
 #include "trainer/side_io_blocks.h"
@@ -384,6 +385,7 @@ std::string serialize_side(const ChunkSide& s) {
         w.varint(s.igmp_dests.size());
         for (const IgmpDest& d : s.igmp_dests) w.varint(d.slot), w.varint(d.packets), w.varint(d.ip_len), w.u8(d.sender);
     }
+    if (s.format >= 63) w.u8(s.bcast_host_scopes);  // format 63's: one byte
     return std::move(w.data());
 }
 
@@ -513,11 +515,13 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
             d.ip_len = static_cast<uint16_t>(r.count(65535)), d.sender = r.u8();
         }
     }
+    if (format >= 63) s.bcast_host_scopes = r.u8();
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.syn_timer.backoff == 0) return Status::corrupt(what + ": the SYN resend timer's backoff is 0");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");
     if (s.nonip_packets && s.nonip_types.empty()) return Status::corrupt(what + ": non-IP frames without their types");
+    if (s.bcast_host_scopes & ~kBcastHostScopes) return Status::corrupt(what + ": unknown scopes of .255 hosts");
     if (!igmp_dests_valid(s.igmp_dests, s.hosts.size()))
         return Status::corrupt(what + ": an IGMP receiver or its sender is not a ranked host, or a receiver is its own sender, listed twice, out of order, or without a message of IGMP's length");
     if (s.flows() > s.ip_packets || (s.ip_packets && !s.flows()) || (s.flows() && s.protos.empty()))

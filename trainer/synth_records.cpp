@@ -10,6 +10,7 @@
 #include "codec/fidelity/binning.h"
 #include "codec/frame_synth.h"
 #include "trainer/answered_peers.h"
+#include "trainer/broadcast_hosts.h"
 #include "trainer/chunk_semantics.h"
 #include "trainer/edge_connections.h"
 #include "trainer/flow_choices.h"
@@ -139,7 +140,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         };
 
         std::vector<uint8_t> dirs(n), model_flags(n);
-        const bool to_group = is_group(pe.ip_version, ep[1].addr);
+        const bool to_group = group_in_chunk(side, pe.ip_version, ep[1].addr);
         bool replied = false;
         for (uint32_t j = 0; j < n; ++j) {
             const PacketTokens& pt = packets[f.first + j];
@@ -397,7 +398,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             r.src = s.addr, r.dst = d.addr;
             if (ethernet) {
                 r.eth_src = s.mac;
-                if (!group_mac(pe.ip_version, d.addr.data(), r.eth_dst)) r.eth_dst = d.mac;
+                if (!group_in_chunk(side, pe.ip_version, d.addr) || !group_mac(pe.ip_version, d.addr.data(), r.eth_dst)) r.eth_dst = d.mac;
             }
             r.proto = pe.proto;
             r.ip_len = std::clamp<uint32_t>(lens[j], ip_hdr + l4_min, 65535);

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "trainer/broadcast_hosts.h"
 #include "trainer/host_slots.h"
 #include "trainer/rng.h"
 #include "trainer/udp_services.h"
@@ -14,7 +15,7 @@ void serve_udp_ends(const ChunkSide& side, const std::vector<std::array<uint8_t,
     for (int d = 0; d < 2; ++d) {
         u.port[d] = ep[d].port;
         u.host[d] = slot_of_addr(slot_addr, ep[d].addr);
-        u.pinned[d] = is_group(4, ep[d].addr) || unspecified(4, ep[d].addr);
+        u.pinned[d] = group_in_chunk(side, 4, ep[d].addr) || unspecified(4, ep[d].addr);
     }
     Rng rng(stream);
     const uint16_t ephemeral = ephemeral_port(rng);

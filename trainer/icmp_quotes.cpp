@@ -34,17 +34,30 @@ void remember(Recent& recent, const Addr& host, size_t i) {
     v.push_back(i);
 }
 
-// The latest of `seen` (within the look-back) that `fits`, taken out of it.
+// Where in `seen` the latest packet (within the look-back) that `fits` is.
 template <class Fits>
-std::optional<size_t> take_latest(std::vector<size_t>& seen, const Fits& fits) {
+std::optional<size_t> latest_at(const std::vector<size_t>& seen, const Fits& fits) {
     const size_t stop = seen.size() > kQuoteLookBack ? seen.size() - kQuoteLookBack : 0;
     for (size_t k = seen.size(); k-- > stop;)
-        if (fits(seen[k])) {
-            const size_t i = seen[k];
-            seen.erase(seen.begin() + static_cast<std::ptrdiff_t>(k));
-            return i;
-        }
+        if (fits(seen[k])) return k;
     return std::nullopt;
+}
+
+// The latest of `seen` that `fits`, left in it.
+template <class Fits>
+std::optional<size_t> latest(const std::vector<size_t>& seen, const Fits& fits) {
+    const auto k = latest_at(seen, fits);
+    return k ? std::optional<size_t>(seen[*k]) : std::nullopt;
+}
+
+// The latest of `seen` that `fits`, taken out of it.
+template <class Fits>
+std::optional<size_t> take_latest(std::vector<size_t>& seen, const Fits& fits) {
+    const auto k = latest_at(seen, fits);
+    if (!k) return std::nullopt;
+    const size_t i = seen[*k];
+    seen.erase(seen.begin() + static_cast<std::ptrdiff_t>(*k));
+    return i;
 }
 
 // An error goes back to the packet's source, never to a group or unspecified address (RFC 1122 3.2.2).
@@ -77,6 +90,53 @@ uint32_t error_bound(uint8_t ip_version, const IcmpErrorLongest& longest) {
 }
 
 bool is_error(const PacketRecord& r) { return r.is_ip() && (r.present & kHasIcmp) && icmp_is_error(r); }
+
+// Format 63: the datagram packet `d`'s receiver would have sent `to` (`d`'s sender, or a host
+// like it), as an error of `error_ip_len` quotes it: addresses, ports (and a TCP segment's
+// sequence number) turned round, as long as the error carries (no longer than `d`, at least
+// its IP header and 8 bytes), TTL 1 where the error says it expired.
+IcmpQuote turned_round(const PacketRecord& d, const Addr& to, uint32_t error_ip_len, bool expired) {
+    PacketRecord back = d;
+    back.src = d.dst, back.dst = to;
+    std::swap(back.sport, back.dport);
+    const uint32_t hdr = d.ip_version == 6 ? 40 : 20, carried = error_ip_len > hdr + 8 ? error_ip_len - hdr - 8 : 0;
+    back.ip_len = std::max(hdr + 8, std::min(d.ip_len, carried));
+    back.udp_len = static_cast<uint16_t>(back.ip_len - hdr);
+    back.seq = d.ack;
+    if (expired) back.ttl = 1;
+    return quote_of(back);
+}
+
+// Format 63: what error `r` is about where the chunk has nothing left for it to quote
+// (icmp_quotes.h). `fits`: whether a packet may be quoted as it is.
+template <class Fits>
+std::optional<IcmpQuote> invented_quote(const std::vector<PacketRecord>& records, const PacketRecord& r, Recent& sent_by, Recent& received_by,
+                                        const Fits& fits) {
+    const Addr &sender = r.src, &receiver = r.dst;
+    const auto turnable = [&](size_t j) {
+        const PacketRecord& d = records[j];
+        return d.ip_version == r.ip_version && (d.proto == 6 || d.proto == 17) && d.has_ports() && unicast(d.ip_version, d.src) &&
+               unicast(d.ip_version, d.dst);
+    };
+    std::optional<size_t> own, turned;
+    Addr to = sender;
+    if (icmp_port_unreachable(r)) {
+        const auto udp = [&](size_t j) { return records[j].proto == 17 && records[j].has_ports(); };
+        own = latest(sent_by[receiver], [&](size_t j) { return fits(j) && udp(j) && records[j].dst == sender; });
+        turned = latest(sent_by[sender], [&](size_t j) { return turnable(j) && udp(j) && records[j].dst == receiver; });
+        if (own && turned) (*own > *turned ? turned : own).reset();  // the latest of the two
+        // Else one like the latest its receiver was answered with, sent to the closed port.
+        if (!own && !turned) turned = latest(received_by[receiver], [&](size_t j) { return turnable(j) && udp(j); });
+    } else {
+        own = latest(sent_by[receiver], [&](size_t j) { return fits(j) && records[j].dst != sender; });
+        if (!own) turned = latest(received_by[receiver], [&](size_t j) { return turnable(j) && records[j].src != sender; });
+        if (turned) to = records[*turned].src;
+    }
+    if (own) return quote_of(records[*own]);
+    if (!turned) return std::nullopt;
+    const bool expired = (r.proto == 1 && r.icmp_type == 11) || (r.proto == 58 && r.icmp_type == 3);
+    return turned_round(records[*turned], to, r.ip_len, expired);
+}
 
 // What an error is about, as a flow tool keys it: its hosts, type and code, and the quoted
 // packet's protocol, addresses and (TCP, UDP) ports.
@@ -119,11 +179,10 @@ uint32_t count_error_flows(std::span<const PacketRecord> chunk) {
     return static_cast<uint32_t>(flows.size());
 }
 
-void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit, const IcmpErrorLongest& longest, uint32_t error_flows,
-                             bool not_to_groups) {
+void quote_offending_packets(std::vector<PacketRecord>& records, const QuoteRules& rules) {
     const size_t errors = std::count_if(records.begin(), records.end(), [](const PacketRecord& r) { return r.frag_offset == 0 && is_error(r); });
     if (!errors) return;  // most chunks: no index to build
-    Recent datagrams_to, sent_by;
+    Recent datagrams_to, sent_by, received_by;
     ErrorFlows flows;
     // Format 58: each sender's last quoting error, by its type and code.
     std::unordered_map<std::tuple<Addr, uint8_t, uint8_t>, size_t, KeyHash> last_error;
@@ -133,6 +192,7 @@ void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limi
         if (!r.is_ip() || r.frag_offset != 0) continue;
         if (!is_error(r)) {
             remember(sent_by, r.src, i);
+            if (rules.invent_missing) remember(received_by, r.dst, i);
             if (r.proto == 17 && r.has_ports()) remember(datagrams_to, r.dst, i);
             continue;
         }
@@ -142,12 +202,12 @@ void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limi
             const IcmpQuote q = quote_of(records[j]);
             return error_flow(r, port_unreachable ? records[j].src : r.dst, &q);
         };
-        const FlowWanted want = flow_wanted(error_flows, errors, before++, flows.size());
+        const FlowWanted want = flow_wanted(rules.error_flows, errors, before++, flows.size());
         // kNew: a packet that makes it about a flow no error is about yet; kQuoted: one an error is about.
         const auto wanted = [&](size_t j) { return want == FlowWanted::kAny || flows.contains(flow_if(j)) == (want == FlowWanted::kQuoted); };
         const auto fits = [&](size_t j) {
             const PacketRecord& d = records[j];
-            return d.ip_version == r.ip_version && unicast(r.ip_version, d.src) && !(not_to_groups && multicast_or_broadcast(d.ip_version, d.dst));
+            return d.ip_version == r.ip_version && unicast(r.ip_version, d.src) && !(rules.not_to_groups && multicast_or_broadcast(d.ip_version, d.dst));
         };
         const auto find = [&](bool wanted_only) -> std::optional<size_t> {
             const auto ok = [&](size_t j) { return fits(j) && (!wanted_only || wanted(j)); };
@@ -176,13 +236,16 @@ void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limi
                 repeats = true;
             }
         if (!q && !repeats) q = find(false);
+        std::optional<IcmpQuote> invented;
         if (q) {
             const PacketRecord& d = records[*q];
             if (port_unreachable) r.dst = d.src, r.eth_dst = d.eth_src, r.eth_src = d.eth_dst;
             r.quote = quote_of(d);
+        } else if (!repeats && rules.invent_missing && (invented = invented_quote(records, r, sent_by, received_by, fits))) {
+            r.quote = *invented;
         }
-        if (stack_limit) cut_error(r, error_bound(r.ip_version, longest));
-        if (q || repeats) {
+        if (rules.stack_limit) cut_error(r, error_bound(r.ip_version, rules.longest));
+        if (q || repeats || invented) {
             r.present |= kHasQuote;
             // An error carries at most the whole datagram it quotes.
             cut_error(r, (r.ip_version == 6 ? 40u : 20u) + 8u + r.quote.ip_len);

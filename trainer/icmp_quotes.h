@@ -51,8 +51,25 @@ using IcmpErrorLongest = std::array<uint32_t, 2>;  // [0] IPv4, [1] IPv6; 0: non
 // 255.255.255.255 (RFC 1122 3.2.2). A router's time exceeded quoted the latest packet its
 // receiver sent: sifely's 9 regenerated ones quoted the hub's IGMP, which format 62 sends
 // to 224.0.0.1 as the real hub did.
-void quote_offending_packets(std::vector<PacketRecord>& records, bool stack_limit = false, const IcmpErrorLongest& longest = {},
-                             uint32_t error_flows = 0, bool not_to_groups = false);
+// Format 63 (`invent_missing`): an error with nothing left to quote is about a datagram its
+// receiver sent that the capture need not hold (a spoofed request, one sent before the
+// chunk, one another error quoted already): a port unreachable about one to its sender, as
+// the latest UDP datagram between the two has it (turned round where the sender sent it),
+// else like the latest its receiver was answered with, turned round to the sender; any
+// other error about the latest packet its receiver sent to another host, else the latest
+// it received from one, turned round. A datagram turned round is as long as the error
+// carries (a whole datagram, at least its IP header and 8 bytes) and, quoted by a time
+// exceeded, has TTL 1. An amplification's victim gets errors about requests spoofed in its
+// name: amp.UDP.snmp's 294 all quote one (reflector port 161), and format 62 regenerated
+// 295 quoting none (tshark: "IPv4 truncated"), as it did 17 of isp-fragtest's 29.
+struct QuoteRules {
+    bool stack_limit = false;     // format 49
+    IcmpErrorLongest longest{};   // format 52
+    uint32_t error_flows = 0;     // format 58
+    bool not_to_groups = false;   // format 62
+    bool invent_missing = false;  // format 63
+};
+void quote_offending_packets(std::vector<PacketRecord>& records, const QuoteRules& rules = {});
 
 // The IP length of the chunk's longest ICMP error, per family (format 52's side).
 IcmpErrorLongest longest_icmp_errors(std::span<const PacketRecord> chunk);

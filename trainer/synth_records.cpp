@@ -554,8 +554,11 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     if (side.format >= 40) send_keepalives(side.keepalives, out);  // before an ICMP error quotes a segment
     if (side.format >= 47) resend_fins(side.fin_resends, out, ip_end);
     if (side.format >= 33)  // icmp_quotes.h
-        quote_offending_packets(out, side.format >= 49, side.format >= 52 ? side.longest_icmp_error : IcmpErrorLongest{},
-                                side.format >= 58 ? side.error_flows : 0, side.format >= 62);
+        quote_offending_packets(out, {.stack_limit = side.format >= 49,
+                                      .longest = side.format >= 52 ? side.longest_icmp_error : IcmpErrorLongest{},
+                                      .error_flows = side.format >= 58 ? side.error_flows : 0,
+                                      .not_to_groups = side.format >= 62,
+                                      .invent_missing = side.format >= 63});
     if (side.format >= 55) use_gateway_twins(side, slot_addr, out);
     return out;
 }

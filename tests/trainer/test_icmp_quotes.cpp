@@ -91,20 +91,69 @@ TEST(IcmpQuotes, FormatSixtyTwoAnswersNoDatagramSentToAGroup) {
     query.present = kHasIp | kHasIgmp, query.dst = {224, 0, 0, 1}, query.t_ns = 2;
     for (const bool v62 : {false, true}) {
         std::vector<PacketRecord> recs = {probe, query, error(1, 2, 11, 0, 3)};
-        quote_offending_packets(recs, true, {}, 0, v62);
+        quote_offending_packets(recs, {.stack_limit = true, .not_to_groups = v62});
         ASSERT_TRUE(recs[2].present & kHasQuote);
         EXPECT_EQ(recs[2].quote, quote_of(v62 ? probe : query)) << v62;
     }
     // Nor one to the limited broadcast: with nothing else to quote the error quotes nothing.
     // A /24's .255 may be a host, or a broadcast a NAT answers (Tinba's VirtualBox).
     std::vector<PacketRecord> recs = {datagram(2, 68, 255, 67, 1), error(1, 2, 11, 0, 2)};
-    quote_offending_packets(recs, true, {}, 0, true);
+    quote_offending_packets(recs, {.stack_limit = true, .not_to_groups = true});
     EXPECT_FALSE(recs[1].present & kHasQuote);
     PacketRecord subnet = datagram(2, 40000, 8, 137, 1);
     subnet.dst = {10, 0, 0, 255};
     recs = {subnet, error(1, 2, 3, 0, 2)};
-    quote_offending_packets(recs, true, {}, 0, true);
+    quote_offending_packets(recs, {.stack_limit = true, .not_to_groups = true});
     EXPECT_EQ(recs[1].quote, quote_of(subnet));
+}
+
+TEST(IcmpQuotes, FormatSixtyThreeQuotesWhatTheReceiverSentWhereTheChunkHoldsNothingLeft) {
+    // An amplification: reflector 5 answers victim 2 from SNMP's port; the requests were
+    // spoofed in the victim's name, so the capture holds none. The reflector's port
+    // unreachable and router 1's time exceeded are about requests from the victim.
+    PacketRecord answer = datagram(5, 161, 2, 40001, 1);
+    answer.ip_len = 1000, answer.udp_len = 980;
+    PacketRecord unreachable = error(5, 2, 3, 3, 2), expired = error(1, 2, 11, 0, 3);
+    unreachable.ip_len = expired.ip_len = 90;
+    for (const bool v63 : {false, true}) {
+        std::vector<PacketRecord> recs = {answer, unreachable, expired};
+        quote_offending_packets(recs, {.stack_limit = true, .not_to_groups = true, .invent_missing = v63});
+        for (size_t k : {1u, 2u}) {
+            ASSERT_EQ(bool(recs[k].present & kHasQuote), v63) << k;
+            if (!v63) continue;
+            const IcmpQuote& q = recs[k].quote;
+            EXPECT_EQ(q.src, answer.dst) << "from the victim";
+            EXPECT_EQ(q.dst, answer.src) << "to the reflector";
+            EXPECT_EQ(q.proto, 17);
+            EXPECT_EQ(q.ip_len, 62u) << "as long as the error carries";
+            EXPECT_EQ(q.l4, (std::array<uint8_t, 8>{0x9c, 0x41, 0, 161, 0, 42, 0, 0}));
+            EXPECT_EQ(recs[k].dst, answer.dst) << "the error stays with the victim";
+            EXPECT_EQ(recs[k].ip_len, 90u);
+        }
+        if (v63) {
+            EXPECT_EQ(recs[1].quote.ttl, answer.ttl);
+            EXPECT_EQ(recs[2].quote.ttl, 1) << "it expired";
+        }
+    }
+    // A datagram an error quoted already is quoted again by the next error about it, as it is.
+    std::vector<PacketRecord> recs = {datagram(2, 40001, 5, 161, 1), error(5, 2, 3, 3, 2), error(5, 2, 3, 3, 3)};
+    quote_offending_packets(recs, {.invent_missing = true});
+    EXPECT_EQ(recs[1].quote, quote_of(recs[0]));
+    EXPECT_EQ(recs[2].quote, quote_of(recs[0]));
+    // Reflector 6 sent nothing to the victim: its port unreachable is about a request like
+    // the answers the victim got, sent to its port.
+    recs = {answer, error(6, 2, 3, 3, 2)};
+    recs[1].ip_len = 90;
+    quote_offending_packets(recs, {.invent_missing = true});
+    ASSERT_TRUE(recs[1].present & kHasQuote);
+    EXPECT_EQ(recs[1].quote.src, answer.dst);
+    EXPECT_EQ(recs[1].quote.dst, recs[1].src);
+    EXPECT_EQ(recs[1].quote.l4[3], 161);
+    // Nothing between the two hosts, nothing from or to the receiver: nothing to quote.
+    recs = {datagram(3, 40001, 4, 53, 1), error(5, 2, 3, 3, 2), error(1, 2, 11, 0, 3)};
+    const std::vector<PacketRecord> before = recs;
+    quote_offending_packets(recs, {.invent_missing = true});
+    EXPECT_EQ(recs, before);
 }
 
 TEST(IcmpQuotes, FormatThirtyThreeQuotesUltraloqsPortUnreachablesAndFormatThirtyTwoNone) {
@@ -146,7 +195,7 @@ TEST(IcmpQuotes, FormatFortyNineSendsNoErrorLongerThanAStackDoes) {
     lone.ip_len = 900, lone.wirelen = lone.caplen = 14 + 900;
     std::vector<PacketRecord> v48 = {big, e, lone}, v49 = v48;
     quote_offending_packets(v48);
-    quote_offending_packets(v49, true);
+    quote_offending_packets(v49, {.stack_limit = true});
     EXPECT_EQ(v48[1].ip_len, 20u + 8 + 1400);
     EXPECT_EQ(v48[2].ip_len, 900u);
     EXPECT_EQ(v49[1].ip_len, kIcmpErrorMaxV4);
@@ -156,7 +205,7 @@ TEST(IcmpQuotes, FormatFortyNineSendsNoErrorLongerThanAStackDoes) {
     // A short error stays as drawn.
     std::vector<PacketRecord> small = {datagram(1, 53, 2, 40001, 1), error(2, 1, 3, 3, 2)};
     small[1].ip_len = 56, small[1].wirelen = small[1].caplen = 70;
-    quote_offending_packets(small, true);
+    quote_offending_packets(small, {.stack_limit = true});
     EXPECT_EQ(small[1].ip_len, 56u);
 }
 
@@ -184,9 +233,9 @@ TEST(IcmpQuotes, FormatFiftyTwoSendsNoErrorLongerThanTheChunksLongest) {
     PacketRecord e = error(2, 1, 3, 3, 2);
     e.ip_len = 1500, e.wirelen = e.caplen = 14 + 1500;
     std::vector<PacketRecord> v51 = {big, e}, v52 = v51, tiny = v51;
-    quote_offending_packets(v51, true);
-    quote_offending_packets(v52, true, {56, 0});
-    quote_offending_packets(tiny, true, {30, 0});  // never below the IP header, ICMP header, quoted header and 8
+    quote_offending_packets(v51, {.stack_limit = true});
+    quote_offending_packets(v52, {.stack_limit = true, .longest = {56, 0}});
+    quote_offending_packets(tiny, {.stack_limit = true, .longest = {30, 0}});  // never below the IP header, ICMP header, quoted header and 8
     EXPECT_EQ(v51[1].ip_len, kIcmpErrorMaxV4);
     EXPECT_EQ(v52[1].ip_len, 56u);
     EXPECT_EQ(v52[1].wirelen, 14u + 56);
@@ -194,7 +243,7 @@ TEST(IcmpQuotes, FormatFiftyTwoSendsNoErrorLongerThanTheChunksLongest) {
     EXPECT_EQ(tiny[1].ip_len, 56u);
     // The chunk's IPv6 longest bounds IPv6 errors only.
     std::vector<PacketRecord> v4_only = {big, e};
-    quote_offending_packets(v4_only, true, {0, 96});
+    quote_offending_packets(v4_only, {.stack_limit = true, .longest = {0, 96}});
     EXPECT_EQ(v4_only[1].ip_len, kIcmpErrorMaxV4);
 }
 
@@ -228,7 +277,7 @@ TEST(IcmpQuotes, FormatFiftyEightRepeatsAFlowOnceTheErrorsAreAboutTheirShare) {
     };
     std::vector<PacketRecord> v57 = base, v58 = base;
     quote_offending_packets(v57);
-    quote_offending_packets(v58, false, {}, 1);
+    quote_offending_packets(v58, {.error_flows = 1});
     EXPECT_EQ(count_error_flows(base), 1u) << "errors that quote nothing, between the same hosts: one flow";
     EXPECT_EQ(count_error_flows(v57), 2u) << "each error about a datagram of its own";
     EXPECT_EQ(v57[4].quote, quote_of(base[1]));
@@ -245,7 +294,7 @@ TEST(IcmpQuotes, FormatFiftyEightRepeatsAFlowOnceTheErrorsAreAboutTheirShare) {
     }
     // As many flows as errors: the same as format 57, whatever it quoted.
     std::vector<PacketRecord> many = base;
-    quote_offending_packets(many, false, {}, 3);
+    quote_offending_packets(many, {.error_flows = 3});
     EXPECT_EQ(many, v57);
 }
 
@@ -257,7 +306,7 @@ TEST(IcmpQuotes, FormatFiftyEightPrefersAFlowNoErrorQuotedWhileTheyAreAboutFewer
     };
     std::vector<PacketRecord> v57 = base, v58 = base;
     quote_offending_packets(v57);
-    quote_offending_packets(v58, false, {}, 2);
+    quote_offending_packets(v58, {.error_flows = 2});
     EXPECT_EQ(count_error_flows(v57), 1u);
     EXPECT_EQ(count_error_flows(v58), 2u);
     EXPECT_EQ(v58[3].quote, quote_of(base[2]));
@@ -269,7 +318,7 @@ TEST(IcmpQuotes, FormatFiftyEightsRouterRepeatsAnErrorWithNothingLeftToQuote) {
     const std::vector<PacketRecord> base = {datagram(2, 40000, 8, 33434, 1), error(1, 2, 11, 0, 2), error(1, 2, 11, 0, 3), error(1, 2, 3, 1, 4)};
     std::vector<PacketRecord> v57 = base, v58 = base;
     quote_offending_packets(v57);
-    quote_offending_packets(v58, false, {}, 1);
+    quote_offending_packets(v58, {.error_flows = 1});
     EXPECT_FALSE(v57[2].present & kHasQuote);
     ASSERT_TRUE(v58[2].present & kHasQuote);
     EXPECT_EQ(v58[2].quote, quote_of(base[0]));

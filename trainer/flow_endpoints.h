@@ -1,8 +1,9 @@
 // Who a generated flow runs between: the hosts (ranked, or from the unranked pool), ports and
-// TCP stacks its tokens name, put right by the rules formats 9 to 62 added (a group address only
-// receives, TCP runs between two unicast hosts, a port keeps its protocols and its side of TCP,
-// a well-known UDP port sits on its host, an ICMP error comes from its kind's sender, IGMP goes
-// to the chunk's groups). Each rule applies to sides of its format and later only.
+// TCP stacks its tokens name, put right by the rules formats 9 to 63 added (a group address
+// only receives, where from format 63 a .255 that sent is no group; TCP runs between two
+// unicast hosts; a port keeps its protocols and its side of TCP; a well-known UDP port sits
+// on its host; an ICMP error comes from its kind's sender; IGMP goes to the chunk's groups).
+// Each rule applies to sides of its format and later only.
 #pragma once
 
 #include <array>

@@ -85,6 +85,16 @@ void append_nonip_frames(const ChunkSide& side, std::span<const std::array<uint8
         Rng rng(mix64(seed ^ 0x4E4F4E4950ULL));
         std::vector<uint32_t> w;
         for (const auto& t : side.nonip_types) w.push_back(t.count);
+        // Format 63: frame types drawn without replacement, each as often as the chunk sent it
+        // (frames past the kept types' counts at their shares): drawn with replacement,
+        // dnscap's 5 ARP requests and 5 replies came back as 8 and 2.
+        std::vector<uint32_t> w_left = side.format >= 63 ? w : std::vector<uint32_t>{};
+        auto draw_type = [&] {
+            const bool left = std::any_of(w_left.begin(), w_left.end(), [](uint32_t n) { return n > 0; });
+            const size_t i = rng.pick(left ? w_left : w);
+            if (left) --w_left[i];
+            return i;
+        };
         const ArpPlan arp = plan_arp(side);
         // Format 61: with one on-link host, its gateway stands in the slot after the ranked ones.
         std::vector<std::array<uint8_t, 16>> slot_addr(ranked_addr.begin(), ranked_addr.end());
@@ -134,7 +144,7 @@ void append_nonip_frames(const ChunkSide& side, std::span<const std::array<uint8
             const int64_t lo = bucket_first(b, side.t0, side.span);
             const int64_t hi = std::max(lo, bucket_last(b, side.t0, side.span));
             for (uint32_t k = 0; k < side.nonip_per_bucket[b]; ++k) {
-                const auto& t = side.nonip_types[rng.pick(w)];
+                const auto& t = side.nonip_types[draw_type()];
                 PacketRecord r;
                 r.t_ns = std::min(rng.between(lo, hi), t_end);
                 r.linktype = static_cast<uint16_t>(side.linktype);

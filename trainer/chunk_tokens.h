@@ -156,7 +156,9 @@ struct NonIpType {
 // one on-link host ARPs with its gateway rather than itself (nonip_frames.h); 62 appends the
 // ranked receivers of the chunk's IGMP, and the generator's IGMP goes to them as whole
 // messages (igmp_messages.h); 63 appends the scopes whose .255 addresses sent, where a .255
-// is a host rather than its subnet's broadcast (broadcast_hosts.h).
+// is a host rather than its subnet's broadcast (broadcast_hosts.h), and the generator has an
+// ICMP error with nothing left to quote quote what its receiver sent (icmp_quotes.h) and
+// sends each non-IP frame type as often as the chunk did (nonip_frames.cpp).
 // serialize_side writes side.format.
 inline constexpr uint8_t kSideFormat = 63;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and

@@ -384,6 +384,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         if (lossy_tcp && tcp && (lossy.empty() || lossy[fi])) lossy_tcp->push_back(flow_key(6, ep[0], ep[1]));
         FlowLossDraws loss_draws(side, flow_loss, tcp ? std::span<const TcpSegmentPlan>(plan) : std::span<const TcpSegmentPlan>(), payloads, times);
         SynAttempts syn_attempts(side.format >= 51 ? side.longest_syn_attempt : 0);
+        // Which end only receives (a group's frames carry its MAC), once per flow rather than per packet.
+        const std::array<bool, 2> group_end{group_in_chunk(side, pe.ip_version, ep[0].addr), group_in_chunk(side, pe.ip_version, ep[1].addr)};
         for (uint32_t j = 0; j < n; ++j) {
             const uint8_t dir = tcp ? plan[j].dir : dirs[j];
             PacketRecord r;
@@ -398,7 +400,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
             r.src = s.addr, r.dst = d.addr;
             if (ethernet) {
                 r.eth_src = s.mac;
-                if (!group_in_chunk(side, pe.ip_version, d.addr) || !group_mac(pe.ip_version, d.addr.data(), r.eth_dst)) r.eth_dst = d.mac;
+                if (!group_end[dir ^ 1] || !group_mac(pe.ip_version, d.addr.data(), r.eth_dst)) r.eth_dst = d.mac;
             }
             r.proto = pe.proto;
             r.ip_len = std::clamp<uint32_t>(lens[j], ip_hdr + l4_min, 65535);

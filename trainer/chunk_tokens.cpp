@@ -14,6 +14,7 @@
 #include "trainer/edge_connections.h"
 #include "trainer/few_counts.h"
 #include "trainer/gateway_twins.h"
+#include "trainer/icmp_kind_flows.h"
 #include "trainer/icmp_senders.h"
 #include "trainer/key_hash.h"
 #include "trainer/rng.h"
@@ -331,6 +332,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     s.longest_syn_attempt = longest_syn_attempt(chunk);
     s.longest_icmp_error = longest_icmp_errors(chunk);
     s.error_flows = count_error_flows(chunk);
+    s.icmp_opened = count_icmp_opened(chunk, flows, s.icmp);
     s.syn_timer = syn_resend_timer(chunk);
     s.gateway_twins = count_gateway_twins(chunk, s, host_slot);
     return enc;

@@ -158,9 +158,10 @@ struct NonIpType {
 // messages (igmp_messages.h); 63 appends the scopes whose .255 addresses sent, where a .255
 // is a host rather than its subnet's broadcast (broadcast_hosts.h), and the generator has an
 // ICMP error with nothing left to quote quote what its receiver sent (icmp_quotes.h) and
-// sends each non-IP frame type as often as the chunk did (nonip_frames.cpp).
+// sends each non-IP frame type as often as the chunk did (nonip_frames.cpp); 64 appends the
+// flows each ICMP kind opened, and the generator gives each kind as many (icmp_kind_flows.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 63;
+inline constexpr uint8_t kSideFormat = 64;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -239,6 +240,12 @@ struct IcmpKind {
     uint8_t type = 0;
     uint8_t code = 0;
     uint32_t count = 0;  // packets
+};
+// Format 64: the ICMP flows whose first message is of a kind, and their packets.
+struct IcmpOpened {
+    uint32_t flows = 0;
+    uint64_t packets = 0;
+    bool operator==(const IcmpOpened&) const = default;
 };
 
 // An exact port value beyond the ranked ones, with the class (bit length) of the packets its
@@ -478,6 +485,8 @@ struct ChunkSide {
     std::vector<IgmpDest> igmp_dests;
     // Format 63: the scopes whose .255 addresses sent packets (broadcast_hosts.h's bits).
     uint8_t bcast_host_scopes = 0;
+    // Format 64: per `icmp` entry, the ICMP flows that opened with it (icmp_kind_flows.h).
+    std::vector<IcmpOpened> icmp_opened;
 
     uint64_t flows() const;
 };

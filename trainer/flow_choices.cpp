@@ -17,15 +17,15 @@
 #include "trainer/endpoint_roles.h"
 #include "trainer/flow_timing.h"
 #include "trainer/host_slots.h"
+#include "trainer/icmp_kind_flows.h"
 #include "trainer/rng.h"
 #include "trainer/synth_endpoint.h"
+#include "trainer/synth_fields.h"
 
 namespace dgc::trainer {
 
 namespace {
-bool icmp_is_reply(uint8_t proto, uint8_t type) {
-    return proto == 1 ? (type == 0 || type == 14) : (type == 129 || type == 134 || type == 136);
-}
+bool icmp_is_reply(uint8_t proto, uint8_t type) { return icmp_request_of(proto, type) >= 0; }
 
 // Format 59: a kind the stratified draw gave no flow takes the smallest flow of the kind
 // with the most flows, while that kind has two or more; kinds in the chunk's order (most
@@ -74,9 +74,17 @@ std::vector<int> assign_icmp_kinds(const ChunkSide& side, const std::vector<Flow
             kind.push_back(static_cast<int>(k));
         }
         if (fl.empty() || kind.empty()) continue;
+        std::stable_sort(fl.begin(), fl.end(), [&](size_t a, size_t b) { return flows[a].packets > flows[b].packets; });
+        // Format 64: each kind that opened flows as many as it opened, a lone reply's too
+        // (icmp_kind_flows.h); format 59's rule then serves a kind that only ever came inside
+        // another's flows.
+        if (const std::vector<int> opening = side.format >= 64 ? opening_kinds(side, proto) : std::vector<int>{}; !opening.empty()) {
+            give_kinds_their_flows(side, opening, fl, flows, out);
+            give_every_kind_a_flow(kind, fl, out);
+            continue;
+        }
         // Stratified over the flows (largest first): every kind with a share of at least one
         // flow gets one, in proportion to its packets.
-        std::stable_sort(fl.begin(), fl.end(), [&](size_t a, size_t b) { return flows[a].packets > flows[b].packets; });
         const double offset = static_cast<double>(rng.below(1u << 20)) / (1u << 20);
         for (size_t r = 0; r < fl.size(); ++r) {
             const double u = total * (static_cast<double>(r) + offset) / static_cast<double>(fl.size());

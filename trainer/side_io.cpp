@@ -7,6 +7,7 @@
 #include "trainer/broadcast_hosts.h"
 #include "trainer/byte_io.h"
 #include "trainer/chunk_tokens.h"
+#include "trainer/icmp_kind_flows.h"
 #include "trainer/side_io_blocks.h"
 #include "trainer/syn_attempts.h"
 
@@ -386,6 +387,11 @@ std::string serialize_side(const ChunkSide& s) {
         for (const IgmpDest& d : s.igmp_dests) w.varint(d.slot), w.varint(d.packets), w.varint(d.ip_len), w.u8(d.sender);
     }
     if (s.format >= 63) w.u8(s.bcast_host_scopes);  // format 63's: one byte
+    if (s.format >= 64)  // format 64's: per ICMP kind, the flows it opened and their packets
+        for (size_t i = 0; i < s.icmp.size(); ++i) {
+            const IcmpOpened o = i < s.icmp_opened.size() ? s.icmp_opened[i] : IcmpOpened{};
+            w.varint(o.flows), w.varint(o.packets);
+        }
     return std::move(w.data());
 }
 
@@ -516,12 +522,17 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
         }
     }
     if (format >= 63) s.bcast_host_scopes = r.u8();
+    if (format >= 64) {
+        s.icmp_opened.resize(s.icmp.size());
+        for (IcmpOpened& o : s.icmp_opened) o.flows = static_cast<uint32_t>(r.count(UINT32_MAX)), o.packets = r.count(s.ip_packets);
+    }
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.syn_timer.backoff == 0) return Status::corrupt(what + ": the SYN resend timer's backoff is 0");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");
     if (s.nonip_packets && s.nonip_types.empty()) return Status::corrupt(what + ": non-IP frames without their types");
     if (s.bcast_host_scopes & ~kBcastHostScopes) return Status::corrupt(what + ": unknown scopes of .255 hosts");
+    if (!icmp_opened_valid(s)) return Status::corrupt(what + ": the ICMP kinds opened more flows or packets than the chunk holds");
     if (!igmp_dests_valid(s.igmp_dests, s.hosts.size()))
         return Status::corrupt(what + ": an IGMP receiver or its sender is not a ranked host, or a receiver is its own sender, listed twice, out of order, or without a message of IGMP's length");
     if (s.flows() > s.ip_packets || (s.ip_packets && !s.flows()) || (s.flows() && s.protos.empty()))

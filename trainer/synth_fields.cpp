@@ -28,6 +28,11 @@ int icmp_reply_of(uint8_t proto, uint8_t type) {
     return type == 128 ? 129 : type == 133 ? 134 : type == 135 ? 136 : -1;
 }
 
+int icmp_request_of(uint8_t proto, uint8_t type) {
+    if (proto == 1) return type == 0 ? 8 : type == 14 ? 13 : -1;
+    return type == 129 ? 128 : type == 134 ? 133 : type == 136 ? 135 : -1;
+}
+
 bool udp_partner_port(const ChunkSide& side, uint16_t port) {
     for (auto [p, q] : side.port_partners)
         for (uint8_t rank : {p, q})

@@ -20,6 +20,8 @@ uint16_t port_of(int token, const std::vector<uint16_t>& ranked, Rng& rng);
 // Reply type of an ICMP request that has one (echo, timestamp, router and neighbour
 // solicitation), else -1.
 int icmp_reply_of(uint8_t proto, uint8_t type);
+// The request type an ICMP reply answers, else -1 (icmp_reply_of turned round).
+int icmp_request_of(uint8_t proto, uint8_t type);
 
 // A ranked port of one of the chunk's fixed UDP pairings (format 7's port_partners).
 bool udp_partner_port(const ChunkSide& side, uint16_t port);

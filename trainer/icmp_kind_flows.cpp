@@ -57,18 +57,20 @@ void give_kinds_their_flows(const ChunkSide& side, const std::vector<int>& kinds
     }
     std::stable_sort(remainder.begin(), remainder.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     for (size_t j = 0; given < n && j < remainder.size(); ++j) ++take[remainder[j].second], ++given;
-    // Largest flow first, each to the kind with the most of its packets still to place while
-    // it has flows left: a kind's share of the packets follows the chunk's as its flows do
-    // (Tinba's net unreachables take its flow of 1,389, the port unreachables single packets).
-    std::vector<int64_t> left(kinds.size());
-    for (size_t i = 0; i < kinds.size(); ++i) left[i] = static_cast<int64_t>(opened(i).packets);
+    // Largest flow first, each to the kind with the most packets beyond one a flow still to
+    // place while it has flows left: a kind's share of the packets follows the chunk's as its
+    // flows do (Tinba's net unreachables take its flow of 1,389, the port unreachables single
+    // packets; isp-fragtest's echo flows, not its single-packet host unreachables, the
+    // larger ones).
+    std::vector<int64_t> beyond(kinds.size());
+    for (size_t i = 0; i < kinds.size(); ++i) beyond[i] = static_cast<int64_t>(opened(i).packets) - static_cast<int64_t>(take[i]);
     for (size_t f : flows) {
         size_t best = kinds.size();
         for (size_t i = 0; i < kinds.size(); ++i)
-            if (take[i] && (best == kinds.size() || left[i] > left[best])) best = i;
+            if (take[i] && (best == kinds.size() || beyond[i] > beyond[best])) best = i;
         if (best == kinds.size()) break;
         out[f] = kinds[best];
-        --take[best], left[best] -= drawn[f].packets;
+        --take[best], beyond[best] -= static_cast<int64_t>(drawn[f].packets) - 1;
     }
 }
 

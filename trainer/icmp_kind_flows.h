@@ -34,8 +34,8 @@ std::vector<int> opening_kinds(const ChunkSide& side, uint8_t proto);
 // Format 64's assignment, for one protocol: `kinds` from opening_kinds, `flows` the
 // protocol's flows (indices into `drawn`), largest first. Each kind gets as many flows as it
 // opened in the chunk (brought to flows.size() by largest remainder where the counts
-// differ); each flow in turn goes to the kind with the most of its packets still to place.
-// Writes out[flows[i]].
+// differ); each flow in turn goes to the kind with the most packets beyond one a flow still
+// to place. Writes out[flows[i]].
 void give_kinds_their_flows(const ChunkSide& side, const std::vector<int>& kinds, const std::vector<size_t>& flows,
                             const std::vector<FlowTokens>& drawn, std::vector<int>& out);
 

@@ -2,12 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <set>
-#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "codec/flows.h"
-#include "codec/icmp_quote.h"
 #include "tests/trainer/chunk_test_util.h"
 #include "tests/trainer/dev_capture.h"
 #include "trainer/chunk_tokens.h"

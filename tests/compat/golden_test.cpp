@@ -12,6 +12,7 @@
 #include <set>
 
 #include "tests/fs/mounted_volume.h"
+#include "tests/shell_quote.h"
 
 namespace dgc::fs::test {
 namespace {
@@ -64,11 +65,11 @@ std::vector<Fixture> fixtures() {
     return out;
 }
 
-std::string quote(const fsys::path& p) { return "'" + p.string() + "'"; }
+using dgc::testing::shell_quote;
 
 // Hex SHA-256 of a file as sha256sum(1) reads it, or "" when it cannot be read.
 std::string sha256_of(const fsys::path& p) {
-    FILE* pipe = ::popen(("sha256sum -b -- " + quote(p) + " 2>/dev/null").c_str(), "r");
+    FILE* pipe = ::popen(("sha256sum -b -- " + shell_quote(p) + " 2>/dev/null").c_str(), "r");
     if (!pipe) return "";
     char buf[128] = {};
     size_t n = std::fread(buf, 1, sizeof buf - 1, pipe);
@@ -85,8 +86,8 @@ std::string expand_digest(const Fixture& f, const Fixture::Expand& x, const fsys
                           std::string* err) {
     const fsys::path out = tmp / x.output, log = tmp / (x.output + ".log");
     fsys::remove(out);
-    std::string cmd = "env " + env + " " + quote(dgcctl()) + " expand " + quote(f.dir / x.dgc) + " -o " + quote(out) +
-                      (x.options.empty() ? "" : " " + x.options) + " >" + quote(log) + " 2>&1";
+    std::string cmd = "env " + env + " " + shell_quote(dgcctl()) + " expand " + shell_quote(f.dir / x.dgc) + " -o " + shell_quote(out) +
+                      (x.options.empty() ? "" : " " + x.options) + " >" + shell_quote(log) + " 2>&1";
     int rc = sh(cmd);
     if (rc != 0) {
         *err = "`" + cmd + "` exited with " + std::to_string(rc) + ":\n" + slurp(log);

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "fs/catalog.h"
+#include "tests/shell_quote.h"
 #include "trainer/chunk_upgrade.h"
 #include "trainer/dgc_container.h"
 
@@ -19,7 +20,7 @@ using Ran = dgc::test::CommandResult;
 Ran run(const std::string& cmd) { return dgc::test::run_command(cmd); }
 
 std::string dgcctl() { return std::string(DGC_BINARY_DIR) + "/tools/dgcctl"; }
-std::string q(const fsys::path& p) { return '\'' + p.string() + '\''; }
+using dgc::testing::shell_quote;
 const fsys::path kFixture = fsys::path(DGC_GOLDEN_DIR) / "v5-2e332fa";
 
 fsys::path scratch(const std::string& what) {
@@ -44,7 +45,7 @@ std::vector<int> formats(const fsys::path& dgc) {
 }
 
 std::string expand(const fsys::path& dgc, const fsys::path& out) {
-    Ran r = run(dgcctl() + " expand " + q(dgc) + " -o " + q(out));
+    Ran r = run(dgcctl() + " expand " + shell_quote(dgc) + " -o " + shell_quote(out));
     EXPECT_EQ(r.exit_code, 0) << r.output;
     return slurp(out);
 }
@@ -64,11 +65,11 @@ TEST(Regenerate, V5DgcUpgradesToTheCurrentFormatOnceAndTheSameWayTwice) {
     ASSERT_EQ(formats(old), (std::vector<int>{5, 5, 5}));
     const std::string now_format = std::to_string(trainer::writer_format());
 
-    Ran listed = run(dgcctl() + " regenerate " + q(old));
+    Ran listed = run(dgcctl() + " regenerate " + shell_quote(old));
     EXPECT_EQ(listed.exit_code, 0) << listed.output;
     EXPECT_NE(listed.output.find("3 of 3 chunk models older than format " + now_format), std::string::npos) << listed.output;
     EXPECT_EQ(count(listed.output, ": format 5,"), 3u) << listed.output;
-    Ran dry = run(dgcctl() + " regenerate --upgrade --dry-run " + q(old) + " -o " + q(dir / "dry.dgc"));
+    Ran dry = run(dgcctl() + " regenerate --upgrade --dry-run " + shell_quote(old) + " -o " + shell_quote(dir / "dry.dgc"));
     EXPECT_EQ(dry.exit_code, 0) << dry.output;
     EXPECT_EQ(count(dry.output, ": format 5 -> " + now_format), 3u) << dry.output;
     EXPECT_NE(dry.output.find("dry run: nothing written"), std::string::npos) << dry.output;
@@ -76,7 +77,7 @@ TEST(Regenerate, V5DgcUpgradesToTheCurrentFormatOnceAndTheSameWayTwice) {
     EXPECT_EQ(slurp(old), fixture) << "listing or --dry-run changed the input";
 
     const fsys::path up = dir / "new.dgc";
-    Ran r = run(dgcctl() + " regenerate --upgrade " + q(old) + " -o " + q(up));
+    Ran r = run(dgcctl() + " regenerate --upgrade " + shell_quote(old) + " -o " + shell_quote(up));
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_EQ(count(r.output, ": format 5 -> " + now_format), 3u) << r.output;
     EXPECT_EQ(count(r.output, "new regeneration against the old regeneration: 17-mean 0."), 3u) << r.output;
@@ -101,21 +102,21 @@ TEST(Regenerate, V5DgcUpgradesToTheCurrentFormatOnceAndTheSameWayTwice) {
     EXPECT_EQ(now.size(), recorded);
 
     // Same input and build, same bytes; a current file is left alone.
-    Ran again = run(dgcctl() + " regenerate --upgrade " + q(old) + " -o " + q(dir / "again.dgc"));
+    Ran again = run(dgcctl() + " regenerate --upgrade " + shell_quote(old) + " -o " + shell_quote(dir / "again.dgc"));
     ASSERT_EQ(again.exit_code, 0) << again.output;
     EXPECT_EQ(slurp(dir / "again.dgc"), upgraded) << "a second upgrade of the same input wrote other bytes";
-    Ran noop = run(dgcctl() + " regenerate --upgrade " + q(up) + " -o " + q(dir / "noop.dgc"));
+    Ran noop = run(dgcctl() + " regenerate --upgrade " + shell_quote(up) + " -o " + shell_quote(dir / "noop.dgc"));
     EXPECT_EQ(noop.exit_code, 0) << noop.output;
     EXPECT_NE(noop.output.find("nothing to upgrade"), std::string::npos) << noop.output;
     EXPECT_FALSE(fsys::exists(dir / "noop.dgc"));
     EXPECT_EQ(slurp(up), upgraded);
 
-    Ran no_out = run(dgcctl() + " regenerate --upgrade " + q(old));
+    Ran no_out = run(dgcctl() + " regenerate --upgrade " + shell_quote(old));
     EXPECT_EQ(no_out.exit_code, 2) << no_out.output;
     EXPECT_NE(no_out.output.find("give -o OUT.dgc"), std::string::npos) << no_out.output;
-    Ran dry_alone = run(dgcctl() + " regenerate --dry-run " + q(old));
+    Ran dry_alone = run(dgcctl() + " regenerate --dry-run " + shell_quote(old));
     EXPECT_EQ(dry_alone.exit_code, 2) << dry_alone.output;
-    Ran missing = run(dgcctl() + " regenerate " + q(dir / "nosuch.dgc"));
+    Ran missing = run(dgcctl() + " regenerate " + shell_quote(dir / "nosuch.dgc"));
     EXPECT_EQ(missing.exit_code, 1) << missing.output;
     EXPECT_NE(missing.output.find((dir / "nosuch.dgc").string()), std::string::npos) << missing.output;
     EXPECT_EQ(slurp(kFixture / "trace.dgc"), fixture) << "the fixture itself changed";
@@ -141,7 +142,7 @@ TEST(Regenerate, V5StoreUpgradesOfflineThenMountsAndScrubsClean) {
     const std::vector<std::string> traces = {"nDPI__netflix.pcap", "site-a/dnscap__dns.pcap"};
     MountedVolume v("", "regenerate");
     copy_fixture_store(v.store());
-    const std::string S = q(v.store());
+    const std::string S = shell_quote(v.store());
     const std::string now_format = std::to_string(trainer::writer_format());
 
     // Mounted: read the old archive/; the daemon's lock keeps the upgrade out, listing works.
@@ -156,7 +157,7 @@ TEST(Regenerate, V5StoreUpgradesOfflineThenMountsAndScrubsClean) {
     EXPECT_EQ(locked.exit_code, 1) << locked.output;
     EXPECT_NE(locked.output.find("dgcfs.lock"), std::string::npos) << locked.output;
     EXPECT_NE(locked.output.find("stop the daemon"), std::string::npos) << locked.output;
-    Ran live_list = run(dgcctl() + " regenerate --store " + q(v.mnt()));
+    Ran live_list = run(dgcctl() + " regenerate --store " + shell_quote(v.mnt()));
     EXPECT_EQ(live_list.exit_code, 0) << live_list.output;
     EXPECT_NE(live_list.output.find("2 traces, 2 with models older than format " + now_format), std::string::npos) << live_list.output;
     v.stop();
@@ -187,12 +188,12 @@ TEST(Regenerate, V5StoreUpgradesOfflineThenMountsAndScrubsClean) {
     // The same steps on a second copy give the same models (compared as exported .dgc files).
     const fsys::path twin = v.store().parent_path() / "twin";
     copy_fixture_store(twin);
-    EXPECT_EQ(run(dgcctl() + " regenerate --upgrade --store " + q(twin) + " nDPI__netflix.pcap").exit_code, 0);
-    EXPECT_EQ(run(dgcctl() + " regenerate --upgrade --store " + q(twin)).exit_code, 0);
+    EXPECT_EQ(run(dgcctl() + " regenerate --upgrade --store " + shell_quote(twin) + " nDPI__netflix.pcap").exit_code, 0);
+    EXPECT_EQ(run(dgcctl() + " regenerate --upgrade --store " + shell_quote(twin)).exit_code, 0);
     for (const auto& t : traces) {
         const fsys::path a = twin.parent_path() / "a.dgc", b = twin.parent_path() / "b.dgc";
-        ASSERT_EQ(run(dgcctl() + " export " + S + " " + t + " -o " + q(a)).exit_code, 0);
-        ASSERT_EQ(run(dgcctl() + " export " + q(twin) + " " + t + " -o " + q(b)).exit_code, 0);
+        ASSERT_EQ(run(dgcctl() + " export " + S + " " + t + " -o " + shell_quote(a)).exit_code, 0);
+        ASSERT_EQ(run(dgcctl() + " export " + shell_quote(twin) + " " + t + " -o " + shell_quote(b)).exit_code, 0);
         EXPECT_EQ(slurp(a), slurp(b)) << t << ": two upgrades of the same store differ";
     }
     Ran noop = run(dgcctl() + " regenerate --upgrade --store " + S);
@@ -214,9 +215,9 @@ TEST(Regenerate, V5StoreUpgradesOfflineThenMountsAndScrubsClean) {
         EXPECT_EQ(v.xattr(p, "state"), "raw-expired") << t;
         // The repointed models export as one .dgc that expands to the same bytes.
         const fsys::path dgc = v.store().parent_path() / "exported.dgc";
-        Ran ex = run(dgcctl() + " export " + q(v.mnt()) + " " + t + " -o " + q(dgc));
+        Ran ex = run(dgcctl() + " export " + shell_quote(v.mnt()) + " " + t + " -o " + shell_quote(dgc));
         ASSERT_EQ(ex.exit_code, 0) << ex.output;
-        Ran xp = run(dgcctl() + " expand " + q(dgc) + " -o " + q(dgc.string() + ".pcap"));
+        Ran xp = run(dgcctl() + " expand " + shell_quote(dgc) + " -o " + shell_quote(dgc.string() + ".pcap"));
         ASSERT_EQ(xp.exit_code, 0) << xp.output;
         EXPECT_EQ(slurp(dgc.string() + ".pcap"), now) << t << ": export of the upgraded trace expands differently";
     }
@@ -271,7 +272,7 @@ TEST(Regenerate, V5ModelBesideItsRawRetrainsFromTheRawRecords) {
     v.stop();
     auto planted = plant_v5_model(v.store(), fixture_copy);
     ASSERT_TRUE(planted) << planted.message();
-    const std::string S = q(v.store());
+    const std::string S = shell_quote(v.store());
     Ran clean = run(dgcctl() + " scrub " + S);
     ASSERT_EQ(clean.exit_code, 0) << "the planted v5 model left the store inconsistent:\n" << clean.output;
 

@@ -1,8 +1,9 @@
 // dgcctl backup of a live store: taken while a capture is being copied in, the copy mounts
 // elsewhere and reads every trace accepted before the backup began, byte for byte, in
 // retention/ (raw kept) and archive/ (modelled, raw expired or not).
-#include "tests/fs/mounted_volume.h"
 #include "tests/codec/codec_test_util.h"
+#include "tests/fs/mounted_volume.h"
+#include "tests/shell_quote.h"
 
 #include <map>
 #include <thread>
@@ -16,7 +17,7 @@ int run(const std::string& cmd, std::string* out) {
     return r.exit_code;
 }
 
-std::string q(const fsys::path& p) { return "'" + p.string() + "'"; }
+using dgc::testing::shell_quote;
 std::string dgcctl() { return std::string(DGC_BINARY_DIR) + "/tools/dgcctl"; }
 
 TEST(Backup, ALiveStoreCopiedDuringIngestMountsAndReadsEveryEarlierTrace) {
@@ -46,7 +47,7 @@ TEST(Backup, ALiveStoreCopiedDuringIngestMountsAndReadsEveryEarlierTrace) {
     std::thread writer([&] { v.cp_in(big, "keep/big.pcap"); });
     MountedVolume copy("", "backupcopy");  // its store directory exists and is empty
     std::string out;
-    const int code = run(dgcctl() + " backup " + q(v.store()) + " " + q(copy.store()), &out);
+    const int code = run(dgcctl() + " backup " + shell_quote(v.store()) + " " + shell_quote(copy.store()), &out);
     writer.join();
     ASSERT_EQ(code, 0) << out;
     EXPECT_NE(out.find(" traces, catalog "), std::string::npos) << out;
@@ -65,10 +66,10 @@ TEST(Backup, ALiveStoreCopiedDuringIngestMountsAndReadsEveryEarlierTrace) {
 
     // Refusals: a directory that is not empty, a path that is no store.
     std::string busy;
-    EXPECT_EQ(run(dgcctl() + " backup " + q(v.store()) + " " + q(copy.store()), &busy), 1);
+    EXPECT_EQ(run(dgcctl() + " backup " + shell_quote(v.store()) + " " + shell_quote(copy.store()), &busy), 1);
     EXPECT_NE(busy.find(copy.store().string() + ": not empty"), std::string::npos) << busy;
     std::string nostore;
-    EXPECT_EQ(run(dgcctl() + " backup " + q(copy.store().parent_path()) + " " + q(copy.store() / "x"), &nostore), 1);
+    EXPECT_EQ(run(dgcctl() + " backup " + shell_quote(copy.store().parent_path()) + " " + shell_quote(copy.store() / "x"), &nostore), 1);
     EXPECT_NE(nostore.find("neither a mounted dgcfs volume nor a store"), std::string::npos) << nostore;
 }
 

@@ -10,6 +10,7 @@
 
 #include "mount_args.h"
 #include "tests/fs/mounted_volume.h"
+#include "tests/shell_quote.h"
 
 namespace dgc::fs::test {
 namespace {
@@ -21,14 +22,14 @@ struct Outcome {
 
 const std::string kBin = std::string(DGC_BINARY_DIR) + "/tools/";
 
-std::string q(const fsys::path& p) { return "'" + p.string() + "'"; }
+using dgc::testing::shell_quote;
 
 // Runs a shell command line; stdout and stderr apart, and the exit status.
 Outcome run(const std::string& cmd) {
     static int n = 0;
     const fsys::path base = fsys::temp_directory_path() / ("dgcfs-daemon-out-" + std::to_string(::getpid()) + "-" +
                                                            std::to_string(n++));
-    const int status = sh(cmd + " >" + q(base.string() + ".out") + " 2>" + q(base.string() + ".err"));
+    const int status = sh(cmd + " >" + shell_quote(base.string() + ".out") + " 2>" + shell_quote(base.string() + ".err"));
     Outcome o;
     o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     o.out = slurp(base.string() + ".out");
@@ -62,7 +63,7 @@ public:
     fsys::path policy() const { return root_ / "policy.toml"; }
     // dgcfs in the background (no -f) with the test's usual settings.
     std::string dgcfs(const std::string& extra) const {
-        return kBin + "dgcfs --store " + q(store()) + " --policy " + q(policy()) +
+        return kBin + "dgcfs --store " + shell_quote(store()) + " --policy " + shell_quote(policy()) +
                " --workers 1 --device cpu --train-steps 40 " + extra;
     }
     pid_t lock_pid() const {
@@ -79,7 +80,7 @@ public:
     // Clean unmount; true once the daemon holding the store has exited.
     bool stop(const fsys::path& m) {
         const pid_t pid = lock_pid();
-        sh("fusermount3 -u " + q(m) + " 2>/dev/null");
+        sh("fusermount3 -u " + shell_quote(m) + " 2>/dev/null");
         return wait_until([&] { return !alive(pid); }, 60);
     }
 
@@ -91,12 +92,12 @@ private:
 
 TEST(DaemonStartup, MissingOrBadPolicyIsReportedOnStderr) {
     Scratch s;
-    auto o = run(kBin + "dgcfs --store " + q(s.store()) + " --policy " + q(s.root() / "nope.toml") + " " + q(s.mnt()));
+    auto o = run(kBin + "dgcfs --store " + shell_quote(s.store()) + " --policy " + shell_quote(s.root() / "nope.toml") + " " + shell_quote(s.mnt()));
     EXPECT_EQ(o.code, 1) << o.err;
     EXPECT_TRUE(contains(o.err, "policy " + (s.root() / "nope.toml").string() + ": No such file or directory")) << o.err;
 
     std::ofstream(s.policy()) << "[training\nchunk_packets = 4000\n";
-    o = run(s.dgcfs(q(s.mnt())));
+    o = run(s.dgcfs(shell_quote(s.mnt())));
     EXPECT_EQ(o.code, 1) << o.err;
     EXPECT_TRUE(contains(o.err, "dgcfs: cannot open the store: ")) << o.err;
     EXPECT_TRUE(contains(o.err, s.policy().string())) << o.err;
@@ -105,13 +106,13 @@ TEST(DaemonStartup, MissingOrBadPolicyIsReportedOnStderr) {
 
 TEST(DaemonStartup, UnreadableBaseModelIsReportedOnStderr) {
     Scratch s;
-    auto o = run(s.dgcfs("--base " + q(s.root() / "none.model") + " " + q(s.mnt())));
+    auto o = run(s.dgcfs("--base " + shell_quote(s.root() / "none.model") + " " + shell_quote(s.mnt())));
     EXPECT_EQ(o.code, 1) << o.err;
     EXPECT_TRUE(contains(o.err, "base model " + (s.root() / "none.model").string() + ": No such file or directory"))
         << o.err;
 
     std::ofstream(s.root() / "junk.model") << "this is not a model";
-    o = run(s.dgcfs("--base " + q(s.root() / "junk.model") + " " + q(s.mnt())));
+    o = run(s.dgcfs("--base " + shell_quote(s.root() / "junk.model") + " " + shell_quote(s.mnt())));
     EXPECT_EQ(o.code, 1) << o.err;
     EXPECT_TRUE(contains(o.err, "dgcfs: cannot open the store: ")) << o.err;
     EXPECT_TRUE(contains(o.err, "junk.model")) << o.err;
@@ -120,35 +121,35 @@ TEST(DaemonStartup, UnreadableBaseModelIsReportedOnStderr) {
 TEST(DaemonStartup, StoreThatCannotHoldFilesIsReported) {
     Scratch s;
     std::ofstream(s.root() / "file") << "x";
-    auto o = run(kBin + "dgcfs --store " + q(s.root() / "file" / "store") + " " + q(s.mnt()));
+    auto o = run(kBin + "dgcfs --store " + shell_quote(s.root() / "file" / "store") + " " + shell_quote(s.mnt()));
     EXPECT_EQ(o.code, 1) << o.err;
     EXPECT_TRUE(contains(o.err, "store " + (s.root() / "file" / "store").string() + ": cannot create: Not a directory"))
         << o.err;
-    o = run(kBin + "dgcfs --store " + q(s.root() / "file") + " " + q(s.mnt()));
+    o = run(kBin + "dgcfs --store " + shell_quote(s.root() / "file") + " " + shell_quote(s.mnt()));
     EXPECT_EQ(o.code, 1) << o.err;
     EXPECT_TRUE(contains(o.err, "store " + (s.root() / "file").string() + ": ")) << o.err;
 }
 
 TEST(DaemonStartup, MountPointMustBeAnEmptyDirectory) {
     Scratch s;
-    auto o = run(s.dgcfs(q(s.root() / "absent")));
+    auto o = run(s.dgcfs(shell_quote(s.root() / "absent")));
     EXPECT_EQ(o.code, 1);
     EXPECT_TRUE(contains(o.err, "mount point " + (s.root() / "absent").string() + ": No such file or directory"))
         << o.err;
 
     std::ofstream(s.root() / "plain") << "x";
-    o = run(s.dgcfs(q(s.root() / "plain")));
+    o = run(s.dgcfs(shell_quote(s.root() / "plain")));
     EXPECT_EQ(o.code, 1);
     EXPECT_TRUE(contains(o.err, "mount point " + (s.root() / "plain").string() + ": Not a directory")) << o.err;
 
     std::ofstream(s.mnt() / "leftover") << "x";
-    o = run(s.dgcfs(q(s.mnt())));
+    o = run(s.dgcfs(shell_quote(s.mnt())));
     EXPECT_EQ(o.code, 1);
     EXPECT_TRUE(contains(o.err, "mount point " + s.mnt().string() + ": Directory not empty")) << o.err;
     fsys::remove(s.mnt() / "leftover");
 
     // --mkdir creates a missing one (the service's mount point).
-    o = run(s.dgcfs("--mkdir " + q(s.root() / "made")));
+    o = run(s.dgcfs("--mkdir " + shell_quote(s.root() / "made")));
     EXPECT_EQ(o.code, 0) << o.err;
     EXPECT_TRUE(s.wait_mounted(s.root() / "made"));
     EXPECT_TRUE(s.stop(s.root() / "made"));
@@ -156,7 +157,7 @@ TEST(DaemonStartup, MountPointMustBeAnEmptyDirectory) {
 
 TEST(DaemonStartup, OneDaemonPerStoreAndTheLogIsWrittenAsItHappens) {
     Scratch s;
-    auto o = run(s.dgcfs(q(s.mnt())));
+    auto o = run(s.dgcfs(shell_quote(s.mnt())));
     ASSERT_EQ(o.code, 0) << o.err;
     ASSERT_TRUE(s.wait_mounted(s.mnt()));
     // The lock names the daemon that serves, not the parent that detached.
@@ -165,7 +166,7 @@ TEST(DaemonStartup, OneDaemonPerStoreAndTheLogIsWrittenAsItHappens) {
     EXPECT_EQ(slurp("/proc/" + std::to_string(pid) + "/comm"), "dgcfs\n");
 
     fsys::create_directories(s.root() / "mnt2");
-    o = run(s.dgcfs(q(s.root() / "mnt2")));
+    o = run(s.dgcfs(shell_quote(s.root() / "mnt2")));
     EXPECT_EQ(o.code, 1);
     EXPECT_TRUE(contains(o.err, "store " + s.store().string() + " is in use by another dgcfs (pid " +
                                     std::to_string(pid) + ")"))
@@ -184,7 +185,7 @@ TEST(DaemonStartup, OneDaemonPerStoreAndTheLogIsWrittenAsItHappens) {
     ::kill(pid, SIGKILL);
     ASSERT_TRUE(wait_until([&] { return !alive(pid); }, 10));
     EXPECT_TRUE(contains(slurp(s.store() / "dgcfs.log"), "mounted dgcfs on " + s.mnt().string()));
-    o = run(s.dgcfs(q(s.mnt())));
+    o = run(s.dgcfs(shell_quote(s.mnt())));
     EXPECT_EQ(o.code, 0) << o.err;
     EXPECT_TRUE(contains(o.err, "Transport endpoint is not connected; detaching the dead mount")) << o.err;
     EXPECT_TRUE(s.wait_mounted(s.mnt()));
@@ -207,14 +208,14 @@ TEST(DaemonStartup, UsageErrorsExitTwoAndVersionIsTheProjects) {
     }
     auto o = run(kBin + "dgcfs a b c");
     EXPECT_EQ(o.code, 2) << o.err;
-    o = run(kBin + "dgcfs --workers 0 " + q(s.mnt()));
+    o = run(kBin + "dgcfs --workers 0 " + shell_quote(s.mnt()));
     EXPECT_EQ(o.code, 2) << o.err;
     EXPECT_TRUE(contains(o.err, "--workers")) << o.err;
-    o = run(kBin + "dgcfs --config " + q(s.root() / "absent.toml"));
+    o = run(kBin + "dgcfs --config " + shell_quote(s.root() / "absent.toml"));
     EXPECT_EQ(o.code, 1) << o.err;
     EXPECT_TRUE(contains(o.err, "absent.toml")) << o.err;
     std::ofstream(s.root() / "bad.toml") << "store = \"/tmp/x\"\nno_such_setting = 3\n";
-    o = run(kBin + "dgcfs --config " + q(s.root() / "bad.toml"));
+    o = run(kBin + "dgcfs --config " + shell_quote(s.root() / "bad.toml"));
     EXPECT_EQ(o.code, 1) << o.err;
     EXPECT_TRUE(contains(o.err, "dgcfs: config " + (s.root() / "bad.toml").string() + ": ")) << o.err;
     EXPECT_TRUE(contains(o.err, "no_such_setting")) << o.err;
@@ -241,15 +242,15 @@ TEST(DaemonStartup, UsageErrorsExitTwoAndVersionIsTheProjects) {
 
 TEST(DaemonStatus, ExitCodeSaysWhetherTheDaemonRunsAndJsonFollowsTheSchema) {
     Scratch s;
-    auto o = run(s.dgcfs(q(s.mnt())));
+    auto o = run(s.dgcfs(shell_quote(s.mnt())));
     ASSERT_EQ(o.code, 0) << o.err;
     ASSERT_TRUE(s.wait_mounted(s.mnt()));
     // Not a capture: accepted raw-only, so the status has a trace without waiting for training.
-    ASSERT_EQ(sh("cp /etc/os-release " + q(s.mnt() / "retention" / "notes.txt")), 0);
-    ASSERT_TRUE(wait_until([&] { return contains(run(kBin + "dgcctl status --json " + q(s.mnt())).out, "notes.txt"); },
+    ASSERT_EQ(sh("cp /etc/os-release " + shell_quote(s.mnt() / "retention" / "notes.txt")), 0);
+    ASSERT_TRUE(wait_until([&] { return contains(run(kBin + "dgcctl status --json " + shell_quote(s.mnt())).out, "notes.txt"); },
                            30));
 
-    o = run(kBin + "dgcctl status --json " + q(s.mnt()) + " --log-level warn");
+    o = run(kBin + "dgcctl status --json " + shell_quote(s.mnt()) + " --log-level warn");
     EXPECT_EQ(o.code, 0) << o.err;
     auto j = nlohmann::json::parse(o.out);
     EXPECT_EQ(j["schema"], 1);
@@ -271,17 +272,17 @@ TEST(DaemonStatus, ExitCodeSaysWhetherTheDaemonRunsAndJsonFollowsTheSchema) {
 
     // Into a pipe, --watch never sends terminal control codes.
     // Ten seconds: a loaded machine takes seconds to start dgcctl at all.
-    o = run("timeout 10 " + kBin + "dgcctl status --watch --interval 0.5 " + q(s.mnt()) + " | cat");
+    o = run("timeout 10 " + kBin + "dgcctl status --watch --interval 0.5 " + shell_quote(s.mnt()) + " | cat");
     EXPECT_EQ(o.out.find('\x1b'), std::string::npos);
     size_t frames = 0;
     for (size_t at = o.out.find("daemon:     running"); at != std::string::npos; at = o.out.find("daemon:     running", at + 1)) ++frames;
     EXPECT_GE(frames, 2u) << "expected several frames:\n" << o.out;
 
     ASSERT_TRUE(s.stop(s.mnt()));
-    o = run(kBin + "dgcctl status " + q(s.store()));
+    o = run(kBin + "dgcctl status " + shell_quote(s.store()));
     EXPECT_EQ(o.code, 3) << o.out << o.err;
     EXPECT_TRUE(contains(o.out, "daemon:     not running")) << o.out;
-    o = run(kBin + "dgcctl status --json " + q(s.store()));
+    o = run(kBin + "dgcctl status --json " + shell_quote(s.store()));
     EXPECT_EQ(o.code, 3);
     j = nlohmann::json::parse(o.out);
     EXPECT_EQ(j["daemon"]["running"], false);
@@ -292,7 +293,7 @@ TEST(DaemonStatus, ExitCodeSaysWhetherTheDaemonRunsAndJsonFollowsTheSchema) {
 TEST(DaemonMount, MountHelperFormAndFstabOptions) {
     // What mount.fuse3 runs for `mount -t fuse.dgcfs STORE MNT -o ...` and for an fstab line.
     Scratch s;
-    auto o = run(kBin + "dgcfs " + q(s.store()) + " " + q(s.mnt()) + " -o rw,nofail,_netdev,policy=" +
+    auto o = run(kBin + "dgcfs " + shell_quote(s.store()) + " " + shell_quote(s.mnt()) + " -o rw,nofail,_netdev,policy=" +
                  s.policy().string() + ",workers=1,device=cpu,train_steps=40,log_level=warn");
     ASSERT_EQ(o.code, 0) << o.err;
     ASSERT_TRUE(s.wait_mounted(s.mnt()));
@@ -306,7 +307,7 @@ TEST(DaemonMount, MountHelperFormAndFstabOptions) {
     // mount(8) itself, through mount.fuse3. An installed dgcfs is found as `-t fuse.dgcfs`;
     // this build's is named by mount.fuse3's PROGRAM#SOURCE form.
     if (::geteuid() == 0 && fsys::exists("/sbin/mount.fuse3")) {
-        o = run("mount -t fuse " + q(kBin + "dgcfs#" + s.store().string()) + " " + q(s.mnt()) +
+        o = run("mount -t fuse " + shell_quote(kBin + "dgcfs#" + s.store().string()) + " " + shell_quote(s.mnt()) +
                 " -o policy=" + s.policy().string() + ",workers=1,device=cpu");
         ASSERT_EQ(o.code, 0) << o.err;
         ASSERT_TRUE(s.wait_mounted(s.mnt()));
@@ -332,8 +333,8 @@ TEST(DaemonMount, ConfigFileAndReadinessNotification) {
     ::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 
     // In the foreground, as the service runs it.
-    const std::string cmd = "NOTIFY_SOCKET=" + sock_path.string() + " " + kBin + "dgcfs -f --config " + q(config) +
-                            " >" + q(s.root() / "fg.log") + " 2>&1 &";
+    const std::string cmd = "NOTIFY_SOCKET=" + sock_path.string() + " " + kBin + "dgcfs -f --config " + shell_quote(config) +
+                            " >" + shell_quote(s.root() / "fg.log") + " 2>&1 &";
     ASSERT_EQ(sh(cmd), 0);
     char buf[256] = {};
     const ssize_t n = ::recv(sock, buf, sizeof buf - 1, 0);
@@ -354,10 +355,10 @@ TEST(DaemonMetrics, NodeExporterServesTheMetricsFile) {
     Scratch s;
     const fsys::path dir = s.root() / "textfile";
     fsys::create_directories(dir);
-    auto o = run(s.dgcfs("--metrics-file " + q(dir / "dgcfs.prom") + " --metrics-interval 1 " + q(s.mnt())));
+    auto o = run(s.dgcfs("--metrics-file " + shell_quote(dir / "dgcfs.prom") + " --metrics-interval 1 " + shell_quote(s.mnt())));
     ASSERT_EQ(o.code, 0) << o.err;
     ASSERT_TRUE(s.wait_mounted(s.mnt()));
-    ASSERT_EQ(sh("cp /etc/os-release " + q(s.mnt() / "retention" / "notes.txt")), 0);
+    ASSERT_EQ(sh("cp /etc/os-release " + shell_quote(s.mnt() / "retention" / "notes.txt")), 0);
     ASSERT_TRUE(wait_until([&] { return contains(slurp(dir / "dgcfs.prom"), "dgcfs_traces{state=\"unmodelable\"} 1"); },
                            30))
         << slurp(dir / "dgcfs.prom");
@@ -365,8 +366,8 @@ TEST(DaemonMetrics, NodeExporterServesTheMetricsFile) {
     // A real scrape: node_exporter's textfile collector parses the file and serves it.
     const std::string port = std::to_string(20000 + ::getpid() % 20000);
     ASSERT_EQ(sh(exporter + " --web.listen-address=127.0.0.1:" + port + " --collector.disable-defaults" +
-                 " --collector.textfile --collector.textfile.directory=" + q(dir) + " >" +
-                 q(s.root() / "exporter.log") + " 2>&1 & echo $! >" + q(s.root() / "exporter.pid")),
+                 " --collector.textfile --collector.textfile.directory=" + shell_quote(dir) + " >" +
+                 shell_quote(s.root() / "exporter.log") + " 2>&1 & echo $! >" + shell_quote(s.root() / "exporter.pid")),
               0);
     std::string scraped;
     wait_until([&] {
@@ -384,7 +385,7 @@ TEST(DaemonMetrics, NodeExporterServesTheMetricsFile) {
     EXPECT_TRUE(contains(slurp(dir / "dgcfs.prom"), "dgcfs_up 0")) << slurp(dir / "dgcfs.prom");
     EXPECT_EQ(std::distance(fsys::directory_iterator(dir), fsys::directory_iterator()), 1) << "temporary files left";
 
-    o = run(s.dgcfs("--metrics-file " + q(s.root() / "no-dir" / "dgcfs.prom") + " " + q(s.mnt())));
+    o = run(s.dgcfs("--metrics-file " + shell_quote(s.root() / "no-dir" / "dgcfs.prom") + " " + shell_quote(s.mnt())));
     EXPECT_EQ(o.code, 1);
     EXPECT_TRUE(contains(o.err, "metrics file " + (s.root() / "no-dir" / "dgcfs.prom").string() + ": ")) << o.err;
 }

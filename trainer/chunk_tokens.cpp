@@ -333,6 +333,7 @@ EncodedChunk encode_chunk(std::span<const PacketRecord> chunk, uint32_t linktype
     s.longest_icmp_error = longest_icmp_errors(chunk);
     s.error_flows = count_error_flows(chunk);
     s.icmp_opened = count_icmp_opened(chunk, flows, s.icmp);
+    s.gap_places = measure_gap_places(chunk, flows);
     s.syn_timer = syn_resend_timer(chunk);
     s.gateway_twins = count_gateway_twins(chunk, s, host_slot);
     return enc;

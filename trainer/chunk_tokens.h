@@ -14,6 +14,7 @@
 #include "codec/record.h"
 #include "codec/status.h"
 #include "trainer/arp_roles.h"
+#include "trainer/gap_places.h"
 #include "trainer/gateway_twins.h"
 #include "trainer/icmp_quotes.h"
 #include "trainer/igmp_messages.h"
@@ -159,9 +160,11 @@ struct NonIpType {
 // is a host rather than its subnet's broadcast (broadcast_hosts.h), and the generator has an
 // ICMP error with nothing left to quote quote what its receiver sent (icmp_quotes.h) and
 // sends each non-IP frame type as often as the chunk did (nonip_frames.cpp); 64 appends the
-// flows each ICMP kind opened, and the generator gives each kind as many (icmp_kind_flows.h).
+// flows each ICMP kind opened, and the generator gives each kind as many (icmp_kind_flows.h);
+// 65 appends where the gaps of a second or more sit in their classes, and the generator
+// draws them there (gap_places.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 64;
+inline constexpr uint8_t kSideFormat = 65;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -487,6 +490,8 @@ struct ChunkSide {
     uint8_t bcast_host_scopes = 0;
     // Format 64: per `icmp` entry, the ICMP flows that opened with it (icmp_kind_flows.h).
     std::vector<IcmpOpened> icmp_opened;
+    // Format 65: per dtbin class from 1 s to the 60 s split, where its gaps sit (gap_places.h).
+    GapPlaces gap_places{};
 
     uint64_t flows() const;
 };

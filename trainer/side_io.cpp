@@ -392,6 +392,8 @@ std::string serialize_side(const ChunkSide& s) {
             const IcmpOpened o = i < s.icmp_opened.size() ? s.icmp_opened[i] : IcmpOpened{};
             w.varint(o.flows), w.varint(o.packets);
         }
+    if (s.format >= 65)  // format 65's: two bytes per placed gap class
+        for (const GapPlace& p : s.gap_places) w.u8(p.mean), w.u8(p.spread);
     return std::move(w.data());
 }
 
@@ -526,12 +528,15 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
         s.icmp_opened.resize(s.icmp.size());
         for (IcmpOpened& o : s.icmp_opened) o.flows = static_cast<uint32_t>(r.count(UINT32_MAX)), o.packets = r.count(s.ip_packets);
     }
+    if (format >= 65)
+        for (GapPlace& p : s.gap_places) p.mean = r.u8(), p.spread = r.u8();
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.syn_timer.backoff == 0) return Status::corrupt(what + ": the SYN resend timer's backoff is 0");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");
     if (s.nonip_packets && s.nonip_types.empty()) return Status::corrupt(what + ": non-IP frames without their types");
     if (s.bcast_host_scopes & ~kBcastHostScopes) return Status::corrupt(what + ": unknown scopes of .255 hosts");
+    if (!gap_places_valid(s.gap_places)) return Status::corrupt(what + ": a gap class's place has no spread");
     if (!icmp_opened_valid(s)) return Status::corrupt(what + ": the ICMP kinds opened more flows or packets than the chunk holds");
     if (!igmp_dests_valid(s.igmp_dests, s.hosts.size()))
         return Status::corrupt(what + ": an IGMP receiver or its sender is not a ranked host, or a receiver is its own sender, listed twice, out of order, or without a message of IGMP's length");

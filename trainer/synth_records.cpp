@@ -16,6 +16,7 @@
 #include "trainer/flow_choices.h"
 #include "trainer/flow_endpoints.h"
 #include "trainer/flow_timing.h"
+#include "trainer/gap_places.h"
 #include "trainer/gateway_twins.h"
 #include "trainer/icmp_echo.h"
 #include "trainer/icmp_quotes.h"
@@ -121,7 +122,11 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
         int64_t start = starts[fi];
         const uint32_t n = f.packets;
         std::vector<int64_t> cum(n, 0);
-        for (uint32_t j = 1; j < n; ++j) cum[j] = std::min(sample_dt(packets[f.first + j].gap, rng.next()), kMaxFlowGap);
+        // Format 65: a gap of a second or more where the chunk's gaps of its class sat.
+        for (uint32_t j = 1; j < n; ++j)
+            cum[j] = std::min(side.format >= 65 ? sample_placed_dt(packets[f.first + j].gap, rng.next(), side.gap_places)
+                                                : sample_dt(packets[f.first + j].gap, rng.next()),
+                              kMaxFlowGap);
         const int dur_class = side.format >= 46 ? trusted_duration_class(f.a[kAttrDur], cum) : f.a[kAttrDur];
         fit_gaps_to_class(cum, dur_class, kMaxFlowGap, false);
         int64_t total = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "codec/fidelity/binning.h"
 #include "trainer/flow_timing.h"
@@ -19,10 +20,15 @@ int placed_index(int dt_class) {
     return i >= 0 && i < kPlacedGapClasses ? i : -1;
 }
 
-// Log-scale place of `gap` inside dtbin class `dt_class` (edges as sample_dt has them).
-double place_in_class(int64_t gap, int dt_class) {
+// The logs of dtbin class `dt_class`'s lower and upper edges (the edges sample_dt draws between).
+std::pair<double, double> log_edges(int dt_class) {
     const auto& e = fidelity::dt_edges();
-    const double lo = std::log(static_cast<double>(e[dt_class - 1])), hi = std::log(static_cast<double>(e[dt_class]));
+    return {std::log(static_cast<double>(e[dt_class - 1])), std::log(static_cast<double>(e[dt_class]))};
+}
+
+// Log-scale place of `gap` inside dtbin class `dt_class`.
+double place_in_class(int64_t gap, int dt_class) {
+    const auto [lo, hi] = log_edges(dt_class);
     return std::clamp((std::log(static_cast<double>(gap)) - lo) / (hi - lo), 0.0, 1.0);
 }
 
@@ -60,9 +66,9 @@ int64_t sample_placed_dt(int dt_class, uint64_t random, const GapPlaces& places)
     const double mean = (places[i].mean + 0.5) / kMeanLevels, width = static_cast<double>(places[i].spread) / kSpreadLevels;
     const double v = static_cast<double>(random >> 11) / 9007199254740992.0;  // [0,1), as sample_dt reads it
     const double u = std::clamp(mean + width * (v - 0.5), 0.0, 1.0);
-    const auto& e = fidelity::dt_edges();
-    const double lo = std::log(static_cast<double>(e[dt_class - 1])), hi = std::log(static_cast<double>(e[dt_class]));
+    const auto [lo, hi] = log_edges(dt_class);
     const auto g = static_cast<int64_t>(std::exp(lo + u * (hi - lo)));
+    const auto& e = fidelity::dt_edges();
     return std::clamp<int64_t>(g, e[dt_class - 1], e[dt_class] - 1);
 }
 

@@ -1,6 +1,6 @@
 // Format 65: where a chunk's packet gaps of a second or more sit inside their dtbin classes.
 // A class is a tenth of a decade (26 % wide), and up to format 64 a gap was drawn
-// log-uniformly inside its class: lockly's MQTT keep-alives, one exchange every 59.5 s, came
+// log-uniformly inside its class: lockly's MQTT keep-alives, one exchange every 59.6 s, came
 // back every 54.4 s on average, so each piece of the hub's connection ran ahead of its start
 // bucket, waited for it, and the regenerated week's hourly MQTT packets varied 3.5 times as
 // much as the real ones (per-hour packets correlating 0.35). The side keeps, per class from

@@ -288,6 +288,7 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
     std::unordered_map<EndpointPair, bool, KeyHash> udp_answered_last;  // UDP 5-tuple -> whether its latest flow was answered
     std::unordered_map<EndpointPair, int64_t, KeyHash> last_seen;  // TCP 4-tuple -> its latest flow's last packet
     s.cont_gaps.assign(kContGapClasses, 0);
+    std::array<PlaceTally, kContGapClasses> cont_tally;  // format 65
     s.opening_ts.assign(kPktClasses, 0);
     for (size_t i = 0; i < flows.size(); ++i) {
         const auto& r0 = chunk[flows[i].packets[0]];
@@ -338,8 +339,15 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
         s.midstream_ts += (r0.tcp_opts & kOptTimestamp) != 0;
         if (!again) continue;
         ++continued[group];
-        ++s.cont_gaps[cont_gap_class(r0.t_ns - prev_end - kFlowIdleTimeoutNs)];
+        const int64_t excess = r0.t_ns - prev_end - kFlowIdleTimeoutNs;
+        const int c = cont_gap_class(excess);
+        ++s.cont_gaps[c];
+        if (c > 0) {
+            const auto [lo, hi] = cont_gap_class_range(c);
+            cont_tally[c].add(excess, lo, hi);
+        }
     }
+    for (int c = 0; c < kContGapClasses; ++c) s.cont_places[c] = cont_tally[c].place();
     s.port_partners = udp_port_partners(chunk, flows, s.ports);
     s.unanswered_syns = pairs_of(unanswered);
     for (auto [k, o] : fates) {

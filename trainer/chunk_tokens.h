@@ -162,9 +162,10 @@ struct NonIpType {
 // sends each non-IP frame type as often as the chunk did (nonip_frames.cpp); 64 appends the
 // flows each ICMP kind opened, and the generator gives each kind as many (icmp_kind_flows.h);
 // 65 appends where the gaps of a second or more sit in their classes, and the generator
-// draws them there (gap_places.h).
+// draws them there (gap_places.h); 66 appends where a connection's silences past the 60 s
+// split sit in theirs, and the generator draws them there too.
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 65;
+inline constexpr uint8_t kSideFormat = 66;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;
@@ -492,6 +493,8 @@ struct ChunkSide {
     std::vector<IcmpOpened> icmp_opened;
     // Format 65: per dtbin class from 1 s to the 60 s split, where its gaps sit (gap_places.h).
     GapPlaces gap_places{};
+    // Format 66: per `cont_gaps` class (but the first), where its silences sit.
+    std::array<GapPlace, kContGapClasses> cont_places{};
 
     uint64_t flows() const;
 };

@@ -246,9 +246,11 @@ int64_t continued_start(int64_t prev_end, int64_t split, int64_t excess, int64_t
     return std::clamp(prev_end + split + 1 + excess, earliest, std::max(start, latest));
 }
 
-int64_t drawn_cont_excess(std::span<const uint32_t> cont_w, uint64_t seed, size_t fi) {
+int64_t drawn_cont_excess(std::span<const uint32_t> cont_w, uint64_t seed, size_t fi, std::span<const GapPlace> places) {
     Rng gr(mix64(seed ^ mix64(fi ^ 0xC0A7ULL)));
-    const auto [lo, hi] = cont_gap_class_range(static_cast<int>(gr.pick(cont_w)));
+    const int c = static_cast<int>(gr.pick(cont_w));
+    const auto [lo, hi] = cont_gap_class_range(c);
+    if (c > 0 && static_cast<size_t>(c) < places.size() && places[c].spread) return draw_at_place(places[c], gr.next(), lo, hi);
     return gr.between(lo, hi);
 }
 

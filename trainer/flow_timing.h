@@ -10,6 +10,7 @@
 
 #include "codec/record.h"
 #include "trainer/chunk_tokens.h"
+#include "trainer/gap_places.h"
 
 namespace dgc::trainer {
 
@@ -81,8 +82,9 @@ int pick_continued(std::span<const int64_t> ends, int64_t latest, int64_t split)
 int64_t continued_start(int64_t prev_end, int64_t split, int64_t excess, int64_t start, int64_t earliest, int64_t latest);
 
 // The silence past the 60 s split that flow `fi` goes on with a connection after, drawn from
-// the chunk's continuation-gap class weights `cont_w` (format 9) with the chunk's `seed`.
-int64_t drawn_cont_excess(std::span<const uint32_t> cont_w, uint64_t seed, size_t fi);
+// the chunk's continuation-gap class weights `cont_w` (format 9) with the chunk's `seed`:
+// uniformly in its class, or (format 66) at the class's place in `places` where it has one.
+int64_t drawn_cont_excess(std::span<const uint32_t> cont_w, uint64_t seed, size_t fi, std::span<const GapPlace> places = {});
 
 // Format 18: when a flow going on with a connection (its last segment at `prev_end`) starts,
 // so that a device's keep-alive chain does not fall silent where the model drew its flows

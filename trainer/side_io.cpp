@@ -394,6 +394,8 @@ std::string serialize_side(const ChunkSide& s) {
         }
     if (s.format >= 65)  // format 65's: two bytes per placed gap class
         for (const GapPlace& p : s.gap_places) w.u8(p.mean), w.u8(p.spread);
+    if (s.format >= 66)  // format 66's: two bytes per class of silence past the split
+        for (const GapPlace& p : s.cont_places) w.u8(p.mean), w.u8(p.spread);
     return std::move(w.data());
 }
 
@@ -530,13 +532,16 @@ Result<ChunkSide> parse_side(std::string_view bytes, const std::string& what, ui
     }
     if (format >= 65)
         for (GapPlace& p : s.gap_places) p.mean = r.u8(), p.spread = r.u8();
+    if (format >= 66)
+        for (GapPlace& p : s.cont_places) p.mean = r.u8(), p.spread = r.u8();
     if (r.failed() || !r.at_end()) return Status::corrupt(what + ": side information is truncated or malformed");
     if (s.syn_timer.backoff == 0) return Status::corrupt(what + ": the SYN resend timer's backoff is 0");
     if (s.format >= 6 && (s.host_sem.size() != s.hosts.size() || s.proto_flows.size() != s.protos.size()))
         return Status::corrupt(what + ": host or protocol semantics disagree with the ranked lists");
     if (s.nonip_packets && s.nonip_types.empty()) return Status::corrupt(what + ": non-IP frames without their types");
     if (s.bcast_host_scopes & ~kBcastHostScopes) return Status::corrupt(what + ": unknown scopes of .255 hosts");
-    if (!gap_places_valid(s.gap_places)) return Status::corrupt(what + ": a gap class's place has no spread");
+    if (!gap_places_valid(s.gap_places) || !gap_places_valid(s.cont_places) || s.cont_places[0] != GapPlace{})
+        return Status::corrupt(what + ": a gap class's place has no spread, or the shortest silence class has a place");
     if (!icmp_opened_valid(s)) return Status::corrupt(what + ": the ICMP kinds opened more flows or packets than the chunk holds");
     if (!igmp_dests_valid(s.igmp_dests, s.hosts.size()))
         return Status::corrupt(what + ": an IGMP receiver or its sender is not a ranked host, or a receiver is its own sender, listed twice, out of order, or without a message of IGMP's length");

@@ -97,6 +97,8 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     ChainReopens reopens(side);  // format 27
     const int resetter = reopens.resetter();
     const std::vector<uint32_t> cont_w(side.cont_gaps.begin(), side.cont_gaps.end());
+    // Format 66: a silence past the split where the chunk's of its class sat.
+    const std::span<const GapPlace> cont_places = side.format >= 66 ? std::span<const GapPlace>(side.cont_places) : std::span<const GapPlace>{};
     // Format 32: no connection goes on after a longer silence than the chunk's did.
     const int64_t longest_silence = reopens.longest_silence();
     constexpr size_t kUdpTuplesKept = 16;  // per host pair, the latest
@@ -173,7 +175,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                 plan = plan_tcp_flow(dirs, model_flags, TcpOpening::kModel, fates.ending[fi], resetter);
                 opens = false, attached = true;
                 ep[0].port = st->client_port, ep[1] = st->server;
-                if (start - st->end - kMaxFlowGap - 1 > longest_silence) start = st->end + kMaxFlowGap + 1 + drawn_cont_excess(cont_w, seed, fi);
+                if (start - st->end - kMaxFlowGap - 1 > longest_silence) start = st->end + kMaxFlowGap + 1 + drawn_cont_excess(cont_w, seed, fi, cont_places);
             }
         if (tcp && shaped) shape_teardown(plan, data_fins, side.pure_acks == 0 && side.tcp_loss.segments > 0);
 
@@ -207,7 +209,7 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                     const int k = pick_continued(ends, latest, kMaxFlowGap);
                     if (k < 0) break;
                     const ConnState& c = conns.latest[open[k]];
-                    if (!excess) excess = drawn_cont_excess(cont_w, seed, fi);
+                    if (!excess) excess = drawn_cont_excess(cont_w, seed, fi, cont_places);
                     // Format 18: a keep-alive chain keeps its pace across start buckets.
                     // Format 19: up to ten minutes past its bucket, where format 18 gave up at
                     // five; format 24 thirty, as its late pieces catch up (below).

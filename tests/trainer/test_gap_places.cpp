@@ -32,6 +32,22 @@ std::vector<int64_t> gaps_in_class(std::span<const PacketRecord> recs, uint16_t 
     return out;
 }
 
+// Silences of `lo_s` to `hi_s` seconds between consecutive packets of a TCP 4-tuple on `port`.
+size_t silences_between(std::span<const PacketRecord> recs, uint16_t port, double lo_s, double hi_s) {
+    std::map<FlowKey, int64_t> last;  // 4-tuple -> its last packet
+    size_t n = 0;
+    for (const PacketRecord& r : recs) {
+        if (r.proto != 6 || !r.has_ports() || (r.sport != port && r.dport != port)) continue;
+        auto [it, fresh] = last.try_emplace(flow_key_of(r), r.t_ns);
+        if (!fresh) {
+            const double gap = static_cast<double>(r.t_ns - it->second) / 1e9;
+            n += gap > lo_s && gap < hi_s;
+            it->second = r.t_ns;
+        }
+    }
+    return n;
+}
+
 double median_seconds(std::vector<int64_t> v) {
     if (v.empty()) return 0;
     std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
@@ -103,6 +119,30 @@ TEST(GapPlaces, FormatSixtyFiveKeepsLocklysKeepAlivePace) {
     ChunkSide bad = enc.side;
     bad.gap_places[keepalive - kPlacedGapFirstClass].spread = 0;
     EXPECT_FALSE(read_back_as(bad, 65).ok()) << "a place without its spread";
+}
+
+// sifely's hub speaks on TCP port 9999 every 10 to 240 s: its connection's silences past the
+// 60 s split fall in two octave classes, 65.5 to 131 s and 131 to 262 s, and format 65 drew
+// them uniformly there, the longer up to 322 s between two of the hub's messages.
+TEST(GapPlaces, FormatSixtySixKeepsSifelysSilencesUnderFourMinutes) {
+    Capture cap = load_dev_capture("IoT-Dataset__sifely-hub-01.pcap");
+    const EncodedChunk enc = encode_chunk(cap.records, 1);
+    const int longer = cont_gap_class(150 * kSecond);
+    ASSERT_NE(enc.side.cont_places[longer].spread, 0);
+    ASSERT_EQ(enc.side.cont_places[0], GapPlace{});
+    auto over = [](std::span<const PacketRecord> recs) { return silences_between(recs, 9999, 250, 330); };
+    const size_t real = over(cap.records), v65 = over(regenerate_as(enc, 65)), v66 = over(regenerate_as(enc, 66));
+    EXPECT_LT(real, 10u);  // 0 on the whole week, regenerated from its own tokens: 453 and 2
+    EXPECT_GT(v65, 100u);
+    EXPECT_LT(v66, 20u);
+
+    expect_read_back_from(enc.side, 66, [](const ChunkSide& s) { return s.cont_places; });
+    ChunkSide bad = enc.side;
+    bad.cont_places[0] = {10, 3};
+    EXPECT_FALSE(read_back_as(bad, 66).ok()) << "a place for the silences under 16 ms";
+    bad.cont_places[0] = {};
+    bad.cont_places[longer].spread = 0;
+    EXPECT_FALSE(read_back_as(bad, 66).ok()) << "a place without its spread";
 }
 
 }  // namespace

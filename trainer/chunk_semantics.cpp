@@ -288,7 +288,7 @@ void count_flow_semantics(std::span<const PacketRecord> chunk, const std::vector
     std::unordered_map<EndpointPair, bool, KeyHash> udp_answered_last;  // UDP 5-tuple -> whether its latest flow was answered
     std::unordered_map<EndpointPair, int64_t, KeyHash> last_seen;  // TCP 4-tuple -> its latest flow's last packet
     s.cont_gaps.assign(kContGapClasses, 0);
-    std::array<PlaceTally, kContGapClasses> cont_tally;  // format 65
+    std::array<PlaceTally, kContGapClasses> cont_tally;  // format 66
     s.opening_ts.assign(kPktClasses, 0);
     for (size_t i = 0; i < flows.size(); ++i) {
         const auto& r0 = chunk[flows[i].packets[0]];

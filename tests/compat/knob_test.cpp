@@ -81,7 +81,15 @@ TEST(StorageKnob, CompressSpendsWhatTheKnobAllows) {
     EXPECT_TRUE(lo.deltas.front().says_side_over);
     EXPECT_FALSE(hi.deltas.front().says_side_over);
     EXPECT_GT(hi.deltas.front().rank, 0);
-    for (size_t i = 0; i < lo.deltas.size(); ++i) EXPECT_LT(lo.deltas[i].bytes, hi.deltas[i].bytes) << "chunk " << i;
+    // Where the high knob leaves room above the floor (Tinba's last chunk, 2,000 packets, has
+    // none at 0.5 since formats 65 and 66 placed its gaps: 1,014 bytes against 1,000).
+    size_t compared = 0;
+    for (size_t i = 0; i < lo.deltas.size(); ++i) {
+        if (hi.deltas[i].side + dgc::trainer::kHeadBiasBytes >= hi.deltas[i].budget) continue;
+        EXPECT_LT(lo.deltas[i].bytes, hi.deltas[i].bytes) << "chunk " << i;
+        ++compared;
+    }
+    EXPECT_GE(compared, 3u);
 }
 
 TEST(StorageKnob, OutOfRangeIsAUsageError) {

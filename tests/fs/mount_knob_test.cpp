@@ -31,7 +31,9 @@ TEST(MountKnob, ARuleKnobOverridesTheGlobalOneForItsSubtree) {
     // biases only, 0.5 adapters and exact ports, within its budget. Format 21's packets per
     // start bucket raised that floor (coarse 5,887 B against fine 10,999 B).
     EXPECT_LT(3 * coarse, 2 * fine) << "coarse " << coarse << " B, fine " << fine << " B";
-    EXPECT_LE(fine, packets / 2);
+    // Side and head biases are a chunk's floor: Tinba's last chunk (2,000 packets) needs a
+    // few bytes over its 1,000 since formats 65 and 66 placed its gaps.
+    EXPECT_LE(fine, packets * 101 / 200);
 }
 
 TEST(MountKnob, ReuseStoresRepeatedTrafficWithoutWeights) {

@@ -26,10 +26,15 @@ std::pair<int64_t, int64_t> dt_range(int dt_class) {
     return {e[dt_class - 1], e[dt_class] - 1};
 }
 
+// The logs of the class [lo, hi]'s edges, its upper edge exclusive.
+std::pair<double, double> log_edges(int64_t lo, int64_t hi) {
+    return {std::log(static_cast<double>(lo)), std::log(static_cast<double>(hi) + 1)};
+}
+
 }  // namespace
 
 void PlaceTally::add(int64_t v, int64_t lo, int64_t hi) {
-    const double l = std::log(static_cast<double>(lo)), h = std::log(static_cast<double>(hi) + 1);
+    const auto [l, h] = log_edges(lo, hi);
     const double u = std::clamp((std::log(static_cast<double>(v)) - l) / (h - l), 0.0, 1.0);
     sum_ += u, sq_ += u * u, ++n_;
 }
@@ -45,7 +50,7 @@ int64_t draw_at_place(const GapPlace& place, uint64_t random, int64_t lo, int64_
     const double mean = (place.mean + 0.5) / kMeanLevels, width = static_cast<double>(place.spread) / kSpreadLevels;
     const double v = static_cast<double>(random >> 11) / 9007199254740992.0;  // [0,1), as sample_dt reads it
     const double u = std::clamp(mean + width * (v - 0.5), 0.0, 1.0);
-    const double l = std::log(static_cast<double>(lo)), h = std::log(static_cast<double>(hi) + 1);
+    const auto [l, h] = log_edges(lo, hi);
     return std::clamp<int64_t>(static_cast<int64_t>(std::exp(l + u * (h - l))), lo, hi);
 }
 

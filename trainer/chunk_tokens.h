@@ -163,9 +163,11 @@ struct NonIpType {
 // flows each ICMP kind opened, and the generator gives each kind as many (icmp_kind_flows.h);
 // 65 appends where the gaps of a second or more sit in their classes, and the generator
 // draws them there (gap_places.h); 66 appends where a connection's silences past the 60 s
-// split sit in theirs, and the generator draws them there too.
+// split sit in theirs, and the generator draws them there too; 67 has format 66's bytes, and
+// an ICMP error whose receiver the flow model drew as its sender goes the other way round
+// where the chunk names no sender (icmp_senders.h).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 66;
+inline constexpr uint8_t kSideFormat = 67;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

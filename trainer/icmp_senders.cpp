@@ -1,6 +1,7 @@
 #include "trainer/icmp_senders.h"
 
 #include <array>
+#include <utility>
 #include <map>
 
 #include "trainer/broadcast_hosts.h"
@@ -35,8 +36,18 @@ bool send_icmp_error(const ChunkSide& side, int kind, uint8_t ip_version, const 
     if (sender != kNoIcmpSender && side.hosts[sender].ip_version == ip_version) use_slot(ep[0], sender);
     const bool v39 = side.format >= 39 && static_cast<size_t>(kind) < side.icmp_receivers.size();
     const uint8_t receiver = v39 ? side.icmp_receivers[kind] : kNoIcmpSender;
-    if (receiver != kNoIcmpSender && side.hosts[receiver].ip_version == ip_version && slot_addr[receiver] != ep[0].addr)
-        use_slot(ep[1], receiver);
+    const bool named_receiver = receiver != kNoIcmpSender && side.hosts[receiver].ip_version == ip_version;
+    if (named_receiver && slot_addr[receiver] != ep[0].addr) use_slot(ep[1], receiver);
+    // Format 67: where the flow model drew the receiver as the sender and no host is named
+    // to send, the error goes the other way round.
+    const bool named_sender = sender != kNoIcmpSender && side.hosts[sender].ip_version == ip_version;
+    if (side.format >= 67 && named_receiver && !named_sender && slot_addr[receiver] == ep[0].addr) {
+        std::swap(ep[0], ep[1]);
+        const auto& from = ep[0].addr;
+        if (group_in_chunk(side, ip_version, from) || unspecified(ip_version, from) || from == ep[1].addr)
+            if (const int alt = unicast_slot_but(side, ip_version, slot_addr, ep[1].addr); alt >= 0) use_slot(ep[0], alt);
+        return true;
+    }
     const auto& to = ep[1].addr;
     if (!group_in_chunk(side, ip_version, to) && !unspecified(ip_version, to) && to != ep[0].addr) return true;
     if (const int alt = unicast_slot_but(side, ip_version, slot_addr, ep[0].addr); alt >= 0) use_slot(ep[1], alt);

@@ -9,6 +9,11 @@
 // Format 39: and the host that received nine in ten, where the flow goes. Tinba's gateway
 // tells its client 1,483 times that a network is unreachable; format 38 sent those errors
 // from the gateway to the client's public DNS server, the flow model's other host.
+// Format 67: and where the flow model drew the kind's receiver as the flow's first host and
+// the chunk names no sender (one a ranked host did not send nine in ten of), the flow goes
+// the other way round. gnutella's VM is told by its unranked NAT gateway that two hosts are
+// unreachable, and by four peers that a port is: format 66 had the VM send both kinds, to
+// a peer, with nothing of the peer's to quote.
 // Pure: the encoder counts, synthesize_records applies.
 #pragma once
 
@@ -41,7 +46,9 @@ IcmpErrorHosts count_icmp_error_hosts(std::span<const PacketRecord> chunk, std::
 // for an error kind, ep[0] becomes the kind's sender where the side names one of the flow's
 // IP version; ep[1] its receiver where the side names one (format 39) of that version whose
 // address is not ep[0]'s; then, where ep[1] is a group or unspecified address or ep[0]'s, the
-// busiest ranked unicast host of that version that is not ep[0]. `slot_addr` holds the ranked
+// busiest ranked unicast host of that version that is not ep[0]; format 67: where ep[0] is the
+// named receiver and no sender is named, the two ends swap (ep[0], where it is then a group,
+// unspecified or ep[1]'s address, the busiest ranked unicast host that is not ep[1]). `slot_addr` holds the ranked
 // hosts' synthetic addresses, `use_slot` makes an end a ranked host. Returns whether the kind
 // is an error: then every packet of the flow goes from ep[0] (an error is not answered).
 bool send_icmp_error(const ChunkSide& side, int kind, uint8_t ip_version, const std::vector<std::array<uint8_t, 16>>& slot_addr,

@@ -2,11 +2,14 @@
 // that kind of error and goes to the one that receives it, never to a group. sifely's time
 // exceeded errors come from ISP routers that send nothing else; format 37 sent them from the
 // hub's router to 224.0.0.1. Tinba's gateway tells its client a network is unreachable;
-// format 38 told the client's DNS server.
+// format 38 told the client's DNS server. Format 67: an error the flow model had its
+// receiver send goes the other way round where the chunk names no sender.
 // Format 59 (trainer/flow_choices.h): an ICMP kind too rare for a share of one flow still gets one.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <map>
 #include <set>
 #include <vector>
 
@@ -181,6 +184,43 @@ TEST(IcmpSenders, FormatThirtyNineSendsAnErrorToTheHostThatReceivesIt) {
     EXPECT_EQ(real, (std::pair<size_t, size_t>{1, 0}));
     EXPECT_GT(v38.second, 0u);
     EXPECT_EQ(v39, (std::pair<size_t, size_t>{1, 0}));
+}
+
+TEST(IcmpSenders, FormatSixtySevenTurnsRoundAnErrorItsReceiverWouldSend) {
+    // gnutella's VM is told by its NAT gateway (unranked) that two hosts are unreachable, and
+    // by four peers, one error each, that a port is: the chunk names the VM as both kinds'
+    // receiver and no sender. Draw, as the flow model did, the VM at the errors' first end.
+    Capture cap = load_dev_capture("nDPI__gnutella.pcap");
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    int vm = -1;
+    for (size_t k = 0; k < enc.side.icmp.size(); ++k)
+        if (icmp_type_is_error(enc.side.icmp[k].proto, enc.side.icmp[k].type)) {
+            EXPECT_EQ(enc.side.icmp_senders[k], kNoIcmpSender);
+            vm = enc.side.icmp_receivers[k];
+            ASSERT_NE(vm, kNoIcmpSender);
+        }
+    ASSERT_GE(vm, 0);
+    for (FlowTokens& f : enc.flows)
+        if (proto_of(enc.side, f).proto == 1) f.a[kAttrCliHost] = static_cast<uint8_t>(vm);
+    // ICMP errors sent to and from the host in the most IP packets (the VM, in every flow).
+    auto to_from_busiest = [](std::span<const PacketRecord> recs) {
+        std::map<std::array<uint8_t, 16>, size_t> seen;
+        for (const PacketRecord& r : recs)
+            if (r.is_ip()) ++seen[r.src], ++seen[r.dst];
+        const auto busiest = std::max_element(seen.begin(), seen.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
+        std::array<size_t, 3> n{};  // to it, from it, all errors
+        for (const PacketRecord& r : recs)
+            if (r.is_ip() && (r.present & kHasIcmp) && icmp_is_error(r)) n[0] += r.dst == busiest, n[1] += r.src == busiest, ++n[2];
+        return n;
+    };
+    const auto real = to_from_busiest(cap.records), v66 = to_from_busiest(regenerate_as(enc, 66, 1)),
+               v67 = to_from_busiest(regenerate_as(enc, 67, 1));
+    EXPECT_EQ(real, (std::array<size_t, 3>{8, 0, 8}));
+    ASSERT_GT(v66[2], 0u);
+    EXPECT_EQ(v66[1], v66[2]) << "format 66: the VM sends every error";
+    ASSERT_GT(v67[2], 0u);
+    EXPECT_EQ(v67[0], v67[2]);
+    EXPECT_EQ(v67[1], 0u);
 }
 
 

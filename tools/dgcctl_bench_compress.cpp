@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -143,9 +142,12 @@ Result<TraceResult> bench_one(const std::string& path, const trainer::ModelLibra
     opts.train.device = trainer::Device::kAuto;
     opts.train.bytes_per_packet = a.bytes_per_packet;
     opts.train.reuse = !a.no_reuse;
-    auto bounds = trainer::plan_chunks(cap->records, opts.chunk_seconds, opts.chunk_packets);
-    const int per_chunk = a.steps > 0 ? a.steps : trainer::default_train_steps(cap->records.size() / bounds.size());
-    opts.train.steps = std::max(1, static_cast<int>(std::lround(budget_scale * per_chunk)));
+    const auto bounds = trainer::plan_chunks(cap->records, opts.chunk_seconds, opts.chunk_packets);
+    // The trainer's own budgets (a keyframe's larger than a chunk's), scaled for the sweep.
+    if (a.steps > 0)
+        opts.train.steps = trainer::scaled_steps(a.steps, budget_scale);
+    else
+        opts.train.step_scale = budget_scale;
     // Training is most of a trace's time; the shares of the rest are rough.
     Progress shown("bench-compress");
     const std::string file = std::filesystem::path(path).filename().string();
@@ -253,7 +255,7 @@ const RegisterCommand kBenchCompress{{91, [](CLI::App& app, int& exit_code) {
     auto a = std::make_shared<BenchArgs>();
     cmd->add_option("FILE", a->files, "captures")->required()->check(CLI::ExistingFile);
     cmd->add_option("--base", a->base, "base model(s) from `dgcctl warmup`")->check(CLI::ExistingFile);
-    cmd->add_option("--steps", a->steps, "optimizer steps per chunk (0: the default, 8 per 1000 packets, 16..240)");
+    cmd->add_option("--steps", a->steps, "optimizer steps per chunk (0: the defaults, 8 per 1000 packets, 16..240, a keyframe 4x, at most 240)");
     cmd->add_option("--bytes-per-packet", a->bytes_per_packet, "the storage knob: model bytes per packet per chunk (0 < X <= 4)")
         ->check(CLI::Range(1e-9, trainer::kMaxBytesPerPacket))
         ->capture_default_str();

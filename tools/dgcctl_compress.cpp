@@ -138,7 +138,7 @@ const RegisterCommand kCompress{{60, [](CLI::App& app, int& exit_code) {
     cmd->add_option("--base", a->base, "base model(s) from `dgcctl warmup` to fine-tune from")->check(CLI::ExistingFile);
     cmd->add_option("--chunk-seconds", a->chunk_seconds, "chunk time bound (0: none)")->capture_default_str();
     cmd->add_option("--chunk-packets", a->chunk_packets, "chunk packet bound (0: none)")->capture_default_str();
-    cmd->add_option("--steps", a->steps, "optimizer steps per chunk (0: 8 per 1000 packets, 16..240)")
+    cmd->add_option("--steps", a->steps, "optimizer steps per chunk (0: 8 per 1000 packets, 16..240; a keyframe 4x, at most 240)")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
     cmd->add_option("--bytes-per-packet", a->bytes_per_packet,

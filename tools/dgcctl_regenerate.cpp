@@ -206,7 +206,7 @@ const RegisterCommand kRegenerate{{65, [](CLI::App& app, int& exit_code) {
     cmd->add_option("--store", a->store, "a store directory (or mount point, to list) instead of a .dgc");
     auto* up = cmd->add_flag("--upgrade", a->upgrade, "retrain outdated chunk models with the current trainer");
     cmd->add_flag("--dry-run", a->dry_run, "with --upgrade: retrain and report, write nothing")->needs(up);
-    cmd->add_option("--steps", a->steps, "optimizer steps per chunk (0: 8 per 1000 packets, 16..240)")
+    cmd->add_option("--steps", a->steps, "optimizer steps per chunk (0: 8 per 1000 packets, 16..240; a keyframe 4x, at most 240)")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
     cmd->add_option("--device", a->device, "auto|cpu|cuda (cpu: the same bytes on every run)")

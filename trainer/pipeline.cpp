@@ -346,7 +346,7 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
     fo.seed = opts.seed;
     fo.cuda = cuda;
     fo.progress = opts.progress;
-    fo.steps = opts.steps > 0 ? opts.steps : default_train_steps(chunk.size());
+    fo.steps = opts.steps > 0 ? opts.steps : scaled_steps(default_train_steps(chunk.size()), opts.step_scale);
     ChunkModel m;
     char loss_note[96];
     if (has_parent) {
@@ -370,6 +370,7 @@ Result<ChunkModel> train_chunk(const PcapFormat& fmt, std::span<const PacketReco
         }
         parent_id.clear();
         fo.zero_unused = true;
+        if (opts.steps <= 0) fo.steps = scaled_steps(default_keyframe_steps(chunk.size()), opts.step_scale);
         auto fit = fit_keyframe({&enc}, fo);
         blob.kind = BlobKind::kKeyframe;
         blob.params = std::move(fit.params);

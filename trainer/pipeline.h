@@ -50,7 +50,8 @@ enum class Device { kAuto, kCpu, kCuda };
 
 struct TrainOptions {
     Device device = Device::kAuto;
-    int steps = 0;  // optimizer steps per chunk; 0 = default_train_steps(packets)
+    int steps = 0;  // optimizer steps per chunk; 0 = default_train_steps(packets), a keyframe's default_keyframe_steps
+    double step_scale = 1.0;  // scales those defaults (bench-compress's step sweep); unused with `steps`
     double bytes_per_packet = kDefaultBytesPerPacket;  // the storage knob: model bytes per packet, side included (0, 4]
     uint64_t seed = 1;
     // Drift-aware reuse (issue 12): store no weights when the best parent alone, with the

@@ -215,6 +215,11 @@ TEST(ChunkPolicy, RankAndBudgetGrowWithTheChunk) {
     EXPECT_EQ(default_train_steps(7000), 56);
     EXPECT_EQ(default_train_steps(20000), 160);
     EXPECT_EQ(default_train_steps(10000000), kMaxTrainSteps);  // a chunk's cost is bounded
+    EXPECT_EQ(default_keyframe_steps(100), 4 * kMinTrainSteps);
+    EXPECT_EQ(default_keyframe_steps(3905), 124);   // gnutella: 31 steps a chunk
+    EXPECT_EQ(default_keyframe_steps(20000), kMaxTrainSteps);  // and a keyframe's is bounded too
+    EXPECT_EQ(scaled_steps(160, 0.5), 80);
+    EXPECT_EQ(scaled_steps(3, 0.1), 1);
     EXPECT_EQ(default_warmup_steps(1000), 600);
     EXPECT_EQ(default_warmup_steps(100000), 3000);
     EXPECT_EQ(default_warmup_steps(1000000000), 6000);

@@ -1,8 +1,8 @@
 #include "trainer/icmp_senders.h"
 
 #include <array>
-#include <utility>
 #include <map>
+#include <utility>
 
 #include "trainer/broadcast_hosts.h"
 #include "trainer/chunk_tokens.h"

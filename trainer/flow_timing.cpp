@@ -23,7 +23,7 @@ int64_t sample_dt(int dt_class, uint64_t random) {
     double lo = static_cast<double>(idx == 0 ? 1 : e[idx]);
     double hi = static_cast<double>(idx + 1 < fidelity::kDtEdges ? e[idx + 1] : e[idx] * 10 / 8);
     if (idx == 0) lo = static_cast<double>(e[0]);
-    double u = static_cast<double>(random >> 11) / 9007199254740992.0;  // [0,1)
+    double u = unit_interval(random);
     auto v = static_cast<int64_t>(std::exp(std::log(lo) + u * (std::log(hi) - std::log(lo))));
     return std::clamp<int64_t>(v, idx == 0 ? 1 : e[idx], idx + 1 < fidelity::kDtEdges ? e[idx + 1] - 1 : v);
 }

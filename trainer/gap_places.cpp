@@ -6,6 +6,7 @@
 
 #include "codec/fidelity/binning.h"
 #include "trainer/flow_timing.h"
+#include "trainer/rng.h"
 
 namespace dgc::trainer {
 namespace {
@@ -18,12 +19,6 @@ const double kUniformSd = 1.0 / std::sqrt(12.0);
 int placed_index(int dt_class) {
     const int i = dt_class - kPlacedGapFirstClass;
     return i >= 0 && i < kPlacedGapClasses ? i : -1;
-}
-
-// dtbin class `dt_class` as an inclusive range (the edges sample_dt draws between).
-std::pair<int64_t, int64_t> dt_range(int dt_class) {
-    const auto& e = fidelity::dt_edges();
-    return {e[dt_class - 1], e[dt_class] - 1};
 }
 
 // The logs of the class [lo, hi]'s edges, its upper edge exclusive.
@@ -48,7 +43,7 @@ GapPlace PlaceTally::place() const {
 
 int64_t draw_at_place(const GapPlace& place, uint64_t random, int64_t lo, int64_t hi) {
     const double mean = (place.mean + 0.5) / kMeanLevels, width = static_cast<double>(place.spread) / kSpreadLevels;
-    const double v = static_cast<double>(random >> 11) / 9007199254740992.0;  // [0,1), as sample_dt reads it
+    const double v = unit_interval(random);  // as sample_dt reads its draw
     const double u = std::clamp(mean + width * (v - 0.5), 0.0, 1.0);
     const auto [l, h] = log_edges(lo, hi);
     return std::clamp<int64_t>(static_cast<int64_t>(std::exp(l + u * (h - l))), lo, hi);
@@ -62,7 +57,7 @@ GapPlaces measure_gap_places(std::span<const PacketRecord> chunk, const std::vec
             const int c = static_cast<int>(fidelity::dtbin_key(gap));
             const int i = placed_index(c);
             if (i < 0) continue;
-            const auto [lo, hi] = dt_range(c);
+            const auto [lo, hi] = dt_class_bounds(c);
             tally[i].add(gap, lo, hi);
         }
     GapPlaces out{};
@@ -77,7 +72,7 @@ bool gap_places_valid(std::span<const GapPlace> places) {
 int64_t sample_placed_dt(int dt_class, uint64_t random, const GapPlaces& places) {
     const int i = placed_index(dt_class);
     if (i < 0 || places[i].spread == 0) return sample_dt(dt_class, random);
-    const auto [lo, hi] = dt_range(dt_class);
+    const auto [lo, hi] = dt_class_bounds(dt_class);
     return draw_at_place(places[i], random, lo, hi);
 }
 

@@ -26,6 +26,9 @@ inline uint64_t draw_weight(float p) {
     return static_cast<uint64_t>(std::llround(x));
 }
 
+// One draw as a double uniform in [0, 1): its top 53 bits over 2^53.
+inline double unit_interval(uint64_t random) { return static_cast<double>(random >> 11) / 9007199254740992.0; }
+
 class Rng {
 public:
     explicit Rng(uint64_t seed) : s_(seed) {}

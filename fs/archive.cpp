@@ -8,9 +8,14 @@
 
 namespace dgc::fs {
 
-std::vector<uint32_t> chunks_ahead(uint32_t current, size_t chunks, unsigned ahead) {
+std::vector<uint32_t> chunks_ahead(uint32_t current, std::span<const uint64_t> sizes, unsigned threads, uint64_t budget) {
     std::vector<uint32_t> out;
-    for (uint64_t c = uint64_t(current) + 1; c < chunks && out.size() < ahead; ++c) out.push_back(uint32_t(c));
+    uint64_t bytes = 0;
+    for (uint64_t c = uint64_t(current) + 1; c < sizes.size() && out.size() < kAheadPerThread * threads; ++c) {
+        bytes += sizes[c];
+        if (out.size() >= threads && bytes > budget) break;
+        out.push_back(uint32_t(c));
+    }
     return out;
 }
 
@@ -71,7 +76,7 @@ void ArchiveCache::schedule_ahead(const std::shared_ptr<const ArchiveFile>& f, u
     if (ahead_ == 0) return;
     {
         std::lock_guard lk(mu_);
-        for (uint32_t c : chunks_ahead(current, f->chunk_sizes.size(), ahead_)) {
+        for (uint32_t c : chunks_ahead(current, f->chunk_sizes, ahead_, max_bytes_ / 2)) {
             const Key k{f->trace, c};
             if (index_.count(k) || inflight_.count(k)) continue;
             bool queued = false;
@@ -79,7 +84,7 @@ void ArchiveCache::schedule_ahead(const std::shared_ptr<const ArchiveFile>& f, u
             if (!queued) queue_.emplace_back(f, c);
         }
         // A reader that jumped elsewhere leaves stale work: keep the newest only.
-        while (queue_.size() > 2 * size_t(ahead_)) queue_.pop_front();
+        while (queue_.size() > 2 * kAheadPerThread * size_t(ahead_)) queue_.pop_front();
     }
     queue_cv_.notify_all();
 }

@@ -44,7 +44,7 @@ struct VolumeOptions {
     std::optional<int> train_steps;           // overrides the policy's [training] steps
     std::optional<double> bytes_per_packet;   // overrides the policy's [training] bytes_per_packet, not its rules
     size_t cache_bytes = size_t(96) << 20;    // generated archive chunks kept in memory
-    unsigned read_ahead = 2;                  // archive chunks generated ahead of a reader, one thread each
+    unsigned read_ahead = 2;                  // threads generating archive chunks ahead of a reader
     // close() of a written file waits for its bytes to reach the disk (power-loss safety
     // before fsync, at the price of a full flush per file). Off: like any local filesystem,
     // close() leaves the flush to the kernel and fsync(); a daemon crash loses nothing either way.

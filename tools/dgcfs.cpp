@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1e-9, 4.0));
     app.add_option("--cache-mb", cache_mb, "Memory for generated archive chunks")->capture_default_str();
     app.add_option("--read-ahead", m.volume.read_ahead,
-                   "archive/ chunks generated ahead of a reader, one thread each (0: none)")
+                   "Threads generating archive/ chunks ahead of a reader, three chunks each at most (0: none)")
         ->check(CLI::Range(0, 16))
         ->capture_default_str();
     app.add_option("--base", m.volume.base_models,

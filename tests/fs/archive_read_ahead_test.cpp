@@ -84,10 +84,15 @@ std::string read_all(ArchiveCache& a, const std::shared_ptr<const ArchiveFile>& 
 }
 
 TEST(ArchiveReadAhead, ChunksAfterTheReadersAreGeneratedMeanwhileWithTheSameBytes) {
-    EXPECT_EQ(chunks_ahead(0, 4, 2), (std::vector<uint32_t>{1, 2}));
-    EXPECT_EQ(chunks_ahead(2, 4, 2), (std::vector<uint32_t>{3}));
-    EXPECT_TRUE(chunks_ahead(3, 4, 2).empty());
-    EXPECT_TRUE(chunks_ahead(0, 4, 0).empty());
+    const std::vector<uint64_t> even(8, 10);
+    EXPECT_EQ(chunks_ahead(0, even, 2, 1000), (std::vector<uint32_t>{1, 2, 3, 4, 5, 6})) << "three per thread";
+    EXPECT_EQ(chunks_ahead(5, even, 2, 1000), (std::vector<uint32_t>{6, 7}));
+    EXPECT_TRUE(chunks_ahead(7, even, 2, 1000).empty());
+    EXPECT_TRUE(chunks_ahead(0, even, 0, 1000).empty());
+    EXPECT_EQ(chunks_ahead(0, even, 2, 35), (std::vector<uint32_t>{1, 2, 3})) << "as far as the budget";
+    const std::vector<uint64_t> large{10, 50, 50, 50, 50};
+    EXPECT_EQ(chunks_ahead(0, large, 1, 60), (std::vector<uint32_t>{1}));
+    EXPECT_EQ(chunks_ahead(0, large, 2, 60), (std::vector<uint32_t>{1, 2})) << "one per thread whatever its size";
 
     FourChunkStore s;
     ArchiveCache plain(*s.catalog, s.library, size_t(96) << 20, 0);
@@ -97,11 +102,11 @@ TEST(ArchiveReadAhead, ChunksAfterTheReadersAreGeneratedMeanwhileWithTheSameByte
     const auto& sizes = (*fa)->chunk_sizes;
     ASSERT_EQ(sizes.size(), 4u);
 
-    // A reader at the start of chunk 0: chunks 1 and 2 follow without being asked for.
+    // A reader at the start of chunk 0: the three after it follow without being asked for.
     char buf[100];
     ASSERT_TRUE(ahead.read(*fa, 0, std::span<char>(buf, sizeof buf)).ok());
-    EXPECT_TRUE(wait_until([&] { return ahead.cached_bytes() == sizes[0] + sizes[1] + sizes[2]; }, 60))
-        << "cached " << ahead.cached_bytes() << " of " << sizes[0] + sizes[1] + sizes[2];
+    const uint64_t all = sizes[0] + sizes[1] + sizes[2] + sizes[3];
+    EXPECT_TRUE(wait_until([&] { return ahead.cached_bytes() == all; }, 60)) << "cached " << ahead.cached_bytes() << " of " << all;
     // Without read-ahead only what was read is generated.
     ASSERT_TRUE(plain.read(*fp, 0, std::span<char>(buf, sizeof buf)).ok());
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -118,7 +123,7 @@ TEST(ArchiveReadAhead, ACacheWithWorkQueuedStopsPromptly) {
         ASSERT_TRUE(f.ok());
         char buf[10];
         ASSERT_TRUE(a.read(*f, 0, std::span<char>(buf, sizeof buf)).ok());
-    }  // destroyed with chunks 1 and 2 queued or generating: joins, no use after free (ASan)
+    }  // destroyed with chunks 1 to 3 queued or generating: joins, no use after free (ASan)
 }
 
 }  // namespace

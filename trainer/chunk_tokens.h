@@ -165,9 +165,11 @@ struct NonIpType {
 // draws them there (gap_places.h); 66 appends where a connection's silences past the 60 s
 // split sit in theirs, and the generator draws them there too; 67 has format 66's bytes, and
 // an ICMP error whose receiver the flow model drew as its sender goes the other way round
-// where the chunk names no sender (icmp_senders.h).
+// where the chunk names no sender (icmp_senders.h); 68 has format 66's bytes, and the
+// connection of a piece pinned to the chunk's first or last IP packet moves with it
+// (flow_timing.h's pin_ip_edges).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 67;
+inline constexpr uint8_t kSideFormat = 68;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "codec/fidelity/semantics.h"
+#include "trainer/flow_timing.h"
 #include "trainer/key_hash.h"
 #include "trainer/rng.h"
 #include "trainer/synth_endpoint.h"
@@ -180,16 +181,8 @@ void find_edge_connections(std::span<const PacketRecord> chunk, std::span<const 
 }
 
 std::vector<int64_t> reach_edge(std::span<const int64_t> t, int64_t edge, int64_t split, int64_t cap) {
-    std::vector<int64_t> out(t.begin(), t.end());
-    if (t.empty() || edge - t.back() <= split) return out;
-    int64_t shift = edge - t.back();
-    for (size_t k = t.size(); k-- > 0;) {
-        out[k] += shift;
-        // Entering the piece before: its silence after may grow to `cap`.
-        if (k > 0 && t[k] - t[k - 1] > split) shift = std::max<int64_t>(0, shift - std::max<int64_t>(0, cap - (t[k] - t[k - 1])));
-        if (shift == 0) break;
-    }
-    return out;
+    if (t.empty() || edge - t.back() <= split) return {t.begin(), t.end()};
+    return spread_to_edge(t, edge, split, cap);
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include <limits>
 #include <numeric>
 #include <set>
+#include <tuple>
 
 #include "codec/fidelity/binning.h"
 #include "trainer/rng.h"
@@ -212,7 +213,46 @@ void pin_extreme(std::vector<PacketRecord>& out, bool ip, bool latest, int64_t t
     if (pick) pick->t_ns = t;
 }
 
-void pin_ip_edges(std::vector<PacketRecord>& out, std::span<const size_t> flows, int64_t t0, int64_t t1) {
+std::vector<int64_t> spread_to_edge(std::span<const int64_t> t, int64_t edge, int64_t split, int64_t cap) {
+    std::vector<int64_t> out(t.begin(), t.end());
+    if (t.empty()) return out;
+    int64_t shift = edge - t.back();
+    for (size_t k = t.size(); k-- > 0;) {
+        out[k] += shift;
+        // Entering the piece before: its silence after may grow to `cap`.
+        if (k > 0 && t[k] - t[k - 1] > split) shift = std::max<int64_t>(0, shift - std::max<int64_t>(0, cap - (t[k] - t[k - 1])));
+        if (shift == 0) break;
+    }
+    return out;
+}
+
+namespace {
+
+bool same_connection(const PacketRecord& a, const PacketRecord& b) {
+    if (!a.is_ip() || a.proto != 6 || !a.has_ports() || a.ip_version != b.ip_version) return false;
+    return (a.src == b.src && a.dst == b.dst && a.sport == b.sport && a.dport == b.dport) ||
+           (a.src == b.dst && a.dst == b.src && a.sport == b.dport && a.dport == b.sport);
+}
+
+// Format 68: the segments of `e`'s TCP connection among out[from, to) moved toward `edge`
+// (the chunk's end where `tail`, else its start) as spread_to_edge says.
+void spread_connection(std::vector<PacketRecord>& out, size_t from, size_t to, const PacketRecord& e, int64_t edge, bool tail,
+                       const PieceSpread& spread) {
+    std::vector<size_t> at;
+    for (size_t i = from; i < to; ++i)
+        if (same_connection(out[i], e)) at.push_back(i);
+    // Mirrored at the start: times negated, latest first.
+    const auto key = [&](size_t i) { return tail ? out[i].t_ns : -out[i].t_ns; };
+    std::stable_sort(at.begin(), at.end(), [&](size_t x, size_t y) { return key(x) < key(y); });
+    std::vector<int64_t> t;
+    for (size_t i : at) t.push_back(key(i));
+    const std::vector<int64_t> moved = spread_to_edge(t, tail ? edge : -edge, spread.split, spread.cap);
+    for (size_t k = 0; k < at.size(); ++k) out[at[k]].t_ns = tail ? moved[k] : -moved[k];
+}
+
+}  // namespace
+
+void pin_ip_edges(std::vector<PacketRecord>& out, std::span<const size_t> flows, int64_t t0, int64_t t1, const PieceSpread* spread) {
     if (flows.empty()) return;
     size_t first = flows.back(), last = flows.back();
     for (size_t i = flows.front(); i < flows.back(); ++i) {
@@ -231,8 +271,15 @@ void pin_ip_edges(std::vector<PacketRecord>& out, std::span<const size_t> flows,
         out[last].t_ns = t1;
         return;
     }
-    for (const auto& [range, shift] : {std::pair{a, t0 - out[first].t_ns}, std::pair{b, t1 - out[last].t_ns}})
+    for (const auto& [at, range, edge, tail] : {std::tuple{first, a, t0, false}, std::tuple{last, b, t1, true}}) {
+        if (spread && out[at].proto == 6 && out[at].has_ports()) {
+            const PacketRecord e = out[at];
+            spread_connection(out, flows.front(), flows.back(), e, edge, tail, *spread);
+            continue;
+        }
+        const int64_t shift = edge - out[at].t_ns;
         for (size_t i = range.first; i < range.second; ++i) out[i].t_ns += shift;
+    }
 }
 
 int pick_continued(std::span<const int64_t> ends, int64_t latest, int64_t split) {

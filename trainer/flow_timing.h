@@ -58,12 +58,29 @@ std::vector<uint32_t> rate_matched_gaps(const std::vector<uint32_t>& hist, doubl
 // when `when` (the chunk's exact span, side information since format 5).
 void pin_extreme(std::vector<PacketRecord>& out, bool ip, bool latest, int64_t t, bool when);
 
+// Segment times `t` (ascending) moved so the last is at `edge` (>= it): the piece after the
+// last silence over `split` by the whole distance, each piece before by what is left once the
+// silence after it has grown to `cap` (a silence already longer stays as it was). A piece
+// never moves past the one after it.
+std::vector<int64_t> spread_to_edge(std::span<const int64_t> t, int64_t edge, int64_t split, int64_t cap);
+
+// Format 68: how pin_ip_edges moves a TCP connection's pieces (spread_to_edge's `split`, `cap`).
+struct PieceSpread {
+    int64_t split = 0, cap = 0;
+};
+
 // Format 25: moves the whole flow of the earliest IP record so that it starts at `t0`, and of
 // the latest so that it ends at `t1`, each keeping its gaps (pin_extreme tore one packet
 // minutes from its flow, a connection of its own for tcptrace). `flows`: where each flow's
 // records start in `out`, then where the last ends. When one flow holds both records, the
 // two records move alone, as pin_extreme moves them.
-void pin_ip_edges(std::vector<PacketRecord>& out, std::span<const size_t> flows, int64_t t0, int64_t t1);
+// Format 68 (`spread` given): where such a flow is a piece of a TCP connection, the
+// connection's segments move as spread_to_edge says (mirrored at `t0`): format 25 moved the
+// piece alone, and its silence after the piece before grew by the whole distance (ultraloq:
+// 393 and 488 s before a day chunk's last piece, where its connections fall silent for 93 s
+// at most; tcptrace splits a connection there).
+void pin_ip_edges(std::vector<PacketRecord>& out, std::span<const size_t> flows, int64_t t0, int64_t t1,
+                  const PieceSpread* spread = nullptr);
 
 // Start time of each flow (flows in bucket order): per bucket, gaps drawn from the part of
 // the chunk's start-gap histogram that matches the bucket's own rate (a flood ramping up is

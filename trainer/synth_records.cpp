@@ -546,8 +546,12 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     append_nonip_frames(side, slot_addr, slot_mac, seed, out);
     // The chunk's exact time spans are side information (as in format 5); format 25 moves
     // the whole flow of the earliest and latest IP record.
+    // Format 68: a TCP connection's pieces move with the one pinned, each silence within the
+    // chunk's longest (as a connection reaching an edge moves since format 32, below).
+    const int64_t cap = longest_silence > std::numeric_limits<int64_t>::max() - kMaxFlowGap ? longest_silence : kMaxFlowGap + longest_silence;
+    const PieceSpread spread{kMaxFlowGap, cap};
     if (side.format >= 25) {
-        pin_ip_edges(out, flow_begin, side.ip_t0, ip_end);
+        pin_ip_edges(out, flow_begin, side.ip_t0, ip_end, side.format >= 68 ? &spread : nullptr);
     } else {
         pin_extreme(out, true, false, side.ip_t0, side.ip_packets);
         pin_extreme(out, true, true, ip_end, side.ip_packets);
@@ -557,7 +561,6 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.t_ns < b.t_ns; });
     close_superseded(reopens.superseded(), out);
     // Format 32: a connection that crosses an edge reaches it (edge_connections.h).
-    const int64_t cap = longest_silence > std::numeric_limits<int64_t>::max() - kMaxFlowGap ? longest_silence : kMaxFlowGap + longest_silence;
     const EdgeReach reach{side.ip_t0, ip_end, kMaxFlowGap, cap};
     if (side.format >= 26) keep_edge_connections(side, slot_addr, slot_mac, out, side.format >= 32 ? &reach : nullptr);
     if (side.format >= 40) send_keepalives(side.keepalives, out);  // before an ICMP error quotes a segment

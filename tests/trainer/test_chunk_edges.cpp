@@ -12,6 +12,7 @@
 #include "tests/trainer/chunk_test_util.h"
 #include "tests/trainer/dev_capture.h"
 #include "trainer/chunk_tokens.h"
+#include "trainer/edge_connections.h"
 #include "trainer/flow_timing.h"
 #include "trainer/synth_records.h"
 
@@ -162,4 +163,73 @@ TEST(ChunkEdges, FormatTwentyFiveKeepsALatePieceNearTheEndOnItsConnection) {
     const size_t v24 = tcp_4tuples(regenerate_as(enc, 24)), v25 = tcp_4tuples(regenerate_as(enc, 25));
     EXPECT_LT(v25, v24);
     EXPECT_EQ(v25, real);  // 24 -> 23, as many as the real chunk's
+}
+
+namespace {
+
+PacketRecord tcp_at(int64_t t, uint16_t sport, uint16_t dport) {
+    PacketRecord r = ip_at(t);
+    r.proto = 6;
+    r.present |= kHasTcp | kHasPorts;
+    r.src = {10, 0, 0, sport == 8883 ? uint8_t(2) : uint8_t(1)};
+    r.dst = {10, 0, 0, sport == 8883 ? uint8_t(1) : uint8_t(2)};
+    r.sport = sport, r.dport = dport;
+    return r;
+}
+
+// The longest silence inside any TCP connection of `recs`.
+int64_t longest_tcp_silence(std::span<const PacketRecord> recs) {
+    std::map<std::string, std::vector<int64_t>> by_pair;
+    for (const auto& r : recs)
+        if (r.proto == 6 && (r.present & kHasTcp)) by_pair[endpoint_pair_key(r)].push_back(r.t_ns);
+    int64_t longest = 0;
+    for (auto& [key, ts] : by_pair) {
+        std::sort(ts.begin(), ts.end());
+        for (size_t i = 1; i < ts.size(); ++i) longest = std::max(longest, ts[i] - ts[i - 1]);
+    }
+    return longest;
+}
+
+}  // namespace
+
+TEST(ChunkEdges, SpreadToEdgeGrowsEachSilenceToItsCapThenMovesThePieceBefore) {
+    // Three pieces (silences of 70 and 80 s past a 60 s split), 300 s short of the edge; cap 93 s.
+    const std::vector<int64_t> t{0, 10, 80, 90, 170, 180};
+    const auto s = [](std::vector<int64_t> v) {
+        for (auto& x : v) x *= kSecond;
+        return v;
+    };
+    EXPECT_EQ(spread_to_edge(s(t), 480 * kSecond, 60 * kSecond, 93 * kSecond), s({264, 274, 367, 377, 470, 480}));
+    // A silence already over the cap takes nothing: the pieces before it move as far.
+    EXPECT_EQ(spread_to_edge(s({0, 200, 210}), 310 * kSecond, 60 * kSecond, 93 * kSecond), s({100, 300, 310}));
+    // Within the split of the edge the last piece still moves (reach_edge leaves it).
+    EXPECT_EQ(spread_to_edge(s({0, 10}), 40 * kSecond, 60 * kSecond, 93 * kSecond), s({30, 40}));
+    EXPECT_EQ(reach_edge(s({0, 10}), 40 * kSecond, 60 * kSecond, 93 * kSecond), s({0, 10}));
+}
+
+TEST(ChunkEdges, FormatSixtyEightMovesThePinnedPiecesConnection) {
+    // A device's MQTT connection in three pieces (flows 0..2), a DNS exchange (flow 3); the
+    // chunk's IP packets span [0, 700 s]. The connection's last piece holds the latest packet,
+    // 400 s short of the end; the DNS exchange the earliest, 50 s after the start.
+    std::vector<PacketRecord> out{tcp_at(100 * kSecond, 50000, 8883), tcp_at(110 * kSecond, 8883, 50000),  // flow 0
+                                  tcp_at(200 * kSecond, 50000, 8883), tcp_at(210 * kSecond, 8883, 50000),  // flow 1
+                                  tcp_at(290 * kSecond, 50000, 8883), tcp_at(300 * kSecond, 8883, 50000),  // flow 2
+                                  ip_at(50 * kSecond), ip_at(51 * kSecond)};                                // flow 3
+    const std::vector<size_t> begins{0, 2, 4, 6, 8};
+    const PieceSpread spread{60 * kSecond, 93 * kSecond};
+
+    // Format 25 moves the last piece alone: a 400 s silence inside the connection, which
+    // tcptrace reads as two connections.
+    std::vector<PacketRecord> v25 = out;
+    pin_ip_edges(v25, begins, 0, 700 * kSecond);
+    EXPECT_EQ(longest_tcp_silence(v25), 400 * kSecond + 80 * kSecond);
+    // Format 68: each silence grows to 93 s at most, the pieces before move the rest of the way.
+    std::vector<PacketRecord> v68 = out;
+    pin_ip_edges(v68, begins, 0, 700 * kSecond, &spread);
+    EXPECT_EQ(longest_tcp_silence(v68), 93 * kSecond);
+    EXPECT_EQ(times_of(v68), (std::vector<int64_t>{484 * kSecond, 494 * kSecond, 587 * kSecond, 597 * kSecond, 690 * kSecond,
+                                                   700 * kSecond, 0, 1 * kSecond}));
+    // Not TCP (the DNS exchange at the start): the flow moves whole, as format 25 moves it.
+    EXPECT_EQ(v68[6].t_ns, v25[6].t_ns);
+    EXPECT_EQ(v68[7].t_ns, v25[7].t_ns);
 }

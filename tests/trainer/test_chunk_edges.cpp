@@ -37,15 +37,20 @@ std::vector<int64_t> times_of(const std::vector<PacketRecord>& recs) {
     return out;
 }
 
-// TCP packets more than 60 s from every other packet of their 4-tuple: a packet torn from
-// its flow, which tcptrace shows as a connection of its own (the real IoT weeks have 0-1).
-int lone_tcp_packets(std::span<const PacketRecord> recs) {
+// Each TCP 4-tuple's packet times, ascending.
+std::map<std::string, std::vector<int64_t>> tcp_times_by_pair(std::span<const PacketRecord> recs) {
     std::map<std::string, std::vector<int64_t>> by_pair;
     for (const auto& r : recs)
         if (r.proto == 6 && (r.present & kHasTcp)) by_pair[endpoint_pair_key(r)].push_back(r.t_ns);
+    for (auto& [key, ts] : by_pair) std::sort(ts.begin(), ts.end());
+    return by_pair;
+}
+
+// TCP packets more than 60 s from every other packet of their 4-tuple: a packet torn from
+// its flow, which tcptrace shows as a connection of its own (the real IoT weeks have 0-1).
+int lone_tcp_packets(std::span<const PacketRecord> recs) {
     int lone = 0;
-    for (auto& [key, ts] : by_pair) {
-        std::sort(ts.begin(), ts.end());
+    for (const auto& [key, ts] : tcp_times_by_pair(recs)) {
         for (size_t i = 0; i < ts.size(); ++i) {
             const bool before = i > 0 && ts[i] - ts[i - 1] <= 60 * kSecond;
             const bool after = i + 1 < ts.size() && ts[i + 1] - ts[i] <= 60 * kSecond;
@@ -179,14 +184,9 @@ PacketRecord tcp_at(int64_t t, uint16_t sport, uint16_t dport) {
 
 // The longest silence inside any TCP connection of `recs`.
 int64_t longest_tcp_silence(std::span<const PacketRecord> recs) {
-    std::map<std::string, std::vector<int64_t>> by_pair;
-    for (const auto& r : recs)
-        if (r.proto == 6 && (r.present & kHasTcp)) by_pair[endpoint_pair_key(r)].push_back(r.t_ns);
     int64_t longest = 0;
-    for (auto& [key, ts] : by_pair) {
-        std::sort(ts.begin(), ts.end());
+    for (const auto& [key, ts] : tcp_times_by_pair(recs))
         for (size_t i = 1; i < ts.size(); ++i) longest = std::max(longest, ts[i] - ts[i - 1]);
-    }
     return longest;
 }
 

@@ -38,7 +38,7 @@ struct ArchiveFile {
 // within `budget` (the next `threads` whatever their size). Chunks differ in size: while the
 // reader waits on a large one, a thread that finished a small one goes on with the next
 // instead of idling (the changing bench-ingest capture, 4.6K- to 48K-packet hours, read
-// cold: 1.49 s with one chunk per thread, 1.27 s with three; BENCHMARKS.md).
+// cold: median 1.60 s with one chunk per thread, 1.45 s with three; BENCHMARKS.md).
 inline constexpr unsigned kAheadPerThread = 3;
 std::vector<uint32_t> chunks_ahead(uint32_t current, std::span<const uint64_t> sizes, unsigned threads, uint64_t budget);
 

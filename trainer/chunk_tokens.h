@@ -167,9 +167,10 @@ struct NonIpType {
 // an ICMP error whose receiver the flow model drew as its sender goes the other way round
 // where the chunk names no sender (icmp_senders.h); 68 has format 66's bytes, and the
 // connection of a piece pinned to the chunk's first or last IP packet moves with it
-// (flow_timing.h's pin_ip_edges).
+// (flow_timing.h's pin_ip_edges); 69 has format 66's bytes, and a keep-alive chain far behind
+// its buckets near the chunk's end shortens its pieces (flow_timing.h's caught_up_offsets).
 // serialize_side writes side.format.
-inline constexpr uint8_t kSideFormat = 68;
+inline constexpr uint8_t kSideFormat = 69;
 // Format 13: a UDP flow silent this long starts a new exchange (Linux conntrack's and
 // argus's UDP timeout); what is sent next is a request unless the chunk says otherwise.
 inline constexpr int64_t kUdpExchangeSilenceNs = 30'000'000'000;

@@ -125,6 +125,16 @@ std::vector<int64_t> low_end_offsets(std::span<const int64_t> offsets, int dur_c
     return out;
 }
 
+std::vector<int64_t> caught_up_offsets(std::span<const int64_t> offsets, int64_t lag, int64_t room) {
+    std::vector<int64_t> out(offsets.begin(), offsets.end());
+    if (lag <= 0 || room <= 0 || room >= kCatchUpShare * lag) return out;
+    // A quarter where room / (room + lag) is less.
+    const bool quarter = kCatchUpShare * room < room + lag;
+    const __int128 num = quarter ? 1 : room, den = quarter ? kCatchUpShare : room + lag;
+    for (int64_t& o : out) o = static_cast<int64_t>(static_cast<__int128>(o) * num / den);
+    return out;
+}
+
 std::vector<uint32_t> rate_matched_gaps(const std::vector<uint32_t>& hist, double mean_gap) {
     constexpr double kScale = 1024;
     std::vector<double> value(hist.size(), 0);

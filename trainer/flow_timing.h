@@ -49,6 +49,18 @@ int trusted_duration_class(int drawn_class, std::span<const int64_t> gaps);
 // late piece).
 std::vector<int64_t> low_end_offsets(std::span<const int64_t> offsets, int dur_class, int64_t cap);
 
+// Format 69: the offsets of a late piece (format 24's low_end_offsets) when its chain runs
+// `lag` behind the piece's drawn start with `room` left before the chunk's last IP record:
+// as they are while the lag is under a quarter of the room (the chain catches up over the
+// pieces still to come), else scaled by room / (room + lag), to a quarter at least, so the
+// lag is spread over what is left of the chunk. ultraloq's day chunks: the model draws a
+// burst of the hub's traffic (20 pieces of 165 to 488 s starting within half an hour) that
+// its one connection cannot hold one after another; the chain ran 25 minutes behind for the
+// rest of the day, and the pieces it had no time for before the chunk's end opened 4-tuples
+// of their own mid-connection, connections tcptrace sees neither open nor close.
+inline constexpr int64_t kCatchUpShare = 4;
+std::vector<int64_t> caught_up_offsets(std::span<const int64_t> offsets, int64_t lag, int64_t room);
+
 // The part of a start-gap histogram (dtbin classes) whose mean gap is `mean_gap` ns: the
 // shortest classes for a busy stretch, the longest for a quiet one, the boundary class
 // weighted so the mean comes out exact. Weights are the counts scaled by 1024.

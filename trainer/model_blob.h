@@ -15,7 +15,7 @@ namespace dgc::trainer {
 
 enum class BlobKind : uint8_t { kKeyframe = 0, kDelta = 1 };
 
-inline constexpr uint8_t kBlobVersion = 68;  // what encode_blob writes
+inline constexpr uint8_t kBlobVersion = 69;  // what encode_blob writes
 
 struct ModelBlob {
     uint8_t version = kBlobVersion;  // as read; encode_blob always writes kBlobVersion

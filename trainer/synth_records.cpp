@@ -225,9 +225,12 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                     // the chunk's end by that length, not the drawn one.
                     const bool late = side.format >= 24 && moved && *moved > start && n > 0;
                     if (late && low.empty()) low = low_end_offsets(cum, dur_class, kMaxFlowGap);
-                    const int64_t length = side.format >= 25 && late ? low.back() : total;
+                    // Format 69: a chain far behind near the chunk's end spreads its lag over
+                    // the time left (caught_up_offsets).
+                    std::vector<int64_t> caught = late && side.format >= 69 ? caught_up_offsets(low, *moved - start, ip_end - *moved) : low;
+                    const int64_t length = side.format >= 25 && late ? caught.back() : total;
                     if (moved && *moved > c.end + kMaxFlowGap && *moved + length <= ip_end) {
-                        if (late) cum = std::move(low), total = cum.back();
+                        if (late) cum = std::move(caught), total = cum.back();
                         start = *moved;
                         ep[1] = c.server, ep[0].port = c.client_port, --continues_left[group];
                         conn = open[k];

@@ -158,6 +158,25 @@ TEST(ChunkEdges, LowEndOffsetsAreFormatTwentyFoursRefit) {
     EXPECT_TRUE(low_end_offsets({}, dur_class, 60 * kSecond).empty());
 }
 
+TEST(ChunkEdges, CaughtUpOffsetsSpreadTheLagOverTheTimeLeft) {
+    const std::vector<int64_t> offsets{0, 40 * kSecond, 100 * kSecond, 160 * kSecond};
+    auto scaled = [&](int64_t num, int64_t den) {
+        std::vector<int64_t> out;
+        for (int64_t o : offsets) out.push_back(o * num / den);
+        return out;
+    };
+    // On time, or behind by under a quarter of the time left: as they are.
+    EXPECT_EQ(caught_up_offsets(offsets, 0, 600 * kSecond), offsets);
+    EXPECT_EQ(caught_up_offsets(offsets, 100 * kSecond, 400 * kSecond), offsets);
+    EXPECT_EQ(caught_up_offsets(offsets, 100 * kSecond, 0), offsets);  // no time left: it does not fit anyway
+    // Behind by more: scaled by room / (room + lag) ...
+    EXPECT_EQ(caught_up_offsets(offsets, 100 * kSecond, 300 * kSecond), scaled(3, 4));
+    EXPECT_EQ(caught_up_offsets(offsets, 300 * kSecond, 200 * kSecond), scaled(2, 5));
+    // ... to a quarter at least.
+    EXPECT_EQ(caught_up_offsets(offsets, 1000 * kSecond, 100 * kSecond), scaled(1, 4));
+    EXPECT_TRUE(caught_up_offsets({}, kSecond, kSecond).empty());
+}
+
 TEST(ChunkEdges, FormatTwentyFiveKeepsALatePieceNearTheEndOnItsConnection) {
     // Format 24 shortens a piece that goes on with a connection later than drawn, but judged
     // whether it fits before the chunk's end by its drawn length: near the end, the piece

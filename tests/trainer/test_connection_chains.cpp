@@ -15,6 +15,7 @@
 #include "tests/trainer/chunk_test_util.h"
 #include "tests/trainer/dev_capture.h"
 #include "trainer/chunk_tokens.h"
+#include "trainer/edge_connections.h"
 #include "trainer/endpoint_roles.h"
 #include "trainer/flow_choices.h"
 #include "trainer/flow_timing.h"
@@ -568,6 +569,27 @@ TEST(ConnectionChains, FormatTwentyFourLetsALateChainCatchUp) {
     const Chains late23 = chains(23), late24 = chains(24);
     EXPECT_GT(late24.keep_alives * 4, late23.keep_alives * 5);
     EXPECT_LE(late24.connections, late23.connections);
+}
+
+TEST(ConnectionChains, FormatSixtyNineCatchesUpBeforeTheChunksEnd) {
+    // A chain the model's long pieces keep behind its buckets until the chunk's end: the
+    // pieces it has no time for open 4-tuples of their own mid-connection, runs that neither
+    // open nor close. Format 69 spreads the lag over the time left, so the chain gets there.
+    Capture cap = load_dev_capture("IoT-Dataset__ultraloq-hub-01.pcap", 20000);
+    EncodedChunk enc = encode_chunk(cap.records, 1);
+    ASSERT_GT(plant_mistakes(enc, 4, 6,
+                             [&](FlowTokens& f, size_t) {
+                                 if (!(tcp_first_flag(enc.side, f) & kSyn) && f.packets >= 2) f.a[kAttrDur] += 3;
+                             }),
+              500u);
+    auto midway = [&](uint8_t format) {
+        const auto recs = regenerate_as(enc, format);
+        const auto runs = tcp_runs(recs);
+        return std::count_if(runs.begin(), runs.end(), [](const TcpRun& r) { return !r.opens && !r.closes; });
+    };
+    const auto v68 = midway(68), v69 = midway(69);
+    EXPECT_GT(v68, 0);
+    EXPECT_LT(v69, v68);  // 5 -> 3; the real chunk has none
 }
 
 TEST(ConnectionChains, FormatTwentyFourNamesAChainByTheServerPortItGets) {

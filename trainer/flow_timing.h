@@ -55,9 +55,9 @@ std::vector<int64_t> low_end_offsets(std::span<const int64_t> offsets, int dur_c
 // pieces still to come), else scaled by room / (room + lag), to a quarter at least, so the
 // lag is spread over what is left of the chunk. ultraloq's day chunks: the model draws a
 // burst of the hub's traffic (20 pieces of 165 to 488 s starting within half an hour) that
-// its one connection cannot hold one after another; the chain ran 25 minutes behind for the
-// rest of the day, and the pieces it had no time for before the chunk's end opened 4-tuples
-// of their own mid-connection, connections tcptrace sees neither open nor close.
+// its one connection cannot hold one after another; the chain ran 17 to 30 minutes behind
+// for the rest of the day, and the pieces it had no time for before the chunk's end opened
+// 4-tuples of their own mid-connection, connections tcptrace sees neither open nor close.
 inline constexpr int64_t kCatchUpShare = 4;
 std::vector<int64_t> caught_up_offsets(std::span<const int64_t> offsets, int64_t lag, int64_t room);
 

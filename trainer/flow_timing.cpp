@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "codec/fidelity/binning.h"
+#include "codec/flows.h"
 #include "trainer/rng.h"
 
 namespace dgc::trainer {
@@ -238,19 +239,13 @@ std::vector<int64_t> spread_to_edge(std::span<const int64_t> t, int64_t edge, in
 
 namespace {
 
-bool same_connection(const PacketRecord& a, const PacketRecord& b) {
-    if (!a.is_ip() || a.proto != 6 || !a.has_ports() || a.ip_version != b.ip_version) return false;
-    return (a.src == b.src && a.dst == b.dst && a.sport == b.sport && a.dport == b.dport) ||
-           (a.src == b.dst && a.dst == b.src && a.sport == b.dport && a.dport == b.sport);
-}
-
-// Format 68: the segments of `e`'s TCP connection among out[from, to) moved toward `edge`
+// Format 68: the segments of TCP connection `conn` among out[from, to) moved toward `edge`
 // (the chunk's end where `tail`, else its start) as spread_to_edge says.
-void spread_connection(std::vector<PacketRecord>& out, size_t from, size_t to, const PacketRecord& e, int64_t edge, bool tail,
+void spread_connection(std::vector<PacketRecord>& out, size_t from, size_t to, const FlowKey& conn, int64_t edge, bool tail,
                        const PieceSpread& spread) {
     std::vector<size_t> at;
     for (size_t i = from; i < to; ++i)
-        if (same_connection(out[i], e)) at.push_back(i);
+        if (out[i].is_ip() && flow_key_of(out[i]) == conn) at.push_back(i);
     // Mirrored at the start: times negated, latest first.
     const auto key = [&](size_t i) { return tail ? out[i].t_ns : -out[i].t_ns; };
     std::stable_sort(at.begin(), at.end(), [&](size_t x, size_t y) { return key(x) < key(y); });
@@ -283,8 +278,7 @@ void pin_ip_edges(std::vector<PacketRecord>& out, std::span<const size_t> flows,
     }
     for (const auto& [at, range, edge, tail] : {std::tuple{first, a, t0, false}, std::tuple{last, b, t1, true}}) {
         if (spread && out[at].proto == 6 && out[at].has_ports()) {
-            const PacketRecord e = out[at];
-            spread_connection(out, flows.front(), flows.back(), e, edge, tail, *spread);
+            spread_connection(out, flows.front(), flows.back(), flow_key_of(out[at]), edge, tail, *spread);
             continue;
         }
         const int64_t shift = edge - out[at].t_ns;

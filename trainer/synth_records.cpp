@@ -227,10 +227,12 @@ std::vector<PacketRecord> synthesize(const ChunkSide& side, const std::vector<Fl
                     if (late && low.empty()) low = low_end_offsets(cum, dur_class, kMaxFlowGap);
                     // Format 69: a chain far behind near the chunk's end spreads its lag over
                     // the time left (caught_up_offsets).
-                    std::vector<int64_t> caught = late && side.format >= 69 ? caught_up_offsets(low, *moved - start, ip_end - *moved) : low;
-                    const int64_t length = side.format >= 25 && late ? caught.back() : total;
+                    std::vector<int64_t> caught;
+                    if (late && side.format >= 69) caught = caught_up_offsets(low, *moved - start, ip_end - *moved);
+                    const std::vector<int64_t>& fitted = caught.empty() ? low : caught;
+                    const int64_t length = side.format >= 25 && late ? fitted.back() : total;
                     if (moved && *moved > c.end + kMaxFlowGap && *moved + length <= ip_end) {
-                        if (late) cum = std::move(caught), total = cum.back();
+                        if (late) cum = fitted, total = cum.back();
                         start = *moved;
                         ep[1] = c.server, ep[0].port = c.client_port, --continues_left[group];
                         conn = open[k];

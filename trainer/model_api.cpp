@@ -220,7 +220,7 @@ double model_loss(const ParamSet& keyframe, const ParamSet* delta, int rank, con
     net.packet->dir_aware = dir_aware_weights(keyframe);
     if (delta) add_delta(net, *delta);
     net.eval();
-    torch::NoGradGuard ng;
+    c10::InferenceMode inference;  // as in sample_tokens
     Rng rng(mix64(seed ^ 0x5C0AEULL));
     std::vector<uint32_t> fids;
     if (c.flows.size() <= max_flows) {
@@ -444,7 +444,10 @@ SampledTokens sample_tokens(const ParamSet& keyframe, const ParamSet* delta, int
     net.packet->dir_aware = dir_aware_weights(keyframe);
     if (delta) add_delta(net, *delta);
     net.eval();
-    torch::NoGradGuard ng;
+    // Not only no gradient: no autograd or view bookkeeping on any op either. Sampling runs a
+    // few dozen small ops per step, thousands of steps a chunk; the kernels, and so the bits,
+    // are the same as under NoGradGuard.
+    c10::InferenceMode inference;
     Rng rng(mix64(seed ^ 0x5A3D1EULL));
     for (uint8_t b : start_buckets(side)) {
         FlowTokens f;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <mutex>
 #include <numeric>
+#include <thread>
 
 #include "codec/log.h"
 #include "trainer/model.h"
@@ -32,6 +33,35 @@ constexpr double kDeltaLearningRate = 0.1;
 
 double flows_per_packet(const EncodedChunk& c) {
     return c.side.ip_packets ? static_cast<double>(c.flows.size()) / static_cast<double>(c.side.ip_packets) : 0.0;
+}
+
+void use_one_thread();
+
+double backward_of(const torch::Tensor& loss) {
+    loss.backward();
+    return loss.item<double>();
+}
+
+// chunk_loss and its backward pass with the flow net's part on a second thread: the flow
+// and packet nets share no weight, so each parameter's gradient is computed as it is on
+// one thread, and the model comes out bit for bit the same. Only keyframes do this: they
+// train while the chunks that will be reused from them or fine-tuned against them wait,
+// so the other core is idle; deltas train side by side on the workers' threads.
+double backward_on_two_threads(ChunkNet& net, const EncodedChunk& c, const std::vector<uint32_t>& fids,
+                               const std::vector<Segment>& sb, double fpp) {
+    const auto dev = net.parameters().front().device();
+    torch::Tensor flow;
+    std::thread other([&] {
+        use_one_thread();
+        flow = net.flow->loss(flow_attr_tensor(c, fids).to(dev)) * fpp;
+        flow.backward();
+    });
+    auto b = packet_batch(c, sb);
+    b.to(dev);
+    const torch::Tensor packet = net.packet->loss(b);
+    packet.backward();
+    other.join();
+    return (flow.detach() + packet.detach()).item<double>();
 }
 
 FitResult run_fit(ChunkNet& net, const std::vector<const EncodedChunk*>& chunks, const FitOptions& o,
@@ -75,11 +105,9 @@ FitResult run_fit(ChunkNet& net, const std::vector<const EncodedChunk*>& chunks,
         for (auto& f : fids) f = static_cast<uint32_t>(rng.below(c.flows.size()));
         std::vector<Segment> sb(std::min<size_t>(kSegmentBatch, segs.size()));
         for (auto& s : sb) s = segs[rng.below(segs.size())];
-        auto loss = chunk_loss(net, c, fids, sb, fpp);
         opt.zero_grad();
-        loss.backward();
+        const double l = keyframe && !o.cuda ? backward_on_two_threads(net, c, fids, sb, fpp) : backward_of(chunk_loss(net, c, fids, sb, fpp));
         opt.step();
-        double l = loss.item<double>();
         logger("trainer")->trace("step {} chunk {} loss {:.3f}", step, ci, l);
         ema = step == 0 ? l : 0.9 * ema + 0.1 * l;
         res.steps = step + 1;

@@ -15,4 +15,8 @@ struct GruCheck {
 };
 GruCheck check_gru_packed(uint64_t seed);
 
+// e^a for the GRU's gates in training, within a few ulps of libm's expf for a in
+// [-87, 88] and clamped to that range (so e^a is a normal float).
+float gate_exp(float a);
+
 }  // namespace dgc::trainer

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 #include <mutex>
 #include <numeric>
-#include <thread>
 
 #include "codec/log.h"
 #include "trainer/model.h"
@@ -42,26 +42,23 @@ double backward_of(const torch::Tensor& loss) {
     return loss.item<double>();
 }
 
-// chunk_loss and its backward pass with the flow net's part on a second thread: the flow
-// and packet nets share no weight, so each parameter's gradient is computed as it is on
-// one thread, and the model comes out bit for bit the same. Only keyframes do this: they
-// train while the chunks that will be reused from them or fine-tuned against them wait,
-// so the other core is idle; deltas train side by side on the workers' threads.
+// chunk_loss and its backward pass with the flow net's term on a second thread: the two
+// nets share no weight, so each parameter's gradient is computed as it is on one thread,
+// and the model comes out bit for bit the same. Only keyframes do this: they train while
+// the chunks that will be reused from them or fine-tuned against them wait, so the other
+// core is idle; deltas train side by side on the workers' threads.
 double backward_on_two_threads(ChunkNet& net, const EncodedChunk& c, const std::vector<uint32_t>& fids,
                                const std::vector<Segment>& sb, double fpp) {
-    const auto dev = net.parameters().front().device();
-    torch::Tensor flow;
-    std::thread other([&] {
+    // std::async: an exception on either thread reaches the caller once both are done.
+    auto flow = std::async(std::launch::async, [&] {
         use_one_thread();
-        flow = net.flow->loss(flow_attr_tensor(c, fids).to(dev)) * fpp;
-        flow.backward();
+        torch::Tensor t = flow_loss_part(net, c, fids, fpp);
+        t.backward();
+        return t.detach();
     });
-    auto b = packet_batch(c, sb);
-    b.to(dev);
-    const torch::Tensor packet = net.packet->loss(b);
+    const torch::Tensor packet = packet_loss_part(net, c, sb);
     packet.backward();
-    other.join();
-    return (flow.detach() + packet.detach()).item<double>();
+    return (flow.get() + packet.detach()).item<double>();
 }
 
 FitResult run_fit(ChunkNet& net, const std::vector<const EncodedChunk*>& chunks, const FitOptions& o,

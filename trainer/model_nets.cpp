@@ -316,13 +316,19 @@ void add_delta(torch::nn::Module& m, const ParamSet& delta) {
     }
 }
 
+torch::Tensor flow_loss_part(ChunkNet& net, const EncodedChunk& c, const std::vector<uint32_t>& flow_ids, double flows_per_packet) {
+    return net.flow->loss(flow_attr_tensor(c, flow_ids).to(net.parameters().front().device())) * flows_per_packet;
+}
+
+torch::Tensor packet_loss_part(ChunkNet& net, const EncodedChunk& c, const std::vector<Segment>& segs) {
+    auto b = packet_batch(c, segs);
+    b.to(net.parameters().front().device());
+    return net.packet->loss(b);
+}
+
 torch::Tensor chunk_loss(ChunkNet& net, const EncodedChunk& c, const std::vector<uint32_t>& flow_ids,
                          const std::vector<Segment>& segs, double flows_per_packet) {
-    auto dev = net.parameters().front().device();
-    auto fl = net.flow->loss(flow_attr_tensor(c, flow_ids).to(dev));
-    auto b = packet_batch(c, segs);
-    b.to(dev);
-    return fl * flows_per_packet + net.packet->loss(b);
+    return flow_loss_part(net, c, flow_ids, flows_per_packet) + packet_loss_part(net, c, segs);
 }
 
 namespace {

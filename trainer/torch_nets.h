@@ -138,6 +138,10 @@ void load_params(torch::nn::Module& m, const ParamSet& p);
 void add_delta(torch::nn::Module& m, const ParamSet& delta);
 bool is_delta_param(const std::string& name);
 
+// chunk_loss's two terms: the flow net's (its loss per flow times the share of flows in
+// packets) and the packet net's. The two nets share no weight.
+torch::Tensor flow_loss_part(ChunkNet& net, const EncodedChunk& c, const std::vector<uint32_t>& flow_ids, double flows_per_packet);
+torch::Tensor packet_loss_part(ChunkNet& net, const EncodedChunk& c, const std::vector<Segment>& segs);
 // Chunk loss on the given flows (nats per packet) and the share of flows in packets.
 torch::Tensor chunk_loss(ChunkNet& net, const EncodedChunk& c, const std::vector<uint32_t>& flow_ids,
                          const std::vector<Segment>& segs, double flows_per_packet);

@@ -44,9 +44,9 @@ double backward_of(const torch::Tensor& loss) {
 
 // chunk_loss and its backward pass with the flow net's term on a second thread: the two
 // nets share no weight, so each parameter's gradient is computed as it is on one thread,
-// and the model comes out bit for bit the same. Only keyframes do this: they train while
-// the chunks that will be reused from them or fine-tuned against them wait, so the other
-// core is idle; deltas train side by side on the workers' threads.
+// and the model comes out bit for bit the same. Only keyframes on the CPU do this: they
+// train while the chunks that will be reused from them or fine-tuned against them wait, so
+// the other core is idle; deltas train side by side on the workers' threads.
 double backward_on_two_threads(ChunkNet& net, const EncodedChunk& c, const std::vector<uint32_t>& fids,
                                const std::vector<Segment>& sb, double fpp) {
     // std::async: an exception on either thread reaches the caller once both are done.
